@@ -1,0 +1,48 @@
+// swift-tools-version:6.0
+// The table of contents of swift-dualpipe. Arrows point one way:
+//   dualpipe -> {Model, Schedule, EPLB, MPI};  Model -> Tensor -> CBLAS;  MPI -> CMPI.
+// Schedule and EPLB depend on nothing of ours.
+import PackageDescription
+
+let package = Package(
+    name: "swift-dualpipe",
+    products: [
+        .executable(name: "dualpipe", targets: ["dualpipe"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C libraries, one system-library shim each. pkg-config is what makes the headers
+        // visible to Swift; a C target with include flags would not.
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        // Libraries.
+        .target(name: "MPI", dependencies: ["CMPI"]),
+        .target(name: "Tensor", dependencies: ["CBLAS"]),
+        .target(name: "Model", dependencies: ["Tensor"]),
+        .target(name: "EPLB"),
+        .target(name: "Schedule"),
+
+        // The command-line program.
+        .executableTarget(
+            name: "dualpipe",
+            dependencies: [
+                "MPI", "Tensor", "Model", "EPLB", "Schedule",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // Unit tests (swift test), one target per library.
+        .testTarget(name: "MPITests", dependencies: ["MPI"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "Tensor"]),
+        .testTarget(name: "EPLBTests", dependencies: ["EPLB"], resources: [.copy("Golden")]),
+        .testTarget(name: "ScheduleTests", dependencies: ["Schedule"], resources: [.copy("Golden")]),
+
+        // MPI behaviour is tested under real mpirun: scripts/test launches this program at
+        // several rank counts; it checks values and exits non-zero on any failure.
+        .executableTarget(name: "mpi-checks", dependencies: ["MPI", "Tensor"], path: "Tests/MPIChecks"),
+    ]
+)
