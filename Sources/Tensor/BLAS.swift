@@ -1,0 +1,41 @@
+import CBLAS
+
+/// The OpenBLAS library underneath every tensor kernel: what it was built as, how many
+/// threads it uses, and the one sgemm call that the matmul family is built on.
+public enum BLAS {
+    /// OpenBLAS's build description, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64".
+    public static var configuration: String {
+        guard let text = openblas_get_config() else { return "unknown" }
+        return String(cString: text)
+    }
+
+    /// The number of threads OpenBLAS runs a call on (OPENBLAS_NUM_THREADS, or the core count).
+    public static var threadCount: Int { Int(openblas_get_num_threads()) }
+
+    /// Pins OpenBLAS to `count` threads. Pipeline ranks use 1: one rank, one core.
+    public static func setThreadCount(_ count: Int) {
+        precondition(count >= 1, "OpenBLAS thread count must be >= 1, got \(count)")
+        openblas_set_num_threads(Int32(count))
+    }
+
+    /// Row-major `c[m, n] = alpha * op(a) · op(b) + beta * c`, where `op(a)` is `[m, k]`
+    /// (`a` stored `[k, m]` when `transposeA`) and `op(b)` is `[k, n]` (`b` stored `[n, k]`
+    /// when `transposeB`). Leading dimensions are the stored row lengths.
+    @inlinable
+    public static func sgemm(
+        transposeA: Bool = false, transposeB: Bool = false,
+        m: Int, n: Int, k: Int,
+        alpha: Float = 1, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>
+    ) {
+        let lda = transposeA ? m : k
+        let ldb = transposeB ? k : n
+        cblas_sgemm(
+            CblasRowMajor,
+            transposeA ? CblasTrans : CblasNoTrans,
+            transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k),
+            alpha, a, Int32(lda), b, Int32(ldb),
+            beta, c, Int32(n))
+    }
+}
