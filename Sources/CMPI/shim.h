@@ -38,6 +38,9 @@ static inline int cmpi_thread_funneled(void) { return MPI_THREAD_FUNNELED; }
 static inline int cmpi_thread_serialized(void) { return MPI_THREAD_SERIALIZED; }
 static inline int cmpi_thread_multiple(void) { return MPI_THREAD_MULTIPLE; }
 
+// Info objects.
+static inline MPI_Info cmpi_info_null(void) { return MPI_INFO_NULL; }
+
 // Error handling and miscellany.
 static inline int cmpi_success(void) { return MPI_SUCCESS; }
 static inline MPI_Errhandler cmpi_errors_return(void) { return MPI_ERRORS_RETURN; }

@@ -1,0 +1,27 @@
+/// Memory that MPI may read or write while a nonblocking call is in flight. It is a class so that
+/// a `Request` can hold it: the memory lives at least as long as the request that uses it, and
+/// never moves (unlike an Array, whose storage may be copied or freed behind a pointer).
+public final class MessageBuffer<Element: MPIScalar> {
+    /// The elements, valid until the buffer is released. Read it only once the request is complete.
+    public let pointer: UnsafeMutableBufferPointer<Element>
+
+    /// A zero-filled buffer of `count` elements.
+    public init(count: Int, repeating value: Element) {
+        precondition(count >= 0, "buffer count must be >= 0, got \(count)")
+        pointer = .allocate(capacity: count)
+        pointer.initialize(repeating: value)
+    }
+
+    /// A buffer holding a copy of `values`.
+    public init(copying values: some Collection<Element>) {
+        pointer = .allocate(capacity: values.count)
+        _ = pointer.initialize(from: values)
+    }
+
+    public var count: Int { pointer.count }
+
+    /// A copy of the elements as an array.
+    public var array: [Element] { Array(pointer) }
+
+    deinit { pointer.deallocate() }
+}

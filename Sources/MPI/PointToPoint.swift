@@ -1,0 +1,51 @@
+import CMPI
+
+extension Communicator {
+    /// Blocking send of `values` to rank `destination` (MPI_Send).
+    public func send<T: MPIScalar>(_ values: [T], to destination: Int, tag: Int) throws {
+        try values.withUnsafeBufferPointer { values in
+            try check(MPI_Send(values.baseAddress, Int32(values.count), T.mpiDatatype.handle,
+                               Int32(destination), Int32(tag), handle),
+                      "MPI_Send(to: \(destination), tag: \(tag))")
+        }
+    }
+
+    /// Blocking receive of up to `capacity` elements (MPI_Recv). `source` and `tag` may be the
+    /// `anySource` / `anyTag` wildcards; the status says what matched and how many arrived.
+    public func receive<T: MPIScalar>(
+        _ type: T.Type = T.self, capacity: Int, from source: Int, tag: Int
+    ) throws -> (values: [T], status: Status) {
+        let buffer = MessageBuffer<T>(count: capacity, repeating: .zero)
+        var raw = MPI_Status()
+        try check(MPI_Recv(buffer.pointer.baseAddress, Int32(capacity), T.mpiDatatype.handle,
+                           Int32(source), Int32(tag), handle, &raw),
+                  "MPI_Recv(from: \(source), tag: \(tag))")
+        let status = try Status(raw, datatype: T.mpiDatatype)
+        return (Array(buffer.pointer.prefix(status.count ?? 0)), status)
+    }
+
+    /// Nonblocking send of `buffer` (MPI_Isend). The request keeps the buffer alive until it completes;
+    /// do not write to the buffer before then.
+    public func isend<T: MPIScalar>(_ buffer: MessageBuffer<T>, to destination: Int, tag: Int) throws -> Request {
+        var request: MPI_Request?
+        let label = "MPI_Isend(to: \(destination), tag: \(tag))"
+        try check(MPI_Isend(buffer.pointer.baseAddress, Int32(buffer.count), T.mpiDatatype.handle,
+                            Int32(destination), Int32(tag), handle, &request), label)
+        return Request(handle: request, keepAlive: [buffer], receiveDatatype: nil, label: label)
+    }
+
+    /// Nonblocking send of a copy of `values`.
+    public func isend<T: MPIScalar>(_ values: [T], to destination: Int, tag: Int) throws -> Request {
+        try isend(MessageBuffer(copying: values), to: destination, tag: tag)
+    }
+
+    /// Nonblocking receive into `buffer` (MPI_Irecv). Read the buffer only after the request completes;
+    /// its status tells how many elements arrived.
+    public func irecv<T: MPIScalar>(into buffer: MessageBuffer<T>, from source: Int, tag: Int) throws -> Request {
+        var request: MPI_Request?
+        let label = "MPI_Irecv(from: \(source), tag: \(tag))"
+        try check(MPI_Irecv(buffer.pointer.baseAddress, Int32(buffer.count), T.mpiDatatype.handle,
+                            Int32(source), Int32(tag), handle, &request), label)
+        return Request(handle: request, keepAlive: [buffer], receiveDatatype: T.mpiDatatype, label: label)
+    }
+}
