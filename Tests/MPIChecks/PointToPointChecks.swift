@@ -1,0 +1,67 @@
+import MPI
+
+/// Rank r sends to r+1 and receives from r-1 around a ring, with a tag per sender.
+let ringCheck = Check(name: "isend/irecv ring with tags") { world in
+    let right = (world.rank + 1) % world.size
+    let left = (world.rank + world.size - 1) % world.size
+    let payload = (0..<1000).map { Float(world.rank * 10_000 + $0) }
+    let inbox = MessageBuffer<Float>(count: payload.count, repeating: -1)
+    let receive = try world.irecv(into: inbox, from: left, tag: 100 + left)
+    let send = try world.isend(payload, to: right, tag: 100 + world.rank)
+    let statuses = try Requests.waitAll([receive, send])
+    try expect(statuses[0].source == left, "receive source \(statuses[0].source), expected \(left)")
+    try expect(statuses[0].tag == 100 + left, "receive tag \(statuses[0].tag), expected \(100 + left)")
+    try expect(statuses[0].count == payload.count, "received \(String(describing: statuses[0].count)) elements")
+    try expectEqual(inbox.array, (0..<1000).map { Float(left * 10_000 + $0) }, "ring payload from \(left)")
+    try expect(receive.isComplete && send.isComplete, "requests not marked complete after waitAll")
+}
+
+/// Three messages sent with tags 1, 2, 3 are received by irecvs posted in the order 3, 1, 2;
+/// tag matching, not arrival order, decides which buffer gets which message.
+let tagMatchingCheck = Check(name: "out-of-order receives matched by tag") { world in
+    let right = (world.rank + 1) % world.size
+    let left = (world.rank + world.size - 1) % world.size
+    let sends = try (1...3).map { tag in
+        try world.isend((0..<(tag * 10)).map { Int64(world.rank * 1000 + tag * 100 + $0) }, to: right, tag: tag)
+    }
+    let order = [3, 1, 2]
+    let inboxes = order.map { MessageBuffer<Int64>(count: $0 * 10, repeating: -1) }
+    let receives = try zip(order, inboxes).map { tag, inbox in try world.irecv(into: inbox, from: left, tag: tag) }
+    var seen = Set<Int>()
+    while let (index, status) = try Requests.waitAny(receives) {
+        let tag = order[index]
+        try expect(status.tag == tag, "receive posted for tag \(tag) matched tag \(status.tag)")
+        try expectEqual(inboxes[index].array, (0..<(tag * 10)).map { Int64(left * 1000 + tag * 100 + $0) },
+                        "payload of tag \(tag)")
+        seen.insert(tag)
+    }
+    try expect(seen == [1, 2, 3], "waitAny completed tags \(seen.sorted()), expected [1, 2, 3]")
+    try Requests.waitAll(sends)
+}
+
+/// A blocking send and receive between neighbours, with wildcard source and tag.
+let blockingCheck = Check(name: "blocking send/recv with wildcards") { world in
+    guard world.size > 1 else { return }
+    if world.rank % 2 == 0, world.rank + 1 < world.size {
+        try world.send([Double(world.rank), 0.5], to: world.rank + 1, tag: 7)
+    } else if world.rank % 2 == 1 {
+        let (values, status) = try world.receive(Double.self, capacity: 8, from: Communicator.anySource,
+                                                 tag: Communicator.anyTag)
+        try expect(status.source == world.rank - 1 && status.tag == 7, "matched \(status), expected source \(world.rank - 1) tag 7")
+        try expectEqual(values, [Double(world.rank - 1), 0.5], "blocking payload")
+    }
+}
+
+/// A send to a rank that does not exist comes back as an MPIError with MPI's message, not a crash.
+let invalidRankCheck = Check(name: "send to an invalid rank throws a readable MPI error") { world in
+    do {
+        let request = try world.isend([Float(1)], to: world.size, tag: 0)
+        try request.wait()
+        throw CheckFailure(description: "isend to rank \(world.size) of \(world.size) did not fail")
+    } catch let error as MPIError {
+        try expect(error.call.hasPrefix("MPI_Isend"), "error names call \(error.call), expected MPI_Isend")
+        try expect(error.message.contains("MPI_ERR_RANK"), "error message is '\(error.message)', expected MPI_ERR_RANK")
+        try expect(error.file == "MPI/PointToPoint.swift" && error.line > 0,
+                   "error does not carry its call site: \(error.description)")
+    }
+}
