@@ -1,7 +1,38 @@
 import ArgumentParser
+import MPI
+import Tensor
 
-// PLACEHOLDER: replaced by the work on its issue; must not reach a landing.
+/// `dualpipe env`: what each rank of the job sees, one line per rank, printed by rank 0 in rank order.
+/// The first thing to run on a new cluster: it shows where ranks landed and which libraries they loaded.
 struct EnvCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "env", abstract: "Print each rank's MPI and OpenBLAS environment.")
-    func run() throws { throw ValidationError("'env' is not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "env",
+        abstract: "Print each rank's place in the job and its MPI and OpenBLAS setup.",
+        discussion: """
+            Run it under mpirun, e.g. `mpirun -np 8 dualpipe env`. Each rank reports its rank and the job \
+            size, its node's name and index, the MPI thread level provided, the MPI library version, and \
+            OpenBLAS's build configuration and thread count.
+            """
+    )
+
+    @Option(help: "MPI thread level to request: single, funneled, serialized or multiple.")
+    var threadLevel: ThreadLevel = .funneled
+
+    func run() throws {
+        pinBLASThreadsPerRank()
+        Environment.run(requestedThreadLevel: threadLevel) { environment in
+            let world = environment.world
+            let layout = try world.splitByNode()
+            let library = try environment.libraryVersion.split(separator: ",").first.map(String.init) ?? "unknown"
+            if world.rank == 0 {
+                print("rank  size  node (index/count)  thread level provided  MPI library      OpenBLAS threads  OpenBLAS configuration")
+            }
+            try world.printInRankOrder([
+                "\(world.rank)".padded(4), "\(world.size)".padded(4),
+                "\(try environment.processorName) (\(layout.nodeIndex)/\(layout.nodeCount))".padded(18),
+                environment.providedThreadLevel.description.padded(21), library.padded(15),
+                "\(BLAS.threadCount)".padded(16), BLAS.configuration,
+            ].joined(separator: "  "))
+        }
+    }
 }
