@@ -49,7 +49,7 @@ public struct ModelConfiguration: Sendable, Equatable {
         ffnHidden: Int? = nil, experts: Int = 8, expertHidden: Int? = nil, topK: Int = 2,
         groups: Int = 4, topKGroups: Int = 2, sharedExpert: Bool = true,
         scoring: RouterScoring = .sigmoid, normalizeGates: Bool = true, routedScaling: Float = 1,
-        sequenceLength: Int = 64, microBatchSize: Int = 4, normEpsilon: Float = 1e-5
+        sequenceLength: Int = 128, microBatchSize: Int = 4, normEpsilon: Float = 1e-5
     ) {
         self.hidden = hidden
         self.heads = heads
