@@ -40,8 +40,11 @@ public func gateWeights(scores: Tensor, chosen: [Int], topK k: Int, normalize: B
     for t in 0..<scores.rows {
         var total: Float = 0
         for s in 0..<k { total += scores[t, chosen[t * k + s]] }
-        let factor = normalize ? scaling / total : scaling
-        for s in 0..<k { gates[t * k + s] = scores[t, chosen[t * k + s]] * factor }
+        // score / total (not score · (1/total)) so a lone chosen expert gets exactly 1.
+        for s in 0..<k {
+            let score = scores[t, chosen[t * k + s]]
+            gates[t * k + s] = scaling * (normalize ? score / total : score)
+        }
     }
     return gates
 }
