@@ -73,7 +73,7 @@ public func siluBackward(_ x: Tensor, outputGradient dy: Tensor) -> Tensor {
 public func swiGLU(_ gateUp: Tensor) -> Tensor {
     let width = gateUp.columns / 2
     precondition(gateUp.columns == 2 * width, "swiGLU needs an even row length, got \(gateUp.columns)")
-    var h = Tensor(shape: [gateUp.rows, width])
+    var h = Tensor(uninitializedShape: [gateUp.rows, width])
     gateUp.scalars.withUnsafeBufferPointer { pg in
         h.scalars.withUnsafeMutableBufferPointer { ph in
             let g = pg.baseAddress!, o = ph.baseAddress!
@@ -92,7 +92,7 @@ public func swiGLUBackward(_ gateUp: Tensor, outputGradient dh: Tensor) -> Tenso
     let width = gateUp.columns / 2
     precondition(dh.rows == gateUp.rows && dh.columns == width,
                  "swiGLUBackward: gradient \(dh.shape) does not match gate \(gateUp.shape)")
-    var d = Tensor(shape: [gateUp.rows, 2 * width])
+    var d = Tensor(uninitializedShape: [gateUp.rows, 2 * width])
     gateUp.scalars.withUnsafeBufferPointer { pg in
         dh.scalars.withUnsafeBufferPointer { pdh in
             d.scalars.withUnsafeMutableBufferPointer { pd in

@@ -6,7 +6,7 @@
 public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
     let m = transposeA ? a.columns : a.rows
     let n = transposeB ? b.rows : b.columns
-    var c = Tensor(shape: [m, n])
+    var c = Tensor(uninitializedShape: [m, n])  // beta = 0: sgemm writes every element
     matmul(a, b, transposeA: transposeA, transposeB: transposeB, accumulatingInto: &c, beta: 0)
     return c
 }
@@ -25,7 +25,7 @@ public func matmul(
     precondition(c.rows == m && c.columns == n, "matmul result is \(c.shape), expected [\(m), \(n)]")
     if m == 0 || n == 0 { return }
     if k == 0 {
-        if beta != 1 { scale(&c, by: beta) }
+        if beta == 0 { c.zero() } else if beta != 1 { scale(&c, by: beta) }
         return
     }
     a.scalars.withUnsafeBufferPointer { pa in

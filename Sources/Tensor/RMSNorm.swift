@@ -5,8 +5,8 @@
 public func rmsNorm(_ x: Tensor, gain g: Tensor, epsilon: Float) -> (output: Tensor, inverseRMS: Tensor) {
     let width = x.columns
     precondition(g.count == width, "rmsNorm: gain has \(g.count) elements, rows have \(width)")
-    var y = Tensor(shape: x.shape)
-    var inverse = Tensor(shape: [x.rows])
+    var y = Tensor(uninitializedShape: x.shape)
+    var inverse = Tensor(uninitializedShape: [x.rows])
     x.scalars.withUnsafeBufferPointer { px in
         g.scalars.withUnsafeBufferPointer { pg in
             y.scalars.withUnsafeMutableBufferPointer { py in
@@ -30,7 +30,7 @@ public func rmsNorm(_ x: Tensor, gain g: Tensor, epsilon: Float) -> (output: Ten
 public func rmsNormBackwardInput(_ x: Tensor, inverseRMS: Tensor, gain g: Tensor, outputGradient dy: Tensor) -> Tensor {
     let width = x.columns
     precondition(dy.shape == x.shape, "rmsNormBackwardInput: gradient \(dy.shape) vs input \(x.shape)")
-    var dx = Tensor(shape: x.shape)
+    var dx = Tensor(uninitializedShape: x.shape)
     x.scalars.withUnsafeBufferPointer { px in
         dy.scalars.withUnsafeBufferPointer { pdy in
             g.scalars.withUnsafeBufferPointer { pg in

@@ -3,7 +3,7 @@
 /// Rows `rows[i]` of `x` `[n, width]`, stacked: `[rows.count, width]`.
 public func gatherRows(_ x: Tensor, _ rows: [Int]) -> Tensor {
     let width = x.columns
-    var y = Tensor(shape: [rows.count, width])
+    var y = Tensor(uninitializedShape: [rows.count, width])
     x.scalars.withUnsafeBufferPointer { px in
         y.scalars.withUnsafeMutableBufferPointer { py in
             for (i, r) in rows.enumerated() {

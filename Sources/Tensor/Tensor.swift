@@ -17,6 +17,15 @@ public struct Tensor: Equatable, Sendable, CustomStringConvertible {
         self.scalars = [Float](repeating: value, count: shape.reduce(1, *))
     }
 
+    /// A tensor of `shape` with unspecified elements: the caller must write every element
+    /// before reading any. For kernel outputs that are fully overwritten, where zero-filling
+    /// would be wasted work.
+    public init(uninitializedShape shape: [Int]) {
+        let count = shape.reduce(1, *)
+        self.shape = shape
+        self.scalars = [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+    }
+
     /// A tensor of `shape` holding `scalars` row-major.
     public init(shape: [Int], scalars: [Float]) {
         precondition(shape.reduce(1, *) == scalars.count,

@@ -41,7 +41,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        if ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil { BLAS.setThreadCount(1) }
+        ComputeSetup.configure()
         let modelConfiguration = try model.configuration()
         let training = TrainingConfiguration(
             steps: steps, microBatches: microBatches, learningRate: lr, minimumLearningRate: minLR,

@@ -54,10 +54,10 @@ public final class Attention: Layer {
         let n = input.rows, hidden = wo.value.rows
         let v = views(tokens: n)
         let qkv = Linear.forward(input, wqkv)
-        var p = Tensor(shape: [v.scores.count, sequenceLength, sequenceLength])
+        var p = Tensor(uninitializedShape: [v.scores.count, sequenceLength, sequenceLength])
         batchedMatmul(qkv, v.q, qkv, v.k, transposeB: true, into: &p, v.scores)   // S = Q·Kᵀ
         causalSoftmax(&p, scale: scale)
-        var attended = Tensor(shape: [n, hidden])
+        var attended = Tensor(uninitializedShape: [n, hidden])
         batchedMatmul(p, v.scores, qkv, v.v, into: &attended, v.out)               // O = P·V
         forwardContexts.store(mb, ForwardSaved(x: input, qkv: qkv, probabilities: p, attended: attended),
                               "attention forward")
@@ -69,9 +69,9 @@ public final class Attention: Layer {
         let n = saved.x.rows
         let v = views(tokens: n)
         let dAttended = Linear.backwardInput(outputGradient, wo)                    // [n, hidden]
-        var dp = Tensor(shape: saved.probabilities.shape)
+        var dp = Tensor(uninitializedShape: saved.probabilities.shape)
         batchedMatmul(dAttended, v.out, saved.qkv, v.v, transposeB: true, into: &dp, v.scores) // dP = dO·Vᵀ
-        var dqkv = Tensor(shape: saved.qkv.shape)
+        var dqkv = Tensor(uninitializedShape: saved.qkv.shape)  // the dQ, dK and dV views cover every column
         batchedMatmul(saved.probabilities, v.scores, transposeA: true, dAttended, v.out, into: &dqkv, v.v) // dV = Pᵀ·dO
         let ds = causalSoftmaxBackward(probabilities: saved.probabilities, outputGradient: dp, scale: scale)
         batchedMatmul(ds, v.scores, saved.qkv, v.k, into: &dqkv, v.q)                // dQ = dS·K

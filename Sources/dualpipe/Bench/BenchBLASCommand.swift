@@ -20,7 +20,7 @@ struct BenchBLASCommand: ParsableCommand {
     }
 
     func run() throws {
-        if ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil { BLAS.setThreadCount(1) }
+        ComputeSetup.configure()
         print("OpenBLAS: \(BLAS.configuration), threads \(BLAS.threadCount)")
         print("      n   GFLOP/s")
         for n in sizes {
