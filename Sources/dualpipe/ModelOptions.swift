@@ -3,33 +3,33 @@ import Model
 
 /// The model-shape flags shared by `train` and `bench model`.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "Width of the residual stream (default: 128).")
+    @Option(help: "Width of the residual stream.")
     var hidden = 128
-    @Option(help: "Attention heads; must divide --hidden (default: 4).")
+    @Option(help: "Attention heads; must divide --hidden.")
     var heads = 4
-    @Option(help: "Transformer blocks (default: 4).")
+    @Option(help: "Transformer blocks.")
     var layers = 4
-    @Option(name: .customLong("dense-layers"), help: "Leading blocks with a dense SwiGLU instead of MoE (default: 1).")
+    @Option(name: .customLong("dense-layers"), help: "Leading blocks with a dense SwiGLU instead of MoE.")
     var denseLayers = 1
     @Option(name: .customLong("ffn-hidden"), help: "Inner width of the dense SwiGLU (default: 4 x hidden).")
     var ffnHidden: Int?
-    @Option(help: "Routed experts per MoE layer (default: 8).")
+    @Option(help: "Routed experts per MoE layer.")
     var experts = 8
     @Option(name: .customLong("expert-hidden"), help: "Inner width of each expert and of the shared expert (default: hidden).")
     var expertHidden: Int?
-    @Option(name: .customLong("top-k"), help: "Experts per token (default: 2).")
+    @Option(name: .customLong("top-k"), help: "Experts per token.")
     var topK = 2
-    @Option(help: "Expert groups for group-limited routing (default: 4).")
+    @Option(help: "Expert groups for group-limited routing.")
     var groups = 4
-    @Option(name: .customLong("topk-groups"), help: "Groups a token's experts may come from (default: 2).")
+    @Option(name: .customLong("topk-groups"), help: "Groups a token's experts may come from.")
     var topKGroups = 2
-    @Flag(inversion: .prefixedNo, help: "Add a shared expert to each MoE layer (default: on).")
+    @Flag(inversion: .prefixedNo, help: "Add a shared expert to each MoE layer.")
     var sharedExpert = true
-    @Option(help: "Router scores: sigmoid (DeepSeek-V3) or softmax (default: sigmoid).")
+    @Option(help: "Router scores: sigmoid (DeepSeek-V3) or softmax.")
     var scoring = "sigmoid"
-    @Option(name: .customLong("seq-len"), help: "Tokens (bytes) per sequence (default: 128).")
+    @Option(name: .customLong("seq-len"), help: "Tokens (bytes) per sequence.")
     var sequenceLength = 128
-    @Option(name: .customLong("micro-batch-size"), help: "Sequences per micro-batch (default: 4).")
+    @Option(name: .customLong("micro-batch-size"), help: "Sequences per micro-batch.")
     var microBatchSize = 4
 
     /// The configuration these flags describe, validated.

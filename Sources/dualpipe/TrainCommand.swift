@@ -12,26 +12,26 @@ struct TrainCommand: ParsableCommand {
 
     @Flag(help: "Run the single-process reference trainer (required: the pipeline trainer is not built yet).")
     var reference = false
-    @Option(help: "Optimizer steps (default: 200).")
+    @Option(help: "Optimizer steps.")
     var steps = 200
     @Option(help: "Training text, read as bytes (default: the licence texts in /usr/share/common-licenses).")
     var data: String?
-    @Option(help: "Seed of the initialisation and of the data sampling (default: 1).")
+    @Option(help: "Seed of the initialisation and of the data sampling.")
     var seed: UInt64 = 1
     @OptionGroup var model: ModelOptions
-    @Option(name: .customLong("micro-batches"), help: "Micro-batches per step, gradients accumulated (default: 4).")
+    @Option(name: .customLong("micro-batches"), help: "Micro-batches per step, gradients accumulated.")
     var microBatches = 4
-    @Option(help: "Pipeline stages the reference model is cut into; numbers do not change (default: 1).")
+    @Option(help: "Pipeline stages the reference model is cut into; numbers do not change.")
     var stages = 1
-    @Option(help: "Peak learning rate (default: 3e-3).")
+    @Option(help: "Peak learning rate.")
     var lr: Float = 3e-3
-    @Option(name: .customLong("min-lr"), help: "Learning rate at the end of the cosine decay (default: 3e-4).")
+    @Option(name: .customLong("min-lr"), help: "Learning rate at the end of the cosine decay.")
     var minLR: Float = 3e-4
-    @Option(help: "Linear warmup steps (default: 20).")
+    @Option(help: "Linear warmup steps.")
     var warmup = 20
-    @Option(name: .customLong("weight-decay"), help: "AdamW weight decay on matrices (default: 0.1).")
+    @Option(name: .customLong("weight-decay"), help: "AdamW weight decay on matrices.")
     var weightDecay: Float = 0.1
-    @Option(help: "Global gradient-norm clip, 0 for none (default: 1).")
+    @Option(help: "Global gradient-norm clip, 0 for none.")
     var clip: Float = 1
 
     func validate() throws {

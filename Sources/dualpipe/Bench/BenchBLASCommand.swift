@@ -9,9 +9,9 @@ struct BenchBLASCommand: ParsableCommand {
         abstract: "Single-core sgemm GFLOP/s for square matrices.",
         discussion: "Uses one OpenBLAS thread unless OPENBLAS_NUM_THREADS is set.")
 
-    @Option(parsing: .upToNextOption, help: "Matrix sizes n (default: 256 512 1024 2048).")
+    @Option(parsing: .upToNextOption, help: "Matrix sizes n.")
     var sizes: [Int] = [256, 512, 1024, 2048]
-    @Option(help: "Seconds spent timing each size; the best repetition counts (default: 0.5).")
+    @Option(help: "Seconds spent timing each size; the best repetition counts.")
     var seconds = 0.5
 
     func validate() throws {

@@ -17,13 +17,13 @@ struct BenchModelCommand: ParsableCommand {
             OPENBLAS_NUM_THREADS is set.
             """)
 
-    @Option(name: .customLong("wide-hidden"), parsing: .upToNextOption, help: "Hidden sizes of the wider models (default: 512 1024).")
+    @Option(name: .customLong("wide-hidden"), parsing: .upToNextOption, help: "Hidden sizes of the wider models.")
     var wideHidden: [Int] = [512, 1024]
-    @Option(help: "Timed micro-batches per model; the fastest counts, as for sgemm (default: 5).")
+    @Option(help: "Timed micro-batches per model; the fastest counts, as for sgemm.")
     var repetitions = 5
-    @Option(name: .customLong("seq-len"), help: "Tokens per sequence (default: 128).")
+    @Option(name: .customLong("seq-len"), help: "Tokens per sequence.")
     var sequenceLength = 128
-    @Option(name: .customLong("micro-batch-size"), help: "Sequences per micro-batch (default: 4).")
+    @Option(name: .customLong("micro-batch-size"), help: "Sequences per micro-batch.")
     var microBatchSize = 4
 
     func validate() throws {
