@@ -121,3 +121,16 @@ public func sigmoid(_ x: Tensor) -> Tensor {
     }
     return y
 }
+
+/// `dy · σ'(x)` from the forward's output `y = σ(x)`: `dy · y (1 - y)`.
+public func sigmoidBackward(sigmoidOutput y: Tensor, outputGradient dy: Tensor) -> Tensor {
+    precondition(y.count == dy.count, "sigmoidBackward: \(y.shape) and \(dy.shape) differ in size")
+    var dx = dy
+    y.scalars.withUnsafeBufferPointer { py in
+        dx.scalars.withUnsafeMutableBufferPointer { pd in
+            let ys = py.baseAddress!, d = pd.baseAddress!
+            for i in 0..<pd.count { d[i] *= ys[i] * (1 - ys[i]) }
+        }
+    }
+    return dx
+}

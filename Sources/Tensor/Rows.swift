@@ -1,15 +1,18 @@
 /// Row gathers and scatters: how MoE moves token rows to expert batches and back.
 
-/// Rows `rows[i]` of `x` `[n, width]`, stacked: `[rows.count, width]`.
-public func gatherRows(_ x: Tensor, _ rows: [Int]) -> Tensor {
+/// Rows `rows[i]` of `x` `[n, width]`, stacked: `[rows.count, width]`, each scaled by
+/// `weights[i]` when given.
+public func gatherRows(_ x: Tensor, _ rows: [Int], weights: [Float]? = nil) -> Tensor {
     let width = x.columns
+    if let weights { precondition(weights.count == rows.count, "gatherRows: \(weights.count) weights for \(rows.count) rows") }
     var y = Tensor(uninitializedShape: [rows.count, width])
     x.scalars.withUnsafeBufferPointer { px in
         y.scalars.withUnsafeMutableBufferPointer { py in
             for (i, r) in rows.enumerated() {
                 precondition(r >= 0 && r < x.rows, "gatherRows: row \(r) outside 0..<\(x.rows)")
                 let src = px.baseAddress! + r * width, dst = py.baseAddress! + i * width
-                for j in 0..<width { dst[j] = src[j] }
+                let w = weights?[i] ?? 1
+                for j in 0..<width { dst[j] = w * src[j] }
             }
         }
     }

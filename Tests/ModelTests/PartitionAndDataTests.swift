@@ -81,3 +81,24 @@ import Tensor
         #expect(try ByteCorpus(contentsOf: path).bytes == Array("héllo".utf8))
     }
 }
+
+@Suite struct FlatBufferTests {
+    @Test func parametersRoundTripAndNormGainsAreNotDecayed() throws {
+        let c = ModelConfiguration(hidden: 8, heads: 2, layers: 2, experts: 4, expertHidden: 4, topK: 1, groups: 1,
+                                   topKGroups: 1, sequenceLength: 4, microBatchSize: 1)
+        let stage = Stage(index: 0, partition: try StagePartition(layers: 2, stages: 1), configuration: c, seed: 3)
+        let flat = stage.flatParameters()
+        #expect(flat.count == stage.parameterCount && stage.decayMask().count == flat.count)
+        stage.loadParameters(flat.map { $0 * 2 })
+        #expect(stage.flatParameters() == flat.map { $0 * 2 })
+        stage.loadGradients([Float](repeating: 1, count: flat.count))
+        #expect(stage.flatGradients().allSatisfy { $0 == 1 })
+        stage.zeroGradients()
+        #expect(stage.flatGradients().allSatisfy { $0 == 0 })
+        var decays: [String: Bool] = [:]
+        stage.visitParameters { decays[$0.name] = $0.decays }
+        #expect(decays["block0.attentionNorm.gain"] == false && decays["head.norm.gain"] == false)
+        #expect(decays["block0.attention.wqkv"] == true && decays["block1.moe.expert3.down"] == true)
+        #expect(Set(stage.parameterNames).count == stage.parameterNames.count)
+    }
+}

@@ -87,3 +87,12 @@ import Tensor
         #expect(gradientsAgree(analytic.scalars, numeric))
     }
 }
+
+@Suite struct SigmoidGradientTests {
+    @Test func sigmoidDerivative() {
+        let x = randomTensor([3, 4], seed: 25, std: 2), w = randomTensor([3, 4], seed: 26)
+        let analytic = sigmoidBackward(sigmoidOutput: sigmoid(x), outputGradient: w)
+        let numeric = finiteDifferenceGradient(at: x) { projection(sigmoid($0), w) }
+        #expect(gradientsAgree(analytic.scalars, numeric))
+    }
+}

@@ -27,6 +27,7 @@ import Tensor
         let x = Tensor(shape: [3, 2], scalars: [1, 2, 3, 4, 5, 6])
         let g = gatherRows(x, [2, 0, 2])
         #expect(g.scalars == [5, 6, 1, 2, 5, 6])
+        #expect(gatherRows(x, [1, 0], weights: [2, -1]).scalars == [6, 8, -1, -2])
         var y = Tensor(shape: [3, 2])
         scatterAddRows(g, [1, 1, 0], weights: [1, 2, 0.5], into: &y)
         #expect(y.scalars == [2.5, 3, 7, 10, 0, 0])

@@ -93,15 +93,7 @@ public final class MoELayer: Layer {
     public func backwardInput(_ mb: Int, _ outputGradient: Tensor) -> Tensor {
         let s = forwardContexts.take(mb, "moe backwardInput")
         // Each dispatched row's output was scaled by its gate: route dy back scaled the same way.
-        var dOut = gatherRows(outputGradient, s.rowToken)
-        let rowGates = s.rowAssignment.map { s.gates[$0] }
-        dOut.scalars.withUnsafeMutableBufferPointer { p in
-            let width = outputGradient.columns
-            for (a, g) in rowGates.enumerated() {
-                let row = p.baseAddress! + a * width
-                for j in 0..<width { row[j] *= g }
-            }
-        }
+        let dOut = gatherRows(outputGradient, s.rowToken, weights: s.rowAssignment.map { s.gates[$0] })
         let rowGateGradients = rowDots(outputGradient, rows: s.rowToken, s.expertOutput)
         var dGates = [Float](repeating: 0, count: s.gates.count)
         for (a, assignment) in s.rowAssignment.enumerated() { dGates[assignment] = rowGateGradients[a] }
@@ -117,8 +109,7 @@ public final class MoELayer: Layer {
         case .softmax:
             dLogits = softmaxRowsBackward(probabilities: s.scores, outputGradient: dScores)
         case .sigmoid:
-            dLogits = dScores
-            for i in 0..<dLogits.count { dLogits.scalars[i] *= s.scores.scalars[i] * (1 - s.scores.scalars[i]) }
+            dLogits = sigmoidBackward(sigmoidOutput: s.scores, outputGradient: dScores)
         }
         add(Linear.backwardInput(dLogits, router), into: &dx)
         weightContexts.store(mb, (s.x, dLogits), "moe backwardInput")

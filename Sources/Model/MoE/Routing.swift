@@ -15,12 +15,16 @@ public func selectExperts(
     precondition(experts % groups == 0, "selectExperts: \(experts) experts do not split into \(groups) groups")
     let perGroup = experts / groups
     let best = scoring == .sigmoid ? min(2, perGroup) : 1
-    var groupScores = Tensor(shape: [scores.rows, groups])
+    var groupScores = Tensor(shape: [scores.rows, groups])  // [tokens, groups]
     for t in 0..<scores.rows {
         for g in 0..<groups {
-            let slice = Tensor(shape: [1, perGroup],
-                               scalars: Array(scores.scalars[(t * experts + g * perGroup)..<(t * experts + (g + 1) * perGroup)]))
-            groupScores[t, g] = topK(slice, k: best).reduce(Float(0)) { $0 + slice.scalars[$1] }
+            // The best one or two scores of the group, found in one scan.
+            var first = -Float.infinity, second = -Float.infinity
+            for e in (g * perGroup)..<((g + 1) * perGroup) {
+                let s = scores[t, e]
+                if s > first { second = first; first = s } else if s > second { second = s }
+            }
+            groupScores[t, g] = best == 2 ? first + second : first
         }
     }
     let keptGroups = topK(groupScores, k: topKGroups)
