@@ -72,3 +72,20 @@ import Tensor
         #expect(abs(s.rate(at: 40) - 0.1) < 1e-6)
     }
 }
+
+@Suite struct FlopCountTests {
+    @Test func countsEveryMatmulOfADenseBlockAndTheHead() {
+        // One dense block, hidden 8, ffn 12, T = 4, one sequence. Per token:
+        // qkv 2·8·24 + out 2·8·8 + SwiGLU 6·8·12 + head 2·8·256 = 5184; attention 4·T·8 = 128.
+        let c = ModelConfiguration(hidden: 8, heads: 2, layers: 1, moeLayers: [], ffnHidden: 12, sequenceLength: 4, microBatchSize: 1)
+        let flops = FlopCount(c)
+        #expect(flops.forward == 4 * (5184 + 128))
+        #expect(flops.backwardInput == 4 * (5184 + 256))
+        #expect(flops.backwardWeight == 4 * 5184)
+        // An MoE block instead: router 2·8·4, two experts and a shared one at 6·8·6 each.
+        let moe = ModelConfiguration(hidden: 8, heads: 2, layers: 1, moeLayers: [0], experts: 4, expertHidden: 6,
+                                     topK: 2, groups: 1, topKGroups: 1, sharedExpert: true, sequenceLength: 4, microBatchSize: 1)
+        let perToken: Double = 384 + 128 + 64 + 3 * 288 + 4096
+        #expect(FlopCount(moe).backwardWeight == 4 * perToken)
+    }
+}

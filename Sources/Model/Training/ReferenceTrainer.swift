@@ -53,14 +53,19 @@ public final class ReferenceTrainer {
         return x.scalars[0]
     }
 
-    /// One optimizer step over `training.microBatches` micro-batches.
-    @discardableResult
-    public func step() -> StepReport {
-        let step = nextStep
+    /// The gradient of step `step`: zeroes the gradients, runs every micro-batch (F, then the
+    /// full backward) and returns the mean loss. The stages' gradients are then those of the mean
+    /// loss, before clipping: what a parallel run's gradients are compared with.
+    public func computeGradients(step: Int) -> Float {
         for stage in stages { stage.zeroGradients() }
         var lossSum = 0.0
         for index in 0..<training.microBatches { lossSum += Double(accumulate(step: step, microBatch: index)) }
+        return Float(lossSum / Double(training.microBatches))
+    }
 
+    /// Clips the accumulated gradients by their global norm and applies AdamW at step `step`'s
+    /// learning rate. Returns the norm before clipping and the learning rate.
+    public func applyUpdate(step: Int) -> (gradientNorm: Float, learningRate: Float) {
         var gradients = stages.map { $0.flatGradients() }
         let norm = gradients.reduce(0.0) { $0 + GradientClipping.sumOfSquares($1) }.squareRoot()
         let factor = GradientClipping.scale(globalNorm: norm, maxNorm: training.clipNorm)
@@ -71,8 +76,17 @@ public final class ReferenceTrainer {
             optimizers[s].update(parameters: &parameters, gradients: gradients[s], decayMask: stage.decayMask(), learningRate: lr)
             stage.loadParameters(parameters)
         }
+        return (Float(norm), lr)
+    }
+
+    /// One optimizer step over `training.microBatches` micro-batches.
+    @discardableResult
+    public func step() -> StepReport {
+        let step = nextStep
+        let loss = computeGradients(step: step)
+        let (norm, lr) = applyUpdate(step: step)
         nextStep += 1
-        return StepReport(step: step, loss: Float(lossSum / Double(training.microBatches)), gradientNorm: Float(norm),
-                          learningRate: lr, tokens: training.microBatches * model.tokensPerMicroBatch)
+        return StepReport(step: step, loss: loss, gradientNorm: norm, learningRate: lr,
+                          tokens: training.microBatches * model.tokensPerMicroBatch)
     }
 }
