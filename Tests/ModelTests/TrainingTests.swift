@@ -51,6 +51,29 @@ import Tensor
         #expect(adam.steps == 2)
     }
 
+    /// The in-place update of a stage and the flat-buffer update agree bit for bit, clipping included.
+    @Test func inPlaceAndFlatAdamWAgree() throws {
+        let partition = try StagePartition(layers: 2, stages: 1)
+        let a = Stage(index: 0, partition: partition, configuration: Self.model, seed: 3)
+        let b = Stage(index: 0, partition: partition, configuration: Self.model, seed: 3)
+        let gradients = GradientCheck.random([a.parameterCount], seed: 4).scalars
+        a.loadGradients(gradients)
+        b.loadGradients(gradients)
+        var adamA = AdamW(), adamB = AdamW()
+        for _ in 0..<2 {
+            let norm = GradientClipping.sumOfSquares(a).squareRoot()
+            #expect(norm == GradientClipping.sumOfSquares(gradients).squareRoot())
+            let factor = GradientClipping.scale(globalNorm: norm, maxNorm: 1)
+            #expect(factor < 1)
+            adamA.update(a, gradientScale: factor, learningRate: 0.01)
+            var flat = b.flatParameters(), clipped = gradients
+            GradientClipping.apply(factor, to: &clipped)
+            adamB.update(parameters: &flat, gradients: clipped, decayMask: b.decayMask(), learningRate: 0.01)
+            b.loadParameters(flat)
+        }
+        #expect(a.flatParameters() == b.flatParameters())
+    }
+
     @Test func clippingScalesToTheGlobalNorm() {
         // Two stages' gradients [3] and [4]: global norm 5.
         let norm = (GradientClipping.sumOfSquares([3]) + GradientClipping.sumOfSquares([4])).squareRoot()

@@ -24,35 +24,75 @@ public struct AdamW: Sendable {
         self.weightDecay = weightDecay
     }
 
-    /// One update at learning rate `lr`:
+    /// One update at learning rate `lr` of a flat buffer:
     /// `m ← β1 m + (1-β1) g`, `v ← β2 v + (1-β2) g²`,
     /// `p ← p - lr (λ p [decayed]  +  (m / (1-β1ᵗ)) / (√(v / (1-β2ᵗ)) + ε))`.
     public mutating func update(parameters p: inout [Float], gradients g: [Float], decayMask: [Bool], learningRate lr: Float) {
         precondition(p.count == g.count && p.count == decayMask.count,
                      "AdamW: \(p.count) parameters, \(g.count) gradients, \(decayMask.count) mask entries")
+        let (c1, c2) = beginStep(count: p.count)
+        p.withUnsafeMutableBufferPointer { pp in
+            g.withUnsafeBufferPointer { pg in
+                // Runs of equal mask values share one call of the kernel.
+                var start = 0
+                while start < pp.count {
+                    var end = start + 1
+                    while end < pp.count && decayMask[end] == decayMask[start] { end += 1 }
+                    apply(UnsafeMutableBufferPointer(rebasing: pp[start..<end]), UnsafeBufferPointer(rebasing: pg[start..<end]),
+                          offset: start, decays: decayMask[start], gradientScale: 1, learningRate: lr, corrections: (c1, c2))
+                    start = end
+                }
+            }
+        }
+    }
+
+    /// The same update applied in place to every parameter of `owner` (in visiting order, the
+    /// order of its flat buffers), with each gradient first multiplied by `gradientScale` (the
+    /// clipping factor). Saves copying the parameters out and back.
+    public mutating func update(_ owner: some ParameterOwner, gradientScale: Float, learningRate lr: Float) {
+        let (c1, c2) = beginStep(count: owner.parameterCount)
+        var offset = 0
+        owner.visitParameters { parameter in
+            let decays = parameter.decays
+            parameter.gradient.scalars.withUnsafeBufferPointer { pg in
+                parameter.value.scalars.withUnsafeMutableBufferPointer { pp in
+                    apply(pp, pg, offset: offset, decays: decays, gradientScale: gradientScale, learningRate: lr,
+                          corrections: (c1, c2))
+                }
+            }
+            offset += parameter.value.count
+        }
+    }
+
+    /// Allocates the moments on first use, counts the step and returns the bias corrections
+    /// `1 - β1ᵗ`, `1 - β2ᵗ`.
+    private mutating func beginStep(count: Int) -> (Float, Float) {
         if m.isEmpty {
-            m = [Float](repeating: 0, count: p.count)
+            m = [Float](repeating: 0, count: count)
             v = m
         }
-        precondition(m.count == p.count, "AdamW: state holds \(m.count) parameters, got \(p.count)")
+        precondition(m.count == count, "AdamW: state holds \(m.count) parameters, got \(count)")
         steps += 1
-        let correction1 = 1 - powf(beta1, Float(steps)), correction2 = 1 - powf(beta2, Float(steps))
-        let b1 = beta1, b2 = beta2, eps = epsilon, decay = lr * weightDecay
-        m.withUnsafeMutableBufferPointer { pm in
-            v.withUnsafeMutableBufferPointer { pv in
-                p.withUnsafeMutableBufferPointer { pp in
-                    g.withUnsafeBufferPointer { pg in
-                        decayMask.withUnsafeBufferPointer { mask in
-                            for i in 0..<pp.count {
-                                let gi = pg[i]
-                                pm[i] = b1 * pm[i] + (1 - b1) * gi
-                                pv[i] = b2 * pv[i] + (1 - b2) * gi * gi
-                                if mask[i] { pp[i] -= decay * pp[i] }
-                                let mHat = pm[i] / correction1, vHat = pv[i] / correction2
-                                pp[i] -= lr * mHat / (vHat.squareRoot() + eps)
-                            }
-                        }
-                    }
+        return (1 - powf(beta1, Float(steps)), 1 - powf(beta2, Float(steps)))
+    }
+
+    /// The update of parameters `offset ..< offset + p.count` of the moments.
+    private mutating func apply(
+        _ p: UnsafeMutableBufferPointer<Float>, _ g: UnsafeBufferPointer<Float>, offset: Int, decays: Bool,
+        gradientScale: Float, learningRate lr: Float, corrections: (Float, Float)
+    ) {
+        let b1 = beta1, b2 = beta2, eps = epsilon, decay = decays ? lr * weightDecay : 0
+        let (correction1, correction2) = corrections
+        m.withUnsafeMutableBufferPointer { pmAll in
+            v.withUnsafeMutableBufferPointer { pvAll in
+                let pm = pmAll.baseAddress! + offset, pv = pvAll.baseAddress! + offset
+                for i in 0..<p.count {
+                    let gi = g[i] * gradientScale
+                    pm[i] = b1 * pm[i] + (1 - b1) * gi
+                    pv[i] = b2 * pv[i] + (1 - b2) * gi * gi
+                    p[i] -= decay * p[i]
+                    let mHat = pm[i] / correction1, vHat = pv[i] / correction2
+                    p[i] -= lr * mHat / (vHat.squareRoot() + eps)
                 }
             }
         }

@@ -9,6 +9,16 @@ public enum GradientClipping {
         return sum
     }
 
+    /// `Σ g²` over every gradient of `owner` (a stage), in Double, summed in flat-buffer order.
+    public static func sumOfSquares(_ owner: some ParameterOwner) -> Double {
+        var sum = 0.0
+        // One running sum in buffer order, so the result equals `sumOfSquares(flatGradients())`.
+        owner.visitParameters { p in
+            for g in p.gradient.scalars { sum += Double(g) * Double(g) }
+        }
+        return sum
+    }
+
     /// The factor every gradient is multiplied by: 1 when the norm is within `maxNorm` (or
     /// clipping is off, `maxNorm <= 0`), `maxNorm / norm` otherwise.
     public static func scale(globalNorm: Double, maxNorm: Float) -> Float {

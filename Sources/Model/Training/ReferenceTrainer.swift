@@ -66,15 +66,11 @@ public final class ReferenceTrainer {
     /// Clips the accumulated gradients by their global norm and applies AdamW at step `step`'s
     /// learning rate. Returns the norm before clipping and the learning rate.
     public func applyUpdate(step: Int) -> (gradientNorm: Float, learningRate: Float) {
-        var gradients = stages.map { $0.flatGradients() }
-        let norm = gradients.reduce(0.0) { $0 + GradientClipping.sumOfSquares($1) }.squareRoot()
+        let norm = stages.reduce(0.0) { $0 + GradientClipping.sumOfSquares($1) }.squareRoot()
         let factor = GradientClipping.scale(globalNorm: norm, maxNorm: training.clipNorm)
         let lr = training.schedule.rate(at: step)
         for (s, stage) in stages.enumerated() {
-            GradientClipping.apply(factor, to: &gradients[s])
-            var parameters = stage.flatParameters()
-            optimizers[s].update(parameters: &parameters, gradients: gradients[s], decayMask: stage.decayMask(), learningRate: lr)
-            stage.loadParameters(parameters)
+            optimizers[s].update(stage, gradientScale: factor, learningRate: lr)
         }
         return (Float(norm), lr)
     }
