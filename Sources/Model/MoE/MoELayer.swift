@@ -104,7 +104,7 @@ public final class MoELayer: Layer {
 
         let dScores = gateWeightsBackward(scores: s.scores, chosen: s.chosen, topK: topK, normalize: normalizeGates,
                                           scaling: routedScaling, gateGradient: dGates)
-        var dLogits: Tensor
+        let dLogits: Tensor
         switch scoring {
         case .softmax:
             dLogits = softmaxRowsBackward(probabilities: s.scores, outputGradient: dScores)
