@@ -64,7 +64,7 @@ struct TrainCommand: ParsableCommand {
         for _ in 0..<steps {
             let report = trainer.step()
             let now = ContinuousClock.now
-            let stepSeconds = (now - last).seconds, elapsed = (now - start).seconds
+            let stepSeconds = (now - last).inSeconds, elapsed = (now - start).inSeconds
             last = now
             print(String(format: "step %4d  loss %.4f  lr %.2e  |g| %7.3f  tokens/s %8.0f  elapsed %7.2fs",
                          report.step, report.loss, report.learningRate, report.gradientNorm,

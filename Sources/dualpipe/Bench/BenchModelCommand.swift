@@ -76,9 +76,9 @@ struct BenchModelCommand: ParsableCommand {
             stage.backwardWeight(mb)
             let t3 = ContinuousClock.now
             if mb > 0 {
-                f.append((t1 - t0).seconds)
-                b.append((t2 - t1).seconds)
-                w.append((t3 - t2).seconds)
+                f.append((t1 - t0).inSeconds)
+                b.append((t2 - t1).inSeconds)
+                w.append((t3 - t2).inSeconds)
             }
         }
         func best(_ x: [Double]) -> Double { x.min()! }

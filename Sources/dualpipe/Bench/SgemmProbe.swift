@@ -15,7 +15,7 @@ enum SgemmProbe {
         while spent < seconds {
             let start = ContinuousClock.now
             matmul(a, b, accumulatingInto: &c, beta: 0)
-            let elapsed = (ContinuousClock.now - start).seconds
+            let elapsed = (ContinuousClock.now - start).inSeconds
             best = min(best, elapsed)
             spent += elapsed
         }
