@@ -39,3 +39,25 @@ public enum BLAS {
             beta, c, Int32(n))
     }
 }
+
+extension BLAS {
+    /// Row-major sgemm over sub-matrices of larger buffers: like `sgemm`, but with explicit
+    /// leading dimensions (the stored row lengths `lda`, `ldb`, `ldc`), so a per-head slice of
+    /// a `[tokens, heads * headDim]` activation can be multiplied without copying it out.
+    @inlinable
+    public static func sgemm(
+        transposeA: Bool = false, transposeB: Bool = false,
+        m: Int, n: Int, k: Int,
+        alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        cblas_sgemm(
+            CblasRowMajor,
+            transposeA ? CblasTrans : CblasNoTrans,
+            transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k),
+            alpha, a, Int32(lda), b, Int32(ldb),
+            beta, c, Int32(ldc))
+    }
+}

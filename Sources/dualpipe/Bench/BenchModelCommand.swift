@@ -1,7 +1,87 @@
 import ArgumentParser
+import Foundation
+import Model
+import Tensor
 
-// PLACEHOLDER: replaced by the work on its issue; must not reach a landing.
+/// `dualpipe bench model`: F, B and W time per micro-batch of whole models, and how close the
+/// matmul work gets to single-core sgemm measured in the same run.
 struct BenchModelCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "model", abstract: "Model F/B/W timings.")
-    func run() throws { throw ValidationError("'model' is not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "model",
+        abstract: "Time F, B and W per micro-batch and compare the achieved GFLOP/s with sgemm.",
+        discussion: """
+            Measures the default training model (the `train` defaults) and wider ones of the given \
+            hidden sizes (heads of 64, 2 blocks: one dense, one MoE, expert and shared-expert width = \
+            hidden, dense width 4 x hidden). GFLOP/s counts matmul work only; the ratio divides it \
+            by single-core sgemm at n = 1024 measured first. One OpenBLAS thread unless \
+            OPENBLAS_NUM_THREADS is set.
+            """)
+
+    @Option(name: .customLong("wide-hidden"), parsing: .upToNextOption, help: "Hidden sizes of the wider models.")
+    var wideHidden: [Int] = [512, 1024]
+    @Option(help: "Timed micro-batches per model; the fastest counts, as for sgemm.")
+    var repetitions = 5
+    @Option(name: .customLong("seq-len"), help: "Tokens per sequence.")
+    var sequenceLength = 128
+    @Option(name: .customLong("micro-batch-size"), help: "Sequences per micro-batch.")
+    var microBatchSize = 4
+
+    func validate() throws {
+        guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1, got \(repetitions)") }
+        if let bad = wideHidden.first(where: { $0 < 64 || $0 % 64 != 0 }) {
+            throw ValidationError("--wide-hidden \(bad): must be a positive multiple of 64 (the head width)")
+        }
+    }
+
+    func run() throws {
+        ComputeSetup.configure()
+        let sgemm = SgemmProbe.gflops(n: 1024)
+        print(String(format: "sgemm n=1024: %.1f GFLOP/s (OpenBLAS threads %d)", sgemm, BLAS.threadCount))
+        print("model              params   tokens   F ms   B ms   W ms   F GF/s   B GF/s   W GF/s   all GF/s  ratio")
+        var models: [(String, ModelConfiguration)] = [
+            ("default h128", ModelConfiguration(sequenceLength: sequenceLength, microBatchSize: microBatchSize)),
+        ]
+        for h in wideHidden {
+            models.append(("wide h\(h)", ModelConfiguration(
+                hidden: h, heads: h / 64, layers: 2, moeLayers: [1], experts: 8, expertHidden: h, topK: 2,
+                groups: 4, topKGroups: 2, sequenceLength: sequenceLength, microBatchSize: microBatchSize)))
+        }
+        for (name, c) in models {
+            try c.validate()
+            let r = measure(c)
+            let flops = FlopCount(c)
+            let f = flops.forward / r.f / 1e9, b = flops.backwardInput / r.b / 1e9, w = flops.backwardWeight / r.w / 1e9
+            let all = flops.total / (r.f + r.b + r.w) / 1e9
+            print(String(format: "%-15@ %9d %8d %6.1f %6.1f %6.1f %8.1f %8.1f %8.1f %10.1f %6.2f",
+                         name as NSString, r.parameters, c.tokensPerMicroBatch, r.f * 1e3, r.b * 1e3, r.w * 1e3,
+                         f, b, w, all, all / sgemm))
+        }
+    }
+
+    /// Fastest seconds of F, B and W of one micro-batch of `c`.
+    private func measure(_ c: ModelConfiguration) -> (parameters: Int, f: Double, b: Double, w: Double) {
+        let stage = Stage(index: 0, partition: try! StagePartition(layers: c.layers, stages: 1), configuration: c, seed: 1)
+        var rng = SplitMix64(seed: 2)
+        let tokens = (0..<c.tokensPerMicroBatch).map { _ in rng.nextInt(below: 256) }
+        let input = Tensor(shape: [tokens.count], scalars: tokens.map(Float.init))
+        let targets = tokens.map { ($0 + 1) % 256 }
+        let lossGradient = Tensor(shape: [1], scalars: [1])
+        var f: [Double] = [], b: [Double] = [], w: [Double] = []
+        for mb in 0...repetitions {  // micro-batch 0 warms up and is not counted
+            let t0 = ContinuousClock.now
+            _ = stage.forward(mb, input, targets: targets)
+            let t1 = ContinuousClock.now
+            _ = stage.backwardInput(mb, lossGradient)
+            let t2 = ContinuousClock.now
+            stage.backwardWeight(mb)
+            let t3 = ContinuousClock.now
+            if mb > 0 {
+                f.append((t1 - t0).inSeconds)
+                b.append((t2 - t1).inSeconds)
+                w.append((t3 - t2).inSeconds)
+            }
+        }
+        func best(_ x: [Double]) -> Double { x.min()! }
+        return (stage.parameterCount, best(f), best(b), best(w))
+    }
 }

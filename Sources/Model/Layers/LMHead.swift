@@ -1,0 +1,46 @@
+import Tensor
+
+/// The language-model head: final RMSNorm, projection to the 256 byte logits, and mean
+/// cross-entropy against the next bytes. F returns the loss; B starts from `∂L_total/∂loss`
+/// (1/M when M micro-batches are averaged).
+public final class LMHead: ParameterOwner {
+    public let norm: RMSNormLayer
+    public var output: Parameter // [hidden, vocabulary]
+    private struct ForwardSaved { var normed: Tensor; var probabilities: Tensor; var targets: [Int] } // [n, hidden], [n, vocabulary], [n]
+    private var forwardContexts: [Int: ForwardSaved] = [:]
+    private var weightContexts: [Int: (normed: Tensor, dLogits: Tensor)] = [:]
+
+    public init(_ configuration: ModelConfiguration, seed: UInt64) {
+        norm = RMSNormLayer(name: "head.norm", width: configuration.hidden, epsilon: configuration.normEpsilon)
+        output = .normal("head.output", shape: [configuration.hidden, configuration.vocabulary],
+                         std: 1 / Float(configuration.hidden).squareRoot(), seed: seed, stream: [3, 0])
+    }
+
+    /// F: the mean cross-entropy of micro-batch `mb` over `input` `[tokens, hidden]` and `targets` `[tokens]`.
+    public func forward(_ mb: Int, _ input: Tensor, targets: [Int]) -> Float {
+        let normed = norm.forward(mb, input)
+        let logits = Linear.forward(normed, output)
+        let (loss, probabilities) = crossEntropy(logits: logits, targets: targets)
+        forwardContexts.store(mb, ForwardSaved(normed: normed, probabilities: probabilities, targets: targets), "head forward")
+        return loss
+    }
+
+    /// B: `∂(lossGradient · loss)/∂input`, `[tokens, hidden]`.
+    public func backwardInput(_ mb: Int, lossGradient: Float) -> Tensor {
+        let saved = forwardContexts.take(mb, "head backwardInput")
+        let dLogits = crossEntropyGradient(probabilities: saved.probabilities, targets: saved.targets, scale: lossGradient)
+        weightContexts.store(mb, (saved.normed, dLogits), "head backwardInput")
+        return norm.backwardInput(mb, Linear.backwardInput(dLogits, output))
+    }
+
+    public func backwardWeight(_ mb: Int) {
+        let saved = weightContexts.take(mb, "head backwardWeight")
+        Linear.backwardWeight(saved.normed, saved.dLogits, &output)
+        norm.backwardWeight(mb)
+    }
+
+    public func visitParameters(_ body: (inout Parameter) -> Void) {
+        norm.visitParameters(body)
+        body(&output)
+    }
+}

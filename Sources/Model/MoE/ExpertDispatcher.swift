@@ -1,0 +1,83 @@
+import Tensor
+
+/// Token rows bound for the experts, grouped by expert: the first `counts[0]` rows go to
+/// expert 0, the next `counts[1]` to expert 1, and so on. This is the layout an all-to-all
+/// needs: each expert's (or each rank's) rows are one contiguous block.
+public struct ExpertBatch: Sendable {
+    public var rows: Tensor   // [assignments, hidden]
+    public var counts: [Int]  // [experts], sums to assignments
+
+    public init(rows: Tensor, counts: [Int]) {
+        precondition(counts.reduce(0, +) == rows.rows, "expert batch: counts sum to \(counts.reduce(0, +)), rows are \(rows.rows)")
+        self.rows = rows
+        self.counts = counts
+    }
+}
+
+/// How an MoE layer reaches its routed experts: "send these token rows to these experts and
+/// give me their outputs back", for F, and the same in reverse for B. The local dispatcher runs
+/// every expert in this process; an expert-parallel one sends each block to the rank holding
+/// that expert and must return the same numbers.
+///
+/// Every call is per micro-batch `mb` and follows the layer's F, B, W order; the dispatcher
+/// keeps whatever its experts need between the calls.
+public protocol ExpertDispatcher: ParameterOwner {
+    /// Routed experts of the layer (all of them, wherever they live).
+    var expertCount: Int { get }
+    /// F: `batch.rows` `[assignments, hidden]` grouped by expert; returns each row's expert
+    /// output, same order, `[assignments, hidden]`, not yet weighted by its gate.
+    func forward(_ mb: Int, _ batch: ExpertBatch) -> Tensor
+    /// B: gradients of those outputs `[assignments, hidden]` (same order); returns the
+    /// gradients of the dispatched rows, same order.
+    func backwardInput(_ mb: Int, _ outputGradient: Tensor) -> Tensor
+    /// W: the experts accumulate their parameter gradients of micro-batch `mb`.
+    func backwardWeight(_ mb: Int)
+}
+
+/// All experts in this process: each block of rows goes through its expert's SwiGLU.
+public final class LocalExpertDispatcher: ExpertDispatcher {
+    public let experts: [SwiGLU]
+    private var counts: [Int: [Int]] = [:] // mb -> [experts]
+
+    public init(experts: [SwiGLU]) { self.experts = experts }
+
+    public var expertCount: Int { experts.count }
+
+    /// The half-open row ranges of each expert's block.
+    private func blocks(_ counts: [Int]) -> [Range<Int>] {
+        var start = 0
+        return counts.map { c in defer { start += c }; return start..<(start + c) }
+    }
+
+    public func forward(_ mb: Int, _ batch: ExpertBatch) -> Tensor {
+        precondition(batch.counts.count == experts.count, "dispatcher: \(batch.counts.count) counts for \(experts.count) experts")
+        counts.store(mb, batch.counts, "expert dispatch forward")
+        return runBlocks(batch.rows, batch.counts) { e, rows in experts[e].forward(mb, rows) }
+    }
+
+    public func backwardInput(_ mb: Int, _ outputGradient: Tensor) -> Tensor {
+        let c = counts.take(mb, "expert dispatch backwardInput")
+        counts.store(mb, c, "expert dispatch backwardInput")
+        return runBlocks(outputGradient, c) { e, rows in experts[e].backwardInput(mb, rows) }
+    }
+
+    public func backwardWeight(_ mb: Int) {
+        _ = counts.take(mb, "expert dispatch backwardWeight")
+        for expert in experts { expert.backwardWeight(mb) }
+    }
+
+    /// Applies `body` to each expert's block of `x` and stacks the results in the same order.
+    private func runBlocks(_ x: Tensor, _ counts: [Int], _ body: (Int, Tensor) -> Tensor) -> Tensor {
+        var out = Tensor(shape: [x.rows, x.columns])
+        for (e, range) in blocks(counts).enumerated() {
+            let block = gatherRows(x, Array(range))
+            let result = body(e, block)
+            scatterAddRows(result, Array(range), into: &out)
+        }
+        return out
+    }
+
+    public func visitParameters(_ body: (inout Parameter) -> Void) {
+        for expert in experts { expert.visitParameters(body) }
+    }
+}

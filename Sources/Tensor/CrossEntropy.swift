@@ -1,0 +1,46 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
+/// Mean cross-entropy of `logits` `[tokens, vocabulary]` against `targets` `[tokens]`.
+/// Returns the loss and the softmax probabilities (kept for the gradient).
+public func crossEntropy(logits: Tensor, targets: [Int]) -> (loss: Float, probabilities: Tensor) {
+    let n = logits.rows, v = logits.columns
+    precondition(targets.count == n, "crossEntropy: \(targets.count) targets for \(n) rows of logits")
+    var p = logits
+    var total = 0.0
+    p.scalars.withUnsafeMutableBufferPointer { pp in
+        for r in 0..<n {
+            let t = targets[r]
+            precondition(t >= 0 && t < v, "crossEntropy: target \(t) outside the vocabulary 0..<\(v)")
+            let row = pp.baseAddress! + r * v
+            var maximum = -Float.infinity
+            for j in 0..<v { maximum = max(maximum, row[j]) }
+            let shifted = row[t] - maximum
+            var sum: Float = 0
+            for j in 0..<v { row[j] = expf(row[j] - maximum); sum += row[j] }
+            let inverse = 1 / sum
+            for j in 0..<v { row[j] *= inverse }
+            // -log softmax[t] = log Σ exp(l - max) - (l_t - max), without taking log of a tiny p.
+            total += Double(logf(sum) - shifted)
+        }
+    }
+    return (Float(total / Double(max(n, 1))), p)
+}
+
+/// `∂(scale · loss)/∂logits = scale · (p - onehot(target)) / tokens`.
+public func crossEntropyGradient(probabilities p: Tensor, targets: [Int], scale: Float) -> Tensor {
+    let n = p.rows, v = p.columns
+    var d = p
+    let factor = scale / Float(max(n, 1))
+    d.scalars.withUnsafeMutableBufferPointer { pd in
+        for r in 0..<n {
+            let row = pd.baseAddress! + r * v
+            row[targets[r]] -= 1
+            for j in 0..<v { row[j] *= factor }
+        }
+    }
+    return d
+}

@@ -1,0 +1,26 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Tensor
+
+/// Process settings for compute-bound commands (`train`, `bench`).
+enum ComputeSetup {
+    /// One OpenBLAS thread unless OPENBLAS_NUM_THREADS says otherwise (a pipeline rank is one
+    /// core), and keep freed activation buffers in the heap instead of returning them to the
+    /// kernel: every micro-batch allocates the same large tensors again, and fresh pages cost a
+    /// page fault and a zero-fill each.
+    static func configure() {
+        if ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil { BLAS.setThreadCount(1) }
+        #if canImport(Glibc)
+        // glibc's mallopt is declared in <malloc.h>, which the Glibc module does not export;
+        // look it up instead. Parameters from <malloc.h>: M_TRIM_THRESHOLD -1, M_MMAP_THRESHOLD -3.
+        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
+        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") {
+            let mallopt = unsafeBitCast(symbol, to: Mallopt.self)
+            _ = mallopt(-3, 512 << 20)
+            _ = mallopt(-1, 1 << 30)
+        }
+        #endif
+    }
+}

@@ -1,0 +1,114 @@
+import Testing
+import Model
+import Tensor
+
+@Suite struct TrainingTests {
+    static let model = ModelConfiguration(
+        hidden: 8, heads: 2, layers: 2, moeLayers: [1], ffnHidden: 12, experts: 4, expertHidden: 6,
+        topK: 2, groups: 2, topKGroups: 1, sequenceLength: 8, microBatchSize: 2)
+    static let corpus = ByteCorpus(bytes: Array("the quick brown fox jumps over the lazy dog; pack my box with five dozen liquor jugs. ".utf8),
+                                   source: "test text")
+
+    static func trainer(seed: UInt64, stages: Int = 1) throws -> ReferenceTrainer {
+        let training = TrainingConfiguration(steps: 4, microBatches: 2, learningRate: 1e-2, minimumLearningRate: 1e-3, warmupSteps: 1)
+        let sampler = try MicroBatchSampler(corpus: corpus, sequenceLength: 8, sequences: 2, seed: seed)
+        return try ReferenceTrainer(model: model, training: training, sampler: sampler, seed: seed, stageCount: stages)
+    }
+
+    static func losses(_ trainer: ReferenceTrainer) -> [Float] { (0..<4).map { _ in trainer.step().loss } }
+
+    @Test func sameSeedGivesBitIdenticalLosses() throws {
+        let first = Self.losses(try Self.trainer(seed: 11)), second = Self.losses(try Self.trainer(seed: 11))
+        #expect(first == second)
+        #expect(first != Self.losses(try Self.trainer(seed: 12)))
+    }
+
+    /// Cutting the model into stages changes where the blocks live, not a single bit of the numbers.
+    @Test func twoStagesTrainExactlyLikeOne() throws {
+        let one = try Self.trainer(seed: 13), two = try Self.trainer(seed: 13, stages: 2)
+        #expect(two.stages.count == 2 && two.stages[0].blocks.count == 1)
+        #expect(Self.losses(one) == Self.losses(two))
+        #expect(one.stages[0].flatParameters() == two.stages[0].flatParameters() + two.stages[1].flatParameters())
+    }
+
+    @Test func theLossFalls() throws {
+        let trainer = try Self.trainer(seed: 14)
+        let losses = Self.losses(trainer)
+        #expect(losses[3] < losses[0])
+    }
+
+    @Test func adamWMatchesTheHandComputation() {
+        // p = 1, lr 0.1, λ 0.1, β = (0.9, 0.999): step 1 with g = 0.5 moves by lr·(λp + 1) to 0.89;
+        // step 2 with g = -0.5: m̂ = -0.005/0.19, v̂ = 0.00049975/0.001999 = 0.25, so
+        // p = 0.89 - 0.1·0.1·0.89 + 0.1·0.005/0.19/0.5 = 0.886363...
+        var adam = AdamW(beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0.1)
+        var p: [Float] = [1, 1]
+        adam.update(parameters: &p, gradients: [0.5, 0.5], decayMask: [true, false], learningRate: 0.1)
+        #expect(abs(p[0] - 0.89) < 1e-6 && abs(p[1] - 0.9) < 1e-6)
+        adam.update(parameters: &p, gradients: [-0.5, -0.5], decayMask: [true, false], learningRate: 0.1)
+        #expect(abs(p[0] - 0.886_363_16) < 1e-6)
+        #expect(abs(p[1] - (0.9 + 0.1 * 0.005 / 0.19 / 0.5)) < 1e-6)
+        #expect(adam.steps == 2)
+    }
+
+    /// The in-place update of a stage and the flat-buffer update agree bit for bit, clipping included.
+    @Test func inPlaceAndFlatAdamWAgree() throws {
+        let partition = try StagePartition(layers: 2, stages: 1)
+        let a = Stage(index: 0, partition: partition, configuration: Self.model, seed: 3)
+        let b = Stage(index: 0, partition: partition, configuration: Self.model, seed: 3)
+        let gradients = GradientCheck.random([a.parameterCount], seed: 4).scalars
+        a.loadGradients(gradients)
+        b.loadGradients(gradients)
+        var adamA = AdamW(), adamB = AdamW()
+        for _ in 0..<2 {
+            let norm = GradientClipping.sumOfSquares(a).squareRoot()
+            #expect(norm == GradientClipping.sumOfSquares(gradients).squareRoot())
+            let factor = GradientClipping.scale(globalNorm: norm, maxNorm: 1)
+            #expect(factor < 1)
+            adamA.update(a, gradientScale: factor, learningRate: 0.01)
+            var flat = b.flatParameters(), clipped = gradients
+            GradientClipping.apply(factor, to: &clipped)
+            adamB.update(parameters: &flat, gradients: clipped, decayMask: b.decayMask(), learningRate: 0.01)
+            b.loadParameters(flat)
+        }
+        #expect(a.flatParameters() == b.flatParameters())
+    }
+
+    @Test func clippingScalesToTheGlobalNorm() {
+        // Two stages' gradients [3] and [4]: global norm 5.
+        let norm = (GradientClipping.sumOfSquares([3]) + GradientClipping.sumOfSquares([4])).squareRoot()
+        #expect(norm == 5)
+        var g: [Float] = [3, 4]
+        GradientClipping.apply(GradientClipping.scale(globalNorm: norm, maxNorm: 1), to: &g)
+        #expect(abs(g[0] - 0.6) < 1e-7 && abs(g[1] - 0.8) < 1e-7)
+        #expect(GradientClipping.scale(globalNorm: norm, maxNorm: 10) == 1)
+        #expect(GradientClipping.scale(globalNorm: norm, maxNorm: 0) == 1)
+    }
+
+    @Test func warmupThenCosine() {
+        let s = LearningRateSchedule(peak: 1, minimum: 0.1, warmup: 4, total: 14)
+        #expect(s.rate(at: 0) == 0.25)
+        #expect(s.rate(at: 3) == 1)
+        #expect(s.rate(at: 4) == 1)
+        #expect(abs(s.rate(at: 9) - 0.55) < 1e-6)          // half way: 0.1 + 0.9 · (1 + cos(π/2)) / 2
+        #expect(abs(s.rate(at: 14) - 0.1) < 1e-6)
+        #expect(abs(s.rate(at: 40) - 0.1) < 1e-6)
+    }
+}
+
+@Suite struct FlopCountTests {
+    @Test func countsEveryMatmulOfADenseBlockAndTheHead() {
+        // One dense block, hidden 8, ffn 12, T = 4, one sequence. Per token:
+        // qkv 2·8·24 + out 2·8·8 + SwiGLU 6·8·12 + head 2·8·256 = 5184; attention 4·T·8 = 128.
+        let c = ModelConfiguration(hidden: 8, heads: 2, layers: 1, moeLayers: [], ffnHidden: 12, sequenceLength: 4, microBatchSize: 1)
+        let flops = FlopCount(c)
+        #expect(flops.forward == 4 * (5184 + 128))
+        #expect(flops.backwardInput == 4 * (5184 + 256))
+        #expect(flops.backwardWeight == 4 * 5184)
+        // An MoE block instead: router 2·8·4, two experts and a shared one at 6·8·6 each.
+        let moe = ModelConfiguration(hidden: 8, heads: 2, layers: 1, moeLayers: [0], experts: 4, expertHidden: 6,
+                                     topK: 2, groups: 1, topKGroups: 1, sharedExpert: true, sequenceLength: 4, microBatchSize: 1)
+        let perToken: Double = 384 + 128 + 64 + 3 * 288 + 4096
+        #expect(FlopCount(moe).backwardWeight == 4 * perToken)
+    }
+}

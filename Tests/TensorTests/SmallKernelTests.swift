@@ -1,0 +1,56 @@
+import Testing
+import Tensor
+
+@Suite struct SmallKernelTests {
+    @Test func topKOrdersLargestFirstAndBreaksTiesByIndex() {
+        let v = Tensor(shape: [2, 5], scalars: [0.1, 0.9, 0.5, 0.9, 0.2,
+                                                 3, 1, 2, 5, 4])
+        #expect(topK(v, k: 3) == [1, 3, 2, 3, 4, 0])
+        #expect(topK(v, k: 1) == [1, 3])
+    }
+
+    @Test func topKSkipsWhatIsNotAllowed() {
+        let v = Tensor(shape: [1, 4], scalars: [4, 3, 2, 1])
+        #expect(topK(v, k: 2, allowed: [false, true, false, true]) == [1, 3])
+    }
+
+    @Test func addAndScale() {
+        var a = Tensor(shape: [2, 2], scalars: [1, 2, 3, 4])
+        add(Tensor(shape: [4], scalars: [1, 1, 1, 1]), scaledBy: 2, into: &a)
+        #expect(a.scalars == [3, 4, 5, 6])
+        scale(&a, by: 0.5)
+        #expect(a.scalars == [1.5, 2, 2.5, 3])
+        #expect(adding(a, a).scalars == [3, 4, 5, 6])
+    }
+
+    @Test func gatherAndWeightedScatterOfRows() {
+        let x = Tensor(shape: [3, 2], scalars: [1, 2, 3, 4, 5, 6])
+        let g = gatherRows(x, [2, 0, 2])
+        #expect(g.scalars == [5, 6, 1, 2, 5, 6])
+        #expect(gatherRows(x, [1, 0], weights: [2, -1]).scalars == [6, 8, -1, -2])
+        var y = Tensor(shape: [3, 2])
+        scatterAddRows(g, [1, 1, 0], weights: [1, 2, 0.5], into: &y)
+        #expect(y.scalars == [2.5, 3, 7, 10, 0, 0])
+        #expect(rowDots(x, rows: [1, 2], Tensor(shape: [2, 2], scalars: [1, 1, 2, 0])) == [7, 10])
+    }
+
+    @Test func randomStreamsAreReproducibleAndDistinct() {
+        var a = SplitMix64(seed: 7, streams: [1, 2]), b = SplitMix64(seed: 7, streams: [1, 2])
+        var c = SplitMix64(seed: 7, streams: [2, 1]), d = SplitMix64(seed: 8, streams: [1, 2])
+        let first = (0..<4).map { _ in a.next() }
+        #expect(first == (0..<4).map { _ in b.next() })
+        #expect(first != (0..<4).map { _ in c.next() })
+        #expect(first != (0..<4).map { _ in d.next() })
+    }
+
+    @Test func normalDrawsHaveUnitVariance() {
+        // 20 000 draws: the sample mean and variance are within 5 standard errors of 0 and 1.
+        let x = randomTensor([20_000], seed: 9)
+        let mean = x.scalars.reduce(0.0) { $0 + Double($1) } / 20_000
+        let variance = x.scalars.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / 20_000
+        #expect(abs(mean) < 5 / 20_000.0.squareRoot())
+        #expect(abs(variance - 1) < 5 * (2 / 20_000.0).squareRoot())
+        var rng = SplitMix64(seed: 3)
+        #expect((0..<1000).allSatisfy { _ in (0..<7).contains(rng.nextInt(below: 7)) })
+    }
+}
