@@ -19,7 +19,7 @@ struct EnvCommand: ParsableCommand {
     var threadLevel: ThreadLevel = .funneled
 
     func run() throws {
-        pinBLASThreadsPerRank()
+        ComputeSetup.configure()
         Environment.run(requestedThreadLevel: threadLevel) { environment in
             let world = environment.world
             let layout = try world.splitByNode()

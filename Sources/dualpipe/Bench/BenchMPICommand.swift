@@ -27,7 +27,7 @@ struct BenchMPICommand: ParsableCommand {
     }
 
     func run() throws {
-        pinBLASThreadsPerRank()
+        ComputeSetup.configure()
         Environment.run { environment in
             let world = environment.world
             guard world.size >= 2 else {

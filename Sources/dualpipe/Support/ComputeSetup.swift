@@ -4,7 +4,7 @@ import Glibc
 import Foundation
 import Tensor
 
-/// Process settings for compute-bound commands (`train`, `bench`).
+/// Process settings for every rank-running command (`env`, `train`, `bench`).
 enum ComputeSetup {
     /// One OpenBLAS thread unless OPENBLAS_NUM_THREADS says otherwise (a pipeline rank is one
     /// core), and keep freed activation buffers in the heap instead of returning them to the
