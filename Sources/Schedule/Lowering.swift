@@ -51,8 +51,6 @@ public enum Instruction: Hashable, Sendable {
 /// A schedule with its communication made explicit: per rank, an ordered instruction list.
 public struct LoweredSchedule: Hashable, Sendable {
     public let schedule: Schedule
-    /// How many computes ahead a receive is posted (1: during the previous compute).
-    public let receiveLookahead: Int
     /// [ranks][instructions]
     public let programs: [[Instruction]]
 }
@@ -89,29 +87,46 @@ extension Schedule {
         return result
     }
 
-    /// Lowers to instructions. Before compute k the rank posts the receives of compute
-    /// k + `receiveLookahead` (so they are in flight while it computes), then waits for compute k's
-    /// own receives. Sends are posted right after the compute that produces them and waited for
-    /// after the next compute, so a transfer overlaps one compute on both sides.
-    public func lowered(receiveLookahead: Int = 1) -> LoweredSchedule {
-        precondition(receiveLookahead >= 0, "receive lookahead must be >= 0")
+    /// Lowers to instructions, with one receive and one send in flight per channel (source,
+    /// destination, payload). Receives are posted as early as that allows: each channel's first at
+    /// the start, each next one as soon as the previous one has been waited for, so it is in
+    /// flight during the computes before it is needed. Sends are posted right after the compute
+    /// that produces them; a send is waited for just before the next send on its channel is posted,
+    /// or at the end.
+    public func lowered() -> LoweredSchedule {
+        // A rank's channels, numbered 2 * peer + (gradient ? 1 : 0), separately for each direction.
+        func channel(_ peer: Int, _ t: Transfer) -> Int { 2 * peer + (t.payload == .gradient ? 1 : 0) }
         let programs = (0..<ranks).map { rank -> [Instruction] in
             let actions = program[rank]
             let receives = actions.map { self.receives(of: $0, on: rank) }
-            let sends = actions.map { self.sends(of: $0, on: rank) }
+            // [channel] the receives in the order this rank consumes them, and the next to post.
+            var queues = [[Transfer]](repeating: [], count: 2 * ranks)
+            for t in receives.joined() { queues[channel(t.source, t)].append(t) }
+            var next = [Int](repeating: 1, count: 2 * ranks)
+            var inFlight = [Transfer?](repeating: nil, count: 2 * ranks)
             var out: [Instruction] = []
             out.reserveCapacity(actions.count * 5)
-            for k in 0..<min(receiveLookahead, actions.count) { out += receives[k].map(Instruction.postReceive) }
-            for k in actions.indices {
-                if k + receiveLookahead < actions.count { out += receives[k + receiveLookahead].map(Instruction.postReceive) }
-                out += receives[k].map(Instruction.waitReceive)
-                out.append(.compute(actions[k]))
-                out += sends[k].map(Instruction.postSend)
-                if k >= 1 { out += sends[k - 1].map(Instruction.waitSend) }
+            for queue in queues where !queue.isEmpty { out.append(.postReceive(queue[0])) }
+            for (k, action) in actions.enumerated() {
+                for t in receives[k] {
+                    out.append(.waitReceive(t))
+                    let c = channel(t.source, t)
+                    if next[c] < queues[c].count {
+                        out.append(.postReceive(queues[c][next[c]]))
+                        next[c] += 1
+                    }
+                }
+                out.append(.compute(action))
+                for t in sends(of: action, on: rank) {
+                    let c = channel(t.destination, t)
+                    if let previous = inFlight[c] { out.append(.waitSend(previous)) }
+                    out.append(.postSend(t))
+                    inFlight[c] = t
+                }
             }
-            if let last = sends.last { out += last.map(Instruction.waitSend) }
+            out += inFlight.compactMap { $0.map(Instruction.waitSend) }
             return out
         }
-        return LoweredSchedule(schedule: self, receiveLookahead: receiveLookahead, programs: programs)
+        return LoweredSchedule(schedule: self, programs: programs)
     }
 }

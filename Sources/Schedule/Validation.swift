@@ -62,78 +62,101 @@ extension Schedule {
 }
 
 extension LoweredSchedule {
-    private struct Key: Hashable { var source, destination, tag: Int }
+    /// Each transfer has its own slot: a chunk receives at most one activation and one gradient.
+    private func slot(_ t: Transfer) -> Int {
+        2 * (t.chunk.stage * schedule.microBatches + t.chunk.microBatch) + (t.payload == .gradient ? 1 : 0)
+    }
 
     /// Checks the communication: every send has exactly one matching receive (same source,
-    /// destination and tag, same payload and chunk), every post has one wait after it, and the
-    /// ranks, executed with nonblocking posts, receives that wait for the matching send and sends
-    /// that wait for the matching receive (the strict MPI reading), all run to the end.
+    /// destination and tag, same payload and chunk), tags are unique between two ranks, every post
+    /// has one wait after it on the same rank, and the ranks, executed with nonblocking posts,
+    /// receives that wait for the matching send and sends that wait for the matching receive (the
+    /// strict MPI reading), all run to the end.
     public func validate() throws {
         try schedule.validate()
-        var sends: [Key: Transfer] = [:], receives: [Key: Transfer] = [:]
+        let slots = 2 * schedule.stages * schedule.microBatches
+        var sent = [Transfer?](repeating: nil, count: slots), received = sent
+        var tags = Set<Int>()
+        // Posted and not yet waited for. A slot is posted once, so one array serves all ranks.
+        var openSend = [Bool](repeating: false, count: slots), openReceive = openSend
         for (rank, instructions) in programs.enumerated() {
-            var posted = Set<Instruction>()
+            var open = 0
             for instruction in instructions {
                 switch instruction {
-                case .postSend(let t), .postReceive(let t):
-                    let key = Key(source: t.source, destination: t.destination, tag: t.tag)
-                    let isSend: Bool = if case .postSend = instruction { true } else { false }
-                    guard (isSend ? t.source : t.destination) == rank else {
-                        throw schedule.failure("message endpoints", "rank \(rank) posts \(t) it is not part of", marks: [])
+                case .postSend(let t):
+                    guard t.source == rank, schedule.configuration.contains(t.chunk) else {
+                        throw schedule.failure("message endpoints", "rank \(rank) posts the send \(t)", marks: [])
                     }
-                    if isSend {
-                        guard sends.updateValue(t, forKey: key) == nil else {
-                            throw schedule.failure("unique tags", "two sends \(t.source)->\(t.destination) with tag \(t.tag)", marks: [])
-                        }
-                    } else {
-                        guard receives.updateValue(t, forKey: key) == nil else {
-                            throw schedule.failure("unique tags", "two receives \(t.source)->\(t.destination) with tag \(t.tag)", marks: [])
-                        }
+                    guard sent[slot(t)] == nil else {
+                        throw schedule.failure("one send per message", "\(t) is sent twice", marks: [])
                     }
-                    posted.insert(instruction)
+                    sent[slot(t)] = t
+                    openSend[slot(t)] = true
+                    open += 1
+                    let n = schedule.ranks
+                    guard tags.insert((t.source * n + t.destination) * 2 * schedule.microBatches + t.tag).inserted else {
+                        throw schedule.failure("unique tags", "two messages \(t.source)->\(t.destination) with tag \(t.tag)", marks: [])
+                    }
+                case .postReceive(let t):
+                    guard t.destination == rank, schedule.configuration.contains(t.chunk) else {
+                        throw schedule.failure("message endpoints", "rank \(rank) posts the receive \(t)", marks: [])
+                    }
+                    guard received[slot(t)] == nil else {
+                        throw schedule.failure("one receive per message", "\(t) is received twice", marks: [])
+                    }
+                    received[slot(t)] = t
+                    openReceive[slot(t)] = true
+                    open += 1
                 case .waitSend(let t):
-                    guard posted.remove(.postSend(t)) != nil else {
-                        throw schedule.failure("one wait per post", "rank \(rank) waits for send \(t) it has not posted", marks: [])
+                    guard openSend[slot(t)], sent[slot(t)] == t else {
+                        throw schedule.failure("one wait per post", "rank \(rank) waits for the send \(t) without an open post", marks: [])
                     }
+                    openSend[slot(t)] = false
+                    open -= 1
                 case .waitReceive(let t):
-                    guard posted.remove(.postReceive(t)) != nil else {
-                        throw schedule.failure("one wait per post", "rank \(rank) waits for receive \(t) it has not posted", marks: [])
+                    guard openReceive[slot(t)], received[slot(t)] == t else {
+                        throw schedule.failure("one wait per post", "rank \(rank) waits for the receive \(t) without an open post", marks: [])
                     }
+                    openReceive[slot(t)] = false
+                    open -= 1
                 case .compute:
                     break
                 }
             }
-            if let open = posted.first {
-                throw schedule.failure("one wait per post", "rank \(rank) never waits for \(open.transfer!)", marks: [])
+            if open != 0, let open = openSend.firstIndex(of: true) ?? openReceive.firstIndex(of: true) {
+                throw schedule.failure("one wait per post", "rank \(rank) never waits for \((sent[open] ?? received[open])!)", marks: [])
             }
         }
-        for (key, send) in sends where receives[key] != send {
-            throw schedule.failure("every send has one matching receive", "\(send) has \(receives[key].map { "a different receive \($0)" } ?? "no receive")", marks: [])
-        }
-        for (key, receive) in receives where sends[key] == nil {
-            throw schedule.failure("every receive has one matching send", "\(receive) is never sent", marks: [])
+        for i in 0..<slots where sent[i] != received[i] {
+            if let send = sent[i] {
+                throw schedule.failure("every send has one matching receive", "\(send) has \(received[i].map { "a different receive \($0)" } ?? "no receive")", marks: [])
+            }
+            throw schedule.failure("every receive has one matching send", "\(received[i]!) is never sent", marks: [])
         }
         try checkDeadlockFree()
     }
 
     private func checkDeadlockFree() throws {
-        var sendPosted = Set<Transfer>(), receivePosted = Set<Transfer>()
+        let slots = 2 * schedule.stages * schedule.microBatches
+        var sendPosted = [Bool](repeating: false, count: slots), receivePosted = sendPosted
         var pc = [Int](repeating: 0, count: programs.count)
         var progressed = true
         while progressed {
             progressed = false
             for rank in programs.indices {
-                run: while pc[rank] < programs[rank].count {
-                    switch programs[rank][pc[rank]] {
-                    case .postSend(let t): sendPosted.insert(t)
-                    case .postReceive(let t): receivePosted.insert(t)
-                    case .waitReceive(let t): if !sendPosted.contains(t) { break run }
-                    case .waitSend(let t): if !receivePosted.contains(t) { break run }
+                let program = programs[rank]
+                var k = pc[rank]
+                run: while k < program.count {
+                    switch program[k] {
+                    case .postSend(let t): sendPosted[slot(t)] = true
+                    case .postReceive(let t): receivePosted[slot(t)] = true
+                    case .waitReceive(let t): if !sendPosted[slot(t)] { break run }
+                    case .waitSend(let t): if !receivePosted[slot(t)] { break run }
                     case .compute: break
                     }
-                    pc[rank] += 1
-                    progressed = true
+                    k += 1
                 }
+                if k != pc[rank] { pc[rank] = k; progressed = true }
             }
         }
         let blocked = programs.indices.filter { pc[$0] < programs[$0].count }
