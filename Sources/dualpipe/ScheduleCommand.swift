@@ -56,7 +56,7 @@ struct ScheduleCommand: ParsableCommand {
 
     @OptionGroup var selection: ScheduleSelection
 
-    @Option(help: "Output format: text, json, csv or svg (default: text). The svg is timed with unit costs F=B=W=1.")
+    @Option(help: "Output format: text, json, csv or svg (default: text). The svg is timed with F=B=W=1, BW=2 and a fully overlapped FB=2.")
     var format: Format = .text
 
     @Option(help: "Write to this file instead of standard output (default: standard output).")
@@ -70,7 +70,7 @@ struct ScheduleCommand: ParsableCommand {
         case .text: schedule.text()
         case .json: schedule.json()
         case .csv: schedule.csv()
-        case .svg: try schedule.simulate(Costs()).svg()
+        case .svg: try schedule.simulate(Costs(forwardBackward: 2)).svg()
         }
         try emit(text, to: output)
     }

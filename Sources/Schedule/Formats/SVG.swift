@@ -49,7 +49,7 @@ extension Simulation {
     private var directionNames: (String, String) {
         switch schedule.kind {
         case .dualpipe: ("entered at rank 0", "entered at the last rank")
-        case .dualpipev: ("way down (stages < N)", "way back (stages >= N)")
+        case .dualpipev: ("way down (stages &lt; N)", "way back (stages &gt;= N)")
         default: ("all micro-batches", "(unused)")
         }
     }
