@@ -51,27 +51,57 @@ struct ScheduleCommand: ParsableCommand {
     )
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
-        case text, json, csv, svg
+        case text, json, csv, svg, lowered
     }
 
     @OptionGroup var selection: ScheduleSelection
 
-    @Option(help: "Output format: text, json, csv or svg (default: text). The svg is timed with F=B=W=1, BW=2 and a fully overlapped FB=2.")
+    @Option(help: "Output format: text, json, csv, svg or lowered (the instruction lists with communication) (default: text). The svg is timed with F=B=W=1, BW=2 and a fully overlapped FB=2.")
     var format: Format = .text
 
     @Option(help: "Write to this file instead of standard output (default: standard output).")
     var output: String?
 
+    @Option(help: ArgumentHelp(
+        "Validate this schedule file instead of generating one: JSON, or CSV read with --kind/--ranks/--microbatches (default: none).",
+        valueName: "file"))
+    var check: String?
+
     func validate() throws { _ = try selection.configuration() }
 
     func run() throws {
+        if let check {
+            try checkFile(check)
+            return
+        }
         let schedule = try selection.validatedSchedule()
         let text: String = switch format {
         case .text: schedule.text()
         case .json: schedule.json()
         case .csv: schedule.csv()
         case .svg: try schedule.simulate(Costs(forwardBackward: 2)).svg()
+        case .lowered: schedule.lowered().text()
         }
         try emit(text, to: output)
+    }
+
+    /// Reads a schedule someone wrote or edited, and validates it with its communication.
+    private func checkFile(_ path: String) throws {
+        let contents: String
+        do {
+            contents = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ValidationError("cannot read '\(path)': \(error.localizedDescription)")
+        }
+        let schedule: Schedule
+        do {
+            schedule = path.hasSuffix(".json")
+                ? try Schedule(json: contents)
+                : Schedule(configuration: try selection.configuration(), program: try Schedule.program(csv: contents))
+            try schedule.lowered().validate()
+        } catch let error as ScheduleError {
+            throw ValidationError("\(path): \(error)")
+        }
+        print("\(path): valid \(schedule.kind.title) schedule, \(schedule.ranks) ranks, \(schedule.stages) stages, \(schedule.microBatches) micro-batches")
     }
 }

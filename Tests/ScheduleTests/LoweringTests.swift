@@ -47,3 +47,13 @@ import Testing
         }
     }
 }
+
+@Suite struct LoweredTextTests {
+    @Test func loweredTextListsEveryInstruction() throws {
+        let lowered = try Schedule.generate(kind: .oneFOneB, ranks: 2, microBatches: 1).lowered()
+        let lines = lowered.text().split(separator: "\n")
+        #expect(lines.count == 1 + 2 + lowered.programs.joined().count)
+        #expect(lines.contains("  send      act(1:0) 0->1 tag 0"))
+        #expect(lines.contains("  wait-recv grad(0:0) 1->0 tag 1"))
+    }
+}
