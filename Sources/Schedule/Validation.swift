@@ -56,7 +56,7 @@ extension Schedule {
         if !outcome.finished {
             let stuck = outcome.blocked.enumerated().compactMap { rank, step in step.map { (rank: rank, step: $0) } }
             let what = stuck.map { "rank \($0.rank) step \($0.step) \(program[$0.rank][$0.step])" }.joined(separator: ", ")
-            throw failure("inputs produced before use", "no rank can proceed: \(what) wait for inputs that are never produced", marks: stuck)
+            throw failure("inputs produced before use", "no rank can proceed; blocked for inputs that are never produced: \(what)", marks: stuck)
         }
     }
 }

@@ -5,13 +5,13 @@ import Schedule
 /// The selectors shared by `schedule` and `simulate`: which schedule, on how many ranks, with how
 /// many micro-batches. The rules live in `ScheduleConfiguration`; this only reports them.
 struct ScheduleSelection: ParsableArguments {
-    @Option(name: .long, help: "Schedule kind: dualpipe, dualpipev, 1f1b, zb1p or gpipe (default: dualpipe).")
+    @Option(name: .long, help: "Schedule kind: dualpipe, dualpipev, 1f1b, zb1p or gpipe.")
     var kind: String = "dualpipe"
 
-    @Option(name: [.customShort("n"), .long], help: "Number of pipeline ranks N (default: 8).")
+    @Option(name: [.customShort("n"), .long], help: "Number of pipeline ranks N; with simulate --compare, the number of stages PP.")
     var ranks: Int = 8
 
-    @Option(name: [.customShort("m"), .long], help: "Number of micro-batches M (default: 20).")
+    @Option(name: [.customShort("m"), .long], help: "Number of micro-batches M.")
     var microbatches: Int = 20
 
     func configuration() throws -> ScheduleConfiguration {
@@ -56,7 +56,7 @@ struct ScheduleCommand: ParsableCommand {
 
     @OptionGroup var selection: ScheduleSelection
 
-    @Option(help: "Output format: text, json, csv, svg or lowered (the instruction lists with communication) (default: text). The svg is timed with F=B=W=1, BW=2 and a fully overlapped FB=2.")
+    @Option(help: "Output format: text, json, csv, svg or lowered (the instruction lists with communication). The svg is timed with F=B=W=1, BW=2 and a fully overlapped FB=2.")
     var format: Format = .text
 
     @Option(help: "Write to this file instead of standard output (default: standard output).")

@@ -20,20 +20,20 @@ struct SimulateCommand: ParsableCommand {
 
     @OptionGroup var selection: ScheduleSelection
 
-    @Option(name: .customLong("cost-f"), help: "Cost of a forward F (default: 1).")
+    @Option(name: .customLong("cost-f"), help: "Cost of a forward F.")
     var costF: Double = 1
-    @Option(name: .customLong("cost-b"), help: "Cost of an input-gradient backward B (default: 1).")
+    @Option(name: .customLong("cost-b"), help: "Cost of an input-gradient backward B.")
     var costB: Double = 1
-    @Option(name: .customLong("cost-w"), help: "Cost of a weight-gradient backward W (default: 1).")
+    @Option(name: .customLong("cost-w"), help: "Cost of a weight-gradient backward W.")
     var costW: Double = 1
     @Option(name: .customLong("cost-bw"), help: "Cost of a full backward BW (default: B + W).")
     var costBW: Double?
     @Option(name: .customLong("cost-fb"), help: "Cost of an overlapped forward and full backward FB (default: F + BW).")
     var costFB: Double?
-    @Option(help: "Latency of one point-to-point message (default: 0).")
+    @Option(help: "Latency of one point-to-point message.")
     var latency: Double = 0
 
-    @Option(help: "Output format: text or json (default: text).")
+    @Option(help: "Output format: text or json.")
     var format: Format = .text
 
     @Flag(help: "Print every kind side by side for this number of stages and micro-batches (default: off).")

@@ -9,7 +9,7 @@ struct BenchScheduleCommand: ParsableCommand {
         discussion: "Build with -c release for meaningful numbers. Each cell is the best of --repeat runs."
     )
 
-    @Option(help: "Runs per configuration; the best is reported (default: 5).")
+    @Option(help: "Runs per configuration; the best is reported.")
     var `repeat`: Int = 5
 
     func validate() throws {
