@@ -23,6 +23,7 @@ import Testing
 
     @Test func jsonHasTheDocumentedShape() throws {
         let schedule = try Schedule.generate(kind: .dualpipe, ranks: 2, microBatches: 4)
+        #expect(schedule.json().hasPrefix(#"{"kind":"dualpipe","ranks":2,"stages":2,"microbatches":4,"program":[\#n  [{"op":"F","stage":0,"mb":0},"#))
         let object = try #require(JSONSerialization.jsonObject(with: Data(schedule.json().utf8)) as? [String: Any])
         #expect(object["kind"] as? String == "dualpipe")
         #expect(object["ranks"] as? Int == 2 && object["stages"] as? Int == 2 && object["microbatches"] as? Int == 4)
