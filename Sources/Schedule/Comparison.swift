@@ -1,7 +1,7 @@
 /// The bubble formulas of the DualPipe README table, in our vocabulary (their B is our BW, their
 /// F&B our FB), with PP the number of stages.
 public enum BubbleFormula {
-    /// The README's bubble for `kind` with `stages` pipeline stages, or nil where it gives none.
+    /// The README's bubble for `kind` with `stages` pipeline stages (GPipe shares 1F1B's).
     public static func readme(_ kind: ScheduleKind, stages pp: Int, costs c: Costs) -> Double {
         let p = Double(pp)
         return switch kind {
