@@ -1,7 +1,73 @@
 import ArgumentParser
+import Schedule
 
-// PLACEHOLDER: replaced by the work on its issue; must not reach a landing.
+/// Times the Schedule pipeline (generate, lower, validate, simulate) on large configurations.
 struct BenchScheduleCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "schedule", abstract: "Schedule generation speed.")
-    func run() throws { throw ValidationError("'schedule' is not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "schedule",
+        abstract: "Time schedule generation, lowering, validation and simulation; print a table (milliseconds).",
+        discussion: "Build with -c release for meaningful numbers. Each cell is the best of --repeat runs."
+    )
+
+    @Option(help: "Runs per configuration; the best is reported.")
+    var `repeat`: Int = 5
+
+    func validate() throws {
+        guard `repeat` >= 1 else { throw ValidationError("--repeat must be >= 1, got \(`repeat`)") }
+    }
+
+    static let cases: [(ScheduleKind, Int, Int)] = [
+        (.dualpipe, 8, 20), (.dualpipe, 64, 512), (.dualpipev, 32, 512), (.dualpipev, 64, 512),
+        (.oneFOneB, 64, 512), (.zb1p, 64, 512), (.gpipe, 64, 512),
+    ]
+
+    func run() throws {
+        let clock = ContinuousClock()
+        func ms(_ d: Duration) -> Double {
+            Double(d.components.seconds) * 1e3 + Double(d.components.attoseconds) / 1e15
+        }
+        var rows = [["kind", "N", "M", "actions", "instructions", "generate", "lower", "validate", "simulate", "total"]]
+        for (kind, n, m) in Self.cases {
+            let configuration = try ScheduleConfiguration(kind: kind, ranks: n, microBatches: m)
+            var best = [Double](repeating: .infinity, count: 4)
+            var actions = 0, instructions = 0
+            for _ in 0..<`repeat` {
+                var schedule: Schedule?
+                var lowered: LoweredSchedule?
+                let times = [
+                    clock.measure { schedule = Schedule(configuration) },
+                    clock.measure { lowered = schedule!.lowered() },
+                    try clock.measure { try lowered!.validate() },
+                    try clock.measure { _ = try schedule!.simulate(Costs(forwardBackward: 2.5, latency: 0.1)) },
+                ].map(ms)
+                best = zip(best, times).map { min($0, $1) }
+                actions = schedule!.program.joined().count
+                instructions = lowered!.programs.joined().count
+            }
+            let cells = best.map { String(format3(ms: $0)) }
+            rows.append([kind.title, String(n), String(m), String(actions), String(instructions)]
+                        + cells + [format3(ms: best.reduce(0, +))])
+        }
+        print("Schedule pipeline, best of \(`repeat`) runs, milliseconds")
+        print(renderTable(rows), terminator: "")
+    }
+
+    private func format3(ms v: Double) -> String {
+        let r = (v * 100).rounded() / 100
+        return String(r)
+    }
+
+    private func renderTable(_ rows: [[String]]) -> String {
+        let widths = rows[0].indices.map { c in rows.map { $0[c].count }.max()! }
+        return rows.map { row in
+            row.enumerated().map { c, cell in
+                c < 3 ? cell.padding(toLength: widths[c]) : cell.leftPadded(toLength: widths[c])
+            }.joined(separator: "  ")
+        }.joined(separator: "\n") + "\n"
+    }
+}
+
+extension String {
+    fileprivate func padding(toLength n: Int) -> String { self + String(repeating: " ", count: max(0, n - count)) }
+    fileprivate func leftPadded(toLength n: Int) -> String { String(repeating: " ", count: max(0, n - count)) + self }
 }

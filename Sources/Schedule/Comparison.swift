@@ -1,0 +1,62 @@
+/// The bubble formulas of the DualPipe README table, in our vocabulary (their B is our BW, their
+/// F&B our FB), with PP the number of stages.
+public enum BubbleFormula {
+    /// The README's bubble for `kind` with `stages` pipeline stages (GPipe shares 1F1B's).
+    public static func readme(_ kind: ScheduleKind, stages pp: Int, costs c: Costs) -> Double {
+        let p = Double(pp)
+        return switch kind {
+        case .oneFOneB, .gpipe: (p - 1) * (c.forward + c.backward)
+        case .zb1p: (p - 1) * (c.forward + c.backward - 2 * c.backwardWeight)
+        case .dualpipe, .dualpipev: (p / 2 - 1) * (c.forwardBackward + c.backward - 3 * c.backwardWeight)
+        }
+    }
+
+    /// The formula as written in the README.
+    public static func text(_ kind: ScheduleKind) -> String {
+        switch kind {
+        case .oneFOneB, .gpipe: "(PP-1)(F+B)"
+        case .zb1p: "(PP-1)(F+B-2W)"
+        case .dualpipe, .dualpipev: "(PP/2-1)(F&B+B-3W)"
+        }
+    }
+}
+
+/// Every kind simulated for the same number of pipeline stages PP and micro-batches M, the way the
+/// README table compares them: DualPipeV folds PP stages onto PP/2 ranks, the others use PP ranks.
+public struct Comparison: Sendable {
+    public struct Row: Sendable {
+        public let kind: ScheduleKind
+        public let ranks: Int
+        /// nil when the kind does not accept this configuration; `skipped` says why.
+        public let simulation: Simulation?
+        public let skipped: String?
+        public let formula: Double
+    }
+
+    public let stages: Int
+    public let microBatches: Int
+    public let costs: Costs
+    public let rows: [Row]
+
+    public static let order: [ScheduleKind] = [.gpipe, .oneFOneB, .zb1p, .dualpipe, .dualpipev]
+
+    public init(stages: Int, microBatches: Int, costs: Costs) {
+        self.stages = stages
+        self.microBatches = microBatches
+        self.costs = costs
+        rows = Self.order.map { kind in
+            let ranks = kind == .dualpipev ? stages / 2 : stages
+            let formula = BubbleFormula.readme(kind, stages: stages, costs: costs)
+            if kind == .dualpipev && stages % 2 != 0 {
+                return Row(kind: kind, ranks: ranks, simulation: nil,
+                           skipped: "needs an even number of stages (PP = \(stages)) to fold onto PP/2 ranks", formula: formula)
+            }
+            do {
+                let schedule = try Schedule.generate(kind: kind, ranks: ranks, microBatches: microBatches)
+                return Row(kind: kind, ranks: ranks, simulation: try schedule.simulate(costs), skipped: nil, formula: formula)
+            } catch {
+                return Row(kind: kind, ranks: ranks, simulation: nil, skipped: "\(error)", formula: formula)
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+/// Executes a schedule's compute actions in dependency order, each rank in program order, and
+/// times them. Shared by the validator (is every input produced before it is used?) and the
+/// simulator (when does each action run?).
+struct Dataflow {
+    struct Outcome {
+        /// [ranks][steps] start and end time of each action.
+        var start: [[Double]]
+        var end: [[Double]]
+        /// Per rank, the step it could not run (nil when the rank finished).
+        var blocked: [Int?]
+        var finished: Bool { blocked.allSatisfy { $0 == nil } }
+    }
+
+    let schedule: Schedule
+    let cost: (Action) -> Double
+    let latency: Double
+
+    func run() -> Outcome {
+        let n = schedule.ranks, m = schedule.microBatches, s = schedule.stages
+        let config = schedule.configuration
+        // [stage * M + micro-batch]: when the forward output / input gradient became available.
+        var forwardDone = [Double?](repeating: nil, count: s * m)
+        var backwardDone = [Double?](repeating: nil, count: s * m)
+        var start = schedule.program.map { [Double](repeating: 0, count: $0.count) }
+        var end = start
+        var pc = [Int](repeating: 0, count: n)
+        var clock = [Double](repeating: 0, count: n)
+
+        func index(_ c: Chunk) -> Int? { config.contains(c) ? c.stage * m + c.microBatch : nil }
+
+        // When `rank` may use the output of `producer`, or nil if it is not produced yet.
+        func arrival(_ done: [Double?], _ producer: Chunk, on rank: Int) -> Double? {
+            guard let i = index(producer), let t = done[i] else { return nil }
+            return config.rank(of: producer) == rank ? t : t + latency
+        }
+
+        func readyTime(_ action: Action, on rank: Int) -> Double? {
+            var ready = clock[rank]
+            if let f = action.forwardChunk {
+                guard index(f) != nil else { return nil }
+                if f.stage > 0 {
+                    guard let t = arrival(forwardDone, Chunk(stage: f.stage - 1, microBatch: f.microBatch), on: rank) else { return nil }
+                    ready = max(ready, t)
+                }
+            }
+            if let b = action.backwardChunk {
+                guard let own = arrival(forwardDone, b, on: rank) else { return nil }
+                ready = max(ready, own)
+                if b.stage < s - 1 {
+                    guard let t = arrival(backwardDone, Chunk(stage: b.stage + 1, microBatch: b.microBatch), on: rank) else { return nil }
+                    ready = max(ready, t)
+                }
+            }
+            if case .backwardWeight(let c) = action {
+                guard let t = arrival(backwardDone, c, on: rank) else { return nil }
+                ready = max(ready, t)
+            }
+            return ready
+        }
+
+        var progressed = true
+        while progressed {
+            progressed = false
+            for rank in 0..<n {
+                let actions = schedule.program[rank]
+                while pc[rank] < actions.count, let t0 = readyTime(actions[pc[rank]], on: rank) {
+                    let action = actions[pc[rank]]
+                    let t1 = t0 + cost(action)
+                    start[rank][pc[rank]] = t0
+                    end[rank][pc[rank]] = t1
+                    clock[rank] = t1
+                    if let f = action.forwardChunk, let i = index(f) { forwardDone[i] = t1 }
+                    if let b = action.backwardChunk, let i = index(b) { backwardDone[i] = t1 }
+                    pc[rank] += 1
+                    progressed = true
+                }
+            }
+        }
+        let blocked = (0..<n).map { pc[$0] < schedule.program[$0].count ? pc[$0] : nil }
+        return Outcome(start: start, end: end, blocked: blocked)
+    }
+}

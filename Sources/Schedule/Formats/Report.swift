@@ -1,0 +1,88 @@
+extension Costs {
+    var summary: String {
+        "F=\(fmt(forward)) B=\(fmt(backwardInput)) W=\(fmt(backwardWeight)) BW=\(fmt(backward)) FB=\(fmt(forwardBackward)) latency=\(fmt(latency))"
+    }
+    var json: String {
+        #"{"F":\#(fmt(forward)),"B":\#(fmt(backwardInput)),"W":\#(fmt(backwardWeight)),"BW":\#(fmt(backward)),"FB":\#(fmt(forwardBackward)),"latency":\#(fmt(latency))}"#
+    }
+}
+
+/// Pads every column of a table to its widest cell.
+func table(_ rows: [[String]]) -> String {
+    let widths = (0..<(rows.map(\.count).max() ?? 0)).map { c in rows.map { c < $0.count ? $0[c].count : 0 }.max() ?? 0 }
+    return rows.map { row in
+        row.enumerated().map { c, cell in cell + String(repeating: " ", count: widths[c] - cell.count) }
+            .joined(separator: "  ").replacingTrailingSpaces()
+    }.joined(separator: "\n") + "\n"
+}
+
+extension String {
+    fileprivate func replacingTrailingSpaces() -> String {
+        var s = self
+        while s.last == " " { s.removeLast() }
+        return s
+    }
+}
+
+extension Simulation {
+    /// The human report of `dualpipe simulate`.
+    public func report() -> String {
+        let s = schedule
+        var out = "\(s.kind.title): \(s.ranks) ranks, \(s.stages) stages, \(s.microBatches) micro-batches\n"
+        out += "costs: \(costs.summary)\n"
+        out += "makespan \(fmt(makespan))  bubble (largest rank idle) \(fmt(bubble))  README formula \(BubbleFormula.text(s.kind)) = \(fmt(BubbleFormula.readme(s.kind, stages: s.stages, costs: costs)))  bubble ratio \(fmt(bubbleRatio))\n\n"
+        var rows = [["rank", "stages", "busy", "idle", "peak activations", "parameter copies"]]
+        for r in 0..<s.ranks {
+            rows.append([String(r), s.stagesHeld(by: r).map(String.init).joined(separator: ","), fmt(busy[r]), fmt(idle[r]),
+                         String(peakActivations[r]), String(parameterCopies[r])])
+        }
+        return out + table(rows)
+    }
+
+    /// The JSON report of `dualpipe simulate --format json`.
+    public func reportJSON() -> String {
+        let s = schedule
+        let ranks = (0..<s.ranks).map { r in
+            #"{"rank":\#(r),"stages":[\#(s.stagesHeld(by: r).map(String.init).joined(separator: ","))],"busy":\#(fmt(busy[r])),"idle":\#(fmt(idle[r])),"peakActivations":\#(peakActivations[r]),"parameterCopies":\#(parameterCopies[r])}"#
+        }
+        return #"{"kind":"\#(s.kind.rawValue)","ranks":\#(s.ranks),"stages":\#(s.stages),"microbatches":\#(s.microBatches),"costs":\#(costs.json),"makespan":\#(fmt(makespan)),"bubble":\#(fmt(bubble)),"bubbleRatio":\#(bubbleRatio),"perRank":[\#n  "#
+            + ranks.joined(separator: ",\n  ") + "\n]}\n"
+    }
+}
+
+extension Comparison {
+    /// The side-by-side table of `dualpipe simulate --compare`.
+    public func report() -> String {
+        var out = "PP = \(stages) stages, M = \(microBatches) micro-batches; costs: \(costs.summary)\n\n"
+        let header = ["kind", "ranks", "makespan", "bubble", "README bubble", "formula", "bubble ratio", "activations/rank", "parameters/rank"]
+        let notes = rows.filter { $0.skipped != nil }.map { "\($0.kind.title): skipped, \($0.skipped!)" }
+        out += table([header] + tableRows())
+        if !notes.isEmpty { out += "\n" + notes.joined(separator: "\n") + "\n" }
+        return out
+    }
+
+    private func tableRows() -> [[String]] {
+        rows.compactMap { row in
+            guard let sim = row.simulation else { return nil }
+            return [row.kind.title, String(row.ranks), fmt(sim.makespan), fmt(sim.bubble), fmt(row.formula),
+                    BubbleFormula.text(row.kind), String(format3(sim.bubbleRatio)),
+                    String(sim.peakActivations.max() ?? 0), "\(sim.parameterCopies.max() ?? 0)x"]
+        }
+    }
+
+    /// The JSON form of `dualpipe simulate --compare --format json`.
+    public func reportJSON() -> String {
+        let items = rows.map { row -> String in
+            guard let sim = row.simulation else {
+                return #"{"kind":"\#(row.kind.rawValue)","ranks":\#(row.ranks),"skipped":"\#(row.skipped ?? "")"}"#
+            }
+            return #"{"kind":"\#(row.kind.rawValue)","ranks":\#(row.ranks),"makespan":\#(fmt(sim.makespan)),"bubble":\#(fmt(sim.bubble)),"readmeBubble":\#(fmt(row.formula)),"bubbleRatio":\#(sim.bubbleRatio),"peakActivations":\#(sim.peakActivations.max() ?? 0),"parameterCopies":\#(sim.parameterCopies.max() ?? 0)}"#
+        }
+        return #"{"stages":\#(stages),"microbatches":\#(microBatches),"costs":\#(costs.json),"kinds":[\#n  "# + items.joined(separator: ",\n  ") + "\n]}\n"
+    }
+}
+
+func format3(_ v: Double) -> String {
+    let scaled = (v * 1000).rounded() / 1000
+    return String(scaled)
+}

@@ -1,0 +1,132 @@
+/// What travels between two ranks.
+public enum Payload: String, Sendable, Codable {
+    /// A stage's output, the next stage's forward input.
+    case activation
+    /// The gradient of a stage's output, computed by the next stage's backward.
+    case gradient
+}
+
+/// One point-to-point message of a schedule.
+public struct Transfer: Hashable, Sendable, CustomStringConvertible {
+    public var payload: Payload
+    public var source: Int
+    public var destination: Int
+    /// The chunk that consumes the message: the forward of `chunk` for an activation, the backward
+    /// of `chunk` for a gradient.
+    public var chunk: Chunk
+    /// 2 * micro-batch + (gradient ? 1 : 0). Unique per (source, destination) pair: between two ranks
+    /// at most one activation and one gradient of a micro-batch go each way (the validator checks it).
+    public var tag: Int
+
+    public init(payload: Payload, source: Int, destination: Int, chunk: Chunk) {
+        self.payload = payload
+        self.source = source
+        self.destination = destination
+        self.chunk = chunk
+        self.tag = 2 * chunk.microBatch + (payload == .gradient ? 1 : 0)
+    }
+
+    public var description: String {
+        "\(payload == .activation ? "act" : "grad")(\(chunk)) \(source)->\(destination) tag \(tag)"
+    }
+}
+
+/// One instruction of a rank's lowered program: what the runtime executes, in order.
+/// Receives and sends are nonblocking; waits block until the message is matched and complete.
+public enum Instruction: Hashable, Sendable {
+    case postReceive(Transfer)
+    case waitReceive(Transfer)
+    case compute(Action)
+    case postSend(Transfer)
+    case waitSend(Transfer)
+
+    public var transfer: Transfer? {
+        switch self {
+        case .postReceive(let t), .waitReceive(let t), .postSend(let t), .waitSend(let t): t
+        case .compute: nil
+        }
+    }
+}
+
+/// A schedule with its communication made explicit: per rank, an ordered instruction list.
+public struct LoweredSchedule: Hashable, Sendable {
+    public let schedule: Schedule
+    /// [ranks][instructions]
+    public let programs: [[Instruction]]
+}
+
+extension Schedule {
+    /// The messages an action needs before it can run on `rank`: the forward's activation first,
+    /// then the backward's gradient. Consecutive stages on one rank (DualPipeV's turn) exchange nothing.
+    public func receives(of action: Action, on rank: Int) -> [Transfer] {
+        var result: [Transfer] = []
+        if let f = action.forwardChunk, f.stage > 0 {
+            let source = configuration.rank(of: Chunk(stage: f.stage - 1, microBatch: f.microBatch))
+            if source != rank { result.append(Transfer(payload: .activation, source: source, destination: rank, chunk: f)) }
+        }
+        if let b = action.backwardChunk, b.stage < stages - 1 {
+            let source = configuration.rank(of: Chunk(stage: b.stage + 1, microBatch: b.microBatch))
+            if source != rank { result.append(Transfer(payload: .gradient, source: source, destination: rank, chunk: b)) }
+        }
+        return result
+    }
+
+    /// The messages an action produces on `rank`: the forward's output, then the backward's input gradient.
+    public func sends(of action: Action, on rank: Int) -> [Transfer] {
+        var result: [Transfer] = []
+        if let f = action.forwardChunk, f.stage < stages - 1 {
+            let next = Chunk(stage: f.stage + 1, microBatch: f.microBatch)
+            let destination = configuration.rank(of: next)
+            if destination != rank { result.append(Transfer(payload: .activation, source: rank, destination: destination, chunk: next)) }
+        }
+        if let b = action.backwardChunk, b.stage > 0 {
+            let previous = Chunk(stage: b.stage - 1, microBatch: b.microBatch)
+            let destination = configuration.rank(of: previous)
+            if destination != rank { result.append(Transfer(payload: .gradient, source: rank, destination: destination, chunk: previous)) }
+        }
+        return result
+    }
+
+    /// Lowers to instructions, with one receive and one send in flight per channel (source,
+    /// destination, payload). Receives are posted as early as that allows: each channel's first at
+    /// the start, each next one as soon as the previous one has been waited for, so it is in
+    /// flight during the computes before it is needed. Sends are posted right after the compute
+    /// that produces them; a send is waited for just before the next send on its channel is posted,
+    /// or at the end.
+    public func lowered() -> LoweredSchedule {
+        // A rank's channels, numbered 2 * peer + (gradient ? 1 : 0), separately for each direction.
+        func channel(_ peer: Int, _ t: Transfer) -> Int { 2 * peer + (t.payload == .gradient ? 1 : 0) }
+        let programs = (0..<ranks).map { rank -> [Instruction] in
+            let actions = program[rank]
+            let receives = actions.map { self.receives(of: $0, on: rank) }
+            // [channel] the receives in the order this rank consumes them, and the next to post.
+            var queues = [[Transfer]](repeating: [], count: 2 * ranks)
+            for t in receives.joined() { queues[channel(t.source, t)].append(t) }
+            var next = [Int](repeating: 1, count: 2 * ranks)
+            var inFlight = [Transfer?](repeating: nil, count: 2 * ranks)
+            var out: [Instruction] = []
+            out.reserveCapacity(actions.count * 5)
+            for queue in queues where !queue.isEmpty { out.append(.postReceive(queue[0])) }
+            for (k, action) in actions.enumerated() {
+                for t in receives[k] {
+                    out.append(.waitReceive(t))
+                    let c = channel(t.source, t)
+                    if next[c] < queues[c].count {
+                        out.append(.postReceive(queues[c][next[c]]))
+                        next[c] += 1
+                    }
+                }
+                out.append(.compute(action))
+                for t in sends(of: action, on: rank) {
+                    let c = channel(t.destination, t)
+                    if let previous = inFlight[c] { out.append(.waitSend(previous)) }
+                    out.append(.postSend(t))
+                    inFlight[c] = t
+                }
+            }
+            out += inFlight.compactMap { $0.map(Instruction.waitSend) }
+            return out
+        }
+        return LoweredSchedule(schedule: self, programs: programs)
+    }
+}

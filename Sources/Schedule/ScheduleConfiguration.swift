@@ -1,0 +1,70 @@
+/// What to generate: a kind, a number of ranks N and of micro-batches M.
+/// `validated` is the one place where the rules on (kind, N, M) live; the command line uses it too.
+public struct ScheduleConfiguration: Hashable, Sendable {
+    public let kind: ScheduleKind
+    public let ranks: Int
+    public let microBatches: Int
+
+    /// Checks the rules and throws `ScheduleError` naming the first one broken.
+    public init(kind: ScheduleKind, ranks: Int, microBatches: Int) throws {
+        guard ranks >= 1 else { throw ScheduleError.tooFewRanks(kind: kind, ranks: ranks) }
+        if kind == .dualpipe {
+            guard ranks % 2 == 0 else { throw ScheduleError.oddRanks(kind: kind, ranks: ranks) }
+            guard microBatches % 2 == 0 else {
+                throw ScheduleError.oddMicroBatches(kind: kind, microBatches: microBatches)
+            }
+        }
+        let minimum = Self.minimumMicroBatches(kind: kind, ranks: ranks)
+        guard microBatches >= minimum else {
+            throw ScheduleError.tooFewMicroBatches(
+                kind: kind, microBatches: microBatches, minimum: minimum, rule: Self.minimumRule(kind))
+        }
+        self.kind = kind
+        self.ranks = ranks
+        self.microBatches = microBatches
+    }
+
+    /// Parses the kind by name, then checks the rules.
+    public init(kindName: String, ranks: Int, microBatches: Int) throws {
+        try self.init(kind: ScheduleKind.named(kindName), ranks: ranks, microBatches: microBatches)
+    }
+
+    /// The smallest M the kind accepts for N ranks.
+    public static func minimumMicroBatches(kind: ScheduleKind, ranks: Int) -> Int {
+        switch kind {
+        case .dualpipe, .dualpipev: 2 * max(ranks, 1)
+        case .zb1p: max(ranks, 1)
+        case .oneFOneB, .gpipe: 1
+        }
+    }
+
+    static func minimumRule(_ kind: ScheduleKind) -> String {
+        switch kind {
+        case .dualpipe, .dualpipev: "at least twice as many micro-batches as ranks (M >= 2N)"
+        case .zb1p: "at least as many micro-batches as ranks (M >= N)"
+        case .oneFOneB, .gpipe: "at least one micro-batch (M >= 1)"
+        }
+    }
+
+    /// Global pipeline stages: DualPipeV folds 2N stages onto N ranks, the others have one per rank.
+    public var stages: Int { kind == .dualpipev ? 2 * ranks : ranks }
+
+    /// The rank that holds `stage` for `microBatch`.
+    /// DualPipe: micro-batches 0..<M/2 enter at rank 0 (stage s on rank s), the rest enter at rank
+    /// N-1 (stage s on rank N-1-s). DualPipeV: stage s < N on rank s, stage s >= N on rank 2N-1-s.
+    public func rank(of chunk: Chunk) -> Int {
+        switch kind {
+        case .dualpipe:
+            chunk.microBatch < microBatches / 2 ? chunk.stage : ranks - 1 - chunk.stage
+        case .dualpipev:
+            chunk.stage < ranks ? chunk.stage : 2 * ranks - 1 - chunk.stage
+        case .oneFOneB, .zb1p, .gpipe:
+            chunk.stage
+        }
+    }
+
+    /// Whether the chunk exists in this configuration.
+    public func contains(_ chunk: Chunk) -> Bool {
+        (0..<stages).contains(chunk.stage) && (0..<microBatches).contains(chunk.microBatch)
+    }
+}

@@ -1,0 +1,27 @@
+/// Why a configuration or a schedule was rejected. Every case names the rule and the values.
+public enum ScheduleError: Error, Equatable, CustomStringConvertible {
+    case unknownKind(String)
+    case tooFewRanks(kind: ScheduleKind, ranks: Int)
+    case oddRanks(kind: ScheduleKind, ranks: Int)
+    case oddMicroBatches(kind: ScheduleKind, microBatches: Int)
+    case tooFewMicroBatches(kind: ScheduleKind, microBatches: Int, minimum: Int, rule: String)
+    case malformed(String)
+
+    public var description: String {
+        switch self {
+        case .unknownKind(let name):
+            let known = ScheduleKind.allCases.map(\.rawValue).joined(separator: ", ")
+            return "unknown schedule kind '\(name)': the kind must be one of \(known)"
+        case .tooFewRanks(let kind, let n):
+            return "\(kind.title) needs at least 1 rank (N >= 1), got N = \(n)"
+        case .oddRanks(let kind, let n):
+            return "\(kind.title) needs an even number of ranks (N even), got N = \(n)"
+        case .oddMicroBatches(let kind, let m):
+            return "\(kind.title) needs an even number of micro-batches (M even, half enter at each end), got M = \(m)"
+        case .tooFewMicroBatches(let kind, let m, let minimum, let rule):
+            return "\(kind.title) needs \(rule), got M = \(m) (minimum \(minimum))"
+        case .malformed(let why):
+            return "malformed schedule: \(why)"
+        }
+    }
+}

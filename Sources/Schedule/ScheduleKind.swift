@@ -1,0 +1,27 @@
+/// The pipeline schedules this module can generate.
+public enum ScheduleKind: String, Sendable, CaseIterable, Codable {
+    case dualpipe
+    case dualpipev
+    case oneFOneB = "1f1b"
+    case zb1p
+    case gpipe
+
+    /// Parses a kind name, case-insensitively; throws `ScheduleError.unknownKind` otherwise.
+    public static func named(_ name: String) throws -> ScheduleKind {
+        guard let kind = ScheduleKind(rawValue: name.lowercased()) else {
+            throw ScheduleError.unknownKind(name)
+        }
+        return kind
+    }
+
+    /// Human name used in tables and pictures.
+    public var title: String {
+        switch self {
+        case .dualpipe: "DualPipe"
+        case .dualpipev: "DualPipeV"
+        case .oneFOneB: "1F1B"
+        case .zb1p: "ZB1P"
+        case .gpipe: "GPipe"
+        }
+    }
+}

@@ -1,0 +1,102 @@
+/// Execution times of the compute actions and the per-message latency, in any one time unit.
+public struct Costs: Hashable, Sendable, Codable {
+    public var forward: Double          // F
+    public var backwardInput: Double    // B
+    public var backwardWeight: Double   // W
+    public var backward: Double         // BW, full backward
+    public var forwardBackward: Double  // FB, an overlapped forward and full backward
+    public var latency: Double          // per point-to-point message
+
+    /// BW defaults to B + W, FB to F + BW (no overlap gain), latency to 0.
+    public init(forward: Double = 1, backwardInput: Double = 1, backwardWeight: Double = 1,
+                backward: Double? = nil, forwardBackward: Double? = nil, latency: Double = 0) {
+        self.forward = forward
+        self.backwardInput = backwardInput
+        self.backwardWeight = backwardWeight
+        let bw = backward ?? backwardInput + backwardWeight
+        self.backward = bw
+        self.forwardBackward = forwardBackward ?? forward + bw
+        self.latency = latency
+    }
+
+    public func cost(of action: Action) -> Double {
+        switch action {
+        case .forward: forward
+        case .backwardInput: backwardInput
+        case .backwardWeight: backwardWeight
+        case .backward: backward
+        case .forwardBackward: forwardBackward
+        }
+    }
+}
+
+/// One action on a rank's timeline.
+public struct TimedAction: Hashable, Sendable {
+    public var action: Action
+    public var start: Double
+    public var end: Double
+}
+
+/// The simulated run of a schedule: each action starts once its rank is free and its inputs are
+/// there (a producer on another rank delivers `latency` after it ends).
+public struct Simulation: Sendable {
+    public let schedule: Schedule
+    public let costs: Costs
+    /// [ranks][steps]
+    public let timeline: [[TimedAction]]
+    /// End of the last action on any rank.
+    public let makespan: Double
+    /// [ranks] sum of the rank's action costs.
+    public let busy: [Double]
+    /// [ranks] activations alive at once at most: one lives from its F until its B or BW; inside an
+    /// FB the new forward's activation is counted before the backward's is freed.
+    public let peakActivations: [Int]
+    /// [ranks] stages whose parameters the rank holds (1 = one stage's weights).
+    public let parameterCopies: [Int]
+
+    /// [ranks] makespan minus busy time.
+    public var idle: [Double] { busy.map { makespan - $0 } }
+    /// The pipeline bubble: the largest idle time of any rank.
+    public var bubble: Double { idle.max() ?? 0 }
+    /// Idle share of all rank time: sum(idle) / (ranks * makespan).
+    public var bubbleRatio: Double {
+        makespan > 0 ? idle.reduce(0, +) / (Double(idle.count) * makespan) : 0
+    }
+}
+
+extension Schedule {
+    /// Times the schedule under `costs`. The schedule must pass `validate()`.
+    public func simulate(_ costs: Costs = Costs()) throws -> Simulation {
+        let outcome = Dataflow(schedule: self, cost: costs.cost(of:), latency: costs.latency).run()
+        guard outcome.finished else {
+            try validate()
+            throw ScheduleError.malformed("the schedule cannot run to the end")
+        }
+        let timeline = program.indices.map { r in
+            program[r].indices.map { k in
+                TimedAction(action: program[r][k], start: outcome.start[r][k], end: outcome.end[r][k])
+            }
+        }
+        return Simulation(
+            schedule: self,
+            costs: costs,
+            timeline: timeline,
+            makespan: outcome.end.compactMap(\.last).max() ?? 0,
+            busy: program.map { $0.reduce(0) { $0 + costs.cost(of: $1) } },
+            peakActivations: program.map(Self.peakActivations),
+            parameterCopies: program.indices.map { stagesHeld(by: $0).count }
+        )
+    }
+
+    static func peakActivations(_ actions: [Action]) -> Int {
+        var live = 0, peak = 0
+        for action in actions {
+            if action.forwardChunk != nil { live += 1; peak = max(peak, live) }
+            switch action {
+            case .backwardInput, .backward, .forwardBackward: live -= 1
+            case .forward, .backwardWeight: break
+            }
+        }
+        return peak
+    }
+}

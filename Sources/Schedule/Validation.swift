@@ -1,0 +1,177 @@
+/// A broken rule, with the values involved and the step-by-rank grid around the failure.
+public struct ScheduleValidationError: Error, CustomStringConvertible {
+    public let rule: String
+    public let detail: String
+    public let grid: String
+
+    public var description: String { "schedule violates \(rule): \(detail)\n\(grid)" }
+}
+
+extension Schedule {
+    func failure(_ rule: String, _ detail: String, marks: [(rank: Int, step: Int)]) -> ScheduleValidationError {
+        let cells = program.map { $0.map(\.description) }
+        return ScheduleValidationError(rule: rule, detail: detail, grid: Grid(cells: cells, marks: marks).render())
+    }
+
+    /// Checks the compute program: every action on the rank that holds its chunk; every (stage,
+    /// micro-batch) gets exactly one forward, one backward and, when the backward is split, one W;
+    /// and each input is produced before it is used (F(s,m) after F(s-1,m); the backward of (s,m)
+    /// after F(s,m) and after the backward of (s+1,m); W after its B), found by executing the
+    /// program in dependency order.
+    public func validate() throws {
+        guard program.count == ranks else {
+            throw ScheduleError.malformed("\(program.count) rank programs for \(ranks) ranks")
+        }
+        let m = microBatches
+        var forwards = [Int](repeating: 0, count: stages * m)
+        var backwards = forwards, splits = forwards, weights = forwards
+        for (rank, actions) in program.enumerated() {
+            for (step, action) in actions.enumerated() {
+                for c in action.chunks {
+                    guard configuration.contains(c), configuration.rank(of: c) == rank else {
+                        let owner = configuration.contains(c) ? "rank \(configuration.rank(of: c))" : "no rank (outside \(stages) stages x \(m) micro-batches)"
+                        throw failure("stage ownership", "\(action) on rank \(rank) at step \(step), but chunk \(c) belongs to \(owner)", marks: [(rank, step)])
+                    }
+                }
+                if let f = action.forwardChunk { forwards[f.stage * m + f.microBatch] += 1 }
+                if let b = action.backwardChunk { backwards[b.stage * m + b.microBatch] += 1 }
+                if case .backwardInput(let c) = action { splits[c.stage * m + c.microBatch] += 1 }
+                if case .backwardWeight(let c) = action { weights[c.stage * m + c.microBatch] += 1 }
+            }
+        }
+        for stage in 0..<stages {
+            for mb in 0..<m {
+                let i = stage * m + mb, c = Chunk(stage: stage, microBatch: mb)
+                let expectedW = splits[i] > 0 ? 1 : 0
+                if forwards[i] != 1 || backwards[i] != 1 || weights[i] != expectedW {
+                    let rank = configuration.rank(of: c)
+                    let steps = program[rank].indices.filter { program[rank][$0].chunks.contains(c) }
+                    throw failure("exactly one F, one backward and one W per split backward",
+                                  "chunk \(c) has \(forwards[i]) F, \(backwards[i]) backward (\(splits[i]) split), \(weights[i]) W",
+                                  marks: steps.map { (rank, $0) })
+                }
+            }
+        }
+        let outcome = Dataflow(schedule: self, cost: { _ in 1 }, latency: 0).run()
+        if !outcome.finished {
+            let stuck = outcome.blocked.enumerated().compactMap { rank, step in step.map { (rank: rank, step: $0) } }
+            let what = stuck.map { "rank \($0.rank) step \($0.step) \(program[$0.rank][$0.step])" }.joined(separator: ", ")
+            throw failure("inputs produced before use", "no rank can proceed; blocked for inputs that are never produced: \(what)", marks: stuck)
+        }
+    }
+}
+
+extension LoweredSchedule {
+    /// Each transfer has its own slot: a chunk receives at most one activation and one gradient.
+    private func slot(_ t: Transfer) -> Int {
+        2 * (t.chunk.stage * schedule.microBatches + t.chunk.microBatch) + (t.payload == .gradient ? 1 : 0)
+    }
+
+    /// Checks the communication: every send has exactly one matching receive (same source,
+    /// destination and tag, same payload and chunk), tags are unique between two ranks, every post
+    /// has one wait after it on the same rank, and the ranks, executed with nonblocking posts,
+    /// receives that wait for the matching send and sends that wait for the matching receive (the
+    /// strict MPI reading), all run to the end.
+    public func validate() throws {
+        try schedule.validate()
+        let slots = 2 * schedule.stages * schedule.microBatches
+        var sent = [Transfer?](repeating: nil, count: slots), received = sent
+        var tags = Set<Int>()
+        // Posted and not yet waited for. A slot is posted once, so one array serves all ranks.
+        var openSend = [Bool](repeating: false, count: slots), openReceive = openSend
+        for (rank, instructions) in programs.enumerated() {
+            var open = 0
+            for instruction in instructions {
+                switch instruction {
+                case .postSend(let t):
+                    guard t.source == rank, schedule.configuration.contains(t.chunk) else {
+                        throw schedule.failure("message endpoints", "rank \(rank) posts the send \(t)", marks: [])
+                    }
+                    guard sent[slot(t)] == nil else {
+                        throw schedule.failure("one send per message", "\(t) is sent twice", marks: [])
+                    }
+                    sent[slot(t)] = t
+                    openSend[slot(t)] = true
+                    open += 1
+                    let n = schedule.ranks
+                    guard tags.insert((t.source * n + t.destination) * 2 * schedule.microBatches + t.tag).inserted else {
+                        throw schedule.failure("unique tags", "two messages \(t.source)->\(t.destination) with tag \(t.tag)", marks: [])
+                    }
+                case .postReceive(let t):
+                    guard t.destination == rank, schedule.configuration.contains(t.chunk) else {
+                        throw schedule.failure("message endpoints", "rank \(rank) posts the receive \(t)", marks: [])
+                    }
+                    guard received[slot(t)] == nil else {
+                        throw schedule.failure("one receive per message", "\(t) is received twice", marks: [])
+                    }
+                    received[slot(t)] = t
+                    openReceive[slot(t)] = true
+                    open += 1
+                case .waitSend(let t):
+                    guard openSend[slot(t)], sent[slot(t)] == t else {
+                        throw schedule.failure("one wait per post", "rank \(rank) waits for the send \(t) without an open post", marks: [])
+                    }
+                    openSend[slot(t)] = false
+                    open -= 1
+                case .waitReceive(let t):
+                    guard openReceive[slot(t)], received[slot(t)] == t else {
+                        throw schedule.failure("one wait per post", "rank \(rank) waits for the receive \(t) without an open post", marks: [])
+                    }
+                    openReceive[slot(t)] = false
+                    open -= 1
+                case .compute:
+                    break
+                }
+            }
+            if open != 0, let open = openSend.firstIndex(of: true) ?? openReceive.firstIndex(of: true) {
+                throw schedule.failure("one wait per post", "rank \(rank) never waits for \((sent[open] ?? received[open])!)", marks: [])
+            }
+        }
+        for i in 0..<slots where sent[i] != received[i] {
+            if let send = sent[i] {
+                throw schedule.failure("every send has one matching receive", "\(send) has \(received[i].map { "a different receive \($0)" } ?? "no receive")", marks: [])
+            }
+            throw schedule.failure("every receive has one matching send", "\(received[i]!) is never sent", marks: [])
+        }
+        try checkDeadlockFree()
+    }
+
+    private func checkDeadlockFree() throws {
+        let slots = 2 * schedule.stages * schedule.microBatches
+        var sendPosted = [Bool](repeating: false, count: slots), receivePosted = sendPosted
+        var pc = [Int](repeating: 0, count: programs.count)
+        var progressed = true
+        while progressed {
+            progressed = false
+            for rank in programs.indices {
+                let program = programs[rank]
+                var k = pc[rank]
+                run: while k < program.count {
+                    switch program[k] {
+                    case .postSend(let t): sendPosted[slot(t)] = true
+                    case .postReceive(let t): receivePosted[slot(t)] = true
+                    case .waitReceive(let t): if !sendPosted[slot(t)] { break run }
+                    case .waitSend(let t): if !receivePosted[slot(t)] { break run }
+                    case .compute: break
+                    }
+                    k += 1
+                }
+                if k != pc[rank] { pc[rank] = k; progressed = true }
+            }
+        }
+        let blocked = programs.indices.filter { pc[$0] < programs[$0].count }
+        guard !blocked.isEmpty else { return }
+        var marks: [(rank: Int, step: Int)] = []
+        var waits: [String] = []
+        for rank in blocked {
+            let step = programs[rank][..<pc[rank]].filter { if case .compute = $0 { true } else { false } }.count
+            marks.append((rank, step))
+            switch programs[rank][pc[rank]] {
+            case .waitReceive(let t): waits.append("rank \(rank) waits to receive \(t)")
+            case .waitSend(let t): waits.append("rank \(rank) waits for the receive of \(t)")
+            default: break
+            }
+        }
+        throw schedule.failure("deadlock freedom", "deadlock before the marked steps: " + waits.joined(separator: "; "), marks: marks)
+    }
+}

@@ -1,0 +1,31 @@
+import Testing
+@testable import Schedule
+
+/// Every kind for N = 1...16 (even N for DualPipe) and M from the minimum to three times it:
+/// generated, lowered and validated (dependencies, counts, matching messages, deadlock freedom).
+@Suite struct ExhaustiveValidationTests {
+    static func configurations(_ kind: ScheduleKind) -> [ScheduleConfiguration] {
+        (1...16).flatMap { n -> [ScheduleConfiguration] in
+            let minimum = ScheduleConfiguration.minimumMicroBatches(kind: kind, ranks: n)
+            var ms = Array(minimum...(3 * minimum))
+            if kind == .oneFOneB || kind == .gpipe { ms += Array(n...(3 * n)) }   // past the warm-up too
+            return Set(ms).sorted().compactMap { try? ScheduleConfiguration(kind: kind, ranks: n, microBatches: $0) }
+        }
+    }
+
+    @Test(arguments: ScheduleKind.allCases)
+    func everyConfigurationValidates(_ kind: ScheduleKind) throws {
+        let configurations = Self.configurations(kind)
+        #expect(configurations.count >= (kind == .dualpipe ? 8 * 5 : 16 * 3))
+        for configuration in configurations {
+            let schedule = Schedule(configuration)
+            try schedule.lowered().validate()
+        }
+    }
+
+    @Test func dualPipeConfigurationsCoverEvenRanksOnly() {
+        let ranks = Set(Self.configurations(.dualpipe).map(\.ranks))
+        #expect(ranks == Set(stride(from: 2, through: 16, by: 2)))
+        #expect(Self.configurations(.dualpipe).allSatisfy { $0.microBatches % 2 == 0 })
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+import Testing
+@testable import Schedule
+
+/// The golden programs were written by an independent transcription of the reference loops
+/// (deepseek-ai/DualPipe `step()` for DualPipe and DualPipeV), in the CSV form.
+@Suite struct GoldenTests {
+    static let files: [String] = {
+        guard let folder = Bundle.module.url(forResource: "Golden", withExtension: nil),
+              let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return [] }
+        return names.filter { $0.hasSuffix(".csv") }.sorted()
+    }()
+
+    @Test func goldensArePresent() {
+        #expect(Self.files.filter { $0.hasPrefix("dualpipe-") }.count >= 4)
+        #expect(Self.files.filter { $0.hasPrefix("dualpipev-") }.count >= 4)
+    }
+
+    @Test(arguments: files)
+    func generatorMatchesGolden(_ name: String) throws {
+        // name: <kind>-<N>x<M>.csv
+        let stem = name.dropLast(4)
+        let dash = try #require(stem.lastIndex(of: "-"))
+        let kind = try ScheduleKind.named(String(stem[..<dash]))
+        let sizes = stem[stem.index(after: dash)...].split(separator: "x").compactMap { Int($0) }
+        try #require(sizes.count == 2)
+        let url = try #require(Bundle.module.url(forResource: "Golden/" + stem, withExtension: "csv"))
+        let golden = try Schedule.program(csv: String(contentsOf: url, encoding: .utf8))
+        let generated = try Schedule.generate(kind: kind, ranks: sizes[0], microBatches: sizes[1])
+        #expect(golden.count == sizes[0])
+        for rank in golden.indices {
+            #expect(generated.program[rank] == golden[rank], "rank \(rank) of \(name)")
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+@testable import Schedule
+
+@Suite struct SimulatorTests {
+    @Test func latencyDelaysEveryHopBetweenRanks() throws {
+        // 1F1B on 2 ranks, 1 micro-batch: F on rank 0, F and BW on rank 1, BW on rank 0; two hops.
+        let s = try Schedule.generate(kind: .oneFOneB, ranks: 2, microBatches: 1)
+        for latency in [0.0, 0.5, 3] {
+            let sim = try s.simulate(Costs(forward: 1, backwardInput: 1, backwardWeight: 1, latency: latency))
+            #expect(sim.makespan == 6 + 2 * latency)
+            #expect(sim.timeline[1][0].start == 1 + latency)
+            #expect(sim.timeline[0][1].start == 4 + 2 * latency)
+        }
+    }
+
+    @Test func theTurnOfDualPipeVCostsNoLatency() throws {
+        // On the last rank stage N-1 feeds stage N directly, so F(N,0) starts the moment F(N-1,0) ends.
+        let s = try Schedule.generate(kind: .dualpipev, ranks: 3, microBatches: 6)
+        let sim = try s.simulate(Costs(latency: 10))
+        let last = sim.timeline[2]
+        let down = try #require(last.first { $0.action == .forward(Chunk(stage: 2, microBatch: 0)) })
+        let back = try #require(last.first { $0.action == .forward(Chunk(stage: 3, microBatch: 0)) })
+        #expect(back.start == down.end)
+    }
+
+    @Test func idleAndBubbleRatioAreConsistent() throws {
+        let sim = try Schedule.generate(kind: .dualpipe, ranks: 4, microBatches: 8).simulate(Costs(forwardBackward: 2.5))
+        #expect(sim.busy.allSatisfy { $0 > 0 && $0 <= sim.makespan })
+        #expect(sim.bubble == sim.idle.max())
+        let ratio = sim.idle.reduce(0, +) / (4 * sim.makespan)
+        #expect(abs(sim.bubbleRatio - ratio) < 1e-12)
+        // Every action starts after its rank's previous one ends.
+        for row in sim.timeline { for (a, b) in zip(row, row.dropFirst()) { #expect(b.start >= a.end) } }
+    }
+
+    @Test func chromeTraceHasOneEventPerAction() throws {
+        let sim = try Schedule.generate(kind: .zb1p, ranks: 3, microBatches: 4).simulate()
+        let events = try #require(JSONSerialization.jsonObject(with: Data(sim.chromeTrace().utf8)) as? [[String: Any]])
+        let complete = events.filter { $0["ph"] as? String == "X" }
+        #expect(complete.count == sim.timeline.joined().count)
+        #expect(Set(complete.compactMap { $0["tid"] as? Int }) == [0, 1, 2])
+        #expect(events.filter { $0["name"] as? String == "thread_name" }.count == 3)
+    }
+
+    @Test func svgDrawsABoxPerActionAndBordersPairs() throws {
+        let sim = try Schedule.generate(kind: .dualpipe, ranks: 4, microBatches: 8).simulate()
+        let svg = sim.svg()
+        let pairs = sim.timeline.joined().filter { $0.action.op == .FB }.count
+        #expect(pairs > 0)
+        // Pairs: two halves and one black border; legend adds one more border.
+        #expect(svg.components(separatedBy: "stroke=\"black\"").count - 1 == pairs + 1)
+        #expect(svg.components(separatedBy: "<rect").count - 1 >= sim.timeline.joined().count + pairs)
+        #expect(svg.hasPrefix("<svg") && svg.hasSuffix("</svg>\n"))
+        #expect((0..<4).allSatisfy { svg.contains(">rank \($0)<") })
+    }
+
+    @Test func textHasOneLinePerRank() throws {
+        let s = try Schedule.generate(kind: .dualpipev, ranks: 3, microBatches: 6)
+        let lines = s.text().split(separator: "\n")
+        #expect(lines.filter { $0.hasPrefix("rank ") }.count == 3)
+        #expect(lines[1].contains("F0 F1 F2 F3") && lines[3].contains("F0'"))
+    }
+}
