@@ -23,9 +23,7 @@ struct BenchScheduleCommand: ParsableCommand {
 
     func run() throws {
         let clock = ContinuousClock()
-        func ms(_ d: Duration) -> Double {
-            Double(d.components.seconds) * 1e3 + Double(d.components.attoseconds) / 1e15
-        }
+        func ms(_ d: Duration) -> Double { d.inSeconds * 1e3 }
         var rows = [["kind", "N", "M", "actions", "instructions", "generate", "lower", "validate", "simulate", "total"]]
         for (kind, n, m) in Self.cases {
             let configuration = try ScheduleConfiguration(kind: kind, ranks: n, microBatches: m)
@@ -44,30 +42,10 @@ struct BenchScheduleCommand: ParsableCommand {
                 actions = schedule!.program.joined().count
                 instructions = lowered!.programs.joined().count
             }
-            let cells = best.map { String(format3(ms: $0)) }
             rows.append([kind.title, String(n), String(m), String(actions), String(instructions)]
-                        + cells + [format3(ms: best.reduce(0, +))])
+                        + (best + [best.reduce(0, +)]).map { format($0, 2) })
         }
         print("Schedule pipeline, best of \(`repeat`) runs, milliseconds")
-        print(renderTable(rows), terminator: "")
+        print(renderTable(rows, textColumns: 3), terminator: "")
     }
-
-    private func format3(ms v: Double) -> String {
-        let r = (v * 100).rounded() / 100
-        return String(r)
-    }
-
-    private func renderTable(_ rows: [[String]]) -> String {
-        let widths = rows[0].indices.map { c in rows.map { $0[c].count }.max()! }
-        return rows.map { row in
-            row.enumerated().map { c, cell in
-                c < 3 ? cell.padding(toLength: widths[c]) : cell.leftPadded(toLength: widths[c])
-            }.joined(separator: "  ")
-        }.joined(separator: "\n") + "\n"
-    }
-}
-
-extension String {
-    fileprivate func padding(toLength n: Int) -> String { self + String(repeating: " ", count: max(0, n - count)) }
-    fileprivate func leftPadded(toLength n: Int) -> String { String(repeating: " ", count: max(0, n - count)) + self }
 }

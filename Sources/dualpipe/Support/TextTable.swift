@@ -9,3 +9,15 @@ extension String {
         count >= width ? self : String(repeating: " ", count: width - count) + self
     }
 }
+
+/// Rows of cells as aligned text: the first `textColumns` columns left-aligned, the rest (numbers)
+/// right-aligned, two spaces between columns, one line per row.
+func renderTable(_ rows: [[String]], textColumns: Int) -> String {
+    guard let first = rows.first else { return "" }
+    let widths = first.indices.map { column in rows.map { $0[column].count }.max()! }
+    return rows.map { row in
+        row.enumerated().map { column, cell in
+            column < textColumns ? cell.padded(widths[column]) : cell.leftPadded(widths[column])
+        }.joined(separator: "  ")
+    }.joined(separator: "\n") + "\n"
+}
