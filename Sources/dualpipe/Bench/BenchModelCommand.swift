@@ -37,7 +37,7 @@ struct BenchModelCommand: ParsableCommand {
         ComputeSetup.configure()
         let sgemm = SgemmProbe.gflops(n: 1024)
         print(String(format: "sgemm n=1024: %.1f GFLOP/s (OpenBLAS threads %d)", sgemm, BLAS.threadCount))
-        print("model              params   tokens   F ms   B ms   W ms   F GF/s   B GF/s   W GF/s   all GF/s  ratio")
+        var rows = [["model", "params", "tokens", "F ms", "B ms", "W ms", "F GF/s", "B GF/s", "W GF/s", "all GF/s", "ratio"]]
         var models: [(String, ModelConfiguration)] = [
             ("default h128", ModelConfiguration(sequenceLength: sequenceLength, microBatchSize: microBatchSize)),
         ]
@@ -52,10 +52,10 @@ struct BenchModelCommand: ParsableCommand {
             let flops = FlopCount(c)
             let f = flops.forward / r.f / 1e9, b = flops.backwardInput / r.b / 1e9, w = flops.backwardWeight / r.w / 1e9
             let all = flops.total / (r.f + r.b + r.w) / 1e9
-            print(String(format: "%-15@ %9d %8d %6.1f %6.1f %6.1f %8.1f %8.1f %8.1f %10.1f %6.2f",
-                         name as NSString, r.parameters, c.tokensPerMicroBatch, r.f * 1e3, r.b * 1e3, r.w * 1e3,
-                         f, b, w, all, all / sgemm))
+            rows.append([name, String(r.parameters), String(c.tokensPerMicroBatch)]
+                        + [r.f * 1e3, r.b * 1e3, r.w * 1e3, f, b, w, all].map { format($0, 1) } + [format(all / sgemm, 2)])
         }
+        print(renderTable(rows, textColumns: 1), terminator: "")
     }
 
     /// Fastest seconds of F, B and W of one micro-batch of `c`.
