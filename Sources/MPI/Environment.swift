@@ -46,20 +46,14 @@ public final class Environment {
     /// This node's name (MPI_Get_processor_name).
     public var processorName: String {
         get throws {
-            var length: Int32 = 0
-            var text = [CChar](repeating: 0, count: Int(cmpi_max_processor_name()) + 1)
-            try check(MPI_Get_processor_name(&text, &length), "MPI_Get_processor_name")
-            return String(decoding: text.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            try mpiString(capacity: cmpi_max_processor_name(), "MPI_Get_processor_name") { MPI_Get_processor_name($0, $1) }
         }
     }
 
     /// The MPI library's own description, e.g. "Open MPI v4.1.4, package: Debian OpenMPI, ...".
     public var libraryVersion: String {
         get throws {
-            var length: Int32 = 0
-            var text = [CChar](repeating: 0, count: Int(cmpi_max_library_version_string()) + 1)
-            try check(MPI_Get_library_version(&text, &length), "MPI_Get_library_version")
-            return String(decoding: text.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            try mpiString(capacity: cmpi_max_library_version_string(), "MPI_Get_library_version") { MPI_Get_library_version($0, $1) }
         }
     }
 
@@ -95,4 +89,14 @@ public func printError(_ line: String) {
 extension Environment {
     /// Seconds on MPI's wall clock (MPI_Wtime): the clock MPI benchmarks are timed with.
     public static func wallTime() -> Double { MPI_Wtime() }
+}
+
+/// A string that an MPI call writes into a caller's buffer of `capacity` characters, with its length.
+private func mpiString(
+    capacity: Int32, _ call: String, _ fill: (UnsafeMutablePointer<CChar>, UnsafeMutablePointer<Int32>) -> Int32
+) throws -> String {
+    var length: Int32 = 0
+    var text = [CChar](repeating: 0, count: Int(capacity) + 1)
+    try check(fill(&text, &length), call)
+    return String(decoding: text.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }

@@ -28,15 +28,9 @@ public enum BLAS {
         alpha: Float = 1, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
         beta: Float = 0, c: UnsafeMutablePointer<Float>
     ) {
-        let lda = transposeA ? m : k
-        let ldb = transposeB ? k : n
-        cblas_sgemm(
-            CblasRowMajor,
-            transposeA ? CblasTrans : CblasNoTrans,
-            transposeB ? CblasTrans : CblasNoTrans,
-            Int32(m), Int32(n), Int32(k),
-            alpha, a, Int32(lda), b, Int32(ldb),
-            beta, c, Int32(n))
+        sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+              alpha: alpha, a: a, lda: transposeA ? m : k, b: b, ldb: transposeB ? k : n,
+              beta: beta, c: c, ldc: n)
     }
 }
 
