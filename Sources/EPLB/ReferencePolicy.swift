@@ -84,6 +84,7 @@ struct Replication {
     var phy2mlog: [Int]  // [slots]
     var replicaIndex: [Int]  // [slots]
     var count: [Int]  // [experts]
+    private var perReplica: [Float] = []  // [experts] load per replica
 
     init(experts: Int, slots: Int) {
         phy2mlog = [Int](repeating: 0, count: slots)
@@ -99,21 +100,18 @@ struct Replication {
             count[e] = 1
         }
         if slots == experts { return }
+        if perReplica.count != experts { perReplica = [Float](repeating: 0, count: experts) }
+        for e in 0..<experts { perReplica[e] = weight[e] }
         count.withUnsafeMutableBufferPointer { count in
-            weight.withUnsafeBufferPointer { weight in
+            perReplica.withUnsafeMutableBufferPointer { perReplica in
                 for slot in experts..<slots {
+                    // The quotient is the Float32 one torch computes; only the changed expert is recomputed.
                     var best = 0
-                    var bestLoad = weight[0] / Float(count[0])
-                    for e in 1..<experts {
-                        let load = weight[e] / Float(count[e])
-                        if load > bestLoad {
-                            best = e
-                            bestLoad = load
-                        }
-                    }
+                    for e in 1..<experts where perReplica[e] > perReplica[best] { best = e }
                     phy2mlog[slot] = best
                     replicaIndex[slot] = count[best]
                     count[best] += 1
+                    perReplica[best] = weight[best] / Float(count[best])
                 }
             }
         }
@@ -143,24 +141,36 @@ struct Packer {
             return
         }
         if order.count < items { order = [Int](repeating: 0, count: items) }
-        packWeight = [Float](repeating: 0, count: packs)
-        packItems = [Int](repeating: 0, count: packs)
+        if packWeight.count != packs {
+            packWeight = [Float](repeating: 0, count: packs)
+            packItems = [Int](repeating: 0, count: packs)
+        }
         weight.withUnsafeBufferPointer { w in
             order.withUnsafeMutableBufferPointer { order in
                 for i in 0..<items { order[i] = i }
                 order[0..<items].sort { w[$0] > w[$1] || (w[$0] == w[$1] && $0 < $1) }
             }
-        }
-        for k in 0..<items {
-            let item = order[k]
-            var best = -1
-            for p in 0..<packs where packItems[p] < perPack {
-                if best < 0 || packWeight[p] < packWeight[best] { best = p }
+            packWeight.withUnsafeMutableBufferPointer { packWeight in
+                packItems.withUnsafeMutableBufferPointer { packItems in
+                    for p in 0..<packs {
+                        packWeight[p] = 0
+                        packItems[p] = 0
+                    }
+                    for k in 0..<items {
+                        let item = order[k]
+                        var best = -1
+                        var bestWeight = Float.infinity
+                        for p in 0..<packs where packItems[p] < perPack && (best < 0 || packWeight[p] < bestWeight) {
+                            best = p
+                            bestWeight = packWeight[p]
+                        }
+                        pack[item] = best
+                        rankInPack[item] = packItems[best]
+                        packWeight[best] += w[item]
+                        packItems[best] += 1
+                    }
+                }
             }
-            pack[item] = best
-            rankInPack[item] = packItems[best]
-            packWeight[best] += weight[item]
-            packItems[best] += 1
         }
     }
 }

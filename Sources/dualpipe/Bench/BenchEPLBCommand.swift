@@ -1,7 +1,106 @@
 import ArgumentParser
+import EPLB
+import Foundation
 
-// PLACEHOLDER: replaced by the work on its issue; must not reach a landing.
+/// Speed of both placement policies on the DeepSeek-V3-like case, and their balance on the Zipf suite.
 struct BenchEPLBCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "eplb", abstract: "EPLB placement speed.")
-    func run() throws { throw ValidationError("'eplb' is not built yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "eplb",
+        abstract: "EPLB placement speed (median ms per call) and balance of both policies on the Zipf suite.",
+        discussion: "Build with -c release for meaningful times. Runs on one thread.")
+
+    @Option(help: "MoE layers of the timed case (default: 58).")
+    var layers = 58
+    @Option(help: "Logical experts per layer (default: 256).")
+    var experts = 256
+    @Option(help: "Physical expert slots per layer (default: 288).")
+    var replicas = 288
+    @Option(help: "Ranks (default: 32).")
+    var ranks = 32
+    @Option(help: "Nodes of the hierarchical case (default: 4).")
+    var nodes = 4
+    @Option(help: "Expert groups (default: 8).")
+    var groups = 8
+    @Option(help: "Zipf exponent of the timed loads (default: 1.0).")
+    var exponent = 1.0
+    @Option(help: "Timed calls per row; the median is printed (default: 21).")
+    var repeats = 21
+    @Option(help: "Layers per case of the Zipf balance suite; 0 skips the suite (default: 8).")
+    var suiteLayers = 8
+
+    func validate() throws {
+        for (name, value) in [("layers", layers), ("experts", experts), ("repeats", repeats)] where value <= 0 {
+            throw ValidationError("--\(name) \(value): it must be positive")
+        }
+        guard suiteLayers >= 0 else { throw ValidationError("--suite-layers \(suiteLayers): it must be >= 0") }
+    }
+
+    func run() throws {
+        let loads = ExpertLoads.zipf(layers: layers, logicalExperts: experts, exponent: exponent, seed: 2024)
+        // Global: a node count that does not divide the groups selects the global layout.
+        let rows = [
+            ("hierarchical", ClusterShape(replicas: replicas, groups: groups, nodes: nodes, ranks: ranks)),
+            ("global", ClusterShape(replicas: replicas, groups: groups, nodes: groups + 1, ranks: ranks)),
+        ]
+        print("EPLB placement: \(layers) layers x \(experts) experts -> \(replicas) replicas on \(ranks) ranks, "
+            + "\(groups) groups, Zipf \(exponent), median of \(repeats) calls")
+        print(pad("layout", 14) + pad("policy", 10) + pad("ms/call", 10, right: true) + pad("max/mean", 10, right: true)
+            + pad("dup", 6, right: true))
+        for (name, shape) in rows {
+            for policy in ["reference", "balanced"] {
+                var placement: Placement?
+                var times: [Double] = []
+                for _ in 0..<repeats {
+                    let start = ContinuousClock.now
+                    placement = try place(policy, loads, shape)
+                    times.append(milliseconds(ContinuousClock.now - start))
+                }
+                let metrics = PlacementMetrics(loads: loads, shape: shape, placement: placement!)
+                print(pad(name, 14) + pad(policy, 10) + pad(fmt(median(times), 3), 10, right: true)
+                    + pad(fmt(metrics.meanBalance, 3), 10, right: true)
+                    + pad("\(metrics.sameRankDuplicates)", 6, right: true))
+            }
+        }
+        if suiteLayers > 0 { try runSuite() }
+    }
+
+    private func runSuite() throws {
+        print("\nZipf suite: mean over \(suiteLayers) layers of max/mean rank load; dup = same-rank duplicates")
+        print(pad("case", 52) + pad("reference", 11, right: true) + pad("balanced", 10, right: true)
+            + pad("ref dup", 9, right: true) + pad("bal dup", 9, right: true))
+        var sums = (0.0, 0.0)
+        for item in ZipfCase.suite {
+            let loads = item.loads(layers: suiteLayers)
+            let reference = PlacementMetrics(
+                loads: loads, shape: item.shape, placement: try ReferencePolicy.place(loads, item.shape))
+            let balanced = PlacementMetrics(
+                loads: loads, shape: item.shape, placement: try BalancedPolicy.place(loads, item.shape))
+            sums.0 += reference.meanBalance
+            sums.1 += balanced.meanBalance
+            print(pad(item.description, 52) + pad(fmt(reference.meanBalance, 3), 11, right: true)
+                + pad(fmt(balanced.meanBalance, 3), 10, right: true)
+                + pad("\(reference.sameRankDuplicates)", 9, right: true)
+                + pad("\(balanced.sameRankDuplicates)", 9, right: true))
+        }
+        let n = Double(ZipfCase.suite.count)
+        print(pad("mean over \(ZipfCase.suite.count) cases", 52) + pad(fmt(sums.0 / n, 3), 11, right: true)
+            + pad(fmt(sums.1 / n, 3), 10, right: true))
+    }
+
+    private func place(_ policy: String, _ loads: ExpertLoads, _ shape: ClusterShape) throws -> Placement {
+        policy == "reference" ? try ReferencePolicy.place(loads, shape) : try BalancedPolicy.place(loads, shape)
+    }
+}
+
+private func milliseconds(_ d: Duration) -> Double {
+    Double(d.components.seconds) * 1e3 + Double(d.components.attoseconds) * 1e-15
+}
+
+private func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+
+func fmt(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
+
+func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
+    let fill = String(repeating: " ", count: max(0, width - text.count))
+    return right ? fill + text : text + fill
 }

@@ -1,0 +1,111 @@
+/// Packs expert groups onto nodes for the balanced hierarchical layout, so that every replica of a group's
+/// experts stays on one node.
+///
+/// Start: the reference's packing (groups by descending load, each to the lightest node with room, the same
+/// number of groups per node), with node load measured per rank so nodes with more ranks take more.
+/// Then swaps of two groups between the node with the highest cost and another node, while the pair's
+/// higher cost drops. A node's cost is a lower bound on its busiest rank: the larger of its load per rank and
+/// its heaviest replica once its slots are shared out (replication as in `PoolPacking`).
+struct NodePacking {
+    /// [groups] node of each group; nil from `pack` when some node cannot hold its groups.
+    private(set) var nodeOfGroup: [Int] = []
+
+    /// - Parameters:
+    ///   - weight: [logicalExperts] loads of one layer.
+    ///   - groupStart: [groups + 1] first expert of each group.
+    ///   - ranks: [nodes] ranks of each node; slots: [nodes] slots of each node.
+    /// - Returns: false when the equal-count packing leaves some node with more experts than slots, or with
+    ///   more slots than it can fill without a second replica of an expert on a rank
+    ///   (`experts <= slots <= experts * ranks` must hold on every node).
+    mutating func pack(weight: [Double], groupStart: [Int], ranks: [Int], slots: [Int], maxSwaps: Int = 256) -> Bool {
+        let groups = groupStart.count - 1, nodes = ranks.count
+        let perNode = groups / nodes
+        var groupLoad = [Double](repeating: 0, count: groups)
+        for g in 0..<groups {
+            for e in groupStart[g]..<groupStart[g + 1] { groupLoad[g] += weight[e] }
+        }
+        let order = (0..<groups).sorted { groupLoad[$0] > groupLoad[$1] || (groupLoad[$0] == groupLoad[$1] && $0 < $1) }
+        nodeOfGroup = [Int](repeating: 0, count: groups)
+        var nodeLoad = [Double](repeating: 0, count: nodes)
+        var nodeGroups = [Int](repeating: 0, count: nodes)
+        for g in order {
+            var best = -1
+            for n in 0..<nodes where nodeGroups[n] < perNode {
+                if best < 0 || nodeLoad[n] / Double(ranks[n]) < nodeLoad[best] / Double(ranks[best]) { best = n }
+            }
+            nodeOfGroup[g] = best
+            nodeLoad[best] += groupLoad[g]
+            nodeGroups[best] += 1
+        }
+        func members(_ n: Int) -> [Int] { (0..<groups).filter { nodeOfGroup[$0] == n } }
+        func feasible(_ n: Int, _ groupsOnNode: [Int]) -> Bool {
+            let experts = groupsOnNode.reduce(0) { $0 + groupStart[$1 + 1] - groupStart[$1] }
+            return experts <= slots[n] && slots[n] <= experts * ranks[n]
+        }
+        func cost(_ n: Int, _ groupsOnNode: [Int]) -> Double {
+            var loads: [Double] = []
+            for g in groupsOnNode { loads.append(contentsOf: weight[groupStart[g]..<groupStart[g + 1]]) }
+            let total = loads.reduce(0, +)
+            return max(total / Double(ranks[n]), heaviestReplica(loads, slots: slots[n], cap: ranks[n]))
+        }
+        var groupsOf = (0..<nodes).map(members)
+        guard (0..<nodes).allSatisfy({ feasible($0, groupsOf[$0]) }) else { return false }
+        var nodeCost = (0..<nodes).map { cost($0, groupsOf[$0]) }
+        for _ in 0..<maxSwaps {
+            let a = (0..<nodes).max { nodeCost[$0] < nodeCost[$1] }!
+            var best: (pairMax: Double, b: Int, ia: Int, ib: Int, costA: Double, costB: Double)?
+            for b in 0..<nodes where b != a {
+                for ia in groupsOf[a].indices {
+                    for ib in groupsOf[b].indices {
+                        let ga = groupsOf[a][ia], gb = groupsOf[b][ib]
+                        guard groupLoad[gb] < groupLoad[ga] else { continue }
+                        var newA = groupsOf[a], newB = groupsOf[b]
+                        newA[ia] = gb
+                        newB[ib] = ga
+                        let bound = max(
+                            (nodeLoad[a] - groupLoad[ga] + groupLoad[gb]) / Double(ranks[a]),
+                            (nodeLoad[b] - groupLoad[gb] + groupLoad[ga]) / Double(ranks[b]))
+                        guard bound < (best?.pairMax ?? nodeCost[a]), feasible(a, newA), feasible(b, newB) else {
+                            continue
+                        }
+                        let costA = cost(a, newA), costB = cost(b, newB)
+                        let pairMax = max(costA, costB)
+                        if pairMax < (best?.pairMax ?? nodeCost[a]) * (1 - 1e-12) {
+                            best = (pairMax, b, ia, ib, costA, costB)
+                        }
+                    }
+                }
+            }
+            guard let best else { break }
+            let ga = groupsOf[a][best.ia], gb = groupsOf[best.b][best.ib]
+            groupsOf[a][best.ia] = gb
+            groupsOf[best.b][best.ib] = ga
+            nodeOfGroup[ga] = best.b
+            nodeOfGroup[gb] = a
+            nodeLoad[a] += groupLoad[gb] - groupLoad[ga]
+            nodeLoad[best.b] += groupLoad[ga] - groupLoad[gb]
+            nodeCost[a] = best.costA
+            nodeCost[best.b] = best.costB
+        }
+        return true
+    }
+}
+
+/// The heaviest replica after sharing `slots` among experts greedily (largest load per replica first, at
+/// most `cap` replicas each): the least possible load of the busiest replica.
+func heaviestReplica(_ weight: [Double], slots: Int, cap: Int) -> Double {
+    var count = [Int](repeating: 1, count: weight.count)
+    for _ in weight.count..<max(slots, weight.count) {
+        var best = -1
+        var bestLoad = -1.0
+        for e in weight.indices where count[e] < cap && weight[e] / Double(count[e]) > bestLoad {
+            best = e
+            bestLoad = weight[e] / Double(count[e])
+        }
+        if best < 0 { break }
+        count[best] += 1
+    }
+    var heaviest = 0.0
+    for e in weight.indices { heaviest = max(heaviest, weight[e] / Double(count[e])) }
+    return heaviest
+}

@@ -1,0 +1,257 @@
+/// Replicates and packs the experts of one pool (a node in the hierarchical layout, the whole cluster in the
+/// global one) onto the pool's ranks, without ever putting two replicas of an expert on one rank.
+///
+/// 1. Replica counts: each extra slot goes to the expert with the largest load per replica, among experts
+///    with fewer replicas than the pool has ranks (a replica per rank at most).
+/// 2. First fit by weight: replicas by descending load (ties by expert), each to the lightest rank that has a
+///    free slot and no replica of that expert yet.
+/// 3. Swaps: while some pair of replicas, one on the busiest rank, can trade ranks so that both ranks end
+///    below the busiest rank's old load (and no rank gets a second replica of an expert), make the best such
+///    trade.
+///
+/// Slots are flat: rank `r` of the pool owns positions `offset[r] ..< offset[r + 1]`.
+struct PoolPacking {
+    private(set) var slotExpert: [Int] = []  // [slots] pool-local expert of each position
+    private(set) var slotLoad: [Double] = []  // [slots] load carried by that replica
+    private(set) var rankLoad: [Double] = []  // [ranks]
+    private(set) var offset: [Int] = []  // [ranks + 1]
+    private(set) var count: [Int] = []  // [experts] replicas per expert
+    private var copies: [UInt16] = []  // [ranks, experts] replicas of each expert on each rank
+    private var order: [Int] = []
+    private var itemExpert: [Int] = []
+    private var fill: [Int] = []
+    private var byLoad: [Int] = []  // [ranks] ranks by ascending load
+    private var experts = 0
+
+    var ranks: Int { rankLoad.count }
+
+    /// - Parameters:
+    ///   - weight: [experts] loads of the pool's experts.
+    ///   - capacity: [ranks] slots of each of the pool's ranks.
+    ///   - maxSwaps: bound on step 3 (each swap lowers the busiest rank or ends the search).
+    mutating func solve(weight: [Double], capacity: [Int], maxSwaps: Int = 4096) {
+        experts = weight.count
+        let ranks = capacity.count
+        offset = [0]
+        for c in capacity { offset.append(offset[offset.count - 1] + c) }
+        let slots = offset[ranks]
+        replicate(weight: weight, slots: slots, ranks: ranks)
+        firstFit(weight: weight, ranks: ranks, slots: slots)
+        repairDuplicates()
+        var heaviest = 0.0, total = 0.0
+        for e in 0..<experts {
+            heaviest = max(heaviest, weight[e] / Double(count[e]))
+            total += weight[e]
+        }
+        let lowerBound = max(heaviest, total / Double(max(ranks, 1)))
+        var swaps = 0
+        while swaps < maxSwaps, improveBusiestRank(lowerBound: lowerBound) { swaps += 1 }
+    }
+
+    func has(_ expert: Int, onRank rank: Int) -> Bool { copies[rank * experts + expert] > 0 }
+
+    private mutating func replicate(weight: [Double], slots: Int, ranks: Int) {
+        count = [Int](repeating: 1, count: experts)
+        var perReplica = weight  // [experts] load per replica; only the changed expert is recomputed
+        count.withUnsafeMutableBufferPointer { count in
+            perReplica.withUnsafeMutableBufferPointer { perReplica in
+                for _ in experts..<slots {
+                    var best = -1
+                    var bestLoad = -1.0
+                    for e in 0..<experts where count[e] < ranks && perReplica[e] > bestLoad {
+                        best = e
+                        bestLoad = perReplica[e]
+                    }
+                    count[best] += 1
+                    perReplica[best] = weight[best] / Double(count[best])
+                }
+            }
+        }
+    }
+
+    private mutating func firstFit(weight: [Double], ranks: Int, slots: Int) {
+        itemExpert.removeAll(keepingCapacity: true)
+        for e in 0..<experts {
+            for _ in 0..<count[e] { itemExpert.append(e) }
+        }
+        let perReplica = (0..<experts).map { weight[$0] / Double(count[$0]) }
+        order = Array(0..<slots)
+        itemExpert.withUnsafeBufferPointer { item in
+            perReplica.withUnsafeBufferPointer { load in
+                order.sort {
+                    let a = load[item[$0]], b = load[item[$1]]
+                    return a > b || (a == b && $0 < $1)
+                }
+            }
+        }
+        slotExpert = [Int](repeating: 0, count: slots)
+        slotLoad = [Double](repeating: 0, count: slots)
+        rankLoad = [Double](repeating: 0, count: ranks)
+        fill = [Int](repeating: 0, count: ranks)
+        byLoad = Array(0..<ranks)
+        copies = [UInt16](repeating: 0, count: ranks * experts)
+        var heap = RankHeap(ranks: ranks)
+        var skipped: [Int] = []
+        for item in order {
+            let e = itemExpert[item]
+            // The lightest rank with a free slot and no replica of e; ranks passed over go back afterwards.
+            skipped.removeAll(keepingCapacity: true)
+            var chosen = -1
+            while let r = heap.popLightest(rankLoad) {
+                if copies[r * experts + e] == 0 {
+                    chosen = r
+                    break
+                }
+                skipped.append(r)
+            }
+            if chosen < 0 {
+                // Only the last free slots can all sit on ranks that hold e; repairDuplicates fixes that.
+                chosen = skipped.removeFirst()
+            }
+            let position = offset[chosen] + fill[chosen]
+            slotExpert[position] = e
+            slotLoad[position] = perReplica[e]
+            rankLoad[chosen] += perReplica[e]
+            fill[chosen] += 1
+            copies[chosen * experts + e] += 1
+            if fill[chosen] < offset[chosen + 1] - offset[chosen] { heap.push(chosen, rankLoad) }
+            for r in skipped { heap.push(r, rankLoad) }
+        }
+    }
+
+    /// Trades each surplus copy with a replica of another rank, choosing the trade with the lowest resulting
+    /// pair maximum. With counts capped at the number of ranks such a trade always exists.
+    private mutating func repairDuplicates() {
+        for a in 0..<ranks {
+            for i in offset[a]..<offset[a + 1] where copies[a * experts + slotExpert[i]] > 1 {
+                let e = slotExpert[i]
+                var bestJ = -1, bestB = -1
+                var bestMax = Double.infinity
+                for b in 0..<ranks where b != a && copies[b * experts + e] == 0 {
+                    for j in offset[b]..<offset[b + 1] where copies[a * experts + slotExpert[j]] == 0 {
+                        let delta = slotLoad[i] - slotLoad[j]
+                        let pairMax = max(rankLoad[a] - delta, rankLoad[b] + delta)
+                        if pairMax < bestMax {
+                            bestMax = pairMax
+                            bestJ = j
+                            bestB = b
+                        }
+                    }
+                }
+                if bestJ >= 0 { trade(i, a, bestJ, bestB) }
+            }
+        }
+    }
+
+    /// One swap that lowers the busiest rank: ranks are tried lightest first, and the best trade with the
+    /// first rank that has one is made. False when no trade lowers the busiest rank, or when it is already
+    /// within 0.01% of the lower bound (mean rank load, heaviest replica).
+    private mutating func improveBusiestRank(lowerBound: Double) -> Bool {
+        let ranks = self.ranks
+        rankLoad.withUnsafeBufferPointer { load in
+            byLoad.withUnsafeMutableBufferPointer { byLoad in
+                // Insertion sort from the last order: a swap moves only two ranks.
+                for k in 1..<max(ranks, 1) {
+                    let r = byLoad[k]
+                    var m = k
+                    while m > 0 && load[byLoad[m - 1]] > load[r] {
+                        byLoad[m] = byLoad[m - 1]
+                        m -= 1
+                    }
+                    byLoad[m] = r
+                }
+            }
+        }
+        let a = byLoad[ranks - 1], top = rankLoad[a]
+        if top <= lowerBound * (1 + 1e-4) { return false }
+        var bestI = -1, bestJ = -1, bestB = -1
+        var bestMax = top - 1e-12 * top
+        let experts = self.experts
+        slotExpert.withUnsafeBufferPointer { slotExpert in
+            slotLoad.withUnsafeBufferPointer { slotLoad in
+                rankLoad.withUnsafeBufferPointer { rankLoad in
+                    offset.withUnsafeBufferPointer { offset in
+                        copies.withUnsafeBufferPointer { copies in
+                            for k in 0..<(ranks - 1) {
+                                let b = byLoad[k], lb = rankLoad[b]
+                                if lb >= bestMax || bestI >= 0 { break }
+                                for i in offset[a]..<offset[a + 1] {
+                                    let e = slotExpert[i], x = slotLoad[i]
+                                    if copies[b * experts + e] != 0 { continue }
+                                    for j in offset[b]..<offset[b + 1] {
+                                        let delta = x - slotLoad[j]
+                                        guard delta > 0 else { continue }
+                                        let pairMax = max(top - delta, lb + delta)
+                                        if pairMax < bestMax && copies[a * experts + slotExpert[j]] == 0 {
+                                            bestMax = pairMax
+                                            bestI = i
+                                            bestJ = j
+                                            bestB = b
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        guard bestI >= 0 else { return false }
+        trade(bestI, a, bestJ, bestB)
+        return true
+    }
+
+    private mutating func trade(_ i: Int, _ a: Int, _ j: Int, _ b: Int) {
+        let e = slotExpert[i], f = slotExpert[j], x = slotLoad[i], y = slotLoad[j]
+        copies[a * experts + e] -= 1
+        copies[b * experts + f] -= 1
+        copies[a * experts + f] += 1
+        copies[b * experts + e] += 1
+        slotExpert[i] = f
+        slotExpert[j] = e
+        slotLoad[i] = y
+        slotLoad[j] = x
+        rankLoad[a] += y - x
+        rankLoad[b] += x - y
+    }
+}
+
+/// A binary min-heap of ranks by (load, rank index), for the first fit.
+private struct RankHeap {
+    private var items: [Int] = []
+
+    init(ranks: Int) { items = Array(0..<ranks) }  // all loads are 0: index order is a valid heap
+
+    private static func lighter(_ a: Int, _ b: Int, _ load: [Double]) -> Bool {
+        load[a] < load[b] || (load[a] == load[b] && a < b)
+    }
+
+    mutating func push(_ rank: Int, _ load: [Double]) {
+        items.append(rank)
+        var child = items.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard Self.lighter(items[child], items[parent], load) else { break }
+            items.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    mutating func popLightest(_ load: [Double]) -> Int? {
+        guard let top = items.first else { return nil }
+        let last = items.removeLast()
+        if items.isEmpty { return top }
+        items[0] = last
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1, right = left + 1
+            var lightest = parent
+            if left < items.count && Self.lighter(items[left], items[lightest], load) { lightest = left }
+            if right < items.count && Self.lighter(items[right], items[lightest], load) { lightest = right }
+            if lightest == parent { break }
+            items.swapAt(parent, lightest)
+            parent = lightest
+        }
+        return top
+    }
+}
