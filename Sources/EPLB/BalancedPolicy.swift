@@ -23,7 +23,7 @@ public enum BalancedPolicy {
         let capacity = (0..<ranks).map { shape.slotCount(ofRank: $0) }  // [ranks]
 
         var phy2log = [Int](repeating: 0, count: loads.layers * replicas)  // [layers, replicas]
-        var pool = PoolPacking()
+        var pool = PoolPacking(), spare = PoolPacking()
         var nodePacking = NodePacking()
         let keeper = KeepInPlace(shape: shape, logicalExperts: experts)
         for layer in 0..<loads.layers {
@@ -39,8 +39,15 @@ public enum BalancedPolicy {
                 }
             }
             for (members, firstRank, count) in pools {
-                pool.solve(
-                    weight: members.map { weight[$0] }, capacity: Array(capacity[firstRank..<(firstRank + count)]))
+                let poolWeight = members.map { weight[$0] }, poolCapacity = Array(capacity[firstRank..<(firstRank + count)])
+                pool.solve(weight: poolWeight, capacity: poolCapacity)
+                if pool.busiestRankStacksReplicas {
+                    // The greedy counts make replicated experts share the busiest rank; try capping them.
+                    for cap in Set([count / 2, (3 * count) / 4]).sorted() where cap >= 1 && cap * members.count >= pool.offset[count] {
+                        spare.solve(weight: poolWeight, capacity: poolCapacity, replicaCap: cap)
+                        if spare.busiest < pool.busiest * (1 - 1e-9) { swap(&pool, &spare) }
+                    }
+                }
                 for r in 0..<count {
                     let rank = firstRank + r
                     let onRank = (pool.offset[r]..<pool.offset[r + 1]).map { members[pool.slotExpert[$0]] }.sorted()

@@ -29,13 +29,14 @@ struct PoolPacking {
     ///   - weight: [experts] loads of the pool's experts.
     ///   - capacity: [ranks] slots of each of the pool's ranks.
     ///   - maxSwaps: bound on step 3 (each swap lowers the busiest rank or ends the search).
-    mutating func solve(weight: [Double], capacity: [Int], maxSwaps: Int = 4096) {
+    ///   - replicaCap: the most replicas of one expert; at most (and by default) the number of ranks.
+    mutating func solve(weight: [Double], capacity: [Int], replicaCap: Int? = nil, maxSwaps: Int = 4096) {
         experts = weight.count
         let ranks = capacity.count
         offset = [0]
         for c in capacity { offset.append(offset[offset.count - 1] + c) }
         let slots = offset[ranks]
-        replicate(weight: weight, slots: slots, ranks: ranks)
+        replicate(weight: weight, slots: slots, cap: min(replicaCap ?? ranks, ranks))
         firstFit(weight: weight, ranks: ranks, slots: slots)
         repairDuplicates()
         var heaviest = 0.0, total = 0.0
@@ -43,14 +44,30 @@ struct PoolPacking {
             heaviest = max(heaviest, weight[e] / Double(count[e]))
             total += weight[e]
         }
-        let lowerBound = max(heaviest, total / Double(max(ranks, 1)))
+        lowerBound = max(heaviest, total / Double(max(ranks, 1)))
         var swaps = 0
         while swaps < maxSwaps, improveBusiestRank(lowerBound: lowerBound) { swaps += 1 }
     }
 
     func has(_ expert: Int, onRank rank: Int) -> Bool { copies[rank * experts + expert] > 0 }
 
-    private mutating func replicate(weight: [Double], slots: Int, ranks: Int) {
+    /// No placement with these replica counts can have a lighter busiest rank: max(mean rank load,
+    /// heaviest replica).
+    private(set) var lowerBound = 0.0
+
+    /// Load of the busiest rank.
+    var busiest: Double { rankLoad.max() ?? 0 }
+
+    /// Whether the busiest rank holds replicas of two or more replicated experts: then fewer replicas of the
+    /// heaviest experts (so that they need not share ranks) may balance better.
+    var busiestRankStacksReplicas: Bool {
+        guard let top = rankLoad.indices.max(by: { rankLoad[$0] < rankLoad[$1] }),
+            rankLoad[top] > lowerBound * (1 + 1e-3)
+        else { return false }
+        return (offset[top]..<offset[top + 1]).filter { count[slotExpert[$0]] > 1 }.count >= 2
+    }
+
+    private mutating func replicate(weight: [Double], slots: Int, cap: Int) {
         count = [Int](repeating: 1, count: experts)
         var perReplica = weight  // [experts] load per replica; only the changed expert is recomputed
         count.withUnsafeMutableBufferPointer { count in
@@ -58,7 +75,7 @@ struct PoolPacking {
                 for _ in experts..<slots {
                     var best = -1
                     var bestLoad = -1.0
-                    for e in 0..<experts where count[e] < ranks && perReplica[e] > bestLoad {
+                    for e in 0..<experts where count[e] < cap && perReplica[e] > bestLoad {
                         best = e
                         bestLoad = perReplica[e]
                     }
