@@ -17,7 +17,6 @@ struct PoolPacking {
     private(set) var offset: [Int] = []  // [ranks + 1]
     private(set) var count: [Int] = []  // [experts] replicas per expert
     private var copies: [UInt16] = []  // [ranks, experts] replicas of each expert on each rank
-    private var order: [Int] = []
     private var itemExpert: [Int] = []
     private var fill: [Int] = []
     private var byLoad: [Int] = []  // [ranks] ranks by ascending load
@@ -87,19 +86,16 @@ struct PoolPacking {
     }
 
     private mutating func firstFit(weight: [Double], ranks: Int, slots: Int) {
-        itemExpert.removeAll(keepingCapacity: true)
-        for e in 0..<experts {
-            for _ in 0..<count[e] { itemExpert.append(e) }
-        }
         let perReplica = (0..<experts).map { weight[$0] / Double(count[$0]) }
-        order = Array(0..<slots)
-        itemExpert.withUnsafeBufferPointer { item in
-            perReplica.withUnsafeBufferPointer { load in
-                order.sort {
-                    let a = load[item[$0]], b = load[item[$1]]
-                    return a > b || (a == b && $0 < $1)
-                }
-            }
+        // Experts by descending load per replica (ties by expert id), each repeated once per replica: the
+        // replicas of one expert stay together.
+        var expertOrder = Array(0..<experts)
+        perReplica.withUnsafeBufferPointer { load in
+            expertOrder.sort { load[$0] > load[$1] || (load[$0] == load[$1] && $0 < $1) }
+        }
+        itemExpert.removeAll(keepingCapacity: true)
+        for e in expertOrder {
+            for _ in 0..<count[e] { itemExpert.append(e) }
         }
         slotExpert = [Int](repeating: 0, count: slots)
         slotLoad = [Double](repeating: 0, count: slots)
@@ -109,31 +105,34 @@ struct PoolPacking {
         copies = [UInt16](repeating: 0, count: ranks * experts)
         var heap = RankHeap(ranks: ranks)
         var skipped: [Int] = []
-        for item in order {
-            let e = itemExpert[item]
-            // The lightest rank with a free slot and no replica of e; ranks passed over go back afterwards.
-            skipped.removeAll(keepingCapacity: true)
-            var chosen = -1
-            while let r = heap.popLightest(rankLoad) {
-                if copies[r * experts + e] == 0 {
-                    chosen = r
-                    break
+        var load = rankLoad  // [ranks], worked on through a pointer while the heap reads it
+        load.withUnsafeMutableBufferPointer { load in
+            for e in itemExpert {
+                // The lightest rank with a free slot and no replica of e; ranks passed over go back afterwards.
+                skipped.removeAll(keepingCapacity: true)
+                var chosen = -1
+                while let r = heap.popLightest(load) {
+                    if copies[r * experts + e] == 0 {
+                        chosen = r
+                        break
+                    }
+                    skipped.append(r)
                 }
-                skipped.append(r)
+                if chosen < 0 {
+                    // Only the last free slots can all sit on ranks that hold e; repairDuplicates fixes that.
+                    chosen = skipped.removeFirst()
+                }
+                let position = offset[chosen] + fill[chosen]
+                slotExpert[position] = e
+                slotLoad[position] = perReplica[e]
+                load[chosen] += perReplica[e]
+                fill[chosen] += 1
+                copies[chosen * experts + e] += 1
+                if fill[chosen] < offset[chosen + 1] - offset[chosen] { heap.push(chosen, load) }
+                for r in skipped { heap.push(r, load) }
             }
-            if chosen < 0 {
-                // Only the last free slots can all sit on ranks that hold e; repairDuplicates fixes that.
-                chosen = skipped.removeFirst()
-            }
-            let position = offset[chosen] + fill[chosen]
-            slotExpert[position] = e
-            slotLoad[position] = perReplica[e]
-            rankLoad[chosen] += perReplica[e]
-            fill[chosen] += 1
-            copies[chosen * experts + e] += 1
-            if fill[chosen] < offset[chosen + 1] - offset[chosen] { heap.push(chosen, rankLoad) }
-            for r in skipped { heap.push(r, rankLoad) }
         }
+        rankLoad = load
     }
 
     /// Trades each surplus copy with a replica of another rank, choosing the trade with the lowest resulting
@@ -239,11 +238,11 @@ private struct RankHeap {
 
     init(ranks: Int) { items = Array(0..<ranks) }  // all loads are 0: index order is a valid heap
 
-    private static func lighter(_ a: Int, _ b: Int, _ load: [Double]) -> Bool {
+    private static func lighter(_ a: Int, _ b: Int, _ load: UnsafeMutableBufferPointer<Double>) -> Bool {
         load[a] < load[b] || (load[a] == load[b] && a < b)
     }
 
-    mutating func push(_ rank: Int, _ load: [Double]) {
+    mutating func push(_ rank: Int, _ load: UnsafeMutableBufferPointer<Double>) {
         items.append(rank)
         var child = items.count - 1
         while child > 0 {
@@ -254,7 +253,7 @@ private struct RankHeap {
         }
     }
 
-    mutating func popLightest(_ load: [Double]) -> Int? {
+    mutating func popLightest(_ load: UnsafeMutableBufferPointer<Double>) -> Int? {
         guard let top = items.first else { return nil }
         let last = items.removeLast()
         if items.isEmpty { return top }

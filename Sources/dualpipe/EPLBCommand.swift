@@ -25,7 +25,7 @@ struct EPLBCommand: ParsableCommand {
 
     @Option(
         help:
-            "reference: DeepSeek's eplb.py, output for output; balanced: no same-rank duplicates, better balance, any shape (default: balanced)."
+            "reference: DeepSeek's eplb.py, output for output; balanced: no same-rank duplicates, better balance, any shape."
     )
     var policy: Policy = .balanced
 
@@ -35,7 +35,7 @@ struct EPLBCommand: ParsableCommand {
     )
     var previous: String?
 
-    @Option(help: "json: machine-readable maps and metrics; text: a per-rank table for each layer (default: json).")
+    @Option(help: "json: machine-readable maps and metrics; text: a per-rank table for each layer.")
     var format: Format = .json
 
     func run() throws {
