@@ -43,15 +43,21 @@ public enum BalancedPolicy {
                 pool.solve(weight: poolWeight, capacity: poolCapacity)
                 if pool.busiestRankStacksReplicas {
                     // The greedy counts make replicated experts share the busiest rank; try capping them.
-                    for cap in Set([count / 2, (3 * count) / 4]).sorted() where cap >= 1 && cap * members.count >= pool.offset[count] {
+                    // A cap at or above every greedy count changes nothing; a cap too low cannot fill the slots.
+                    let greedyMost = pool.count.max() ?? 1
+                    for cap in [count / 2, (3 * count) / 4]
+                    where cap >= 1 && cap < greedyMost && cap * members.count >= pool.offset[count] {
                         spare.solve(weight: poolWeight, capacity: poolCapacity, replicaCap: cap)
                         if spare.busiest < pool.busiest * (1 - 1e-9) { swap(&pool, &spare) }
                     }
                 }
                 for r in 0..<count {
                     let rank = firstRank + r
-                    let onRank = (pool.offset[r]..<pool.offset[r + 1]).map { members[pool.slotExpert[$0]] }.sorted()
-                    for q in onRank.indices { layerMap[shape.firstSlot(ofRank: rank) + q] = onRank[q] }
+                    let first = shape.firstSlot(ofRank: rank)
+                    for q in 0..<(pool.offset[r + 1] - pool.offset[r]) {
+                        layerMap[first + q] = members[pool.slotExpert[pool.offset[r] + q]]
+                    }
+                    layerMap[first..<shape.firstSlot(ofRank: rank + 1)].sort()
                 }
             }
             if let previous {

@@ -42,11 +42,12 @@ struct NodePacking {
             let experts = groupsOnNode.reduce(0) { $0 + groupStart[$1 + 1] - groupStart[$1] }
             return experts <= slots[n] && slots[n] <= experts * ranks[n]
         }
+        var scratch: [Double] = []  // loads of one node's experts
         func cost(_ n: Int, _ groupsOnNode: [Int]) -> Double {
-            var loads: [Double] = []
-            for g in groupsOnNode { loads.append(contentsOf: weight[groupStart[g]..<groupStart[g + 1]]) }
-            let total = loads.reduce(0, +)
-            return max(total / Double(ranks[n]), heaviestReplica(loads, slots: slots[n], cap: ranks[n]))
+            scratch.removeAll(keepingCapacity: true)
+            for g in groupsOnNode { scratch.append(contentsOf: weight[groupStart[g]..<groupStart[g + 1]]) }
+            let total = scratch.reduce(0, +)
+            return max(total / Double(ranks[n]), heaviestReplica(scratch, slots: slots[n], cap: ranks[n]))
         }
         var groupsOf = (0..<nodes).map(members)
         guard (0..<nodes).allSatisfy({ feasible($0, groupsOf[$0]) }) else { return false }
@@ -95,17 +96,21 @@ struct NodePacking {
 /// most `cap` replicas each): the least possible load of the busiest replica.
 func heaviestReplica(_ weight: [Double], slots: Int, cap: Int) -> Double {
     var count = [Int](repeating: 1, count: weight.count)
-    for _ in weight.count..<max(slots, weight.count) {
-        var best = -1
-        var bestLoad = -1.0
-        for e in weight.indices where count[e] < cap && weight[e] / Double(count[e]) > bestLoad {
-            best = e
-            bestLoad = weight[e] / Double(count[e])
+    var perReplica = weight  // only the expert that gains a replica is recomputed
+    count.withUnsafeMutableBufferPointer { count in
+        perReplica.withUnsafeMutableBufferPointer { perReplica in
+            for _ in weight.count..<max(slots, weight.count) {
+                var best = -1
+                var bestLoad = -1.0
+                for e in 0..<count.count where count[e] < cap && perReplica[e] > bestLoad {
+                    best = e
+                    bestLoad = perReplica[e]
+                }
+                if best < 0 { break }
+                count[best] += 1
+                perReplica[best] = weight[best] / Double(count[best])
+            }
         }
-        if best < 0 { break }
-        count[best] += 1
     }
-    var heaviest = 0.0
-    for e in weight.indices { heaviest = max(heaviest, weight[e] / Double(count[e])) }
-    return heaviest
+    return perReplica.max() ?? 0
 }
