@@ -23,7 +23,7 @@ public enum BalancedPolicy {
         let capacity = (0..<ranks).map { shape.slotCount(ofRank: $0) }  // [ranks]
 
         var phy2log = [Int](repeating: 0, count: loads.layers * replicas)  // [layers, replicas]
-        var pool = PoolPacking(), spare = PoolPacking()
+        var solved = [PoolPacking](repeating: PoolPacking(), count: max(nodes, 1)), spare = PoolPacking()
         var nodePacking = NodePacking()
         let keeper = KeepInPlace(shape: shape, logicalExperts: experts)
         for layer in 0..<loads.layers {
@@ -38,19 +38,29 @@ public enum BalancedPolicy {
                     return (members.flatMap { groupStart[$0]..<groupStart[$0 + 1] }, rankStart[node], nodeRanks[node])
                 }
             }
-            for (members, firstRank, count) in pools {
-                let poolWeight = members.map { weight[$0] }, poolCapacity = Array(capacity[firstRank..<(firstRank + count)])
-                pool.solve(weight: poolWeight, capacity: poolCapacity)
-                if pool.busiestRankStacksReplicas {
-                    // The greedy counts make replicated experts share the busiest rank; try capping them.
-                    // A cap at or above every greedy count changes nothing; a cap too low cannot fill the slots.
-                    let greedyMost = pool.count.max() ?? 1
-                    for cap in [count / 2, (3 * count) / 4]
-                    where cap >= 1 && cap < greedyMost && cap * members.count >= pool.offset[count] {
-                        spare.solve(weight: poolWeight, capacity: poolCapacity, replicaCap: cap)
-                        if spare.busiest < pool.busiest * (1 - 1e-9) { swap(&pool, &spare) }
-                    }
+            // Every pool is packed; then the pool holding the busiest rank tries capped replica counts when
+            // its replicated experts stack up (see `PoolPacking.busiestRankStacksReplicas`). Other pools stop
+            // swapping once they are below the busiest rank some node must have.
+            let good = pools.count > 1 ? nodePacking.floor : 0
+            let poolWeight = pools.map { pool in pool.experts.map { weight[$0] } }
+            let poolCapacity = pools.map { Array(capacity[$0.firstRank..<($0.firstRank + $0.ranks)]) }
+            for p in pools.indices {
+                solved[p].solve(weight: poolWeight[p], capacity: poolCapacity[p], good: good)
+            }
+            var tried = Set<Int>()
+            while let p = pools.indices.max(by: { solved[$0].busiest < solved[$1].busiest }), tried.insert(p).inserted,
+                solved[p].busiestRankStacksReplicas
+            {
+                // A cap at or above every greedy count changes nothing; a cap too low cannot fill the slots.
+                let count = pools[p].ranks, greedyMost = solved[p].count.max() ?? 1
+                for cap in [count / 2, (3 * count) / 4]
+                where cap >= 1 && cap < greedyMost && cap * pools[p].experts.count >= solved[p].offset[count] {
+                    spare.solve(weight: poolWeight[p], capacity: poolCapacity[p], replicaCap: cap, good: good)
+                    if spare.busiest < solved[p].busiest * (1 - 1e-9) { swap(&solved[p], &spare) }
                 }
+            }
+            for (p, (members, firstRank, count)) in pools.enumerated() {
+                let pool = solved[p]
                 for r in 0..<count {
                     let rank = firstRank + r
                     let first = shape.firstSlot(ofRank: rank)

@@ -9,6 +9,8 @@
 struct NodePacking {
     /// [groups] node of each group; nil from `pack` when some node cannot hold its groups.
     private(set) var nodeOfGroup: [Int] = []
+    /// The highest node cost after packing: no placement of these groups has a lighter busiest rank.
+    private(set) var floor = 0.0
 
     /// - Parameters:
     ///   - weight: [logicalExperts] loads of one layer.
@@ -88,6 +90,7 @@ struct NodePacking {
             nodeCost[a] = best.costA
             nodeCost[best.b] = best.costB
         }
+        floor = nodeCost.max() ?? 0
         return true
     }
 }

@@ -18,7 +18,6 @@ struct PoolPacking {
     private(set) var count: [Int] = []  // [experts] replicas per expert
     private var copies: [UInt16] = []  // [ranks, experts] replicas of each expert on each rank
     private var itemExpert: [Int] = []
-    private var fill: [Int] = []
     private var byLoad: [Int] = []  // [ranks] ranks by ascending load
     private var experts = 0
 
@@ -29,7 +28,11 @@ struct PoolPacking {
     ///   - capacity: [ranks] slots of each of the pool's ranks.
     ///   - maxSwaps: bound on step 3 (each swap lowers the busiest rank or ends the search).
     ///   - replicaCap: the most replicas of one expert; at most (and by default) the number of ranks.
-    mutating func solve(weight: [Double], capacity: [Int], replicaCap: Int? = nil, maxSwaps: Int = 4096) {
+    ///   - good: swaps stop once the busiest rank is this light (a bound the caller cannot go below anyway,
+    ///     such as the busiest rank another node is sure to have).
+    mutating func solve(
+        weight: [Double], capacity: [Int], replicaCap: Int? = nil, good: Double = 0, maxSwaps: Int = 4096
+    ) {
         experts = weight.count
         let ranks = capacity.count
         offset = [0]
@@ -45,7 +48,8 @@ struct PoolPacking {
         }
         lowerBound = max(heaviest, total / Double(max(ranks, 1)))
         var swaps = 0
-        while swaps < maxSwaps, improveBusiestRank(lowerBound: lowerBound) { swaps += 1 }
+        let enough = max(lowerBound * (1 + 1e-4), good)
+        while swaps < maxSwaps, improveBusiestRank(enough: enough) { swaps += 1 }
     }
 
     func has(_ expert: Int, onRank rank: Int) -> Bool { copies[rank * experts + expert] > 0 }
@@ -89,47 +93,48 @@ struct PoolPacking {
         let perReplica = (0..<experts).map { weight[$0] / Double(count[$0]) }
         // Experts by descending load per replica (ties by expert id), each repeated once per replica: the
         // replicas of one expert stay together.
-        var expertOrder = Array(0..<experts)
-        perReplica.withUnsafeBufferPointer { load in
-            expertOrder.sort { load[$0] > load[$1] || (load[$0] == load[$1] && $0 < $1) }
-        }
+        var expertOrder = (0..<experts).map { (load: perReplica[$0], expert: $0) }
+        expertOrder.sort { $0.load > $1.load || ($0.load == $1.load && $0.expert < $1.expert) }
         itemExpert.removeAll(keepingCapacity: true)
-        for e in expertOrder {
+        for (_, e) in expertOrder {
             for _ in 0..<count[e] { itemExpert.append(e) }
         }
         slotExpert = [Int](repeating: 0, count: slots)
         slotLoad = [Double](repeating: 0, count: slots)
         rankLoad = [Double](repeating: 0, count: ranks)
-        fill = [Int](repeating: 0, count: ranks)
         byLoad = Array(0..<ranks)
         copies = [UInt16](repeating: 0, count: ranks * experts)
-        var heap = RankHeap(ranks: ranks)
-        var skipped: [Int] = []
-        var load = rankLoad  // [ranks], worked on through a pointer while the heap reads it
+        let experts = self.experts
+        var load = rankLoad  // [ranks]
+        var free = (0..<ranks).map { offset[$0 + 1] - offset[$0] }  // [ranks] slots still open
         load.withUnsafeMutableBufferPointer { load in
-            for e in itemExpert {
-                // The lightest rank with a free slot and no replica of e; ranks passed over go back afterwards.
-                skipped.removeAll(keepingCapacity: true)
-                var chosen = -1
-                while let r = heap.popLightest(load) {
-                    if copies[r * experts + e] == 0 {
-                        chosen = r
-                        break
+            free.withUnsafeMutableBufferPointer { free in
+                copies.withUnsafeMutableBufferPointer { copies in
+                    for e in itemExpert {
+                        // The lightest rank with a free slot and no replica of e (first such on a tie).
+                        var best = -1, fallback = -1
+                        var bestLoad = Double.infinity, fallbackLoad = Double.infinity
+                        for r in 0..<ranks where free[r] > 0 {
+                            let l = load[r]
+                            if l < fallbackLoad {
+                                fallback = r
+                                fallbackLoad = l
+                            }
+                            if l < bestLoad && copies[r * experts + e] == 0 {
+                                best = r
+                                bestLoad = l
+                            }
+                        }
+                        // Only the last free slots can all sit on ranks that hold e; repairDuplicates fixes that.
+                        let r = best >= 0 ? best : fallback
+                        let position = offset[r + 1] - free[r]
+                        slotExpert[position] = e
+                        slotLoad[position] = perReplica[e]
+                        load[r] += perReplica[e]
+                        free[r] -= 1
+                        copies[r * experts + e] += 1
                     }
-                    skipped.append(r)
                 }
-                if chosen < 0 {
-                    // Only the last free slots can all sit on ranks that hold e; repairDuplicates fixes that.
-                    chosen = skipped.removeFirst()
-                }
-                let position = offset[chosen] + fill[chosen]
-                slotExpert[position] = e
-                slotLoad[position] = perReplica[e]
-                load[chosen] += perReplica[e]
-                fill[chosen] += 1
-                copies[chosen * experts + e] += 1
-                if fill[chosen] < offset[chosen + 1] - offset[chosen] { heap.push(chosen, load) }
-                for r in skipped { heap.push(r, load) }
             }
         }
         rankLoad = load
@@ -162,7 +167,7 @@ struct PoolPacking {
     /// One swap that lowers the busiest rank: ranks are tried lightest first, and the best trade with the
     /// first rank that has one is made. False when no trade lowers the busiest rank, or when it is already
     /// within 0.01% of the lower bound (mean rank load, heaviest replica).
-    private mutating func improveBusiestRank(lowerBound: Double) -> Bool {
+    private mutating func improveBusiestRank(enough: Double) -> Bool {
         let ranks = self.ranks
         rankLoad.withUnsafeBufferPointer { load in
             byLoad.withUnsafeMutableBufferPointer { byLoad in
@@ -179,7 +184,7 @@ struct PoolPacking {
             }
         }
         let a = byLoad[ranks - 1], top = rankLoad[a]
-        if top <= lowerBound * (1 + 1e-4) { return false }
+        if top <= enough { return false }
         var bestI = -1, bestJ = -1, bestB = -1
         var bestMax = top - 1e-12 * top
         let experts = self.experts
@@ -232,42 +237,3 @@ struct PoolPacking {
     }
 }
 
-/// A binary min-heap of ranks by (load, rank index), for the first fit.
-private struct RankHeap {
-    private var items: [Int] = []
-
-    init(ranks: Int) { items = Array(0..<ranks) }  // all loads are 0: index order is a valid heap
-
-    private static func lighter(_ a: Int, _ b: Int, _ load: UnsafeMutableBufferPointer<Double>) -> Bool {
-        load[a] < load[b] || (load[a] == load[b] && a < b)
-    }
-
-    mutating func push(_ rank: Int, _ load: UnsafeMutableBufferPointer<Double>) {
-        items.append(rank)
-        var child = items.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard Self.lighter(items[child], items[parent], load) else { break }
-            items.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    mutating func popLightest(_ load: UnsafeMutableBufferPointer<Double>) -> Int? {
-        guard let top = items.first else { return nil }
-        let last = items.removeLast()
-        if items.isEmpty { return top }
-        items[0] = last
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1, right = left + 1
-            var lightest = parent
-            if left < items.count && Self.lighter(items[left], items[lightest], load) { lightest = left }
-            if right < items.count && Self.lighter(items[right], items[lightest], load) { lightest = right }
-            if lightest == parent { break }
-            items.swapAt(parent, lightest)
-            parent = lightest
-        }
-        return top
-    }
-}
