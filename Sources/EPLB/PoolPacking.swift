@@ -3,11 +3,11 @@
 ///
 /// 1. Replica counts: each extra slot goes to the expert with the largest load per replica, among experts
 ///    with fewer replicas than the pool has ranks (a replica per rank at most).
-/// 2. First fit by weight: replicas by descending load (ties by expert), each to the lightest rank that has a
-///    free slot and no replica of that expert yet.
-/// 3. Swaps: while some pair of replicas, one on the busiest rank, can trade ranks so that both ranks end
-///    below the busiest rank's old load (and no rank gets a second replica of an expert), make the best such
-///    trade.
+/// 2. First fit by weight: replicas by descending load (ties by expert), each to the lightest rank (lowest
+///    index on a tie) that has a free slot and no replica of that expert yet.
+/// 3. Swaps: while a replica of the busiest rank can trade places with a lighter replica of another rank so
+///    that both ranks end below the busiest rank's old load (and no rank gets a second replica of an expert),
+///    make the best such trade with the lightest rank that has one. Stop within 0.05% of the lower bound.
 ///
 /// Slots are flat: rank `r` of the pool owns positions `offset[r] ..< offset[r + 1]`.
 struct PoolPacking {
@@ -48,11 +48,9 @@ struct PoolPacking {
         }
         lowerBound = max(heaviest, total / Double(max(ranks, 1)))
         var swaps = 0
-        let enough = max(lowerBound * (1 + 1e-4), good)
+        let enough = max(lowerBound * (1 + 5e-4), good)
         while swaps < maxSwaps, improveBusiestRank(enough: enough) { swaps += 1 }
     }
-
-    func has(_ expert: Int, onRank rank: Int) -> Bool { copies[rank * experts + expert] > 0 }
 
     /// No placement with these replica counts can have a lighter busiest rank: max(mean rank load,
     /// heaviest replica).
@@ -166,7 +164,7 @@ struct PoolPacking {
 
     /// One swap that lowers the busiest rank: ranks are tried lightest first, and the best trade with the
     /// first rank that has one is made. False when no trade lowers the busiest rank, or when it is already
-    /// within 0.01% of the lower bound (mean rank load, heaviest replica).
+    /// within 0.05% of the lower bound (mean rank load, heaviest replica).
     private mutating func improveBusiestRank(enough: Double) -> Bool {
         let ranks = self.ranks
         rankLoad.withUnsafeBufferPointer { load in
