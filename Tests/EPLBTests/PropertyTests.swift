@@ -66,3 +66,26 @@ func balancedPlacesShapesTheReferenceRejects(index: Int) throws {
         #expect(PlacementMetrics(loads: loads, shape: shape, placement: placement).layers[0].balance == 1)
     }
 }
+
+/// Small random shapes of every kind, dividing or not, with random (often tied or zero) loads.
+@Test func randomShapesArePlacedSoundly() throws {
+    var generator = SplitMix64(seed: 99)
+    func draw(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(generator.next() % UInt64(range.count)) }
+    for _ in 0..<300 {
+        let experts = draw(1...24), ranks = draw(1...8)
+        let nodes = draw(1...ranks), groups = draw(1...experts)
+        let replicas = draw(experts...(experts * ranks))
+        let shape = ClusterShape(replicas: replicas, groups: groups, nodes: nodes, ranks: ranks)
+        let weight = (0..<(2 * experts)).map { _ in Double(draw(0...5)) }
+        let loads = try ExpertLoads(layers: 2, logicalExperts: experts, weight: weight)
+        let placement = try BalancedPolicy.place(loads, shape)
+        #expect(Invariants.check(placement, loads: loads, shape: shape) == [], "\(shape) \(weight)")
+        #expect(PlacementMetrics(loads: loads, shape: shape, placement: placement).sameRankDuplicates == 0, "\(shape)")
+        let kept = try BalancedPolicy.place(loads, shape, previous: placement)
+        #expect(kept == placement, "\(shape)")
+        if (try? shape.validateForReference(logicalExperts: experts)) != nil {
+            let reference = try ReferencePolicy.place(loads, shape)
+            #expect(Invariants.check(reference, loads: loads, shape: shape) == [], "\(shape)")
+        }
+    }
+}
