@@ -90,9 +90,22 @@ struct LayerPlanner {
                 for q in 0..<(packed.offset[r + 1] - packed.offset[r]) {
                     layer[first + q] = pool.experts[packed.slotExpert[packed.offset[r] + q]]
                 }
-                layer[first..<shape.firstSlot(ofRank: rank + 1)].sort()
+                sortAscending(&layer, first..<shape.firstSlot(ofRank: rank + 1))
             }
         }
         return layer
+    }
+}
+
+/// Insertion sort of a short range (one rank's slots).
+private func sortAscending(_ values: inout [Int], _ range: Range<Int>) {
+    for i in range.dropFirst() {
+        let value = values[i]
+        var j = i
+        while j > range.lowerBound && values[j - 1] > value {
+            values[j] = values[j - 1]
+            j -= 1
+        }
+        values[j] = value
     }
 }
