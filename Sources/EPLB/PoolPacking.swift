@@ -105,32 +105,34 @@ struct PoolPacking {
         let experts = self.experts
         var load = rankLoad  // [ranks]
         var free = (0..<ranks).map { offset[$0 + 1] - offset[$0] }  // [ranks] slots still open
+        // [ranks] load of a rank with a free slot, infinity for a full one: the lightest open rank is a
+        // plain minimum search.
+        var open = free.map { $0 > 0 ? 0.0 : Double.infinity }
         load.withUnsafeMutableBufferPointer { load in
             free.withUnsafeMutableBufferPointer { free in
-                copies.withUnsafeMutableBufferPointer { copies in
-                    for e in itemExpert {
-                        // The lightest rank with a free slot and no replica of e (first such on a tie).
-                        var best = -1, fallback = -1
-                        var bestLoad = Double.infinity, fallbackLoad = Double.infinity
-                        for r in 0..<ranks where free[r] > 0 {
-                            let l = load[r]
-                            if l < fallbackLoad {
-                                fallback = r
-                                fallbackLoad = l
+                open.withUnsafeMutableBufferPointer { open in
+                    copies.withUnsafeMutableBufferPointer { copies in
+                        for e in itemExpert {
+                            // The lightest open rank (first on a tie); if it already holds e, the lightest open
+                            // rank without e. Only the last free slots can all sit on ranks that hold e;
+                            // repairDuplicates fixes that.
+                            var r = 0
+                            for k in 1..<ranks where open[k] < open[r] { r = k }
+                            if copies[r * experts + e] != 0 {
+                                var best = -1
+                                for k in 0..<ranks where open[k] < .infinity && copies[k * experts + e] == 0 {
+                                    if best < 0 || open[k] < open[best] { best = k }
+                                }
+                                if best >= 0 { r = best }
                             }
-                            if l < bestLoad && copies[r * experts + e] == 0 {
-                                best = r
-                                bestLoad = l
-                            }
+                            let position = offset[r + 1] - free[r]
+                            slotExpert[position] = e
+                            slotLoad[position] = perReplica[e]
+                            load[r] += perReplica[e]
+                            free[r] -= 1
+                            open[r] = free[r] > 0 ? load[r] : .infinity
+                            copies[r * experts + e] += 1
                         }
-                        // Only the last free slots can all sit on ranks that hold e; repairDuplicates fixes that.
-                        let r = best >= 0 ? best : fallback
-                        let position = offset[r + 1] - free[r]
-                        slotExpert[position] = e
-                        slotLoad[position] = perReplica[e]
-                        load[r] += perReplica[e]
-                        free[r] -= 1
-                        copies[r * experts + e] += 1
                     }
                 }
             }
