@@ -63,7 +63,35 @@ struct BenchEPLBCommand: ParsableCommand {
                     + pad("\(metrics.sameRankDuplicates)", 6, right: true))
             }
         }
+        try runKeepInPlace(loads, rows)
         if suiteLayers > 0 { try runSuite() }
+    }
+
+    /// Loads drift by up to +-20% per expert; the previous placement is balanced's plan for the old loads.
+    private func runKeepInPlace(_ before: ExpertLoads, _ rows: [(String, ClusterShape)]) throws {
+        var generator = SplitMix64(seed: 77)
+        let after = try ExpertLoads(
+            layers: before.layers, logicalExperts: before.logicalExperts,
+            weight: before.weight.map { ($0 * (0.8 + 0.4 * generator.unit())).rounded() })
+        print("\nKeeping experts in place: loads drift by up to 20%; moved = expert weights to fetch, all layers")
+        print(pad("layout", 14) + pad("plan", 26) + pad("moved", 8, right: true) + pad("max/mean", 10, right: true)
+            + pad("ms", 8, right: true))
+        for (name, shape) in rows {
+            let previous = try BalancedPolicy.place(before, shape)
+            let plans: [(String, () throws -> Placement)] = [
+                ("reference", { try ReferencePolicy.place(after, shape) }),
+                ("balanced, no --previous", { try BalancedPolicy.place(after, shape) }),
+                ("balanced, --previous", { try BalancedPolicy.place(after, shape, previous: previous) }),
+            ]
+            for (label, plan) in plans {
+                let start = ContinuousClock.now
+                let placement = try plan()
+                let elapsed = milliseconds(ContinuousClock.now - start)
+                let metrics = PlacementMetrics(loads: after, shape: shape, placement: placement, previous: previous)
+                print(pad(name, 14) + pad(label, 26) + pad("\(metrics.moved ?? 0)", 8, right: true)
+                    + pad(fmt(metrics.meanBalance, 3), 10, right: true) + pad(fmt(elapsed, 2), 8, right: true))
+            }
+        }
     }
 
     private func runSuite() throws {
