@@ -8,6 +8,8 @@
 ///    The rank loads are only permuted.
 /// 3. Then trade pairs of replicas between ranks (of one node when hierarchical) when that brings an expert
 ///    back to a rank that held it and neither rank exceeds the plan's busiest load.
+/// 4. In the global layout, also try a warm start from the previous placement (`warmStart`) and keep
+///    whichever of the two moves fewer expert weights.
 struct KeepInPlace {
     let shape: ClusterShape
     let experts: Int
@@ -53,6 +55,11 @@ struct KeepInPlace {
         var result = planned
         for rank in 0..<ranks {
             for (q, e) in bins[rank].sorted().enumerated() { result[shape.firstSlot(ofRank: rank) + q] = e }
+        }
+        if nodeOfGroup == nil, let warm = warmStart(planned, previous: previous, weight: weight, busiest: busiest),
+            moves(warm, held: held) < moves(result, held: held)
+        {
+            return warm
         }
         return result
     }

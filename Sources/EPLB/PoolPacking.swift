@@ -52,6 +52,32 @@ struct PoolPacking {
         while swaps < maxSwaps, improveBusiestRank(enough: enough) { swaps += 1 }
     }
 
+    /// Starts from a given assignment instead of the first fit and swaps until the busiest rank is at most
+    /// `target` (or no swap helps): used to stay close to a previous placement.
+    /// - Parameter start: [ranks][slots of the rank] pool-local experts, at most one copy of each per rank.
+    mutating func refine(weight: [Double], start: [[Int]], target: Double, maxSwaps: Int = 4096) {
+        experts = weight.count
+        let ranks = start.count
+        offset = [0]
+        for held in start { offset.append(offset[offset.count - 1] + held.count) }
+        count = [Int](repeating: 0, count: experts)
+        for held in start { for e in held { count[e] += 1 } }
+        slotExpert = start.flatMap { $0 }
+        slotLoad = slotExpert.map { weight[$0] / Double(count[$0]) }
+        rankLoad = (0..<ranks).map { r in (offset[r]..<offset[r + 1]).reduce(0) { $0 + slotLoad[$1] } }
+        copies = [UInt16](repeating: 0, count: ranks * experts)
+        for r in 0..<ranks { for i in offset[r]..<offset[r + 1] { copies[r * experts + slotExpert[i]] += 1 } }
+        byLoad = Array(0..<ranks)
+        lowerBound = 0
+        repairDuplicates()
+        var swaps = 0
+        while swaps < maxSwaps, improveBusiestRank(enough: target) { swaps += 1 }
+    }
+
+    /// Whether some rank holds two replicas of one expert (only possible after `refine` from a start that
+    /// left no other way).
+    var hasDuplicates: Bool { copies.contains { $0 > 1 } }
+
     /// No placement with these replica counts can have a lighter busiest rank: max(mean rank load,
     /// heaviest replica).
     private(set) var lowerBound = 0.0

@@ -32,7 +32,10 @@ func driftingLoadsMoveFewerExperts(index: Int) throws {
     let kept = try BalancedPolicy.place(after, shape, previous: previous)
     let freshMetrics = PlacementMetrics(loads: after, shape: shape, placement: fresh, previous: previous)
     let keptMetrics = PlacementMetrics(loads: after, shape: shape, placement: kept, previous: previous)
-    #expect(try #require(keptMetrics.moved) < (try #require(freshMetrics.moved)))
+    // Loads moved by at most 10%: keeping in place spares a good part of the moves (at least a third),
+    // not just a few.
+    let movedKept = try #require(keptMetrics.moved), movedFresh = try #require(freshMetrics.moved)
+    #expect(movedKept * 3 < movedFresh * 2, "kept \(movedKept), fresh \(movedFresh)")
     for layer in 0..<after.layers {
         #expect(keptMetrics.layers[layer].maxLoad <= freshMetrics.layers[layer].maxLoad * (1 + 1e-12))
     }
