@@ -1,0 +1,45 @@
+import Foundation
+
+/// SplitMix64: a tiny, fully specified generator, so that a seed gives the same loads on every platform.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1) with 53 random bits.
+    public mutating func unit() -> Double { Double(next() >> 11) * 0x1p-53 }
+}
+
+extension ExpertLoads {
+    /// Skewed loads like real routers produce: in each layer the expert of popularity rank i (1-based) gets
+    /// tokens proportional to i^-exponent times a uniform factor in [0.8, 1.2]; ranks are shuffled over the
+    /// expert ids, and loads are whole token counts out of `tokens` per layer.
+    public static func zipf(
+        layers: Int, logicalExperts: Int, exponent: Double, seed: UInt64, tokens: Double = 1_000_000
+    ) -> ExpertLoads {
+        var generator = SplitMix64(seed: seed)
+        var weight: [Double] = []  // [layers, logicalExperts]
+        weight.reserveCapacity(layers * logicalExperts)
+        for _ in 0..<layers {
+            var row = (1...logicalExperts).map { rank in
+                (0.8 + 0.4 * generator.unit()) / pow(Double(rank), exponent)
+            }
+            // Fisher-Yates with our own generator, so the order does not depend on the standard library.
+            for i in stride(from: logicalExperts - 1, to: 0, by: -1) {
+                let j = Int(generator.next() % UInt64(i + 1))
+                row.swapAt(i, j)
+            }
+            let total = row.reduce(0, +)
+            weight.append(contentsOf: row.map { ($0 / total * tokens).rounded() })
+        }
+        return try! ExpertLoads(layers: layers, logicalExperts: logicalExperts, weight: weight)
+    }
+}
