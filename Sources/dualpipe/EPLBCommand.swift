@@ -66,7 +66,7 @@ struct EPLBCommand: ParsableCommand {
                 placementTable(
                     loads: request.loads, shape: request.shape, placement: placement, metrics: metrics,
                     policy: policy.rawValue))
-            var summary = "overall: mean max/mean \(fmt(metrics.meanBalance, 3)), worst \(fmt(metrics.worstBalance, 3)), "
+            var summary = "overall: mean max/mean \(decimal(metrics.meanBalance, 3)), worst \(decimal(metrics.worstBalance, 3)), "
                 + "same-rank duplicates \(metrics.sameRankDuplicates)"
             if let moved = metrics.moved { summary += ", experts moved \(moved)" }
             print(summary)

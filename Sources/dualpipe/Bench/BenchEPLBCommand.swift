@@ -44,8 +44,8 @@ struct BenchEPLBCommand: ParsableCommand {
         ]
         print("EPLB placement: \(layers) layers x \(experts) experts -> \(replicas) replicas on \(ranks) ranks, "
             + "\(groups) groups, Zipf \(exponent), median of \(repeats) calls")
-        print(pad("layout", 14) + pad("policy", 10) + pad("wall ms", 10, right: true) + pad("cpu ms", 10, right: true)
-            + pad("max/mean", 10, right: true) + pad("dup", 6, right: true))
+        print("layout".padded(14) + "policy".padded(10) + "wall ms".leftPadded(10) + "cpu ms".leftPadded(10)
+            + ("max/mean").leftPadded(10) + "dup".leftPadded(6))
         for (name, shape) in rows {
             for policy in ["reference", "balanced"] {
                 var placement: Placement?
@@ -54,13 +54,13 @@ struct BenchEPLBCommand: ParsableCommand {
                     let start = ContinuousClock.now, cpuStart = threadCPUMilliseconds()
                     placement = try place(policy, loads, shape)
                     cpuTimes.append(threadCPUMilliseconds() - cpuStart)
-                    times.append(milliseconds(ContinuousClock.now - start))
+                    times.append((ContinuousClock.now - start).inSeconds * 1e3)
                 }
                 let metrics = PlacementMetrics(loads: loads, shape: shape, placement: placement!)
-                print(pad(name, 14) + pad(policy, 10) + pad(fmt(median(times), 3), 10, right: true)
-                    + pad(fmt(median(cpuTimes), 3), 10, right: true)
-                    + pad(fmt(metrics.meanBalance, 3), 10, right: true)
-                    + pad("\(metrics.sameRankDuplicates)", 6, right: true))
+                print(name.padded(14) + policy.padded(10) + (decimal(median(times), 3)).leftPadded(10)
+                    + (decimal(median(cpuTimes), 3)).leftPadded(10)
+                    + (decimal(metrics.meanBalance, 3)).leftPadded(10)
+                    + "\(metrics.sameRankDuplicates)".leftPadded(6))
             }
         }
         try runKeepInPlace(loads, rows)
@@ -74,8 +74,8 @@ struct BenchEPLBCommand: ParsableCommand {
             layers: before.layers, logicalExperts: before.logicalExperts,
             weight: before.weight.map { ($0 * (0.8 + 0.4 * generator.unit())).rounded() })
         print("\nKeeping experts in place: loads drift by up to 20%; moved = expert weights to fetch, all layers")
-        print(pad("layout", 14) + pad("plan", 26) + pad("moved", 8, right: true) + pad("max/mean", 10, right: true)
-            + pad("ms", 8, right: true))
+        print("layout".padded(14) + "plan".padded(26) + "moved".leftPadded(8) + ("max/mean").leftPadded(10)
+            + "ms".leftPadded(8))
         for (name, shape) in rows {
             let previous = try BalancedPolicy.place(before, shape)
             let plans: [(String, () throws -> Placement)] = [
@@ -86,18 +86,18 @@ struct BenchEPLBCommand: ParsableCommand {
             for (label, plan) in plans {
                 let start = ContinuousClock.now
                 let placement = try plan()
-                let elapsed = milliseconds(ContinuousClock.now - start)
+                let elapsed = (ContinuousClock.now - start).inSeconds * 1e3
                 let metrics = PlacementMetrics(loads: after, shape: shape, placement: placement, previous: previous)
-                print(pad(name, 14) + pad(label, 26) + pad("\(metrics.moved ?? 0)", 8, right: true)
-                    + pad(fmt(metrics.meanBalance, 3), 10, right: true) + pad(fmt(elapsed, 2), 8, right: true))
+                print(name.padded(14) + label.padded(26) + ("\(metrics.moved ?? 0)").leftPadded(8)
+                    + (decimal(metrics.meanBalance, 3)).leftPadded(10) + (decimal(elapsed, 2)).leftPadded(8))
             }
         }
     }
 
     private func runSuite() throws {
         print("\nZipf suite: mean over \(suiteLayers) layers of max/mean rank load; dup = same-rank duplicates")
-        print(pad("case", 52) + pad("reference", 11, right: true) + pad("balanced", 10, right: true)
-            + pad("ref dup", 9, right: true) + pad("bal dup", 9, right: true))
+        print("case".padded(52) + "reference".leftPadded(11) + "balanced".leftPadded(10)
+            + "ref dup".leftPadded(9) + "bal dup".leftPadded(9))
         var sums = (0.0, 0.0)
         for item in ZipfCase.suite {
             let loads = item.loads(layers: suiteLayers)
@@ -107,14 +107,14 @@ struct BenchEPLBCommand: ParsableCommand {
                 loads: loads, shape: item.shape, placement: try BalancedPolicy.place(loads, item.shape))
             sums.0 += reference.meanBalance
             sums.1 += balanced.meanBalance
-            print(pad(item.description, 52) + pad(fmt(reference.meanBalance, 3), 11, right: true)
-                + pad(fmt(balanced.meanBalance, 3), 10, right: true)
-                + pad("\(reference.sameRankDuplicates)", 9, right: true)
-                + pad("\(balanced.sameRankDuplicates)", 9, right: true))
+            print((item.description).padded(52) + (decimal(reference.meanBalance, 3)).leftPadded(11)
+                + (decimal(balanced.meanBalance, 3)).leftPadded(10)
+                + "\(reference.sameRankDuplicates)".leftPadded(9)
+                + "\(balanced.sameRankDuplicates)".leftPadded(9))
         }
         let n = Double(ZipfCase.suite.count)
-        print(pad("mean over \(ZipfCase.suite.count) cases", 52) + pad(fmt(sums.0 / n, 3), 11, right: true)
-            + pad(fmt(sums.1 / n, 3), 10, right: true))
+        print("mean over \(ZipfCase.suite.count) cases".padded(52) + (decimal(sums.0 / n, 3)).leftPadded(11)
+            + (decimal(sums.1 / n, 3)).leftPadded(10))
     }
 
     private func place(_ policy: String, _ loads: ExpertLoads, _ shape: ClusterShape) throws -> Placement {
@@ -122,9 +122,6 @@ struct BenchEPLBCommand: ParsableCommand {
     }
 }
 
-private func milliseconds(_ d: Duration) -> Double {
-    Double(d.components.seconds) * 1e3 + Double(d.components.attoseconds) * 1e-15
-}
 
 /// CPU time of this thread: unlike wall time it does not count while other processes hold the core.
 private func threadCPUMilliseconds() -> Double {
@@ -133,11 +130,3 @@ private func threadCPUMilliseconds() -> Double {
     return Double(now.tv_sec) * 1e3 + Double(now.tv_nsec) * 1e-6
 }
 
-private func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
-
-func fmt(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
-
-func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
-    let fill = String(repeating: " ", count: max(0, width - text.count))
-    return right ? fill + text : text + fill
-}

@@ -68,7 +68,7 @@ struct BenchMPICommand: ParsableCommand {
             if world.rank == 0 {
                 let oneWay = median(times)
                 print("\(bytes)".leftPadded(10) + "  " + "\(trips)".leftPadded(11) + "  "
-                      + format(oneWay * 1e6, 2).leftPadded(12) + "  " + format(Double(bytes) / oneWay / 1e9, 3).leftPadded(14))
+                      + decimal(oneWay * 1e6, 2).leftPadded(12) + "  " + decimal(Double(bytes) / oneWay / 1e9, 3).leftPadded(14))
             }
             bytes = bytes >= maxBytes ? maxBytes + 1 : min(bytes * 4, maxBytes)
         }
@@ -97,7 +97,7 @@ struct BenchMPICommand: ParsableCommand {
             if world.rank == 0 {
                 let time = median(times)
                 let moved = Double(alltoallBytes * (ranks - 1))
-                print("\(ranks)".leftPadded(5) + "  " + format(time * 1e3, 3).leftPadded(10) + "  " + format(moved / time / 1e9, 3).leftPadded(13))
+                print("\(ranks)".leftPadded(5) + "  " + decimal(time * 1e3, 3).leftPadded(10) + "  " + decimal(moved / time / 1e9, 3).leftPadded(13))
             }
             try world.barrier()
         }

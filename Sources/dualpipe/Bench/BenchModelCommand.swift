@@ -53,7 +53,7 @@ struct BenchModelCommand: ParsableCommand {
             let f = flops.forward / r.f / 1e9, b = flops.backwardInput / r.b / 1e9, w = flops.backwardWeight / r.w / 1e9
             let all = flops.total / (r.f + r.b + r.w) / 1e9
             rows.append([name, String(r.parameters), String(c.tokensPerMicroBatch)]
-                        + [r.f * 1e3, r.b * 1e3, r.w * 1e3, f, b, w, all].map { format($0, 1) } + [format(all / sgemm, 2)])
+                        + [r.f * 1e3, r.b * 1e3, r.w * 1e3, f, b, w, all].map { decimal($0, 1) } + [decimal(all / sgemm, 2)])
         }
         print(renderTable(rows, textColumns: 1), terminator: "")
     }

@@ -43,7 +43,7 @@ struct BenchScheduleCommand: ParsableCommand {
                 instructions = lowered!.programs.joined().count
             }
             rows.append([kind.title, String(n), String(m), String(actions), String(instructions)]
-                        + (best + [best.reduce(0, +)]).map { format($0, 2) })
+                        + (best + [best.reduce(0, +)]).map { decimal($0, 2) })
         }
         print("Schedule pipeline, best of \(`repeat`) runs, milliseconds")
         print(renderTable(rows, textColumns: 3), terminator: "")

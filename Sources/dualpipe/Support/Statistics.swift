@@ -8,7 +8,7 @@ func median(_ values: [Double]) -> Double {
     return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
 }
 
-/// `value` with `digits` digits after the decimal point.
-func format(_ value: Double, _ digits: Int) -> String {
+/// `value` written with `digits` digits after the decimal point.
+func decimal(_ value: Double, _ digits: Int) -> String {
     String(format: "%.\(digits)f", value)
 }
