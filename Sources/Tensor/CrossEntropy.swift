@@ -33,6 +33,8 @@ public func crossEntropy(logits: Tensor, targets: [Int]) -> (loss: Float, probab
 /// `∂(scale · loss)/∂logits = scale · (p - onehot(target)) / tokens`.
 public func crossEntropyGradient(probabilities p: Tensor, targets: [Int], scale: Float) -> Tensor {
     let n = p.rows, v = p.columns
+    precondition(targets.count == n, "crossEntropyGradient: \(targets.count) targets for \(n) rows")
+    precondition(targets.allSatisfy { (0..<v).contains($0) }, "crossEntropyGradient: a target is outside the vocabulary 0..<\(v)")
     var d = p
     let factor = scale / Float(max(n, 1))
     d.scalars.withUnsafeMutableBufferPointer { pd in

@@ -39,7 +39,7 @@ public func scaled(_ a: Tensor, by alpha: Float) -> Tensor {
     return c
 }
 
-/// `Σ a[i] * b[i]`, accumulated in Double (used by tests and gradient norms).
+/// `Σ a[i] * b[i]`, accumulated in Double (the gradient checks' directional derivatives).
 public func dot(_ a: Tensor, _ b: Tensor) -> Double {
     precondition(a.count == b.count, "dot: \(a.shape) and \(b.shape) differ in size")
     var sum = 0.0
@@ -48,12 +48,5 @@ public func dot(_ a: Tensor, _ b: Tensor) -> Double {
             for i in 0..<pa.count { sum += Double(pa[i]) * Double(pb[i]) }
         }
     }
-    return sum
-}
-
-/// `Σ a[i]²` in Double: a gradient's contribution to the global norm.
-public func sumOfSquares(_ a: UnsafeBufferPointer<Float>) -> Double {
-    var sum = 0.0
-    for i in 0..<a.count { sum += Double(a[i]) * Double(a[i]) }
     return sum
 }

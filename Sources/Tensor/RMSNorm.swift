@@ -30,6 +30,7 @@ public func rmsNorm(_ x: Tensor, gain g: Tensor, epsilon: Float) -> (output: Ten
 public func rmsNormBackwardInput(_ x: Tensor, inverseRMS: Tensor, gain g: Tensor, outputGradient dy: Tensor) -> Tensor {
     let width = x.columns
     precondition(dy.shape == x.shape, "rmsNormBackwardInput: gradient \(dy.shape) vs input \(x.shape)")
+    precondition(g.count == width, "rmsNormBackwardInput: gain has \(g.count) elements, rows have \(width)")
     var dx = Tensor(uninitializedShape: x.shape)
     x.scalars.withUnsafeBufferPointer { px in
         dy.scalars.withUnsafeBufferPointer { pdy in
@@ -57,6 +58,7 @@ public func rmsNormBackwardInput(_ x: Tensor, inverseRMS: Tensor, gain g: Tensor
 public func rmsNormGainGradient(_ x: Tensor, inverseRMS: Tensor, outputGradient dy: Tensor, accumulatingInto dg: inout Tensor) {
     let width = x.columns
     precondition(dg.count == width, "rmsNormGainGradient: gradient has \(dg.count) elements, rows have \(width)")
+    precondition(dy.shape == x.shape, "rmsNormGainGradient: gradient \(dy.shape) vs input \(x.shape)")
     x.scalars.withUnsafeBufferPointer { px in
         dy.scalars.withUnsafeBufferPointer { pdy in
             inverseRMS.scalars.withUnsafeBufferPointer { pr in

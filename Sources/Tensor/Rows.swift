@@ -40,6 +40,7 @@ public func scatterAddRows(_ x: Tensor, _ rows: [Int], weights: [Float]? = nil, 
 public func rowDots(_ a: Tensor, rows aRows: [Int], _ b: Tensor) -> [Float] {
     let width = b.columns
     precondition(a.columns == width && aRows.count == b.rows, "rowDots: \(a.shape) vs \(b.shape)")
+    precondition(aRows.allSatisfy { (0..<a.rows).contains($0) }, "rowDots: a row index is outside 0..<\(a.rows)")
     var out = [Float](repeating: 0, count: b.rows)
     a.scalars.withUnsafeBufferPointer { pa in
         b.scalars.withUnsafeBufferPointer { pb in

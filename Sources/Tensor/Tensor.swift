@@ -21,6 +21,7 @@ public struct Tensor: Equatable, Sendable, CustomStringConvertible {
     /// before reading any. For kernel outputs that are fully overwritten, where zero-filling
     /// would be wasted work.
     public init(uninitializedShape shape: [Int]) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "tensor shape \(shape) has a negative dimension")
         let count = shape.reduce(1, *)
         self.shape = shape
         self.scalars = [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }

@@ -21,6 +21,8 @@ public final class Attention: Layer {
 
     public init(name: String, _ configuration: ModelConfiguration, seed: UInt64, stream: [UInt64]) {
         let hidden = configuration.hidden
+        // Heads are column views of width hidden / heads: a remainder would leave columns unwritten.
+        precondition(hidden % configuration.heads == 0, "hidden \(hidden) must be divisible by heads \(configuration.heads)")
         heads = configuration.heads
         sequenceLength = configuration.sequenceLength
         wqkv = .normal(name + ".wqkv", shape: [hidden, 3 * hidden], std: 1 / Float(hidden).squareRoot(),

@@ -71,7 +71,7 @@ public final class MoELayer: Layer {
         var counts = [Int](repeating: 0, count: experts)
         for e in chosen { counts[e] += 1 }
         var next = [Int](repeating: 0, count: experts)
-        for e in 1..<max(experts, 1) { next[e] = next[e - 1] + counts[e - 1] }
+        for e in 1..<experts { next[e] = next[e - 1] + counts[e - 1] }
         var rowToken = [Int](repeating: 0, count: chosen.count)
         var rowAssignment = [Int](repeating: 0, count: chosen.count)
         for (assignment, e) in chosen.enumerated() {
