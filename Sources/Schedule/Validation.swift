@@ -67,7 +67,9 @@ extension LoweredSchedule {
         2 * (t.chunk.stage * schedule.microBatches + t.chunk.microBatch) + (t.payload == .gradient ? 1 : 0)
     }
 
-    /// Checks the communication: every send has exactly one matching receive (same source,
+    /// Checks the communication: each rank computes exactly its program's actions in order, each
+    /// after waiting for every message it consumes, and posts each send only after the compute that
+    /// produces it; every send has exactly one matching receive (same source,
     /// destination and tag, same payload and chunk), tags are unique between two ranks, every post
     /// has one wait after it on the same rank, and the ranks, executed with nonblocking posts,
     /// receives that wait for the matching send and sends that wait for the matching receive (the
@@ -133,7 +135,48 @@ extension LoweredSchedule {
             }
             throw schedule.failure("every receive has one matching send", "\(received[i]!) is never sent", marks: [])
         }
+        try checkComputeOrder()
         try checkDeadlockFree()
+    }
+
+    /// Each rank computes exactly its program's actions in order, each after waiting for every
+    /// message it consumes, and posts each send only after the compute that produces it.
+    private func checkComputeOrder() throws {
+        // Receives waited for (their data is here) and sends computed (their data exists).
+        let slots = 2 * schedule.stages * schedule.microBatches
+        var arrived = [Bool](repeating: false, count: slots), produced = arrived
+        for (rank, instructions) in programs.enumerated() {
+            let program = schedule.program[rank]
+            var computed = 0
+            for instruction in instructions {
+                switch instruction {
+                case .waitReceive(let t):
+                    arrived[slot(t)] = true
+                case .postSend(let t):
+                    guard produced[slot(t)] else {
+                        throw schedule.failure("sends after the compute that produces them",
+                                               "rank \(rank) posts \(t) before computing it", marks: [(rank, computed)])
+                    }
+                case .compute(let action):
+                    guard computed < program.count, program[computed] == action else {
+                        throw schedule.failure("computes follow the program", "rank \(rank) computes \(action) as its step \(computed)",
+                                               marks: [(rank, computed)])
+                    }
+                    if let missing = schedule.receives(of: action, on: rank).first(where: { !arrived[slot($0)] }) {
+                        throw schedule.failure("receives waited for before use",
+                                               "rank \(rank) computes \(action) before waiting for \(missing)", marks: [(rank, computed)])
+                    }
+                    for t in schedule.sends(of: action, on: rank) { produced[slot(t)] = true }
+                    computed += 1
+                case .postReceive, .waitSend:
+                    break
+                }
+            }
+            guard computed == program.count else {
+                throw schedule.failure("computes follow the program",
+                                       "rank \(rank) computes \(computed) of its \(program.count) actions", marks: [(rank, computed)])
+            }
+        }
     }
 
     private func checkDeadlockFree() throws {

@@ -98,6 +98,8 @@ struct ScheduleCommand: ParsableCommand {
             schedule = path.hasSuffix(".json")
                 ? try Schedule(json: contents)
                 : Schedule(configuration: try selection.configuration(), program: try Schedule.program(csv: contents))
+            // The compute program first: lowering indexes by rank and stage, so it needs a sound one.
+            try schedule.validate()
             try schedule.lowered().validate()
         } catch let error as ScheduleError {
             throw ValidationError("\(path): \(error)")

@@ -80,3 +80,58 @@ import Testing
         #expect(error.detail.contains("act(1:0) 0->1"))
     }
 }
+
+/// The lowered programs must compute exactly the schedule's actions, each after its messages arrived.
+@Suite struct LoweredComputeFailureTests {
+    private func failure(_ body: () throws -> Void) -> ScheduleValidationError? {
+        do { try body() } catch let error as ScheduleValidationError { return error } catch {}
+        return nil
+    }
+
+    private let schedule = try! Schedule.generate(kind: .oneFOneB, ranks: 2, microBatches: 2)
+
+    @Test func computeBeforeItsReceiveIsCaught() throws {
+        let good = schedule.lowered()
+        // Move rank 1's first wait for an activation after the compute that consumes it.
+        var rank1 = good.programs[1]
+        let wait = try #require(rank1.firstIndex { if case .waitReceive = $0 { true } else { false } })
+        let compute = try #require(rank1[wait...].firstIndex { if case .compute = $0 { true } else { false } })
+        let moved = rank1.remove(at: wait)
+        rank1.insert(moved, at: compute)
+        let error = try #require(failure { try LoweredSchedule(schedule: schedule, programs: [good.programs[0], rank1]).validate() })
+        #expect(error.rule == "receives waited for before use")
+        #expect(error.detail.contains("rank 1 computes F1:0 before waiting for act(1:0) 0->1"))
+        #expect(error.grid.contains(">>F1:0<<"))
+    }
+
+    @Test func missingComputeIsCaught() throws {
+        let good = schedule.lowered()
+        var rank0 = good.programs[0]
+        let last = try #require(rank0.lastIndex { if case .compute = $0 { true } else { false } })
+        rank0.remove(at: last)
+        let error = try #require(failure { try LoweredSchedule(schedule: schedule, programs: [rank0, good.programs[1]]).validate() })
+        #expect(error.rule == "computes follow the program")
+        #expect(error.detail == "rank 0 computes 3 of its 4 actions")
+    }
+
+    @Test func computesOutOfOrderAreCaught() throws {
+        let good = schedule.lowered()
+        let computes = good.programs[0].indices.filter { if case .compute = good.programs[0][$0] { true } else { false } }
+        var rank0 = good.programs[0]
+        rank0.swapAt(computes[0], computes[1])
+        let error = try #require(failure { try LoweredSchedule(schedule: schedule, programs: [rank0, good.programs[1]]).validate() })
+        #expect(error.rule == "computes follow the program")
+        #expect(error.detail.hasPrefix("rank 0 computes"))
+    }
+
+    @Test func sendBeforeItsComputeIsCaught() throws {
+        let good = schedule.lowered()
+        var rank0 = good.programs[0]
+        let send = try #require(rank0.firstIndex { if case .postSend = $0 { true } else { false } })
+        let moved = rank0.remove(at: send)
+        rank0.insert(moved, at: 0)
+        let error = try #require(failure { try LoweredSchedule(schedule: schedule, programs: [rank0, good.programs[1]]).validate() })
+        #expect(error.rule == "sends after the compute that produces them")
+        #expect(error.detail.contains("rank 0 posts act(1:0) 0->1 tag 0 before computing it"))
+    }
+}
