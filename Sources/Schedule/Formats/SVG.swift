@@ -22,20 +22,20 @@ extension Simulation {
                 switch timed.action {
                 case .forwardBackward(let f, let b):
                     let share = costs.forward / max(costs.forward + costs.backward, .ulpOfOne)
-                    out.append(box(x, y, w * share, boxHeight, colour(.F, f), label(f), thin: true))
-                    out.append(box(x + w * share, y, w * (1 - share), boxHeight, colour(.BW, b), label(b), thin: true))
+                    out.append(box(x, y, w * share, boxHeight, colour(.F, f), label(f)))
+                    out.append(box(x + w * share, y, w * (1 - share), boxHeight, colour(.BW, b), label(b)))
                     out.append(#"<rect x="\#(fmt(x))" y="\#(fmt(y))" width="\#(fmt(w))" height="\#(fmt(boxHeight))" fill="none" stroke="black" stroke-width="2"/>"#)
                 default:
                     let c = timed.action.chunks[0]
-                    out.append(box(x, y, w, boxHeight, colour(timed.action.op, c), label(c), thin: true))
+                    out.append(box(x, y, w, boxHeight, colour(timed.action.op, c), label(c)))
                 }
             }
         }
         let legendY = top + Double(s.ranks) * rowHeight + 14
         var x = left
         for (name, op) in [("F forward", Action.Op.F), ("B input gradient", .B), ("W weight gradient", .W), ("BW full backward", .BW)] {
-            out.append(box(x, legendY, 18, 14, palette(op, second: false), "", thin: true))
-            out.append(box(x + 18, legendY, 18, 14, palette(op, second: true), "", thin: true))
+            out.append(box(x, legendY, 18, 14, palette(op, second: false), ""))
+            out.append(box(x + 18, legendY, 18, 14, palette(op, second: true), ""))
             out.append(#"<text x="\#(fmt(x + 42))" y="\#(fmt(legendY + 11))" font-size="12">\#(name)</text>"#)
             x += 170
         }
@@ -77,7 +77,7 @@ extension Simulation {
 
     private func label(_ c: Chunk) -> String { String(c.microBatch) }
 
-    private func box(_ x: Double, _ y: Double, _ w: Double, _ h: Double, _ fill: String, _ text: String, thin: Bool) -> String {
+    private func box(_ x: Double, _ y: Double, _ w: Double, _ h: Double, _ fill: String, _ text: String) -> String {
         var s = #"<rect x="\#(fmt(x))" y="\#(fmt(y))" width="\#(fmt(w))" height="\#(fmt(h))" fill="\#(fill)" stroke="white" stroke-width="0.5"/>"#
         if !text.isEmpty && w >= 8 {
             let size = min(11, max(6, w * 0.55))
