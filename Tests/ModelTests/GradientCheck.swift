@@ -62,29 +62,44 @@ enum GradientCheck {
         let y = layer.forward(0, x)
         let dx = layer.backwardInput(0, projection(y.shape))
         layer.backwardWeight(0)
-        var failures: [String] = []
-        if checkInput {
-            for i in sampledElements(count: x.count, samples: 12) {
-                var plus = x, minus = x
-                plus.scalars[i] += epsilon
-                minus.scalars[i] -= epsilon
-                let numeric = (f(plus) - f(minus)) / Double(plus.scalars[i] - minus.scalars[i])
-                if !agree(dx.scalars[i], numeric) { failures.append("input[\(i)]: analytic \(dx.scalars[i]), numeric \(numeric)") }
-            }
+        let inputFailures = checkInput ? inputMismatches(input: x, gradient: dx, loss: f) : []
+        return inputFailures + parameterMismatches(layer, loss: { f(x) }).failures
+    }
+
+    /// Central differences of `loss` in sampled elements of `x` against the analytic input gradient
+    /// `dx`. The quotient divides by the step float32 actually took. Returns the mismatches as text.
+    static func inputMismatches(input x: Tensor, gradient dx: Tensor, samples: Int = 12, loss: (Tensor) -> Double) -> [String] {
+        sampledElements(count: x.count, samples: samples).compactMap { i in
+            var plus = x, minus = x
+            plus.scalars[i] += epsilon
+            minus.scalars[i] -= epsilon
+            let numeric = (loss(plus) - loss(minus)) / Double(plus.scalars[i] - minus.scalars[i])
+            return agree(dx.scalars[i], numeric) ? nil : "input[\(i)]: analytic \(dx.scalars[i]), numeric \(numeric)"
         }
-        for (index, (name, gradient)) in gradients(layer).enumerated() {
-            for e in sampledElements(count: gradient.count) {
-                nudge(layer, parameter: index, element: e, by: epsilon)
-                let up = f(x)
-                nudge(layer, parameter: index, element: e, by: -2 * epsilon)
-                let down = f(x)
-                nudge(layer, parameter: index, element: e, by: epsilon)
+    }
+
+    /// Central differences of `loss` in sampled elements of every parameter of `owner` against the
+    /// gradients it holds, each parameter nudged up, down and back. Returns the mismatches as text
+    /// and how many elements were checked.
+    static func parameterMismatches(
+        _ owner: some ParameterOwner, samples: Int = 6, loss: () -> Double
+    ) -> (failures: [String], checked: Int) {
+        var failures: [String] = []
+        var checked = 0
+        for (index, (name, gradient)) in gradients(owner).enumerated() {
+            for e in sampledElements(count: gradient.count, samples: samples) {
+                nudge(owner, parameter: index, element: e, by: epsilon)
+                let up = loss()
+                nudge(owner, parameter: index, element: e, by: -2 * epsilon)
+                let down = loss()
+                nudge(owner, parameter: index, element: e, by: epsilon)
                 let numeric = (up - down) / Double(2 * epsilon)
                 if !agree(gradient.scalars[e], numeric) {
                     failures.append("\(name)[\(e)]: analytic \(gradient.scalars[e]), numeric \(numeric)")
                 }
+                checked += 1
             }
         }
-        return failures
+        return (failures, checked)
     }
 }
