@@ -102,11 +102,11 @@ struct PoolPacking {
         let perReplica = (0..<experts).map { weight[$0] / Double(count[$0]) }
         // Experts by descending load per replica (ties by expert id), each repeated once per replica: the
         // replicas of one expert stay together.
-        var expertOrder = (0..<experts).map { HeavierFirst(load: perReplica[$0], expert: $0) }
+        var expertOrder = (0..<experts).map { HeavierFirst(load: perReplica[$0], index: $0) }
         expertOrder.sort()
         itemExpert.removeAll(keepingCapacity: true)
         for key in expertOrder {
-            for _ in 0..<count[key.expert] { itemExpert.append(key.expert) }
+            for _ in 0..<count[key.index] { itemExpert.append(key.index) }
         }
         slotExpert = [Int](repeating: 0, count: slots)
         slotLoad = [Double](repeating: 0, count: slots)
@@ -245,16 +245,5 @@ struct PoolPacking {
         slotLoad[j] = x
         rankLoad[a] += y - x
         rankLoad[b] += x - y
-    }
-}
-
-
-/// Sort key: larger load first, then smaller expert id.
-private struct HeavierFirst: Comparable {
-    var load: Double
-    var expert: Int
-
-    static func < (a: HeavierFirst, b: HeavierFirst) -> Bool {
-        a.load > b.load || (a.load == b.load && a.expert < b.expert)
     }
 }
