@@ -29,7 +29,7 @@ struct KeepInPlace {
     ///   nodeOfGroup is set when the plan is hierarchical.
     func keep(_ planned: [Int], previous: [Int], weight: [Double], nodeOfGroup: [Int]?, groupStart: [Int]) -> [Int] {
         let ranks = shape.ranks
-        let plannedLoad = rankLoads(planned, weight: weight)
+        let plannedLoad = rankLoads(planned, weight: weight, rankOfSlot: rankOfSlot, ranks: ranks).perRank
         let busiest = plannedLoad.max() ?? 0
         if previousStillFits(previous, weight: weight, hierarchical: nodeOfGroup != nil, groupStart: groupStart,
             busiest: busiest)
@@ -57,19 +57,12 @@ struct KeepInPlace {
             for (q, e) in bins[rank].sorted().enumerated() { result[shape.firstSlot(ofRank: rank) + q] = e }
         }
         if nodeOfGroup == nil, let warm = warmStart(planned, previous: previous, weight: weight, busiest: busiest),
-            moves(warm, held: held) < moves(result, held: held)
+            movedWeights(warm, held: held, rankOfSlot: rankOfSlot, logicalExperts: experts)
+                < movedWeights(result, held: held, rankOfSlot: rankOfSlot, logicalExperts: experts)
         {
             return warm
         }
         return result
-    }
-
-    func rankLoads(_ map: [Int], weight: [Double]) -> [Double] {
-        var count = [Int](repeating: 0, count: experts)
-        for e in map { count[e] += 1 }
-        var load = [Double](repeating: 0, count: shape.ranks)
-        for slot in map.indices { load[rankOfSlot[slot]] += weight[map[slot]] / Double(count[map[slot]]) }
-        return load
     }
 
     private func previousStillFits(
@@ -93,7 +86,7 @@ struct KeepInPlace {
                 }
             }
         }
-        let load = rankLoads(previous, weight: weight)
+        let load = rankLoads(previous, weight: weight, rankOfSlot: rankOfSlot, ranks: shape.ranks).perRank
         return (load.max() ?? 0) <= busiest
     }
 

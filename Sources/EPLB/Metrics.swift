@@ -27,23 +27,17 @@ public struct PlacementMetrics: Sendable, Equatable, Codable {
         let experts = loads.logicalExperts, ranks = shape.ranks, replicas = shape.replicas
         let rankOfSlot = shape.rankOfSlot()
         var perLayer: [LayerMetrics] = []
-        var rankLoad = [Double](repeating: 0, count: ranks)  // [ranks]
         var copies = [Int](repeating: 0, count: ranks * experts)  // [ranks, logicalExperts]
         var before = [Bool](repeating: false, count: ranks * experts)  // [ranks, logicalExperts]
         for layer in 0..<loads.layers {
-            for k in 0..<ranks { rankLoad[k] = 0 }
+            let phy2log = Array(placement.phy2log(layer: layer))  // [replicas]
+            let weight = Array(loads.weight[(layer * experts)..<((layer + 1) * experts)])  // [logicalExperts]
+            let (rankLoad, total) = rankLoads(phy2log, weight: weight, rankOfSlot: rankOfSlot, ranks: ranks)
             for i in 0..<(ranks * experts) {
                 copies[i] = 0
                 before[i] = false
             }
-            var total = 0.0
-            for slot in 0..<replicas {
-                let e = placement.phy2log[layer * replicas + slot], k = rankOfSlot[slot]
-                let load = loads.weight[layer * experts + e] / Double(placement.logcnt[layer * experts + e])
-                rankLoad[k] += load
-                total += load
-                copies[k * experts + e] += 1
-            }
+            for slot in 0..<replicas { copies[rankOfSlot[slot] * experts + phy2log[slot]] += 1 }
             var duplicates = 0
             for c in copies where c > 1 { duplicates += c - 1 }
             var moved: Int?
@@ -51,9 +45,7 @@ public struct PlacementMetrics: Sendable, Equatable, Codable {
                 for slot in 0..<replicas {
                     before[rankOfSlot[slot] * experts + previous.phy2log[layer * replicas + slot]] = true
                 }
-                var count = 0
-                for i in 0..<(ranks * experts) where copies[i] > 0 && !before[i] { count += 1 }
-                moved = count
+                moved = movedWeights(phy2log, held: before, rankOfSlot: rankOfSlot, logicalExperts: experts)
             }
             let maxLoad = rankLoad.max() ?? 0, meanLoad = total / Double(ranks)
             perLayer.append(

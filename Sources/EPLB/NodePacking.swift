@@ -5,7 +5,7 @@
 /// number of groups per node), with node load measured per rank so nodes with more ranks take more.
 /// Then swaps of two groups between the node with the highest cost and another node, while the pair's
 /// higher cost drops. A node's cost is a lower bound on its busiest rank: the larger of its load per rank and
-/// its heaviest replica once its slots are shared out (replication as in `PoolPacking`).
+/// its heaviest replica once its slots are shared out (`cappedReplication`, as in `PoolPacking`).
 struct NodePacking {
     /// [groups] node of each group, after a successful `pack`.
     private(set) var nodeOfGroup: [Int] = []
@@ -123,25 +123,8 @@ private struct NodeState {
     }
 }
 
-/// The heaviest replica after sharing `slots` among experts greedily (largest load per replica first, at
-/// most `cap` replicas each): the least possible load of the busiest replica.
+/// The heaviest replica after sharing `slots` among experts as `cappedReplication` does: the least possible
+/// load of the busiest replica.
 func heaviestReplica(_ weight: [Double], slots: Int, cap: Int) -> Double {
-    var count = [Int](repeating: 1, count: weight.count)
-    var perReplica = weight  // only the expert that gains a replica is recomputed
-    count.withUnsafeMutableBufferPointer { count in
-        perReplica.withUnsafeMutableBufferPointer { perReplica in
-            for _ in weight.count..<max(slots, weight.count) {
-                var best = -1
-                var bestLoad = -1.0
-                for e in 0..<count.count where count[e] < cap && perReplica[e] > bestLoad {
-                    best = e
-                    bestLoad = perReplica[e]
-                }
-                if best < 0 { break }
-                count[best] += 1
-                perReplica[best] = weight[best] / Double(count[best])
-            }
-        }
-    }
-    return perReplica.max() ?? 0
+    cappedReplication(weight, slots: slots, cap: cap).perReplica.max() ?? 0
 }

@@ -1,8 +1,8 @@
 /// Replicates and packs the experts of one pool (a node in the hierarchical layout, the whole cluster in the
 /// global one) onto the pool's ranks, without ever putting two replicas of an expert on one rank.
 ///
-/// 1. Replica counts: each extra slot goes to the expert with the largest load per replica, among experts
-///    with fewer replicas than the pool has ranks (a replica per rank at most).
+/// 1. Replica counts (`cappedReplication`): each extra slot goes to the expert with the largest load per
+///    replica, among experts with fewer replicas than the pool has ranks (a replica per rank at most).
 /// 2. First fit by weight: replicas by descending load (ties by expert), each to the lightest rank (lowest
 ///    index on a tie) that has a free slot and no replica of that expert yet.
 /// 3. Swaps: while a replica of the busiest rank can trade places with a lighter replica of another rank so
@@ -38,7 +38,11 @@ struct PoolPacking {
         offset = [0]
         for c in capacity { offset.append(offset[offset.count - 1] + c) }
         let slots = offset[ranks]
-        replicate(weight: weight, slots: slots, cap: min(replicaCap ?? ranks, ranks))
+        count = cappedReplication(weight, slots: slots, cap: min(replicaCap ?? ranks, ranks)).count
+        // The caller picks a cap that fills the slots (LayerPlanner checks cap * experts >= slots).
+        precondition(
+            experts <= slots && count.reduce(0, +) == slots,
+            "\(experts) experts, cap \(min(replicaCap ?? ranks, ranks)) cannot fill \(slots) slots")
         firstFit(weight: weight, ranks: ranks, slots: slots)
         repairDuplicates()
         var heaviest = 0.0, total = 0.0
@@ -94,34 +98,15 @@ struct PoolPacking {
         return (offset[top]..<offset[top + 1]).filter { count[slotExpert[$0]] > 1 }.count >= 2
     }
 
-    private mutating func replicate(weight: [Double], slots: Int, cap: Int) {
-        count = [Int](repeating: 1, count: experts)
-        var perReplica = weight  // [experts] load per replica; only the changed expert is recomputed
-        count.withUnsafeMutableBufferPointer { count in
-            perReplica.withUnsafeMutableBufferPointer { perReplica in
-                for _ in experts..<slots {
-                    var best = -1
-                    var bestLoad = -1.0
-                    for e in 0..<experts where count[e] < cap && perReplica[e] > bestLoad {
-                        best = e
-                        bestLoad = perReplica[e]
-                    }
-                    count[best] += 1
-                    perReplica[best] = weight[best] / Double(count[best])
-                }
-            }
-        }
-    }
-
     private mutating func firstFit(weight: [Double], ranks: Int, slots: Int) {
         let perReplica = (0..<experts).map { weight[$0] / Double(count[$0]) }
         // Experts by descending load per replica (ties by expert id), each repeated once per replica: the
         // replicas of one expert stay together.
-        var expertOrder = (0..<experts).map { HeavierFirst(load: perReplica[$0], expert: $0) }
+        var expertOrder = (0..<experts).map { HeavierFirst(load: perReplica[$0], index: $0) }
         expertOrder.sort()
         itemExpert.removeAll(keepingCapacity: true)
         for key in expertOrder {
-            for _ in 0..<count[key.expert] { itemExpert.append(key.expert) }
+            for _ in 0..<count[key.index] { itemExpert.append(key.index) }
         }
         slotExpert = [Int](repeating: 0, count: slots)
         slotLoad = [Double](repeating: 0, count: slots)
@@ -260,16 +245,5 @@ struct PoolPacking {
         slotLoad[j] = x
         rankLoad[a] += y - x
         rankLoad[b] += x - y
-    }
-}
-
-
-/// Sort key: larger load first, then smaller expert id.
-private struct HeavierFirst: Comparable {
-    var load: Double
-    var expert: Int
-
-    static func < (a: HeavierFirst, b: HeavierFirst) -> Bool {
-        a.load > b.load || (a.load == b.load && a.expert < b.expert)
     }
 }

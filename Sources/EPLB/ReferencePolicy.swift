@@ -122,7 +122,7 @@ struct Replication {
 /// lightest pack that has room; every pack takes `items / packs` items. Sums are Float32, as in PyTorch.
 struct Packer {
     private var order: [Int]
-    private var keys: [HeavierFirst32] = []
+    private var keys: [HeavierFirst<Float>] = []
     private var packWeight: [Float]
     private var packItems: [Int]
 
@@ -147,7 +147,7 @@ struct Packer {
             packItems = [Int](repeating: 0, count: packs)
         }
         keys.removeAll(keepingCapacity: true)
-        for i in 0..<items { keys.append(HeavierFirst32(weight: weight[i], index: i)) }
+        for i in 0..<items { keys.append(HeavierFirst(load: weight[i], index: i)) }
         keys.sort()
         for i in 0..<items { order[i] = keys[i].index }
         weight.withUnsafeBufferPointer { w in
@@ -173,15 +173,5 @@ struct Packer {
                 }
             }
         }
-    }
-}
-
-/// Sort key of `Packer`: larger weight first, then smaller index (a stable descending sort).
-private struct HeavierFirst32: Comparable {
-    var weight: Float
-    var index: Int
-
-    static func < (a: HeavierFirst32, b: HeavierFirst32) -> Bool {
-        a.weight > b.weight || (a.weight == b.weight && a.index < b.index)
     }
 }

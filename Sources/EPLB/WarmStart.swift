@@ -42,13 +42,4 @@ extension KeepInPlace {
         }
         return result
     }
-
-    /// Expert weights a placement makes ranks fetch, against `held` ([ranks, logicalExperts]).
-    func moves(_ map: [Int], held: [Bool]) -> Int {
-        var seen = Set<Int>()
-        for slot in map.indices where !held[rankOfSlot[slot] * experts + map[slot]] {
-            seen.insert(rankOfSlot[slot] * experts + map[slot])
-        }
-        return seen.count
-    }
 }

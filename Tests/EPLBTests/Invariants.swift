@@ -32,11 +32,32 @@ enum Invariants {
         return broken
     }
 
-    /// Slots per rank: replicas / ranks when it divides, floor or ceil otherwise.
-    static func slotsPerRank(_ shape: ClusterShape) -> [Int] {
-        var perRank = [Int](repeating: 0, count: shape.ranks)
-        for rank in shape.rankOfSlot() { perRank[rank] += 1 }
-        return perRank
+    /// What each rank holds in one layer, read from phy2log through the rank-of-slot layout.
+    /// - Returns: [ranks][slots of the rank] the logical expert of each of the rank's slots.
+    static func expertsOnRanks(_ placement: Placement, shape: ClusterShape, layer: Int) -> [[Int]] {
+        var onRank = [[Int]](repeating: [], count: shape.ranks)
+        for (slot, rank) in shape.rankOfSlot().enumerated() {
+            onRank[rank].append(placement.phy2log[layer * shape.replicas + slot])
+        }
+        return onRank
+    }
+
+    /// Broken rules of one layer's rank contents: each rank holds `slots(rank)` experts, every one a valid
+    /// logical expert, and (when `distinct`) no expert twice.
+    static func checkRanks(
+        _ placement: Placement, shape: ClusterShape, layer: Int, distinct: Bool, slots: (Int) -> Bool
+    ) -> [String] {
+        var broken: [String] = []
+        for (rank, held) in expertsOnRanks(placement, shape: shape, layer: layer).enumerated() {
+            if !slots(held.count) { broken.append("layer \(layer): rank \(rank) holds \(held.count) slots") }
+            if let e = held.first(where: { !(0..<placement.logicalExperts).contains($0) }) {
+                broken.append("layer \(layer): rank \(rank) holds expert \(e), not a logical expert")
+            }
+            if distinct && Set(held).count != held.count {
+                broken.append("layer \(layer): rank \(rank) holds an expert twice: \(held)")
+            }
+        }
+        return broken
     }
 
     /// The nodes that hold some replica of each group's experts.

@@ -15,10 +15,17 @@ let dividingShapes: [(experts: Int, shape: ClusterShape)] = [
 func bothPoliciesGiveSoundPlacements(index: Int) throws {
     let (experts, shape) = dividingShapes[index]
     let loads = ExpertLoads.zipf(layers: 3, logicalExperts: experts, exponent: 1.0, seed: UInt64(index + 100))
-    for placement in [try ReferencePolicy.place(loads, shape), try BalancedPolicy.place(loads, shape)] {
+    // Equal slots per rank; the reference may stack replicas of an expert on a rank, the balanced policy never.
+    let policies = [(try ReferencePolicy.place(loads, shape), false), (try BalancedPolicy.place(loads, shape), true)]
+    for (placement, distinct) in policies {
         #expect(Invariants.check(placement, loads: loads, shape: shape) == [])
+        for layer in 0..<loads.layers {
+            #expect(
+                Invariants.checkRanks(
+                    placement, shape: shape, layer: layer, distinct: distinct,
+                    slots: { $0 == shape.replicas / shape.ranks }) == [])
+        }
     }
-    #expect(Invariants.slotsPerRank(shape) == Array(repeating: shape.replicas / shape.ranks, count: shape.ranks))
 }
 
 @Test(arguments: dividingShapes.indices.filter { dividingShapes[$0].shape.isHierarchical })
@@ -48,7 +55,12 @@ func balancedPlacesShapesTheReferenceRejects(index: Int) throws {
     let placement = try BalancedPolicy.place(loads, shape)
     #expect(Invariants.check(placement, loads: loads, shape: shape) == [])
     let floor = shape.replicas / shape.ranks
-    #expect(Invariants.slotsPerRank(shape).allSatisfy { $0 == floor || $0 == floor + 1 })
+    for layer in 0..<loads.layers {
+        #expect(
+            Invariants.checkRanks(
+                placement, shape: shape, layer: layer, distinct: true, slots: { $0 == floor || $0 == floor + 1 })
+                == [])
+    }
     let metrics = PlacementMetrics(loads: loads, shape: shape, placement: placement)
     #expect(metrics.sameRankDuplicates == 0)
     if shape.isHierarchical {
