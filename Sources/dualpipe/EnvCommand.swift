@@ -25,11 +25,11 @@ struct EnvCommand: ParsableCommand {
             let layout = try world.splitByNode()
             let library = try environment.libraryVersion.split(separator: ",").first.map(String.init) ?? "unknown"
             if world.rank == 0 {
-                print("rank  size  node (index/count)  thread level provided  MPI library      OpenBLAS threads  OpenBLAS configuration")
+                print("rank  size  node (index/count)      thread level provided  MPI library      OpenBLAS threads  OpenBLAS configuration")
             }
             try world.printInRankOrder([
                 "\(world.rank)".padded(4), "\(world.size)".padded(4),
-                "\(try environment.processorName) (\(layout.nodeIndex)/\(layout.nodeCount))".padded(18),
+                "\(try environment.processorName) (\(layout.nodeIndex)/\(layout.nodeCount))".padded(22),
                 environment.providedThreadLevel.description.padded(21), library.padded(15),
                 "\(BLAS.threadCount)".padded(16), BLAS.configuration,
             ].joined(separator: "  "))
