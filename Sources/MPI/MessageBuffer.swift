@@ -23,5 +23,14 @@ public final class MessageBuffer<Element: MPIScalar> {
     /// A copy of the elements as an array.
     public var array: [Element] { Array(pointer) }
 
+    /// The element count a call moves: `requested` if it fits, the whole buffer if nil.
+    func checkedCount(_ requested: Int?, _ call: String) throws(MPIUsageError) -> Int {
+        guard let requested else { return count }
+        guard requested >= 0 && requested <= count else {
+            throw MPIUsageError("\(call): \(requested) elements do not fit a buffer of \(count)")
+        }
+        return requested
+    }
+
     deinit { pointer.deallocate() }
 }

@@ -24,12 +24,13 @@ extension Communicator {
         return (Array(buffer.pointer.prefix(status.count ?? 0)), status)
     }
 
-    /// Nonblocking send of `buffer` (MPI_Isend). The request keeps the buffer alive until it completes;
-    /// do not write to the buffer before then.
-    public func isend<T: MPIScalar>(_ buffer: MessageBuffer<T>, to destination: Int, tag: Int) throws -> Request {
+    /// Nonblocking send of the first `count` elements of `buffer` (all of them by default) (MPI_Isend).
+    /// The request keeps the buffer alive until it completes; do not write to the buffer before then.
+    public func isend<T: MPIScalar>(_ buffer: MessageBuffer<T>, count: Int? = nil, to destination: Int, tag: Int) throws -> Request {
         var request: MPI_Request?
-        let label = "MPI_Isend(to: \(destination), tag: \(tag))"
-        try check(MPI_Isend(buffer.pointer.baseAddress, Int32(buffer.count), T.mpiDatatype.handle,
+        let count = try buffer.checkedCount(count, "isend")
+        let label = "MPI_Isend(to: \(destination), tag: \(tag), count: \(count))"
+        try check(MPI_Isend(buffer.pointer.baseAddress, Int32(count), T.mpiDatatype.handle,
                             Int32(destination), Int32(tag), handle, &request), label)
         return Request(handle: request, keepAlive: [buffer], receiveDatatype: nil, label: label)
     }
@@ -39,12 +40,14 @@ extension Communicator {
         try isend(MessageBuffer(copying: values), to: destination, tag: tag)
     }
 
-    /// Nonblocking receive into `buffer` (MPI_Irecv). Read the buffer only after the request completes;
-    /// its status tells how many elements arrived.
-    public func irecv<T: MPIScalar>(into buffer: MessageBuffer<T>, from source: Int, tag: Int) throws -> Request {
+    /// Nonblocking receive of at most `count` elements (the whole buffer by default) into the start of
+    /// `buffer` (MPI_Irecv). Read the buffer only after the request completes; its status tells how
+    /// many elements arrived. A longer message is an MPI_ERR_TRUNCATE error.
+    public func irecv<T: MPIScalar>(into buffer: MessageBuffer<T>, count: Int? = nil, from source: Int, tag: Int) throws -> Request {
         var request: MPI_Request?
-        let label = "MPI_Irecv(from: \(source), tag: \(tag))"
-        try check(MPI_Irecv(buffer.pointer.baseAddress, Int32(buffer.count), T.mpiDatatype.handle,
+        let count = try buffer.checkedCount(count, "irecv")
+        let label = "MPI_Irecv(from: \(source), tag: \(tag), count: \(count))"
+        try check(MPI_Irecv(buffer.pointer.baseAddress, Int32(count), T.mpiDatatype.handle,
                             Int32(source), Int32(tag), handle, &request), label)
         return Request(handle: request, keepAlive: [buffer], receiveDatatype: T.mpiDatatype, label: label)
     }

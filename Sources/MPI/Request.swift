@@ -45,9 +45,11 @@ public final class Request {
 
     deinit {
         // Dropped while MPI may still read or write its buffers (e.g. while an error unwinds the
-        // stack): leak them rather than free memory under MPI. The job is ending in that case.
+        // stack): leak them rather than free memory under MPI, and say so, since outside an
+        // ending job it is a bug in the caller.
         if !isComplete, !keepAlive.isEmpty {
             _ = Unmanaged.passRetained(keepAlive as AnyObject)
+            printError("warning: \(label) dropped while in flight; its buffers are leaked rather than freed under MPI")
         }
     }
 }

@@ -69,3 +69,39 @@ let invalidRankCheck = Check(name: "send to an invalid rank throws a readable MP
                    "error does not carry its call site: \(error.description)")
     }
 }
+
+/// A pooled buffer carries a shorter message than its capacity: the send says how many elements
+/// travel, the status says how many arrived, the rest of the receive buffer is untouched; and once
+/// both requests complete they release their buffers (nothing is kept alive behind the caller).
+let partialBufferCheck = Check(name: "short messages in long buffers; completion releases the buffers") { world in
+    let right = (world.rank + 1) % world.size
+    let left = (world.rank + world.size - 1) % world.size
+    weak var sentBuffer: MessageBuffer<Float>?
+    weak var receivedBuffer: MessageBuffer<Float>?
+    var statuses: [Status] = []
+    var received: [Float] = []
+    var requests: [Request] = [] // outlive the buffers' scope: only completion may let the buffers go
+    do {
+        let outbox = MessageBuffer<Float>(copying: (0..<64).map { Float(world.rank * 100 + $0) })
+        let inbox = MessageBuffer<Float>(count: 64, repeating: -1)
+        sentBuffer = outbox
+        receivedBuffer = inbox
+        let receive = try world.irecv(into: inbox, count: 40, from: left, tag: 5)
+        let send = try world.isend(outbox, count: 10 + world.rank % 3, to: right, tag: 5)
+        requests = [receive, send]
+        statuses = try Requests.waitAll(requests)
+        received = inbox.array
+    }
+    let expected = 10 + left % 3
+    try expect(statuses[0].count == expected, "received \(String(describing: statuses[0].count)) elements, expected \(expected)")
+    try expectEqual(Array(received[0..<expected]), (0..<expected).map { Float(left * 100 + $0) }, "short payload")
+    try expect(received[expected...].allSatisfy { $0 == -1 }, "elements past the message were written")
+    try expect(requests.allSatisfy(\.isComplete) && sentBuffer == nil && receivedBuffer == nil,
+               "completed requests still hold their buffers")
+    do {
+        _ = try world.isend(MessageBuffer<Float>(count: 4, repeating: 0), count: 5, to: right, tag: 6)
+        throw CheckFailure(description: "a count above the buffer's was accepted")
+    } catch let error as MPIUsageError {
+        try expect(error.description.contains("5 elements do not fit a buffer of 4"), "usage error says '\(error)'")
+    }
+}

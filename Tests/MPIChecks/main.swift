@@ -35,7 +35,7 @@ Environment.run { environment in
         return
     }
     try runChecks([
-        ringCheck, tagMatchingCheck, blockingCheck,
+        ringCheck, tagMatchingCheck, blockingCheck, partialBufferCheck,
         allreduceCheck, broadcastCheck, allgatherCheck, alltoallCheck,
         communicatorCheck, nodeCheck(processorName: try environment.processorName, expectedNodes: value(after: "--expect-nodes")),
         overlapCheck, iallreduceCheck,
