@@ -12,31 +12,38 @@ public struct MicroBatch: Sendable, Equatable {
 
 /// Fixed-seed sampling of windows: micro-batch `(step, microBatch)` is a pure function of the
 /// seed, so the first and the last pipeline stage (on different ranks) draw the same one
-/// without talking, and two runs see the same data.
+/// without talking, and two runs see the same data. Windows lie inside `span`, a byte range of
+/// the corpus (the training head or the held-out tail of a `CorpusSplit`).
 public struct MicroBatchSampler: Sendable {
     public let corpus: ByteCorpus
     public let sequenceLength: Int
     public let sequences: Int
     public let seed: UInt64
+    /// The bytes windows are drawn from, targets included.
+    public let span: Range<Int>
 
-    public init(corpus: ByteCorpus, sequenceLength: Int, sequences: Int, seed: UInt64) throws(ConfigurationError) {
-        guard corpus.bytes.count >= sequenceLength + 1 else {
-            throw ConfigurationError("data \(corpus.source) has \(corpus.bytes.count) bytes, too short for sequence length \(sequenceLength) (needs at least \(sequenceLength + 1))")
+    public init(corpus: ByteCorpus, sequenceLength: Int, sequences: Int, seed: UInt64,
+                span: Range<Int>? = nil) throws(ConfigurationError) {
+        let span = span ?? 0..<corpus.bytes.count
+        precondition(span.lowerBound >= 0 && span.upperBound <= corpus.bytes.count, "sampler span \(span) outside the corpus")
+        guard span.count >= sequenceLength + 1 else {
+            throw ConfigurationError("data \(corpus.source) has \(span.count) bytes to sample from, too short for sequence length \(sequenceLength) (needs at least \(sequenceLength + 1))")
         }
         self.corpus = corpus
         self.sequenceLength = sequenceLength
         self.sequences = sequences
         self.seed = seed
+        self.span = span
     }
 
     public func microBatch(step: Int, index: Int) -> MicroBatch {
         var rng = SplitMix64(seed: seed, streams: [4, UInt64(step), UInt64(index)])
-        let starts = corpus.bytes.count - sequenceLength  // offsets 0..<starts leave room for the last target
+        let starts = span.count - sequenceLength  // offsets 0..<starts leave room for the last target
         var batch = MicroBatch(tokens: [], targets: [])
         batch.tokens.reserveCapacity(sequences * sequenceLength)
         batch.targets.reserveCapacity(sequences * sequenceLength)
         for _ in 0..<sequences {
-            let o = rng.nextInt(below: starts)
+            let o = span.lowerBound + rng.nextInt(below: starts)
             for t in 0..<sequenceLength {
                 batch.tokens.append(Int(corpus.bytes[o + t]))
                 batch.targets.append(Int(corpus.bytes[o + t + 1]))

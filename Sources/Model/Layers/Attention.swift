@@ -89,6 +89,11 @@ public final class Attention: Layer {
         Linear.backwardWeight(saved.x, saved.dqkv, &wqkv)
     }
 
+    public func discard(_ mb: Int) {
+        forwardContexts[mb] = nil
+        weightContexts[mb] = nil
+    }
+
     public func visitParameters(_ body: (inout Parameter) -> Void) {
         body(&wqkv)
         body(&wo)

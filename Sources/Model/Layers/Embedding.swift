@@ -60,6 +60,11 @@ public final class Embedding: Layer {
         }
     }
 
+    public func discard(_ mb: Int) {
+        saved[mb] = nil
+        savedGradients[mb] = nil
+    }
+
     public func visitParameters(_ body: (inout Parameter) -> Void) {
         body(&table)
         body(&positions)

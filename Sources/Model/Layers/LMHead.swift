@@ -39,6 +39,11 @@ public final class LMHead: ParameterOwner {
         norm.backwardWeight(mb)
     }
 
+    public func discard(_ mb: Int) {
+        forwardContexts[mb] = nil
+        weightContexts[mb] = nil
+    }
+
     public func visitParameters(_ body: (inout Parameter) -> Void) {
         norm.visitParameters(body)
         body(&output)

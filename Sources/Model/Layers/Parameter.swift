@@ -46,6 +46,9 @@ public protocol Layer: ParameterOwner {
     func backwardInput(_ mb: Int, _ outputGradient: Tensor) -> Tensor
     /// W: accumulates the parameter gradients of micro-batch `mb` and frees its context.
     func backwardWeight(_ mb: Int)
+    /// Frees whatever micro-batch `mb` saved, at any point of its passes: a forward-only pass
+    /// (evaluation) runs F and then this, never B or W.
+    func discard(_ mb: Int)
 }
 
 extension Dictionary where Key == Int {

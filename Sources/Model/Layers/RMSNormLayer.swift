@@ -30,5 +30,10 @@ public final class RMSNormLayer: Layer {
         rmsNormGainGradient(saved.x, inverseRMS: saved.inverseRMS, outputGradient: dy, accumulatingInto: &gain.gradient)
     }
 
+    public func discard(_ mb: Int) {
+        forwardContexts[mb] = nil
+        weightContexts[mb] = nil
+    }
+
     public func visitParameters(_ body: (inout Parameter) -> Void) { body(&gain) }
 }

@@ -41,6 +41,11 @@ public final class SwiGLU: Layer {
         Linear.backwardWeight(saved.x, saved.dGateUp, &gateUp)
     }
 
+    public func discard(_ mb: Int) {
+        forwardContexts[mb] = nil
+        weightContexts[mb] = nil
+    }
+
     public func visitParameters(_ body: (inout Parameter) -> Void) {
         body(&gateUp)
         body(&down)

@@ -56,6 +56,13 @@ public final class TransformerBlock: Layer {
         ffn.backwardWeight(mb)
     }
 
+    public func discard(_ mb: Int) {
+        attentionNorm.discard(mb)
+        attention.discard(mb)
+        ffnNorm.discard(mb)
+        ffn.discard(mb)
+    }
+
     public func visitParameters(_ body: (inout Parameter) -> Void) {
         attentionNorm.visitParameters(body)
         attention.visitParameters(body)

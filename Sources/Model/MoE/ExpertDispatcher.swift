@@ -32,6 +32,8 @@ public protocol ExpertDispatcher: ParameterOwner {
     func backwardInput(_ mb: Int, _ outputGradient: Tensor) -> Tensor
     /// W: the experts accumulate their parameter gradients of micro-batch `mb`.
     func backwardWeight(_ mb: Int)
+    /// Frees what micro-batch `mb` saved (a forward-only pass ends with this).
+    func discard(_ mb: Int)
 }
 
 /// All experts in this process: each block of rows goes through its expert's SwiGLU.
@@ -64,6 +66,11 @@ public final class LocalExpertDispatcher: ExpertDispatcher {
     public func backwardWeight(_ mb: Int) {
         _ = counts.take(mb, "expert dispatch backwardWeight")
         for expert in experts { expert.backwardWeight(mb) }
+    }
+
+    public func discard(_ mb: Int) {
+        counts[mb] = nil
+        for expert in experts { expert.discard(mb) }
     }
 
     /// Applies `body` to each expert's block of `x` and stacks the results in the same order.

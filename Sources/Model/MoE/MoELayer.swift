@@ -123,6 +123,13 @@ public final class MoELayer: Layer {
         dispatcher.backwardWeight(mb)
     }
 
+    public func discard(_ mb: Int) {
+        forwardContexts[mb] = nil
+        weightContexts[mb] = nil
+        shared?.discard(mb)
+        dispatcher.discard(mb)
+    }
+
     public func visitParameters(_ body: (inout Parameter) -> Void) {
         body(&router)
         shared?.visitParameters(body)

@@ -80,6 +80,13 @@ public final class Stage: ParameterOwner {
         return d
     }
 
+    /// Frees what micro-batch `mb` saved in every layer: the end of a forward-only pass.
+    public func discard(_ mb: Int) {
+        embedding?.discard(mb)
+        for block in blocks { block.discard(mb) }
+        head?.discard(mb)
+    }
+
     public func visitParameters(_ body: (inout Parameter) -> Void) {
         embedding?.visitParameters(body)
         for block in blocks { block.visitParameters(body) }

@@ -22,6 +22,8 @@ public final class ReferenceTrainer {
     public let stages: [Stage]
     private var optimizers: [AdamW]
     public private(set) var nextStep = 0
+    /// [micro-batches] the losses of the last `computeGradients`, in micro-batch order.
+    public private(set) var microBatchLosses: [Float] = []
 
     /// `stageCount` only changes how the model is cut, never the numbers: each stage's
     /// parameters are initialised from their own streams of `seed`.
@@ -58,9 +60,14 @@ public final class ReferenceTrainer {
     /// loss, before clipping: what a parallel run's gradients are compared with.
     public func computeGradients(step: Int) -> Float {
         for stage in stages { stage.zeroGradients() }
-        var lossSum = 0.0
-        for index in 0..<training.microBatches { lossSum += Double(accumulate(step: step, microBatch: index)) }
-        return Float(lossSum / Double(training.microBatches))
+        microBatchLosses = (0..<training.microBatches).map { accumulate(step: step, microBatch: $0) }
+        return Self.meanLoss(microBatchLosses)
+    }
+
+    /// The step's loss: the mean of its micro-batch losses, summed in Double in micro-batch order
+    /// (a parallel run gathers its losses by global micro-batch id and calls this too).
+    public static func meanLoss(_ losses: [Float]) -> Float {
+        Float(losses.reduce(0.0) { $0 + Double($1) } / Double(losses.count))
     }
 
     /// Clips the accumulated gradients by their global norm and applies AdamW at step `step`'s
@@ -75,7 +82,23 @@ public final class ReferenceTrainer {
         return (Float(norm), lr)
     }
 
-    /// One optimizer step over `training.microBatches` micro-batches.
+    /// The forward-only loss of `training.microBatches` micro-batches of `sampler` (held-out
+    /// data): F through every stage, each micro-batch's saved context freed at once, no gradient.
+    /// Returns the mean and the losses in micro-batch order.
+    public func evaluate(sampler: MicroBatchSampler) -> (loss: Float, microBatchLosses: [Float]) {
+        let losses = (0..<training.microBatches).map { index -> Float in
+            let batch = sampler.microBatch(step: 0, index: index)
+            var x = batch.input
+            for stage in stages {
+                x = stage.forward(index, x, targets: stage.isLast ? batch.targets : nil)
+                stage.discard(index)
+            }
+            return x.scalars[0]
+        }
+        return (Self.meanLoss(losses), losses)
+    }
+
+        /// One optimizer step over `training.microBatches` micro-batches.
     @discardableResult
     public func step() -> StepReport {
         let step = nextStep
