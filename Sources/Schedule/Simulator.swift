@@ -35,6 +35,12 @@ public struct TimedAction: Hashable, Sendable {
     public var action: Action
     public var start: Double
     public var end: Double
+
+    public init(action: Action, start: Double, end: Double) {
+        self.action = action
+        self.start = start
+        self.end = end
+    }
 }
 
 /// The simulated run of a schedule: each action starts once its rank is free and its inputs are
@@ -61,6 +67,21 @@ public struct Simulation: Sendable {
     /// Idle share of all rank time: sum(idle) / (ranks * makespan).
     public var bubbleRatio: Double {
         makespan > 0 ? idle.reduce(0, +) / (Double(idle.count) * makespan) : 0
+    }
+}
+
+extension Simulation {
+    /// A measured run summarised and drawn like a simulated one: `timeline` holds each rank's
+    /// actions with the times they really started and ended (any one unit, from a common zero);
+    /// `costs` are what the picture's legend reports (the measured means, say).
+    public init(measured schedule: Schedule, costs: Costs, timeline: [[TimedAction]]) {
+        self.schedule = schedule
+        self.costs = costs
+        self.timeline = timeline
+        makespan = timeline.compactMap { $0.map(\.end).max() }.max() ?? 0
+        busy = timeline.map { $0.reduce(0) { $0 + ($1.end - $1.start) } }
+        peakActivations = timeline.map { Schedule.peakActivations($0.map(\.action)) }
+        parameterCopies = schedule.program.indices.map { schedule.stagesHeld(by: $0).count }
     }
 }
 

@@ -1,9 +1,11 @@
+import Foundation
+
 extension Simulation {
     /// A picture of the timeline: a row per rank, a box per action coloured by kind (F orange,
     /// B green, W blue, BW teal) and direction (dark: down / first leg, light: up / way back),
     /// labelled with its micro-batch. An FB pair is one box with a shared black border, split in
-    /// proportion F : BW.
-    public func svg() -> String {
+    /// proportion F : BW. `title` replaces the default heading (kind, shape, makespan, bubble).
+    public func svg(title: String? = nil) -> String {
         let s = schedule
         let left = 96.0, top = 40.0, rowHeight = 28.0, boxHeight = 22.0
         let unit = max(4, min(26, 1500 / max(makespan, 1)))
@@ -12,7 +14,7 @@ extension Simulation {
         var out: [String] = []
         out.append(#"<svg xmlns="http://www.w3.org/2000/svg" width="\#(fmt(width))" height="\#(fmt(height))" viewBox="0 0 \#(fmt(width)) \#(fmt(height))" font-family="Helvetica, Arial, sans-serif">"#)
         out.append(#"<rect width="100%" height="100%" fill="white"/>"#)
-        out.append(#"<text x="\#(fmt(left))" y="22" font-size="15" font-weight="bold">\#(s.kind.title): \#(s.ranks) ranks, \#(s.stages) stages, \#(s.microBatches) micro-batches; makespan \#(fmt(makespan)), bubble \#(fmt(bubble))</text>"#)
+        out.append(#"<text x="\#(fmt(left))" y="22" font-size="15" font-weight="bold">\#(title ?? "\(s.kind.title): \(s.ranks) ranks, \(s.stages) stages, \(s.microBatches) micro-batches; makespan \(fmt(makespan)), bubble \(fmt(bubble))")</text>"#)
         for (rank, actions) in timeline.enumerated() {
             let y = top + Double(rank) * rowHeight
             out.append(#"<text x="8" y="\#(fmt(y + boxHeight * 0.72))" font-size="13">rank \#(rank)</text>"#)
@@ -84,6 +86,31 @@ extension Simulation {
             s += #"<text x="\#(fmt(x + w / 2))" y="\#(fmt(y + h / 2 + size * 0.35))" font-size="\#(fmt(size))" text-anchor="middle">\#(text)</text>"#
         }
         return s
+    }
+}
+
+/// SVG pictures stacked top to bottom in one SVG, each keeping its own size: the measured
+/// timeline over the simulated one, say. Each part must be a whole `<svg width=.. height=..>` document.
+public func stackedSVG(_ parts: [String]) -> String {
+    func dimension(_ name: String, _ svg: String) -> Double {
+        guard let range = svg.range(of: " \(name)=\""),
+              let end = svg[range.upperBound...].firstIndex(of: "\"") else { return 0 }
+        return Double(svg[range.upperBound..<end]) ?? 0
+    }
+    let width = parts.map { dimension("width", $0) }.max() ?? 0
+    var y = 0.0, body: [String] = []
+    for part in parts {
+        body.append(part.replacingFirst("<svg ", with: "<svg y=\"\(fmt(y))\" "))
+        y += dimension("height", part)
+    }
+    return #"<svg xmlns="http://www.w3.org/2000/svg" width="\#(fmt(width))" height="\#(fmt(y))" viewBox="0 0 \#(fmt(width)) \#(fmt(y))">"#
+        + "\n" + body.joined() + "</svg>\n"
+}
+
+extension String {
+    fileprivate func replacingFirst(_ target: String, with replacement: String) -> String {
+        guard let range = range(of: target) else { return self }
+        return replacingCharacters(in: range, with: replacement)
     }
 }
 
