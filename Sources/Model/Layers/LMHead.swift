@@ -40,6 +40,7 @@ public final class LMHead: ParameterOwner {
     }
 
     public func discard(_ mb: Int) {
+        norm.discard(mb)
         forwardContexts[mb] = nil
         weightContexts[mb] = nil
     }
