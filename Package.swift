@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // The table of contents of swift-dualpipe. Arrows point one way:
-//   dualpipe -> {Model, Schedule, EPLB, MPI};  Model -> Tensor -> CBLAS;  MPI -> CMPI.
+//   dualpipe -> Pipeline -> {Model, Schedule, MPI};  dualpipe -> EPLB;  Model -> Tensor -> CBLAS;  MPI -> CMPI.
 // Schedule and EPLB depend on nothing of ours.
 import PackageDescription
 
@@ -24,12 +24,13 @@ let package = Package(
         .target(name: "Model", dependencies: ["Tensor"]),
         .target(name: "EPLB"),
         .target(name: "Schedule"),
+        .target(name: "Pipeline", dependencies: ["MPI", "Tensor", "Model", "Schedule"]),
 
         // The command-line program.
         .executableTarget(
             name: "dualpipe",
             dependencies: [
-                "MPI", "Tensor", "Model", "EPLB", "Schedule",
+                "MPI", "Tensor", "Model", "EPLB", "Schedule", "Pipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -40,6 +41,7 @@ let package = Package(
         .testTarget(name: "ModelTests", dependencies: ["Model", "Tensor"]),
         .testTarget(name: "EPLBTests", dependencies: ["EPLB"], resources: [.copy("Golden")]),
         .testTarget(name: "ScheduleTests", dependencies: ["Schedule"], resources: [.copy("Golden")]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Model", "Schedule", "Tensor", "MPI"]),
 
         // MPI behaviour is tested under real mpirun: scripts/test launches this program at
         // several rank counts; it checks values and exits non-zero on any failure.

@@ -9,6 +9,12 @@ public enum BLAS {
         return String(cString: text)
     }
 
+    /// The kernel family OpenBLAS chose for this CPU (or OPENBLAS_CORETYPE named), e.g. "Haswell".
+    public static var coreName: String {
+        guard let text = openblas_get_corename() else { return "unknown" }
+        return String(cString: text)
+    }
+
     /// The number of threads OpenBLAS runs a call on (OPENBLAS_NUM_THREADS, or the core count).
     public static var threadCount: Int { Int(openblas_get_num_threads()) }
 

@@ -1,28 +1,40 @@
 import ArgumentParser
 import Foundation
 import Model
+import Schedule
 import Tensor
 
-/// `dualpipe train --reference`: the single-process oracle trainer.
+/// `dualpipe train`: the pipeline trainer under mpirun, or the single-process reference trainer
+/// with --reference. Both print one line per step and write the same metrics format.
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train the MoE transformer on a byte-level corpus.",
-        discussion: "Only the single-process reference trainer exists yet: pass --reference.")
+        abstract: "Train the MoE transformer on a byte-level corpus over MPI ranks (or in one process with --reference).",
+        discussion: """
+            Under mpirun every rank holds its stages of a PP x EP grid (rank = pp * EP + ep) and runs the \
+            schedule; EP ranks are data parallel, each with its own micro-batches. With no flags, \
+            `mpirun -np 8 dualpipe train` trains the default model with DualPipe on PP 4 x EP 2.
+            """)
 
-    @Flag(help: "Run the single-process reference trainer (required: the pipeline trainer is not built yet).")
+    @Flag(help: "Run the single-process reference trainer (no MPI): the oracle every parallel run is checked against.")
     var reference = false
+    @Option(help: "Pipeline schedule: dualpipe, dualpipev, 1f1b, zb1p or gpipe.")
+    var schedule = "dualpipe"
+    @Option(help: "Pipeline ranks PP (default: the world size / EP).")
+    var pp: Int?
+    @Option(help: "Expert-parallel (data-parallel) ranks per pipeline rank (default: 2 when the world size is even and >= 4, else 1).")
+    var ep: Int?
+    @Option(name: .customLong("micro-batches"), help: ArgumentHelp("Micro-batches per step on each EP rank (default: 4 with --reference; otherwise at least 4 and what the schedule needs, 2 x PP for DualPipe).", valueName: "M"))
+    var microBatches: Int?
     @Option(help: "Optimizer steps.")
     var steps = 200
-    @Option(help: "Training text, read as bytes (default: the licence texts in /usr/share/common-licenses).")
+    @Option(help: "Training text, read as bytes (default: the licence texts in /usr/share/common-licenses). Its last 5% is held out for --eval-every.")
     var data: String?
     @Option(help: "Seed of the initialisation and of the data sampling.")
     var seed: UInt64 = 1
     @OptionGroup var model: ModelOptions
-    @Option(name: .customLong("micro-batches"), help: "Micro-batches per step, gradients accumulated.")
-    var microBatches = 4
-    @Option(help: "Pipeline stages the reference model is cut into; numbers do not change.")
-    var stages = 1
+    @Option(help: "With --reference: pipeline stages the model is cut into (numbers do not change).")
+    var stages: Int?
     @Option(help: "Peak learning rate.")
     var lr: Float = 3e-3
     @Option(name: .customLong("min-lr"), help: "Learning rate at the end of the cosine decay.")
@@ -33,42 +45,62 @@ struct TrainCommand: ParsableCommand {
     var weightDecay: Float = 0.1
     @Option(help: "Global gradient-norm clip, 0 for none.")
     var clip: Float = 1
+    @Option(name: .customLong("eval-every"), help: ArgumentHelp("Every K steps, the loss of a forward-only pass over held-out data (0: never).", valueName: "K"))
+    var evalEvery = 0
+    @Flag(name: .customLong("check-reference"), help: "Rank 0 also runs the reference trainer and compares losses, gradients and stage copies every step; exits non-zero on a mismatch.")
+    var checkReference = false
+    @Option(help: ArgumentHelp("Write one JSON object per step to FILE.", valueName: "FILE"))
+    var metrics: String?
+    @Option(help: ArgumentHelp("Write a Chrome trace (Perfetto) of one step of every rank to FILE.", valueName: "FILE"))
+    var trace: String?
+    @Option(name: .customLong("trace-step"), help: ArgumentHelp("The step --trace and --trace-svg record (default: the last).", valueName: "N"))
+    var traceStep: Int?
+    @Option(name: .customLong("trace-svg"), help: ArgumentHelp("Draw the traced step's measured timeline, with the simulated one beneath, to FILE.", valueName: "FILE"))
+    var traceSVG: String?
 
     func validate() throws {
-        guard reference else {
-            throw ValidationError("only `dualpipe train --reference` exists yet (the MPI pipeline trainer comes later); pass --reference")
+        guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
+        guard evalEvery >= 0 else { throw ValidationError("--eval-every must be >= 0 (0: never), got \(evalEvery)") }
+        if let traceStep, !(0..<steps).contains(traceStep) {
+            throw ValidationError("--trace-step \(traceStep) is not a step of this run (0..<\(steps))")
+        }
+        if let microBatches, microBatches < 1 {
+            throw ValidationError("--micro-batches must be at least 1, got \(microBatches)")
+        }
+        if reference {
+            let pipelineOnly = [("--pp", pp != nil), ("--ep", ep != nil), ("--check-reference", checkReference),
+                                ("--trace", trace != nil), ("--trace-svg", traceSVG != nil), ("--trace-step", traceStep != nil)]
+            if let (flag, _) = pipelineOnly.first(where: \.1) {
+                throw ValidationError("\(flag) applies to the pipeline trainer, not to --reference")
+            }
+        } else if stages != nil {
+            throw ValidationError("--stages applies to --reference; the pipeline's stages come from --schedule and --pp")
         }
     }
 
     func run() throws {
         ComputeSetup.configure()
-        let modelConfiguration = try model.configuration()
-        let training = TrainingConfiguration(
-            steps: steps, microBatches: microBatches, learningRate: lr, minimumLearningRate: minLR,
-            warmupSteps: warmup, weightDecay: weightDecay, clipNorm: clip)
-        let trainer: ReferenceTrainer
-        let corpus: ByteCorpus
-        do {
-            corpus = try data.map { try ByteCorpus(contentsOf: $0) } ?? ByteCorpus.standard()
-            let sampler = try MicroBatchSampler(corpus: corpus, sequenceLength: modelConfiguration.sequenceLength,
-                                                sequences: modelConfiguration.microBatchSize, seed: seed)
-            trainer = try ReferenceTrainer(model: modelConfiguration, training: training, sampler: sampler,
-                                           seed: seed, stageCount: stages)
-        } catch let error as ConfigurationError {
-            throw ValidationError(error.description)
-        }
-        let parameters = trainer.stages.reduce(0) { $0 + $1.parameterCount }
-        print("reference trainer: \(parameters) parameters, \(stages) stage(s), \(corpus.bytes.count) bytes from \(corpus.source), OpenBLAS threads \(BLAS.threadCount)")
-        let start = ContinuousClock.now
-        var last = start
-        for _ in 0..<steps {
-            let report = trainer.step()
-            let now = ContinuousClock.now
-            let stepSeconds = (now - last).inSeconds, elapsed = (now - start).inSeconds
-            last = now
-            print(String(format: "step %4d  loss %.4f  lr %.2e  |g| %7.3f  tokens/s %8.0f  elapsed %7.2fs",
-                         report.step, report.loss, report.learningRate, report.gradientNorm,
-                         Double(report.tokens) / stepSeconds, elapsed))
-        }
+        if reference { try ReferenceRun(options: self).run() } else { try PipelineRun(options: self).run() }
     }
+
+    /// The optimizer settings for a step of `microBatches` micro-batches.
+    func trainingConfiguration(microBatches: Int) -> TrainingConfiguration {
+        TrainingConfiguration(steps: steps, microBatches: microBatches, learningRate: lr, minimumLearningRate: minLR,
+                              warmupSteps: warmup, weightDecay: weightDecay, clipNorm: clip)
+    }
+
+    func corpus() throws -> ByteCorpus {
+        try data.map { try ByteCorpus(contentsOf: $0) } ?? ByteCorpus.standard()
+    }
+
+    var keepsTrace: Bool { trace != nil || traceSVG != nil }
+    var tracedStep: Int { traceStep ?? steps - 1 }
+    func evaluates(after step: Int) -> Bool { evalEvery > 0 && (step + 1) % evalEvery == 0 }
 }
+
+/// The per-step line both trainers print; `scripts/plot-loss` reads its first four fields.
+func stepLine(step: Int, loss: Float, lr: Float, gradientNorm: Float, tokensPerSecond: Double, _ rest: String) -> String {
+    String(format: "step %4d  loss %.4f  lr %.2e  |g| %7.3f  tokens/s %8.0f  ", step, loss, lr, gradientNorm, tokensPerSecond) + rest
+}
+
+func mebibytes(_ bytes: Int) -> String { String(format: "%.1f MiB", Double(bytes) / 1_048_576) }

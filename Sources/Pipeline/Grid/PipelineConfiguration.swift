@@ -1,0 +1,88 @@
+import Model
+import Schedule
+
+/// What a pipeline run is, checked before any communication: the schedule (kind, PP ranks, M
+/// micro-batches per EP rank), the EP size, and how the model's blocks cut into the schedule's
+/// stages. Every rank builds it from the same flags and reaches the same verdict, so a bad
+/// configuration stops every rank with the same message.
+public struct PipelineConfiguration: Sendable, Equatable {
+    public let schedule: ScheduleConfiguration
+    /// Ranks of an expert-parallel group (one per pipeline rank); 1 means no EP.
+    public let expertParallel: Int
+    public let partition: StagePartition
+
+    public var kind: ScheduleKind { schedule.kind }
+    /// PP: pipeline ranks.
+    public var pipelineRanks: Int { schedule.ranks }
+    /// M: micro-batches each EP rank runs per step.
+    public var microBatches: Int { schedule.microBatches }
+    /// Micro-batches of a whole step over the EP group: M x EP.
+    public var globalMicroBatches: Int { microBatches * expertParallel }
+    public var grid: GridShape { GridShape(pipeline: pipelineRanks, expert: expertParallel) }
+
+    /// `worldSize` is the job's rank count; PP x EP must equal it.
+    public init(kind: ScheduleKind, pipelineRanks: Int, expertParallel: Int, microBatches: Int,
+                layers: Int, worldSize: Int) throws(ConfigurationError) {
+        guard pipelineRanks >= 1 else { throw ConfigurationError("--pp must be at least 1, got \(pipelineRanks)") }
+        guard expertParallel >= 1 else { throw ConfigurationError("--ep must be at least 1, got \(expertParallel)") }
+        guard pipelineRanks * expertParallel == worldSize else {
+            throw ConfigurationError("the rank grid PP \(pipelineRanks) x EP \(expertParallel) = \(pipelineRanks * expertParallel) ranks does not match the \(worldSize) ranks of the job (mpirun -np); choose --pp and --ep with PP x EP = \(worldSize)")
+        }
+        do {
+            schedule = try ScheduleConfiguration(kind: kind, ranks: pipelineRanks, microBatches: microBatches)
+        } catch {
+            throw ConfigurationError("\(error) (--schedule \(kind.rawValue), --pp \(pipelineRanks), --micro-batches \(microBatches))")
+        }
+        let stages = schedule.stages
+        guard layers >= stages && layers % stages == 0 else {
+            let working = (1...3).map { String($0 * stages) }.joined(separator: ", ")
+            throw ConfigurationError("\(layers) layers cannot be cut into the \(stages) stages of \(kind.title) on PP \(pipelineRanks) (each stage needs the same number of blocks): use a multiple of \(stages) layers, e.g. --layers \(working)")
+        }
+        partition = try StagePartition(layers: layers, stages: stages)
+        self.expertParallel = expertParallel
+    }
+
+    /// The EP size the command line uses when --ep is not given: 2 when the job has an even
+    /// number of ranks, at least 4 (so a pipeline remains), else 1.
+    public static func defaultExpertParallel(worldSize: Int) -> Int {
+        worldSize >= 4 && worldSize % 2 == 0 ? 2 : 1
+    }
+
+    /// The micro-batches per EP rank when --micro-batches is not given: at least 4 and at least
+    /// what the kind needs on PP ranks (DualPipe and DualPipeV: 2 PP), even for DualPipe.
+    public static func defaultMicroBatches(kind: ScheduleKind, pipelineRanks: Int) -> Int {
+        let m = max(4, ScheduleConfiguration.minimumMicroBatches(kind: kind, ranks: pipelineRanks))
+        return kind == .dualpipe ? m + m % 2 : m
+    }
+
+    /// The global stages pipeline rank `pp` holds, ascending. DualPipe: `pp` and PP-1-pp (two
+    /// copies of the model's stages over the job); DualPipeV: `pp` and 2PP-1-pp; others: `pp`.
+    public func stagesHeld(byPipelineRank pp: Int) -> [Int] {
+        switch kind {
+        case .dualpipe: [min(pp, pipelineRanks - 1 - pp), max(pp, pipelineRanks - 1 - pp)]
+        case .dualpipev: [pp, 2 * pipelineRanks - 1 - pp]
+        case .oneFOneB, .zb1p, .gpipe: [pp]
+        }
+    }
+
+    /// The held stages this pipeline rank counts once in global sums (the gradient norm, the
+    /// reference comparison): DualPipe's stage s has two copies, on pipeline ranks s and PP-1-s;
+    /// the one on rank s counts.
+    public func primaryStages(ofPipelineRank pp: Int) -> [Int] {
+        kind == .dualpipe ? [pp] : stagesHeld(byPipelineRank: pp)
+    }
+
+    /// The pipeline rank whose copy of `stage` is the primary one.
+    public func primaryPipelineRank(of stage: Int) -> Int {
+        switch kind {
+        case .dualpipe, .oneFOneB, .zb1p, .gpipe: stage
+        case .dualpipev: stage < pipelineRanks ? stage : 2 * pipelineRanks - 1 - stage
+        }
+    }
+
+    /// Ranks that hold the same stages, and so sum their gradients: DualPipe's mirror pair
+    /// {pp, PP-1-pp} over the whole EP group, otherwise the EP group. The number names the group.
+    public func replicaGroup(ofPipelineRank pp: Int) -> Int {
+        kind == .dualpipe ? min(pp, pipelineRanks - 1 - pp) : pp
+    }
+}

@@ -1,0 +1,31 @@
+import MPI
+
+/// This rank's place in the PP x EP grid with the communicators each kind of traffic uses.
+/// Every rank of the world must create it together (the splits are collective).
+public final class RankGrid {
+    public let shape: GridShape
+    public let world: Communicator
+    /// The ranks with this rank's EP index, ranked by pipeline index: the schedule's point-to-point.
+    public let pipeline: Communicator
+    /// The ranks with this rank's pipeline index, ranked by EP index: data parallel in this
+    /// runtime, and the expert all-to-all once experts are sharded.
+    public let expert: Communicator
+    /// Every rank that holds this rank's stages (DualPipe's mirror pair times the EP group, or the
+    /// EP group): where gradients are summed.
+    public let replicas: Communicator
+    public let nodes: NodeLayout
+
+    public var pipelineRank: Int { pipeline.rank }
+    public var expertRank: Int { expert.rank }
+
+    public init(world: Communicator, configuration: PipelineConfiguration) throws {
+        shape = configuration.grid
+        precondition(world.size == shape.worldSize, "grid \(shape) on a world of \(world.size): validate the configuration first")
+        let (pp, ep) = shape.coordinates(of: world.rank)
+        self.world = world
+        pipeline = try world.split(color: ep, key: pp)!
+        expert = try world.split(color: pp, key: ep)!
+        replicas = try world.split(color: configuration.replicaGroup(ofPipelineRank: pp), key: world.rank)!
+        nodes = try world.splitByNode()
+    }
+}

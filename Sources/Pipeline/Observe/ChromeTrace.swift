@@ -1,0 +1,57 @@
+import Foundation
+
+/// A measured step as a Chrome trace (JSON array format; opens in Perfetto and chrome://tracing):
+/// one process per world rank (pid = rank), a complete event per compute action, named in the
+/// schedule's short syntax, and one per message wait, named with its peer and tag.
+public struct ChromeTrace {
+    struct Event: Encodable {
+        var name: String
+        var cat: String?
+        var ph: String
+        var pid: Int
+        var tid: Int
+        var ts: Double?
+        var dur: Double?
+        var args: Arguments
+    }
+
+    struct Arguments: Encodable {
+        var name: String?
+        var sortIndex: Int?
+        var pp: Int?
+        var ep: Int?
+        var peer: Int?
+        var tag: Int?
+
+        enum CodingKeys: String, CodingKey { case name, sortIndex = "sort_index", pp, ep, peer, tag }
+    }
+
+    /// `timelines[rank]` are the spans of world rank `rank`, in seconds from the step's start.
+    public static func json(timelines: [[TimelineEvent]], grid: GridShape, title: String) throws -> Data {
+        var events: [Event] = []
+        for (rank, timeline) in timelines.enumerated() {
+            let (pp, ep) = grid.coordinates(of: rank)
+            events.append(Event(name: "process_name", ph: "M", pid: rank, tid: 0,
+                                args: Arguments(name: "rank \(rank) (pp \(pp), ep \(ep))")))
+            events.append(Event(name: "process_sort_index", ph: "M", pid: rank, tid: 0, args: Arguments(sortIndex: rank)))
+            for span in timeline {
+                let category: String
+                switch span.kind {
+                case .compute: category = span.name.prefix { $0.isLetter }.description
+                case .wait: category = "wait"
+                }
+                events.append(Event(name: span.name, cat: category, ph: "X", pid: rank, tid: span.kind == .compute ? 0 : 1,
+                                    ts: span.start * 1e6, dur: (span.end - span.start) * 1e6,
+                                    args: Arguments(pp: pp, ep: ep, peer: span.peer, tag: span.tag)))
+            }
+        }
+        struct Document: Encodable {
+            var traceEvents: [Event]
+            var displayTimeUnit = "ms"
+            var otherData: [String: String]
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(Document(traceEvents: events, otherData: ["title": title]))
+    }
+}

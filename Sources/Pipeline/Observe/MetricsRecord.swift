@@ -1,0 +1,78 @@
+import Foundation
+
+/// One line of a `--metrics` file: one JSON object per step, the same for the pipeline and the
+/// reference trainer, so any two runs compare with a few lines of Python or jq.
+public struct MetricsRecord: Codable, Sendable, Equatable {
+    public var step: Int
+    public var loss: Float
+    /// By global micro-batch id (EP rank e's micro-batch m is e * M + m).
+    public var microbatchLosses: [Float]
+    public var gradNorm: Float
+    public var lr: Float
+    public var tokens: Int
+    public var stepSeconds: Double
+    public var tokensPerSecond: Double
+    /// Sum over ranks of compute time / (ranks x the schedule's wall time).
+    public var efficiency: Double
+    /// [world ranks]
+    public var computeSeconds: [Double]
+    public var waitSeconds: [Double]
+    public var sentBytes: [Int]
+    public var syncBytes: [Int]
+    public var residentBytes: [Int]
+    /// The held-out loss when this step was followed by an evaluation.
+    public var evalLoss: Float?
+
+    enum CodingKeys: String, CodingKey {
+        case step, loss, microbatchLosses = "microbatch_losses", gradNorm = "grad_norm", lr, tokens
+        case stepSeconds = "step_seconds", tokensPerSecond = "tokens_per_second", efficiency
+        case computeSeconds = "compute_seconds", waitSeconds = "wait_seconds", sentBytes = "sent_bytes"
+        case syncBytes = "sync_bytes", residentBytes = "resident_bytes", evalLoss = "eval_loss"
+    }
+
+    public init(_ report: PipelineStepReport, evalLoss: Float?) {
+        step = report.step
+        loss = report.loss
+        microbatchLosses = report.microBatchLosses
+        gradNorm = report.gradientNorm
+        lr = report.learningRate
+        tokens = report.tokens
+        stepSeconds = report.stepSeconds
+        tokensPerSecond = report.tokensPerSecond
+        efficiency = report.efficiency
+        computeSeconds = report.computeSeconds
+        waitSeconds = report.waitSeconds
+        sentBytes = report.sentBytes
+        syncBytes = report.syncBytes
+        residentBytes = report.residentBytes
+        self.evalLoss = evalLoss
+    }
+
+    /// One JSON line (keys sorted, so lines diff cleanly).
+    public func jsonLine() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(self), as: UTF8.self) + "\n"
+    }
+}
+
+/// Appends lines to a file created (truncated) when opened.
+public final class LineWriter {
+    private let handle: FileHandle
+    public let path: String
+
+    public init(path: String) throws {
+        guard FileManager.default.createFile(atPath: path, contents: nil) else {
+            throw PipelineError("cannot create \(path): check that its folder exists and is writable")
+        }
+        guard let handle = FileHandle(forWritingAtPath: path) else { throw PipelineError("cannot open \(path) for writing") }
+        self.handle = handle
+        self.path = path
+    }
+
+    public func write(_ line: String) throws {
+        try handle.write(contentsOf: Data(line.utf8))
+    }
+
+    deinit { try? handle.close() }
+}

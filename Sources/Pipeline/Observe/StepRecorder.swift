@@ -1,0 +1,62 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Seconds on the system's monotonic clock: the same clock for every process on a node, so the
+/// ranks of one node line up in a trace.
+public func monotonicSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
+}
+
+/// One span of a rank's step: a compute action, or a wait on a message.
+public struct TimelineEvent: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable { case compute, wait }
+    public var kind: Kind
+    /// The action in the schedule's short syntax (`F3:12`, `FB3:12+4:7`), or what is awaited
+    /// (`recv act(3:12) from 2 tag 24`).
+    public var name: String
+    /// Seconds since the step began (a barrier just before it).
+    public var start: Double
+    public var end: Double
+    /// For waits: the pipeline rank at the other end and the MPI tag.
+    public var peer: Int?
+    public var tag: Int?
+}
+
+/// What one rank's interpreter did in a pass: time computing, time blocked on messages, bytes
+/// sent, and (when asked) every span.
+public final class StepRecorder {
+    public private(set) var origin = 0.0
+    public private(set) var computeSeconds = 0.0
+    public private(set) var waitSeconds = 0.0
+    public private(set) var sentBytes = 0
+    public private(set) var events: [TimelineEvent] = []
+    private var keepsEvents = false
+
+    public init() {}
+
+    /// Starts a pass at `origin` (monotonic seconds); `keepEvents` records every span for a trace.
+    public func reset(origin: Double, keepEvents: Bool) {
+        self.origin = origin
+        computeSeconds = 0
+        waitSeconds = 0
+        sentBytes = 0
+        events = []
+        keepsEvents = keepEvents
+    }
+
+    func record(_ kind: TimelineEvent.Kind, _ name: @autoclosure () -> String, start: Double, end: Double,
+                peer: Int? = nil, tag: Int? = nil) {
+        switch kind {
+        case .compute: computeSeconds += end - start
+        case .wait: waitSeconds += end - start
+        }
+        if keepsEvents {
+            events.append(TimelineEvent(kind: kind, name: name(), start: start - origin, end: end - origin, peer: peer, tag: tag))
+        }
+    }
+
+    func countSent(floats: Int) { sentBytes += floats * MemoryLayout<Float>.size }
+}

@@ -1,0 +1,51 @@
+import Schedule
+
+/// The measured step drawn like the schedule picture (a row per pipeline rank, each action's box
+/// at its measured start and length, in milliseconds), one picture per EP rank, with the
+/// simulated timeline of the same schedule beneath, costed by the measured mean of each action
+/// kind.
+public enum TraceSVG {
+    public static func svg(timelines: [[TimelineEvent]], grid: GridShape, schedule: Schedule) throws -> String {
+        var timed: [[[TimedAction]]] = [] // [ep][pp][actions]
+        var durations: [Action.Op: [Double]] = [:]
+        for ep in 0..<grid.expert {
+            timed.append(try (0..<grid.pipeline).map { pp in
+                try timelines[grid.worldRank(pipeline: pp, expert: ep)].filter { $0.kind == .compute }.map { span in
+                    guard let action = Action(span.name) else { throw PipelineError("trace span '\(span.name)' is not an action") }
+                    durations[action.op, default: []].append((span.end - span.start) * 1000)
+                    return TimedAction(action: action, start: span.start * 1000, end: span.end * 1000)
+                }
+            })
+        }
+        let costs = measuredCosts(durations)
+        var parts = timed.enumerated().map { ep, timeline in
+            let run = Simulation(measured: schedule, costs: costs, timeline: timeline)
+            return run.svg(title: "measured, EP rank \(ep) of \(grid.expert): \(schedule.kind.title), \(schedule.ranks) pipeline ranks, \(schedule.microBatches) micro-batches; step \(fmtMs(run.makespan)) ms, busy \(percent(run))")
+        }
+        let simulated = try schedule.simulate(costs)
+        parts.append(simulated.svg(title: "simulated with the measured mean costs: makespan \(fmtMs(simulated.makespan)) ms, busy \(percent(simulated))"))
+        return stackedSVG(parts)
+    }
+
+    /// Mean milliseconds of each kind; kinds that did not run get what the others imply
+    /// (B and W half a BW, BW = B + W, FB = F + BW).
+    static func measuredCosts(_ durations: [Action.Op: [Double]]) -> Costs {
+        func mean(_ op: Action.Op) -> Double? {
+            guard let d = durations[op], !d.isEmpty else { return nil }
+            return d.reduce(0, +) / Double(d.count)
+        }
+        let f = mean(.F) ?? mean(.FB).map { $0 / 3 } ?? 1
+        let bw = mean(.BW) ?? ((mean(.B) ?? 0) + (mean(.W) ?? 0))
+        let full = bw > 0 ? bw : 2 * f
+        return Costs(forward: f, backwardInput: mean(.B) ?? full / 2, backwardWeight: mean(.W) ?? full / 2,
+                     backward: full, forwardBackward: mean(.FB) ?? f + full)
+    }
+
+    private static func fmtMs(_ v: Double) -> String { String(Int(v.rounded())) }
+
+    private static func percent(_ s: Simulation) -> String {
+        guard s.makespan > 0 else { return "-" }
+        let share = s.busy.reduce(0, +) / (Double(s.busy.count) * s.makespan)
+        return "\(Int((share * 100).rounded()))%"
+    }
+}

@@ -1,0 +1,174 @@
+import MPI
+import Model
+import Schedule
+import Tensor
+
+/// One optimizer step of a pipeline run, as rank 0 reports it.
+public struct PipelineStepReport: Sendable {
+    public var step: Int
+    /// Mean of `microBatchLosses`.
+    public var loss: Float
+    /// [M x EP] by global micro-batch id (EP rank e's micro-batch m is e*M + m).
+    public var microBatchLosses: [Float]
+    public var gradientNorm: Float
+    public var learningRate: Float
+    public var tokens: Int
+    /// From the barrier that starts the step to the end of the optimizer update, slowest rank.
+    public var stepSeconds: Double
+    /// From the barrier to the end of the schedule, slowest rank.
+    public var pipelineSeconds: Double
+    /// [world ranks] time in compute actions and blocked in message waits during the schedule.
+    public var computeSeconds: [Double]
+    public var waitSeconds: [Double]
+    /// [world ranks] bytes of activations and gradients sent by the schedule; of gradient sync.
+    public var sentBytes: [Int]
+    public var syncBytes: [Int]
+    /// [world ranks] resident memory at the end of the step.
+    public var residentBytes: [Int]
+    /// [world ranks] every span of the step, when a trace was asked for (rank 0 only).
+    public var timelines: [[TimelineEvent]]?
+
+    public init(step: Int, loss: Float, microBatchLosses: [Float], gradientNorm: Float, learningRate: Float, tokens: Int,
+                stepSeconds: Double, pipelineSeconds: Double, computeSeconds: [Double], waitSeconds: [Double],
+                sentBytes: [Int], syncBytes: [Int], residentBytes: [Int], timelines: [[TimelineEvent]]?) {
+        (self.step, self.loss, self.microBatchLosses, self.gradientNorm, self.learningRate, self.tokens) =
+            (step, loss, microBatchLosses, gradientNorm, learningRate, tokens)
+        (self.stepSeconds, self.pipelineSeconds, self.computeSeconds, self.waitSeconds) = (stepSeconds, pipelineSeconds, computeSeconds, waitSeconds)
+        (self.sentBytes, self.syncBytes, self.residentBytes, self.timelines) = (sentBytes, syncBytes, residentBytes, timelines)
+    }
+
+    /// Sum over ranks of compute time / (ranks x the schedule's wall time).
+    public var efficiency: Double {
+        pipelineSeconds > 0 ? computeSeconds.reduce(0, +) / (Double(computeSeconds.count) * pipelineSeconds) : 0
+    }
+    public var tokensPerSecond: Double { stepSeconds > 0 ? Double(tokens) / stepSeconds : 0 }
+}
+
+/// The pipeline trainer: every rank runs its lowered schedule over its stages, gradients are
+/// summed over the copies of each stage, clipped by the global norm and applied by AdamW.
+/// Numbers equal the single-process `ReferenceTrainer` run with M x EP micro-batches.
+public final class PipelineTrainer {
+    public let configuration: PipelineConfiguration
+    public let model: ModelConfiguration
+    /// `microBatches` is the step's global count, M x EP, as the reference sees it.
+    public let training: TrainingConfiguration
+    public let grid: RankGrid
+    /// The stages this rank holds, ascending.
+    public let stages: [Stage]
+    public let schedule: Schedule
+    let executor: StageExecutor
+    let pool: BufferPool
+    let trainPass: Interpreter<MPITransport>
+    let evaluationPass: Interpreter<MPITransport>
+    let sync: GradientSync
+    var optimizers: [AdamW]
+    let sampler: MicroBatchSampler
+    let evaluationSampler: MicroBatchSampler
+    public private(set) var nextStep = 0
+
+    public init(configuration: PipelineConfiguration, model: ModelConfiguration, training: TrainingConfiguration,
+                grid: RankGrid, corpus: ByteCorpus, seed: UInt64) throws {
+        precondition(training.microBatches == configuration.globalMicroBatches,
+                     "training counts \(training.microBatches) micro-batches a step, the grid runs \(configuration.globalMicroBatches)")
+        self.configuration = configuration
+        self.model = model
+        self.training = training
+        self.grid = grid
+        let pp = grid.pipelineRank
+        stages = configuration.makeStages(pipelineRank: pp, model: model, seed: seed)
+        schedule = Schedule(configuration.schedule)
+        executor = StageExecutor(configuration: configuration, pipelineRank: pp, stages: stages)
+        let messageShape = [model.tokensPerMicroBatch, model.hidden]
+        pool = BufferPool(capacity: model.tokensPerMicroBatch * model.hidden)
+        let transport = MPITransport(grid.pipeline)
+        trainPass = Interpreter(program: schedule.lowered().programs[pp], pipelineRank: pp, transport: transport,
+                                executor: executor, pool: pool, messageShape: messageShape)
+        evaluationPass = Interpreter(program: schedule.forwardOnly.lowered().programs[pp], pipelineRank: pp,
+                                     transport: transport, executor: executor, pool: pool, messageShape: messageShape)
+        sync = GradientSync(stages: stages, replicas: grid.replicas)
+        optimizers = stages.map { _ in AdamW(beta1: training.beta1, beta2: training.beta2, weightDecay: training.weightDecay) }
+        let split = try CorpusSplit(bytes: corpus.bytes.count, sequenceLength: model.sequenceLength, source: corpus.source)
+        sampler = try MicroBatchSampler(corpus: corpus, sequenceLength: model.sequenceLength, sequences: model.microBatchSize,
+                                        seed: seed, span: split.training)
+        evaluationSampler = try MicroBatchSampler(corpus: corpus, sequenceLength: model.sequenceLength,
+                                                  sequences: model.microBatchSize, seed: seed, span: split.evaluation)
+    }
+
+    /// The held stages that count once in global sums.
+    public var primaryStages: [Stage] {
+        let primary = Set(configuration.primaryStages(ofPipelineRank: grid.pipelineRank))
+        return stages.filter { primary.contains($0.index) }
+    }
+
+    /// Buffers the message pool has created so far (flat after the first step).
+    public var messageBuffers: Int { pool.allocated }
+
+    /// One step: the schedule over this step's micro-batches, the gradient sync, then `inspect`
+    /// (with the step and its global micro-batch losses; the reference check compares there,
+    /// before anything changes), clipping and AdamW. Collective over the world.
+    public func step(keepTrace: Bool = false, inspect: (Int, [Float]) throws -> Void = { _, _ in }) throws -> PipelineStepReport {
+        let step = nextStep
+        for stage in stages { stage.zeroGradients() }
+        let base = grid.expertRank * configuration.microBatches
+        executor.begin(data: { [sampler] mb in sampler.microBatch(step: step, index: base + mb) },
+                       lossGradient: 1 / Float(configuration.globalMicroBatches), forwardOnly: false)
+        try grid.world.barrier()
+        let start = monotonicSeconds()
+        trainPass.recorder.reset(origin: start, keepEvents: keepTrace)
+        try trainPass.run()
+        let pipelineEnd = monotonicSeconds()
+
+        let syncBytes = try sync.synchronise()
+        let losses = try gatherLosses()
+        try inspect(step, losses)
+        let norm = try GlobalNorm.compute(primary: primaryStages, pipeline: grid.pipeline)
+        let factor = GradientClipping.scale(globalNorm: norm, maxNorm: training.clipNorm)
+        let lr = training.schedule.rate(at: step)
+        for k in stages.indices { optimizers[k].update(stages[k], gradientScale: factor, learningRate: lr) }
+        let end = monotonicSeconds()
+        nextStep += 1
+
+        let recorder = trainPass.recorder
+        let fields = 7
+        let all = try grid.world.allgather([recorder.computeSeconds, recorder.waitSeconds, pipelineEnd - start, end - start,
+                                            Double(recorder.sentBytes), Double(syncBytes), Double(residentBytes())])
+        func column(_ k: Int) -> [Double] { stride(from: k, to: all.count, by: fields).map { all[$0] } }
+        return PipelineStepReport(
+            step: step, loss: ReferenceTrainer.meanLoss(losses), microBatchLosses: losses, gradientNorm: Float(norm),
+            learningRate: lr, tokens: configuration.globalMicroBatches * model.tokensPerMicroBatch,
+            stepSeconds: column(3).max()!, pipelineSeconds: column(2).max()!,
+            computeSeconds: column(0), waitSeconds: column(1),
+            sentBytes: column(4).map { Int($0) }, syncBytes: column(5).map { Int($0) }, residentBytes: column(6).map { Int($0) },
+            timelines: keepTrace ? try gatherTimelines(recorder.events) : nil)
+    }
+
+    /// The forward-only pass of the same schedule over held-out micro-batches (the same ones at
+    /// every call, drawn from the corpus tail that training never samples): no B, no W, no update.
+    /// Returns the mean loss and the losses by global micro-batch id. Collective over the world.
+    public func evaluate() throws -> (loss: Float, microBatchLosses: [Float]) {
+        let base = grid.expertRank * configuration.microBatches
+        executor.begin(data: { [evaluationSampler] mb in evaluationSampler.microBatch(step: 0, index: base + mb) },
+                       lossGradient: 0, forwardOnly: true)
+        evaluationPass.recorder.reset(origin: monotonicSeconds(), keepEvents: false)
+        try evaluationPass.run()
+        let losses = try gatherLosses()
+        return (ReferenceTrainer.meanLoss(losses), losses)
+    }
+
+    /// [M x EP] every micro-batch's loss on every rank. Each loss was computed on exactly one
+    /// rank and the others add zeros, so the sum is exact.
+    private func gatherLosses() throws -> [Float] {
+        var losses = [Float](repeating: 0, count: configuration.globalMicroBatches)
+        let base = grid.expertRank * configuration.microBatches
+        for (mb, loss) in executor.losses { losses[base + mb] = loss }
+        try grid.world.allreduce(&losses, op: .sum)
+        return losses
+    }
+
+    /// Rank 0 gets every rank's spans (as JSON, since their number differs); others get [].
+    private func gatherTimelines(_ events: [TimelineEvent]) throws -> [[TimelineEvent]] {
+        let bytes = try grid.world.allgatherv(Array(try JSONEncoderForTrace.encode(events)))
+        guard grid.world.rank == 0 else { return [] }
+        return try bytes.map { try JSONDecoderForTrace.decode([TimelineEvent].self, from: $0) }
+    }
+}

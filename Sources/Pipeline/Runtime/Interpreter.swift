@@ -1,0 +1,111 @@
+import MPI
+import Schedule
+import Tensor
+
+/// Runs one rank's lowered program, instruction by instruction, and decides nothing itself:
+/// postReceive posts a receive into a pooled buffer, waitReceive completes it and hands the
+/// tensor to the executor, compute runs the action, postSend copies the action's output into a
+/// pooled buffer that the send request holds, waitSend completes it and returns the buffer.
+public final class Interpreter<T: Transport> {
+    public let program: [Instruction]
+    public let pipelineRank: Int
+    let transport: T
+    let executor: StageExecutor
+    let pool: BufferPool
+    public let recorder: StepRecorder
+    /// Floats in every message: an activation or a gradient `[tokens, hidden]`.
+    let messageFloats: Int
+    let messageShape: [Int]
+    private var next = 0
+    private var receives: [Transfer: (request: T.Request, buffer: MessageBuffer<Float>)] = [:]
+    private var sends: [Transfer: (request: T.Request, buffer: MessageBuffer<Float>)] = [:]
+
+    /// `messageShape` is `[tokens, hidden]` of a micro-batch; `pool` buffers must hold it.
+    public init(program: [Instruction], pipelineRank: Int, transport: T, executor: StageExecutor,
+                pool: BufferPool, messageShape: [Int], recorder: StepRecorder = StepRecorder()) {
+        self.program = program
+        self.pipelineRank = pipelineRank
+        self.transport = transport
+        self.executor = executor
+        self.pool = pool
+        self.recorder = recorder
+        self.messageShape = messageShape
+        messageFloats = messageShape.reduce(1, *)
+        precondition(pool.capacity >= messageFloats, "pool buffers of \(pool.capacity) floats cannot hold \(messageShape)")
+    }
+
+    public var isFinished: Bool { next == program.count }
+
+    /// The next instruction, for reports: "instruction 7 of 40 (waitReceive(...))".
+    public var position: String {
+        next < program.count ? "instruction \(next) of \(program.count) (\(program[next]))" : "the end"
+    }
+
+    /// Runs the whole program from its first instruction, blocking on each wait.
+    public func run() throws {
+        restart()
+        while try advance(blocking: true) {}
+    }
+
+    /// Executes the next instruction. Returns false when the program is finished, or when
+    /// `blocking` is false and the next instruction waits on a message still in flight (so that
+    /// several interpreters can take turns on one thread).
+    @discardableResult
+    public func advance(blocking: Bool) throws -> Bool {
+        guard next < program.count else { return false }
+        let instruction = program[next]
+        switch instruction {
+        case .postReceive(let t):
+            let buffer = pool.acquire()
+            receives[t] = (try transport.postReceive(into: buffer, count: messageFloats, from: t.source, tag: t.tag), buffer)
+        case .waitReceive(let t):
+            guard let (request, buffer) = receives[t] else { throw broken(instruction, "it was never posted") }
+            guard try complete(request, blocking: blocking, "recv \(t.description)", peer: t.source, tag: t.tag) else { return false }
+            receives[t] = nil
+            executor.deliver(Tensor(shape: messageShape, scalars: Array(buffer.pointer.prefix(messageFloats))), t.payload, for: t.chunk)
+            pool.release(buffer)
+        case .compute(let action):
+            let start = monotonicSeconds()
+            executor.run(action)
+            recorder.record(.compute, action.description, start: start, end: monotonicSeconds())
+        case .postSend(let t):
+            let tensor = executor.takeOutgoing(t.payload, for: t.chunk)
+            guard tensor.count == messageFloats else { throw broken(instruction, "the tensor has shape \(tensor.shape), messages are \(messageShape)") }
+            let buffer = pool.acquire()
+            tensor.scalars.withUnsafeBufferPointer { buffer.pointer.baseAddress!.update(from: $0.baseAddress!, count: messageFloats) }
+            sends[t] = (try transport.postSend(buffer, count: messageFloats, to: t.destination, tag: t.tag), buffer)
+            recorder.countSent(floats: messageFloats)
+        case .waitSend(let t):
+            guard let (request, buffer) = sends[t] else { throw broken(instruction, "it was never posted") }
+            guard try complete(request, blocking: blocking, "send \(t.description)", peer: t.destination, tag: t.tag) else { return false }
+            sends[t] = nil
+            pool.release(buffer)
+        }
+        next += 1
+        if next == program.count && !(receives.isEmpty && sends.isEmpty) {
+            throw PipelineError("pipeline rank \(pipelineRank): the program ended with \(receives.count) receives and \(sends.count) sends never waited for")
+        }
+        return true
+    }
+
+    /// Rewinds to the first instruction for the next pass.
+    public func restart() {
+        precondition(next == 0 || isFinished, "restart before the program finished (at instruction \(next) of \(program.count))")
+        next = 0
+    }
+
+    private func complete(_ request: T.Request, blocking: Bool, _ what: String, peer: Int, tag: Int) throws -> Bool {
+        let start = monotonicSeconds()
+        if blocking {
+            try transport.wait(request)
+        } else if try !transport.test(request) {
+            return false
+        }
+        recorder.record(.wait, what, start: start, end: monotonicSeconds(), peer: peer, tag: tag)
+        return true
+    }
+
+    private func broken(_ instruction: Instruction, _ why: String) -> PipelineError {
+        PipelineError("pipeline rank \(pipelineRank), instruction \(next) (\(instruction)): \(why)")
+    }
+}

@@ -1,0 +1,131 @@
+import Model
+import Schedule
+import Tensor
+
+/// The compute side of one pipeline rank: the stages it holds, the step's data, and the tensors
+/// that wait between actions. The interpreter hands it each compute action in program order, the
+/// tensors that arrived (`deliver`), and takes the tensors to send (`takeOutgoing`).
+public final class StageExecutor {
+    /// A tensor between two actions: the activation a forward consumes or the gradient a backward
+    /// consumes, named by the consuming chunk (as `Transfer.chunk` names it).
+    struct Slot: Hashable {
+        var payload: Payload
+        var chunk: Chunk
+    }
+
+    public let configuration: PipelineConfiguration
+    public let pipelineRank: Int
+    /// Held stages by global stage index.
+    public let stages: [Int: Stage]
+    private var inbox: [Slot: Tensor] = [:]
+    private var outbox: [Slot: Tensor] = [:]
+    private var data: (Int) -> MicroBatch = { _ in preconditionFailure("executor used before begin(...)") }
+    private var batches: [Int: MicroBatch] = [:]
+    private var lossGradient: Float = 0
+    private var forwardOnly = false
+    /// Local micro-batch -> loss, for the micro-batches whose last stage ran here this step.
+    public private(set) var losses: [Int: Float] = [:]
+
+    public init(configuration: PipelineConfiguration, pipelineRank: Int, stages: [Stage]) {
+        self.configuration = configuration
+        self.pipelineRank = pipelineRank
+        self.stages = Dictionary(uniqueKeysWithValues: stages.map { ($0.index, $0) })
+    }
+
+    /// Starts a pass: `data` gives local micro-batch m's tokens and targets; each last stage's
+    /// backward starts from `lossGradient` (1 / micro-batches of the step, for the mean loss).
+    /// `forwardOnly` runs F alone and frees each micro-batch's saved context right after it.
+    public func begin(data: @escaping (Int) -> MicroBatch, lossGradient: Float, forwardOnly: Bool) {
+        precondition(inbox.isEmpty && outbox.isEmpty, "a new pass began with \(inbox.count + outbox.count) tensors of the last one unused")
+        self.data = data
+        self.lossGradient = lossGradient
+        self.forwardOnly = forwardOnly
+        batches = [:]
+        losses = [:]
+    }
+
+    /// A received tensor, for the action that consumes `chunk`.
+    func deliver(_ tensor: Tensor, _ payload: Payload, for chunk: Chunk) {
+        precondition(inbox.updateValue(tensor, forKey: Slot(payload: payload, chunk: chunk)) == nil,
+                     "\(payload) for \(chunk) delivered twice")
+    }
+
+    /// The tensor an earlier action produced for another rank's `chunk`.
+    func takeOutgoing(_ payload: Payload, for chunk: Chunk) -> Tensor {
+        guard let tensor = outbox.removeValue(forKey: Slot(payload: payload, chunk: chunk)) else {
+            preconditionFailure("no \(payload) for \(chunk) to send: the program sends before computing it")
+        }
+        return tensor
+    }
+
+    public func run(_ action: Action) {
+        switch action {
+        case .forward(let c):
+            forward(c)
+        case .backwardInput(let c):
+            backwardInput(c)
+        case .backwardWeight(let c):
+            stage(c).backwardWeight(c.microBatch)
+        case .backward(let c):
+            backwardInput(c)
+            stage(c).backwardWeight(c.microBatch)
+        case .forwardBackward(let f, let b):
+            // Run one after the other here; interleaving them phase by phase is the overlap executor's job.
+            forward(f)
+            backwardInput(b)
+            stage(b).backwardWeight(b.microBatch)
+        }
+    }
+
+    private func stage(_ c: Chunk) -> Stage {
+        guard let stage = stages[c.stage] else {
+            preconditionFailure("pipeline rank \(pipelineRank) holds stages \(stages.keys.sorted()), not \(c.stage)")
+        }
+        return stage
+    }
+
+    private func batch(_ mb: Int) -> MicroBatch {
+        if let batch = batches[mb] { return batch }
+        let batch = data(mb)
+        batches[mb] = batch
+        return batch
+    }
+
+    private var lastStage: Int { configuration.schedule.stages - 1 }
+
+    private func forward(_ c: Chunk) {
+        let stage = stage(c)
+        let input = c.stage == 0 ? batch(c.microBatch).input : take(.activation, c)
+        let output = stage.forward(c.microBatch, input, targets: c.stage == lastStage ? batch(c.microBatch).targets : nil)
+        if forwardOnly { stage.discard(c.microBatch) }
+        if c.stage == lastStage {
+            losses[c.microBatch] = output.scalars[0]
+        } else {
+            produce(output, .activation, for: Chunk(stage: c.stage + 1, microBatch: c.microBatch))
+        }
+    }
+
+    private func backwardInput(_ c: Chunk) {
+        let outputGradient = c.stage == lastStage ? Tensor(shape: [1], scalars: [lossGradient]) : take(.gradient, c)
+        let inputGradient = stage(c).backwardInput(c.microBatch, outputGradient)
+        if c.stage > 0 { produce(inputGradient, .gradient, for: Chunk(stage: c.stage - 1, microBatch: c.microBatch)) }
+    }
+
+    private func take(_ payload: Payload, _ c: Chunk) -> Tensor {
+        guard let tensor = inbox.removeValue(forKey: Slot(payload: payload, chunk: c)) else {
+            preconditionFailure("pipeline rank \(pipelineRank): no \(payload) for \(c): the program computes before receiving it")
+        }
+        return tensor
+    }
+
+    /// An output goes straight to the inbox when its consumer runs on this rank too (DualPipeV's
+    /// turn from stage PP-1 to stage PP), to the outbox otherwise.
+    private func produce(_ tensor: Tensor, _ payload: Payload, for consumer: Chunk) {
+        let slot = Slot(payload: payload, chunk: consumer)
+        if configuration.schedule.rank(of: consumer) == pipelineRank {
+            inbox[slot] = tensor
+        } else {
+            outbox[slot] = tensor
+        }
+    }
+}

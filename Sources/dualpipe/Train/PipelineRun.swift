@@ -1,0 +1,135 @@
+import ArgumentParser
+import Foundation
+import MPI
+import Model
+import Pipeline
+import Schedule
+import Tensor
+
+/// `dualpipe train` under mpirun: checks the configuration on every rank (one message, from rank
+/// 0, and every rank exits 64 on a bad one), builds the grid and the trainer, and runs the steps.
+struct PipelineRun {
+    let options: TrainCommand
+
+    /// Everything decided from the flags and the world size, before any communication.
+    struct Plan {
+        var configuration: PipelineConfiguration
+        var model: ModelConfiguration
+        var training: TrainingConfiguration
+        var corpus: ByteCorpus
+    }
+
+    func plan(worldSize: Int) throws -> Plan {
+        let o = options
+        let model = try o.model.configuration()
+        let kind = try ScheduleKind.named(o.schedule)
+        let ep = o.ep ?? PipelineConfiguration.defaultExpertParallel(worldSize: worldSize)
+        guard ep >= 1 else { throw ConfigurationError("--ep must be at least 1, got \(ep)") }
+        let pp = o.pp ?? max(1, worldSize / ep)
+        let m = o.microBatches ?? PipelineConfiguration.defaultMicroBatches(kind: kind, pipelineRanks: pp)
+        let configuration = try PipelineConfiguration(kind: kind, pipelineRanks: pp, expertParallel: ep, microBatches: m,
+                                                      layers: model.layers, worldSize: worldSize)
+        let corpus = try o.corpus()
+        _ = try CorpusSplit(bytes: corpus.bytes.count, sequenceLength: model.sequenceLength, source: corpus.source)
+        return Plan(configuration: configuration, model: model,
+                    training: o.trainingConfiguration(microBatches: configuration.globalMicroBatches), corpus: corpus)
+    }
+
+    func run() throws {
+        let environment: Environment
+        do {
+            environment = try Environment(requestedThreadLevel: .funneled)
+        } catch {
+            printError("error: could not start MPI: \(error)")
+            throw ExitCode(1)
+        }
+        let world = environment.world
+        let plan: Plan
+        do {
+            plan = try self.plan(worldSize: world.size)
+        } catch {
+            // Every rank reaches the same verdict from the same flags; one of them says it.
+            if world.rank == 0 { printError("error: \(error)") }
+            try? environment.finalize()
+            throw ExitCode(64)
+        }
+        do {
+            try train(plan, world: world)
+            try environment.finalize()
+        } catch {
+            printError("rank \(world.rank): error: \(error)")
+            environment.abort(exitCode: 1)
+        }
+    }
+
+    private func train(_ plan: Plan, world: Communicator) throws {
+        let o = options
+        let grid = try RankGrid(world: world, configuration: plan.configuration)
+        let trainer = try PipelineTrainer(configuration: plan.configuration, model: plan.model, training: plan.training,
+                                          grid: grid, corpus: plan.corpus, seed: o.seed)
+        let check = o.checkReference ? try ReferenceCheck(trainer: trainer, corpus: plan.corpus, seed: o.seed) : nil
+        let lead = world.rank == 0
+        let metrics = lead ? try o.metrics.map { try LineWriter(path: $0) } : nil
+        if lead { print(banner(plan, trainer: trainer)) }
+        var firstResident = 0
+        for step in 0..<o.steps {
+            let traced = o.keepsTrace && step == o.tracedStep
+            let report = try trainer.step(keepTrace: traced) { step, losses in try check?.compare(step: step, losses: losses) }
+            try check?.afterUpdate(step: step)
+            let evaluation = o.evaluates(after: step) ? try trainer.evaluate() : nil
+            guard lead else { continue }
+            let meanWait = report.waitSeconds.reduce(0, +) / Double(report.waitSeconds.count)
+            print(stepLine(step: step, loss: report.loss, lr: report.learningRate, gradientNorm: report.gradientNorm,
+                           tokensPerSecond: report.tokensPerSecond,
+                           String(format: "step %6.3fs  efficiency %.2f  MPI wait %6.3fs/rank", report.stepSeconds, report.efficiency, meanWait)))
+            if let evaluation {
+                print(String(format: "eval %4d  loss %.4f  (held-out, %d micro-batches)", step, evaluation.loss, plan.configuration.globalMicroBatches))
+            }
+            if let check {
+                print("check step \(step): \(check.summary)")
+                if !check.failures.isEmpty {
+                    throw PipelineError("--check-reference failed:\n  " + check.failures.joined(separator: "\n  "))
+                }
+            }
+            if step == 0 { firstResident = report.residentBytes.max() ?? 0 }
+            if step == o.steps - 1 {
+                print("memory: largest resident set \(mebibytes(firstResident)) after step 0, \(mebibytes(report.residentBytes.max() ?? 0)) after step \(step); \(trainer.messageBuffers) message buffers on rank 0")
+            }
+            try metrics?.write(try MetricsRecord(report, evalLoss: evaluation?.loss).jsonLine())
+            if let timelines = report.timelines { try writeTrace(timelines, plan: plan, trainer: trainer, step: step) }
+        }
+    }
+
+    private func writeTrace(_ timelines: [[TimelineEvent]], plan: Plan, trainer: PipelineTrainer, step: Int) throws {
+        let title = "\(plan.configuration.kind.title), PP \(plan.configuration.pipelineRanks) x EP \(plan.configuration.expertParallel), step \(step)"
+        if let path = options.trace {
+            try ChromeTrace.json(timelines: timelines, grid: plan.configuration.grid, title: title).write(to: URL(fileURLWithPath: path))
+            print("trace of step \(step): \(path)")
+        }
+        if let path = options.traceSVG {
+            let svg = try TraceSVG.svg(timelines: timelines, grid: plan.configuration.grid, schedule: trainer.schedule)
+            try Data(svg.utf8).write(to: URL(fileURLWithPath: path))
+            print("timeline of step \(step): \(path)")
+        }
+    }
+
+    /// What the run is: grid, stages per rank, schedule, model and data.
+    private func banner(_ plan: Plan, trainer: PipelineTrainer) -> String {
+        let c = plan.configuration, grid = c.grid
+        let parameters = (0..<c.partition.stages).reduce(0) { total, s in
+            total + Stage(index: s, partition: c.partition, configuration: plan.model, seed: options.seed).parameterCount
+        }
+        var lines = [
+            "dualpipe train: \(c.kind.title) on PP \(c.pipelineRanks) x EP \(c.expertParallel) = \(grid.worldSize) ranks (rank = pp * \(c.expertParallel) + ep), \(trainer.grid.nodes.nodeCount) node(s); \(c.microBatches) micro-batches per EP rank, \(c.globalMicroBatches) per step",
+            "model: \(plan.model.layers) blocks in \(c.partition.stages) stages of \(c.partition.blocksPerStage), \(parameters) parameters, \(plan.model.tokensPerMicroBatch) tokens per micro-batch; data: \(plan.corpus.bytes.count) bytes from \(plan.corpus.source), the last 5% held out",
+            "OpenBLAS \(BLAS.coreName) core, \(BLAS.threadCount) thread(s) per rank",
+        ]
+        for pp in 0..<c.pipelineRanks {
+            let ranks = (0..<c.expertParallel).map { String(grid.worldRank(pipeline: pp, expert: $0)) }.joined(separator: ",")
+            let mirror = c.kind == .dualpipe ? " (copies of these stages also on pp \(c.pipelineRanks - 1 - pp))" : ""
+            lines.append("  pp \(pp): ranks \(ranks) hold stage\(c.stagesHeld(byPipelineRank: pp).count > 1 ? "s" : "") \(c.stagesHeld(byPipelineRank: pp).map(String.init).joined(separator: " and "))\(mirror)")
+        }
+        lines.append(trainer.schedule.text().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+        return lines.joined(separator: "\n")
+    }
+}
