@@ -65,6 +65,8 @@ public final class PipelineTrainer {
     let sampler: MicroBatchSampler
     let evaluationSampler: MicroBatchSampler
     public private(set) var nextStep = 0
+    /// Failure drill: (step, world rank) that throws in the middle of that step's schedule.
+    public var failureDrill: (step: Int, rank: Int)?
 
     public init(configuration: PipelineConfiguration, model: ModelConfiguration, training: TrainingConfiguration,
                 grid: RankGrid, corpus: ByteCorpus, seed: UInt64) throws {
@@ -115,6 +117,8 @@ public final class PipelineTrainer {
         try grid.world.barrier()
         let start = monotonicSeconds()
         trainPass.recorder.reset(origin: start, keepEvents: keepTrace)
+        let drilled = failureDrill.map { $0.step == step && $0.rank == grid.world.rank } ?? false
+        trainPass.failAfterComputes = drilled ? trainPass.computeCount / 2 : nil
         try trainPass.run()
         let pipelineEnd = monotonicSeconds()
 

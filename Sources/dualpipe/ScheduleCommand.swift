@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Pipeline
 import Schedule
 
 /// The selectors shared by `schedule` and `simulate`: which schedule, on how many ranks, with how
@@ -11,12 +12,12 @@ struct ScheduleSelection: ParsableArguments {
     @Option(name: [.customShort("n"), .long], help: "Number of pipeline ranks N; with simulate --compare, the number of stages PP.")
     var ranks: Int = 8
 
-    @Option(name: [.customShort("m"), .long], help: "Number of micro-batches M.")
-    var microbatches: Int = 20
+    @Option(name: [.customShort("m"), .customLong("micro-batches")], help: "Number of micro-batches M.")
+    var microBatches: Int = 20
 
     func configuration() throws -> ScheduleConfiguration {
         do {
-            return try ScheduleConfiguration(kindName: kind, ranks: ranks, microBatches: microbatches)
+            return try ScheduleConfiguration(kindName: kind, ranks: ranks, microBatches: microBatches)
         } catch let error as ScheduleError {
             throw ValidationError(error.description)
         }
@@ -63,15 +64,24 @@ struct ScheduleCommand: ParsableCommand {
     var output: String?
 
     @Option(help: ArgumentHelp(
-        "Validate this schedule file instead of generating one: JSON, or CSV read with --kind/--ranks/--microbatches (default: none).",
+        "Validate this schedule file instead of generating one: JSON, or CSV read with --kind/--ranks/--micro-batches (default: none).",
         valueName: "file"))
     var check: String?
+
+    @Option(name: .customLong("compare-trace"), help: ArgumentHelp(
+        "Check that a `dualpipe train --trace` file ran this schedule: every rank's compute actions, in time order, equal its program (default: none).",
+        valueName: "file"))
+    var compareTrace: String?
 
     func validate() throws { _ = try selection.configuration() }
 
     func run() throws {
         if let check {
             try checkFile(check)
+            return
+        }
+        if let compareTrace {
+            try compare(trace: compareTrace, with: try selection.validatedSchedule())
             return
         }
         let schedule = try selection.validatedSchedule()
@@ -105,5 +115,26 @@ struct ScheduleCommand: ParsableCommand {
             throw ValidationError("\(path): \(error)")
         }
         print("\(path): valid \(schedule.kind.title) schedule, \(schedule.ranks) ranks, \(schedule.stages) stages, \(schedule.microBatches) micro-batches")
+    }
+
+    /// The measured order of every rank in a trace against the generated program of its pipeline rank.
+    private func compare(trace path: String, with schedule: Schedule) throws {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read '\(path)'") }
+        let orders: [ChromeTrace.RankOrder]
+        do { orders = try ChromeTrace.computeOrder(of: data) } catch { throw ValidationError("\(path): \(error)") }
+        guard !orders.isEmpty else { throw ValidationError("\(path): no compute actions in the trace") }
+        for order in orders {
+            guard (0..<schedule.ranks).contains(order.pipelineRank) else {
+                throw ValidationError("\(path): rank \(order.rank) is pipeline rank \(order.pipelineRank), outside the schedule's \(schedule.ranks) ranks")
+            }
+            let expected = schedule.program[order.pipelineRank].map(\.description)
+            if order.actions != expected {
+                let k = zip(order.actions, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(order.actions.count, expected.count)
+                let got = k < order.actions.count ? order.actions[k] : "(end)", want = k < expected.count ? expected[k] : "(end)"
+                throw ValidationError("\(path): rank \(order.rank) (pipeline rank \(order.pipelineRank)) ran \(got) at action \(k), the schedule has \(want) (\(order.actions.count) actions traced, \(expected.count) scheduled)")
+            }
+        }
+        let pipelineRanks = Set(orders.map(\.pipelineRank)).count
+        print("\(path): \(orders.count) ranks ran the \(schedule.kind.title) schedule (\(pipelineRanks) pipeline ranks, \(schedule.microBatches) micro-batches) in program order")
     }
 }

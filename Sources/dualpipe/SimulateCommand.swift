@@ -66,7 +66,7 @@ struct SimulateCommand: ParsableCommand {
 
     func run() throws {
         if compare {
-            let comparison = Comparison(stages: selection.ranks, microBatches: selection.microbatches, costs: costs)
+            let comparison = Comparison(stages: selection.ranks, microBatches: selection.microBatches, costs: costs)
             try emit(format == .json ? comparison.reportJSON() : comparison.report(), to: nil)
             return
         }

@@ -14,6 +14,8 @@ public final class ReferenceCheck {
     public static let lossTolerance = 1e-4
 
     let trainer: PipelineTrainer
+    let corpus: ByteCorpus
+    let seed: UInt64
     /// Rank 0 only.
     let reference: ReferenceTrainer?
     /// What broke, in the order found (rank 0).
@@ -23,6 +25,8 @@ public final class ReferenceCheck {
 
     public init(trainer: PipelineTrainer, corpus: ByteCorpus, seed: UInt64) throws {
         self.trainer = trainer
+        self.corpus = corpus
+        self.seed = seed
         guard trainer.grid.world.rank == 0 else { reference = nil; return }
         let model = trainer.model
         let split = try CorpusSplit(bytes: corpus.bytes.count, sequenceLength: model.sequenceLength, source: corpus.source)
@@ -65,6 +69,23 @@ public final class ReferenceCheck {
         _ = reference.applyUpdate(step: step)
         failures += differing.map { "step \(step): \($0)" }
         summary += differing.isEmpty ? "; stage copies identical" : "; stage copies DIFFER"
+    }
+
+    /// After an evaluation: the reference's forward-only losses on the same held-out micro-batches,
+    /// within `lossTolerance` relative (the weights differ by the summation order of earlier
+    /// gradients, so bit equality is not expected after the first update).
+    public func compareEvaluation(step: Int, losses: [Float]) throws {
+        guard let reference else { return }
+        let model = trainer.model
+        let split = try CorpusSplit(bytes: corpus.bytes.count, sequenceLength: model.sequenceLength, source: corpus.source)
+        let sampler = try MicroBatchSampler(corpus: corpus, sequenceLength: model.sequenceLength, sequences: model.microBatchSize,
+                                            seed: seed, span: split.evaluation)
+        let want = reference.evaluate(sampler: sampler).loss, got = ReferenceTrainer.meanLoss(losses)
+        let error = Double(abs(got - want)) / max(Double(abs(want)), 1e-30)
+        summary += "; eval loss \(got) vs reference \(want), relative error \(scientific(error))"
+        if error > Self.lossTolerance {
+            failures.append("step \(step): eval loss \(got) vs reference \(want), relative error \(scientific(error)) > \(scientific(Self.lossTolerance))")
+        }
     }
 
     /// Rank 0 gets the primary copy of every stage's gradients, from the EP rank 0 of its

@@ -55,3 +55,39 @@ public struct ChromeTrace {
         return try encoder.encode(Document(traceEvents: events, otherData: ["title": title]))
     }
 }
+
+extension ChromeTrace {
+    /// What one rank of a trace computed, in time order.
+    public struct RankOrder: Sendable, Equatable {
+        public var rank: Int
+        public var pipelineRank: Int
+        /// Compute actions in the short syntax.
+        public var actions: [String]
+    }
+
+    /// Reads a trace written by `json(timelines:grid:title:)` back: each rank's compute actions
+    /// ordered by start time.
+    public static func computeOrder(of data: Data) throws -> [RankOrder] {
+        struct Document: Decodable { var traceEvents: [Event] }
+        struct Event: Decodable {
+            var name: String, ph: String, pid: Int, tid: Int?, ts: Double?, cat: String?
+            var args: Arguments?
+        }
+        struct Arguments: Decodable { var pp: Int? }
+        let document: Document
+        do {
+            document = try JSONDecoder().decode(Document.self, from: data)
+        } catch {
+            throw PipelineError("not a trace written by dualpipe train --trace: \(error)")
+        }
+        var byRank: [Int: (pp: Int, spans: [(Double, String)])] = [:]
+        for event in document.traceEvents where event.ph == "X" && event.cat != "wait" {
+            guard let pp = event.args?.pp, let ts = event.ts else { throw PipelineError("trace event '\(event.name)' lacks its pp or ts") }
+            byRank[event.pid, default: (pp, [])].spans.append((ts, event.name))
+        }
+        return byRank.keys.sorted().map { rank in
+            let entry = byRank[rank]!
+            return RankOrder(rank: rank, pipelineRank: entry.pp, actions: entry.spans.sorted { $0.0 < $1.0 }.map(\.1))
+        }
+    }
+}

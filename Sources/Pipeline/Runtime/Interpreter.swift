@@ -17,6 +17,9 @@ public final class Interpreter<T: Transport> {
     let messageFloats: Int
     let messageShape: [Int]
     private var next = 0
+    /// Failure drill: the pass throws after this many compute actions (nil: never).
+    public var failAfterComputes: Int?
+    private var computes = 0
     private var receives: [Transfer: (request: T.Request, buffer: MessageBuffer<Float>)] = [:]
     private var sends: [Transfer: (request: T.Request, buffer: MessageBuffer<Float>)] = [:]
 
@@ -35,6 +38,14 @@ public final class Interpreter<T: Transport> {
     }
 
     public var isFinished: Bool { next == program.count }
+
+    /// Compute actions in the program.
+    public var computeCount: Int {
+        program.reduce(0) { count, instruction in
+            if case .compute = instruction { return count + 1 }
+            return count
+        }
+    }
 
     /// The next instruction, for reports: "instruction 7 of 40 (waitReceive(...))".
     public var position: String {
@@ -65,6 +76,10 @@ public final class Interpreter<T: Transport> {
             executor.deliver(Tensor(shape: messageShape, scalars: Array(buffer.pointer.prefix(messageFloats))), t.payload, for: t.chunk)
             pool.release(buffer)
         case .compute(let action):
+            if let limit = failAfterComputes, computes >= limit {
+                throw PipelineError("failure drill: pipeline rank \(pipelineRank) fails on purpose before \(action), its compute action \(computes) of the pass")
+            }
+            computes += 1
             let start = monotonicSeconds()
             executor.run(action)
             recorder.record(.compute, action.description, start: start, end: monotonicSeconds())
@@ -92,6 +107,7 @@ public final class Interpreter<T: Transport> {
     public func restart() {
         precondition(next == 0 || isFinished, "restart before the program finished (at instruction \(next) of \(program.count))")
         next = 0
+        computes = 0
     }
 
     private func complete(_ request: T.Request, blocking: Bool, _ what: String, peer: Int, tag: Int) throws -> Bool {

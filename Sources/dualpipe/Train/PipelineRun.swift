@@ -53,20 +53,36 @@ struct PipelineRun {
             try? environment.finalize()
             throw ExitCode(64)
         }
+        train(plan, environment: environment)
         do {
-            try train(plan, world: world)
             try environment.finalize()
+        } catch {
+            printError("rank \(world.rank): error: \(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    /// Any error ends the whole job at once (MPI_Abort), while the trainer and its requests in
+    /// flight are still alive: no peer is left waiting, and no buffer is freed under MPI.
+    private func train(_ plan: Plan, environment: Environment) {
+        let world = environment.world
+        var trainer: PipelineTrainer?
+        do {
+            let grid = try RankGrid(world: world, configuration: plan.configuration)
+            trainer = try PipelineTrainer(configuration: plan.configuration, model: plan.model, training: plan.training,
+                                          grid: grid, corpus: plan.corpus, seed: options.seed)
+            try train(plan, trainer: trainer!)
         } catch {
             printError("rank \(world.rank): error: \(error)")
             environment.abort(exitCode: 1)
         }
+        withExtendedLifetime(trainer) {}
     }
 
-    private func train(_ plan: Plan, world: Communicator) throws {
+    private func train(_ plan: Plan, trainer: PipelineTrainer) throws {
         let o = options
-        let grid = try RankGrid(world: world, configuration: plan.configuration)
-        let trainer = try PipelineTrainer(configuration: plan.configuration, model: plan.model, training: plan.training,
-                                          grid: grid, corpus: plan.corpus, seed: o.seed)
+        let world = trainer.grid.world
+        trainer.failureDrill = try o.failureDrill()
         let check = o.checkReference ? try ReferenceCheck(trainer: trainer, corpus: plan.corpus, seed: o.seed) : nil
         let lead = world.rank == 0
         let metrics = lead ? try o.metrics.map { try LineWriter(path: $0) } : nil
@@ -77,6 +93,7 @@ struct PipelineRun {
             let report = try trainer.step(keepTrace: traced) { step, losses in try check?.compare(step: step, losses: losses) }
             try check?.afterUpdate(step: step)
             let evaluation = o.evaluates(after: step) ? try trainer.evaluate() : nil
+            if let evaluation { try check?.compareEvaluation(step: step, losses: evaluation.microBatchLosses) }
             guard lead else { continue }
             let meanWait = report.waitSeconds.reduce(0, +) / Double(report.waitSeconds.count)
             print(stepLine(step: step, loss: report.loss, lr: report.learningRate, gradientNorm: report.gradientNorm,

@@ -55,6 +55,8 @@ struct TrainCommand: ParsableCommand {
     var trace: String?
     @Option(name: .customLong("trace-step"), help: ArgumentHelp("The step --trace and --trace-svg record (default: the last).", valueName: "N"))
     var traceStep: Int?
+    @Option(name: .customLong("inject-failure"), help: ArgumentHelp("Failure drill: world rank RANK throws halfway through step STEP's schedule; the whole job must end, naming it.", valueName: "RANK@STEP"))
+    var injectFailure: String?
     @Option(name: .customLong("trace-svg"), help: ArgumentHelp("Draw the traced step's measured timeline, with the simulated one beneath, to FILE.", valueName: "FILE"))
     var traceSVG: String?
 
@@ -67,8 +69,9 @@ struct TrainCommand: ParsableCommand {
         if let microBatches, microBatches < 1 {
             throw ValidationError("--micro-batches must be at least 1, got \(microBatches)")
         }
+        _ = try failureDrill()
         if reference {
-            let pipelineOnly = [("--pp", pp != nil), ("--ep", ep != nil), ("--check-reference", checkReference),
+            let pipelineOnly = [("--inject-failure", injectFailure != nil), ("--pp", pp != nil), ("--ep", ep != nil), ("--check-reference", checkReference),
                                 ("--trace", trace != nil), ("--trace-svg", traceSVG != nil), ("--trace-step", traceStep != nil)]
             if let (flag, _) = pipelineOnly.first(where: \.1) {
                 throw ValidationError("\(flag) applies to the pipeline trainer, not to --reference")
@@ -91,6 +94,16 @@ struct TrainCommand: ParsableCommand {
 
     func corpus() throws -> ByteCorpus {
         try data.map { try ByteCorpus(contentsOf: $0) } ?? ByteCorpus.standard()
+    }
+
+    /// --inject-failure RANK@STEP as (step, rank).
+    func failureDrill() throws -> (step: Int, rank: Int)? {
+        guard let injectFailure else { return nil }
+        let parts = injectFailure.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, let rank = Int(parts[0]), let step = Int(parts[1]), rank >= 0, (0..<steps).contains(step) else {
+            throw ValidationError("--inject-failure \(injectFailure) must be RANK@STEP with a rank >= 0 and a step in 0..<\(steps)")
+        }
+        return (step, rank)
     }
 
     var keepsTrace: Bool { trace != nil || traceSVG != nil }
