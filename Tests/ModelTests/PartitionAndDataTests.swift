@@ -64,6 +64,23 @@ import Tensor
         #expect(batch.input.shape == [48] && batch.input.scalars[5] == Float(batch.tokens[5]))
     }
 
+    /// Training windows stay in the head and evaluation windows in the tail: no byte of a held-out
+    /// window (target included) is ever a training byte.
+    @Test func heldOutTailIsNeverSampledForTraining() throws {
+        let split = try CorpusSplit(bytes: 200, sequenceLength: 8)
+        #expect(split.training == 0..<190 && split.evaluation == 190..<200) // 5% is 10 bytes >= a 9-byte window
+        let train = try MicroBatchSampler(corpus: Self.corpus, sequenceLength: 8, sequences: 4, seed: 3, span: split.training)
+        let held = try MicroBatchSampler(corpus: Self.corpus, sequenceLength: 8, sequences: 4, seed: 3, span: split.evaluation)
+        for step in 0..<50 {
+            let t = train.microBatch(step: step, index: 0), e = held.microBatch(step: step, index: 0)
+            #expect((t.tokens + t.targets).allSatisfy { $0 < 190 })
+            #expect((e.tokens + e.targets).allSatisfy { $0 >= 190 })
+        }
+        #expect(throws: ConfigurationError("data tiny has 17 bytes, too short for sequence length 8: training and the held-out tail need 9 bytes each, 18 in all")) {
+            try CorpusSplit(bytes: 17, sequenceLength: 8, source: "tiny")
+        }
+    }
+
     @Test func tooShortOrMissingDataIsRejected() {
         let short = ByteCorpus(bytes: Array("abc".utf8), source: "tiny")
         #expect(throws: ConfigurationError("data tiny has 3 bytes, too short for sequence length 8 (needs at least 9)")) {

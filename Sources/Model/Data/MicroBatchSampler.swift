@@ -27,7 +27,7 @@ public struct MicroBatchSampler: Sendable {
         let span = span ?? 0..<corpus.bytes.count
         precondition(span.lowerBound >= 0 && span.upperBound <= corpus.bytes.count, "sampler span \(span) outside the corpus")
         guard span.count >= sequenceLength + 1 else {
-            throw ConfigurationError("data \(corpus.source) has \(span.count) bytes to sample from, too short for sequence length \(sequenceLength) (needs at least \(sequenceLength + 1))")
+            throw ConfigurationError("data \(corpus.source) has \(span.count) bytes, too short for sequence length \(sequenceLength) (needs at least \(sequenceLength + 1))")
         }
         self.corpus = corpus
         self.sequenceLength = sequenceLength
