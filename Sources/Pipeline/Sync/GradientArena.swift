@@ -23,24 +23,21 @@ public final class GradientArena {
     public var count: Int { buffer.count }
 
     func gather() {
-        var offset = 0
-        let base = buffer.pointer.baseAddress!
-        for stage in stages {
-            stage.visitParameters { p in
-                guard selects(p) else { return }
-                p.gradient.scalars.withUnsafeBufferPointer { (base + offset).update(from: $0.baseAddress!, count: $0.count) }
-                offset += p.gradient.count
-            }
-        }
+        walk { gradient, slot in gradient.withUnsafeBufferPointer { slot.update(from: $0.baseAddress!, count: $0.count) } }
     }
 
     func scatter() {
+        walk { gradient, slot in gradient.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: slot, count: $0.count) } }
+    }
+
+    /// Visits each selected gradient with its place in the buffer, in buffer order.
+    private func walk(_ body: (inout [Float], UnsafeMutablePointer<Float>) -> Void) {
         var offset = 0
         let base = buffer.pointer.baseAddress!
         for stage in stages {
             stage.visitParameters { p in
                 guard selects(p) else { return }
-                p.gradient.scalars.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: base + offset, count: $0.count) }
+                body(&p.gradient.scalars, base + offset)
                 offset += p.gradient.count
             }
         }
