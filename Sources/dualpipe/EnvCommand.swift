@@ -18,8 +18,15 @@ struct EnvCommand: ParsableCommand {
     @Option(help: "MPI thread level to request: single, funneled, serialized or multiple.")
     var threadLevel: ThreadLevel = .funneled
 
+    @Flag(name: .customLong("blas-core"), help: "Print only the OpenBLAS kernel family in use (after dualpipe's own choice for this CPU) and exit, without MPI: `export OPENBLAS_CORETYPE=$(dualpipe env --blas-core)` gives other programs the same kernels.")
+    var blasCore = false
+
     func run() throws {
         ComputeSetup.configure()
+        if blasCore {
+            print(BLAS.coreName)
+            return
+        }
         Environment.run(requestedThreadLevel: threadLevel) { environment in
             let world = environment.world
             let layout = try world.splitByNode()

@@ -4,13 +4,16 @@ import Glibc
 import Foundation
 import Tensor
 
-/// Process settings for every rank-running command (`env`, `train`, `bench`).
+/// Process settings for every rank-running command (`env`, `train`, `bench`), made before any
+/// work and before MPI starts: the OpenBLAS kernels for this CPU (which may restart the program),
+/// one BLAS thread, and a heap that keeps what it frees.
 enum ComputeSetup {
     /// One OpenBLAS thread unless OPENBLAS_NUM_THREADS says otherwise (a pipeline rank is one
     /// core), and keep freed activation buffers in the heap instead of returning them to the
     /// kernel: every micro-batch allocates the same large tensors again, and fresh pages cost a
     /// page fault and a zero-fill each.
     static func configure() {
+        BLASCoreChoice.apply()
         if ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil { BLAS.setThreadCount(1) }
         #if canImport(Glibc)
         // glibc's mallopt is declared in <malloc.h>, which the Glibc module does not export;

@@ -137,9 +137,9 @@ struct PipelineRun {
             total + Stage(index: s, partition: c.partition, configuration: plan.model, seed: options.seed).parameterCount
         }
         var lines = [
-            "dualpipe train: \(c.kind.title) on PP \(c.pipelineRanks) x EP \(c.expertParallel) = \(grid.worldSize) ranks (rank = pp * \(c.expertParallel) + ep), \(trainer.grid.nodes.nodeCount) node(s); \(c.microBatches) micro-batches per EP rank, \(c.globalMicroBatches) per step",
+            "dualpipe train: \(c.kind.title) on PP \(c.pipelineRanks) x EP \(c.expertParallel) = \(grid.worldSize) ranks on \(trainer.grid.nodes.nodeCount) node(s); \(BLASCoreChoice.description), \(BLAS.threadCount) thread(s) per rank",
+            "grid: rank = pp * \(c.expertParallel) + ep; \(c.microBatches) micro-batches per EP rank, \(c.globalMicroBatches) per step",
             "model: \(plan.model.layers) blocks in \(c.partition.stages) stages of \(c.partition.blocksPerStage), \(parameters) parameters, \(plan.model.tokensPerMicroBatch) tokens per micro-batch; data: \(plan.corpus.bytes.count) bytes from \(plan.corpus.source), the last 5% held out",
-            "OpenBLAS \(BLAS.coreName) core, \(BLAS.threadCount) thread(s) per rank",
         ]
         for pp in 0..<c.pipelineRanks {
             let ranks = (0..<c.expertParallel).map { String(grid.worldRank(pipeline: pp, expert: $0)) }.joined(separator: ",")
