@@ -24,7 +24,7 @@ let package = Package(
         .target(name: "Model", dependencies: ["Tensor"]),
         .target(name: "EPLB"),
         .target(name: "Schedule"),
-        .target(name: "Pipeline", dependencies: ["MPI", "Tensor", "Model", "Schedule"]),
+        .target(name: "Pipeline", dependencies: ["MPI", "Tensor", "Model", "Schedule", "EPLB"]),
 
         // The command-line program.
         .executableTarget(

@@ -39,6 +39,12 @@ public final class Environment {
 
     /// Ends every rank of the job at once (MPI_Abort on the world). Never returns.
     public func abort(exitCode: Int32 = 1) -> Never {
+        Environment.abortJob(exitCode: exitCode)
+    }
+
+    /// The same from code that holds no Environment (a layer deep in a computation that cannot
+    /// throw). MPI must be initialised.
+    public static func abortJob(exitCode: Int32 = 1) -> Never {
         _ = MPI_Abort(cmpi_comm_world(), exitCode)
         exit(exitCode)
     }

@@ -27,6 +27,9 @@ public struct PipelineStepReport: Sendable {
     public var residentBytes: [Int]
     /// [world ranks] every span of the step, when a trace was asked for (rank 0 only).
     public var timelines: [[TimelineEvent]]?
+    /// [world ranks] seconds in expert dispatch and combine exchanges, and the part spent waiting.
+    public var expertExchangeSeconds: [Double] = []
+    public var expertExchangeWaitSeconds: [Double] = []
 
     public init(step: Int, loss: Float, microBatchLosses: [Float], gradientNorm: Float, learningRate: Float, tokens: Int,
                 stepSeconds: Double, pipelineSeconds: Double, computeSeconds: [Double], waitSeconds: [Double],
@@ -44,14 +47,16 @@ public struct PipelineStepReport: Sendable {
     public var tokensPerSecond: Double { stepSeconds > 0 ? Double(tokens) / stepSeconds : 0 }
 }
 
-/// The pipeline trainer: every rank runs its lowered schedule over its stages, gradients are
-/// summed over the copies of each stage, clipped by the global norm and applied by AdamW.
-/// Numbers equal the single-process `ReferenceTrainer` run with M x EP micro-batches.
+/// The pipeline trainer: every rank runs its lowered schedule over its stages (their experts
+/// sharded over the EP group), gradients are summed over the copies of each stage and of each
+/// expert, clipped by the global norm and applied by AdamW. Numbers equal the single-process
+/// `ReferenceTrainer` run with M x EP micro-batches.
 public final class PipelineTrainer {
     public let configuration: PipelineConfiguration
     public let model: ModelConfiguration
     /// `microBatches` is the step's global count, M x EP, as the reference sees it.
     public let training: TrainingConfiguration
+    public let balancing: ExpertBalancing
     public let grid: RankGrid
     /// The stages this rank holds, ascending.
     public let stages: [Stage]
@@ -60,8 +65,11 @@ public final class PipelineTrainer {
     let pool: BufferPool
     let trainPass: Interpreter<MPITransport>
     let evaluationPass: Interpreter<MPITransport>
-    let sync: GradientSync
-    var optimizers: [AdamW]
+    let denseSync: GradientSync
+    let expertSync: ExpertGradientSync
+    let optimizers: [StageOptimizer]
+    public let loads: ExpertLoadTracker
+    public let placer: ExpertPlacer
     let sampler: MicroBatchSampler
     let evaluationSampler: MicroBatchSampler
     public private(set) var nextStep = 0
@@ -69,15 +77,28 @@ public final class PipelineTrainer {
     public var failureDrill: (step: Int, rank: Int)?
 
     public init(configuration: PipelineConfiguration, model: ModelConfiguration, training: TrainingConfiguration,
-                grid: RankGrid, corpus: ByteCorpus, seed: UInt64) throws {
+                balancing: ExpertBalancing = ExpertBalancing(), grid: RankGrid, corpus: ByteCorpus, seed: UInt64) throws {
         precondition(training.microBatches == configuration.globalMicroBatches,
                      "training counts \(training.microBatches) micro-batches a step, the grid runs \(configuration.globalMicroBatches)")
         self.configuration = configuration
         self.model = model
         self.training = training
+        self.balancing = balancing
         self.grid = grid
         let pp = grid.pipelineRank
-        stages = configuration.makeStages(pipelineRank: pp, model: model, seed: seed)
+        placer = ExpertPlacer(policy: balancing.policy, replicas: configuration.replicas, groups: model.groups,
+                              nodes: grid.expertGroupNodes, ranks: configuration.expertParallel, logicalExperts: model.experts)
+        // Every MoE block of the model, placed at once from uniform loads: the same on every rank.
+        let moeBlocks = model.moeLayers.sorted()
+        let initial = Dictionary(uniqueKeysWithValues: zip(moeBlocks, try placer.initial(layers: moeBlocks.count)))
+        let ep = grid.expertRank, group = grid.expert
+        stages = configuration.stagesHeld(byPipelineRank: pp).map { index in
+            Stage(index: index, partition: configuration.partition, configuration: model, seed: seed) { block in
+                ExpertParallelDispatcher(slots: ExpertSlots(block: block, phy2log: initial[block]!, rank: ep,
+                                                            ranks: configuration.expertParallel, model: model, seed: seed),
+                                         group: group, hidden: model.hidden)
+            }
+        }
         schedule = Schedule(configuration.schedule)
         executor = StageExecutor(configuration: configuration, pipelineRank: pp, stages: stages)
         let messageShape = [model.tokensPerMicroBatch, model.hidden]
@@ -87,8 +108,10 @@ public final class PipelineTrainer {
                                 executor: executor, pool: pool, messageShape: messageShape)
         evaluationPass = Interpreter(program: schedule.forwardOnly.lowered().programs[pp], pipelineRank: pp,
                                      transport: transport, executor: executor, pool: pool, messageShape: messageShape)
-        sync = GradientSync(stages: stages, replicas: grid.replicas)
-        optimizers = stages.map { _ in AdamW(beta1: training.beta1, beta2: training.beta2, weightDecay: training.weightDecay) }
+        denseSync = GradientSync(stages: stages, replicas: grid.replicas)
+        expertSync = ExpertGradientSync(layers: stages.flatMap(\.expertSlots), replicas: grid.replicas)
+        optimizers = stages.map { StageOptimizer(stage: $0, training: training) }
+        loads = ExpertLoadTracker(layers: stages.flatMap(\.moeLayers), replicas: grid.replicas, decay: balancing.loadDecay)
         let split = try CorpusSplit(bytes: corpus.bytes.count, sequenceLength: model.sequenceLength, source: corpus.source)
         sampler = try MicroBatchSampler(corpus: corpus, sequenceLength: model.sequenceLength, sequences: model.microBatchSize,
                                         seed: seed, span: split.training)
@@ -105,12 +128,15 @@ public final class PipelineTrainer {
     /// Buffers the message pool has created so far (flat after the first step).
     public var messageBuffers: Int { pool.allocated }
 
-    /// One step: the schedule over this step's micro-batches, the gradient sync, then `inspect`
+    /// One step: the schedule over this step's micro-batches, the gradient sums, then `inspect`
     /// (with the step and its global micro-batch losses; the reference check compares there,
-    /// before anything changes), clipping and AdamW. Collective over the world.
+    /// before anything changes), clipping, AdamW and the load statistics. Collective over the world.
     public func step(keepTrace: Bool = false, inspect: (Int, [Float]) throws -> Void = { _, _ in }) throws -> PipelineStepReport {
         let step = nextStep
         for stage in stages { stage.zeroGradients() }
+        loads.reset()
+        let dispatchers = stages.flatMap(\.expertDispatchers)
+        for dispatcher in dispatchers { dispatcher.resetTiming() }
         let base = grid.expertRank * configuration.microBatches
         executor.begin(data: { [sampler] mb in sampler.microBatch(step: step, index: base + mb) },
                        lossGradient: 1 / Float(configuration.globalMicroBatches), forwardOnly: false)
@@ -122,34 +148,101 @@ public final class PipelineTrainer {
         try trainPass.run()
         let pipelineEnd = monotonicSeconds()
 
-        let syncBytes = try sync.synchronise()
+        let syncBytes = try denseSync.synchronise() + expertSync.synchronise()
         let losses = try gatherLosses()
         try inspect(step, losses)
-        let norm = try GlobalNorm.compute(primary: primaryStages, pipeline: grid.pipeline)
+        let norm = try globalNorm()
         let factor = GradientClipping.scale(globalNorm: norm, maxNorm: training.clipNorm)
         let lr = training.schedule.rate(at: step)
-        for k in stages.indices { optimizers[k].update(stages[k], gradientScale: factor, learningRate: lr) }
+        for optimizer in optimizers { optimizer.update(gradientScale: factor, learningRate: lr) }
+        try loads.record()
         let end = monotonicSeconds()
         nextStep += 1
 
         let recorder = trainPass.recorder
-        let fields = 7
+        let exchange = dispatchers.reduce(0) { $0 + $1.exchangeSeconds }, exchangeWait = dispatchers.reduce(0) { $0 + $1.exchangeWaitSeconds }
+        let fields = 9
         let all = try grid.world.allgather([recorder.computeSeconds, recorder.waitSeconds, pipelineEnd - start, end - start,
-                                            Double(recorder.sentBytes), Double(syncBytes), Double(residentBytes())])
+                                            Double(recorder.sentBytes), Double(syncBytes), Double(residentBytes()), exchange, exchangeWait])
         func column(_ k: Int) -> [Double] { stride(from: k, to: all.count, by: fields).map { all[$0] } }
-        return PipelineStepReport(
+        var report = PipelineStepReport(
             step: step, loss: ReferenceTrainer.meanLoss(losses), microBatchLosses: losses, gradientNorm: Float(norm),
             learningRate: lr, tokens: configuration.globalMicroBatches * model.tokensPerMicroBatch,
             stepSeconds: column(3).max()!, pipelineSeconds: column(2).max()!,
             computeSeconds: column(0), waitSeconds: column(1),
             sentBytes: column(4).map { Int($0) }, syncBytes: column(5).map { Int($0) }, residentBytes: column(6).map { Int($0) },
             timelines: keepTrace ? try gatherTimelines(recorder.events) : nil)
+        report.expertExchangeSeconds = column(7)
+        report.expertExchangeWaitSeconds = column(8)
+        return report
+    }
+
+    /// The global gradient norm over the model's unique parameters: the dense parameters of each
+    /// stage's primary copy on EP rank 0, and each logical expert's primary replica there.
+    func globalNorm() throws -> Double {
+        var sum = 0.0
+        for stage in primaryStages {
+            if grid.expertRank == 0 { sum += GradientClipping.sumOfSquares(DenseParameters(stage)) }
+            for layer in stage.expertSlots {
+                for (k, expert) in layer.experts.enumerated() where layer.isPrimaryReplica(layer.localSlots.lowerBound + k) {
+                    sum += GradientClipping.sumOfSquares(expert)
+                }
+            }
+        }
+        return try grid.world.allreduce(sum, op: .sum).squareRoot()
+    }
+
+    /// What a rebalance did, over the whole job.
+    public struct RebalanceReport: Sendable {
+        /// Slots whose expert changed, counted once per layer (not per copy of it).
+        public var movedSlots: Int
+        public var slots: Int
+        /// Bytes of weights and moments sent by all ranks.
+        public var sentBytes: Int
+        /// The worst layer's busiest-rank load over the mean, before and after, under the loads
+        /// the placement was computed from.
+        public var imbalanceBefore: Double
+        public var imbalanceAfter: Double
+    }
+
+    /// Places every MoE layer anew from the load statistics (EPLB, `balancing.policy`) and moves
+    /// the experts whose slots change, weights and AdamW moments. Every rank holding a layer
+    /// computes the same placement. Collective over the world.
+    public func rebalance() throws -> RebalanceReport {
+        let layers = stages.flatMap(\.expertSlots)
+        let average = loads.average ?? layers.map { [Double](repeating: 1, count: $0.logicalExperts) }
+        let newRows = try placer.place(loads: average, previous: layers.map(\.phy2log))
+        let before = layers.indices.map { placer.imbalance(layers[$0].phy2log, loads: average[$0]) }
+        let after = layers.indices.map { placer.imbalance(newRows[$0], loads: average[$0]) }
+        var slotOptimizers = optimizers.flatMap(\.experts)
+        let outcome = try ExpertMigration.run(layers: layers, newRows: newRows, optimizers: &slotOptimizers,
+                                              group: grid.expert, nodeOfRank: grid.expertGroupNodeOfRank)
+        var next = 0
+        for optimizer in optimizers {
+            for l in optimizer.experts.indices { optimizer.experts[l] = slotOptimizers[next]; next += 1 }
+        }
+        // Each layer counted once: on EP rank 0 of the pipeline rank holding its primary copy.
+        let primary = Set(configuration.primaryStages(ofPipelineRank: grid.pipelineRank))
+        var counted = 0, slots = 0, l = 0
+        for stage in stages {
+            for layer in stage.expertSlots {
+                if primary.contains(stage.index) && grid.expertRank == 0 { counted += outcome.movedSlots[l]; slots += layer.slots }
+                l += 1
+            }
+        }
+        var sums = [Double(counted), Double(slots), Double(outcome.sentBytes)]
+        try grid.world.allreduce(&sums, op: .sum)
+        var worst = [before.max() ?? 1, after.max() ?? 1]
+        try grid.world.allreduce(&worst, op: .max)
+        return RebalanceReport(movedSlots: Int(sums[0]), slots: Int(sums[1]), sentBytes: Int(sums[2]),
+                               imbalanceBefore: worst[0], imbalanceAfter: worst[1])
     }
 
     /// The forward-only pass of the same schedule over held-out micro-batches (the same ones at
     /// every call, drawn from the corpus tail that training never samples): no B, no W, no update.
     /// Returns the mean loss and the losses by global micro-batch id. Collective over the world.
     public func evaluate() throws -> (loss: Float, microBatchLosses: [Float]) {
+        defer { loads.reset() }
         let base = grid.expertRank * configuration.microBatches
         executor.begin(data: { [evaluationSampler] mb in evaluationSampler.microBatch(step: 0, index: base + mb) },
                        lossGradient: 0, forwardOnly: true)

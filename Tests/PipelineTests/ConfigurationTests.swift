@@ -3,26 +3,31 @@ import Pipeline
 import Schedule
 import Testing
 
+extension ModelConfiguration {
+    /// The default model with `layers` blocks.
+    static func layers(_ count: Int) -> ModelConfiguration { ModelConfiguration(layers: count) }
+}
+
 @Suite struct ConfigurationTests {
     func message(_ body: () throws -> Void) -> String {
         do { try body(); return "" } catch { return "\(error)" }
     }
 
     @Test func gridMustMatchTheWorld() {
-        let text = message { _ = try PipelineConfiguration(kind: .dualpipe, pipelineRanks: 4, expertParallel: 2, microBatches: 8, layers: 4, worldSize: 6) }
+        let text = message { _ = try PipelineConfiguration(kind: .dualpipe, pipelineRanks: 4, expertParallel: 2, microBatches: 8, model: .layers(4), worldSize: 6) }
         #expect(text.contains("PP 4 x EP 2 = 8 ranks does not match the 6 ranks"))
     }
 
     @Test func layersThatDoNotCutSayWhatWould() {
-        let text = message { _ = try PipelineConfiguration(kind: .dualpipe, pipelineRanks: 8, expertParallel: 1, microBatches: 16, layers: 4, worldSize: 8) }
+        let text = message { _ = try PipelineConfiguration(kind: .dualpipe, pipelineRanks: 8, expertParallel: 1, microBatches: 16, model: .layers(4), worldSize: 8) }
         #expect(text.contains("4 layers cannot be cut into the 8 stages of DualPipe on PP 8"))
         #expect(text.contains("--layers 8, 16, 24"))
-        let v = message { _ = try PipelineConfiguration(kind: .dualpipev, pipelineRanks: 2, expertParallel: 1, microBatches: 4, layers: 6, worldSize: 2) }
+        let v = message { _ = try PipelineConfiguration(kind: .dualpipev, pipelineRanks: 2, expertParallel: 1, microBatches: 4, model: .layers(6), worldSize: 2) }
         #expect(v.contains("6 layers cannot be cut into the 4 stages of DualPipeV on PP 2"))
     }
 
     @Test func scheduleRulesNameTheFlags() {
-        let text = message { _ = try PipelineConfiguration(kind: .dualpipe, pipelineRanks: 3, expertParallel: 1, microBatches: 6, layers: 3, worldSize: 3) }
+        let text = message { _ = try PipelineConfiguration(kind: .dualpipe, pipelineRanks: 3, expertParallel: 1, microBatches: 6, model: .layers(3), worldSize: 3) }
         #expect(text.contains("DualPipe needs an even number of ranks") && text.contains("--pp 3"))
     }
 
@@ -39,7 +44,7 @@ import Testing
     /// Stage ownership follows the schedule: what each rank's program touches is what it holds.
     @Test(arguments: [ScheduleKind.dualpipe, .dualpipev, .oneFOneB, .zb1p, .gpipe])
     func stagesHeldMatchTheSchedule(_ kind: ScheduleKind) throws {
-        let c = try PipelineConfiguration(kind: kind, pipelineRanks: 4, expertParallel: 2, microBatches: 8, layers: 8, worldSize: 8)
+        let c = try PipelineConfiguration(kind: kind, pipelineRanks: 4, expertParallel: 2, microBatches: 8, model: .layers(8), worldSize: 8)
         let schedule = Schedule(c.schedule)
         for pp in 0..<4 {
             #expect(c.stagesHeld(byPipelineRank: pp) == schedule.stagesHeld(by: pp))
@@ -58,7 +63,7 @@ import Testing
     }
 
     @Test func replicaGroupsPairDualPipeMirrors() throws {
-        let c = try PipelineConfiguration(kind: .dualpipe, pipelineRanks: 4, expertParallel: 1, microBatches: 8, layers: 4, worldSize: 4)
+        let c = try PipelineConfiguration(kind: .dualpipe, pipelineRanks: 4, expertParallel: 1, microBatches: 8, model: .layers(4), worldSize: 4)
         #expect((0..<4).map(c.replicaGroup(ofPipelineRank:)) == [0, 1, 1, 0])
     }
 }

@@ -23,7 +23,7 @@ struct InProcessPipeline {
         model.layers = layers
         model.moeLayers = Set(1..<layers)
         configuration = try PipelineConfiguration(kind: kind, pipelineRanks: ranks, expertParallel: 1,
-                                                  microBatches: microBatches, layers: layers, worldSize: ranks)
+                                                  microBatches: microBatches, model: model, worldSize: ranks)
         var schedule = Schedule(configuration.schedule)
         if forwardOnly { schedule = schedule.forwardOnly }
         let lowered = schedule.lowered()

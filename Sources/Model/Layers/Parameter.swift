@@ -54,14 +54,14 @@ public protocol Layer: ParameterOwner {
 extension Dictionary where Key == Int {
     /// Removes and returns the context of micro-batch `mb`, stopping with a clear message when
     /// the pass order was broken (B before F, W before B, or a pass run twice).
-    mutating func take(_ mb: Int, _ what: String) -> Value {
+    public mutating func take(_ mb: Int, _ what: String) -> Value {
         guard let value = removeValue(forKey: mb) else {
             preconditionFailure("\(what): no saved context for micro-batch \(mb) (passes must run F, then B, then W)")
         }
         return value
     }
 
-    mutating func store(_ mb: Int, _ value: Value, _ what: String) {
+    public mutating func store(_ mb: Int, _ value: Value, _ what: String) {
         precondition(self[mb] == nil, "\(what): micro-batch \(mb) already has a saved context")
         self[mb] = value
     }

@@ -64,7 +64,29 @@ public struct AdamW: Sendable {
         }
     }
 
-    /// Allocates the moments on first use, counts the step and returns the bias corrections
+    /// The moments and step count: what must travel with the parameters they belong to when
+    /// those move (an expert migrating between ranks) or are saved.
+    public struct State: Sendable, Equatable {
+        public var m: [Float]  // [parameters] first moment (empty before the first update)
+        public var v: [Float]  // [parameters] second moment
+        public var steps: Int
+
+        public init(m: [Float], v: [Float], steps: Int) {
+            self.m = m
+            self.v = v
+            self.steps = steps
+        }
+    }
+
+    public var state: State {
+        get { State(m: m, v: v, steps: steps) }
+        set {
+            precondition(newValue.m.count == newValue.v.count, "AdamW state: \(newValue.m.count) first and \(newValue.v.count) second moments")
+            (m, v, steps) = (newValue.m, newValue.v, newValue.steps)
+        }
+    }
+
+        /// Allocates the moments on first use, counts the step and returns the bias corrections
     /// `1 - β1ᵗ`, `1 - β2ᵗ`.
     private mutating func beginStep(count: Int) -> (Float, Float) {
         if m.isEmpty {

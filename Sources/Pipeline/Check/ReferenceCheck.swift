@@ -44,8 +44,12 @@ public final class ReferenceCheck {
         let expected = reference.microBatchLosses
         if step == 0 {
             let differing = zip(losses, expected).enumerated().filter { $0.element.0.bitPattern != $0.element.1.bitPattern }
-            if let (mb, (got, want)) = differing.first {
-                failures.append("step 0: \(differing.count) of \(losses.count) micro-batch losses differ from the reference; first: micro-batch \(mb) \(got) vs \(want)")
+            // Experts on other ranks, or split over replicas, run their rows in other batches (other
+            // matrix shapes), which a BLAS may round differently; then 1e-5 relative is the rule.
+            let sharded = trainer.configuration.expertParallel > 1 || trainer.configuration.replicas > trainer.model.experts
+            let worstLoss = zip(losses, expected).map { Double(abs($0 - $1)) / max(Double(abs($1)), 1e-30) }.max() ?? 0
+            if let (mb, (got, want)) = differing.first, !sharded || worstLoss > Self.gradientTolerance {
+                failures.append("step 0: \(differing.count) of \(losses.count) micro-batch losses differ from the reference\(sharded ? " by more than 1e-5" : ""); first: micro-batch \(mb) \(got) vs \(want)")
             }
             let (worst, name) = compareGradients(gradients!, with: reference)
             summary = "micro-batch losses bit-identical: \(losses.count - differing.count)/\(losses.count); worst gradient error \(scientific(worst)) (\(name), limit \(scientific(Self.gradientTolerance)))"
@@ -88,36 +92,67 @@ public final class ReferenceCheck {
         }
     }
 
-    /// Rank 0 gets the primary copy of every stage's gradients, from the EP rank 0 of its
-    /// pipeline rank: [world rank][floats], empty for other ranks.
+    /// Rank 0 gets, from every rank, the gradients it holds the counting copy of: the dense
+    /// parameters of its primary stages (EP rank 0 only), then `[block, expert, gradients...]` for
+    /// each primary expert replica. [world rank][floats]; empty elsewhere than rank 0.
     private func gatherGradients() throws -> [[Float]] {
-        let mine = trainer.grid.expertRank == 0 ? trainer.primaryStages.flatMap { $0.flatGradients() } : []
+        var mine: [Float] = []
+        for stage in trainer.primaryStages {
+            if trainer.grid.expertRank == 0 { mine += DenseParameters(stage).flatGradients() }
+            for layer in stage.expertSlots {
+                for (k, expert) in layer.experts.enumerated() where layer.isPrimaryReplica(layer.localSlots.lowerBound + k) {
+                    mine += [Float(layer.block), Float(layer.phy2log[layer.localSlots.lowerBound + k])] + expert.flatGradients()
+                }
+            }
+        }
         return try trainer.grid.world.allgatherv(mine)
     }
 
     /// The worst relative L2 error over parameter tensors, and which tensor it was.
     private func compareGradients(_ gathered: [[Float]], with reference: ReferenceTrainer) -> (Double, String) {
         let configuration = trainer.configuration, grid = configuration.grid
-        var worst = 0.0, worstName = "-"
-        for pp in 0..<grid.pipeline {
-            let flat = gathered[grid.worldRank(pipeline: pp, expert: 0)]
+        var worst = 0.0, worstName = "-", seen = 0
+        func compare(_ owner: some ParameterOwner, _ flat: [Float], at start: Int) -> Int {
+            var offset = start
+            owner.visitParameters { p in
+                let want = p.gradient.scalars
+                var difference = 0.0, norm = 0.0
+                for (k, w) in want.enumerated() {
+                    let d = Double(flat[offset + k]) - Double(w)
+                    difference += d * d
+                    norm += Double(w) * Double(w)
+                }
+                offset += want.count
+                seen += 1
+                let error = norm > 0 ? (difference / norm).squareRoot() : difference.squareRoot()
+                if error > worst || worstName == "-" { (worst, worstName) = (error, p.name) }
+            }
+            return offset
+        }
+        // block index -> the reference's experts of that block
+        let referenceExperts = Dictionary(uniqueKeysWithValues: reference.stages.flatMap(\.blocks).compactMap { block in
+            ((block.ffn as? MoELayer)?.dispatcher as? LocalExpertDispatcher).map { (block.index, $0) }
+        })
+        for rank in 0..<grid.worldSize {
+            let (pp, ep) = grid.coordinates(of: rank)
+            let flat = gathered[rank]
             var offset = 0
-            for stage in configuration.primaryStages(ofPipelineRank: pp) {
-                reference.stages[stage].visitParameters { p in
-                    let want = p.gradient.scalars
-                    var difference = 0.0, norm = 0.0
-                    for (k, w) in want.enumerated() {
-                        let d = Double(flat[offset + k]) - Double(w)
-                        difference += d * d
-                        norm += Double(w) * Double(w)
-                    }
-                    offset += want.count
-                    let error = norm > 0 ? (difference / norm).squareRoot() : difference.squareRoot()
-                    if error > worst || worstName == "-" { (worst, worstName) = (error, p.name) }
+            if ep == 0 {
+                for stage in configuration.primaryStages(ofPipelineRank: pp) {
+                    offset = compare(DenseParameters(reference.stages[stage]), flat, at: offset)
                 }
             }
-            precondition(offset == flat.count, "pipeline rank \(pp) sent \(flat.count) gradients, its stages have \(offset)")
+            while offset < flat.count {
+                let block = Int(flat[offset]), e = Int(flat[offset + 1])
+                offset = compare(referenceExperts[block]!.experts[e], flat, at: offset + 2)
+            }
         }
+        let expected = reference.stages.reduce(0) { total, stage in
+            var count = 0
+            stage.visitParameters { _ in count += 1 }
+            return total + count
+        }
+        if seen != expected { (worst, worstName) = (.infinity, "\(seen) gradient tensors gathered, the reference has \(expected)") }
         return (worst, worstName)
     }
 }

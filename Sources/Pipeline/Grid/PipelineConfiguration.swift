@@ -10,6 +10,8 @@ public struct PipelineConfiguration: Sendable, Equatable {
     /// Ranks of an expert-parallel group (one per pipeline rank); 1 means no EP.
     public let expertParallel: Int
     public let partition: StagePartition
+    /// R: physical expert slots of each MoE layer over the EP group, R / EP on each EP rank.
+    public let replicas: Int
 
     public var kind: ScheduleKind { schedule.kind }
     /// PP: pipeline ranks.
@@ -20,9 +22,11 @@ public struct PipelineConfiguration: Sendable, Equatable {
     public var globalMicroBatches: Int { microBatches * expertParallel }
     public var grid: GridShape { GridShape(pipeline: pipelineRanks, expert: expertParallel) }
 
-    /// `worldSize` is the job's rank count; PP x EP must equal it.
+    /// `worldSize` is the job's rank count; PP x EP must equal it. `replicas` nil takes
+    /// `defaultReplicas`.
     public init(kind: ScheduleKind, pipelineRanks: Int, expertParallel: Int, microBatches: Int,
-                layers: Int, worldSize: Int) throws(ConfigurationError) {
+                model: ModelConfiguration, replicas: Int? = nil, worldSize: Int) throws(ConfigurationError) {
+        let layers = model.layers
         guard pipelineRanks >= 1 else { throw ConfigurationError("--pp must be at least 1, got \(pipelineRanks)") }
         guard expertParallel >= 1 else { throw ConfigurationError("--ep must be at least 1, got \(expertParallel)") }
         guard pipelineRanks * expertParallel == worldSize else {
@@ -40,7 +44,25 @@ public struct PipelineConfiguration: Sendable, Equatable {
         }
         partition = try StagePartition(layers: layers, stages: stages)
         self.expertParallel = expertParallel
+        let r = replicas ?? Self.defaultReplicas(experts: model.experts, expertParallel: expertParallel)
+        guard r >= model.experts else {
+            throw ConfigurationError("--replicas \(r) is fewer than the \(model.experts) experts: every expert needs a slot")
+        }
+        guard r % expertParallel == 0 else {
+            throw ConfigurationError("--replicas \(r) does not split over EP \(expertParallel) ranks (R / EP slots on each): use a multiple of \(expertParallel)")
+        }
+        self.replicas = r
     }
+
+    /// R when --replicas is not given: the experts plus one redundant slot per EP rank, rounded
+    /// up so EP divides R; with EP 1 no redundancy (a second copy on the same rank gains nothing).
+    public static func defaultReplicas(experts: Int, expertParallel: Int) -> Int {
+        guard expertParallel > 1 else { return experts }
+        return (experts + expertParallel + expertParallel - 1) / expertParallel * expertParallel
+    }
+
+    /// Slots on each EP rank.
+    public var slotsPerRank: Int { replicas / expertParallel }
 
     /// The EP size the command line uses when --ep is not given: 2 when the job has an even
     /// number of ranks, at least 4 (so a pipeline remains), else 1.

@@ -27,5 +27,29 @@ public final class RankGrid {
         expert = try world.split(color: pp, key: ep)!
         replicas = try world.split(color: configuration.replicaGroup(ofPipelineRank: pp), key: world.rank)!
         nodes = try world.splitByNode()
+        let indices = try world.allgather([nodes.nodeIndex])
+        nodeOfRank = indices
+    }
+
+    /// [world ranks] the node index of every rank (0..<nodes.nodeCount, by lowest rank).
+    public let nodeOfRank: [Int]
+
+    /// Nodes this rank's EP group spans: what EPLB's hierarchical policy packs over.
+    public var expertGroupNodes: Int {
+        Set((0..<shape.expert).map { nodeOfRank[shape.worldRank(pipeline: pipelineRank, expert: $0)] }).count
+    }
+
+    /// [EP ranks] the node index of each rank of this rank's EP group.
+    public var expertGroupNodeOfRank: [Int] {
+        (0..<shape.expert).map { nodeOfRank[shape.worldRank(pipeline: pipelineRank, expert: $0)] }
+    }
+
+    /// The EP groups whose ranks are not all on one node (their all-to-all crosses nodes), as
+    /// (pipeline rank, the nodes its EP group spans). Empty when every group fits a node.
+    public var expertGroupsAcrossNodes: [(pipeline: Int, nodes: [Int])] {
+        (0..<shape.pipeline).compactMap { pp in
+            let spanned = Set((0..<shape.expert).map { nodeOfRank[shape.worldRank(pipeline: pp, expert: $0)] }).sorted()
+            return spanned.count > 1 ? (pp, spanned) : nil
+        }
     }
 }

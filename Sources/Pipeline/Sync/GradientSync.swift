@@ -1,19 +1,17 @@
 import MPI
 import Model
 
-/// Sums gradients over the ranks that hold the same stages: DualPipe's two copies of each stage
-/// (the mirror pair, pipeline ranks r and PP-1-r) and the EP group's data-parallel replicas, in
-/// one in-place allreduce per arena over the `replicas` communicator. Every rank of the group
-/// ends with the same sum, so the optimizer keeps the copies identical.
+/// Sums the dense gradients over the ranks that hold the same stages: DualPipe's two copies of
+/// each stage (the mirror pair, pipeline ranks r and PP-1-r) and the EP group's data-parallel
+/// replicas, in one in-place allreduce over the `replicas` communicator. Every rank of the group
+/// ends with the same sum, so the optimizer keeps the copies identical. Routed experts are
+/// sharded, so their sums are `ExpertGradientSync`'s.
 public final class GradientSync {
     public let dense: GradientArena
-    public let experts: GradientArena
     let replicas: Communicator
 
     public init(stages: [Stage], replicas: Communicator) {
-        let ordered = stages.sorted { $0.index < $1.index }
-        dense = GradientArena(stages: ordered) { !$0.isRoutedExpert }
-        experts = GradientArena(stages: ordered) { $0.isRoutedExpert }
+        dense = GradientArena(stages: stages.sorted { $0.index < $1.index }) { !$0.isRoutedExpert }
         self.replicas = replicas
     }
 
@@ -22,7 +20,7 @@ public final class GradientSync {
     public func synchronise() throws -> Int {
         guard replicas.size > 1 else { return 0 }
         var bytes = 0
-        for arena in [dense, experts] where arena.count > 0 {
+        for arena in [dense] where arena.count > 0 {
             arena.gather()
             try replicas.iallreduce(arena.buffer, op: .sum).wait()
             arena.scatter()

@@ -16,24 +16,38 @@ public enum ReplicaFingerprint {
         return hash
     }
 
-    /// Collective over `world`: the stages whose copies differ, with the world ranks holding
-    /// each version (empty when all agree).
+    /// FNV-1a of any parameter owner (a stage's dense part, one expert).
+    public static func of(_ owner: some ParameterOwner) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        owner.visitParameters { p in
+            for v in p.value.scalars { hash = (hash ^ UInt64(v.bitPattern)) &* 0x100_0000_01b3 }
+        }
+        return hash
+    }
+
+    /// Collective over `world`: every rank names what it holds with a hash (each stage's dense
+    /// parameters; each expert slot by block and logical expert), and whatever has copies with
+    /// different hashes is reported with the world ranks holding each version (empty when all agree).
     public static func mismatches(stages: [Stage], world: Communicator) throws -> [String] {
-        // Two (stage, hash) pairs per rank at most; -1 pads a rank holding one stage.
-        var mine: [Int64] = []
-        for stage in stages.prefix(2) { mine += [Int64(stage.index), Int64(bitPattern: of(stage))] }
-        while mine.count < 4 { mine += [-1, 0] }
-        let all = try world.allgather(mine)
-        var versions: [Int: [Int64: [Int]]] = [:]
-        for rank in 0..<world.size {
-            for k in 0..<2 where all[rank * 4 + 2 * k] >= 0 {
-                versions[Int(all[rank * 4 + 2 * k]), default: [:]][all[rank * 4 + 2 * k + 1], default: []].append(rank)
+        var mine: [Int64] = [] // (key, hash) pairs
+        for stage in stages {
+            mine += [Int64(stage.index), Int64(bitPattern: of(DenseParameters(stage)))]
+            for layer in stage.expertSlots {
+                for (k, expert) in layer.experts.enumerated() {
+                    let e = layer.phy2log[layer.localSlots.lowerBound + k]
+                    mine += [Int64(1 << 32 | layer.block << 16 | e), Int64(bitPattern: of(expert))]
+                }
             }
         }
-        return versions.keys.sorted().compactMap { stage in
-            let copies = versions[stage]!
+        var versions: [Int64: [Int64: [Int]]] = [:]
+        for (rank, pairs) in try world.allgatherv(mine).enumerated() {
+            for k in stride(from: 0, to: pairs.count, by: 2) { versions[pairs[k], default: [:]][pairs[k + 1], default: []].append(rank) }
+        }
+        return versions.keys.sorted().compactMap { key in
+            let copies = versions[key]!
             guard copies.count > 1 else { return nil }
-            return "stage \(stage) differs between copies: " + copies.values.map { "ranks \($0)" }.joined(separator: " vs ")
+            let what = key >> 32 == 0 ? "stage \(key) (dense)" : "block \((key >> 16) & 0xffff) expert \(key & 0xffff)"
+            return "\(what) differs between copies: " + copies.values.map { "ranks \($0)" }.joined(separator: " vs ")
         }
     }
 }

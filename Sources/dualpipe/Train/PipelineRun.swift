@@ -16,6 +16,7 @@ struct PipelineRun {
         var configuration: PipelineConfiguration
         var model: ModelConfiguration
         var training: TrainingConfiguration
+        var balancing: ExpertBalancing
         var corpus: ByteCorpus
     }
 
@@ -28,11 +29,12 @@ struct PipelineRun {
         let pp = o.pp ?? max(1, worldSize / ep)
         let m = o.microBatches ?? PipelineConfiguration.defaultMicroBatches(kind: kind, pipelineRanks: pp)
         let configuration = try PipelineConfiguration(kind: kind, pipelineRanks: pp, expertParallel: ep, microBatches: m,
-                                                      layers: model.layers, worldSize: worldSize)
+                                                      model: model, replicas: o.replicas, worldSize: worldSize)
+        let balancing = try o.balancing()
         let corpus = try o.corpus()
         _ = try CorpusSplit(bytes: corpus.bytes.count, sequenceLength: model.sequenceLength, source: corpus.source)
         return Plan(configuration: configuration, model: model,
-                    training: o.trainingConfiguration(microBatches: configuration.globalMicroBatches), corpus: corpus)
+                    training: o.trainingConfiguration(microBatches: configuration.globalMicroBatches), balancing: balancing, corpus: corpus)
     }
 
     func run() throws {
@@ -70,7 +72,7 @@ struct PipelineRun {
         do {
             let grid = try RankGrid(world: world, configuration: plan.configuration)
             trainer = try PipelineTrainer(configuration: plan.configuration, model: plan.model, training: plan.training,
-                                          grid: grid, corpus: plan.corpus, seed: options.seed)
+                                          balancing: plan.balancing, grid: grid, corpus: plan.corpus, seed: options.seed)
             try train(plan, trainer: trainer!)
         } catch {
             printError("rank \(world.rank): error: \(error)")
@@ -94,6 +96,8 @@ struct PipelineRun {
             try check?.afterUpdate(step: step)
             let evaluation = o.evaluates(after: step) ? try trainer.evaluate() : nil
             if let evaluation { try check?.compareEvaluation(step: step, losses: evaluation.microBatchLosses) }
+            let rebalance = plan.balancing.rebalanceEvery > 0 && (step + 1) % plan.balancing.rebalanceEvery == 0
+                ? try rebalanceChecked(trainer, checking: check != nil) : nil
             guard lead else { continue }
             let meanWait = report.waitSeconds.reduce(0, +) / Double(report.waitSeconds.count)
             print(stepLine(step: step, loss: report.loss, lr: report.learningRate, gradientNorm: report.gradientNorm,
@@ -101,6 +105,11 @@ struct PipelineRun {
                            String(format: "step %6.3fs  efficiency %.2f  MPI wait %6.3fs/rank", report.stepSeconds, report.efficiency, meanWait)))
             if let evaluation {
                 print(String(format: "eval %4d  loss %.4f  (held-out, %d micro-batches)", step, evaluation.loss, plan.configuration.globalMicroBatches))
+            }
+            if let (report, invariance) = rebalance {
+                print(String(format: "rebalance after step %d (%@): %d of %d slots moved, %@ sent; busiest/mean rank load %.2f -> %.2f (worst layer, moving-average loads)",
+                             step, plan.balancing.policy.rawValue, report.movedSlots, report.slots, mebibytes(report.sentBytes),
+                             report.imbalanceBefore, report.imbalanceAfter) + (invariance.map { "; " + $0 } ?? ""))
             }
             if let check {
                 print("check step \(step): \(check.summary)")
@@ -115,6 +124,19 @@ struct PipelineRun {
             try metrics?.write(try MetricsRecord(report, evalLoss: evaluation?.loss).jsonLine())
             if let timelines = report.timelines { try writeTrace(timelines, plan: plan, trainer: trainer, step: step) }
         }
+    }
+
+    /// A rebalance; with --check-reference also the held-out loss before and after, which must be
+    /// equal bit for bit (the same experts compute the same rows wherever they live).
+    private func rebalanceChecked(_ trainer: PipelineTrainer, checking: Bool) throws -> (PipelineTrainer.RebalanceReport, String?) {
+        let before = checking ? try trainer.evaluate().loss : nil
+        let report = try trainer.rebalance()
+        guard let before else { return (report, nil) }
+        let after = try trainer.evaluate().loss
+        guard before.bitPattern == after.bitPattern else {
+            throw PipelineError("--check-reference: the held-out loss changed across the rebalance: \(before) before, \(after) after")
+        }
+        return (report, "held-out loss \(after) before and after, bit-identical")
     }
 
     private func writeTrace(_ timelines: [[TimelineEvent]], plan: Plan, trainer: PipelineTrainer, step: Int) throws {
@@ -141,10 +163,18 @@ struct PipelineRun {
             "grid: rank = pp * \(c.expertParallel) + ep; \(c.microBatches) micro-batches per EP rank, \(c.globalMicroBatches) per step",
             "model: \(plan.model.layers) blocks in \(c.partition.stages) stages of \(c.partition.blocksPerStage), \(parameters) parameters, \(plan.model.tokensPerMicroBatch) tokens per micro-batch; data: \(plan.corpus.bytes.count) bytes from \(plan.corpus.source), the last 5% held out",
         ]
+        let split = trainer.grid.expertGroupsAcrossNodes
+        if trainer.grid.nodes.nodeCount > 1 {
+            lines.append(split.isEmpty
+                ? "nodes: every EP group on one node (its all-to-all stays inside the node; the pipeline crosses nodes)"
+                : "nodes: warning: the EP groups of " + split.map { "pp \($0.pipeline) span nodes \($0.nodes.map(String.init).joined(separator: ","))" }.joined(separator: "; ")
+                    + " (their all-to-all crosses nodes: give each node a multiple of \(c.expertParallel) slots)")
+        }
         for pp in 0..<c.pipelineRanks {
             let ranks = (0..<c.expertParallel).map { String(grid.worldRank(pipeline: pp, expert: $0)) }.joined(separator: ",")
+            let node = trainer.grid.nodes.nodeCount > 1 ? " on node \(trainer.grid.nodeOfRank[grid.worldRank(pipeline: pp, expert: 0)])" : ""
             let mirror = c.kind == .dualpipe ? " (copies of these stages also on pp \(c.pipelineRanks - 1 - pp))" : ""
-            lines.append("  pp \(pp): ranks \(ranks) hold stage\(c.stagesHeld(byPipelineRank: pp).count > 1 ? "s" : "") \(c.stagesHeld(byPipelineRank: pp).map(String.init).joined(separator: " and "))\(mirror)")
+            lines.append("  pp \(pp): ranks \(ranks)\(node) hold stage\(c.stagesHeld(byPipelineRank: pp).count > 1 ? "s" : "") \(c.stagesHeld(byPipelineRank: pp).map(String.init).joined(separator: " and "))\(mirror)")
         }
         lines.append(trainer.schedule.text().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
         return lines.joined(separator: "\n")

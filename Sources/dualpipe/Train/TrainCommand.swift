@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Model
+import Pipeline
 import Schedule
 import Tensor
 
@@ -26,6 +27,16 @@ struct TrainCommand: ParsableCommand {
     var ep: Int?
     @Option(name: .customLong("micro-batches"), help: ArgumentHelp("Micro-batches per step on each EP rank (default: 4 with --reference; otherwise at least 4 and what the schedule needs, 2 x PP for DualPipe).", valueName: "M"))
     var microBatches: Int?
+    @Option(help: ArgumentHelp("Physical expert slots per MoE layer over the EP group, R / EP on each EP rank (default: the experts plus one per EP rank, rounded to a multiple of EP; with EP 1 the experts).", valueName: "R"))
+    var replicas: Int?
+    @Option(name: .customLong("eplb-policy"), help: "Expert placement, initial and at each rebalance: balanced (ours: never two replicas of an expert on a rank), reference (DeepSeek's eplb.py), or shift (a migration drill: every expert moves one EP rank on).")
+    var eplbPolicy = "balanced"
+    @Option(name: .customLong("rebalance-every"), help: ArgumentHelp("Every K steps, place the experts anew from the load statistics and migrate weights and AdamW moments (0: never).", valueName: "K"))
+    var rebalanceEvery = 0
+    @Option(name: .customLong("load-decay"), help: "Decay of the moving average of tokens per expert that rebalancing places by.")
+    var loadDecay = 0.9
+    @Option(name: .customLong("router-bias-speed"), help: ArgumentHelp("DeepSeek-V3's auxiliary-loss-free balancing: the per-expert routing bias moves by this much toward balance after each step (0: off).", valueName: "γ"))
+    var routerBiasSpeed: Float = 0
     @Option(help: "Optimizer steps.")
     var steps = 200
     @Option(help: "Training text, read as bytes (default: the licence texts in /usr/share/common-licenses). Its last 5% is held out for --eval-every.")
@@ -71,7 +82,8 @@ struct TrainCommand: ParsableCommand {
         }
         _ = try failureDrill()
         if reference {
-            let pipelineOnly = [("--inject-failure", injectFailure != nil), ("--pp", pp != nil), ("--ep", ep != nil), ("--check-reference", checkReference),
+            let pipelineOnly = [("--inject-failure", injectFailure != nil), ("--replicas", replicas != nil),
+                                ("--rebalance-every", rebalanceEvery != 0), ("--eplb-policy", eplbPolicy != "balanced"), ("--pp", pp != nil), ("--ep", ep != nil), ("--check-reference", checkReference),
                                 ("--trace", trace != nil), ("--trace-svg", traceSVG != nil), ("--trace-step", traceStep != nil)]
             if let (flag, _) = pipelineOnly.first(where: \.1) {
                 throw ValidationError("\(flag) applies to the pipeline trainer, not to --reference")
@@ -104,6 +116,13 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("--inject-failure \(injectFailure) must be RANK@STEP with a rank >= 0 and a step in 0..<\(steps)")
         }
         return (step, rank)
+    }
+
+    func balancing() throws -> ExpertBalancing {
+        let balancing = ExpertBalancing(policy: try PlacementPolicy.named(eplbPolicy), loadDecay: loadDecay,
+                                        rebalanceEvery: rebalanceEvery, routerBiasSpeed: routerBiasSpeed)
+        try balancing.validate()
+        return balancing
     }
 
     var keepsTrace: Bool { trace != nil || traceSVG != nil }

@@ -1,0 +1,58 @@
+import MPI
+import Model
+
+/// Sums the gradients of every copy of each logical expert: its replicas on the EP group and,
+/// for DualPipe, the same slots on the mirror pipeline rank. Each rank adds its slots' gradients
+/// into a buffer laid out by logical expert, `[layers][experts][parameters per expert]`, one
+/// allreduce over the replica communicator sums them, and every slot takes its expert's sum back,
+/// so all replicas of an expert leave the step with the same gradient.
+public final class ExpertGradientSync {
+    let layers: [ExpertSlots]
+    let replicas: Communicator?
+    /// [layers * experts * parameters per expert]
+    let buffer: MessageBuffer<Float>
+    let perExpert: Int
+
+    /// `layers`: the MoE layers of this rank's stages, in increasing stage then block order (the
+    /// same order on every rank of the replica group).
+    public init(layers: [ExpertSlots], replicas: Communicator?) {
+        self.layers = layers
+        self.replicas = replicas
+        perExpert = layers.first?.parametersPerExpert ?? 0
+        buffer = MessageBuffer(count: layers.reduce(0) { $0 + $1.logicalExperts } * perExpert, repeating: 0)
+    }
+
+    /// Returns the bytes this rank contributed to the reduction.
+    @discardableResult
+    public func synchronise() throws -> Int {
+        guard buffer.count > 0 else { return 0 }
+        let base = buffer.pointer.baseAddress!
+        base.update(repeating: 0, count: buffer.count)
+        var layerStart = 0
+        for layer in layers {
+            for (k, expert) in layer.experts.enumerated() {
+                var offset = layerStart + layer.phy2log[layer.localSlots.lowerBound + k] * perExpert
+                expert.visitParameters { p in
+                    p.gradient.scalars.withUnsafeBufferPointer { g in
+                        for i in 0..<g.count { base[offset + i] += g[i] }
+                    }
+                    offset += p.gradient.count
+                }
+            }
+            layerStart += layer.logicalExperts * perExpert
+        }
+        if let replicas, replicas.size > 1 { try replicas.iallreduce(buffer, op: .sum).wait() }
+        layerStart = 0
+        for layer in layers {
+            for (k, expert) in layer.experts.enumerated() {
+                var offset = layerStart + layer.phy2log[layer.localSlots.lowerBound + k] * perExpert
+                expert.visitParameters { p in
+                    p.gradient.scalars.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: base + offset, count: $0.count) }
+                    offset += p.gradient.count
+                }
+            }
+            layerStart += layer.logicalExperts * perExpert
+        }
+        return (replicas?.size ?? 1) > 1 ? buffer.count * MemoryLayout<Float>.size : 0
+    }
+}
