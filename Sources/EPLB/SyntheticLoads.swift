@@ -1,12 +1,15 @@
 import Foundation
 
 /// SplitMix64: a tiny, fully specified generator, so that a seed gives the same loads on every platform.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
+///
+/// Internal on purpose: Tensor has a public generator of the same name, and a file that imports both modules
+/// (as the command-line program does) must not see two. Other modules reach it through `zipf` and `drifted`.
+struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
-    public init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { state = seed }
 
-    public mutating func next() -> UInt64 {
+    mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -15,7 +18,7 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
     }
 
     /// Uniform in [0, 1) with 53 random bits.
-    public mutating func unit() -> Double { Double(next() >> 11) * 0x1p-53 }
+    mutating func unit() -> Double { Double(next() >> 11) * 0x1p-53 }
 }
 
 extension ExpertLoads {
@@ -41,5 +44,16 @@ extension ExpertLoads {
             weight.append(contentsOf: row.map { ($0 / total * tokens).rounded() })
         }
         return try! ExpertLoads(layers: layers, logicalExperts: logicalExperts, weight: weight)
+    }
+
+    /// These loads drifted: each load times a factor drawn uniformly in [1 - fraction, 1 + fraction] (SplitMix64
+    /// from `seed`, one draw per load in index order), rounded to a whole token count. `fraction` is in [0, 1].
+    public func drifted(by fraction: Double, seed: UInt64) -> ExpertLoads {
+        precondition((0...1).contains(fraction), "drifted(by:) needs a fraction in [0, 1], got \(fraction)")
+        var generator = SplitMix64(seed: seed)
+        let low = 1 - fraction, width = 2 * fraction
+        return try! ExpertLoads(
+            layers: layers, logicalExperts: logicalExperts,
+            weight: weight.map { ($0 * (low + width * generator.unit())).rounded() })
     }
 }

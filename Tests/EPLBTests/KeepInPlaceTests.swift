@@ -23,10 +23,7 @@ func samePlacementForSameLoadsMovesNothing(index: Int) throws {
 func driftingLoadsMoveFewerExperts(index: Int) throws {
     let shape = shapes[index]
     let before = ExpertLoads.zipf(layers: 4, logicalExperts: 64, exponent: 1.0, seed: 11)
-    var generator = SplitMix64(seed: 12)
-    let after = try ExpertLoads(
-        layers: 4, logicalExperts: 64,
-        weight: before.weight.map { ($0 * (0.9 + 0.2 * generator.unit())).rounded() })
+    let after = before.drifted(by: 0.1, seed: 12)
     let previous = try BalancedPolicy.place(before, shape)
     let fresh = try BalancedPolicy.place(after, shape)
     let kept = try BalancedPolicy.place(after, shape, previous: previous)

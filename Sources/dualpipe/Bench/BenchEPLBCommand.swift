@@ -69,10 +69,7 @@ struct BenchEPLBCommand: ParsableCommand {
 
     /// Loads drift by up to +-20% per expert; the previous placement is balanced's plan for the old loads.
     private func runKeepInPlace(_ before: ExpertLoads, _ rows: [(String, ClusterShape)]) throws {
-        var generator = SplitMix64(seed: 77)
-        let after = try ExpertLoads(
-            layers: before.layers, logicalExperts: before.logicalExperts,
-            weight: before.weight.map { ($0 * (0.8 + 0.4 * generator.unit())).rounded() })
+        let after = before.drifted(by: 0.2, seed: 77)
         print("\nKeeping experts in place: loads drift by up to 20%; moved = expert weights to fetch, all layers")
         print("layout".padded(14) + "plan".padded(26) + "moved".leftPadded(8) + ("max/mean").leftPadded(10)
             + "ms".leftPadded(8))
