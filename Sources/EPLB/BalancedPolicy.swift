@@ -4,9 +4,11 @@
 /// - No rank ever holds two replicas of one logical expert.
 /// - Lower busiest-rank load: groups go to nodes by a cost that counts how finely the node can split its
 ///   heavy experts (`NodePacking`), and replicas are packed with swaps after the first fit (`PoolPacking`).
-/// - Any shape is placed: ranks may hold `floor` or `ceil(replicas / ranks)` slots, nodes different numbers
-///   of ranks, groups different numbers of experts. When the groups cannot be kept whole on nodes (a node
-///   would get more experts than slots), that layer falls back to the global layout.
+/// - Shapes the reference refuses are placed: ranks may hold `floor` or `ceil(replicas / ranks)` slots, nodes
+///   different numbers of ranks, groups different numbers of experts. When the groups cannot be kept whole on
+///   nodes (a node would get more experts than slots), that layer falls back to the global layout. Refused
+///   (`validateForBalanced`): more replicas than experts x ranks, and in the hierarchical layout more groups
+///   than experts or more nodes than ranks.
 /// - Given the previous placement, experts stay on their ranks where that costs no balance (`KeepInPlace`).
 public enum BalancedPolicy {
     public static func place(_ loads: ExpertLoads, _ shape: ClusterShape, previous: Placement? = nil) throws

@@ -38,18 +38,26 @@ public struct ClusterShape: Sendable, Equatable, Codable {
         return owner
     }
 
-    /// The node of each rank. // [ranks]
+    /// The node of each rank: the last node `n` with `firstRank(ofNode: n) <= rank`. // [ranks]
+    ///
+    /// Computed per rank, so it costs O(ranks) however large `nodes` is: the global layout ignores nodes, and
+    /// like eplb.py accepts more nodes than ranks (then some nodes hold no rank).
     public func nodeOfRank() -> [Int] {
-        var owner = [Int](repeating: 0, count: ranks)
-        for node in 0..<nodes {
-            for rank in firstRank(ofNode: node)..<firstRank(ofNode: node + 1) { owner[rank] = node }
+        (0..<ranks).map { rank in
+            // The largest n with n * ranks / nodes <= rank, i.e. n * ranks < (rank + 1) * nodes:
+            // ((rank + 1) * nodes - 1) / ranks, in full width so that no product overflows.
+            let product = (rank + 1).multipliedFullWidth(by: nodes)
+            let (low, borrow) = product.low.subtractingReportingOverflow(1)
+            return ranks.dividingFullWidth((high: borrow ? product.high - 1 : product.high, low: low)).quotient
         }
-        return owner
     }
 
     public func firstExpert(ofGroup group: Int, logicalExperts: Int) -> Int { group * logicalExperts / groups }
 
-    /// Rules every policy needs. Each error names the value and the rule.
+    /// Rules every policy needs (and eplb.py asserts on every path). Each error names the value and the rule.
+    ///
+    /// Groups and nodes are not bounded here: the global layout (nodes not dividing groups) ignores them, and
+    /// eplb.py accepts more groups than experts or more nodes than ranks there.
     public func validate(logicalExperts: Int) throws {
         for (name, value) in [("replicas", replicas), ("groups", groups), ("nodes", nodes), ("ranks", ranks)]
         where value <= 0 {
@@ -59,39 +67,64 @@ public struct ClusterShape: Sendable, Equatable, Codable {
             throw EPLBError(
                 "replicas = \(replicas) is fewer than the \(logicalExperts) logical experts: every expert needs a slot")
         }
-        guard groups <= logicalExperts else {
-            throw EPLBError("groups = \(groups) exceeds the \(logicalExperts) logical experts: a group needs an expert")
-        }
-        guard nodes <= ranks else {
-            throw EPLBError("nodes = \(nodes) exceeds ranks = \(ranks): every node needs at least one rank")
-        }
     }
 
-    /// The extra divisibility rules of DeepSeek's eplb.py, which asserts on them.
+    /// How the layout was chosen, for error messages.
+    private var layoutReason: String {
+        isHierarchical
+            ? "hierarchical layout, used because nodes = \(nodes) divides groups = \(groups)"
+            : "global layout, used because nodes = \(nodes) does not divide groups = \(groups)"
+    }
+
+    /// Exactly the asserts of DeepSeek's eplb.py (beyond `validate`). Both layouts need `replicas % ranks == 0`.
+    /// The hierarchical layout (nodes divides groups) also needs `logicalExperts % groups == 0` and
+    /// `ranks % nodes == 0`, which imply groups <= experts and nodes <= ranks. The global layout runs the
+    /// hierarchical procedure with one group and one node, so it accepts any positive groups and nodes.
     public func validateForReference(logicalExperts: Int) throws {
         try validate(logicalExperts: logicalExperts)
         guard replicas % ranks == 0 else {
             throw EPLBError(
-                "replicas = \(replicas) is not a multiple of ranks = \(ranks): the reference policy needs equal slots per rank (the balanced policy does not)")
+                "replicas = \(replicas) is not a multiple of ranks = \(ranks): the reference policy gives every rank the same number of slots (the balanced policy does not need it)")
         }
         if isHierarchical {
             guard logicalExperts % groups == 0 else {
+                let balanced =
+                    groups > logicalExperts
+                    ? "the balanced policy refuses more groups than experts there too"
+                    : "the balanced policy does not"
                 throw EPLBError(
-                    "\(logicalExperts) logical experts do not split into groups = \(groups) equal groups: the reference hierarchical policy needs it (the balanced policy does not)")
+                    "groups = \(groups) does not divide the \(logicalExperts) logical experts: the reference policy's \(layoutReason), needs groups of equal size (\(balanced))")
             }
             guard ranks % nodes == 0 else {
+                let balanced =
+                    nodes > ranks
+                    ? "the balanced policy refuses more nodes than ranks there too" : "the balanced policy does not"
                 throw EPLBError(
-                    "ranks = \(ranks) is not a multiple of nodes = \(nodes): the reference hierarchical policy needs it (the balanced policy does not)")
+                    "ranks = \(ranks) is not a multiple of nodes = \(nodes): the reference policy's \(layoutReason), needs the same number of ranks on every node (\(balanced))")
             }
         }
     }
 
-    /// The balanced policy places any shape except one that forces two replicas of an expert onto one rank.
+    /// The balanced policy places any shape the reference places, and shapes it refuses, except two cases:
+    /// more replicas than `logicalExperts * ranks` (some rank would hold two replicas of one expert), and, in
+    /// the hierarchical layout only, a group with no expert (groups > experts) or a node with no rank
+    /// (nodes > ranks).
     public func validateForBalanced(logicalExperts: Int) throws {
         try validate(logicalExperts: logicalExperts)
-        guard replicas <= logicalExperts * ranks else {
+        // replicas <= logicalExperts * ranks, written so that the product cannot overflow.
+        guard (replicas - 1) / ranks < logicalExperts else {
             throw EPLBError(
-                "replicas = \(replicas) exceeds logical experts x ranks = \(logicalExperts * ranks): some rank would have to hold two replicas of one expert")
+                "replicas = \(replicas) exceeds logical experts x ranks = \(logicalExperts) x \(ranks): some rank would have to hold two replicas of one expert, which the balanced policy never does (the reference policy allows it)")
+        }
+        if isHierarchical {
+            guard groups <= logicalExperts else {
+                throw EPLBError(
+                    "groups = \(groups) exceeds the \(logicalExperts) logical experts: in the \(layoutReason), the balanced policy needs at least one expert in every group (the reference policy refuses it too)")
+            }
+            guard nodes <= ranks else {
+                throw EPLBError(
+                    "nodes = \(nodes) exceeds ranks = \(ranks): in the \(layoutReason), the balanced policy needs at least one rank on every node (the reference policy refuses it too)")
+            }
         }
     }
 }

@@ -10,7 +10,7 @@ struct LayerPlanner {
 
     let shape: ClusterShape
     let logicalExperts: Int
-    let groupStart: [Int]  // [groups + 1] first expert of each group
+    let groupStart: [Int]  // [groups + 1] first expert of each group; [0, logicalExperts] in the global layout
     private let rankStart: [Int]  // [nodes + 1]
     private let nodeRanks: [Int]  // [nodes]
     private let nodeSlots: [Int]  // [nodes]
@@ -23,14 +23,21 @@ struct LayerPlanner {
     init(shape: ClusterShape, logicalExperts: Int) {
         self.shape = shape
         self.logicalExperts = logicalExperts
-        groupStart = (0...shape.groups).map { shape.firstExpert(ofGroup: $0, logicalExperts: logicalExperts) }
-        rankStart = (0...shape.nodes).map { shape.firstRank(ofNode: $0) }
-        nodeRanks = (0..<shape.nodes).map { [rankStart] in rankStart[$0 + 1] - rankStart[$0] }
-        nodeSlots = (0..<shape.nodes).map { [rankStart] in
+        // The global layout ignores groups and nodes (they may then exceed experts and ranks): one group, one
+        // node, so nothing here grows with them.
+        let hierarchical = shape.isHierarchical
+        groupStart =
+            hierarchical
+            ? (0...shape.groups).map { shape.firstExpert(ofGroup: $0, logicalExperts: logicalExperts) }
+            : [0, logicalExperts]
+        rankStart = hierarchical ? (0...shape.nodes).map { shape.firstRank(ofNode: $0) } : [0, shape.ranks]
+        let nodes = rankStart.count - 1
+        nodeRanks = (0..<nodes).map { [rankStart] in rankStart[$0 + 1] - rankStart[$0] }
+        nodeSlots = (0..<nodes).map { [rankStart] in
             shape.firstSlot(ofRank: rankStart[$0 + 1]) - shape.firstSlot(ofRank: rankStart[$0])
         }
         capacity = (0..<shape.ranks).map { shape.slotCount(ofRank: $0) }
-        solved = [PoolPacking](repeating: PoolPacking(), count: shape.nodes)
+        solved = [PoolPacking](repeating: PoolPacking(), count: nodes)
     }
 
     /// The node of each group when this layer was placed hierarchically, nil when globally.

@@ -1,8 +1,9 @@
 /// DeepSeek's EPLB (github.com/deepseek-ai/EPLB, `eplb.py`), reproduced output for output.
 ///
 /// Hierarchical layout: pack the expert groups onto nodes (equal group count per node), replicate experts
-/// inside each node, pack each node's replicas onto its ranks (equal slot count per rank). Global layout: the
-/// same with one group and one node.
+/// inside each node, pack each node's replicas onto its ranks (equal slot count per rank). Global layout (nodes
+/// does not divide groups): the same with one group and one node, so groups and nodes are ignored there and may
+/// exceed the experts and the ranks. Accepted inputs are exactly eplb.py's (`validateForReference`).
 ///
 /// Arithmetic and tie-breaking follow eplb.py under PyTorch:
 /// - loads are converted to Float32 and every sum and quotient is a Float32 operation (`weight.float()`);

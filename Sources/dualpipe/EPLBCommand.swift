@@ -25,7 +25,7 @@ struct EPLBCommand: ParsableCommand {
 
     @Option(
         help:
-            "reference: DeepSeek's eplb.py, output for output; balanced: no same-rank duplicates, better balance, any shape."
+            "reference: DeepSeek's eplb.py, output for output, on exactly the inputs it accepts; balanced: no same-rank duplicates, better balance, also shapes eplb.py refuses."
     )
     var policy: Policy = .balanced
 

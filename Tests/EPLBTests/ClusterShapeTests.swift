@@ -19,3 +19,20 @@ func ranksShareTheSlotsEvenly(shape: ClusterShape) {
     #expect(perRank == (0..<shape.ranks).map { shape.slotCount(ofRank: $0) })
     #expect(zip(rankOfSlot, rankOfSlot.dropFirst()).allSatisfy { $0 <= $1 })
 }
+
+/// nodeOfRank (computed per rank) agrees with the node runs `firstRank(ofNode:)` defines, more nodes than
+/// ranks included (then some nodes hold no rank).
+@Test func nodeOfRankFollowsTheNodeRuns() {
+    for ranks in 1...9 {
+        for nodes in 1...12 {
+            let shape = ClusterShape(replicas: ranks, groups: 1, nodes: nodes, ranks: ranks)
+            var expected = [Int](repeating: -1, count: ranks)
+            for node in 0..<nodes {
+                for rank in shape.firstRank(ofNode: node)..<shape.firstRank(ofNode: node + 1) { expected[rank] = node }
+            }
+            #expect(shape.nodeOfRank() == expected, "nodes \(nodes), ranks \(ranks)")
+        }
+    }
+    let huge = ClusterShape(replicas: 8, groups: 3, nodes: Int.max / 2, ranks: 8)
+    #expect(huge.nodeOfRank().last == huge.nodes - 1)
+}

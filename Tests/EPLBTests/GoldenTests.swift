@@ -20,6 +20,11 @@ struct GoldenCase: Decodable {
     static let names = [
         "readme", "hier-64x80-g8-n2-k16", "hier-32x48-g4-n4-k8", "hier-256x288-g8-n4-k32",
         "hier-128x128-g16-n4-k16", "global-48x64-g3-n2-k8", "global-256x288-g8-n3-k32", "global-100x120-g1-n2-k12",
+        // Global shapes eplb.py accepts because that path ignores groups and nodes: more nodes than ranks, more
+        // groups than experts, groups that do not divide the experts, and (the last) more replicas than
+        // experts x ranks as well.
+        "global-12x16-g4-n8-k4", "global-6x8-g9-n2-k4", "global-50x60-g7-n2-k6", "global-8x16-g12-n5-k2",
+        "global-3x8-g5-n4-k2",
     ]
 
     static func load(_ name: String) throws -> GoldenCase {
