@@ -156,6 +156,7 @@ public final class PipelineTrainer {
         let lr = training.schedule.rate(at: step)
         for optimizer in optimizers { optimizer.update(gradientScale: factor, learningRate: lr) }
         try loads.record()
+        loads.balanceRouting(speed: balancing.routerBiasSpeed)
         let end = monotonicSeconds()
         nextStep += 1
 

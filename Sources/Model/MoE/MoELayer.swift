@@ -16,6 +16,10 @@ public final class MoELayer: Layer {
     /// Tokens sent to each expert by the forwards since the last `resetLoad()` `[experts]`:
     /// the load statistics expert placement balances.
     public private(set) var expertLoad: [Int]
+    /// DeepSeek-V3's auxiliary-loss-free balancing `[experts]`: added to the scores when choosing
+    /// the top-k experts only (the gates still come from the plain scores), and nudged toward
+    /// balance after each step by `balanceRouting`. Zero unless balancing is on.
+    public private(set) var routingBias: [Float]
 
     private struct ForwardSaved {
         var x: Tensor            // [n, hidden]
@@ -47,6 +51,17 @@ public final class MoELayer: Layer {
         normalizeGates = configuration.normalizeGates
         routedScaling = configuration.routedScaling
         expertLoad = [Int](repeating: 0, count: configuration.experts)
+        routingBias = [Float](repeating: 0, count: configuration.experts)
+    }
+
+    /// Moves each expert's routing bias by `speed` toward balance: down for an expert that got
+    /// more than the mean of `loads` (the step's tokens per expert over every copy of the layer),
+    /// up for one that got fewer.
+    public func balanceRouting(loads: [Double], speed: Float) {
+        precondition(loads.count == routingBias.count, "\(loads.count) loads for \(routingBias.count) experts")
+        guard speed > 0 else { return }
+        let mean = loads.reduce(0, +) / Double(loads.count)
+        for e in routingBias.indices where loads[e] != mean { routingBias[e] += loads[e] > mean ? -speed : speed }
     }
 
     /// The local dispatcher holding every routed expert, each on its own parameter stream
@@ -64,7 +79,8 @@ public final class MoELayer: Layer {
         let n = input.rows, experts = dispatcher.expertCount
         let logits = Linear.forward(input, router)
         let scores = scoring == .sigmoid ? sigmoid(logits) : softmaxRows(logits)
-        let chosen = selectExperts(scores: scores, topK: topK, groups: groups, topKGroups: topKGroups, scoring: scoring)
+        let chosen = selectExperts(scores: routingBias.allSatisfy { $0 == 0 } ? scores : biased(scores), topK: topK,
+                                   groups: groups, topKGroups: topKGroups, scoring: scoring)
         let gates = gateWeights(scores: scores, chosen: chosen, topK: topK, normalize: normalizeGates, scaling: routedScaling)
 
         // Counting sort of the assignments by expert, tokens in order inside each expert.
@@ -88,6 +104,16 @@ public final class MoELayer: Layer {
                                                rowToken: rowToken, rowAssignment: rowAssignment, expertOutput: out),
                               "moe forward")
         return y
+    }
+
+    /// `scores` `[n, experts]` plus each expert's routing bias, for the choice of experts alone.
+    private func biased(_ scores: Tensor) -> Tensor {
+        var out = scores
+        let experts = routingBias.count
+        out.scalars.withUnsafeMutableBufferPointer { p in
+            for i in 0..<p.count { p[i] += routingBias[i % experts] }
+        }
+        return out
     }
 
     public func backwardInput(_ mb: Int, _ outputGradient: Tensor) -> Tensor {

@@ -22,6 +22,8 @@ public final class ReferenceTrainer {
     public let stages: [Stage]
     private var optimizers: [AdamW]
     public private(set) var nextStep = 0
+    /// DeepSeek-V3's auxiliary-loss-free balancing speed γ (0: off); see `balanceRouting`.
+    public var routerBiasSpeed: Float = 0
     /// [micro-batches] the losses of the last `computeGradients`, in micro-batch order.
     public private(set) var microBatchLosses: [Float] = []
 
@@ -59,7 +61,10 @@ public final class ReferenceTrainer {
     /// full backward) and returns the mean loss. The stages' gradients are then those of the mean
     /// loss, before clipping: what a parallel run's gradients are compared with.
     public func computeGradients(step: Int) -> Float {
-        for stage in stages { stage.zeroGradients() }
+        for stage in stages {
+            stage.zeroGradients()
+            for layer in stage.moeLayers { layer.resetLoad() }
+        }
         microBatchLosses = (0..<training.microBatches).map { accumulate(step: step, microBatch: $0) }
         return Self.meanLoss(microBatchLosses)
     }
@@ -98,12 +103,21 @@ public final class ReferenceTrainer {
         return (Self.meanLoss(losses), losses)
     }
 
-        /// One optimizer step over `training.microBatches` micro-batches.
+        /// After an update: each MoE layer's routing bias moves toward balance by the tokens its
+    /// experts got in the last `computeGradients` (nothing when `routerBiasSpeed` is 0).
+    public func balanceRouting() {
+        for layer in stages.flatMap(\.moeLayers) {
+            layer.balanceRouting(loads: layer.expertLoad.map(Double.init), speed: routerBiasSpeed)
+        }
+    }
+
+    /// One optimizer step over `training.microBatches` micro-batches.
     @discardableResult
     public func step() -> StepReport {
         let step = nextStep
         let loss = computeGradients(step: step)
         let (norm, lr) = applyUpdate(step: step)
+        balanceRouting()
         nextStep += 1
         return StepReport(step: step, loss: loss, gradientNorm: norm, learningRate: lr,
                           tokens: training.microBatches * model.tokensPerMicroBatch)

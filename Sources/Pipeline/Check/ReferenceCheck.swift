@@ -34,6 +34,7 @@ public final class ReferenceCheck {
                                             seed: seed, span: split.training)
         reference = try ReferenceTrainer(model: model, training: trainer.training, sampler: sampler, seed: seed,
                                          stageCount: trainer.configuration.partition.stages)
+        reference!.routerBiasSpeed = trainer.balancing.routerBiasSpeed
     }
 
     /// Between the gradient sync and the update: losses every step, gradients on the first.
@@ -71,6 +72,7 @@ public final class ReferenceCheck {
         let differing = try ReplicaFingerprint.mismatches(stages: trainer.stages, world: trainer.grid.world)
         guard let reference else { return }
         _ = reference.applyUpdate(step: step)
+        reference.balanceRouting()
         failures += differing.map { "step \(step): \($0)" }
         summary += differing.isEmpty ? "; stage copies identical" : "; stage copies DIFFER"
     }

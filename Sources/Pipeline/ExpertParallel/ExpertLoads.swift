@@ -34,4 +34,10 @@ public final class ExpertLoadTracker {
             zip(old, last).map { a, b in zip(a, b).map { decay * $0 + (1 - decay) * $1 } }
         } ?? last
     }
+
+    /// DeepSeek-V3's auxiliary-loss-free balancing: every copy of a layer nudges its routing bias
+    /// by the same step totals, so the copies stay identical (and equal to the reference's).
+    public func balanceRouting(speed: Float) {
+        for (layer, counts) in zip(layers, last) { layer.balanceRouting(loads: counts, speed: speed) }
+    }
 }

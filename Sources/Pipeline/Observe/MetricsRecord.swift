@@ -20,6 +20,9 @@ public struct MetricsRecord: Codable, Sendable, Equatable {
     public var sentBytes: [Int]
     public var syncBytes: [Int]
     public var residentBytes: [Int]
+    /// [world ranks] seconds in expert dispatch and combine all-to-alls, and the part spent waiting.
+    public var expertExchangeSeconds: [Double]
+    public var expertExchangeWaitSeconds: [Double]
     /// The held-out loss when this step was followed by an evaluation.
     public var evalLoss: Float?
 
@@ -28,6 +31,7 @@ public struct MetricsRecord: Codable, Sendable, Equatable {
         case stepSeconds = "step_seconds", tokensPerSecond = "tokens_per_second", efficiency
         case computeSeconds = "compute_seconds", waitSeconds = "wait_seconds", sentBytes = "sent_bytes"
         case syncBytes = "sync_bytes", residentBytes = "resident_bytes", evalLoss = "eval_loss"
+        case expertExchangeSeconds = "expert_exchange_seconds", expertExchangeWaitSeconds = "expert_exchange_wait_seconds"
     }
 
     public init(_ report: PipelineStepReport, evalLoss: Float?) {
@@ -45,6 +49,8 @@ public struct MetricsRecord: Codable, Sendable, Equatable {
         sentBytes = report.sentBytes
         syncBytes = report.syncBytes
         residentBytes = report.residentBytes
+        expertExchangeSeconds = report.expertExchangeSeconds
+        expertExchangeWaitSeconds = report.expertExchangeWaitSeconds
         self.evalLoss = evalLoss
     }
 

@@ -31,7 +31,9 @@ public enum ReplicaFingerprint {
     public static func mismatches(stages: [Stage], world: Communicator) throws -> [String] {
         var mine: [Int64] = [] // (key, hash) pairs
         for stage in stages {
-            mine += [Int64(stage.index), Int64(bitPattern: of(DenseParameters(stage)))]
+            var dense = of(DenseParameters(stage)) // and the routing biases, which are state too
+            for bias in stage.moeLayers.flatMap(\.routingBias) { dense = (dense ^ UInt64(bias.bitPattern)) &* 0x100_0000_01b3 }
+            mine += [Int64(stage.index), Int64(bitPattern: dense)]
             for layer in stage.expertSlots {
                 for (k, expert) in layer.experts.enumerated() {
                     let e = layer.phy2log[layer.localSlots.lowerBound + k]

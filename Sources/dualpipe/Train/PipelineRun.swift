@@ -31,6 +31,9 @@ struct PipelineRun {
         let configuration = try PipelineConfiguration(kind: kind, pipelineRanks: pp, expertParallel: ep, microBatches: m,
                                                       model: model, replicas: o.replicas, worldSize: worldSize)
         let balancing = try o.balancing()
+        if balancing.policy == .balanced, o.replicas ?? 0 > model.experts * ep {
+            throw ConfigurationError("--replicas \(o.replicas!) exceeds the \(model.experts) experts x EP \(ep): the balanced policy never puts two replicas of an expert on one rank (--eplb-policy reference does)")
+        }
         let corpus = try o.corpus()
         _ = try CorpusSplit(bytes: corpus.bytes.count, sequenceLength: model.sequenceLength, source: corpus.source)
         return Plan(configuration: configuration, model: model,
@@ -102,7 +105,8 @@ struct PipelineRun {
             let meanWait = report.waitSeconds.reduce(0, +) / Double(report.waitSeconds.count)
             print(stepLine(step: step, loss: report.loss, lr: report.learningRate, gradientNorm: report.gradientNorm,
                            tokensPerSecond: report.tokensPerSecond,
-                           String(format: "step %6.3fs  efficiency %.2f  MPI wait %6.3fs/rank", report.stepSeconds, report.efficiency, meanWait)))
+                           String(format: "step %6.3fs  efficiency %.2f  MPI wait %6.3fs/rank  experts a2a %6.3fs/rank", report.stepSeconds,
+                                  report.efficiency, meanWait, report.expertExchangeSeconds.reduce(0, +) / Double(max(1, report.expertExchangeSeconds.count)))))
             if let evaluation {
                 print(String(format: "eval %4d  loss %.4f  (held-out, %d micro-batches)", step, evaluation.loss, plan.configuration.globalMicroBatches))
             }

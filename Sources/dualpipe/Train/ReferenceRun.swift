@@ -27,6 +27,7 @@ struct ReferenceRun {
         } catch let error as ConfigurationError {
             throw ValidationError(error.description)
         }
+        trainer.routerBiasSpeed = try o.balancing().routerBiasSpeed
         let metrics = try o.metrics.map { try LineWriter(path: $0) }
         let parameters = trainer.stages.reduce(0) { $0 + $1.parameterCount }
         print("reference trainer: \(parameters) parameters, \(stageCount) stage(s), \(microBatches) micro-batches a step, \(corpus.bytes.count) bytes from \(corpus.source), \(BLASCoreChoice.description), \(BLAS.threadCount) thread(s)")
@@ -51,7 +52,7 @@ struct ReferenceRun {
                     gradientNorm: report.gradientNorm, learningRate: report.learningRate, tokens: report.tokens,
                     stepSeconds: stepSeconds, pipelineSeconds: stepSeconds, computeSeconds: [stepSeconds], waitSeconds: [0],
                     sentBytes: [0], syncBytes: [0], residentBytes: [residentBytes()], timelines: nil)
-                try metrics.write(try MetricsRecord(record, evalLoss: evalLoss).jsonLine())
+                try metrics.write(try MetricsRecord(record, evalLoss: evalLoss).jsonLine()) // no all-to-all: empty exchange lists
             }
         }
     }
