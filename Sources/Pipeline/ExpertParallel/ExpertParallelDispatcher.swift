@@ -19,6 +19,8 @@ public final class ExpertParallelDispatcher: ExpertDispatcher {
     /// of it blocked waiting for them to complete.
     public private(set) var exchangeSeconds = 0.0
     public private(set) var exchangeWaitSeconds = 0.0
+    /// Rows sent to and received from each EP rank by the last dispatch (for benchmarks).
+    public private(set) var lastExchangeRows: (send: [Int], receive: [Int]) = ([], [])
 
     /// Where a micro-batch's rows went: what the backward retraces.
     struct Route {
@@ -41,6 +43,7 @@ public final class ExpertParallelDispatcher: ExpertDispatcher {
     public func forward(_ mb: Int, _ batch: ExpertBatch) -> Tensor {
         precondition(batch.counts.count == slots.logicalExperts, "dispatcher: \(batch.counts.count) counts for \(slots.logicalExperts) experts")
         let route = makeRoute(batch.counts)
+        lastExchangeRows = (route.sendRows, route.receiveRows)
         routes.store(mb, route, "expert-parallel dispatch forward")
         return runSlots(gatherRows(batch.rows, route.order), route) { k, rows in slots.experts[k].forward(mb, rows) }
     }

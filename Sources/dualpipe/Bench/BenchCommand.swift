@@ -4,13 +4,14 @@ import ArgumentParser
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure MPI, BLAS, model, schedule and EPLB speed and print tables.",
+        abstract: "Measure MPI, BLAS, model, schedule, EPLB and expert-parallel speed and print tables.",
         subcommands: [
             BenchMPICommand.self,
             BenchBLASCommand.self,
             BenchModelCommand.self,
             BenchScheduleCommand.self,
             BenchEPLBCommand.self,
+            BenchEPCommand.self,
         ]
     )
 }
