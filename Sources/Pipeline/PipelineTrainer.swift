@@ -204,6 +204,9 @@ public final class PipelineTrainer {
         /// the placement was computed from.
         public var imbalanceBefore: Double
         public var imbalanceAfter: Double
+        /// Whether some expert got more or fewer replicas somewhere (its rows then run in other
+        /// batch shapes, which a BLAS may round differently).
+        public var replicaCountsChanged: Bool
     }
 
     /// Places every MoE layer anew from the load statistics (EPLB, `balancing.policy`) and moves
@@ -214,6 +217,9 @@ public final class PipelineTrainer {
         let average = loads.average ?? layers.map { [Double](repeating: 1, count: $0.logicalExperts) }
         let newRows = try placer.place(loads: average, previous: layers.map(\.phy2log))
         let before = layers.indices.map { placer.imbalance(layers[$0].phy2log, loads: average[$0]) }
+        let recounted = layers.indices.contains { l in
+            layers[l].replicas.map(\.count) != (0..<layers[l].logicalExperts).map { e in newRows[l].filter { $0 == e }.count }
+        }
         let after = layers.indices.map { placer.imbalance(newRows[$0], loads: average[$0]) }
         var slotOptimizers = optimizers.flatMap(\.experts)
         let outcome = try ExpertMigration.run(layers: layers, newRows: newRows, optimizers: &slotOptimizers,
@@ -233,10 +239,10 @@ public final class PipelineTrainer {
         }
         var sums = [Double(counted), Double(slots), Double(outcome.sentBytes)]
         try grid.world.allreduce(&sums, op: .sum)
-        var worst = [before.max() ?? 1, after.max() ?? 1]
+        var worst = [before.max() ?? 1, after.max() ?? 1, recounted ? 1 : 0]
         try grid.world.allreduce(&worst, op: .max)
         return RebalanceReport(movedSlots: Int(sums[0]), slots: Int(sums[1]), sentBytes: Int(sums[2]),
-                               imbalanceBefore: worst[0], imbalanceAfter: worst[1])
+                               imbalanceBefore: worst[0], imbalanceAfter: worst[1], replicaCountsChanged: worst[2] > 0)
     }
 
     /// The forward-only pass of the same schedule over held-out micro-batches (the same ones at

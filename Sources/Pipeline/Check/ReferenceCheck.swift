@@ -95,12 +95,14 @@ public final class ReferenceCheck {
     }
 
     /// Rank 0 gets, from every rank, the gradients it holds the counting copy of: the dense
-    /// parameters of its primary stages (EP rank 0 only), then `[block, expert, gradients...]` for
-    /// each primary expert replica. [world rank][floats]; empty elsewhere than rank 0.
+    /// parameters of all its primary stages (EP rank 0 only), then `[block, expert, gradients...]`
+    /// for each primary expert replica. [world rank][floats]; empty elsewhere than rank 0.
     private func gatherGradients() throws -> [[Float]] {
         var mine: [Float] = []
+        if trainer.grid.expertRank == 0 {
+            for stage in trainer.primaryStages { mine += DenseParameters(stage).flatGradients() }
+        }
         for stage in trainer.primaryStages {
-            if trainer.grid.expertRank == 0 { mine += DenseParameters(stage).flatGradients() }
             for layer in stage.expertSlots {
                 for (k, expert) in layer.experts.enumerated() where layer.isPrimaryReplica(layer.localSlots.lowerBound + k) {
                     mine += [Float(layer.block), Float(layer.phy2log[layer.localSlots.lowerBound + k])] + expert.flatGradients()

@@ -131,16 +131,19 @@ struct PipelineRun {
     }
 
     /// A rebalance; with --check-reference also the held-out loss before and after, which must be
-    /// equal bit for bit (the same experts compute the same rows wherever they live).
+    /// equal bit for bit (an expert computes the same rows wherever it lives), or within 1e-5 when
+    /// some expert's replica count changed (its rows then run in other batch shapes).
     private func rebalanceChecked(_ trainer: PipelineTrainer, checking: Bool) throws -> (PipelineTrainer.RebalanceReport, String?) {
         let before = checking ? try trainer.evaluate().loss : nil
         let report = try trainer.rebalance()
         guard let before else { return (report, nil) }
         let after = try trainer.evaluate().loss
-        guard before.bitPattern == after.bitPattern else {
+        if before.bitPattern == after.bitPattern { return (report, "held-out loss \(after) before and after, bit-identical") }
+        let error = Double(abs(after - before)) / Double(abs(before))
+        guard report.replicaCountsChanged && error <= ReferenceCheck.gradientTolerance else {
             throw PipelineError("--check-reference: the held-out loss changed across the rebalance: \(before) before, \(after) after")
         }
-        return (report, "held-out loss \(after) before and after, bit-identical")
+        return (report, "held-out loss \(before) before, \(after) after (replica counts changed; relative \(String(format: "%.1e", error)) <= 1e-5)")
     }
 
     private func writeTrace(_ timelines: [[TimelineEvent]], plan: Plan, trainer: PipelineTrainer, step: Int) throws {
@@ -167,6 +170,9 @@ struct PipelineRun {
             "grid: rank = pp * \(c.expertParallel) + ep; \(c.microBatches) micro-batches per EP rank, \(c.globalMicroBatches) per step",
             "model: \(plan.model.layers) blocks in \(c.partition.stages) stages of \(c.partition.blocksPerStage), \(parameters) parameters, \(plan.model.tokensPerMicroBatch) tokens per micro-batch; data: \(plan.corpus.bytes.count) bytes from \(plan.corpus.source), the last 5% held out",
         ]
+        let shape = trainer.placer.shape
+        lines.append("experts: \(c.replicas) slots per MoE layer over each EP group (\(c.slotsPerRank) per EP rank, \(c.replicas - plan.model.experts) redundant); EPLB \(plan.balancing.policy.rawValue) places over the \(shape.nodes) node(s) an EP group spans, \(shape.isHierarchical ? "hierarchical" : "global") layout"
+            + (plan.balancing.rebalanceEvery > 0 ? ", again every \(plan.balancing.rebalanceEvery) steps" : ", once"))
         let split = trainer.grid.expertGroupsAcrossNodes
         if trainer.grid.nodes.nodeCount > 1 {
             lines.append(split.isEmpty
