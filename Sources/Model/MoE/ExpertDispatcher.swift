@@ -21,25 +21,47 @@ public struct ExpertBatch: Sendable {
 ///
 /// Every call is per micro-batch `mb` and follows the layer's F, B, W order; the dispatcher
 /// keeps whatever its experts need between the calls.
+///
+/// F and B each come in two halves, so that the layer can compute something else (its shared
+/// expert) while an expert-parallel dispatcher's rows are on the wire: `start` hands the rows
+/// over (posts the exchange), `finish` returns the results.
 public protocol ExpertDispatcher: ParameterOwner {
     /// Routed experts of the layer (all of them, wherever they live).
     var expertCount: Int { get }
-    /// F: `batch.rows` `[assignments, hidden]` grouped by expert; returns each row's expert
-    /// output, same order, `[assignments, hidden]`, not yet weighted by its gate.
-    func forward(_ mb: Int, _ batch: ExpertBatch) -> Tensor
-    /// B: gradients of those outputs `[assignments, hidden]` (same order); returns the
-    /// gradients of the dispatched rows, same order.
-    func backwardInput(_ mb: Int, _ outputGradient: Tensor) -> Tensor
+    /// F, first half: `batch.rows` `[assignments, hidden]` grouped by expert.
+    func startForward(_ mb: Int, _ batch: ExpertBatch)
+    /// F, second half: each row's expert output, same order, `[assignments, hidden]`, not yet
+    /// weighted by its gate.
+    func finishForward(_ mb: Int) -> Tensor
+    /// B, first half: gradients of those outputs `[assignments, hidden]` (same order).
+    func startBackward(_ mb: Int, _ outputGradient: Tensor)
+    /// B, second half: the gradients of the dispatched rows, same order.
+    func finishBackward(_ mb: Int) -> Tensor
     /// W: the experts accumulate their parameter gradients of micro-batch `mb`.
     func backwardWeight(_ mb: Int)
     /// Frees what micro-batch `mb` saved (a forward-only pass ends with this).
     func discard(_ mb: Int)
 }
 
+extension ExpertDispatcher {
+    /// F in one go.
+    public func forward(_ mb: Int, _ batch: ExpertBatch) -> Tensor {
+        startForward(mb, batch)
+        return finishForward(mb)
+    }
+
+    /// B in one go.
+    public func backwardInput(_ mb: Int, _ outputGradient: Tensor) -> Tensor {
+        startBackward(mb, outputGradient)
+        return finishBackward(mb)
+    }
+}
+
 /// All experts in this process: each block of rows goes through its expert's SwiGLU.
 public final class LocalExpertDispatcher: ExpertDispatcher {
     public let experts: [SwiGLU]
     private var counts: [Int: [Int]] = [:] // mb -> [experts]
+    private var results: [Int: Tensor] = [:] // mb -> the half-finished pass's output
 
     public init(experts: [SwiGLU]) { self.experts = experts }
 
@@ -51,17 +73,22 @@ public final class LocalExpertDispatcher: ExpertDispatcher {
         return counts.map { c in defer { start += c }; return start..<(start + c) }
     }
 
-    public func forward(_ mb: Int, _ batch: ExpertBatch) -> Tensor {
+    /// Nothing travels: the experts run in the first half and the second half hands the result over.
+    public func startForward(_ mb: Int, _ batch: ExpertBatch) {
         precondition(batch.counts.count == experts.count, "dispatcher: \(batch.counts.count) counts for \(experts.count) experts")
         counts.store(mb, batch.counts, "expert dispatch forward")
-        return runBlocks(batch.rows, batch.counts) { e, rows in experts[e].forward(mb, rows) }
+        results.store(mb, runBlocks(batch.rows, batch.counts) { e, rows in experts[e].forward(mb, rows) }, "expert dispatch forward")
     }
 
-    public func backwardInput(_ mb: Int, _ outputGradient: Tensor) -> Tensor {
+    public func finishForward(_ mb: Int) -> Tensor { results.take(mb, "expert dispatch finishForward") }
+
+    public func startBackward(_ mb: Int, _ outputGradient: Tensor) {
         let c = counts.take(mb, "expert dispatch backwardInput")
         counts.store(mb, c, "expert dispatch backwardInput")
-        return runBlocks(outputGradient, c) { e, rows in experts[e].backwardInput(mb, rows) }
+        results.store(mb, runBlocks(outputGradient, c) { e, rows in experts[e].backwardInput(mb, rows) }, "expert dispatch backwardInput")
     }
+
+    public func finishBackward(_ mb: Int) -> Tensor { results.take(mb, "expert dispatch finishBackward") }
 
     public func backwardWeight(_ mb: Int) {
         _ = counts.take(mb, "expert dispatch backwardWeight")
@@ -70,6 +97,7 @@ public final class LocalExpertDispatcher: ExpertDispatcher {
 
     public func discard(_ mb: Int) {
         counts[mb] = nil
+        results[mb] = nil
         for expert in experts { expert.discard(mb) }
     }
 

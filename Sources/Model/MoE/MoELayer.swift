@@ -97,8 +97,10 @@ public final class MoELayer: Layer {
         }
         for e in 0..<experts { expertLoad[e] += counts[e] }
 
-        let out = dispatcher.forward(mb, ExpertBatch(rows: gatherRows(input, rowToken), counts: counts))
+        // The shared expert computes while the routed rows travel to their experts.
+        dispatcher.startForward(mb, ExpertBatch(rows: gatherRows(input, rowToken), counts: counts))
         var y = shared?.forward(mb, input) ?? Tensor(shape: [n, input.columns])
+        let out = dispatcher.finishForward(mb)
         scatterAddRows(out, rowToken, weights: rowAssignment.map { gates[$0] }, into: &y)
         forwardContexts.store(mb, ForwardSaved(x: input, scores: scores, chosen: chosen, gates: gates,
                                                rowToken: rowToken, rowAssignment: rowAssignment, expertOutput: out),
@@ -124,9 +126,9 @@ public final class MoELayer: Layer {
         var dGates = [Float](repeating: 0, count: s.gates.count)
         for (a, assignment) in s.rowAssignment.enumerated() { dGates[assignment] = rowGateGradients[a] }
 
-        let dRows = dispatcher.backwardInput(mb, dOut)
+        dispatcher.startBackward(mb, dOut)
         var dx = shared?.backwardInput(mb, outputGradient) ?? Tensor(shape: s.x.shape)
-        scatterAddRows(dRows, s.rowToken, into: &dx)
+        scatterAddRows(dispatcher.finishBackward(mb), s.rowToken, into: &dx)
 
         let dScores = gateWeightsBackward(scores: s.scores, chosen: s.chosen, topK: topK, normalize: normalizeGates,
                                           scaling: routedScaling, gateGradient: dGates)

@@ -15,8 +15,10 @@ public final class ExpertParallelDispatcher: ExpertDispatcher {
     let group: Communicator?
     let hidden: Int
     private var routes: [Int: Route] = [:]
-    /// Seconds spent in dispatch and combine exchanges since the last `resetTiming`, and the part
-    /// of it blocked waiting for them to complete.
+    /// Micro-batch -> the rows' exchange posted by a `start` and not yet finished.
+    private var inFlight: [Int: Exchange] = [:]
+    /// Seconds spent posting and completing dispatch and combine exchanges since the last
+    /// `resetTiming`, and the part of it blocked waiting for them to complete.
     public private(set) var exchangeSeconds = 0.0
     public private(set) var exchangeWaitSeconds = 0.0
     /// Rows sent to and received from each EP rank by the last dispatch (for benchmarks).
@@ -40,17 +42,29 @@ public final class ExpertParallelDispatcher: ExpertDispatcher {
 
     public var expertCount: Int { slots.logicalExperts }
 
-    public func forward(_ mb: Int, _ batch: ExpertBatch) -> Tensor {
+    /// Routes the rows, exchanges the per-slot counts and posts the rows' all-to-all.
+    public func startForward(_ mb: Int, _ batch: ExpertBatch) {
         precondition(batch.counts.count == slots.logicalExperts, "dispatcher: \(batch.counts.count) counts for \(slots.logicalExperts) experts")
         let route = makeRoute(batch.counts)
         lastExchangeRows = (route.sendRows, route.receiveRows)
         routes.store(mb, route, "expert-parallel dispatch forward")
-        return runSlots(gatherRows(batch.rows, route.order), route) { k, rows in slots.experts[k].forward(mb, rows) }
+        inFlight.store(mb, post(batch.rows, route), "expert-parallel dispatch forward")
     }
 
-    public func backwardInput(_ mb: Int, _ outputGradient: Tensor) -> Tensor {
-        guard let route = routes[mb] else { preconditionFailure("expert-parallel dispatch backwardInput: no route for micro-batch \(mb)") }
-        return runSlots(gatherRows(outputGradient, route.order), route) { k, rows in slots.experts[k].backwardInput(mb, rows) }
+    /// Completes the dispatch, runs the local slots, and brings their outputs back.
+    public func finishForward(_ mb: Int) -> Tensor {
+        guard let route = routes[mb] else { preconditionFailure("expert-parallel dispatch finishForward: no route for micro-batch \(mb)") }
+        return finish(inFlight.take(mb, "expert-parallel dispatch finishForward"), route) { k, rows in slots.experts[k].forward(mb, rows) }
+    }
+
+    public func startBackward(_ mb: Int, _ outputGradient: Tensor) {
+        guard let route = routes[mb] else { preconditionFailure("expert-parallel dispatch startBackward: no route for micro-batch \(mb)") }
+        inFlight.store(mb, post(outputGradient, route), "expert-parallel dispatch startBackward")
+    }
+
+    public func finishBackward(_ mb: Int) -> Tensor {
+        guard let route = routes[mb] else { preconditionFailure("expert-parallel dispatch finishBackward: no route for micro-batch \(mb)") }
+        return finish(inFlight.take(mb, "expert-parallel dispatch finishBackward"), route) { k, rows in slots.experts[k].backwardInput(mb, rows) }
     }
 
     public func backwardWeight(_ mb: Int) {
@@ -60,6 +74,7 @@ public final class ExpertParallelDispatcher: ExpertDispatcher {
 
     public func discard(_ mb: Int) {
         routes[mb] = nil
+        inFlight[mb] = nil
         for expert in slots.experts { expert.discard(mb) }
     }
 
@@ -101,20 +116,52 @@ public final class ExpertParallelDispatcher: ExpertDispatcher {
                      slotRows: slotRows)
     }
 
-    /// Sends rows (in route order) to their slots' ranks, runs `body` on each local slot's rows,
-    /// sends the results back and returns them in batch row order.
-    private func runSlots(_ sendOrdered: Tensor, _ route: Route, _ body: (Int, Tensor) -> Tensor) -> Tensor {
-        let received = Tensor(shape: [route.receiveRows.reduce(0, +), hidden],
-                              scalars: exchange(sendOrdered.scalars, sendRows: route.sendRows, receiveRows: route.receiveRows))
-        var results = Tensor(shape: received.shape)
-        for (k, rows) in route.slotRows.enumerated() {
-            let output = body(k, gatherRows(received, rows))
-            scatterAddRows(output, rows, into: &results)
+    /// An all-to-all of rows in flight; it owns both buffers until it completes.
+    struct Exchange {
+        var request: Request?     // nil when every slot is local: `receive` already holds the rows
+        var send: MessageBuffer<Float>
+        var receive: MessageBuffer<Float>
+        var posted: Double
+    }
+
+    /// Packs `rows` (in batch order) into route order, straight into the send buffer, and posts
+    /// the all-to-all to the slots' ranks.
+    private func post(_ rows: Tensor, _ route: Route) -> Exchange {
+        let send = MessageBuffer<Float>(count: route.order.count * hidden, repeating: 0)
+        rows.scalars.withUnsafeBufferPointer { x in
+            for (i, row) in route.order.enumerated() {
+                (send.pointer.baseAddress! + i * hidden).update(from: x.baseAddress! + row * hidden, count: hidden)
+            }
         }
-        let back = Tensor(shape: sendOrdered.shape,
-                          scalars: exchange(results.scalars, sendRows: route.receiveRows, receiveRows: route.sendRows))
-        var out = Tensor(shape: sendOrdered.shape)
-        scatterAddRows(back, route.order, into: &out)
+        return start(send, sendRows: route.sendRows, receiveRows: route.receiveRows)
+    }
+
+    /// Completes the exchange, runs `body` on each local slot's rows, sends the results back and
+    /// returns them in batch row order.
+    private func finish(_ exchange: Exchange, _ route: Route, _ body: (Int, Tensor) -> Tensor) -> Tensor {
+        let received = complete(exchange)
+        let results = MessageBuffer<Float>(count: received.count, repeating: 0)
+        for (k, positions) in route.slotRows.enumerated() {
+            var rows = Tensor(uninitializedShape: [positions.count, hidden])
+            rows.scalars.withUnsafeMutableBufferPointer { out in
+                for (i, p) in positions.enumerated() {
+                    (out.baseAddress! + i * hidden).update(from: received.pointer.baseAddress! + p * hidden, count: hidden)
+                }
+            }
+            let output = body(k, rows)
+            output.scalars.withUnsafeBufferPointer { y in
+                for (i, p) in positions.enumerated() {
+                    (results.pointer.baseAddress! + p * hidden).update(from: y.baseAddress! + i * hidden, count: hidden)
+                }
+            }
+        }
+        let back = complete(start(results, sendRows: route.receiveRows, receiveRows: route.sendRows))
+        var out = Tensor(uninitializedShape: [route.order.count, hidden])
+        out.scalars.withUnsafeMutableBufferPointer { y in
+            for (i, row) in route.order.enumerated() {
+                (y.baseAddress! + row * hidden).update(from: back.pointer.baseAddress! + i * hidden, count: hidden)
+            }
+        }
         return out
     }
 
@@ -123,25 +170,31 @@ public final class ExpertParallelDispatcher: ExpertDispatcher {
         do { return try group.alltoall(slotCounts) } catch { fatalExchange(error) }
     }
 
-    /// One all-to-all of rows: posted, then completed (the overlap executor can later run other
-    /// work between the two).
-    private func exchange(_ values: [Float], sendRows: [Int], receiveRows: [Int]) -> [Float] {
-        guard let group, group.size > 1 else { return values }
-        let start = monotonicSeconds()
+    /// Posts one all-to-all of rows (MPI_Ialltoallv).
+    private func start(_ send: MessageBuffer<Float>, sendRows: [Int], receiveRows: [Int]) -> Exchange {
+        let begin = monotonicSeconds()
+        guard let group, group.size > 1 else { return Exchange(request: nil, send: send, receive: send, posted: begin) }
         do {
-            let send = MessageBuffer(copying: values)
             let receive = MessageBuffer<Float>(count: receiveRows.reduce(0, +) * hidden, repeating: 0)
             let request = try group.ialltoallv(send: send, sendCounts: sendRows.map { $0 * hidden },
                                                receive: receive, receiveCounts: receiveRows.map { $0 * hidden })
             let posted = monotonicSeconds()
-            try request.wait()
-            let end = monotonicSeconds()
-            exchangeSeconds += end - start
-            exchangeWaitSeconds += end - posted
-            return receive.array
+            exchangeSeconds += posted - begin
+            return Exchange(request: request, send: send, receive: receive, posted: posted)
         } catch {
             fatalExchange(error)
         }
+    }
+
+    /// Waits for an exchange and returns what arrived.
+    private func complete(_ exchange: Exchange) -> MessageBuffer<Float> {
+        guard let request = exchange.request else { return exchange.receive }
+        let begin = monotonicSeconds()
+        do { try request.wait() } catch { fatalExchange(error) }
+        let waited = monotonicSeconds() - begin
+        exchangeSeconds += waited
+        exchangeWaitSeconds += waited
+        return exchange.receive
     }
 
     /// The layer API cannot throw: an MPI failure inside an exchange ends the job here, naming it.
