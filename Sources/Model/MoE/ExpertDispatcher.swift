@@ -22,20 +22,26 @@ public struct ExpertBatch: Sendable {
 /// Every call is per micro-batch `mb` and follows the layer's F, B, W order; the dispatcher
 /// keeps whatever its experts need between the calls.
 ///
-/// F and B each come in two halves, so that the layer can compute something else (its shared
-/// expert) while an expert-parallel dispatcher's rows are on the wire: `start` hands the rows
-/// over (posts the exchange), `finish` returns the results.
+/// F and B each come in three phases, so that other work can run while an expert-parallel
+/// dispatcher's rows are on the wire: `start` hands the rows over (posts the dispatch exchange),
+/// `compute` runs the experts on what arrived (and posts the combine exchange), `finish` returns
+/// the results. Each phase of a micro-batch runs once, in that order; `forward` and
+/// `backwardInput` run all three.
 public protocol ExpertDispatcher: ParameterOwner {
     /// Routed experts of the layer (all of them, wherever they live).
     var expertCount: Int { get }
-    /// F, first half: `batch.rows` `[assignments, hidden]` grouped by expert.
+    /// F, dispatch: `batch.rows` `[assignments, hidden]` grouped by expert.
     func startForward(_ mb: Int, _ batch: ExpertBatch)
-    /// F, second half: each row's expert output, same order, `[assignments, hidden]`, not yet
+    /// F, the experts.
+    func computeForward(_ mb: Int)
+    /// F, combine: each row's expert output, same order, `[assignments, hidden]`, not yet
     /// weighted by its gate.
     func finishForward(_ mb: Int) -> Tensor
-    /// B, first half: gradients of those outputs `[assignments, hidden]` (same order).
+    /// B, dispatch: gradients of those outputs `[assignments, hidden]` (same order).
     func startBackward(_ mb: Int, _ outputGradient: Tensor)
-    /// B, second half: the gradients of the dispatched rows, same order.
+    /// B, the experts' input gradients.
+    func computeBackward(_ mb: Int)
+    /// B, combine: the gradients of the dispatched rows, same order.
     func finishBackward(_ mb: Int) -> Tensor
     /// W: the experts accumulate their parameter gradients of micro-batch `mb`.
     func backwardWeight(_ mb: Int)
@@ -44,15 +50,17 @@ public protocol ExpertDispatcher: ParameterOwner {
 }
 
 extension ExpertDispatcher {
-    /// F in one go.
+    /// F, all phases.
     public func forward(_ mb: Int, _ batch: ExpertBatch) -> Tensor {
         startForward(mb, batch)
+        computeForward(mb)
         return finishForward(mb)
     }
 
-    /// B in one go.
+    /// B, all phases.
     public func backwardInput(_ mb: Int, _ outputGradient: Tensor) -> Tensor {
         startBackward(mb, outputGradient)
+        computeBackward(mb)
         return finishBackward(mb)
     }
 }
@@ -61,7 +69,7 @@ extension ExpertDispatcher {
 public final class LocalExpertDispatcher: ExpertDispatcher {
     public let experts: [SwiGLU]
     private var counts: [Int: [Int]] = [:] // mb -> [experts]
-    private var results: [Int: Tensor] = [:] // mb -> the half-finished pass's output
+    private var pending: [Int: Tensor] = [:] // mb -> rows or results between two phases
 
     public init(experts: [SwiGLU]) { self.experts = experts }
 
@@ -73,22 +81,31 @@ public final class LocalExpertDispatcher: ExpertDispatcher {
         return counts.map { c in defer { start += c }; return start..<(start + c) }
     }
 
-    /// Nothing travels: the experts run in the first half and the second half hands the result over.
+    /// Nothing travels: `start` keeps the rows, `compute` runs the experts, `finish` hands the result over.
     public func startForward(_ mb: Int, _ batch: ExpertBatch) {
         precondition(batch.counts.count == experts.count, "dispatcher: \(batch.counts.count) counts for \(experts.count) experts")
         counts.store(mb, batch.counts, "expert dispatch forward")
-        results.store(mb, runBlocks(batch.rows, batch.counts) { e, rows in experts[e].forward(mb, rows) }, "expert dispatch forward")
+        pending.store(mb, batch.rows, "expert dispatch forward")
     }
 
-    public func finishForward(_ mb: Int) -> Tensor { results.take(mb, "expert dispatch finishForward") }
+    public func computeForward(_ mb: Int) {
+        let rows = pending.take(mb, "expert dispatch computeForward"), c = counts[mb]!
+        pending.store(mb, runBlocks(rows, c) { e, block in experts[e].forward(mb, block) }, "expert dispatch computeForward")
+    }
+
+    public func finishForward(_ mb: Int) -> Tensor { pending.take(mb, "expert dispatch finishForward") }
 
     public func startBackward(_ mb: Int, _ outputGradient: Tensor) {
-        let c = counts.take(mb, "expert dispatch backwardInput")
-        counts.store(mb, c, "expert dispatch backwardInput")
-        results.store(mb, runBlocks(outputGradient, c) { e, rows in experts[e].backwardInput(mb, rows) }, "expert dispatch backwardInput")
+        precondition(counts[mb] != nil, "expert dispatch backwardInput: no forward of micro-batch \(mb)")
+        pending.store(mb, outputGradient, "expert dispatch backwardInput")
     }
 
-    public func finishBackward(_ mb: Int) -> Tensor { results.take(mb, "expert dispatch finishBackward") }
+    public func computeBackward(_ mb: Int) {
+        let gradient = pending.take(mb, "expert dispatch computeBackward"), c = counts[mb]!
+        pending.store(mb, runBlocks(gradient, c) { e, block in experts[e].backwardInput(mb, block) }, "expert dispatch computeBackward")
+    }
+
+    public func finishBackward(_ mb: Int) -> Tensor { pending.take(mb, "expert dispatch finishBackward") }
 
     public func backwardWeight(_ mb: Int) {
         _ = counts.take(mb, "expert dispatch backwardWeight")
@@ -97,7 +114,7 @@ public final class LocalExpertDispatcher: ExpertDispatcher {
 
     public func discard(_ mb: Int) {
         counts[mb] = nil
-        results[mb] = nil
+        pending[mb] = nil
         for expert in experts { expert.discard(mb) }
     }
 

@@ -28,8 +28,17 @@ public final class MoELayer: Layer {
         var gates: [Float]       // [n * topK]
         var rowToken: [Int]      // [n * topK]: dispatched row a came from token rowToken[a]
         var rowAssignment: [Int] // [n * topK]: ... and is that token's assignment rowAssignment[a] (t·topK + slot)
-        var expertOutput: Tensor // [n * topK, hidden], dispatched order
+        var counts: [Int]        // [experts] rows per expert
+        var expertOutput: Tensor // [n * topK, hidden], dispatched order (once combined)
+        var partial: Tensor      // [n, hidden] the shared expert's output, between phases
     }
+    private struct BackwardSaved {
+        var forward: ForwardSaved
+        var outputGradient: Tensor // [n, hidden]
+        var gateGradients: [Float] // [n * topK]
+        var partial: Tensor        // [n, hidden] the shared expert's input gradient, between phases
+    }
+    private var backwardContexts: [Int: BackwardSaved] = [:]
     private var forwardContexts: [Int: ForwardSaved] = [:]
     private var weightContexts: [Int: (x: Tensor, dLogits: Tensor)] = [:]
 
@@ -75,8 +84,19 @@ public final class MoELayer: Layer {
 
     public func resetLoad() { expertLoad = [Int](repeating: 0, count: expertLoad.count) }
 
+    /// F, all phases: route, dispatch (post), experts (the shared one first, while the rows
+    /// travel), combine.
     public func forward(_ mb: Int, _ input: Tensor) -> Tensor {
-        let n = input.rows, experts = dispatcher.expertCount
+        forwardRoute(mb, input)
+        forwardDispatch(mb)
+        forwardExperts(mb)
+        return forwardCombine(mb)
+    }
+
+    /// F, route: the router's scores, each token's top-k experts and gates, and the rows sorted
+    /// by expert (tokens in order inside each expert); counts the load.
+    public func forwardRoute(_ mb: Int, _ input: Tensor) {
+        let experts = dispatcher.expertCount
         let logits = Linear.forward(input, router)
         let scores = scoring == .sigmoid ? sigmoid(logits) : softmaxRows(logits)
         let chosen = selectExperts(scores: routingBias.allSatisfy { $0 == 0 } ? scores : biased(scores), topK: topK,
@@ -96,15 +116,33 @@ public final class MoELayer: Layer {
             next[e] += 1
         }
         for e in 0..<experts { expertLoad[e] += counts[e] }
+        forwardContexts.store(mb, ForwardSaved(x: input, scores: scores, chosen: chosen, gates: gates, rowToken: rowToken,
+                                               rowAssignment: rowAssignment, counts: counts,
+                                               expertOutput: Tensor(shape: [0]), partial: Tensor(shape: [0])), "moe forward")
+    }
 
-        // The shared expert computes while the routed rows travel to their experts.
-        dispatcher.startForward(mb, ExpertBatch(rows: gatherRows(input, rowToken), counts: counts))
-        var y = shared?.forward(mb, input) ?? Tensor(shape: [n, input.columns])
-        let out = dispatcher.finishForward(mb)
-        scatterAddRows(out, rowToken, weights: rowAssignment.map { gates[$0] }, into: &y)
-        forwardContexts.store(mb, ForwardSaved(x: input, scores: scores, chosen: chosen, gates: gates,
-                                               rowToken: rowToken, rowAssignment: rowAssignment, expertOutput: out),
-                              "moe forward")
+    /// F, dispatch: the routed rows go to their experts (an expert-parallel dispatcher posts its all-to-all).
+    public func forwardDispatch(_ mb: Int) {
+        guard let s = forwardContexts[mb] else { preconditionFailure("moe forwardDispatch: micro-batch \(mb) was not routed") }
+        dispatcher.startForward(mb, ExpertBatch(rows: gatherRows(s.x, s.rowToken), counts: s.counts))
+    }
+
+    /// F, experts: the shared expert (while the routed rows travel), then the routed experts.
+    public func forwardExperts(_ mb: Int) {
+        guard var s = forwardContexts[mb] else { preconditionFailure("moe forwardExperts: micro-batch \(mb) was not routed") }
+        s.partial = shared?.forward(mb, s.x) ?? Tensor(shape: [s.x.rows, s.x.columns])
+        forwardContexts[mb] = s
+        dispatcher.computeForward(mb)
+    }
+
+    /// F, combine: the experts' outputs come back, weighted by their gates, added to the shared expert's.
+    public func forwardCombine(_ mb: Int) -> Tensor {
+        guard var s = forwardContexts[mb] else { preconditionFailure("moe forwardCombine: micro-batch \(mb) was not routed") }
+        s.expertOutput = dispatcher.finishForward(mb)
+        var y = s.partial
+        s.partial = Tensor(shape: [0])
+        scatterAddRows(s.expertOutput, s.rowToken, weights: s.rowAssignment.map { s.gates[$0] }, into: &y)
+        forwardContexts[mb] = s
         return y
     }
 
@@ -118,20 +156,42 @@ public final class MoELayer: Layer {
         return out
     }
 
+    /// B, all phases: dispatch the routed rows' gradients (post), experts (the shared one first),
+    /// combine and the router's gradient.
     public func backwardInput(_ mb: Int, _ outputGradient: Tensor) -> Tensor {
+        backwardDispatch(mb, outputGradient)
+        backwardExperts(mb)
+        return backwardCombine(mb)
+    }
+
+    /// B, dispatch: each routed row's output was scaled by its gate, so its gradient goes back
+    /// scaled the same way; the gates' gradients are kept for the router.
+    public func backwardDispatch(_ mb: Int, _ outputGradient: Tensor) {
         let s = forwardContexts.take(mb, "moe backwardInput")
-        // Each dispatched row's output was scaled by its gate: route dy back scaled the same way.
         let dOut = gatherRows(outputGradient, s.rowToken, weights: s.rowAssignment.map { s.gates[$0] })
         let rowGateGradients = rowDots(outputGradient, rows: s.rowToken, s.expertOutput)
         var dGates = [Float](repeating: 0, count: s.gates.count)
         for (a, assignment) in s.rowAssignment.enumerated() { dGates[assignment] = rowGateGradients[a] }
-
+        backwardContexts.store(mb, BackwardSaved(forward: s, outputGradient: outputGradient, gateGradients: dGates,
+                                                 partial: Tensor(shape: [0])), "moe backwardInput")
         dispatcher.startBackward(mb, dOut)
-        var dx = shared?.backwardInput(mb, outputGradient) ?? Tensor(shape: s.x.shape)
-        scatterAddRows(dispatcher.finishBackward(mb), s.rowToken, into: &dx)
+    }
 
+    /// B, experts: the shared expert's input gradient (while the rows travel), then the routed experts'.
+    public func backwardExperts(_ mb: Int) {
+        guard var b = backwardContexts[mb] else { preconditionFailure("moe backwardExperts: micro-batch \(mb) has no dispatched backward") }
+        b.partial = shared?.backwardInput(mb, b.outputGradient) ?? Tensor(shape: b.forward.x.shape)
+        backwardContexts[mb] = b
+        dispatcher.computeBackward(mb)
+    }
+
+    /// B, combine: the rows' gradients come back to their tokens, and the router's gradient joins.
+    public func backwardCombine(_ mb: Int) -> Tensor {
+        let b = backwardContexts.take(mb, "moe backwardCombine"), s = b.forward
+        var dx = b.partial
+        scatterAddRows(dispatcher.finishBackward(mb), s.rowToken, into: &dx)
         let dScores = gateWeightsBackward(scores: s.scores, chosen: s.chosen, topK: topK, normalize: normalizeGates,
-                                          scaling: routedScaling, gateGradient: dGates)
+                                          scaling: routedScaling, gateGradient: b.gateGradients)
         let dLogits: Tensor
         switch scoring {
         case .softmax:
@@ -153,6 +213,7 @@ public final class MoELayer: Layer {
 
     public func discard(_ mb: Int) {
         forwardContexts[mb] = nil
+        backwardContexts[mb] = nil
         weightContexts[mb] = nil
         shared?.discard(mb)
         dispatcher.discard(mb)

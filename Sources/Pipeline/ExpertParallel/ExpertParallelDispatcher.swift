@@ -51,21 +51,24 @@ public final class ExpertParallelDispatcher: ExpertDispatcher {
         inFlight.store(mb, post(batch.rows, route), "expert-parallel dispatch forward")
     }
 
-    /// Completes the dispatch, runs the local slots, and brings their outputs back.
-    public func finishForward(_ mb: Int) -> Tensor {
-        guard let route = routes[mb] else { preconditionFailure("expert-parallel dispatch finishForward: no route for micro-batch \(mb)") }
-        return finish(inFlight.take(mb, "expert-parallel dispatch finishForward"), route) { k, rows in slots.experts[k].forward(mb, rows) }
+    /// Completes the dispatch, runs the local slots, posts their outputs' way back.
+    public func computeForward(_ mb: Int) {
+        compute(mb, "computeForward") { k, rows in slots.experts[k].forward(mb, rows) }
     }
+
+    /// Completes the combine: each row's expert output in batch row order.
+    public func finishForward(_ mb: Int) -> Tensor { finish(mb, "finishForward") }
 
     public func startBackward(_ mb: Int, _ outputGradient: Tensor) {
         guard let route = routes[mb] else { preconditionFailure("expert-parallel dispatch startBackward: no route for micro-batch \(mb)") }
         inFlight.store(mb, post(outputGradient, route), "expert-parallel dispatch startBackward")
     }
 
-    public func finishBackward(_ mb: Int) -> Tensor {
-        guard let route = routes[mb] else { preconditionFailure("expert-parallel dispatch finishBackward: no route for micro-batch \(mb)") }
-        return finish(inFlight.take(mb, "expert-parallel dispatch finishBackward"), route) { k, rows in slots.experts[k].backwardInput(mb, rows) }
+    public func computeBackward(_ mb: Int) {
+        compute(mb, "computeBackward") { k, rows in slots.experts[k].backwardInput(mb, rows) }
     }
+
+    public func finishBackward(_ mb: Int) -> Tensor { finish(mb, "finishBackward") }
 
     public func backwardWeight(_ mb: Int) {
         _ = routes.take(mb, "expert-parallel dispatch backwardWeight")
@@ -136,10 +139,11 @@ public final class ExpertParallelDispatcher: ExpertDispatcher {
         return start(send, sendRows: route.sendRows, receiveRows: route.receiveRows)
     }
 
-    /// Completes the exchange, runs `body` on each local slot's rows, sends the results back and
-    /// returns them in batch row order.
-    private func finish(_ exchange: Exchange, _ route: Route, _ body: (Int, Tensor) -> Tensor) -> Tensor {
-        let received = complete(exchange)
+    /// Completes micro-batch `mb`'s dispatch, runs `body` on each local slot's rows, and posts the
+    /// results back to where the rows came from.
+    private func compute(_ mb: Int, _ phase: String, _ body: (Int, Tensor) -> Tensor) {
+        guard let route = routes[mb] else { preconditionFailure("expert-parallel dispatch \(phase): no route for micro-batch \(mb)") }
+        let received = complete(inFlight.take(mb, "expert-parallel dispatch \(phase)"))
         let results = MessageBuffer<Float>(count: received.count, repeating: 0)
         for (k, positions) in route.slotRows.enumerated() {
             var rows = Tensor(uninitializedShape: [positions.count, hidden])
@@ -155,7 +159,13 @@ public final class ExpertParallelDispatcher: ExpertDispatcher {
                 }
             }
         }
-        let back = complete(start(results, sendRows: route.receiveRows, receiveRows: route.sendRows))
+        inFlight.store(mb, start(results, sendRows: route.receiveRows, receiveRows: route.sendRows), "expert-parallel dispatch \(phase)")
+    }
+
+    /// Completes micro-batch `mb`'s combine and puts the rows back in batch order.
+    private func finish(_ mb: Int, _ phase: String) -> Tensor {
+        guard let route = routes[mb] else { preconditionFailure("expert-parallel dispatch \(phase): no route for micro-batch \(mb)") }
+        let back = complete(inFlight.take(mb, "expert-parallel dispatch \(phase)"))
         var out = Tensor(uninitializedShape: [route.order.count, hidden])
         out.scalars.withUnsafeMutableBufferPointer { y in
             for (i, row) in route.order.enumerated() {
