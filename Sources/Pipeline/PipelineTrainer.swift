@@ -72,12 +72,15 @@ public final class PipelineTrainer {
     public let placer: ExpertPlacer
     let sampler: MicroBatchSampler
     let evaluationSampler: MicroBatchSampler
-    public private(set) var nextStep = 0
-    /// Failure drill: (step, world rank) that throws in the middle of that step's schedule.
-    public var failureDrill: (step: Int, rank: Int)?
+    public internal(set) var nextStep = 0
+    /// Failure drill: (step, world rank) that throws (or with `kill`, SIGKILLs itself) in the
+    /// middle of that step's schedule.
+    public var failureDrill: (step: Int, rank: Int, kill: Bool)?
 
+    /// `schedule` replaces the generated one (a schedule file); `commTimeout` is the watchdog.
     public init(configuration: PipelineConfiguration, model: ModelConfiguration, training: TrainingConfiguration,
-                balancing: ExpertBalancing = ExpertBalancing(), grid: RankGrid, corpus: ByteCorpus, seed: UInt64) throws {
+                balancing: ExpertBalancing = ExpertBalancing(), grid: RankGrid, corpus: ByteCorpus, seed: UInt64,
+                schedule: Schedule? = nil, commTimeout: Double? = nil) throws {
         precondition(training.microBatches == configuration.globalMicroBatches,
                      "training counts \(training.microBatches) micro-batches a step, the grid runs \(configuration.globalMicroBatches)")
         self.configuration = configuration
@@ -99,7 +102,8 @@ public final class PipelineTrainer {
                                          group: group, hidden: model.hidden)
             }
         }
-        schedule = Schedule(configuration.schedule)
+        self.schedule = schedule ?? Schedule(configuration.schedule)
+        let schedule = self.schedule
         executor = StageExecutor(configuration: configuration, pipelineRank: pp, stages: stages)
         let messageShape = [model.tokensPerMicroBatch, model.hidden]
         pool = BufferPool(capacity: model.tokensPerMicroBatch * model.hidden)
@@ -108,6 +112,9 @@ public final class PipelineTrainer {
                                 executor: executor, pool: pool, messageShape: messageShape)
         evaluationPass = Interpreter(program: schedule.forwardOnly.lowered().programs[pp], pipelineRank: pp,
                                      transport: transport, executor: executor, pool: pool, messageShape: messageShape)
+        trainPass.commTimeout = commTimeout
+        evaluationPass.commTimeout = commTimeout
+        for dispatcher in stages.flatMap(\.expertDispatchers) { dispatcher.commTimeout = commTimeout }
         denseSync = GradientSync(stages: stages, replicas: grid.replicas)
         expertSync = ExpertGradientSync(layers: stages.flatMap(\.expertSlots), replicas: grid.replicas)
         optimizers = stages.map { StageOptimizer(stage: $0, training: training) }
@@ -145,6 +152,8 @@ public final class PipelineTrainer {
         trainPass.recorder.reset(origin: start, keepEvents: keepTrace)
         let drilled = failureDrill.map { $0.step == step && $0.rank == grid.world.rank } ?? false
         trainPass.failAfterComputes = drilled ? trainPass.computeCount / 2 : nil
+        trainPass.killsItself = failureDrill?.kill ?? false
+        trainPass.stepNumber = step
         try trainPass.run()
         let pipelineEnd = monotonicSeconds()
 

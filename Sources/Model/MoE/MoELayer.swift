@@ -63,6 +63,12 @@ public final class MoELayer: Layer {
         routingBias = [Float](repeating: 0, count: configuration.experts)
     }
 
+    /// Puts back saved routing biases (a checkpoint).
+    public func restoreRoutingBias(_ bias: [Float]) {
+        precondition(bias.count == routingBias.count, "\(bias.count) biases for \(routingBias.count) experts")
+        routingBias = bias
+    }
+
     /// Moves each expert's routing bias by `speed` toward balance: down for an expert that got
     /// more than the mean of `loads` (the step's tokens per expert over every copy of the layer),
     /// up for one that got fewer.

@@ -20,6 +20,14 @@ public final class ExpertLoadTracker {
         self.decay = decay
     }
 
+    /// Puts back a saved moving average (`[layers * experts]`, layer-major).
+    func restore(_ flat: [Double]) {
+        let experts = layers.first?.expertLoad.count ?? 0
+        guard experts > 0 else { return }
+        precondition(flat.count == layers.count * experts, "\(flat.count) saved loads for \(layers.count) layers of \(experts) experts")
+        average = layers.indices.map { Array(flat[($0 * experts)..<(($0 + 1) * experts)]) }
+    }
+
     /// Forgets counts made outside training (an evaluation's forwards).
     public func reset() { for layer in layers { layer.resetLoad() } }
 

@@ -21,6 +21,8 @@ public final class ExpertParallelDispatcher: ExpertDispatcher {
     /// `resetTiming`, and the part of it blocked waiting for them to complete.
     public private(set) var exchangeSeconds = 0.0
     public private(set) var exchangeWaitSeconds = 0.0
+    /// Watchdog: an exchange that takes longer than this ends the job, naming it (nil: none).
+    public var commTimeout: Double?
     /// Rows sent to and received from each EP rank by the last dispatch (for benchmarks).
     public private(set) var lastExchangeRows: (send: [Int], receive: [Int]) = ([], [])
 
@@ -200,7 +202,16 @@ public final class ExpertParallelDispatcher: ExpertDispatcher {
     private func complete(_ exchange: Exchange) -> MessageBuffer<Float> {
         guard let request = exchange.request else { return exchange.receive }
         let begin = monotonicSeconds()
-        do { try request.wait() } catch { fatalExchange(error) }
+        do {
+            if let commTimeout {
+                guard try pollUntilDone(timeout: commTimeout, { try request.test() != nil }) else {
+                    printError("rank \(group.map { "\($0.rank) of the EP group" } ?? "?"): watchdog: the expert all-to-all of block \(slots.block) waited \(String(format: "%.1f", monotonicSeconds() - begin)) s (--comm-timeout); ending the job")
+                    Environment.abortJob()
+                }
+            } else {
+                try request.wait()
+            }
+        } catch { fatalExchange(error) }
         let waited = monotonicSeconds() - begin
         exchangeSeconds += waited
         exchangeWaitSeconds += waited

@@ -79,10 +79,11 @@ public final class InProcessTransport: Transport {
 
     public func test(_ request: InProcessNetwork.Operation) throws -> Bool { request.done }
 
-    public func wait(_ request: InProcessNetwork.Operation) throws {
+    public func wait(_ request: InProcessNetwork.Operation, timeout: Double?) throws -> Bool {
         guard request.done else {
             throw PipelineError("in-process wait on \(request.source)->\(request.destination) tag \(request.tag) would block: run interpreters with advance(blocking: false)")
         }
+        return true
     }
 }
 

@@ -1,4 +1,7 @@
 import MPI
+#if canImport(Glibc)
+import Glibc
+#endif
 import Schedule
 import Tensor
 
@@ -17,8 +20,14 @@ public final class Interpreter<T: Transport> {
     let messageFloats: Int
     let messageShape: [Int]
     private var next = 0
-    /// Failure drill: the pass throws after this many compute actions (nil: never).
+    /// Failure drill: the pass throws after this many compute actions (nil: never), or with
+    /// `killsItself` the process ends itself with SIGKILL there.
     public var failAfterComputes: Int?
+    public var killsItself = false
+    /// Watchdog: a message wait longer than this ends the pass with what was awaited (nil: none).
+    public var commTimeout: Double?
+    /// The step being run, for watchdog reports.
+    public var stepNumber = 0
     private var computes = 0
     private var receives: [Transfer: (request: T.Request, buffer: MessageBuffer<Float>)] = [:]
     private var sends: [Transfer: (request: T.Request, buffer: MessageBuffer<Float>)] = [:]
@@ -71,12 +80,16 @@ public final class Interpreter<T: Transport> {
             receives[t] = (try transport.postReceive(into: buffer, count: messageFloats, from: t.source, tag: t.tag), buffer)
         case .waitReceive(let t):
             guard let (request, buffer) = receives[t] else { throw broken(instruction, "it was never posted") }
-            guard try complete(request, blocking: blocking, "recv \(t.description)", peer: t.source, tag: t.tag) else { return false }
+            guard try complete(request, blocking: blocking, "recv \(t.description)", t) else { return false }
             receives[t] = nil
             executor.deliver(Tensor(shape: messageShape, scalars: Array(buffer.pointer.prefix(messageFloats))), t.payload, for: t.chunk)
             pool.release(buffer)
         case .compute(let action):
             if let limit = failAfterComputes, computes >= limit {
+                if killsItself {
+                    printError("pipeline rank \(pipelineRank): failure drill: killing itself with SIGKILL before \(action)")
+                    kill(getpid(), SIGKILL)
+                }
                 throw PipelineError("failure drill: pipeline rank \(pipelineRank) fails on purpose before \(action), its compute action \(computes) of the pass")
             }
             computes += 1
@@ -92,7 +105,7 @@ public final class Interpreter<T: Transport> {
             recorder.countSent(floats: messageFloats)
         case .waitSend(let t):
             guard let (request, buffer) = sends[t] else { throw broken(instruction, "it was never posted") }
-            guard try complete(request, blocking: blocking, "send \(t.description)", peer: t.destination, tag: t.tag) else { return false }
+            guard try complete(request, blocking: blocking, "send \(t.description)", t) else { return false }
             sends[t] = nil
             pool.release(buffer)
         }
@@ -110,15 +123,24 @@ public final class Interpreter<T: Transport> {
         computes = 0
     }
 
-    private func complete(_ request: T.Request, blocking: Bool, _ what: String, peer: Int, tag: Int) throws -> Bool {
+    private func complete(_ request: T.Request, blocking: Bool, _ what: String, _ t: Transfer) throws -> Bool {
+        let peer = t.source == pipelineRank ? t.destination : t.source, tag = t.tag
         let start = monotonicSeconds()
         if blocking {
-            try transport.wait(request)
+            guard try transport.wait(request, timeout: commTimeout) else {
+                throw PipelineError("watchdog: pipeline rank \(pipelineRank) waited \(String(format: "%.1f", monotonicSeconds() - start)) s (--comm-timeout) for \(what) (\(t.payload == .activation ? "activation" : "gradient") of stage \(t.chunk.stage), micro-batch \(t.chunk.microBatch); peer pipeline rank \(peer), tag \(tag)) at instruction \(next) of \(program.count) of step \(stepNumber)\(nextCompute.map { ", before \($0)" } ?? ""); ending the job")
+            }
         } else if try !transport.test(request) {
             return false
         }
         recorder.record(.wait, what, start: start, end: monotonicSeconds(), peer: peer, tag: tag)
         return true
+    }
+
+    /// The compute action the current instruction leads to.
+    private var nextCompute: String? {
+        for instruction in program[next...] { if case .compute(let action) = instruction { return action.description } }
+        return nil
     }
 
     private func broken(_ instruction: Instruction, _ why: String) -> PipelineError {

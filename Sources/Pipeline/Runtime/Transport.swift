@@ -1,4 +1,7 @@
 import MPI
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What the interpreter talks through: nonblocking point-to-point messages of floats between
 /// pipeline ranks. `MPITransport` is what runs; `InProcessTransport` lets unit tests run several
@@ -12,8 +15,9 @@ public protocol Transport: AnyObject {
     func postSend(_ buffer: MessageBuffer<Float>, count: Int, to destination: Int, tag: Int) throws -> Request
     /// Completes the request if it is done; false while it is in flight.
     func test(_ request: Request) throws -> Bool
-    /// Blocks until the request completes.
-    func wait(_ request: Request) throws
+    /// Blocks until the request completes, or until `timeout` seconds have passed (nil: no
+    /// limit); returns whether it completed.
+    func wait(_ request: Request, timeout: Double?) throws -> Bool
 }
 
 /// MPI point-to-point on the pipeline communicator.
@@ -32,5 +36,20 @@ public final class MPITransport: Transport {
 
     public func test(_ request: MPI.Request) throws -> Bool { try request.test() != nil }
 
-    public func wait(_ request: MPI.Request) throws { try request.wait() }
+    /// With a timeout, polls (MPI_Test, yielding the core between polls, which also keeps
+    /// oversubscribed ranks moving) until the deadline.
+    public func wait(_ request: MPI.Request, timeout: Double?) throws -> Bool {
+        guard let timeout else { try request.wait(); return true }
+        return try pollUntilDone(timeout: timeout) { try request.test() != nil }
+    }
+}
+
+/// Calls `done` until it returns true or `timeout` seconds pass; returns whether it finished.
+func pollUntilDone(timeout: Double, _ done: () throws -> Bool) throws -> Bool {
+    let deadline = monotonicSeconds() + timeout
+    while true {
+        if try done() { return true }
+        if monotonicSeconds() > deadline { return false }
+        sched_yield()
+    }
 }

@@ -18,6 +18,10 @@ struct PipelineRun {
         var training: TrainingConfiguration
         var balancing: ExpertBalancing
         var corpus: ByteCorpus
+        /// With --schedule-file: the schedule to run.
+        var schedule: Schedule?
+        /// With --resume: the checkpoint to continue from.
+        var resumeFrom: (folder: String, manifest: CheckpointManifest)?
     }
 
     func plan(worldSize: Int) throws -> Plan {
@@ -36,8 +40,33 @@ struct PipelineRun {
         }
         let corpus = try o.corpus()
         _ = try CorpusSplit(bytes: corpus.bytes.count, sequenceLength: model.sequenceLength, source: corpus.source)
-        return Plan(configuration: configuration, model: model,
-                    training: o.trainingConfiguration(microBatches: configuration.globalMicroBatches), balancing: balancing, corpus: corpus)
+        let training = o.trainingConfiguration(microBatches: configuration.globalMicroBatches)
+        var resumeFrom: (folder: String, manifest: CheckpointManifest)?
+        if o.resume, let directory = o.checkpointDir {
+            let run = CheckpointManifest(configuration: configuration, model: model, training: training, balancing: balancing, step: 0, seed: o.seed)
+            resumeFrom = try Checkpointer.newest(in: directory, for: run)
+        }
+        return Plan(configuration: configuration, model: model, training: training, balancing: balancing, corpus: corpus,
+                    schedule: try o.scheduleFile.map { try scheduleFromFile($0, configuration.schedule) }, resumeFrom: resumeFrom)
+    }
+
+    /// A schedule read from a file: it must be for this run's kind, PP and M, and pass validation
+    /// (compute program and lowered messages) unless --skip-schedule-validation.
+    private func scheduleFromFile(_ path: String, _ configuration: ScheduleConfiguration) throws -> Schedule {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ConfigurationError("--schedule-file \(path) does not exist or cannot be read") }
+        let text = String(decoding: data, as: UTF8.self)
+        let schedule = path.hasSuffix(".json") ? try Schedule(json: text) : Schedule(configuration: configuration, program: try Schedule.program(csv: text))
+        guard schedule.configuration == configuration else {
+            throw ConfigurationError("--schedule-file \(path) is a \(schedule.kind.title) schedule on \(schedule.ranks) ranks with \(schedule.microBatches) micro-batches; this run is \(configuration.kind.title) on PP \(configuration.ranks) with \(configuration.microBatches)")
+        }
+        guard !options.skipScheduleValidation else { return schedule }
+        do {
+            try schedule.validate()
+            try schedule.lowered().validate()
+        } catch {
+            throw ConfigurationError("--schedule-file \(path): \(error)")
+        }
+        return schedule
     }
 
     func run() throws {
@@ -75,7 +104,8 @@ struct PipelineRun {
         do {
             let grid = try RankGrid(world: world, configuration: plan.configuration)
             trainer = try PipelineTrainer(configuration: plan.configuration, model: plan.model, training: plan.training,
-                                          balancing: plan.balancing, grid: grid, corpus: plan.corpus, seed: options.seed)
+                                          balancing: plan.balancing, grid: grid, corpus: plan.corpus, seed: options.seed,
+                                          schedule: plan.schedule, commTimeout: options.commTimeout)
             try train(plan, trainer: trainer!)
         } catch {
             printError("rank \(world.rank): error: \(error)")
@@ -92,8 +122,15 @@ struct PipelineRun {
         let lead = world.rank == 0
         let metrics = lead ? try o.metrics.map { try LineWriter(path: $0) } : nil
         if lead { print(banner(plan, trainer: trainer)) }
+        if let (folder, manifest) = plan.resumeFrom {
+            try Checkpointer.restore(trainer, from: folder, manifest: manifest)
+            if lead {
+                let grid = manifest.expertParallel == plan.configuration.expertParallel ? "" : " (written on EP \(manifest.expertParallel): experts placed anew)"
+                print("resumed from \(folder) at step \(manifest.step)\(grid)")
+            }
+        }
         var firstResident = 0
-        for step in 0..<o.steps {
+        for step in trainer.nextStep..<o.steps {
             let traced = o.keepsTrace && step == o.tracedStep
             let report = try trainer.step(keepTrace: traced) { step, losses in try check?.compare(step: step, losses: losses) }
             try check?.afterUpdate(step: step)
@@ -101,6 +138,11 @@ struct PipelineRun {
             if let evaluation { try check?.compareEvaluation(step: step, losses: evaluation.microBatchLosses) }
             let rebalance = plan.balancing.rebalanceEvery > 0 && (step + 1) % plan.balancing.rebalanceEvery == 0
                 ? try rebalanceChecked(trainer, checking: check != nil) : nil
+            var saved: (String, Double)?
+            if let options = o.checkpointing, o.checkpoints(after: step) {
+                let start = monotonicSeconds()
+                saved = (try Checkpointer.save(trainer, step: step + 1, seed: o.seed, options: options), monotonicSeconds() - start)
+            }
             guard lead else { continue }
             let meanWait = report.waitSeconds.reduce(0, +) / Double(report.waitSeconds.count)
             print(stepLine(step: step, loss: report.loss, lr: report.learningRate, gradientNorm: report.gradientNorm,
@@ -126,6 +168,7 @@ struct PipelineRun {
                 print("memory: largest resident set \(mebibytes(firstResident)) after step 0, \(mebibytes(report.residentBytes.max() ?? 0)) after step \(step); \(trainer.messageBuffers) message buffers on rank 0")
             }
             try metrics?.write(try MetricsRecord(report, evalLoss: evaluation?.loss).jsonLine())
+            if let (folder, seconds) = saved { print(String(format: "checkpoint after step %d: %@ (%.2f s)", step, folder, seconds)) }
             if let timelines = report.timelines { try writeTrace(timelines, plan: plan, trainer: trainer, step: step) }
         }
     }

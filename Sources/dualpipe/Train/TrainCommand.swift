@@ -66,7 +66,21 @@ struct TrainCommand: ParsableCommand {
     var trace: String?
     @Option(name: .customLong("trace-step"), help: ArgumentHelp("The step --trace and --trace-svg record (default: the last).", valueName: "N"))
     var traceStep: Int?
-    @Option(name: .customLong("inject-failure"), help: ArgumentHelp("Failure drill: world rank RANK throws halfway through step STEP's schedule; the whole job must end, naming it.", valueName: "RANK@STEP"))
+    @Option(name: .customLong("checkpoint-dir"), help: ArgumentHelp("Save checkpoints in DIR (one folder per saved step: a shard per rank, then manifest.json).", valueName: "DIR"))
+    var checkpointDir: String?
+    @Option(name: .customLong("checkpoint-every"), help: ArgumentHelp("With --checkpoint-dir: save every K steps, and after the last step (0: only after the last step).", valueName: "K"))
+    var checkpointEvery = 0
+    @Option(help: ArgumentHelp("With --checkpoint-dir: complete checkpoints to keep; older ones are deleted.", valueName: "N"))
+    var keep = 2
+    @Flag(help: "Continue from the newest complete checkpoint in --checkpoint-dir (the same model, schedule, PP and optimizer settings; EP may differ).")
+    var resume = false
+    @Option(name: .customLong("comm-timeout"), help: ArgumentHelp("Watchdog: a message or all-to-all wait longer than this prints what it waited for (peer, tag, stage, micro-batch, step) and ends the job.", valueName: "SECONDS"))
+    var commTimeout: Double = 300
+    @Option(name: .customLong("schedule-file"), help: ArgumentHelp("Run this schedule (JSON, or CSV as `dualpipe schedule --format csv` writes it) instead of generating one; it must be for this --schedule, --pp and --micro-batches, and is validated first.", valueName: "FILE"))
+    var scheduleFile: String?
+    @Flag(name: .customLong("skip-schedule-validation"), help: "Run --schedule-file even if it fails validation: a drill for the watchdog (a schedule that deadlocks hangs until --comm-timeout).")
+    var skipScheduleValidation = false
+    @Option(name: .customLong("inject-failure"), help: ArgumentHelp("Failure drill: world rank RANK throws halfway through step STEP's schedule (with :kill, kills itself with SIGKILL); the whole job must end, naming it.", valueName: "RANK@STEP[:kill]"))
     var injectFailure: String?
     @Option(name: .customLong("trace-svg"), help: ArgumentHelp("Draw the traced step's measured timeline, with the simulated one beneath, to FILE.", valueName: "FILE"))
     var traceSVG: String?
@@ -81,8 +95,15 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("--micro-batches must be at least 1, got \(microBatches)")
         }
         _ = try failureDrill()
+        guard checkpointEvery >= 0 else { throw ValidationError("--checkpoint-every must be >= 0 (0: only after the last step), got \(checkpointEvery)") }
+        guard commTimeout > 0 && commTimeout.isFinite else { throw ValidationError("--comm-timeout must be a positive number of seconds, got \(commTimeout)") }
+        if skipScheduleValidation && scheduleFile == nil { throw ValidationError("--skip-schedule-validation applies to --schedule-file") }
+        guard keep >= 1 else { throw ValidationError("--keep must be at least 1, got \(keep)") }
+        if checkpointDir == nil, resume || checkpointEvery != 0 {
+            throw ValidationError("\(resume ? "--resume" : "--checkpoint-every") needs --checkpoint-dir DIR")
+        }
         if reference {
-            let pipelineOnly = [("--inject-failure", injectFailure != nil), ("--replicas", replicas != nil),
+            let pipelineOnly = [("--inject-failure", injectFailure != nil), ("--schedule-file", scheduleFile != nil), ("--checkpoint-dir", checkpointDir != nil), ("--replicas", replicas != nil),
                                 ("--rebalance-every", rebalanceEvery != 0), ("--eplb-policy", eplbPolicy != "balanced"), ("--pp", pp != nil), ("--ep", ep != nil), ("--check-reference", checkReference),
                                 ("--trace", trace != nil), ("--trace-svg", traceSVG != nil), ("--trace-step", traceStep != nil)]
             if let (flag, _) = pipelineOnly.first(where: \.1) {
@@ -108,14 +129,24 @@ struct TrainCommand: ParsableCommand {
         try data.map { try ByteCorpus(contentsOf: $0) } ?? ByteCorpus.standard()
     }
 
-    /// --inject-failure RANK@STEP as (step, rank).
-    func failureDrill() throws -> (step: Int, rank: Int)? {
+    /// --inject-failure RANK@STEP[:kill] as (step, rank, kill).
+    func failureDrill() throws -> (step: Int, rank: Int, kill: Bool)? {
         guard let injectFailure else { return nil }
-        let parts = injectFailure.split(separator: "@", omittingEmptySubsequences: false)
+        let kill = injectFailure.hasSuffix(":kill")
+        let parts = injectFailure.dropLast(kill ? 5 : 0).split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, let rank = Int(parts[0]), let step = Int(parts[1]), rank >= 0, (0..<steps).contains(step) else {
-            throw ValidationError("--inject-failure \(injectFailure) must be RANK@STEP with a rank >= 0 and a step in 0..<\(steps)")
+            throw ValidationError("--inject-failure \(injectFailure) must be RANK@STEP or RANK@STEP:kill with a rank >= 0 and a step in 0..<\(steps)")
         }
-        return (step, rank)
+        return (step, rank, kill)
+    }
+
+    var checkpointing: CheckpointOptions? {
+        checkpointDir.map { CheckpointOptions(directory: $0, every: checkpointEvery, keep: keep) }
+    }
+
+    /// Whether a checkpoint follows step `step` (0-based): every K steps and after the last.
+    func checkpoints(after step: Int) -> Bool {
+        checkpointDir != nil && (step == steps - 1 || (checkpointEvery > 0 && (step + 1) % checkpointEvery == 0))
     }
 
     func balancing() throws -> ExpertBalancing {

@@ -1,0 +1,148 @@
+import Foundation
+import MPI
+import Model
+
+/// Where checkpoints go and how often.
+public struct CheckpointOptions: Sendable {
+    public var directory: String
+    /// Steps between checkpoints (0: never save).
+    public var every: Int
+    /// Complete checkpoints kept; older ones are deleted after a new one is complete.
+    public var keep: Int
+
+    public init(directory: String, every: Int, keep: Int) {
+        self.directory = directory
+        self.every = every
+        self.keep = keep
+    }
+}
+
+/// Saves and restores the whole training state of a pipeline run: each rank writes its shard (its
+/// stages' parameters, its expert slots and their placement, AdamW moments, routing biases, the
+/// load statistics; the step is the data position, since micro-batches are a pure function of
+/// the step), then rank 0 writes the manifest, last.
+public enum Checkpointer {
+    public static func folder(_ directory: String, step: Int) -> String {
+        (directory as NSString).appendingPathComponent(String(format: "step-%06d", step))
+    }
+
+    static func shardName(rank: Int) -> String { String(format: "rank-%05d.shard", rank) }
+
+    /// The complete checkpoints in `directory` (those with a manifest), newest first, and the
+    /// folders that lack one.
+    public static func list(_ directory: String) -> (complete: [(step: Int, path: String)], incomplete: [String]) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        var complete: [(Int, String)] = [], incomplete: [String] = []
+        for name in names where name.hasPrefix("step-") {
+            guard let step = Int(name.dropFirst(5)) else { continue }
+            let path = (directory as NSString).appendingPathComponent(name)
+            if FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("manifest.json")) {
+                complete.append((step, path))
+            } else {
+                incomplete.append(path)
+            }
+        }
+        return (complete.sorted { $0.0 > $1.0 }, incomplete.sorted())
+    }
+
+    /// Reads a checkpoint's manifest; errors name the file.
+    public static func manifest(at folder: String) throws -> CheckpointManifest {
+        let path = (folder as NSString).appendingPathComponent("manifest.json")
+        guard let data = FileManager.default.contents(atPath: path) else { throw PipelineError("cannot read \(path)") }
+        do {
+            return try JSONDecoder().decode(CheckpointManifest.self, from: data)
+        } catch {
+            throw PipelineError("\(path) is not a checkpoint manifest of this program (\(error.localizedDescription))")
+        }
+    }
+
+    /// The newest complete checkpoint in `directory` that this run can resume from; throws, naming
+    /// the checkpoint and every mismatch, when it cannot. Reads files only: every rank reaches the
+    /// same verdict before any communication.
+    public static func newest(in directory: String, for run: CheckpointManifest) throws -> (folder: String, manifest: CheckpointManifest) {
+        let found = list(directory)
+        guard let newest = found.complete.first else {
+            let partial = found.incomplete.isEmpty ? "" : " (\(found.incomplete.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")) without manifest.json: never finished, not a checkpoint)"
+            throw PipelineError("--resume: no complete checkpoint in \(directory)\(partial)")
+        }
+        let manifest = try manifest(at: newest.path)
+        if let why = manifest.mismatch(with: run) {
+            throw PipelineError("--resume: checkpoint \(newest.path) does not fit this run: \(why)")
+        }
+        return (newest.path, manifest)
+    }
+
+    /// Writes step `step`'s checkpoint (the state after steps 0..<step). Collective over the world.
+    public static func save(_ trainer: PipelineTrainer, step: Int, seed: UInt64, options: CheckpointOptions) throws -> String {
+        let world = trainer.grid.world
+        let folder = folder(options.directory, step: step)
+        let manifestPath = (folder as NSString).appendingPathComponent("manifest.json")
+        if world.rank == 0 {
+            // A folder of the same step from an earlier run stops being a checkpoint before its shards change.
+            try? FileManager.default.removeItem(atPath: manifestPath)
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            } catch {
+                throw PipelineError("cannot create checkpoint folder \(folder): \(error.localizedDescription)")
+            }
+        }
+        try world.barrier()
+        let bytes = shard(of: trainer, step: step).encoded()
+        try ShardFile.writeAtomically(bytes, to: (folder as NSString).appendingPathComponent(shardName(rank: world.rank)))
+        let checksums = try world.allgather([Int64(bitPattern: fnv1a(bytes))])
+        if world.rank == 0 {
+            var manifest = CheckpointManifest(configuration: trainer.configuration, model: trainer.model, training: trainer.training,
+                                              balancing: trainer.balancing, step: step, seed: seed)
+            for (rank, sum) in checksums.enumerated() { manifest.shards[shardName(rank: rank)] = String(UInt64(bitPattern: sum), radix: 16) }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try ShardFile.writeAtomically(Array(try encoder.encode(manifest)), to: manifestPath)
+            prune(options.directory, keep: options.keep)
+        }
+        try world.barrier()
+        return folder
+    }
+
+    /// Keeps the newest `keep` complete checkpoints; older folders, complete or not, go.
+    static func prune(_ directory: String, keep: Int) {
+        let found = list(directory)
+        guard found.complete.count > keep, keep >= 1 else { return }
+        let oldestKept = found.complete[keep - 1].step
+        for (step, path) in found.complete.dropFirst(keep) where step < oldestKept { try? FileManager.default.removeItem(atPath: path) }
+        for path in found.incomplete {
+            if let step = Int((path as NSString).lastPathComponent.dropFirst(5)), step < oldestKept { try? FileManager.default.removeItem(atPath: path) }
+        }
+    }
+
+    /// This rank's state as shard records.
+    static func shard(of trainer: PipelineTrainer, step: Int) -> ShardFile {
+        var file = ShardFile()
+        let grid = trainer.grid
+        file.add("meta", integers: [step, grid.world.rank, grid.pipelineRank, grid.expertRank, trainer.configuration.expertParallel])
+        for (stage, optimizer) in zip(trainer.stages, trainer.optimizers) {
+            let s = "stage\(stage.index)"
+            file.add(s + ".dense", DenseParameters(stage).flatParameters())
+            add(optimizer.dense, s + ".dense.adam", to: &file)
+            for (l, layer) in stage.expertSlots.enumerated() {
+                let b = "block\(layer.block)"
+                file.add(b + ".phy2log", integers: layer.phy2log)
+                for (k, expert) in layer.experts.enumerated() {
+                    file.add(b + ".slot\(layer.localSlots.lowerBound + k)", expert.flatParameters())
+                    add(optimizer.experts[l][k], b + ".slot\(layer.localSlots.lowerBound + k).adam", to: &file)
+                }
+            }
+            for (moe, block) in zip(stage.moeLayers, stage.blocks.filter { $0.ffn is MoELayer }) {
+                file.add("block\(block.index).bias", moe.routingBias)
+            }
+        }
+        if let average = trainer.loads.average { file.add("loads", doubles: average.flatMap { $0 }) }
+        return file
+    }
+
+    static func add(_ adam: AdamW, _ name: String, to file: inout ShardFile) {
+        let state = adam.state
+        file.add(name + ".steps", integers: [state.steps])
+        file.add(name + ".m", state.m)
+        file.add(name + ".v", state.v)
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import MPI
+import Model
+
+extension Checkpointer {
+    /// Loads `folder` (a complete checkpoint that `manifest` describes and this run fits) into the
+    /// trainer. With the checkpoint's EP size every rank reads its own shard and the run goes on
+    /// exactly as the uninterrupted one; with another EP size each rank reads the shards of its
+    /// pipeline rank, takes the dense state from EP rank 0 and each expert from any slot that held
+    /// it, and places the experts anew from the saved load statistics. Collective over the world:
+    /// a rank that cannot load says why and every rank fails.
+    public static func restore(_ trainer: PipelineTrainer, from folder: String, manifest: CheckpointManifest) throws {
+        let grid = trainer.grid
+        var failure: String?
+        do {
+            if manifest.expertParallel == trainer.configuration.expertParallel {
+                try restoreSameGrid(trainer, folder: folder, manifest: manifest)
+            } else {
+                try restoreAnotherEP(trainer, folder: folder, manifest: manifest)
+            }
+        } catch {
+            failure = "\(error)"
+        }
+        let failed = try grid.world.allgather([failure == nil ? 0 : 1])
+        if let failure { throw PipelineError(failure) }
+        if let first = failed.firstIndex(of: 1) { throw PipelineError("rank \(first) could not load its part of checkpoint \(folder)") }
+        trainer.nextStep = manifest.step
+    }
+
+    static func read(_ folder: String, rank: Int, manifest: CheckpointManifest) throws -> (ShardFile, String) {
+        let name = shardName(rank: rank), path = (folder as NSString).appendingPathComponent(name)
+        guard let data = FileManager.default.contents(atPath: path) else { throw PipelineError("checkpoint shard \(path) is missing or unreadable") }
+        let bytes = [UInt8](data)
+        let shard = try ShardFile(decoding: bytes, path: path)
+        guard let recorded = manifest.shards[name], recorded == String(fnv1a(bytes), radix: 16) else {
+            throw PipelineError("checkpoint shard \(path) is not the one its manifest lists (checksum \(String(fnv1a(bytes), radix: 16)), manifest \(manifest.shards[name] ?? "none"))")
+        }
+        return (shard, path)
+    }
+
+    static func restoreSameGrid(_ trainer: PipelineTrainer, folder: String, manifest: CheckpointManifest) throws {
+        let (shard, path) = try read(folder, rank: trainer.grid.world.rank, manifest: manifest)
+        let meta = try shard.integers("meta", path: path)
+        guard meta.count == 5, meta[0] == manifest.step, meta[2] == trainer.grid.pipelineRank, meta[3] == trainer.grid.expertRank else {
+            throw PipelineError("checkpoint shard \(path) belongs to step \(meta.first ?? -1), pipeline rank \(meta.count > 2 ? meta[2] : -1), EP rank \(meta.count > 3 ? meta[3] : -1)")
+        }
+        try restoreDense(trainer, shard, path)
+        for (stage, optimizer) in zip(trainer.stages, trainer.optimizers) {
+            for (l, layer) in stage.expertSlots.enumerated() {
+                let b = "block\(layer.block)"
+                let row = try shard.integers(b + ".phy2log", path: path)
+                guard row.count == layer.slots else { throw PipelineError("checkpoint shard \(path): \(b) has \(row.count) slots, this run \(layer.slots)") }
+                var experts: [SwiGLU] = []
+                for (k, p) in layer.localSlots.enumerated() {
+                    let expert = layer.makeExpert(row[p])
+                    try load(try shard.floats(b + ".slot\(p)", path: path), into: expert, path: path, what: "\(b) slot \(p)")
+                    experts.append(expert)
+                    optimizer.experts[l][k].state = try adam(shard, b + ".slot\(p).adam", path)
+                }
+                layer.install(phy2log: row, experts: experts)
+            }
+        }
+        if shard.has("loads") { trainer.loads.restore(try shard.doubles("loads", path: path)) }
+    }
+
+    /// Dense parameters, their moments and the routing biases of every held stage, from `shard`.
+    static func restoreDense(_ trainer: PipelineTrainer, _ shard: ShardFile, _ path: String) throws {
+        for (stage, optimizer) in zip(trainer.stages, trainer.optimizers) {
+            let s = "stage\(stage.index)"
+            try load(try shard.floats(s + ".dense", path: path), into: DenseParameters(stage), path: path, what: s)
+            optimizer.dense.state = try adam(shard, s + ".dense.adam", path)
+            for (moe, block) in zip(stage.moeLayers, stage.blocks.filter { $0.ffn is MoELayer }) {
+                let bias = try shard.floats("block\(block.index).bias", path: path)
+                guard bias.count == moe.routingBias.count else { throw PipelineError("checkpoint shard \(path): block \(block.index) has \(bias.count) routing biases, this model \(moe.routingBias.count)") }
+                moe.restoreRoutingBias(bias)
+            }
+        }
+    }
+
+    static func restoreAnotherEP(_ trainer: PipelineTrainer, folder: String, manifest: CheckpointManifest) throws {
+        let pp = trainer.grid.pipelineRank, oldEP = manifest.expertParallel
+        let shards = try (0..<oldEP).map { try read(folder, rank: pp * oldEP + $0, manifest: manifest) }
+        let (first, firstPath) = shards[0]
+        try restoreDense(trainer, first, firstPath)
+        let layers = trainer.stages.flatMap(\.expertSlots)
+        let average = first.has("loads") ? try first.doubles("loads", path: firstPath) : nil
+        if let average { trainer.loads.restore(average) }
+        let loads = trainer.loads.average ?? layers.map { [Double](repeating: 1, count: $0.logicalExperts) }
+        let rows = try trainer.placer.place(loads: loads, previous: nil)
+        var l = 0
+        for (stage, optimizer) in zip(trainer.stages, trainer.optimizers) {
+            for (layerIndex, layer) in stage.expertSlots.enumerated() {
+                let b = "block\(layer.block)"
+                // Logical expert -> (shard, slot) of a slot that held it.
+                var holder: [Int: (ShardFile, String, Int)] = [:]
+                for (shard, path) in shards {
+                    let old = try shard.integers(b + ".phy2log", path: path), perRank = old.count / oldEP
+                    let rank = try shard.integers("meta", path: path)[3]
+                    for p in (rank * perRank)..<((rank + 1) * perRank) where holder[old[p]] == nil { holder[old[p]] = (shard, path, p) }
+                }
+                var experts: [SwiGLU] = []
+                for (k, p) in layer.localSlots.enumerated() {
+                    let e = rows[l][p]
+                    guard let (shard, path, slot) = holder[e] else { throw PipelineError("checkpoint \(folder): no slot of \(b) holds expert \(e)") }
+                    let expert = layer.makeExpert(e)
+                    try load(try shard.floats(b + ".slot\(slot)", path: path), into: expert, path: path, what: "\(b) slot \(slot)")
+                    experts.append(expert)
+                    optimizer.experts[layerIndex][k].state = try adam(shard, b + ".slot\(slot).adam", path)
+                }
+                layer.install(phy2log: rows[l], experts: experts)
+                l += 1
+            }
+        }
+    }
+
+    static func load(_ values: [Float], into owner: some ParameterOwner, path: String, what: String) throws {
+        guard values.count == owner.parameterCount else {
+            throw PipelineError("checkpoint shard \(path): \(what) has \(values.count) parameters, this model \(owner.parameterCount)")
+        }
+        owner.loadParameters(values)
+    }
+
+    static func adam(_ shard: ShardFile, _ name: String, _ path: String) throws -> AdamW.State {
+        AdamW.State(m: try shard.floats(name + ".m", path: path), v: try shard.floats(name + ".v", path: path),
+                    steps: try shard.integers(name + ".steps", path: path).first ?? 0)
+    }
+}
