@@ -61,7 +61,8 @@ public struct CheckpointManifest: Codable, Equatable, Sendable {
 
     /// Why a run described by `run` cannot resume from this checkpoint (nil when it can), the
     /// mismatching fields named with both values. A different EP size is allowed (`expertParallel`
-    /// and the micro-batches per EP rank it implies): the experts are placed anew.
+    /// and the micro-batches per EP rank it implies): the experts are placed anew. So is another
+    /// number of steps.
     public func mismatch(with run: CheckpointManifest) -> String? {
         var reasons: [String] = []
         if format != run.format { reasons.append("format \(format), this program writes \(run.format)") }
@@ -74,7 +75,8 @@ public struct CheckpointManifest: Codable, Equatable, Sendable {
         for key in Set(model.keys).union(run.model.keys).sorted() where model[key] != run.model[key] {
             reasons.append("model \(key) \(model[key] ?? "-"), this run \(run.model[key] ?? "-")")
         }
-        for key in Set(training.keys).union(run.training.keys).sorted() where training[key] != run.training[key] {
+        // `steps` may grow: a resumed run can train longer (its learning-rate schedule then spans the new total).
+        for key in Set(training.keys).union(run.training.keys).sorted() where key != "steps" && training[key] != run.training[key] {
             reasons.append("\(key) \(training[key] ?? "-"), this run \(run.training[key] ?? "-")")
         }
         return reasons.isEmpty ? nil : reasons.joined(separator: "; ")
