@@ -105,6 +105,8 @@ public final class PipelineTrainer {
         self.schedule = schedule ?? Schedule(configuration.schedule)
         let schedule = self.schedule
         executor = StageExecutor(configuration: configuration, pipelineRank: pp, stages: stages)
+        let dispatchers = stages.flatMap(\.expertDispatchers)
+        executor.progress = { for dispatcher in dispatchers { dispatcher.progress() } }
         let messageShape = [model.tokensPerMicroBatch, model.hidden]
         pool = BufferPool(capacity: model.tokensPerMicroBatch * model.hidden)
         let transport = MPITransport(grid.pipeline)
@@ -124,6 +126,12 @@ public final class PipelineTrainer {
                                         seed: seed, span: split.training)
         evaluationSampler = try MicroBatchSampler(corpus: corpus, sequenceLength: model.sequenceLength,
                                                   sequences: model.microBatchSize, seed: seed, span: split.evaluation)
+    }
+
+    /// Whether FB pairs interleave their F and B phase by phase.
+    public var overlapsPairs: Bool {
+        get { executor.interleavesPairs }
+        set { executor.interleavesPairs = newValue }
     }
 
     /// The held stages that count once in global sums.

@@ -34,16 +34,27 @@ public final class TransformerBlock: Layer {
     }
 
     public func forward(_ mb: Int, _ input: Tensor) -> Tensor {
-        var h = attention.forward(mb, attentionNorm.forward(mb, input))
-        add(input, into: &h)
+        let h = forwardAttention(mb, input)
         var y = ffn.forward(mb, ffnNorm.forward(mb, h))
         add(h, into: &y)
         return y
     }
 
+    /// The attention half of F: `h = x + attention(norm1(x))`.
+    public func forwardAttention(_ mb: Int, _ input: Tensor) -> Tensor {
+        var h = attention.forward(mb, attentionNorm.forward(mb, input))
+        add(input, into: &h)
+        return h
+    }
+
     public func backwardInput(_ mb: Int, _ outputGradient: Tensor) -> Tensor {
         var dh = ffnNorm.backwardInput(mb, ffn.backwardInput(mb, outputGradient))
         add(outputGradient, into: &dh)
+        return backwardAttention(mb, dh)
+    }
+
+    /// The attention half of B: from `dh`, the gradient of `h`, to that of the block's input.
+    public func backwardAttention(_ mb: Int, _ dh: Tensor) -> Tensor {
         var dx = attentionNorm.backwardInput(mb, attention.backwardInput(mb, dh))
         add(dh, into: &dx)
         return dx

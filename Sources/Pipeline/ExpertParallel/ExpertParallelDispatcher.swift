@@ -87,6 +87,12 @@ public final class ExpertParallelDispatcher: ExpertDispatcher {
         for expert in slots.experts { expert.visitParameters(body) }
     }
 
+    /// Lets MPI move the exchanges in flight along (MPI_Test on each); called between compute
+    /// phases, since Open MPI progresses nonblocking collectives only inside MPI calls.
+    public func progress() {
+        for exchange in inFlight.values { _ = try? exchange.request?.test() }
+    }
+
     public func resetTiming() {
         exchangeSeconds = 0
         exchangeWaitSeconds = 0

@@ -58,6 +58,11 @@ public final class StageExecutor {
         return tensor
     }
 
+    /// Whether an FB pair interleaves its F and B phase by phase (otherwise F, then B).
+    public var interleavesPairs = true
+    /// Runs between the phases of an interleaved pair: lets MPI progress the exchanges in flight.
+    public var progress: () -> Void = {}
+
     public func run(_ action: Action) {
         switch action {
         case .forward(let c):
@@ -70,9 +75,17 @@ public final class StageExecutor {
             backwardInput(c)
             stage(c).backwardWeight(c.microBatch)
         case .forwardBackward(let f, let b):
-            // Run one after the other here; interleaving them phase by phase is the overlap executor's job.
-            forward(f)
-            backwardInput(b)
+            if interleavesPairs {
+                let (input, targets) = forwardInput(f)
+                let forward = stage(f).forwardPhases(f.microBatch, input, targets: targets)
+                let backward = stage(b).backwardInputPhases(b.microBatch, outputGradient(b))
+                interleave(forward, backward, between: progress)
+                finishForward(f, forward.result!)
+                finishBackward(b, backward.result!)
+            } else {
+                forward(f)
+                backwardInput(b)
+            }
             stage(b).backwardWeight(b.microBatch)
         }
     }
@@ -94,10 +107,18 @@ public final class StageExecutor {
     private var lastStage: Int { configuration.schedule.stages - 1 }
 
     private func forward(_ c: Chunk) {
-        let stage = stage(c)
-        let input = c.stage == 0 ? batch(c.microBatch).input : take(.activation, c)
-        let output = stage.forward(c.microBatch, input, targets: c.stage == lastStage ? batch(c.microBatch).targets : nil)
-        if forwardOnly { stage.discard(c.microBatch) }
+        let (input, targets) = forwardInput(c)
+        finishForward(c, stage(c).forward(c.microBatch, input, targets: targets))
+    }
+
+    /// F's input (the tokens on the first stage, else the received activation) and, on the last
+    /// stage, the targets.
+    private func forwardInput(_ c: Chunk) -> (Tensor, [Int]?) {
+        (c.stage == 0 ? batch(c.microBatch).input : take(.activation, c), c.stage == lastStage ? batch(c.microBatch).targets : nil)
+    }
+
+    private func finishForward(_ c: Chunk, _ output: Tensor) {
+        if forwardOnly { stage(c).discard(c.microBatch) }
         if c.stage == lastStage {
             losses[c.microBatch] = output.scalars[0]
         } else {
@@ -106,8 +127,15 @@ public final class StageExecutor {
     }
 
     private func backwardInput(_ c: Chunk) {
-        let outputGradient = c.stage == lastStage ? Tensor(shape: [1], scalars: [lossGradient]) : take(.gradient, c)
-        let inputGradient = stage(c).backwardInput(c.microBatch, outputGradient)
+        finishBackward(c, stage(c).backwardInput(c.microBatch, outputGradient(c)))
+    }
+
+    /// B's output gradient: `lossGradient` on the last stage, else the received gradient.
+    private func outputGradient(_ c: Chunk) -> Tensor {
+        c.stage == lastStage ? Tensor(shape: [1], scalars: [lossGradient]) : take(.gradient, c)
+    }
+
+    private func finishBackward(_ c: Chunk, _ inputGradient: Tensor) {
         if c.stage > 0 { produce(inputGradient, .gradient, for: Chunk(stage: c.stage - 1, microBatch: c.microBatch)) }
     }
 

@@ -74,6 +74,8 @@ struct TrainCommand: ParsableCommand {
     var keep = 2
     @Flag(help: "Continue from the newest complete checkpoint in --checkpoint-dir (the same model, schedule, PP and optimizer settings; EP may differ).")
     var resume = false
+    @Flag(inversion: .prefixedNo, help: "Run each F&B pair's forward and backward phase by phase, so that each one's expert all-to-alls fly while the other computes (--no-overlap: F, then B).")
+    var overlap = true
     @Option(name: .customLong("comm-timeout"), help: ArgumentHelp("Watchdog: a message or all-to-all wait longer than this prints what it waited for (peer, tag, stage, micro-batch, step) and ends the job.", valueName: "SECONDS"))
     var commTimeout: Double = 300
     @Option(name: .customLong("schedule-file"), help: ArgumentHelp("Run this schedule (JSON, or CSV as `dualpipe schedule --format csv` writes it) instead of generating one; it must be for this --schedule, --pp and --micro-batches, and is validated first.", valueName: "FILE"))

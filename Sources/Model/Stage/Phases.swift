@@ -1,0 +1,97 @@
+import Tensor
+
+/// A stage's F or B of one micro-batch as a list of phases: pieces of compute, each ending where
+/// an exchange has just been posted (an MoE layer's dispatch or combine all-to-all) or at the end.
+/// Run in order they do exactly what `Stage.forward` / `Stage.backwardInput` do, operation for
+/// operation; the F&B overlap runs the phases of a forward and of a backward alternately, so that
+/// each one's messages fly while the other computes.
+public final class PhaseList {
+    public private(set) var phases: [() -> Void] = []
+    /// What the pass produced once its last phase has run: F's output (the activation, or the
+    /// loss as `[1]`), or B's input gradient.
+    public internal(set) var result: Tensor?
+
+    init() {}
+
+    func add(_ phase: @escaping () -> Void) { phases.append(phase) }
+
+    /// Runs every phase in order and returns the result.
+    public func runAll() -> Tensor {
+        for phase in phases { phase() }
+        return result!
+    }
+}
+
+extension Stage {
+    /// F of micro-batch `mb` as phases (see `forward`).
+    public func forwardPhases(_ mb: Int, _ input: Tensor, targets: [Int]? = nil) -> PhaseList {
+        let list = PhaseList()
+        var x = input
+        if let embedding { list.add { x = embedding.forward(mb, x) } }
+        for block in blocks {
+            guard let moe = block.ffn as? MoELayer else {
+                list.add { x = block.forward(mb, x) }
+                continue
+            }
+            var h = Tensor(shape: [0])
+            list.add {
+                h = block.forwardAttention(mb, x)
+                moe.forwardRoute(mb, block.ffnNorm.forward(mb, h))
+                moe.forwardDispatch(mb)
+            }
+            list.add { moe.forwardExperts(mb) }
+            list.add {
+                x = moe.forwardCombine(mb)
+                add(h, into: &x)
+            }
+        }
+        list.add { [self, unowned list] in
+            guard let head else { list.result = x; return }
+            guard let targets else { preconditionFailure("stage \(index) holds the head: forward needs the targets") }
+            list.result = Tensor(shape: [1], scalars: [head.forward(mb, x, targets: targets)])
+        }
+        return list
+    }
+
+    /// B of micro-batch `mb` as phases (see `backwardInput`).
+    public func backwardInputPhases(_ mb: Int, _ outputGradient: Tensor) -> PhaseList {
+        let list = PhaseList()
+        var d = outputGradient
+        if let head {
+            list.add { [self] in
+                precondition(outputGradient.count == 1, "stage \(index) holds the head: its output gradient is [1], got \(outputGradient.shape)")
+                d = head.backwardInput(mb, lossGradient: outputGradient.scalars[0])
+            }
+        }
+        for block in blocks.reversed() {
+            guard let moe = block.ffn as? MoELayer else {
+                list.add { d = block.backwardInput(mb, d) }
+                continue
+            }
+            var dy = Tensor(shape: [0])
+            list.add {
+                dy = d
+                moe.backwardDispatch(mb, dy)
+            }
+            list.add { moe.backwardExperts(mb) }
+            list.add {
+                var dh = block.ffnNorm.backwardInput(mb, moe.backwardCombine(mb))
+                add(dy, into: &dh)
+                d = block.backwardAttention(mb, dh)
+            }
+        }
+        list.add { [self, unowned list] in list.result = embedding?.backwardInput(mb, d) ?? d }
+        return list
+    }
+}
+
+/// Runs the phases of an F and a B alternately, one phase of each in turn, so that a phase that
+/// ends by posting an exchange is followed by the other pass's compute while it flies.
+/// `between` runs after every phase (to let MPI progress the exchanges in flight).
+public func interleave(_ forward: PhaseList, _ backward: PhaseList, between: () -> Void = {}) {
+    var f = 0, b = 0
+    while f < forward.phases.count || b < backward.phases.count {
+        if f < forward.phases.count { forward.phases[f](); f += 1; between() }
+        if b < backward.phases.count { backward.phases[b](); b += 1; between() }
+    }
+}
