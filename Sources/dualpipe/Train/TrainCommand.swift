@@ -101,6 +101,9 @@ struct TrainCommand: ParsableCommand {
         guard commTimeout > 0 && commTimeout.isFinite else { throw ValidationError("--comm-timeout must be a positive number of seconds, got \(commTimeout)") }
         if skipScheduleValidation && scheduleFile == nil { throw ValidationError("--skip-schedule-validation applies to --schedule-file") }
         guard keep >= 1 else { throw ValidationError("--keep must be at least 1, got \(keep)") }
+        if resume && checkReference {
+            throw ValidationError("--check-reference replays the run from step 0 beside it, so it cannot follow --resume")
+        }
         if checkpointDir == nil, resume || checkpointEvery != 0 {
             throw ValidationError("\(resume ? "--resume" : "--checkpoint-every") needs --checkpoint-dir DIR")
         }
