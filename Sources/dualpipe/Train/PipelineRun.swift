@@ -130,6 +130,10 @@ struct PipelineRun {
                 print("resumed from \(folder) at step \(manifest.step)\(grid)")
             }
         }
+        guard trainer.nextStep < o.steps else {
+            if lead { print("the checkpoint is at step \(trainer.nextStep): nothing left to train for --steps \(o.steps)") }
+            return
+        }
         var firstResident = 0
         for step in trainer.nextStep..<o.steps {
             let traced = o.keepsTrace && step == o.tracedStep
