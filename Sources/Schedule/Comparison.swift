@@ -11,6 +11,23 @@ public enum BubbleFormula {
         }
     }
 
+    /// What the formula assumes of the costs (in the README's letters: B is the full backward,
+    /// F&B the overlapped pair). Costs that break it make the formula negative: it is then no bubble.
+    public static func assumption(_ kind: ScheduleKind) -> String? {
+        switch kind {
+        case .oneFOneB, .gpipe: nil
+        case .zb1p: "F+B >= 2W"
+        case .dualpipe, .dualpipev: "F&B+B >= 3W"
+        }
+    }
+
+    /// The formula's value for a report: the number, or "n/a" and why when the costs break its
+    /// assumption (a negative bubble means nothing).
+    public static func shown(_ value: Double, _ kind: ScheduleKind) -> String {
+        guard value < 0, let assumption = assumption(kind) else { return fmt(value) }
+        return "n/a (costs break \(assumption))"
+    }
+
     /// The formula as written in the README.
     public static func text(_ kind: ScheduleKind) -> String {
         switch kind {

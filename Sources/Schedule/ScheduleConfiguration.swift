@@ -5,9 +5,31 @@ public struct ScheduleConfiguration: Hashable, Sendable {
     public let ranks: Int
     public let microBatches: Int
 
+    /// At most this many ranks N: validation of the lowered program grows with N squared.
+    public static let maximumRanks = 4096
+    /// At most this many chunks (stages x micro-batches) in one schedule: every chunk is about three
+    /// actions and their messages, held at once by generation, lowering, validation and simulation
+    /// (about 1 GiB and a few seconds at the limit).
+    public static let maximumChunks = 1 << 19
+
     /// Checks the rules and throws `ScheduleError` naming the first one broken.
     public init(kind: ScheduleKind, ranks: Int, microBatches: Int) throws {
         guard ranks >= 1 else { throw ScheduleError.tooFewRanks(kind: kind, ranks: ranks) }
+        guard ranks <= Self.maximumRanks else {
+            throw ScheduleError.tooLarge(kind: kind, "N = \(ranks) ranks exceeds the limit of \(Self.maximumRanks) ranks")
+        }
+        guard microBatches >= 1 else {
+            throw ScheduleError.tooFewMicroBatches(
+                kind: kind, microBatches: microBatches, minimum: Self.minimumMicroBatches(kind: kind, ranks: ranks),
+                rule: Self.minimumRule(kind))
+        }
+        // stages x M <= maximumChunks, written so that the product cannot overflow.
+        let stages = kind == .dualpipev ? 2 * ranks : ranks
+        guard microBatches <= Self.maximumChunks / stages else {
+            throw ScheduleError.tooLarge(
+                kind: kind,
+                "\(stages) stages x M = \(microBatches) micro-batches exceeds the limit of \(Self.maximumChunks) chunks (stages x micro-batches)")
+        }
         if kind == .dualpipe {
             guard ranks % 2 == 0 else { throw ScheduleError.oddRanks(kind: kind, ranks: ranks) }
             guard microBatches % 2 == 0 else {

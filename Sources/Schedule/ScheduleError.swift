@@ -6,6 +6,10 @@ public enum ScheduleError: Error, Equatable, CustomStringConvertible {
     case oddMicroBatches(kind: ScheduleKind, microBatches: Int)
     case tooFewMicroBatches(kind: ScheduleKind, microBatches: Int, minimum: Int, rule: String)
     case malformed(String)
+    /// Beyond the documented size limits (`ScheduleConfiguration.maximumRanks`, `maximumChunks`).
+    case tooLarge(kind: ScheduleKind, String)
+    /// Costs the simulator refuses (`Costs.validate`): the cost, its value and the rule.
+    case invalidCosts(String)
 
     public var description: String {
         switch self {
@@ -22,6 +26,10 @@ public enum ScheduleError: Error, Equatable, CustomStringConvertible {
             return "\(kind.title) needs \(rule), got M = \(m) (minimum \(minimum))"
         case .malformed(let why):
             return "malformed schedule: \(why)"
+        case .tooLarge(let kind, let why):
+            return "\(kind.title) is too large: \(why) (docs/inputs.md)"
+        case .invalidCosts(let why):
+            return why
         }
     }
 }

@@ -19,6 +19,27 @@ public struct Costs: Hashable, Sendable, Codable {
         self.latency = latency
     }
 
+    /// The rules that keep a simulation meaningful, checked before one runs: every cost finite and
+    /// >= 0; F > 0 (so the makespan, which the bubble ratio divides by, is positive); a full
+    /// backward BW does the work of B and of W, so it takes at least as long as either; an
+    /// overlapped FB runs a forward and a full backward side by side, so it takes at least as long
+    /// as the longer of the two. Each error names the cost, its value and the rule.
+    public func validate() throws(ScheduleError) {
+        for (name, value) in [("F", forward), ("B", backwardInput), ("W", backwardWeight), ("BW", backward),
+                              ("FB", forwardBackward), ("latency", latency)] where !(value.isFinite && value >= 0) {
+            throw .invalidCosts("\(name) = \(value): every cost must be a finite number >= 0")
+        }
+        guard forward > 0 else {
+            throw .invalidCosts("F = \(forward): a forward must cost more than 0 (the makespan must be positive)")
+        }
+        guard backward >= max(backwardInput, backwardWeight) else {
+            throw .invalidCosts("BW = \(backward) is below max(B, W) = \(max(backwardInput, backwardWeight)): a full backward does the work of B and of W, so it cannot take less than either")
+        }
+        guard forwardBackward >= max(forward, backward) else {
+            throw .invalidCosts("FB = \(forwardBackward) is below max(F, BW) = \(max(forward, backward)): an overlapped forward and full backward cannot take less than the longer of the two")
+        }
+    }
+
     public func cost(of action: Action) -> Double {
         switch action {
         case .forward: forward

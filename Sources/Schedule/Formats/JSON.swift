@@ -32,10 +32,11 @@ extension Schedule {
     /// Reads the JSON form back, checking the configuration rules and the stage count.
     public init(json: String) throws {
         let decoded: JSONSchedule
+        let data = Data(json.utf8)
         do {
-            decoded = try JSONDecoder().decode(JSONSchedule.self, from: Data(json.utf8))
-        } catch {
-            throw ScheduleError.malformed("not schedule JSON: \(error)")
+            decoded = try JSONDecoder().decode(JSONSchedule.self, from: data)
+        } catch let error as DecodingError {
+            throw ScheduleError.malformed("not schedule JSON: \(JSONProblem.describe(error, in: data))")
         }
         let configuration = try ScheduleConfiguration(kindName: decoded.kind, ranks: decoded.ranks, microBatches: decoded.microbatches)
         guard configuration.stages == decoded.stages else {

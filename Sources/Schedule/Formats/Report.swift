@@ -30,7 +30,7 @@ extension Simulation {
         let s = schedule
         var out = "\(s.kind.title): \(s.ranks) ranks, \(s.stages) stages, \(s.microBatches) micro-batches\n"
         out += "costs: \(costs.summary)\n"
-        out += "makespan \(fmt(makespan))  bubble (largest rank idle) \(fmt(bubble))  README formula \(BubbleFormula.text(s.kind)) = \(fmt(BubbleFormula.readme(s.kind, stages: s.stages, costs: costs)))  bubble ratio \(fmt(bubbleRatio))\n\n"
+        out += "makespan \(fmt(makespan))  bubble (largest rank idle) \(fmt(bubble))  README formula \(BubbleFormula.text(s.kind)) = \(BubbleFormula.shown(BubbleFormula.readme(s.kind, stages: s.stages, costs: costs), s.kind))  bubble ratio \(fmt(bubbleRatio))\n\n"
         var rows = [["rank", "stages", "busy", "idle", "peak activations", "parameter copies"]]
         for r in 0..<s.ranks {
             rows.append([String(r), s.stagesHeld(by: r).map(String.init).joined(separator: ","), fmt(busy[r]), fmt(idle[r]),
@@ -64,7 +64,7 @@ extension Comparison {
     private func tableRows() -> [[String]] {
         rows.compactMap { row in
             guard let sim = row.simulation else { return nil }
-            return [row.kind.title, String(row.ranks), fmt(sim.makespan), fmt(sim.bubble), fmt(row.formula),
+            return [row.kind.title, String(row.ranks), fmt(sim.makespan), fmt(sim.bubble), BubbleFormula.shown(row.formula, row.kind),
                     BubbleFormula.text(row.kind), String(format3(sim.bubbleRatio)),
                     String(sim.peakActivations.max() ?? 0), "\(sim.parameterCopies.max() ?? 0)x"]
         }
