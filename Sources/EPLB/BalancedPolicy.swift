@@ -15,6 +15,7 @@ public enum BalancedPolicy {
         -> Placement
     {
         try shape.validateForBalanced(logicalExperts: loads.logicalExperts)
+        try shape.validateSize(layers: loads.layers)
         if let previous { try validate(previous: previous, loads: loads, shape: shape) }
         let experts = loads.logicalExperts, replicas = shape.replicas
         var phy2log = [Int](repeating: 0, count: loads.layers * replicas)  // [layers, replicas]

@@ -63,6 +63,16 @@ public struct ClusterShape: Sendable, Equatable, Codable {
         where value <= 0 {
             throw EPLBError("\(name) = \(value): it must be a positive count")
         }
+        guard ranks <= EPLBLimits.ranks else {
+            throw EPLBError("ranks = \(ranks) exceeds the limit of \(EPLBLimits.ranks) ranks (docs/inputs.md)")
+        }
+        guard replicas <= EPLBLimits.replicas else {
+            throw EPLBError("replicas = \(replicas) exceeds the limit of \(EPLBLimits.replicas) slots per layer (docs/inputs.md)")
+        }
+        guard logicalExperts <= EPLBLimits.expertsTimesRanks / ranks else {
+            throw EPLBError(
+                "\(logicalExperts) logical experts x ranks = \(ranks) exceeds the limit of \(EPLBLimits.expertsTimesRanks) (a layer's per-rank tables; docs/inputs.md)")
+        }
         guard replicas >= logicalExperts else {
             throw EPLBError(
                 "replicas = \(replicas) is fewer than the \(logicalExperts) logical experts: every expert needs a slot")

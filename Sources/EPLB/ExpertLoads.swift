@@ -11,6 +11,7 @@ public struct ExpertLoads: Sendable, Equatable {
         guard logicalExperts > 0 else {
             throw EPLBError("weight rows have \(logicalExperts) experts; a layer needs at least one expert")
         }
+        try EPLBLimits.check(layers: layers, perLayer: logicalExperts, what: "loads")
         guard weight.count == layers * logicalExperts else {
             throw EPLBError(
                 "weight has \(weight.count) values; [\(layers), \(logicalExperts)] needs \(layers * logicalExperts)")

@@ -27,6 +27,7 @@ public struct PlacementRequest: Sendable, Equatable {
             nodes: try count(raw.nodes, "nodes"), ranks: try count(raw.ranks, "ranks"))
         let loads = try ExpertLoads(rows: weight)
         try shape.validate(logicalExperts: loads.logicalExperts)
+        try shape.validateSize(layers: loads.layers)
         return PlacementRequest(loads: loads, shape: shape)
     }
 
@@ -83,12 +84,14 @@ private func decodeJSON<T: Decodable>(_ data: Data, what: String) throws -> T {
             throw EPLBError("\(path(context)): expected \(describe(type)) (\(context.debugDescription))")
         case .valueNotFound(let type, let context):
             throw EPLBError("\(path(context)): expected \(describe(type)), found null")
+        case .dataCorrupted(let context) where context.codingPath.isEmpty:
+            throw EPLBError("\(what): \(JSONProblem.syntax(data))")
         case .dataCorrupted(let context):
-            throw EPLBError("\(path(context)) is not valid JSON or holds an unusable number: \(context.debugDescription)")
+            throw EPLBError("\(path(context)) holds an unusable value: \(JSONProblem.sentence(context.debugDescription))")
         case .keyNotFound(let key, let context):
             throw EPLBError("\(path(context)) is missing the field '\(key.stringValue)'")
         @unknown default:
-            throw EPLBError("\(what) could not be read: \(error)")
+            throw EPLBError("\(what) could not be read: \(JSONProblem.describe(error, in: data))")
         }
     }
 }

@@ -16,6 +16,7 @@
 public enum ReferencePolicy {
     public static func place(_ loads: ExpertLoads, _ shape: ClusterShape) throws -> Placement {
         try shape.validateForReference(logicalExperts: loads.logicalExperts)
+        try shape.validateSize(layers: loads.layers)
         let experts = loads.logicalExperts, replicas = shape.replicas
         let groups = shape.isHierarchical ? shape.groups : 1
         let nodes = shape.isHierarchical ? shape.nodes : 1

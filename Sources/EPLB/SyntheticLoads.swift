@@ -25,9 +25,15 @@ extension ExpertLoads {
     /// Skewed loads like real routers produce: in each layer the expert of popularity rank i (1-based) gets
     /// tokens proportional to i^-exponent times a uniform factor in [0.8, 1.2]; ranks are shuffled over the
     /// expert ids, and loads are whole token counts out of `tokens` per layer.
+    ///
+    /// Needs positive `layers` and `logicalExperts` within `EPLBLimits.slots` loads, and a finite
+    /// `exponent` in 0...10 (beyond it the powers overflow); the command line checks these first.
     public static func zipf(
         layers: Int, logicalExperts: Int, exponent: Double, seed: UInt64, tokens: Double = 1_000_000
     ) -> ExpertLoads {
+        precondition(exponent.isFinite && (0...10).contains(exponent), "zipf needs a finite exponent in 0...10, got \(exponent)")
+        precondition(layers > 0 && logicalExperts > 0 && layers <= EPLBLimits.slots / logicalExperts,
+                     "zipf needs 1...\(EPLBLimits.slots) loads, got \(layers) layers x \(logicalExperts) experts")
         var generator = SplitMix64(seed: seed)
         var weight: [Double] = []  // [layers, logicalExperts]
         weight.reserveCapacity(layers * logicalExperts)
