@@ -55,8 +55,11 @@ public struct ModelConfiguration: Sendable, Equatable {
         self.heads = heads
         self.layers = layers
         // DeepSeek keeps the first block dense (first_k_dense_replace); the rest are MoE.
-        self.moeLayers = moeLayers ?? Set(1..<max(layers, 1))
-        self.ffnHidden = ffnHidden ?? 4 * hidden
+        // Clamped to the limit so that an absurd layer count cannot build a giant set before
+        // `validate` refuses it; likewise 4 x hidden saturates instead of overflowing.
+        self.moeLayers = moeLayers ?? Set(1..<min(max(layers, 1), ModelLimits.layers + 1))
+        let (fourTimes, overflow) = hidden.multipliedReportingOverflow(by: 4)
+        self.ffnHidden = ffnHidden ?? (overflow ? Int.max : fourTimes)
         self.experts = experts
         self.expertHidden = expertHidden ?? hidden
         self.topK = topK
@@ -77,29 +80,52 @@ public struct ModelConfiguration: Sendable, Equatable {
     /// Tokens in one micro-batch: the rows of every activation.
     public var tokensPerMicroBatch: Int { microBatchSize * sequenceLength }
 
-    /// Checks every rule, naming the offending values.
-    public func validate() throws(ConfigurationError) {
+    /// Checks every rule, naming the offending values: each value at least 1 and within its
+    /// `ModelLimits`, the shape rules, and, when `memory` (bytes) is given, that the estimated
+    /// memory of training the model fits in it (`PhysicalMemory.total` by default: MemTotal).
+    public func validate(memory: Int? = PhysicalMemory.total) throws(ConfigurationError) {
         func require(_ ok: Bool, _ message: @autoclosure () -> String) throws(ConfigurationError) {
             if !ok { throw ConfigurationError(message()) }
         }
-        try require(hidden >= 1 && heads >= 1 && layers >= 1,
-                    "hidden (\(hidden)), heads (\(heads)) and layers (\(layers)) must be positive")
+        try require(layers >= 1, "layers \(layers): a model needs at least 1 layer (transformer block)")
+        let sizes: [(String, Int, Int)] = [
+            ("hidden", hidden, ModelLimits.width), ("heads", heads, ModelLimits.width), ("layers", layers, ModelLimits.layers),
+            ("ffn hidden", ffnHidden, ModelLimits.width), ("expert hidden", expertHidden, ModelLimits.width),
+            ("sequence length", sequenceLength, ModelLimits.sequenceLength),
+            ("micro-batch size", microBatchSize, ModelLimits.microBatchSize),
+        ]
+        for (name, value, limit) in sizes {
+            try require(value >= 1, "\(name) \(value): it must be at least 1")
+            try require(value <= limit, "\(name) \(value) exceeds the limit of \(limit) (docs/inputs.md)")
+        }
         try require(hidden % heads == 0, "hidden \(hidden) must be divisible by heads \(heads)")
-        try require(ffnHidden >= 1 && expertHidden >= 1,
-                    "ffn hidden (\(ffnHidden)) and expert hidden (\(expertHidden)) must be positive")
-        try require(sequenceLength >= 1 && microBatchSize >= 1,
-                    "sequence length (\(sequenceLength)) and micro-batch size (\(microBatchSize)) must be positive")
         let outside = moeLayers.filter { $0 < 0 || $0 >= layers }.sorted()
         try require(outside.isEmpty, "MoE layers \(outside) are outside the blocks 0..<\(layers)")
-        guard !moeLayers.isEmpty else { return }
-        try require(experts >= 1, "experts must be positive, got \(experts)")
-        try require(topK >= 1 && topK <= experts, "top-k \(topK) must be in 1...\(experts) (the experts)")
-        try require(groups >= 1 && experts % groups == 0,
-                    "experts \(experts) must split evenly into groups \(groups)")
-        try require(topKGroups >= 1 && topKGroups <= groups,
-                    "top-k groups \(topKGroups) must be in 1...\(groups) (the groups)")
-        try require(topK <= topKGroups * (experts / groups),
-                    "top-k \(topK) exceeds the \(topKGroups * (experts / groups)) experts in \(topKGroups) groups of \(experts / groups)")
+        if !moeLayers.isEmpty {
+            try require(experts >= 1, "experts \(experts): an MoE layer needs at least 1 expert")
+            try require(experts <= ModelLimits.experts, "experts \(experts) exceeds the limit of \(ModelLimits.experts) (docs/inputs.md)")
+            try require(topK >= 1 && topK <= experts, "top-k \(topK) must be in 1...\(experts) (the experts)")
+            try require(groups >= 1 && experts % groups == 0,
+                        "experts \(experts) must split evenly into groups \(groups)")
+            try require(topKGroups >= 1 && topKGroups <= groups,
+                        "top-k groups \(topKGroups) must be in 1...\(groups) (the groups)")
+            try require(topK <= topKGroups * (experts / groups),
+                        "top-k \(topK) exceeds the \(topKGroups * (experts / groups)) experts in \(topKGroups) groups of \(experts / groups)")
+        }
+        if let memory { try requireFits(in: memory) }
+    }
+
+    /// Refuses a model whose estimated training memory exceeds `memory` bytes, with the estimate.
+    public func requireFits(in memory: Int) throws(ConfigurationError) {
+        let estimate = memoryEstimate
+        guard estimate.total > Double(memory) else { return }
+        let gib = PhysicalMemory.formatted
+        let shape = "hidden \(hidden), \(layers) layers, " + (moeLayers.isEmpty ? "" : "\(experts) experts of width \(expertHidden), ")
+            + "ffn hidden \(ffnHidden), \(microBatchSize) sequences of \(sequenceLength) tokens per micro-batch"
+        throw ConfigurationError(
+            "the model (\(shape)) needs about \(gib(estimate.total)) to train: \(gib(estimate.parameters)) for its "
+                + "\(Int(estimate.parameterCount)) parameters with gradients and AdamW moments, \(gib(estimate.activations)) "
+                + "for one micro-batch's activations; this machine has \(gib(Double(memory))) (MemTotal)")
     }
 }
 

@@ -1,0 +1,77 @@
+import Testing
+import Model
+
+/// The limits and the memory estimate of ModelConfiguration.validate (docs/inputs.md): absurd
+/// values are refused by rule, never trapped on or allocated.
+@Suite struct ConfigurationLimitTests {
+    private func message(_ c: ModelConfiguration, memory: Int? = nil) -> String? {
+        do {
+            try c.validate(memory: memory)
+            return nil
+        } catch {
+            return error.description
+        }
+    }
+
+    @Test func zeroLayersSaysLayers() {
+        #expect(message(ModelConfiguration(layers: 0, moeLayers: [])) == "layers 0: a model needs at least 1 layer (transformer block)")
+    }
+
+    @Test func everySizeMustBeAtLeastOne() {
+        #expect(message(ModelConfiguration(hidden: 0))?.hasPrefix("hidden 0: it must be at least 1") == true)
+        #expect(message(ModelConfiguration(heads: -3))?.hasPrefix("heads -3: it must be at least 1") == true)
+        #expect(message(ModelConfiguration(sequenceLength: 0))?.hasPrefix("sequence length 0") == true)
+        #expect(message(ModelConfiguration(microBatchSize: -1))?.hasPrefix("micro-batch size -1") == true)
+        #expect(message(ModelConfiguration(experts: 0, topK: 0, groups: 1, topKGroups: 1))?.hasPrefix("experts 0") == true)
+    }
+
+    @Test func absurdValuesAreRefusedByTheirLimitWithoutTrapping() {
+        // 4 x hidden would overflow: the default ffn width saturates and the limit refuses it.
+        let huge = ModelConfiguration(hidden: Int.max, heads: 1)
+        #expect(huge.ffnHidden == Int.max)
+        #expect(message(huge) == "hidden \(Int.max) exceeds the limit of \(ModelLimits.width) (docs/inputs.md)")
+        // A giant layer count does not build a giant set of MoE layers before it is refused.
+        let deep = ModelConfiguration(layers: Int.max)
+        #expect(deep.moeLayers.count == ModelLimits.layers)
+        #expect(message(deep) == "layers \(Int.max) exceeds the limit of \(ModelLimits.layers) (docs/inputs.md)")
+        #expect(message(ModelConfiguration(experts: 1_000_000, groups: 1, topKGroups: 1))
+                == "experts 1000000 exceeds the limit of \(ModelLimits.experts) (docs/inputs.md)")
+        #expect(message(ModelConfiguration(sequenceLength: 1 << 40))?.contains("exceeds the limit") == true)
+    }
+
+    @Test func theParameterCountIsExact() throws {
+        for c in [ModelConfiguration(),
+                  ModelConfiguration(hidden: 16, heads: 2, layers: 3, moeLayers: [2], ffnHidden: 24, experts: 6, expertHidden: 8,
+                                     topK: 2, groups: 3, topKGroups: 2, sharedExpert: false, sequenceLength: 8, microBatchSize: 2)] {
+            let stage = Stage(index: 0, partition: try StagePartition(layers: c.layers, stages: 1), configuration: c, seed: 1)
+            #expect(c.memoryEstimate.parameterCount == Double(stage.parameterCount))
+            #expect(c.memoryEstimate.parameters == 16 * Double(stage.parameterCount))
+        }
+    }
+
+    @Test func activationsGrowWithTokensAndTheAttentionSquare() {
+        let base = ModelConfiguration().memoryEstimate.activations
+        let twiceTheSequences = ModelConfiguration(microBatchSize: 8).memoryEstimate.activations
+        #expect(abs(twiceTheSequences / base - 2) < 1e-9)
+        // Doubling the sequence length doubles the rows and quadruples the [T, T] scores.
+        let longer = ModelConfiguration(sequenceLength: 256).memoryEstimate.activations
+        #expect(longer > 2 * base)
+    }
+
+    @Test func aModelThatDoesNotFitIsRefusedWithTheEstimate() throws {
+        let c = ModelConfiguration(hidden: 100_000, heads: 4)
+        let text = try #require(message(c, memory: 24 << 30))
+        #expect(text.hasPrefix("the model (hidden 100000, 4 layers"))
+        #expect(text.contains("needs about 16260.8 GiB to train") && text.contains("this machine has 24.0 GiB (MemTotal)"))
+        // The default model fits in 256 MiB; nothing is refused without a memory figure.
+        #expect(message(ModelConfiguration(), memory: 256 << 20) == nil)
+        #expect(message(c, memory: nil) == nil)
+    }
+
+    @Test func physicalMemoryReadsMemTotal() {
+        let total = PhysicalMemory.total
+        #expect(total == nil || total! > 1 << 26)
+        #expect(PhysicalMemory.formatted(1.5 * 1_073_741_824) == "1.5 GiB")
+        #expect(PhysicalMemory.formatted(3 * 1_048_576) == "3.0 MiB")
+    }
+}
