@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import MPI
 
 /// The `dualpipe` program: one subcommand per job. Each subcommand lives in its own file.
 @main
@@ -15,4 +17,29 @@ struct DualPipeCommand: ParsableCommand {
             BenchCommand.self,
         ]
     )
+
+    /// ArgumentParser's main, with three changes (docs/inputs.md): a negative number after an
+    /// option is its value (`-n -3`); a parse error or help screen, the same on every rank of a
+    /// job, is printed by rank 0 only and every rank exits with its code; an error thrown while a
+    /// command runs names that command (`dualpipe schedule --help`), not the root's usage.
+    static func main() {
+        let arguments = NegativeNumbers.joined(Array(CommandLine.arguments.dropFirst()))
+        var command: ParsableCommand
+        do {
+            command = try parseAsRoot(arguments)
+        } catch {
+            let code = exitCode(for: error)
+            let text = fullMessage(for: error)
+            if LaunchRank.speaks && !text.isEmpty {
+                // One write, so that mpirun's own lines cannot split the message.
+                if code == .success { print(text) } else { printError(text) }
+            }
+            Foundation.exit(code.rawValue)
+        }
+        do {
+            try command.run()
+        } catch {
+            CommandFailure.exit(error, running: type(of: command))
+        }
+    }
 }

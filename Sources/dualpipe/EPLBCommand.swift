@@ -38,14 +38,23 @@ struct EPLBCommand: ParsableCommand {
     @Option(help: "json: machine-readable maps and metrics; text: a per-rank table for each layer.")
     var format: Format = .json
 
+    func validate() throws {
+        try Files.checkReadable(input, flag: "--input", allowsStandardInput: true)
+        if let previous { try Files.checkReadable(previous, flag: "--previous") }
+    }
+
     func run() throws {
         let request: PlacementRequest
         let prior: Placement?
         do {
-            request = try PlacementRequest.decode(try read(input, what: "--input"))
-            prior = try previous.map { try request.decodePrevious(try read($0, what: "--previous")) }
+            request = try PlacementRequest.decode(try Files.read(input, flag: "--input", allowsStandardInput: true))
         } catch let error as EPLBError {
-            throw ValidationError(error.message)
+            throw ValidationError("--input '\(input)': \(error.message)")
+        }
+        do {
+            prior = try previous.map { try request.decodePrevious(try Files.read($0, flag: "--previous")) }
+        } catch let error as EPLBError {
+            throw ValidationError("--previous '\(previous ?? "")': \(error.message)")
         }
         let placement: Placement
         do {
@@ -54,7 +63,7 @@ struct EPLBCommand: ParsableCommand {
             case .balanced: placement = try BalancedPolicy.place(request.loads, request.shape, previous: prior)
             }
         } catch let error as EPLBError {
-            throw ValidationError(error.message)
+            throw ValidationError("--input '\(input)' with --policy \(policy.rawValue): \(error.message)")
         }
         let metrics = PlacementMetrics(
             loads: request.loads, shape: request.shape, placement: placement, previous: prior)
@@ -71,13 +80,5 @@ struct EPLBCommand: ParsableCommand {
             if let moved = metrics.moved { summary += ", experts moved \(moved)" }
             print(summary)
         }
-    }
-
-    private func read(_ path: String, what: String) throws -> Data {
-        if path == "-" { return FileHandle.standardInput.readDataToEndOfFile() }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw EPLBError("\(what) \(path): no such readable file")
-        }
-        return data
     }
 }

@@ -16,7 +16,7 @@ struct EnvCommand: ParsableCommand {
     )
 
     @Option(help: "MPI thread level to request: single, funneled, serialized or multiple.")
-    var threadLevel: ThreadLevel = .funneled
+    var threadLevel: ThreadLevelOption = .funneled
 
     @Flag(name: .customLong("blas-core"), help: "Print only the OpenBLAS kernel family in use (after dualpipe's own choice for this CPU) and exit, without MPI: `export OPENBLAS_CORETYPE=$(dualpipe env --blas-core)` gives other programs the same kernels.")
     var blasCore = false
@@ -27,7 +27,7 @@ struct EnvCommand: ParsableCommand {
             print(BLAS.coreName)
             return
         }
-        Environment.run(requestedThreadLevel: threadLevel) { environment in
+        Environment.run(requestedThreadLevel: threadLevel.level) { environment in
             let world = environment.world
             let layout = try world.splitByNode()
             let library = try environment.libraryVersion.split(separator: ",").first.map(String.init) ?? "unknown"

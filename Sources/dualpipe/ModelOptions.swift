@@ -32,10 +32,21 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .customLong("micro-batch-size"), help: "Sequences per micro-batch.")
     var microBatchSize = 4
 
-    /// The configuration these flags describe, validated.
+    /// Refused while the flags are parsed, so that a bad model is reported before any work, once
+    /// under mpirun (see DualPipeCommand.main).
+    func validate() throws { _ = try configuration() }
+
+    /// The configuration these flags describe, validated (limits and the memory estimate included:
+    /// see ModelConfiguration.validate and docs/inputs.md).
     func configuration() throws -> ModelConfiguration {
         guard let scoring = RouterScoring(rawValue: scoring) else {
             throw ValidationError("--scoring \(scoring) is not one of sigmoid, softmax")
+        }
+        guard layers >= 1 else {
+            throw ValidationError("--layers \(layers): a model needs at least 1 layer (transformer block)")
+        }
+        guard layers <= ModelLimits.layers else {
+            throw ValidationError("--layers \(layers) exceeds the limit of \(ModelLimits.layers) (docs/inputs.md)")
         }
         guard denseLayers >= 0 && denseLayers <= layers else {
             throw ValidationError("--dense-layers \(denseLayers) must be in 0...\(layers) (the layers)")

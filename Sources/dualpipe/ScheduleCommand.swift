@@ -19,7 +19,18 @@ struct ScheduleSelection: ParsableArguments {
         do {
             return try ScheduleConfiguration(kindName: kind, ranks: ranks, microBatches: microBatches)
         } catch let error as ScheduleError {
-            throw ValidationError(error.description)
+            throw ValidationError("\(flags(of: error)): \(error.description)")
+        }
+    }
+
+    /// The flags a configuration error is about, with their values.
+    func flags(of error: ScheduleError) -> String {
+        switch error {
+        case .unknownKind: "--kind \(kind)"
+        case .tooFewRanks, .oddRanks: "-n/--ranks \(ranks)"
+        case .oddMicroBatches: "-m/--micro-batches \(microBatches)"
+        case .tooFewMicroBatches: "-n/--ranks \(ranks), -m/--micro-batches \(microBatches)"
+        case .tooLarge, .malformed, .invalidCosts: "-n/--ranks \(ranks), -m/--micro-batches \(microBatches)"
         }
     }
 
@@ -31,14 +42,9 @@ struct ScheduleSelection: ParsableArguments {
     }
 }
 
-/// Writes `text` to `path`, or to standard output when `path` is nil.
-func emit(_ text: String, to path: String?) throws {
-    guard let path else { print(text, terminator: ""); return }
-    do {
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-    } catch {
-        throw ValidationError("cannot write '\(path)': \(error.localizedDescription)")
-    }
+/// Writes `text` to the file `flag` names, or to standard output when `path` is nil.
+func emit(_ text: String, to path: String?, flag: String = "--output") throws {
+    try Files.write(text, to: path, flag: flag)
 }
 
 struct ScheduleCommand: ParsableCommand {
@@ -73,7 +79,12 @@ struct ScheduleCommand: ParsableCommand {
         valueName: "file"))
     var compareTrace: String?
 
-    func validate() throws { _ = try selection.configuration() }
+    func validate() throws {
+        if let check { try Files.checkReadable(check, flag: "--check") }
+        if let compareTrace { try Files.checkReadable(compareTrace, flag: "--compare-trace") }
+        if let output { try Files.checkWritable(output, flag: "--output") }
+        _ = try selection.configuration()
+    }
 
     func run() throws {
         if let check {
@@ -97,12 +108,7 @@ struct ScheduleCommand: ParsableCommand {
 
     /// Reads a schedule someone wrote or edited, and validates it with its communication.
     private func checkFile(_ path: String) throws {
-        let contents: String
-        do {
-            contents = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw ValidationError("cannot read '\(path)': \(error.localizedDescription)")
-        }
+        let contents = try Files.readText(path, flag: "--check")
         let schedule: Schedule
         do {
             schedule = path.hasSuffix(".json")
@@ -112,16 +118,27 @@ struct ScheduleCommand: ParsableCommand {
             try schedule.validate()
             try schedule.lowered().validate()
         } catch let error as ScheduleError {
-            throw ValidationError("\(path): \(error)")
+            throw ValidationError("--check '\(path)': \(error)")
+        } catch let error as ScheduleValidationError {
+            throw ValidationError("--check '\(path)': \(error)")
         }
         print("\(path): valid \(schedule.kind.title) schedule, \(schedule.ranks) ranks, \(schedule.stages) stages, \(schedule.microBatches) micro-batches")
     }
 
     /// The measured order of every rank in a trace against the generated program of its pipeline rank.
     private func compare(trace path: String, with schedule: Schedule) throws {
-        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read '\(path)'") }
+        let data = try Files.read(path, flag: "--compare-trace")
+        let what = "--compare-trace '\(path)': not a trace written by dualpipe train --trace"
+        let document: Any
+        do { document = try JSONSerialization.jsonObject(with: data) } catch { throw ValidationError("--compare-trace '\(path)': \(JSONProblem.syntax(data))") }
+        guard let events = (document as? [String: Any])?["traceEvents"] as? [Any], events.allSatisfy({ $0 is [String: Any] }) else {
+            throw ValidationError("\(what) (it needs a traceEvents array of objects)")
+        }
         let orders: [ChromeTrace.RankOrder]
-        do { orders = try ChromeTrace.computeOrder(of: data) } catch { throw ValidationError("\(path): \(error)") }
+        do { orders = try ChromeTrace.computeOrder(of: data) } catch {
+            let reason = CommandFailure.describe(error)
+            throw ValidationError(reason.contains("DecodingError") ? "\(what) (an event lacks name, ph or pid, or has a field of the wrong type)" : "--compare-trace '\(path)': \(reason)")
+        }
         guard !orders.isEmpty else { throw ValidationError("\(path): no compute actions in the trace") }
         for order in orders {
             guard (0..<schedule.ranks).contains(order.pipelineRank) else {

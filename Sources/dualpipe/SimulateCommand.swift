@@ -51,16 +51,45 @@ struct SimulateCommand: ParsableCommand {
     }
 
     func validate() throws {
-        for (name, value) in [("--cost-f", costF), ("--cost-b", costB), ("--cost-w", costW),
-                              ("--cost-bw", costBW ?? 0), ("--cost-fb", costFB ?? 0), ("--latency", latency)]
-        where !(value >= 0 && value.isFinite) {
-            throw ValidationError("\(name) must be a finite number >= 0, got \(value)")
+        do {
+            try costs.validate()
+        } catch {
+            throw ValidationError("\(costFlag(of: error.description)): \(error)")
         }
+        if let trace { try Files.checkWritable(trace, flag: "--trace") }
+        if let svg { try Files.checkWritable(svg, flag: "--svg") }
         if compare {
-            guard selection.ranks >= 1 else { throw ValidationError("--ranks must be >= 1 (N >= 1), got \(selection.ranks)") }
             if trace != nil || svg != nil { throw ValidationError("--trace and --svg draw one schedule; leave them out with --compare") }
+            try checkComparison()
         } else {
             _ = try selection.configuration()
+        }
+    }
+
+    /// The flag and value of the cost an error names first ("FB = 0.5 ..." -> "--cost-fb 0.5"); a
+    /// default BW or FB is shown as its formula.
+    private func costFlag(of message: String) -> String {
+        switch message.prefix(while: { $0 != " " }) {
+        case "F": "--cost-f \(costF)"
+        case "B": "--cost-b \(costB)"
+        case "W": "--cost-w \(costW)"
+        case "BW": costBW.map { "--cost-bw \($0)" } ?? "--cost-bw (default B+W)"
+        case "FB": costFB.map { "--cost-fb \($0)" } ?? "--cost-fb (default F+BW)"
+        default: "--latency \(latency)"
+        }
+    }
+
+    /// --compare runs every kind on N stages (DualPipeV on N/2 ranks); each kind that refuses the
+    /// configuration is skipped with its reason, so only the bounds every kind shares are checked.
+    private func checkComparison() throws {
+        let n = selection.ranks, m = selection.microBatches
+        guard n >= 1 else { throw ValidationError("-n/--ranks \(n): --compare needs at least 1 stage (PP >= 1)") }
+        guard m >= 1 else { throw ValidationError("-m/--micro-batches \(m): every kind needs at least one micro-batch (M >= 1)") }
+        guard n <= ScheduleConfiguration.maximumRanks else {
+            throw ValidationError("-n/--ranks \(n) exceeds the limit of \(ScheduleConfiguration.maximumRanks) stages (docs/inputs.md)")
+        }
+        guard m <= ScheduleConfiguration.maximumChunks / n else {
+            throw ValidationError("-n/--ranks \(n) x -m/--micro-batches \(m) exceeds the limit of \(ScheduleConfiguration.maximumChunks) chunks (stages x micro-batches; docs/inputs.md)")
         }
     }
 
@@ -72,7 +101,7 @@ struct SimulateCommand: ParsableCommand {
         }
         let simulation = try selection.validatedSchedule().simulate(costs)
         try emit(format == .json ? simulation.reportJSON() : simulation.report(), to: nil)
-        if let trace { try emit(simulation.chromeTrace(), to: trace) }
-        if let svg { try emit(simulation.svg(), to: svg) }
+        if let trace { try emit(simulation.chromeTrace(), to: trace, flag: "--trace") }
+        if let svg { try emit(simulation.svg(), to: svg, flag: "--svg") }
     }
 }

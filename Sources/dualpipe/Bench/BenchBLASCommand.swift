@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Model
 import Tensor
 
 /// `dualpipe bench blas`: single-core sgemm speed, the ceiling for the model's compute.
@@ -15,8 +16,15 @@ struct BenchBLASCommand: ParsableCommand {
     var seconds = 0.5
 
     func validate() throws {
-        if let bad = sizes.first(where: { $0 < 1 }) { throw ValidationError("--sizes: \(bad) is not a positive matrix size") }
-        guard seconds > 0 else { throw ValidationError("--seconds must be positive, got \(seconds)") }
+        for n in sizes {
+            guard n >= 1 else { throw ValidationError("--sizes \(n): a matrix size must be at least 1") }
+            // Three n x n float matrices (A, B, C), estimated in Double so that n * n cannot overflow.
+            let bytes = 3 * 4 * Double(n) * Double(n)
+            if let memory = PhysicalMemory.total, bytes > Double(memory) {
+                throw ValidationError("--sizes \(n): three \(n) x \(n) float matrices need \(PhysicalMemory.formatted(bytes)); this machine has \(PhysicalMemory.formatted(Double(memory))) (MemTotal)")
+            }
+        }
+        guard seconds > 0 && seconds.isFinite else { throw ValidationError("--seconds \(seconds): the time per size must be a finite number of seconds > 0") }
     }
 
     func run() throws {

@@ -20,18 +20,22 @@ struct BenchEPCommand: ParsableCommand {
     var samples = 5
 
     func validate() throws {
-        guard samples >= 1 else { throw ValidationError("--samples must be >= 1, got \(samples)") }
+        guard samples >= 1 else { throw ValidationError("--samples \(samples): it must be >= 1") }
+        guard try model.configuration().moeLayers.min() != nil else {
+            throw ValidationError("--dense-layers \(model.denseLayers) = --layers \(model.layers): the model has no MoE layer to measure")
+        }
     }
 
     func run() throws {
         ComputeSetup.configure()
         let configuration = try model.configuration()
-        guard let block = configuration.moeLayers.min() else { throw ValidationError("the model has no MoE layer (--dense-layers = --layers)") }
-        Environment.run { environment in
-            let world = environment.world
-            guard world.size >= 2 else {
-                throw ValidationError("bench ep needs at least 2 ranks, got \(world.size): run it under mpirun -np 2 or more")
+        let block = configuration.moeLayers.min()!
+        try MPIJob.run(check: { environment in
+            guard environment.world.size >= 2 else {
+                throw ValidationError("bench ep needs at least 2 ranks, got \(environment.world.size): run it under mpirun -np 2 or more")
             }
+        }) { environment in
+            let world = environment.world
             var rows = [["EP", "replicas", "tokens", "layer F+B ms", "dispatch+combine ms", "alltoallv ms", "ratio", "rebalance ms", "moved", "MiB"]]
             for ep in [2, 4, 8] where ep <= world.size {
                 let group = try world.split(color: world.rank < ep ? 0 : nil, key: world.rank)

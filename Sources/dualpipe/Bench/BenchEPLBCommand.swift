@@ -28,20 +28,42 @@ struct BenchEPLBCommand: ParsableCommand {
     @Option(help: "Layers per case of the Zipf balance suite; 0 skips the suite.")
     var suiteLayers = 8
 
+    /// The two layouts the benchmark times: one group on one node is eplb.py's global policy (it
+    /// calls the hierarchical one with 1 and 1).
+    private var shapes: [(String, ClusterShape)] {
+        [("hierarchical", ClusterShape(replicas: replicas, groups: groups, nodes: nodes, ranks: ranks)),
+         ("global", ClusterShape(replicas: replicas, groups: 1, nodes: 1, ranks: ranks))]
+    }
+
     func validate() throws {
         for (name, value) in [("layers", layers), ("experts", experts), ("repeats", repeats)] where value <= 0 {
             throw ValidationError("--\(name) \(value): it must be positive")
         }
         guard suiteLayers >= 0 else { throw ValidationError("--suite-layers \(suiteLayers): it must be >= 0") }
+        guard exponent.isFinite && (0...10).contains(exponent) else {
+            throw ValidationError("--exponent \(exponent): the Zipf exponent must be a finite number in 0...10")
+        }
+        // Both policies run on both layouts: each must accept the shape.
+        do {
+            try EPLBLimits.check(layers: layers, perLayer: experts, what: "loads")
+            try EPLBLimits.check(layers: suiteLayers, perLayer: ZipfCase.suite.map(\.shape.replicas).max() ?? 1, what: "slots")
+            for (name, shape) in shapes {
+                try shape.validateSize(layers: layers)
+                do {
+                    try shape.validateForReference(logicalExperts: experts)
+                    try shape.validateForBalanced(logicalExperts: experts)
+                } catch let error as EPLBError {
+                    throw EPLBError("the \(name) case: \(error.message)")
+                }
+            }
+        } catch let error as EPLBError {
+            throw ValidationError("--layers \(layers) --experts \(experts) --replicas \(replicas) --ranks \(ranks) --nodes \(nodes) --groups \(groups): \(error.message)")
+        }
     }
 
     func run() throws {
         let loads = ExpertLoads.zipf(layers: layers, logicalExperts: experts, exponent: exponent, seed: 2024)
-        // One group on one node is eplb.py's global policy (it calls the hierarchical one with 1 and 1).
-        let rows = [
-            ("hierarchical", ClusterShape(replicas: replicas, groups: groups, nodes: nodes, ranks: ranks)),
-            ("global", ClusterShape(replicas: replicas, groups: 1, nodes: 1, ranks: ranks)),
-        ]
+        let rows = shapes
         print("EPLB placement: \(layers) layers x \(experts) experts -> \(replicas) replicas on \(ranks) ranks, "
             + "\(groups) groups, Zipf \(exponent), median of \(repeats) calls")
         print("layout".padded(14) + "policy".padded(10) + "wall ms".leftPadded(10) + "cpu ms".leftPadded(10)

@@ -20,21 +20,38 @@ struct BenchMPICommand: ParsableCommand {
     @Option(help: "Timed samples per measurement; the median is reported.")
     var samples: Int = 5
 
+    /// MPI counts are 32-bit ints: one message, and one rank's whole alltoallv buffer, hold at most this many bytes.
+    static let countLimit = Int(Int32.max)
+
     func validate() throws {
-        guard maxBytes >= 8 else { throw ValidationError("--max-bytes must be >= 8, got \(maxBytes)") }
-        guard alltoallBytes >= 0 else { throw ValidationError("--alltoall-bytes must be >= 0, got \(alltoallBytes)") }
-        guard samples >= 1 else { throw ValidationError("--samples must be >= 1, got \(samples)") }
+        guard maxBytes >= 8 else { throw ValidationError("--max-bytes \(maxBytes): the largest message must be >= 8 bytes") }
+        guard maxBytes <= Self.countLimit else {
+            throw ValidationError("--max-bytes \(maxBytes) exceeds MPI's count limit of \(Self.countLimit) bytes per message")
+        }
+        guard alltoallBytes >= 0 else { throw ValidationError("--alltoall-bytes \(alltoallBytes): it must be >= 0") }
+        guard alltoallBytes <= Self.countLimit else {
+            throw ValidationError("--alltoall-bytes \(alltoallBytes) exceeds MPI's count limit of \(Self.countLimit) bytes")
+        }
+        guard samples >= 1 else { throw ValidationError("--samples \(samples): it must be >= 1") }
     }
 
     func run() throws {
         ComputeSetup.configure()
-        Environment.run { environment in
+        try MPIJob.run(check: { environment in
             let world = environment.world
             guard world.size >= 2 else {
                 throw ValidationError("bench mpi needs at least 2 ranks, got \(world.size): run it under mpirun -np 2 or more")
             }
-            try pingPong(world)
-            try alltoallv(world)
+            // The alltoallv buffer of one rank: alltoallBytes to each of up to world.size ranks.
+            guard alltoallBytes <= Self.countLimit / world.size else {
+                throw ValidationError("--alltoall-bytes \(alltoallBytes) x \(world.size) ranks exceeds MPI's count limit of \(Self.countLimit) bytes per alltoallv buffer")
+            }
+            // Every rank holds the ping-pong message, then the alltoallv send and receive buffers.
+            let perRank = Double(max(maxBytes, 2 * alltoallBytes * world.size))
+            try MPIJob.requireMemory(perRank: perRank, world: world, what: "--max-bytes \(maxBytes), --alltoall-bytes \(alltoallBytes) on \(world.size) ranks")
+        }) { environment in
+            try pingPong(environment.world)
+            try alltoallv(environment.world)
         }
     }
 

@@ -27,10 +27,25 @@ struct BenchModelCommand: ParsableCommand {
     var microBatchSize = 4
 
     func validate() throws {
-        guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1, got \(repetitions)") }
+        guard repetitions >= 1 else { throw ValidationError("--repetitions \(repetitions): it must be at least 1") }
         if let bad = wideHidden.first(where: { $0 < 64 || $0 % 64 != 0 }) {
             throw ValidationError("--wide-hidden \(bad): must be a positive multiple of 64 (the head width)")
         }
+        for (name, c) in models {
+            do { try c.validate() } catch {
+                throw ValidationError("\(name) (--seq-len \(sequenceLength), --micro-batch-size \(microBatchSize)): \(error)")
+            }
+        }
+    }
+
+    /// The default training model and the wider ones, named for the table.
+    private var models: [(String, ModelConfiguration)] {
+        [("default h128", ModelConfiguration(sequenceLength: sequenceLength, microBatchSize: microBatchSize))]
+            + wideHidden.map { h in
+                ("wide h\(h)", ModelConfiguration(
+                    hidden: h, heads: h / 64, layers: 2, moeLayers: [1], experts: 8, expertHidden: h, topK: 2,
+                    groups: 4, topKGroups: 2, sequenceLength: sequenceLength, microBatchSize: microBatchSize))
+            }
     }
 
     func run() throws {
@@ -38,17 +53,8 @@ struct BenchModelCommand: ParsableCommand {
         let sgemm = SgemmProbe.gflops(n: 1024)
         print(String(format: "sgemm n=1024: %.1f GFLOP/s (OpenBLAS threads %d)", sgemm, BLAS.threadCount))
         var rows = [["model", "params", "tokens", "F ms", "B ms", "W ms", "F GF/s", "B GF/s", "W GF/s", "all GF/s", "ratio"]]
-        var models: [(String, ModelConfiguration)] = [
-            ("default h128", ModelConfiguration(sequenceLength: sequenceLength, microBatchSize: microBatchSize)),
-        ]
-        for h in wideHidden {
-            models.append(("wide h\(h)", ModelConfiguration(
-                hidden: h, heads: h / 64, layers: 2, moeLayers: [1], experts: 8, expertHidden: h, topK: 2,
-                groups: 4, topKGroups: 2, sequenceLength: sequenceLength, microBatchSize: microBatchSize)))
-        }
         for (name, c) in models {
-            try c.validate()
-            let r = measure(c)
+            let r = try measure(c)
             let flops = FlopCount(c)
             let f = flops.forward / r.f / 1e9, b = flops.backwardInput / r.b / 1e9, w = flops.backwardWeight / r.w / 1e9
             let all = flops.total / (r.f + r.b + r.w) / 1e9
@@ -59,8 +65,8 @@ struct BenchModelCommand: ParsableCommand {
     }
 
     /// Fastest seconds of F, B and W of one micro-batch of `c`.
-    private func measure(_ c: ModelConfiguration) -> (parameters: Int, f: Double, b: Double, w: Double) {
-        let stage = Stage(index: 0, partition: try! StagePartition(layers: c.layers, stages: 1), configuration: c, seed: 1)
+    private func measure(_ c: ModelConfiguration) throws -> (parameters: Int, f: Double, b: Double, w: Double) {
+        let stage = Stage(index: 0, partition: try StagePartition(layers: c.layers, stages: 1), configuration: c, seed: 1)
         var rng = SplitMix64(seed: 2)
         let tokens = (0..<c.tokensPerMicroBatch).map { _ in rng.nextInt(below: 256) }
         let input = Tensor(shape: [tokens.count], scalars: tokens.map(Float.init))

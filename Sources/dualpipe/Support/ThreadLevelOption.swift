@@ -1,16 +1,17 @@
 import ArgumentParser
 import MPI
 
-extension ThreadLevel: ExpressibleByArgument {
-    public init?(argument: String) {
-        switch argument {
-        case "single": self = .single
-        case "funneled": self = .funneled
-        case "serialized": self = .serialized
-        case "multiple": self = .multiple
-        default: return nil
+/// `--thread-level` as it is written on the command line. ThreadLevel itself is ordered by an Int
+/// raw value, which ArgumentParser would show as the default ("default: 1"); this names the level.
+enum ThreadLevelOption: String, CaseIterable, ExpressibleByArgument {
+    case single, funneled, serialized, multiple
+
+    var level: ThreadLevel {
+        switch self {
+        case .single: .single
+        case .funneled: .funneled
+        case .serialized: .serialized
+        case .multiple: .multiple
         }
     }
-
-    public static var allValueStrings: [String] { ["single", "funneled", "serialized", "multiple"] }
 }

@@ -1,0 +1,109 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import Foundation
+
+/// The files flags name: checked before any work, so that a directory, a missing file or a missing
+/// folder is refused at once with the flag, the path and the reason (exit 64), and read and written
+/// with the system's own words for what went wrong, never a Foundation error code.
+enum Files {
+    /// The largest file a flag reads (a schedule, loads, a trace): 256 MiB, far above any real one.
+    static let maximumReadBytes = 256 << 20
+
+    /// Refuses what cannot be read: an empty name, a missing path, a directory, no read permission.
+    /// `-` (standard input) passes where `allowsStandardInput`.
+    static func checkReadable(_ path: String, flag: String, allowsStandardInput: Bool = false) throws {
+        if path == "-" && allowsStandardInput { return }
+        guard !path.isEmpty else { throw ValidationError("\(flag) '': a file name is needed") }
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw ValidationError("\(flag) '\(path)': \(systemReason())") }
+        guard info.st_mode & S_IFMT != S_IFDIR else { throw ValidationError("\(flag) '\(path)' is a directory, not a file") }
+        guard access(path, R_OK) == 0 else { throw ValidationError("\(flag) '\(path)' cannot be read: \(systemReason())") }
+    }
+
+    /// Refuses what cannot be written: an empty name, a directory, a file without write permission,
+    /// a folder that does not exist or cannot take a new file.
+    static func checkWritable(_ path: String, flag: String) throws {
+        guard !path.isEmpty else { throw ValidationError("\(flag) '': a file name is needed") }
+        var info = stat()
+        if stat(path, &info) == 0 {
+            guard info.st_mode & S_IFMT != S_IFDIR else { throw ValidationError("\(flag) '\(path)' is a directory, not a file") }
+            guard access(path, W_OK) == 0 else { throw ValidationError("\(flag) '\(path)' cannot be written: \(systemReason())") }
+            return
+        }
+        guard errno == ENOENT else { throw ValidationError("\(flag) '\(path)': \(systemReason())") }
+        let folder = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+        let directory = folder.isEmpty ? "/" : folder
+        guard stat(directory, &info) == 0 else {
+            throw ValidationError("\(flag) '\(path)': the folder '\(directory)' does not exist (\(systemReason()))")
+        }
+        guard info.st_mode & S_IFMT == S_IFDIR else { throw ValidationError("\(flag) '\(path)': '\(directory)' is not a folder") }
+        guard access(directory, W_OK | X_OK) == 0 else {
+            throw ValidationError("\(flag) '\(path)': cannot create a file in '\(directory)': \(systemReason())")
+        }
+    }
+
+    /// The whole file (or standard input for `-` where allowed), after `checkReadable`.
+    static func read(_ path: String, flag: String, allowsStandardInput: Bool = false) throws -> Data {
+        try checkReadable(path, flag: flag, allowsStandardInput: allowsStandardInput)
+        let descriptor = path == "-" ? 0 : open(path, O_RDONLY)
+        guard descriptor >= 0 else { throw ValidationError("\(flag) '\(path)' cannot be read: \(systemReason())") }
+        defer { if descriptor != 0 { close(descriptor) } }
+        var data = Data()
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+            if count == 0 { break }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw ValidationError("\(flag) '\(path)' cannot be read: \(systemReason())")
+            }
+            data.append(contentsOf: chunk[0..<count])
+            guard data.count <= maximumReadBytes else {
+                throw ValidationError("\(flag) '\(path)' is larger than the limit of \(maximumReadBytes >> 20) MiB (docs/inputs.md)")
+            }
+        }
+        return data
+    }
+
+    /// The file as UTF-8 text.
+    static func readText(_ path: String, flag: String) throws -> String {
+        let data = try read(path, flag: flag)
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ValidationError("\(flag) '\(path)' is not UTF-8 text")
+        }
+        return text
+    }
+
+    /// Writes `text` to `path` (created or truncated), or to standard output when `path` is nil. A
+    /// path that cannot be written is refused (exit 64); a write that fails midway (a full disk)
+    /// is a runtime failure (exit 1).
+    static func write(_ text: String, to path: String?, flag: String) throws {
+        guard let path else { print(text, terminator: ""); return }
+        try checkWritable(path, flag: flag)
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard descriptor >= 0 else { throw ValidationError("\(flag) '\(path)' cannot be written: \(systemReason())") }
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let count = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else {
+                let reason = systemReason()
+                close(descriptor)
+                throw RuntimeFailure("writing \(flag) '\(path)' failed: \(reason)")
+            }
+            bytes = bytes.dropFirst(count)
+        }
+        guard close(descriptor) == 0 else { throw RuntimeFailure("writing \(flag) '\(path)' failed: \(systemReason())") }
+    }
+
+    /// strerror(errno), e.g. "No such file or directory".
+    static func systemReason() -> String { String(cString: strerror(errno)) }
+}
+
+/// A failure while working (not a bad input): printed as it is, exit code 1.
+struct RuntimeFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,47 @@
+import ArgumentParser
+import MPI
+import Model
+
+/// Runs a command's MPI part the way `train` does: MPI starts, every rank asks `check` for its
+/// verdict on the job (the world size, the memory a node has) and, on a refusal, rank 0 prints it
+/// once and every rank exits 64 after MPI_Finalize; `check` must reach the same verdict on every
+/// rank (use collectives to agree). Then `body` runs; an error in it ends the whole job at once
+/// (MPI_Abort), naming the rank, so no peer is left waiting.
+enum MPIJob {
+    static func run(check: (Environment) throws -> Void, _ body: (Environment) throws -> Void) throws {
+        let environment: Environment
+        do {
+            environment = try Environment(requestedThreadLevel: .funneled)
+        } catch {
+            printError("error: could not start MPI: \(error)")
+            throw ExitCode.failure
+        }
+        do {
+            try check(environment)
+        } catch {
+            if environment.world.rank == 0 { printError("Error: \(CommandFailure.describe(error))") }
+            try? environment.finalize()
+            throw ExitCode.validationFailure
+        }
+        do {
+            try body(environment)
+            try environment.finalize()
+        } catch {
+            printError("rank \(environment.world.rank): error: \(error)")
+            environment.abort(exitCode: 1)
+        }
+    }
+
+    /// Refuses a job whose ranks on some node together need more than that node's memory:
+    /// `perRank` bytes on every rank (each rank reports its node's count and MemTotal; the worst
+    /// node decides, the same verdict everywhere). `what` says which flags ask for the memory.
+    static func requireMemory(perRank: Double, world: Communicator, what: String) throws {
+        let node = try world.splitByNode().node
+        var need = [perRank * Double(node.size)]
+        var have = [Double(PhysicalMemory.total ?? Int.max)]
+        try world.allreduce(&need, op: .max)
+        try world.allreduce(&have, op: .min)
+        guard need[0] > have[0] else { return }
+        throw ValidationError("\(what): the ranks of a node need about \(PhysicalMemory.formatted(need[0])) together (\(PhysicalMemory.formatted(perRank)) each); a node has \(PhysicalMemory.formatted(have[0])) (MemTotal)")
+    }
+}
