@@ -30,9 +30,15 @@ public struct TrainingConfiguration: Sendable, Equatable {
         LearningRateSchedule(peak: learningRate, minimum: minimumLearningRate, warmup: warmupSteps, total: steps)
     }
 
+    /// The most micro-batches a step may have, the schedules' limit too (docs/inputs.md).
+    public static let maximumMicroBatches = 1 << 19
+
     public func validate() throws(ConfigurationError) {
         guard steps >= 1 else { throw ConfigurationError("steps must be at least 1, got \(steps)") }
         guard microBatches >= 1 else { throw ConfigurationError("micro-batches must be at least 1, got \(microBatches)") }
+        guard microBatches <= Self.maximumMicroBatches else {
+            throw ConfigurationError("--micro-batches \(microBatches) exceeds the limit of \(Self.maximumMicroBatches) per step (docs/inputs.md): a step would run for hours")
+        }
         guard learningRate > 0 && minimumLearningRate >= 0 && minimumLearningRate <= learningRate else {
             throw ConfigurationError("learning rate \(learningRate) must be positive and at least the minimum \(minimumLearningRate) (which must be >= 0)")
         }

@@ -29,7 +29,11 @@ public struct PipelineConfiguration: Sendable, Equatable {
         let layers = model.layers
         guard pipelineRanks >= 1 else { throw ConfigurationError("--pp must be at least 1, got \(pipelineRanks)") }
         guard expertParallel >= 1 else { throw ConfigurationError("--ep must be at least 1, got \(expertParallel)") }
-        guard pipelineRanks * expertParallel == worldSize else {
+        // Each factor within the world first, so the product cannot overflow.
+        guard pipelineRanks <= worldSize && expertParallel <= worldSize && pipelineRanks * expertParallel == worldSize else {
+            guard pipelineRanks <= worldSize && expertParallel <= worldSize else {
+                throw ConfigurationError("the rank grid PP \(pipelineRanks) x EP \(expertParallel) does not match the \(worldSize) ranks of the job (mpirun -np): each must be at most \(worldSize), with PP x EP = \(worldSize)")
+            }
             throw ConfigurationError("the rank grid PP \(pipelineRanks) x EP \(expertParallel) = \(pipelineRanks * expertParallel) ranks does not match the \(worldSize) ranks of the job (mpirun -np); choose --pp and --ep with PP x EP = \(worldSize)")
         }
         do {
@@ -73,7 +77,8 @@ public struct PipelineConfiguration: Sendable, Equatable {
     /// The micro-batches per EP rank when --micro-batches is not given: at least 4 and at least
     /// what the kind needs on PP ranks (DualPipe and DualPipeV: 2 PP), even for DualPipe.
     public static func defaultMicroBatches(kind: ScheduleKind, pipelineRanks: Int) -> Int {
-        let m = max(4, ScheduleConfiguration.minimumMicroBatches(kind: kind, ranks: pipelineRanks))
+        // A PP too large for any job is refused later; here it must only not overflow.
+        let m = max(4, ScheduleConfiguration.minimumMicroBatches(kind: kind, ranks: min(pipelineRanks, 1 << 20)))
         return kind == .dualpipe ? m + m % 2 : m
     }
 

@@ -77,8 +77,10 @@ extension ChromeTrace {
         let document: Document
         do {
             document = try JSONDecoder().decode(Document.self, from: data)
+        } catch let error as DecodingError {
+            throw PipelineError("not a trace written by dualpipe train --trace: \(describe(error))")
         } catch {
-            throw PipelineError("not a trace written by dualpipe train --trace: \(error)")
+            throw PipelineError("not a trace written by dualpipe train --trace: \(error.localizedDescription)")
         }
         var byRank: [Int: (pp: Int, spans: [(Double, String)])] = [:]
         for event in document.traceEvents where event.ph == "X" && event.cat != "wait" {
@@ -89,5 +91,18 @@ extension ChromeTrace {
             let entry = byRank[rank]!
             return RankOrder(rank: rank, pipelineRank: entry.pp, actions: entry.spans.sorted { $0.0 < $1.0 }.map(\.1))
         }
+    }
+}
+
+/// A decoding failure in a few words: what was wrong and where (`traceEvents[3].pid`).
+func describe(_ error: DecodingError) -> String {
+    func path(_ keys: [CodingKey]) -> String {
+        keys.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().trimmingCharacters(in: CharacterSet(charactersIn: "."))
+    }
+    switch error {
+    case .keyNotFound(let key, let context): return "missing key '\(key.stringValue)' at \(path(context.codingPath).isEmpty ? "the top level" : path(context.codingPath))"
+    case .typeMismatch(_, let context), .valueNotFound(_, let context): return "wrong or missing value at \(path(context.codingPath)): \(context.debugDescription)"
+    case .dataCorrupted(let context): return "not valid JSON\(context.codingPath.isEmpty ? "" : " at \(path(context.codingPath))")"
+    @unknown default: return "not readable"
     }
 }

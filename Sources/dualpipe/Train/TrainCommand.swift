@@ -97,6 +97,13 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("--micro-batches must be at least 1, got \(microBatches)")
         }
         _ = try failureDrill()
+        _ = try balancing()
+        // Files first, so a typo ends the run before any work with the flag, the path and the reason.
+        if let data { try Files.checkReadable(data, flag: "--data") }
+        if let scheduleFile { try Files.checkReadable(scheduleFile, flag: "--schedule-file") }
+        for (flag, path) in [("--metrics", metrics), ("--trace", trace), ("--trace-svg", traceSVG)] {
+            if let path { try Files.checkWritable(path, flag: flag) }
+        }
         guard checkpointEvery >= 0 else { throw ValidationError("--checkpoint-every must be >= 0 (0: only after the last step), got \(checkpointEvery)") }
         guard commTimeout > 0 && commTimeout.isFinite else { throw ValidationError("--comm-timeout must be a positive number of seconds, got \(commTimeout)") }
         if skipScheduleValidation && scheduleFile == nil { throw ValidationError("--skip-schedule-validation applies to --schedule-file") }
