@@ -97,7 +97,7 @@ struct TrainCommand: ParsableCommand {
             throw ValidationError("--micro-batches must be at least 1, got \(microBatches)")
         }
         _ = try failureDrill()
-        _ = try balancing()
+        do { _ = try balancing() } catch { throw ValidationError("\(error)") }
         // Files first, so a typo ends the run before any work with the flag, the path and the reason.
         if let data { try Files.checkReadable(data, flag: "--data") }
         if let scheduleFile { try Files.checkReadable(scheduleFile, flag: "--schedule-file") }
