@@ -29,7 +29,7 @@ public enum TraceSVG {
 
     /// Mean milliseconds of each kind; kinds that did not run get what the others imply
     /// (B and W half a BW, BW = B + W, FB = F + BW).
-    static func measuredCosts(_ durations: [Action.Op: [Double]]) -> Costs {
+    public static func measuredCosts(_ durations: [Action.Op: [Double]]) -> Costs {
         func mean(_ op: Action.Op) -> Double? {
             guard let d = durations[op], !d.isEmpty else { return nil }
             return d.reduce(0, +) / Double(d.count)

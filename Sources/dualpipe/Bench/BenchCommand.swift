@@ -12,6 +12,7 @@ struct BenchCommand: ParsableCommand {
             BenchScheduleCommand.self,
             BenchEPLBCommand.self,
             BenchEPCommand.self,
+            BenchSchedulesCommand.self,
         ]
     )
 }
