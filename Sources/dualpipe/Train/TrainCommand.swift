@@ -13,7 +13,8 @@ struct TrainCommand: ParsableCommand {
         abstract: "Train the MoE transformer on a byte-level corpus over MPI ranks (or in one process with --reference).",
         discussion: """
             Under mpirun every rank holds its stages of a PP x EP grid (rank = pp * EP + ep) and runs the \
-            schedule; EP ranks are data parallel, each with its own micro-batches. With no flags, \
+            schedule. The EP ranks of a pipeline rank each run their own micro-batches through the dense \
+            layers and split every MoE layer's experts among them (all-to-all dispatch). With no flags, \
             `mpirun -np 8 dualpipe train` trains the default model with DualPipe on PP 4 x EP 2.
             """)
 
