@@ -3,50 +3,6 @@ import Model
 import Schedule
 import Tensor
 
-/// One optimizer step of a pipeline run, as rank 0 reports it.
-public struct PipelineStepReport: Sendable {
-    public var step: Int
-    /// Mean of `microBatchLosses`.
-    public var loss: Float
-    /// [M x EP] by global micro-batch id (EP rank e's micro-batch m is e*M + m).
-    public var microBatchLosses: [Float]
-    public var gradientNorm: Float
-    public var learningRate: Float
-    public var tokens: Int
-    /// From the barrier that starts the step to the end of the optimizer update, slowest rank.
-    public var stepSeconds: Double
-    /// From the barrier to the end of the schedule, slowest rank.
-    public var pipelineSeconds: Double
-    /// [world ranks] time in compute actions and blocked in message waits during the schedule.
-    public var computeSeconds: [Double]
-    public var waitSeconds: [Double]
-    /// [world ranks] bytes of activations and gradients sent by the schedule; of gradient sync.
-    public var sentBytes: [Int]
-    public var syncBytes: [Int]
-    /// [world ranks] resident memory at the end of the step.
-    public var residentBytes: [Int]
-    /// [world ranks] every span of the step, when a trace was asked for (rank 0 only).
-    public var timelines: [[TimelineEvent]]?
-    /// [world ranks] seconds in expert dispatch and combine exchanges, and the part spent waiting.
-    public var expertExchangeSeconds: [Double] = []
-    public var expertExchangeWaitSeconds: [Double] = []
-
-    public init(step: Int, loss: Float, microBatchLosses: [Float], gradientNorm: Float, learningRate: Float, tokens: Int,
-                stepSeconds: Double, pipelineSeconds: Double, computeSeconds: [Double], waitSeconds: [Double],
-                sentBytes: [Int], syncBytes: [Int], residentBytes: [Int], timelines: [[TimelineEvent]]?) {
-        (self.step, self.loss, self.microBatchLosses, self.gradientNorm, self.learningRate, self.tokens) =
-            (step, loss, microBatchLosses, gradientNorm, learningRate, tokens)
-        (self.stepSeconds, self.pipelineSeconds, self.computeSeconds, self.waitSeconds) = (stepSeconds, pipelineSeconds, computeSeconds, waitSeconds)
-        (self.sentBytes, self.syncBytes, self.residentBytes, self.timelines) = (sentBytes, syncBytes, residentBytes, timelines)
-    }
-
-    /// Sum over ranks of compute time / (ranks x the schedule's wall time).
-    public var efficiency: Double {
-        pipelineSeconds > 0 ? computeSeconds.reduce(0, +) / (Double(computeSeconds.count) * pipelineSeconds) : 0
-    }
-    public var tokensPerSecond: Double { stepSeconds > 0 ? Double(tokens) / stepSeconds : 0 }
-}
-
 /// The pipeline trainer: every rank runs its lowered schedule over its stages (their experts
 /// sharded over the EP group), gradients are summed over the copies of each stage and of each
 /// expert, clipped by the global norm and applied by AdamW. Numbers equal the single-process
@@ -208,58 +164,6 @@ public final class PipelineTrainer {
             }
         }
         return try grid.world.allreduce(sum, op: .sum).squareRoot()
-    }
-
-    /// What a rebalance did, over the whole job.
-    public struct RebalanceReport: Sendable {
-        /// Slots whose expert changed, counted once per layer (not per copy of it).
-        public var movedSlots: Int
-        public var slots: Int
-        /// Bytes of weights and moments sent by all ranks.
-        public var sentBytes: Int
-        /// The worst layer's busiest-rank load over the mean, before and after, under the loads
-        /// the placement was computed from.
-        public var imbalanceBefore: Double
-        public var imbalanceAfter: Double
-        /// Whether some expert got more or fewer replicas somewhere (its rows then run in other
-        /// batch shapes, which a BLAS may round differently).
-        public var replicaCountsChanged: Bool
-    }
-
-    /// Places every MoE layer anew from the load statistics (EPLB, `balancing.policy`) and moves
-    /// the experts whose slots change, weights and AdamW moments. Every rank holding a layer
-    /// computes the same placement. Collective over the world.
-    public func rebalance() throws -> RebalanceReport {
-        let layers = stages.flatMap(\.expertSlots)
-        let average = loads.average ?? layers.map { [Double](repeating: 1, count: $0.logicalExperts) }
-        let newRows = try placer.place(loads: average, previous: layers.map(\.phy2log))
-        let before = layers.indices.map { placer.imbalance(layers[$0].phy2log, loads: average[$0]) }
-        let recounted = layers.indices.contains { l in
-            layers[l].replicas.map(\.count) != (0..<layers[l].logicalExperts).map { e in newRows[l].filter { $0 == e }.count }
-        }
-        let after = layers.indices.map { placer.imbalance(newRows[$0], loads: average[$0]) }
-        var slotOptimizers = optimizers.flatMap(\.experts)
-        let outcome = try ExpertMigration.run(layers: layers, newRows: newRows, optimizers: &slotOptimizers,
-                                              group: grid.expert, nodeOfRank: grid.expertGroupNodeOfRank)
-        var next = 0
-        for optimizer in optimizers {
-            for l in optimizer.experts.indices { optimizer.experts[l] = slotOptimizers[next]; next += 1 }
-        }
-        // Each layer counted once: on EP rank 0 of the pipeline rank holding its primary copy.
-        let primary = Set(configuration.primaryStages(ofPipelineRank: grid.pipelineRank))
-        var counted = 0, slots = 0, l = 0
-        for stage in stages {
-            for layer in stage.expertSlots {
-                if primary.contains(stage.index) && grid.expertRank == 0 { counted += outcome.movedSlots[l]; slots += layer.slots }
-                l += 1
-            }
-        }
-        var sums = [Double(counted), Double(slots), Double(outcome.sentBytes)]
-        try grid.world.allreduce(&sums, op: .sum)
-        var worst = [before.max() ?? 1, after.max() ?? 1, recounted ? 1 : 0]
-        try grid.world.allreduce(&worst, op: .max)
-        return RebalanceReport(movedSlots: Int(sums[0]), slots: Int(sums[1]), sentBytes: Int(sums[2]),
-                               imbalanceBefore: worst[0], imbalanceAfter: worst[1], replicaCountsChanged: worst[2] > 0)
     }
 
     /// The forward-only pass of the same schedule over held-out micro-batches (the same ones at

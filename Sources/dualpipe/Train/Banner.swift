@@ -1,0 +1,37 @@
+import Model
+import Pipeline
+import Schedule
+import Tensor
+
+extension PipelineRun {
+    /// What the run is: grid, stages per rank, schedule, model and data.
+    func banner(_ plan: Plan, trainer: PipelineTrainer) -> String {
+        let c = plan.configuration, grid = c.grid
+        let parameters = (0..<c.partition.stages).reduce(0) { total, s in
+            total + Stage(index: s, partition: c.partition, configuration: plan.model, seed: options.seed).parameterCount
+        }
+        var lines = [
+            "dualpipe train: \(c.kind.title) on PP \(c.pipelineRanks) x EP \(c.expertParallel) = \(grid.worldSize) ranks on \(trainer.grid.nodes.nodeCount) node(s); \(BLASCoreChoice.description), \(BLAS.threadCount) thread(s) per rank",
+            "grid: rank = pp * \(c.expertParallel) + ep; \(c.microBatches) micro-batches per EP rank, \(c.globalMicroBatches) per step",
+            "model: \(plan.model.layers) blocks in \(c.partition.stages) stages of \(c.partition.blocksPerStage), \(parameters) parameters, \(plan.model.tokensPerMicroBatch) tokens per micro-batch; data: \(plan.corpus.bytes.count) bytes from \(plan.corpus.source), the last 5% held out",
+        ]
+        let shape = trainer.placer.shape
+        lines.append("experts: \(c.replicas) slots per MoE layer over each EP group (\(c.slotsPerRank) per EP rank, \(c.replicas - plan.model.experts) redundant); EPLB \(plan.balancing.policy.rawValue) places over the \(shape.nodes) node(s) an EP group spans, \(shape.isHierarchical ? "hierarchical" : "global") layout"
+            + (plan.balancing.rebalanceEvery > 0 ? ", again every \(plan.balancing.rebalanceEvery) steps" : ", once"))
+        let split = trainer.grid.expertGroupsAcrossNodes
+        if trainer.grid.nodes.nodeCount > 1 {
+            lines.append(split.isEmpty
+                ? "nodes: every EP group on one node (its all-to-all stays inside the node; the pipeline crosses nodes)"
+                : "nodes: warning: the EP groups of " + split.map { "pp \($0.pipeline) span nodes \($0.nodes.map(String.init).joined(separator: ","))" }.joined(separator: "; ")
+                    + " (their all-to-all crosses nodes: give each node a multiple of \(c.expertParallel) slots)")
+        }
+        for pp in 0..<c.pipelineRanks {
+            let ranks = (0..<c.expertParallel).map { String(grid.worldRank(pipeline: pp, expert: $0)) }.joined(separator: ",")
+            let node = trainer.grid.nodes.nodeCount > 1 ? " on node \(trainer.grid.nodeOfRank[grid.worldRank(pipeline: pp, expert: 0)])" : ""
+            let mirror = c.kind == .dualpipe ? " (copies of these stages also on pp \(c.pipelineRanks - 1 - pp))" : ""
+            lines.append("  pp \(pp): ranks \(ranks)\(node) hold stage\(c.stagesHeld(byPipelineRank: pp).count > 1 ? "s" : "") \(c.stagesHeld(byPipelineRank: pp).map(String.init).joined(separator: " and "))\(mirror)")
+        }
+        lines.append(trainer.schedule.text().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+        return lines.joined(separator: "\n")
+    }
+}
