@@ -61,8 +61,6 @@ public final class PipelineTrainer {
         self.schedule = schedule ?? Schedule(configuration.schedule)
         let schedule = self.schedule
         executor = StageExecutor(configuration: configuration, pipelineRank: pp, stages: stages)
-        let dispatchers = stages.flatMap(\.expertDispatchers)
-        executor.progress = { for dispatcher in dispatchers { dispatcher.progress() } }
         let messageShape = [model.tokensPerMicroBatch, model.hidden]
         pool = BufferPool(capacity: model.tokensPerMicroBatch * model.hidden)
         let transport = MPITransport(grid.pipeline)
@@ -72,6 +70,12 @@ public final class PipelineTrainer {
                                      transport: transport, executor: executor, pool: pool, messageShape: messageShape)
         trainPass.commTimeout = commTimeout
         evaluationPass.commTimeout = commTimeout
+        let dispatchers = stages.flatMap(\.expertDispatchers)
+        executor.progress = { [unowned trainPass, unowned evaluationPass] in
+            for dispatcher in dispatchers { dispatcher.progress() }
+            trainPass.progressPending()
+            evaluationPass.progressPending()
+        }
         for dispatcher in stages.flatMap(\.expertDispatchers) { dispatcher.commTimeout = commTimeout }
         denseSync = GradientSync(stages: stages, replicas: grid.replicas)
         expertSync = ExpertGradientSync(layers: stages.flatMap(\.expertSlots), replicas: grid.replicas)

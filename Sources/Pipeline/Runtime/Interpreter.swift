@@ -116,6 +116,13 @@ public final class Interpreter<T: Transport> {
         return true
     }
 
+    /// Tests every posted receive and send (MPI_Test), so that messages move while the rank is
+    /// between compute phases; a request found complete is simply complete when its wait comes.
+    public func progressPending() {
+        for (request, _) in receives.values { _ = try? transport.test(request) }
+        for (request, _) in sends.values { _ = try? transport.test(request) }
+    }
+
     /// Rewinds to the first instruction for the next pass.
     public func restart() {
         precondition(next == 0 || isFinished, "restart before the program finished (at instruction \(next) of \(program.count))")

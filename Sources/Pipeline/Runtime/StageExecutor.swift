@@ -60,7 +60,7 @@ public final class StageExecutor {
 
     /// Whether an FB pair interleaves its F and B phase by phase (otherwise F, then B).
     public var interleavesPairs = true
-    /// Runs between the phases of an interleaved pair: lets MPI progress the exchanges in flight.
+    /// Runs between compute phases (of every action): lets MPI progress the messages in flight.
     public var progress: () -> Void = {}
 
     public func run(_ action: Action) {
@@ -108,7 +108,9 @@ public final class StageExecutor {
 
     private func forward(_ c: Chunk) {
         let (input, targets) = forwardInput(c)
-        finishForward(c, stage(c).forward(c.microBatch, input, targets: targets))
+        let phases = stage(c).forwardPhases(c.microBatch, input, targets: targets)
+        for phase in phases.phases { phase(); progress() }
+        finishForward(c, phases.result!)
     }
 
     /// F's input (the tokens on the first stage, else the received activation) and, on the last
@@ -127,7 +129,9 @@ public final class StageExecutor {
     }
 
     private func backwardInput(_ c: Chunk) {
-        finishBackward(c, stage(c).backwardInput(c.microBatch, outputGradient(c)))
+        let phases = stage(c).backwardInputPhases(c.microBatch, outputGradient(c))
+        for phase in phases.phases { phase(); progress() }
+        finishBackward(c, phases.result!)
     }
 
     /// B's output gradient: `lossGradient` on the last stage, else the received gradient.
