@@ -49,7 +49,7 @@ public final class PipelineTrainer {
                               nodes: grid.expertGroupNodes, ranks: configuration.expertParallel, logicalExperts: model.experts)
         // Every MoE block of the model, placed at once from uniform loads: the same on every rank.
         let moeBlocks = model.moeLayers.sorted()
-        let initial = Dictionary(uniqueKeysWithValues: zip(moeBlocks, try placer.initial(layers: moeBlocks.count)))
+        let initial = moeBlocks.isEmpty ? [:] : Dictionary(uniqueKeysWithValues: zip(moeBlocks, try placer.initial(layers: moeBlocks.count)))
         let ep = grid.expertRank, group = grid.expert
         stages = configuration.stagesHeld(byPipelineRank: pp).map { index in
             Stage(index: index, partition: configuration.partition, configuration: model, seed: seed) { block in

@@ -86,7 +86,7 @@ extension Checkpointer {
         let average = first.has("loads") ? try first.doubles("loads", path: firstPath) : nil
         if let average { trainer.loads.restore(average) }
         let loads = trainer.loads.average ?? layers.map { [Double](repeating: 1, count: $0.logicalExperts) }
-        let rows = try trainer.placer.place(loads: loads, previous: nil)
+        let rows = layers.isEmpty ? [] : try trainer.placer.place(loads: loads, previous: nil)
         var l = 0
         for (stage, optimizer) in zip(trainer.stages, trainer.optimizers) {
             for (layerIndex, layer) in stage.expertSlots.enumerated() {

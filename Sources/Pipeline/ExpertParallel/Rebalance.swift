@@ -23,8 +23,9 @@ extension PipelineTrainer {
     /// computes the same placement. Collective over the world.
     public func rebalance() throws -> RebalanceReport {
         let layers = stages.flatMap(\.expertSlots)
+        // Every rank calls the collectives below, also one whose stages have no MoE layer.
         let average = loads.average ?? layers.map { [Double](repeating: 1, count: $0.logicalExperts) }
-        let newRows = try placer.place(loads: average, previous: layers.map(\.phy2log))
+        let newRows = layers.isEmpty ? [] : try placer.place(loads: average, previous: layers.map(\.phy2log))
         let before = layers.indices.map { placer.imbalance(layers[$0].phy2log, loads: average[$0]) }
         let recounted = layers.indices.contains { l in
             layers[l].replicas.map(\.count) != (0..<layers[l].logicalExperts).map { e in newRows[l].filter { $0 == e }.count }
