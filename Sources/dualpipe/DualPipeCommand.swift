@@ -33,6 +33,10 @@ struct DualPipeCommand: ParsableCommand {
             if LaunchRank.speaks && !text.isEmpty {
                 // One write, so that mpirun's own lines cannot split the message.
                 if code == .success { print(text) } else { printError(text) }
+            } else if code != .success {
+                // mpirun ends the job at the first rank that exits non-zero: the silent ranks give
+                // rank 0 time to say why first (ranks sharing a core may start it late).
+                usleep(2_000_000)
             }
             Foundation.exit(code.rawValue)
         }
