@@ -26,33 +26,30 @@ public final class ExpertGradientSync {
     @discardableResult
     public func synchronise() throws -> Int {
         guard buffer.count > 0 else { return 0 }
+        buffer.pointer.baseAddress!.update(repeating: 0, count: buffer.count)
+        walk { gradient, sum in
+            gradient.withUnsafeBufferPointer { g in for i in 0..<g.count { sum[i] += g[i] } }
+        }
+        if let replicas, replicas.size > 1 { try replicas.iallreduce(buffer, op: .sum).wait() }
+        walk { gradient, sum in
+            gradient.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: sum, count: $0.count) }
+        }
+        return (replicas?.size ?? 1) > 1 ? buffer.count * MemoryLayout<Float>.size : 0
+    }
+
+    /// Visits every local slot's gradients with the place of its logical expert's sum in the buffer.
+    private func walk(_ body: (inout [Float], UnsafeMutablePointer<Float>) -> Void) {
         let base = buffer.pointer.baseAddress!
-        base.update(repeating: 0, count: buffer.count)
         var layerStart = 0
         for layer in layers {
             for (k, expert) in layer.experts.enumerated() {
                 var offset = layerStart + layer.phy2log[layer.localSlots.lowerBound + k] * perExpert
                 expert.visitParameters { p in
-                    p.gradient.scalars.withUnsafeBufferPointer { g in
-                        for i in 0..<g.count { base[offset + i] += g[i] }
-                    }
+                    body(&p.gradient.scalars, base + offset)
                     offset += p.gradient.count
                 }
             }
             layerStart += layer.logicalExperts * perExpert
         }
-        if let replicas, replicas.size > 1 { try replicas.iallreduce(buffer, op: .sum).wait() }
-        layerStart = 0
-        for layer in layers {
-            for (k, expert) in layer.experts.enumerated() {
-                var offset = layerStart + layer.phy2log[layer.localSlots.lowerBound + k] * perExpert
-                expert.visitParameters { p in
-                    p.gradient.scalars.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: base + offset, count: $0.count) }
-                    offset += p.gradient.count
-                }
-            }
-            layerStart += layer.logicalExperts * perExpert
-        }
-        return (replicas?.size ?? 1) > 1 ? buffer.count * MemoryLayout<Float>.size : 0
     }
 }

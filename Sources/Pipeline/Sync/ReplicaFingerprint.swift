@@ -1,22 +1,12 @@
 import MPI
 import Model
 
-/// Checks that every copy of a stage holds the same parameters bit for bit (DualPipe's mirror
-/// copies, the EP group's replicas): each rank hashes its stages' parameter bits, the world
-/// gathers the hashes, and any stage with two different hashes is reported.
+/// Checks that every copy of a stage's dense part and of each expert holds the same bits
+/// (DualPipe's mirror copies, the EP group's replicas): each rank hashes what it holds, the world
+/// gathers the hashes, and anything with two different hashes is reported.
 public enum ReplicaFingerprint {
-    /// FNV-1a over the bit patterns of every parameter value, in visiting order.
-    public static func of(_ stage: Stage) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        stage.visitParameters { p in
-            for v in p.value.scalars {
-                hash = (hash ^ UInt64(v.bitPattern)) &* 0x100_0000_01b3
-            }
-        }
-        return hash
-    }
-
-    /// FNV-1a of any parameter owner (a stage's dense part, one expert).
+    /// FNV-1a over the bit patterns of every parameter value of `owner` (a stage's dense part, one
+    /// expert), in visiting order.
     public static func of(_ owner: some ParameterOwner) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         owner.visitParameters { p in
