@@ -69,30 +69,12 @@ struct PipelineRun {
         return schedule
     }
 
+    /// The plan is made on every rank once MPI is up, before any communication; a bad one is
+    /// refused once, by rank 0, and every rank exits 64 (`MPIJob`).
     func run() throws {
-        let environment: Environment
-        do {
-            environment = try Environment(requestedThreadLevel: .funneled)
-        } catch {
-            printError("error: could not start MPI: \(error)")
-            throw ExitCode(1)
-        }
-        let world = environment.world
-        let plan: Plan
-        do {
-            plan = try self.plan(worldSize: world.size)
-        } catch {
-            // Every rank reaches the same verdict from the same flags; one of them says it.
-            if world.rank == 0 { printError("error: \(error)") }
-            try? environment.finalize()
-            throw ExitCode(64)
-        }
-        train(plan, environment: environment)
-        do {
-            try environment.finalize()
-        } catch {
-            printError("rank \(world.rank): error: \(error)")
-            throw ExitCode(1)
+        var plan: Plan?
+        try MPIJob.run(check: { environment in plan = try self.plan(worldSize: environment.world.size) }) { environment in
+            train(plan!, environment: environment)
         }
     }
 
