@@ -75,12 +75,18 @@ public final class Environment {
             printError("error: could not start MPI: \(error)")
             exit(1)
         }
+        environment.runOrAbort(body)
+    }
+
+    /// Runs `body`, then finalizes. An error that escapes is printed with this rank's number and
+    /// ends the whole job with MPI_Abort, so no peer is left waiting on this rank.
+    public func runOrAbort(_ body: (Environment) throws -> Void) {
         do {
-            try body(environment)
-            try environment.finalize()
+            try body(self)
+            try finalize()
         } catch {
-            printError("rank \(environment.world.rank): error: \(error)")
-            environment.abort(exitCode: 1)
+            printError("rank \(world.rank): error: \(error)")
+            abort(exitCode: 1)
         }
     }
 }

@@ -23,13 +23,7 @@ enum MPIJob {
             try? environment.finalize()
             throw ExitCode.validationFailure
         }
-        do {
-            try body(environment)
-            try environment.finalize()
-        } catch {
-            printError("rank \(environment.world.rank): error: \(error)")
-            environment.abort(exitCode: 1)
-        }
+        environment.runOrAbort(body)
     }
 
     /// Refuses a job whose ranks on some node together need more than that node's memory:
