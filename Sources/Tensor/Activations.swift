@@ -6,8 +6,6 @@ import Darwin
 
 // GELU, SiLU and the SwiGLU gate, with the derivatives their backward passes need.
 
-@inline(__always) @usableFromInline
-func sigmoidScalar(_ x: Float) -> Float { 1 / (1 + expf(-x)) }
 
 /// GELU, tanh approximation: `0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³)))`.
 public func gelu(_ x: Tensor) -> Tensor {
@@ -42,12 +40,40 @@ public func geluBackward(_ x: Tensor, outputGradient dy: Tensor) -> Tensor {
     return dx
 }
 
+/// GELU, exact: `x Φ(x) = 0.5 x (1 + erf(x / √2))`, PyTorch's default `F.gelu` (DeepSeek's
+/// DualPipe example block uses it). Φ within 1.5e-7 of its true value (see `normalCDF`).
+public func geluExact(_ x: Tensor) -> Tensor {
+    var y = Tensor(uninitializedShape: x.shape)
+    x.scalars.withUnsafeBufferPointer { px in
+        y.scalars.withUnsafeMutableBufferPointer { py in
+            forEachLanes(px.count, px.baseAddress!, py.baseAddress!) { v in v * normalCDF(v).cdf }
+        }
+    }
+    return y
+}
+
+/// `dy · geluExact'(x)`, where `geluExact'(x) = Φ(x) + x φ(x)`: the normal CDF and density.
+public func geluExactBackward(_ x: Tensor, outputGradient dy: Tensor) -> Tensor {
+    precondition(x.count == dy.count, "geluExactBackward: \(x.shape) and \(dy.shape) differ in size")
+    var dx = dy
+    x.scalars.withUnsafeBufferPointer { px in
+        dx.scalars.withUnsafeMutableBufferPointer { pd in
+            let d = pd.baseAddress!
+            forEachLanes(px.count, px.baseAddress!, d, d) { v, g in
+                let (cdf, gaussian) = normalCDF(v)
+                return g * (cdf + v * gaussian * 0.398_942_28)
+            }
+        }
+    }
+    return dx
+}
+
 /// SiLU (swish): `x · σ(x)`.
 public func silu(_ x: Tensor) -> Tensor {
     var y = x
     y.scalars.withUnsafeMutableBufferPointer { p in
         let v = p.baseAddress!
-        for i in 0..<p.count { v[i] = v[i] * sigmoidScalar(v[i]) }
+        forEachLanes(p.count, v, v) { x in x * logistic(x) }
     }
     return y
 }
@@ -58,10 +84,10 @@ public func siluBackward(_ x: Tensor, outputGradient dy: Tensor) -> Tensor {
     var dx = dy
     x.scalars.withUnsafeBufferPointer { px in
         dx.scalars.withUnsafeMutableBufferPointer { pd in
-            let xs = px.baseAddress!, d = pd.baseAddress!
-            for i in 0..<pd.count {
-                let s = sigmoidScalar(xs[i])
-                d[i] *= s * (1 + xs[i] * (1 - s))
+            let d = pd.baseAddress!
+            forEachLanes(pd.count, px.baseAddress!, d, d) { x, g in
+                let s = logistic(x)
+                return g * s * (1 + x * (1 - s))
             }
         }
     }
@@ -79,7 +105,7 @@ public func swiGLU(_ gateUp: Tensor) -> Tensor {
             let g = pg.baseAddress!, o = ph.baseAddress!
             for r in 0..<gateUp.rows {
                 let a = g + r * 2 * width, b = a + width, out = o + r * width
-                for j in 0..<width { out[j] = a[j] * sigmoidScalar(a[j]) * b[j] }
+                forEachLanes(width, a, b, out) { a, b in a * logistic(a) * b }
             }
         }
     }
@@ -100,11 +126,13 @@ public func swiGLUBackward(_ gateUp: Tensor, outputGradient dh: Tensor) -> Tenso
                 for r in 0..<gateUp.rows {
                     let a = g + r * 2 * width, b = a + width
                     let da = out + r * 2 * width, db = da + width, dhr = dhs + r * width
-                    for j in 0..<width {
-                        let s = sigmoidScalar(a[j])
-                        da[j] = dhr[j] * b[j] * s * (1 + a[j] * (1 - s))
-                        db[j] = dhr[j] * a[j] * s
+                    // Two passes over the row, each one output: the lanes helper writes one.
+                    forEachLanes(width, a, dhr, db) { a, dh in dh * a * logistic(a) }
+                    forEachLanes(width, a, b, da) { a, b in
+                        let s = logistic(a)
+                        return b * s * (1 + a * (1 - s))
                     }
+                    forEachLanes(width, da, dhr, da) { d, dh in d * dh }
                 }
             }
         }
@@ -117,7 +145,7 @@ public func sigmoid(_ x: Tensor) -> Tensor {
     var y = x
     y.scalars.withUnsafeMutableBufferPointer { p in
         let v = p.baseAddress!
-        for i in 0..<p.count { v[i] = sigmoidScalar(v[i]) }
+        forEachLanes(p.count, v, v) { x in logistic(x) }
     }
     return y
 }

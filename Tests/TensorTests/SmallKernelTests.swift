@@ -1,5 +1,6 @@
 import Testing
 import Tensor
+import Foundation
 
 @Suite struct SmallKernelTests {
     @Test func topKOrdersLargestFirstAndBreaksTiesByIndex() {
@@ -52,5 +53,29 @@ import Tensor
         #expect(abs(variance - 1) < 5 * (2 / 20_000.0).squareRoot())
         var rng = SplitMix64(seed: 3)
         #expect((0..<1000).allSatisfy { _ in (0..<7).contains(rng.nextInt(below: 7)) })
+    }
+}
+
+/// The vectorised exponential and exact GELU against libm, over the range activations take,
+/// with lengths that leave a partial group of 16.
+@Suite struct VectorMathTests {
+    static let inputs: [Float] = (0..<4001).map { Float($0 - 2000) / 200 } // -10 ... 10 in steps of 0.005
+
+    @Test func geluMatchesERF() {
+        let y = geluExact(Tensor(shape: [Self.inputs.count], scalars: Self.inputs))
+        for (x, got) in zip(Self.inputs, y.scalars) {
+            let want = 0.5 * Double(x) * (1 + erf(Double(x) / 2.0.squareRoot()))
+            #expect(abs(Double(got) - want) <= 2e-7 * max(1, abs(Double(x))), "gelu(\(x)) = \(got), want \(want)")
+        }
+    }
+
+    @Test func geluDerivativeMatchesERF() {
+        let dx = geluExactBackward(Tensor(shape: [Self.inputs.count], scalars: Self.inputs),
+                                   outputGradient: Tensor(shape: [Self.inputs.count], repeating: 2))
+        for (x, got) in zip(Self.inputs, dx.scalars) {
+            let t = Double(x)
+            let want = 2 * (0.5 * (1 + erf(t / 2.0.squareRoot())) + t * exp(-t * t / 2) / (2 * Double.pi).squareRoot())
+            #expect(abs(Double(got) - want) <= 1e-6 * max(1, abs(t)), "gelu'(\(x)) x 2 = \(got), want \(want)")
+        }
     }
 }
