@@ -1,0 +1,62 @@
+import Testing
+import Model
+import Tensor
+
+/// `--model mlp`: DeepSeek's example block, its exact GELU and MSE loss, and its reference trainer.
+@Suite struct MLPTests {
+    @Test func exactGELUValues() {
+        // Φ(1) = 0.841344746, so gelu(1) = 0.841344746 and gelu(-1) = -(1 - Φ(1)) = -0.158655254.
+        let y = geluExact(Tensor(shape: [3], scalars: [1, -1, 0]))
+        #expect(abs(y.scalars[0] - 0.841_344_75) < 1e-6)
+        #expect(abs(y.scalars[1] + 0.158_655_25) < 1e-6)
+        #expect(y.scalars[2] == 0)
+    }
+
+    @Test func meanSquaredErrorValue() {
+        let (loss, difference) = meanSquaredError(Tensor(shape: [2, 2], scalars: [1, 2, 3, 4]), Tensor(shape: [2, 2], scalars: [1, 0, 3, 0]))
+        #expect(loss == 5) // (0 + 4 + 0 + 16) / 4
+        #expect(meanSquaredErrorGradient(difference: difference, scale: 0.5).scalars == [0, 0.5, 0, 1])
+    }
+
+    @Test func blockGradients() {
+        let block = MLPBlock(index: 0, hidden: 6, seed: 3)
+        #expect(GradientCheck.check(block, input: GradientCheck.random([5, 6], seed: 200), seed: 201) == [])
+    }
+
+    /// The last stage's B and W against central differences of its MSE loss.
+    @Test func lastStageLossGradients() {
+        let configuration = MLPConfiguration(hidden: 6, sequenceLength: 5, microBatchSize: 1)
+        let stage = MLPStage(index: 1, stages: 2, configuration: configuration, seed: 4)
+        let x = GradientCheck.random([5, 6], seed: 202), targets = LossTargets.values(GradientCheck.random([5, 6], seed: 203))
+        var nextMicroBatch = 1
+        func loss(_ input: Tensor) -> Double {
+            defer { stage.discard(nextMicroBatch); nextMicroBatch += 1 }
+            return Double(stage.forwardPhases(nextMicroBatch, input, targets: targets).runAll().scalars[0])
+        }
+        stage.zeroGradients()
+        _ = stage.forwardPhases(0, x, targets: targets).runAll()
+        let dx = stage.backwardInputPhases(0, Tensor(shape: [1], scalars: [1])).runAll()
+        stage.backwardWeight(0)
+        #expect(GradientCheck.inputMismatches(input: x, gradient: dx, loss: loss) == [])
+        #expect(GradientCheck.parameterMismatches(stage) { loss(x) }.failures == [])
+    }
+
+    /// Random targets can only be fitted, so the loss must fall; and two runs agree bit for bit.
+    @Test func referenceTrainsAndRepeats() throws {
+        func run() throws -> [Float] {
+            let reference = try MLPReference(configuration: MLPConfiguration(hidden: 8, sequenceLength: 4, microBatchSize: 2),
+                                             training: TrainingConfiguration(steps: 30, microBatches: 4, learningRate: 1e-2, warmupSteps: 0),
+                                             stages: 2, seed: 5)
+            return (0..<30).map { _ in reference.step().loss }
+        }
+        let losses = try run()
+        #expect(losses.last! < 0.8 * losses.first!)
+        #expect(try run() == losses)
+    }
+
+    @Test func configurationLimits() {
+        #expect(throws: ConfigurationError.self) { try MLPConfiguration(hidden: 0).validate() }
+        #expect(throws: ConfigurationError.self) { try MLPConfiguration(sequenceLength: 1 << 16, microBatchSize: 1 << 10).validate() }
+        #expect(throws: Never.self) { try MLPConfiguration().validate() }
+    }
+}
