@@ -137,21 +137,13 @@ public final class PipelineTrainer {
         let end = monotonicSeconds()
         nextStep += 1
 
-        let recorder = trainPass.recorder
         let exchange = dispatchers.reduce(0) { $0 + $1.exchangeSeconds }, exchangeWait = dispatchers.reduce(0) { $0 + $1.exchangeWaitSeconds }
-        let fields = 9
-        let all = try grid.world.allgather([recorder.computeSeconds, recorder.waitSeconds, pipelineEnd - start, end - start,
-                                            Double(recorder.sentBytes), Double(syncBytes), Double(residentBytes()), exchange, exchangeWait])
-        func column(_ k: Int) -> [Double] { stride(from: k, to: all.count, by: fields).map { all[$0] } }
-        var report = PipelineStepReport(
-            step: step, loss: ReferenceTrainer.meanLoss(losses), microBatchLosses: losses, gradientNorm: Float(norm),
-            learningRate: lr, tokens: configuration.globalMicroBatches * model.tokensPerMicroBatch,
-            stepSeconds: column(3).max()!, pipelineSeconds: column(2).max()!,
-            computeSeconds: column(0), waitSeconds: column(1),
-            sentBytes: column(4).map { Int($0) }, syncBytes: column(5).map { Int($0) }, residentBytes: column(6).map { Int($0) },
-            timelines: keepTrace ? try gatherTimelines(recorder.events) : nil)
-        report.expertExchangeSeconds = column(7)
-        report.expertExchangeWaitSeconds = column(8)
+        var report = try PipelineStepReport.gathered(
+            world: grid.world, step: step, losses: losses, gradientNorm: norm, learningRate: lr,
+            tokens: configuration.globalMicroBatches * model.tokensPerMicroBatch, recorder: trainPass.recorder,
+            start: start, pipelineEnd: pipelineEnd, end: end, syncBytes: syncBytes, keepTrace: keepTrace, extra: [exchange, exchangeWait])
+        report.expertExchangeSeconds = report.extraColumns[0]
+        report.expertExchangeWaitSeconds = report.extraColumns[1]
         return report
     }
 
@@ -194,10 +186,4 @@ public final class PipelineTrainer {
         return losses
     }
 
-    /// Rank 0 gets every rank's spans (as JSON, since their number differs); others get [].
-    private func gatherTimelines(_ events: [TimelineEvent]) throws -> [[TimelineEvent]] {
-        let bytes = try grid.world.allgatherv(Array(try JSONEncoderForTrace.encode(events)))
-        guard grid.world.rank == 0 else { return [] }
-        return try bytes.map { try JSONDecoderForTrace.decode([TimelineEvent].self, from: $0) }
-    }
 }

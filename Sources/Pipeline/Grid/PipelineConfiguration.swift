@@ -26,7 +26,25 @@ public struct PipelineConfiguration: Sendable, Equatable {
     /// `defaultReplicas`.
     public init(kind: ScheduleKind, pipelineRanks: Int, expertParallel: Int, microBatches: Int,
                 model: ModelConfiguration, replicas: Int? = nil, worldSize: Int) throws(ConfigurationError) {
-        let layers = model.layers
+        try self.init(kind: kind, pipelineRanks: pipelineRanks, expertParallel: expertParallel, microBatches: microBatches,
+                      layers: model.layers, experts: model.experts, replicas: replicas, worldSize: worldSize)
+    }
+
+    /// `--model mlp`: `blocks` `MLPBlock`s cut into the schedule's stages (nil: one per stage, as in
+    /// DeepSeek's example), EP 1, no experts.
+    public static func mlp(kind: ScheduleKind, pipelineRanks: Int, microBatches: Int, blocks: Int? = nil,
+                           worldSize: Int) throws(ConfigurationError) -> PipelineConfiguration {
+        // A schedule that cannot be built is refused by the init, with the flags named.
+        let stages = (try? ScheduleConfiguration(kind: kind, ranks: pipelineRanks, microBatches: microBatches))?.stages ?? 1
+        if let blocks, blocks < 1 || blocks > ModelLimits.layers {
+            throw ConfigurationError("--layers \(blocks) must be in 1...\(ModelLimits.layers)")
+        }
+        return try PipelineConfiguration(kind: kind, pipelineRanks: pipelineRanks, expertParallel: 1, microBatches: microBatches,
+                                         layers: blocks ?? stages, experts: 1, replicas: nil, worldSize: worldSize)
+    }
+
+    private init(kind: ScheduleKind, pipelineRanks: Int, expertParallel: Int, microBatches: Int,
+                 layers: Int, experts: Int, replicas: Int?, worldSize: Int) throws(ConfigurationError) {
         guard pipelineRanks >= 1 else { throw ConfigurationError("--pp must be at least 1, got \(pipelineRanks)") }
         guard expertParallel >= 1 else { throw ConfigurationError("--ep must be at least 1, got \(expertParallel)") }
         // Each factor within the world first, so the product cannot overflow.
@@ -48,9 +66,9 @@ public struct PipelineConfiguration: Sendable, Equatable {
         }
         partition = try StagePartition(layers: layers, stages: stages)
         self.expertParallel = expertParallel
-        let r = replicas ?? Self.defaultReplicas(experts: model.experts, expertParallel: expertParallel)
-        guard r >= model.experts else {
-            throw ConfigurationError("--replicas \(r) is fewer than the \(model.experts) experts: every expert needs a slot")
+        let r = replicas ?? Self.defaultReplicas(experts: experts, expertParallel: expertParallel)
+        guard r >= experts else {
+            throw ConfigurationError("--replicas \(r) is fewer than the \(experts) experts: every expert needs a slot")
         }
         guard r % expertParallel == 0 else {
             throw ConfigurationError("--replicas \(r) does not split over EP \(expertParallel) ranks (R / EP slots on each): use a multiple of \(expertParallel)")

@@ -11,6 +11,8 @@ public struct MetricsRecord: Codable, Sendable, Equatable {
     public var lr: Float
     public var tokens: Int
     public var stepSeconds: Double
+    /// The schedule alone (F, B, W and their messages), without the gradient sums and the update.
+    public var scheduleSeconds: Double
     public var tokensPerSecond: Double
     /// Sum over ranks of compute time / (ranks x the schedule's wall time).
     public var efficiency: Double
@@ -23,15 +25,19 @@ public struct MetricsRecord: Codable, Sendable, Equatable {
     /// [world ranks] seconds in expert dispatch and combine all-to-alls, and the part spent waiting.
     public var expertExchangeSeconds: [Double]
     public var expertExchangeWaitSeconds: [Double]
+    /// [world ranks] the schedule's sends: seconds in flight, and the part blocked in their waits.
+    public var sendSeconds: [Double]
+    public var sendBlockedSeconds: [Double]
     /// The held-out loss when this step was followed by an evaluation.
     public var evalLoss: Float?
 
     enum CodingKeys: String, CodingKey {
         case step, loss, microbatchLosses = "microbatch_losses", gradNorm = "grad_norm", lr, tokens
-        case stepSeconds = "step_seconds", tokensPerSecond = "tokens_per_second", efficiency
+        case stepSeconds = "step_seconds", scheduleSeconds = "schedule_seconds", tokensPerSecond = "tokens_per_second", efficiency
         case computeSeconds = "compute_seconds", waitSeconds = "wait_seconds", sentBytes = "sent_bytes"
         case syncBytes = "sync_bytes", residentBytes = "resident_bytes", evalLoss = "eval_loss"
         case expertExchangeSeconds = "expert_exchange_seconds", expertExchangeWaitSeconds = "expert_exchange_wait_seconds"
+        case sendSeconds = "send_seconds", sendBlockedSeconds = "send_blocked_seconds"
     }
 
     public init(_ report: PipelineStepReport, evalLoss: Float?) {
@@ -42,6 +48,7 @@ public struct MetricsRecord: Codable, Sendable, Equatable {
         lr = report.learningRate
         tokens = report.tokens
         stepSeconds = report.stepSeconds
+        scheduleSeconds = report.pipelineSeconds
         tokensPerSecond = report.tokensPerSecond
         efficiency = report.efficiency
         computeSeconds = report.computeSeconds
@@ -51,6 +58,8 @@ public struct MetricsRecord: Codable, Sendable, Equatable {
         residentBytes = report.residentBytes
         expertExchangeSeconds = report.expertExchangeSeconds
         expertExchangeWaitSeconds = report.expertExchangeWaitSeconds
+        sendSeconds = report.sendSeconds
+        sendBlockedSeconds = report.sendBlockedSeconds
         self.evalLoss = evalLoss
     }
 

@@ -32,6 +32,11 @@ public final class StepRecorder {
     public private(set) var computeSeconds = 0.0
     public private(set) var waitSeconds = 0.0
     public private(set) var sentBytes = 0
+    /// Sends: seconds from each post until it was seen complete (between compute phases, or at
+    /// its wait), summed; and the part of that spent blocked in their waits. What is not blocked
+    /// was hidden under compute.
+    public private(set) var sendSeconds = 0.0
+    public private(set) var sendBlockedSeconds = 0.0
     public private(set) var events: [TimelineEvent] = []
     private var keepsEvents = false
 
@@ -43,6 +48,8 @@ public final class StepRecorder {
         computeSeconds = 0
         waitSeconds = 0
         sentBytes = 0
+        sendSeconds = 0
+        sendBlockedSeconds = 0
         events = []
         keepsEvents = keepEvents
     }
@@ -56,6 +63,11 @@ public final class StepRecorder {
         if keepsEvents {
             events.append(TimelineEvent(kind: kind, name: name(), start: start - origin, end: end - origin, peer: peer, tag: tag))
         }
+    }
+
+    func recordSend(inFlight: Double, blocked: Double) {
+        sendSeconds += inFlight
+        sendBlockedSeconds += blocked
     }
 
     func countSent(floats: Int) { sentBytes += floats * MemoryLayout<Float>.size }

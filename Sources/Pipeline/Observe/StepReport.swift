@@ -1,3 +1,6 @@
+import MPI
+import Model
+
 /// One optimizer step of a pipeline run, as rank 0 reports it.
 public struct PipelineStepReport: Sendable {
     public var step: Int
@@ -25,6 +28,18 @@ public struct PipelineStepReport: Sendable {
     /// [world ranks] seconds in expert dispatch and combine exchanges, and the part spent waiting.
     public var expertExchangeSeconds: [Double] = []
     public var expertExchangeWaitSeconds: [Double] = []
+    /// [world ranks] the schedule's sends: seconds in flight (post to seen complete), summed, and
+    /// the part blocked in their waits.
+    public var sendSeconds: [Double] = []
+    public var sendBlockedSeconds: [Double] = []
+    /// [extra values][world ranks] what a trainer added to `gathered`, in its order.
+    var extraColumns: [[Double]] = []
+
+    /// The share of the sends' time in flight that compute hid (1 when nothing was sent).
+    public var hiddenSendShare: Double {
+        let total = sendSeconds.reduce(0, +)
+        return total > 0 ? 1 - sendBlockedSeconds.reduce(0, +) / total : 1
+    }
 
     public init(step: Int, loss: Float, microBatchLosses: [Float], gradientNorm: Float, learningRate: Float, tokens: Int,
                 stepSeconds: Double, pipelineSeconds: Double, computeSeconds: [Double], waitSeconds: [Double],
@@ -40,4 +55,28 @@ public struct PipelineStepReport: Sendable {
         pipelineSeconds > 0 ? computeSeconds.reduce(0, +) / (Double(computeSeconds.count) * pipelineSeconds) : 0
     }
     public var tokensPerSecond: Double { stepSeconds > 0 ? Double(tokens) / stepSeconds : 0 }
+}
+
+extension PipelineStepReport {
+    /// The report of a step, from every rank's numbers in one allgather: its recorder, the times
+    /// it took (`start`: the barrier; `pipelineEnd`: the schedule's end; `end`: the update's end),
+    /// the gradient-sum bytes, and `extra` values a trainer adds (in `extraColumns`). Collective.
+    static func gathered(world: Communicator, step: Int, losses: [Float], gradientNorm: Double, learningRate: Float, tokens: Int,
+                         recorder: StepRecorder, start: Double, pipelineEnd: Double, end: Double, syncBytes: Int,
+                         keepTrace: Bool, extra: [Double] = []) throws -> PipelineStepReport {
+        let own = [recorder.computeSeconds, recorder.waitSeconds, pipelineEnd - start, end - start, Double(recorder.sentBytes),
+                   Double(syncBytes), Double(Pipeline.residentBytes()), recorder.sendSeconds, recorder.sendBlockedSeconds] + extra
+        let all = try world.allgather(own)
+        func column(_ k: Int) -> [Double] { stride(from: k, to: all.count, by: own.count).map { all[$0] } }
+        var report = PipelineStepReport(
+            step: step, loss: ReferenceTrainer.meanLoss(losses), microBatchLosses: losses, gradientNorm: Float(gradientNorm),
+            learningRate: learningRate, tokens: tokens, stepSeconds: column(3).max()!, pipelineSeconds: column(2).max()!,
+            computeSeconds: column(0), waitSeconds: column(1),
+            sentBytes: column(4).map { Int($0) }, syncBytes: column(5).map { Int($0) }, residentBytes: column(6).map { Int($0) },
+            timelines: keepTrace ? try world.gatherTimelines(recorder.events) : nil)
+        report.sendSeconds = column(7)
+        report.sendBlockedSeconds = column(8)
+        report.extraColumns = (0..<extra.count).map { column(9 + $0) }
+        return report
+    }
 }

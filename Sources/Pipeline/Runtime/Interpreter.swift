@@ -30,7 +30,8 @@ public final class Interpreter<T: Transport> {
     public var stepNumber = 0
     private var computes = 0
     private var receives: [Transfer: (request: T.Request, buffer: MessageBuffer<Float>)] = [:]
-    private var sends: [Transfer: (request: T.Request, buffer: MessageBuffer<Float>)] = [:]
+    /// Each send with when it was posted and when it was first seen complete (nil: not yet).
+    private var sends: [Transfer: (request: T.Request, buffer: MessageBuffer<Float>, posted: Double, done: Double?)] = [:]
 
     /// `messageShape` is `[tokens, hidden]` of a micro-batch; `pool` buffers must hold it.
     public init(program: [Instruction], pipelineRank: Int, transport: T, executor: StageExecutor,
@@ -101,11 +102,14 @@ public final class Interpreter<T: Transport> {
             guard tensor.count == messageFloats else { throw broken(instruction, "the tensor has shape \(tensor.shape), messages are \(messageShape)") }
             let buffer = pool.acquire()
             tensor.scalars.withUnsafeBufferPointer { buffer.pointer.baseAddress!.update(from: $0.baseAddress!, count: messageFloats) }
-            sends[t] = (try transport.postSend(buffer, count: messageFloats, to: t.destination, tag: t.tag), buffer)
+            sends[t] = (try transport.postSend(buffer, count: messageFloats, to: t.destination, tag: t.tag), buffer, monotonicSeconds(), nil)
             recorder.countSent(floats: messageFloats)
         case .waitSend(let t):
-            guard let (request, buffer) = sends[t] else { throw broken(instruction, "it was never posted") }
+            guard let (request, buffer, posted, done) = sends[t] else { throw broken(instruction, "it was never posted") }
+            let start = monotonicSeconds()
             guard try complete(request, blocking: blocking, "send \(t.description)", t) else { return false }
+            let end = monotonicSeconds()
+            recorder.recordSend(inFlight: (done ?? end) - posted, blocked: done == nil ? end - start : 0)
             sends[t] = nil
             pool.release(buffer)
         }
@@ -120,7 +124,9 @@ public final class Interpreter<T: Transport> {
     /// between compute phases; a request found complete is simply complete when its wait comes.
     public func progressPending() {
         for (request, _) in receives.values { _ = try? transport.test(request) }
-        for (request, _) in sends.values { _ = try? transport.test(request) }
+        for (t, send) in sends where send.done == nil {
+            if (try? transport.test(send.request)) == true { sends[t]?.done = monotonicSeconds() }
+        }
     }
 
     /// Rewinds to the first instruction for the next pass.

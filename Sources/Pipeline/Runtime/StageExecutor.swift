@@ -16,17 +16,17 @@ public final class StageExecutor {
     public let configuration: PipelineConfiguration
     public let pipelineRank: Int
     /// Held stages by global stage index.
-    public let stages: [Int: Stage]
+    public let stages: [Int: any StageModule]
     private var inbox: [Slot: Tensor] = [:]
     private var outbox: [Slot: Tensor] = [:]
-    private var data: (Int) -> MicroBatch = { _ in preconditionFailure("executor used before begin(...)") }
-    private var batches: [Int: MicroBatch] = [:]
+    private var data: (Int) -> StageBatch = { _ in preconditionFailure("executor used before begin(...)") }
+    private var batches: [Int: StageBatch] = [:]
     private var lossGradient: Float = 0
     private var forwardOnly = false
     /// Local micro-batch -> loss, for the micro-batches whose last stage ran here this step.
     public private(set) var losses: [Int: Float] = [:]
 
-    public init(configuration: PipelineConfiguration, pipelineRank: Int, stages: [Stage]) {
+    public init(configuration: PipelineConfiguration, pipelineRank: Int, stages: [any StageModule]) {
         self.configuration = configuration
         self.pipelineRank = pipelineRank
         self.stages = Dictionary(uniqueKeysWithValues: stages.map { ($0.index, $0) })
@@ -35,13 +35,18 @@ public final class StageExecutor {
     /// Starts a pass: `data` gives local micro-batch m's tokens and targets; each last stage's
     /// backward starts from `lossGradient` (1 / micro-batches of the step, for the mean loss).
     /// `forwardOnly` runs F alone and frees each micro-batch's saved context right after it.
-    public func begin(data: @escaping (Int) -> MicroBatch, lossGradient: Float, forwardOnly: Bool) {
+    public func begin(data: @escaping (Int) -> StageBatch, lossGradient: Float, forwardOnly: Bool) {
         precondition(inbox.isEmpty && outbox.isEmpty, "a new pass began with \(inbox.count + outbox.count) tensors of the last one unused")
         self.data = data
         self.lossGradient = lossGradient
         self.forwardOnly = forwardOnly
         batches = [:]
         losses = [:]
+    }
+
+    /// `begin` for the language model: its sampler's byte windows.
+    public func begin(data: @escaping (Int) -> MicroBatch, lossGradient: Float, forwardOnly: Bool) {
+        begin(data: { data($0).stageBatch }, lossGradient: lossGradient, forwardOnly: forwardOnly)
     }
 
     /// A received tensor, for the action that consumes `chunk`.
@@ -90,14 +95,14 @@ public final class StageExecutor {
         }
     }
 
-    private func stage(_ c: Chunk) -> Stage {
+    private func stage(_ c: Chunk) -> any StageModule {
         guard let stage = stages[c.stage] else {
             preconditionFailure("pipeline rank \(pipelineRank) holds stages \(stages.keys.sorted()), not \(c.stage)")
         }
         return stage
     }
 
-    private func batch(_ mb: Int) -> MicroBatch {
+    private func batch(_ mb: Int) -> StageBatch {
         if let batch = batches[mb] { return batch }
         let batch = data(mb)
         batches[mb] = batch
@@ -115,7 +120,7 @@ public final class StageExecutor {
 
     /// F's input (the tokens on the first stage, else the received activation) and, on the last
     /// stage, the targets.
-    private func forwardInput(_ c: Chunk) -> (Tensor, [Int]?) {
+    private func forwardInput(_ c: Chunk) -> (Tensor, LossTargets?) {
         (c.stage == 0 ? batch(c.microBatch).input : take(.activation, c), c.stage == lastStage ? batch(c.microBatch).targets : nil)
     }
 

@@ -6,13 +6,13 @@ import Model
 /// stage in increasing stage index, and scattered back after the reduction. Every rank of a
 /// replica group holds the same stages, so their arenas line up element for element.
 public final class GradientArena {
-    let stages: [Stage]
+    let stages: [any ParameterOwner]
     let selects: (Parameter) -> Bool
     /// [floats] the selected gradients, concatenated.
     public let buffer: MessageBuffer<Float>
 
     /// `stages` in increasing index; `selects` picks the parameters this arena carries.
-    public init(stages: [Stage], selects: @escaping (Parameter) -> Bool) {
+    public init(stages: [any ParameterOwner], selects: @escaping (Parameter) -> Bool) {
         self.stages = stages
         self.selects = selects
         var count = 0

@@ -10,7 +10,7 @@ public final class GradientSync {
     public let dense: GradientArena
     let replicas: Communicator
 
-    public init(stages: [Stage], replicas: Communicator) {
+    public init(stages: [any StageModule], replicas: Communicator) {
         dense = GradientArena(stages: stages.sorted { $0.index < $1.index }) { !$0.isRoutedExpert }
         self.replicas = replicas
     }

@@ -1,0 +1,91 @@
+import MPI
+import Model
+import Schedule
+import Tensor
+
+/// The pipeline trainer of `--model mlp`: the same interpreter, executor and gradient sums as
+/// `PipelineTrainer`, over `MLPStage`s (no experts, EP 1). Its losses equal `MLPReference`'s bit
+/// for bit; it exists to run the arithmetic of DeepSeek's DualPipe example under every schedule.
+public final class MLPPipelineTrainer {
+    public let configuration: PipelineConfiguration
+    public let model: MLPConfiguration
+    public let training: TrainingConfiguration
+    public let grid: RankGrid
+    /// The stages this rank holds, ascending.
+    public let stages: [MLPStage]
+    public let schedule: Schedule
+    let executor: StageExecutor
+    let trainPass: Interpreter<MPITransport>
+    let sync: GradientSync
+    var optimizers: [AdamW]
+    let data: MLPData
+    public private(set) var nextStep = 0
+
+    public init(configuration: PipelineConfiguration, model: MLPConfiguration, training: TrainingConfiguration,
+                grid: RankGrid, seed: UInt64, commTimeout: Double? = nil) throws {
+        precondition(configuration.expertParallel == 1, "--model mlp runs with EP 1")
+        precondition(training.microBatches == configuration.globalMicroBatches,
+                     "training counts \(training.microBatches) micro-batches a step, the grid runs \(configuration.globalMicroBatches)")
+        self.configuration = configuration
+        self.model = model
+        self.training = training
+        self.grid = grid
+        let pp = grid.pipelineRank, stageCount = configuration.partition.stages
+        stages = configuration.stagesHeld(byPipelineRank: pp).map {
+            MLPStage(index: $0, stages: stageCount, blocksPerStage: configuration.partition.blocksPerStage, configuration: model, seed: seed)
+        }
+        schedule = Schedule(configuration.schedule)
+        executor = StageExecutor(configuration: configuration, pipelineRank: pp, stages: stages)
+        let pool = BufferPool(capacity: model.tokensPerMicroBatch * model.hidden)
+        trainPass = Interpreter(program: schedule.lowered().programs[pp], pipelineRank: pp, transport: MPITransport(grid.pipeline),
+                                executor: executor, pool: pool, messageShape: [model.tokensPerMicroBatch, model.hidden])
+        trainPass.commTimeout = commTimeout
+        executor.progress = { [unowned trainPass] in trainPass.progressPending() }
+        sync = GradientSync(stages: stages, replicas: grid.replicas)
+        optimizers = stages.map { _ in AdamW(beta1: training.beta1, beta2: training.beta2, weightDecay: training.weightDecay) }
+        data = MLPData(configuration: model, seed: seed)
+    }
+
+    /// Whether FB pairs interleave their F and B phase by phase.
+    public var overlapsPairs: Bool {
+        get { executor.interleavesPairs }
+        set { executor.interleavesPairs = newValue }
+    }
+
+    /// The held stages that count once in global sums.
+    public var primaryStages: [MLPStage] {
+        let primary = Set(configuration.primaryStages(ofPipelineRank: grid.pipelineRank))
+        return stages.filter { primary.contains($0.index) }
+    }
+
+    /// One step: the schedule, the gradient sums over stage copies, `inspect` (before anything
+    /// changes), clipping and AdamW. Collective over the world.
+    public func step(keepTrace: Bool = false, inspect: (Int, [Float]) throws -> Void = { _, _ in }) throws -> PipelineStepReport {
+        let step = nextStep
+        for stage in stages { stage.zeroGradients() }
+        executor.begin(data: { [data] mb in data.batch(mb) }, lossGradient: 1 / Float(configuration.globalMicroBatches), forwardOnly: false)
+        try grid.world.barrier()
+        let start = monotonicSeconds()
+        trainPass.recorder.reset(origin: start, keepEvents: keepTrace)
+        trainPass.stepNumber = step
+        try trainPass.run()
+        let pipelineEnd = monotonicSeconds()
+
+        let syncBytes = try sync.synchronise()
+        var losses = [Float](repeating: 0, count: configuration.globalMicroBatches)
+        for (mb, loss) in executor.losses { losses[mb] = loss }
+        try grid.world.allreduce(&losses, op: .sum)
+        try inspect(step, losses)
+        let norm = try grid.world.allreduce(primaryStages.reduce(0.0) { $0 + GradientClipping.sumOfSquares($1) }, op: .sum).squareRoot()
+        let factor = GradientClipping.scale(globalNorm: norm, maxNorm: training.clipNorm)
+        let lr = training.schedule.rate(at: step)
+        for (s, stage) in stages.enumerated() { optimizers[s].update(stage, gradientScale: factor, learningRate: lr) }
+        let end = monotonicSeconds()
+        nextStep += 1
+
+        return try PipelineStepReport.gathered(
+            world: grid.world, step: step, losses: losses, gradientNorm: norm, learningRate: lr,
+            tokens: configuration.globalMicroBatches * model.tokensPerMicroBatch, recorder: trainPass.recorder,
+            start: start, pipelineEnd: pipelineEnd, end: end, syncBytes: syncBytes, keepTrace: keepTrace)
+    }
+}
