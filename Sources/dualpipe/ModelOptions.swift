@@ -3,12 +3,14 @@ import Model
 
 /// The model-shape flags shared by `train` and `bench model`.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "Width of the residual stream.")
-    var hidden = 128
+    @Option(name: .customLong("model"), help: ArgumentHelp("moe: the MoE transformer on a byte corpus (every flag below); mlp: DeepSeek's DualPipe example, one block (Linear hidden -> 4 x hidden, exact GELU, Linear back, no biases) per stage, MSE against random targets; only --hidden, --seq-len, --micro-batch-size and --layers apply.", valueName: "moe|mlp"))
+    var kind = "moe"
+    @Option(help: "Width of the residual stream (default: 128; 512 with --model mlp).")
+    var hidden: Int?
     @Option(help: "Attention heads; must divide --hidden.")
     var heads = 4
-    @Option(help: "Transformer blocks.")
-    var layers = 4
+    @Option(help: "Transformer blocks (default: 4); with --model mlp, MLP blocks (default: one per pipeline stage).")
+    var layers: Int?
     @Option(name: .customLong("dense-layers"), help: "Leading blocks with a dense SwiGLU instead of MoE.")
     var denseLayers = 1
     @Option(name: .customLong("ffn-hidden"), help: "Inner width of the dense SwiGLU (default: 4 x hidden).")
@@ -27,18 +29,40 @@ struct ModelOptions: ParsableArguments {
     var sharedExpert = true
     @Option(help: "Router scores: sigmoid (DeepSeek-V3) or softmax.")
     var scoring = "sigmoid"
-    @Option(name: .customLong("seq-len"), help: "Tokens (bytes) per sequence.")
-    var sequenceLength = 128
-    @Option(name: .customLong("micro-batch-size"), help: "Sequences per micro-batch.")
-    var microBatchSize = 4
+    @Option(name: .customLong("seq-len"), help: "Tokens (bytes) per sequence (default: 128; 256 with --model mlp).")
+    var sequenceLength: Int?
+    @Option(name: .customLong("micro-batch-size"), help: "Sequences per micro-batch (default: 4; 3 with --model mlp).")
+    var microBatchSize: Int?
 
     /// Refused while the flags are parsed, so that a bad model is reported before any work, once
     /// under mpirun (see DualPipeCommand.main).
-    func validate() throws { _ = try configuration() }
+    func validate() throws {
+        guard ["moe", "mlp"].contains(kind) else { throw ValidationError("--model \(kind) is not one of moe, mlp") }
+        if isMLP { _ = try mlpConfiguration() } else { _ = try configuration() }
+    }
+
+    var isMLP: Bool { kind == "mlp" }
+
+    /// `--model mlp`'s shape. The MoE transformer's own flags are refused with it, so that a
+    /// command line never silently means less than it says.
+    func mlpConfiguration() throws -> MLPConfiguration {
+        let moeOnly: [(String, Bool)] = [
+            ("--heads", heads != 4), ("--dense-layers", denseLayers != 1), ("--ffn-hidden", ffnHidden != nil),
+            ("--experts", experts != 8), ("--expert-hidden", expertHidden != nil), ("--top-k", topK != 2), ("--groups", groups != 4),
+            ("--topk-groups", topKGroups != 2), ("--no-shared-expert", !sharedExpert), ("--scoring", scoring != "sigmoid")]
+        if let (flag, _) = moeOnly.first(where: \.1) {
+            throw ValidationError("\(flag) describes the MoE transformer, not --model mlp (its flags: --hidden, --seq-len, --micro-batch-size, --layers)")
+        }
+        let configuration = MLPConfiguration(hidden: hidden ?? 512, sequenceLength: sequenceLength ?? 256, microBatchSize: microBatchSize ?? 3)
+        do { try configuration.validate() } catch { throw ValidationError(error.description) }
+        return configuration
+    }
 
     /// The configuration these flags describe, validated (limits and the memory estimate included:
     /// see ModelConfiguration.validate and docs/inputs.md).
     func configuration() throws -> ModelConfiguration {
+        guard !isMLP else { throw ValidationError("this command runs the MoE transformer only, not --model mlp") }
+        let layers = layers ?? 4, hidden = hidden ?? 128, sequenceLength = sequenceLength ?? 128, microBatchSize = microBatchSize ?? 4
         guard let scoring = RouterScoring(rawValue: scoring) else {
             throw ValidationError("--scoring \(scoring) is not one of sigmoid, softmax")
         }

@@ -22,7 +22,7 @@ struct BenchEPCommand: ParsableCommand {
     func validate() throws {
         guard samples >= 1 else { throw ValidationError("--samples \(samples): it must be >= 1") }
         guard try model.configuration().moeLayers.min() != nil else {
-            throw ValidationError("--dense-layers \(model.denseLayers) = --layers \(model.layers): the model has no MoE layer to measure")
+            throw ValidationError("--dense-layers \(model.denseLayers) = --layers \(model.layers ?? 4): the model has no MoE layer to measure")
         }
     }
 

@@ -13,14 +13,16 @@ struct BenchModelCommand: ParsableCommand {
             Measures the default training model (the `train` defaults) and wider ones of the given \
             hidden sizes (heads of 64, 2 blocks: one dense, one MoE, expert and shared-expert width = \
             hidden, dense width 4 x hidden). GFLOP/s counts matmul work only; the ratio divides it \
-            by single-core sgemm at n = 1024 measured first. One OpenBLAS thread unless \
+            by single-core sgemm at n = 1024, measured in rounds alternating with the models. One OpenBLAS thread unless \
             OPENBLAS_NUM_THREADS is set.
             """)
 
     @Option(name: .customLong("wide-hidden"), parsing: .upToNextOption, help: "Hidden sizes of the wider models.")
     var wideHidden: [Int] = [512, 1024]
-    @Option(help: "Timed micro-batches per model; the fastest counts, as for sgemm.")
+    @Option(help: "Timed micro-batches per model and round; the fastest counts, as for sgemm.")
     var repetitions = 5
+    @Option(help: "Rounds, each timing sgemm and then every model; the best of all rounds counts.")
+    var rounds = 3
     @Option(name: .customLong("seq-len"), help: "Tokens per sequence.")
     var sequenceLength = 128
     @Option(name: .customLong("micro-batch-size"), help: "Sequences per micro-batch.")
@@ -28,6 +30,7 @@ struct BenchModelCommand: ParsableCommand {
 
     func validate() throws {
         guard repetitions >= 1 else { throw ValidationError("--repetitions \(repetitions): it must be at least 1") }
+        guard rounds >= 1 && rounds <= 100 else { throw ValidationError("--rounds \(rounds): it must be in 1...100") }
         if let bad = wideHidden.first(where: { $0 < 64 || $0 % 64 != 0 }) {
             throw ValidationError("--wide-hidden \(bad): must be a positive multiple of 64 (the head width)")
         }
@@ -50,11 +53,22 @@ struct BenchModelCommand: ParsableCommand {
 
     func run() throws {
         ComputeSetup.configure()
-        let sgemm = SgemmProbe.gflops(n: 1024)
-        print(String(format: "sgemm n=1024: %.1f GFLOP/s (OpenBLAS threads %d)", sgemm, BLAS.threadCount))
+        // Rounds alternate the yardstick and the models, so that a machine that slows down or
+        // speeds up (a shared VM, turbo) moves both sides of the ratio alike; the best of every
+        // round counts on both sides.
+        var sgemm = 0.0
+        var results = models.map { _ in (parameters: 0, f: Double.infinity, b: Double.infinity, w: Double.infinity) }
+        for _ in 0..<rounds {
+            sgemm = max(sgemm, SgemmProbe.gflops(n: 1024))
+            for (k, (_, c)) in models.enumerated() {
+                let r = try measure(c)
+                results[k] = (r.parameters, min(results[k].f, r.f), min(results[k].b, r.b), min(results[k].w, r.w))
+            }
+        }
+        print(String(format: "sgemm n=1024: %.1f GFLOP/s (OpenBLAS %@, threads %d); best of %d alternating rounds; %@", sgemm, BLAS.coreName, BLAS.threadCount, rounds, cpuModelName()))
         var rows = [["model", "params", "tokens", "F ms", "B ms", "W ms", "F GF/s", "B GF/s", "W GF/s", "all GF/s", "ratio"]]
-        for (name, c) in models {
-            let r = try measure(c)
+        for (k, (name, c)) in models.enumerated() {
+            let r = results[k]
             let flops = FlopCount(c)
             let f = flops.forward / r.f / 1e9, b = flops.backwardInput / r.b / 1e9, w = flops.backwardWeight / r.w / 1e9
             let all = flops.total / (r.f + r.b + r.w) / 1e9

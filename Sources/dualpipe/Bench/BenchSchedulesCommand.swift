@@ -27,43 +27,73 @@ struct BenchSchedulesCommand: ParsableCommand {
 
     func run() throws {
         ComputeSetup.configure()
-        let modelConfiguration = try model.configuration()
+        let moe = model.isMLP ? nil : try model.configuration()
+        let mlp = model.isMLP ? try model.mlpConfiguration() : nil
         Environment.run { environment in
             let world = environment.world
-            let pp = world.size, m = microBatches ?? 4 * pp
-            let corpus = try ByteCorpus.standard()
-            var rows = [["schedule", "stages", "step ms", "efficiency", "MPI wait ms/rank", "simulated ms", "sim/measured", "sim bubble ms"]]
+            let pp = world.size, m = microBatches ?? (mlp == nil ? 4 * pp : max(20, 4 * pp))
+            let corpus = moe == nil ? nil : try ByteCorpus.standard()
+            var rows = [["schedule", "stages", "step ms", "efficiency", "bubble ms", "MPI wait ms", "sends ms", "hidden",
+                         "simulated ms", "sim/measured", "sim bubble ms"]]
             for kind in ScheduleKind.allCases {
                 if kind == .dualpipe && pp % 2 != 0 { continue }
-                let configuration = try PipelineConfiguration(kind: kind, pipelineRanks: pp, expertParallel: 1, microBatches: m,
-                                                              model: modelConfiguration, worldSize: world.size)
-                let grid = try RankGrid(world: world, configuration: configuration)
-                let training = TrainingConfiguration(steps: steps + 1, microBatches: configuration.globalMicroBatches)
-                let trainer = try PipelineTrainer(configuration: configuration, model: modelConfiguration, training: training,
-                                                  grid: grid, corpus: corpus, seed: 1)
-                var stepTimes: [Double] = [], efficiency: [Double] = [], waits: [Double] = []
+                let configuration: PipelineConfiguration
+                let step: (Bool) throws -> PipelineStepReport
+                let schedule: Schedule
+                if let mlp {
+                    // The same 2 x PP blocks under every schedule (unless --layers): one per DualPipeV stage.
+                    configuration = try .mlp(kind: kind, pipelineRanks: pp, microBatches: m, blocks: model.layers ?? 2 * pp, worldSize: world.size)
+                    let trainer = try MLPPipelineTrainer(
+                        configuration: configuration, model: mlp,
+                        training: TrainingConfiguration(steps: steps + 1, microBatches: configuration.globalMicroBatches),
+                        grid: try RankGrid(world: world, configuration: configuration), seed: 1)
+                    (step, schedule) = ({ try trainer.step(keepTrace: $0) }, trainer.schedule)
+                } else {
+                    configuration = try PipelineConfiguration(kind: kind, pipelineRanks: pp, expertParallel: 1, microBatches: m,
+                                                              model: moe!, worldSize: world.size)
+                    let trainer = try PipelineTrainer(
+                        configuration: configuration, model: moe!,
+                        training: TrainingConfiguration(steps: steps + 1, microBatches: configuration.globalMicroBatches),
+                        grid: try RankGrid(world: world, configuration: configuration), corpus: corpus!, seed: 1)
+                    (step, schedule) = ({ try trainer.step(keepTrace: $0) }, trainer.schedule)
+                }
+                var stepTimes: [Double] = [], efficiency: [Double] = [], bubbles: [Double] = [], waits: [Double] = []
+                var sends: [Double] = [], hidden: [Double] = []
                 var durations: [Action.Op: [Double]] = [:]
-                for step in 0...steps {
-                    let report = try trainer.step(keepTrace: step == steps)
-                    guard step > 0 else { continue } // warm-up
+                for n in 0...steps {
+                    let report = try step(n == steps)
+                    guard n > 0 else { continue } // warm-up
+                    let ranks = Double(report.waitSeconds.count)
                     stepTimes.append(report.pipelineSeconds)
                     efficiency.append(report.efficiency)
-                    waits.append(report.waitSeconds.reduce(0, +) / Double(report.waitSeconds.count))
+                    bubbles.append(report.pipelineSeconds - report.computeSeconds.reduce(0, +) / ranks)
+                    waits.append(report.waitSeconds.reduce(0, +) / ranks)
+                    sends.append(report.sendSeconds.reduce(0, +) / ranks)
+                    hidden.append(report.hiddenSendShare)
                     for span in (report.timelines ?? []).joined() where span.kind == .compute {
                         if let action = Action(span.name) { durations[action.op, default: []].append((span.end - span.start) * 1000) }
                     }
                 }
                 guard world.rank == 0 else { continue }
-                let simulated = try trainer.schedule.simulate(TraceSVG.measuredCosts(durations))
+                let simulated = try schedule.simulate(TraceSVG.measuredCosts(durations))
                 let measured = median(stepTimes) * 1000
                 rows.append([kind.title, "\(configuration.partition.stages)", decimal(measured, 1), decimal(median(efficiency), 2),
-                             decimal(median(waits) * 1000, 1), decimal(simulated.makespan, 1),
+                             decimal(median(bubbles) * 1000, 1), decimal(median(waits) * 1000, 1), decimal(median(sends) * 1000, 1),
+                             decimal(median(hidden), 2), decimal(simulated.makespan, 1),
                              decimal(simulated.makespan / measured, 2), decimal(simulated.bubble, 1)])
             }
             if world.rank == 0 {
-                print("\(pp) pipeline ranks, \(m) micro-batches of \(modelConfiguration.tokensPerMicroBatch) tokens, \(modelConfiguration.layers) blocks, hidden \(modelConfiguration.hidden); OpenBLAS \(BLAS.coreName); medians of \(steps) steps")
+                let what = mlp.map { "--model mlp (\(model.layers ?? 2 * pp) blocks, hidden \($0.hidden), \($0.tokensPerMicroBatch) rows a micro-batch)" }
+                    ?? "\(moe!.layers) blocks, hidden \(moe!.hidden), \(moe!.tokensPerMicroBatch) tokens a micro-batch"
+                print("\(pp) pipeline ranks, \(m) micro-batches, \(what); OpenBLAS \(BLAS.coreName); medians of \(steps) steps; \(cpuModelName())")
                 print(renderTable(rows, textColumns: 1), terminator: "")
-                print("step: the schedule's wall time (slowest rank), without the gradient sums and the update; simulated: the same schedule\ncosted with the mean F, B, W, BW and FB measured on the last step, zero message latency")
+                print("""
+                    step: the schedule's wall time (slowest rank), without the gradient sums and the update; bubble: step minus
+                    a rank's compute, mean over ranks; MPI wait: time blocked on messages (bubble included), mean over ranks;
+                    sends: the schedule's sends from post to seen complete, summed, mean over ranks; hidden: the share of
+                    that not spent blocked in a send's wait; simulated: the same schedule costed with the mean F, B, W, BW
+                    and FB measured on the last step, zero message latency
+                    """)
             }
         }
     }

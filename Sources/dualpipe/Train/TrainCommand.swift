@@ -10,7 +10,7 @@ import Tensor
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Train the MoE transformer on a byte-level corpus over MPI ranks (or in one process with --reference).",
+        abstract: "Train the MoE transformer on a byte-level corpus (or, with --model mlp, DeepSeek's DualPipe example model) over MPI ranks, or in one process with --reference.",
         discussion: """
             Under mpirun every rank holds its stages of a PP x EP grid (rank = pp * EP + ep) and runs the \
             schedule. The EP ranks of a pipeline rank each run their own micro-batches through the dense \
@@ -26,7 +26,7 @@ struct TrainCommand: ParsableCommand {
     var pp: Int?
     @Option(help: "Expert-parallel (data-parallel) ranks per pipeline rank (default: 2 when the world size is even and >= 4, else 1).")
     var ep: Int?
-    @Option(name: .customLong("micro-batches"), help: ArgumentHelp("Micro-batches per step on each EP rank (default: 4 with --reference; otherwise at least 4 and what the schedule needs, 2 x PP for DualPipe).", valueName: "M"))
+    @Option(name: .customLong("micro-batches"), help: ArgumentHelp("Micro-batches per step on each EP rank (default: 4 with --reference; otherwise at least 4 and what the schedule needs, 2 x PP for DualPipe; with --model mlp 20, or what the schedule needs if more).", valueName: "M"))
     var microBatches: Int?
     @Option(help: ArgumentHelp("Physical expert slots per MoE layer over the EP group, R / EP on each EP rank (default: the experts plus one per EP rank, rounded to a multiple of EP; with EP 1 the experts).", valueName: "R"))
     var replicas: Int?
@@ -115,6 +115,20 @@ struct TrainCommand: ParsableCommand {
         if checkpointDir == nil, resume || checkpointEvery != 0 {
             throw ValidationError("\(resume ? "--resume" : "--checkpoint-every") needs --checkpoint-dir DIR")
         }
+        if model.isMLP {
+            let moeOnly = [("--ep", ep.map { $0 != 1 } ?? false), ("--replicas", replicas != nil), ("--eplb-policy", eplbPolicy != "balanced"),
+                           ("--rebalance-every", rebalanceEvery != 0), ("--load-decay", loadDecay != 0.9), ("--router-bias-speed", routerBiasSpeed != 0),
+                           ("--data", data != nil), ("--eval-every", evalEvery != 0), ("--checkpoint-dir", checkpointDir != nil),
+                           ("--schedule-file", scheduleFile != nil), ("--inject-failure", injectFailure != nil), ("--stages", stages != nil)]
+            if let (flag, _) = moeOnly.first(where: \.1) {
+                throw ValidationError("\(flag) applies to the MoE transformer, not to --model mlp")
+            }
+            if reference, let (flag, _) = [("--pp", pp != nil), ("--check-reference", checkReference), ("--trace", trace != nil),
+                                           ("--trace-svg", traceSVG != nil), ("--trace-step", traceStep != nil)].first(where: \.1) {
+                throw ValidationError("\(flag) applies to the pipeline trainer, not to --reference")
+            }
+            return
+        }
         if reference {
             let pipelineOnly = [("--inject-failure", injectFailure != nil), ("--schedule-file", scheduleFile != nil), ("--checkpoint-dir", checkpointDir != nil), ("--replicas", replicas != nil),
                                 ("--rebalance-every", rebalanceEvery != 0), ("--eplb-policy", eplbPolicy != "balanced"), ("--pp", pp != nil), ("--ep", ep != nil), ("--check-reference", checkReference),
@@ -129,7 +143,13 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         ComputeSetup.configure()
-        if reference { try ReferenceRun(options: self).run() } else { try PipelineRun(options: self).run() }
+        if model.isMLP {
+            try MLPRun(options: self).run()
+        } else if reference {
+            try ReferenceRun(options: self).run()
+        } else {
+            try PipelineRun(options: self).run()
+        }
     }
 
     /// The optimizer settings for a step of `microBatches` micro-batches.

@@ -1,0 +1,129 @@
+import ArgumentParser
+import Foundation
+import MPI
+import Model
+import Pipeline
+import Schedule
+import Tensor
+
+/// `dualpipe train --model mlp`: DeepSeek's DualPipe example model (one `MLPBlock` per stage,
+/// MSE against random targets) under any schedule, EP 1; with --reference, in one process. The
+/// same arithmetic as the example, so its step time compares with DeepSeek's DualPipe on PyTorch
+/// (bench/peer).
+struct MLPRun {
+    let options: TrainCommand
+
+    func run() throws {
+        let model = try options.model.mlpConfiguration()
+        if options.reference { return try runReference(model) }
+        var configuration: PipelineConfiguration?
+        try MPIJob.run(check: { environment in
+            let world = environment.world
+            configuration = try plan(worldSize: world.size)
+            let c = configuration!, floats = Double(model.tokensPerMicroBatch * model.hidden)
+            // Inputs and targets of every micro-batch, the in-flight contexts of up to M micro-batches
+            // per held stage (x, u and gelu(u): 9 x hidden a row), and weights with gradient and moments.
+            let perRank = 4 * (2 * Double(c.microBatches) * floats + 9 * Double(c.microBatches) * floats * 2 + 2 * 16 * 4 * Double(model.hidden * model.hidden))
+            try MPIJob.requireMemory(perRank: perRank, world: world, what: "--model mlp, --hidden \(model.hidden), --seq-len \(model.sequenceLength), --micro-batch-size \(model.microBatchSize), --micro-batches \(c.microBatches)")
+        }) { environment in
+            try train(configuration!, model, world: environment.world)
+        }
+    }
+
+    /// The schedule on the job's ranks: PP defaults to the world size, M to 20 (the example's)
+    /// or what the schedule needs.
+    func plan(worldSize: Int) throws -> PipelineConfiguration {
+        let o = options
+        let kind = try ScheduleKind.named(o.schedule)
+        let pp = o.pp ?? worldSize
+        let m = o.microBatches ?? max(20, PipelineConfiguration.defaultMicroBatches(kind: kind, pipelineRanks: min(pp, worldSize)))
+        return try PipelineConfiguration.mlp(kind: kind, pipelineRanks: pp, microBatches: m, blocks: o.model.layers, worldSize: worldSize)
+    }
+
+    private func train(_ configuration: PipelineConfiguration, _ model: MLPConfiguration, world: Communicator) throws {
+        let o = options
+        let grid = try RankGrid(world: world, configuration: configuration)
+        let trainer = try MLPPipelineTrainer(configuration: configuration, model: model,
+                                             training: o.trainingConfiguration(microBatches: configuration.globalMicroBatches),
+                                             grid: grid, seed: o.seed, commTimeout: o.commTimeout)
+        trainer.overlapsPairs = o.overlap
+        let check = o.checkReference ? try MLPReferenceCheck(trainer: trainer, seed: o.seed) : nil
+        let lead = world.rank == 0
+        let metrics = lead ? try o.metrics.map { try LineWriter(path: $0) } : nil
+        if lead {
+            let blocks = configuration.partition.layers, perStage = configuration.partition.blocksPerStage
+            let parameters = blocks * 8 * model.hidden * model.hidden
+            print("dualpipe train --model mlp: \(configuration.kind.title) on PP \(configuration.pipelineRanks) = \(world.size) ranks on \(grid.nodes.nodeCount) node(s); \(BLASCoreChoice.description), \(BLAS.threadCount) thread(s) per rank")
+            print("model: \(configuration.partition.stages) stages of \(perStage) block\(perStage > 1 ? "s" : "") (\(model.hidden) -> \(model.inner) -> \(model.hidden), exact GELU, no biases), \(parameters) parameters; \(configuration.microBatches) micro-batches of \(model.microBatchSize) x \(model.sequenceLength) rows, random inputs and targets (seed \(o.seed)), MSE loss")
+            for pp in 0..<configuration.pipelineRanks {
+                print("  pp \(pp): holds stage\(configuration.stagesHeld(byPipelineRank: pp).count > 1 ? "s" : "") \(configuration.stagesHeld(byPipelineRank: pp).map(String.init).joined(separator: " and "))")
+            }
+            print(trainer.schedule.text().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+        }
+        var schedules: [Double] = []
+        for step in 0..<o.steps {
+            let traced = o.keepsTrace && step == o.tracedStep
+            let report = try trainer.step(keepTrace: traced) { step, losses in try check?.compare(step: step, losses: losses) }
+            check?.afterUpdate()
+            if step > 0 || o.steps == 1 { schedules.append(report.pipelineSeconds) }
+            guard lead else { continue }
+            let meanWait = report.waitSeconds.reduce(0, +) / Double(report.waitSeconds.count)
+            print(stepLine(step: step, loss: report.loss, lr: report.learningRate, gradientNorm: report.gradientNorm,
+                           tokensPerSecond: report.tokensPerSecond,
+                           String(format: "step %6.3fs  schedule %6.3fs  efficiency %.2f  MPI wait %6.3fs/rank",
+                                  report.stepSeconds, report.pipelineSeconds, report.efficiency, meanWait)))
+            if let check {
+                print("check step \(step): \(check.summary)")
+                if !check.failures.isEmpty {
+                    throw PipelineError("--check-reference failed:\n  " + check.failures.joined(separator: "\n  "))
+                }
+            }
+            try metrics?.write(try MetricsRecord(report, evalLoss: nil).jsonLine())
+            if let timelines = report.timelines { try writeTrace(timelines, configuration: configuration, schedule: trainer.schedule, step: step) }
+        }
+        if lead {
+            print(String(format: "median schedule time %.3f s over %d step(s)%@", median(schedules), schedules.count, o.steps > 1 ? " after the first" : ""))
+        }
+    }
+
+    private func writeTrace(_ timelines: [[TimelineEvent]], configuration: PipelineConfiguration, schedule: Schedule, step: Int) throws {
+        if let path = options.trace {
+            let title = "\(configuration.kind.title) --model mlp, PP \(configuration.pipelineRanks), step \(step)"
+            try ChromeTrace.json(timelines: timelines, grid: configuration.grid, title: title).write(to: URL(fileURLWithPath: path))
+            print("trace of step \(step): \(path)")
+        }
+        if let path = options.traceSVG {
+            let svg = try TraceSVG.svg(timelines: timelines, grid: configuration.grid, schedule: schedule)
+            try Data(svg.utf8).write(to: URL(fileURLWithPath: path))
+            print("timeline of step \(step): \(path)")
+        }
+    }
+
+    /// `--reference --model mlp`: every block in this process (--layers default 2, --micro-batches 20).
+    private func runReference(_ model: MLPConfiguration) throws {
+        let o = options
+        let microBatches = o.microBatches ?? 20, blocks = o.model.layers ?? 2
+        let reference: MLPReference
+        do {
+            guard blocks >= 1 && blocks <= ModelLimits.layers else { throw ConfigurationError("--layers \(blocks) must be in 1...\(ModelLimits.layers)") }
+            reference = try MLPReference(configuration: model, training: o.trainingConfiguration(microBatches: microBatches), stages: 1,
+                                         blocksPerStage: blocks, seed: o.seed)
+        } catch { throw ValidationError("\(error)") }
+        let metrics = try o.metrics.map { try LineWriter(path: $0) }
+        print("reference trainer --model mlp: \(blocks) block\(blocks > 1 ? "s" : "") (\(model.hidden) -> \(model.inner) -> \(model.hidden)), \(microBatches) micro-batches a step, \(BLASCoreChoice.description), \(BLAS.threadCount) thread(s)")
+        var last = ContinuousClock.now
+        for _ in 0..<o.steps {
+            let report = reference.step()
+            let now = ContinuousClock.now
+            let seconds = (now - last).inSeconds
+            last = now
+            print(stepLine(step: report.step, loss: report.loss, lr: report.learningRate, gradientNorm: report.gradientNorm,
+                           tokensPerSecond: Double(report.tokens) / seconds, String(format: "step %6.3fs", seconds)))
+            let record = PipelineStepReport(
+                step: report.step, loss: report.loss, microBatchLosses: reference.microBatchLosses, gradientNorm: report.gradientNorm,
+                learningRate: report.learningRate, tokens: report.tokens, stepSeconds: seconds, pipelineSeconds: seconds,
+                computeSeconds: [seconds], waitSeconds: [0], sentBytes: [0], syncBytes: [0], residentBytes: [residentBytes()], timelines: nil)
+            try metrics?.write(try MetricsRecord(record, evalLoss: nil).jsonLine())
+        }
+    }
+}
