@@ -52,6 +52,38 @@ public func geluExact(_ x: Tensor) -> Tensor {
     return y
 }
 
+/// `geluExact(x)` and its derivative `Φ(x) + x φ(x)` in one pass (they share Φ and the
+/// exponential): a layer that keeps the derivative for B needs neither `x` nor a second pass.
+public func geluExactWithDerivative(_ x: Tensor) -> (output: Tensor, derivative: Tensor) {
+    var y = Tensor(uninitializedShape: x.shape), d = Tensor(uninitializedShape: x.shape)
+    x.scalars.withUnsafeBufferPointer { px in
+        y.scalars.withUnsafeMutableBufferPointer { py in
+            d.scalars.withUnsafeMutableBufferPointer { pd in
+                let input = px.baseAddress!, output = py.baseAddress!, derivative = pd.baseAddress!
+                var i = 0
+                while i + 16 <= px.count {
+                    let v = UnsafeRawPointer(input + i).loadUnaligned(as: Float16Lanes.self)
+                    let (cdf, gaussian) = normalCDF(v)
+                    UnsafeMutableRawPointer(output + i).storeBytes(of: v * cdf, as: Float16Lanes.self)
+                    UnsafeMutableRawPointer(derivative + i).storeBytes(of: cdf + v * gaussian * 0.398_942_28, as: Float16Lanes.self)
+                    i += 16
+                }
+                if i < px.count { // the last partial group, zero-padded
+                    var v = Float16Lanes()
+                    for k in 0..<(px.count - i) { v[k] = input[i + k] }
+                    let (cdf, gaussian) = normalCDF(v)
+                    let g = v * cdf, dg = cdf + v * gaussian * 0.398_942_28
+                    for k in 0..<(px.count - i) {
+                        output[i + k] = g[k]
+                        derivative[i + k] = dg[k]
+                    }
+                }
+            }
+        }
+    }
+    return (y, d)
+}
+
 /// `dy · geluExact'(x)`, where `geluExact'(x) = Φ(x) + x φ(x)`: the normal CDF and density.
 public func geluExactBackward(_ x: Tensor, outputGradient dy: Tensor) -> Tensor {
     precondition(x.count == dy.count, "geluExactBackward: \(x.shape) and \(dy.shape) differ in size")

@@ -17,6 +17,17 @@ public func add(_ b: Tensor, scaledBy alpha: Float, into a: inout Tensor) {
     }
 }
 
+/// `a *= b` elementwise (the Hadamard product); shapes must hold the same number of elements.
+public func multiply(_ a: inout Tensor, by b: Tensor) {
+    precondition(a.count == b.count, "multiply: \(a.shape) and \(b.shape) differ in size")
+    b.scalars.withUnsafeBufferPointer { pb in
+        a.scalars.withUnsafeMutableBufferPointer { pa in
+            let x = pb.baseAddress!, y = pa.baseAddress!
+            for i in 0..<pa.count { y[i] *= x[i] }
+        }
+    }
+}
+
 /// `a + b` elementwise, shape of `a`.
 public func adding(_ a: Tensor, _ b: Tensor) -> Tensor {
     var c = a

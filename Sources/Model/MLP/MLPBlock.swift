@@ -6,7 +6,9 @@ import Tensor
 public final class MLPBlock: Layer {
     public var up: Parameter   // [hidden, 4 * hidden]
     public var down: Parameter // [4 * hidden, hidden]
-    private struct ForwardSaved { var x: Tensor; var u: Tensor; var g: Tensor } // [n, h], [n, 4h], [n, 4h]
+    // [n, h], gelu(u) [n, 4h] and gelu'(u) [n, 4h]: B multiplies by the derivative F computed with
+    // the activation, instead of a second pass over u.
+    private struct ForwardSaved { var x: Tensor; var g: Tensor; var derivative: Tensor }
     private struct WeightSaved { var x: Tensor; var g: Tensor; var du: Tensor; var dy: Tensor }
     private var forwardContexts: [Int: ForwardSaved] = [:]
     private var weightContexts: [Int: WeightSaved] = [:]
@@ -34,8 +36,8 @@ public final class MLPBlock: Layer {
     /// F's second half: `gelu(u) · down`.
     func forwardDown(_ mb: Int) -> Tensor {
         let (x, u) = partial.take(mb, "mlp forwardDown")
-        let g = geluExact(u)
-        forwardContexts.store(mb, ForwardSaved(x: x, u: u, g: g), "mlp forward")
+        let (g, derivative) = geluExactWithDerivative(u)
+        forwardContexts.store(mb, ForwardSaved(x: x, g: g, derivative: derivative), "mlp forward")
         return Linear.forward(g, down)
     }
 
@@ -47,7 +49,8 @@ public final class MLPBlock: Layer {
     /// B's first half: `du = gelu'(u) ⊙ (dy · downᵀ)`.
     func backwardDown(_ mb: Int, _ dy: Tensor) {
         let saved = forwardContexts.take(mb, "mlp backwardInput")
-        let du = geluExactBackward(saved.u, outputGradient: Linear.backwardInput(dy, down))
+        var du = Linear.backwardInput(dy, down)
+        multiply(&du, by: saved.derivative)
         weightContexts.store(mb, WeightSaved(x: saved.x, g: saved.g, du: du, dy: dy), "mlp backwardInput")
         partialGradient[mb] = du
     }
