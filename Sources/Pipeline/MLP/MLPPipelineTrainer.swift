@@ -52,6 +52,12 @@ public final class MLPPipelineTrainer {
         set { executor.interleavesPairs = newValue }
     }
 
+    /// Whether MPI_Test runs on the messages in flight between compute phases.
+    public var pollsBetweenPhases: Bool {
+        get { executor.pollsBetweenPhases }
+        set { executor.pollsBetweenPhases = newValue }
+    }
+
     /// The held stages that count once in global sums.
     public var primaryStages: [MLPStage] {
         let primary = Set(configuration.primaryStages(ofPipelineRank: grid.pipelineRank))

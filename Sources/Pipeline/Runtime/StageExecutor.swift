@@ -67,6 +67,10 @@ public final class StageExecutor {
     public var interleavesPairs = true
     /// Runs between compute phases (of every action): lets MPI progress the messages in flight.
     public var progress: () -> Void = {}
+    /// Whether `progress` runs at all (off: MPI progresses messages only inside MPI calls, or
+    /// on a progress thread).
+    public var pollsBetweenPhases = true
+    private var poll: () -> Void { pollsBetweenPhases ? progress : {} }
 
     public func run(_ action: Action) {
         switch action {
@@ -84,7 +88,7 @@ public final class StageExecutor {
                 let (input, targets) = forwardInput(f)
                 let forward = stage(f).forwardPhases(f.microBatch, input, targets: targets)
                 let backward = stage(b).backwardInputPhases(b.microBatch, outputGradient(b))
-                interleave(forward, backward, between: progress)
+                interleave(forward, backward, between: poll)
                 finishForward(f, forward.result!)
                 finishBackward(b, backward.result!)
             } else {
@@ -114,7 +118,7 @@ public final class StageExecutor {
     private func forward(_ c: Chunk) {
         let (input, targets) = forwardInput(c)
         let phases = stage(c).forwardPhases(c.microBatch, input, targets: targets)
-        for phase in phases.phases { phase(); progress() }
+        for phase in phases.phases { phase(); poll() }
         finishForward(c, phases.result!)
     }
 
@@ -135,7 +139,7 @@ public final class StageExecutor {
 
     private func backwardInput(_ c: Chunk) {
         let phases = stage(c).backwardInputPhases(c.microBatch, outputGradient(c))
-        for phase in phases.phases { phase(); progress() }
+        for phase in phases.phases { phase(); poll() }
         finishBackward(c, phases.result!)
     }
 

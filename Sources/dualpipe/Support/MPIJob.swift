@@ -8,10 +8,10 @@ import Model
 /// rank (use collectives to agree). Then `body` runs; an error in it ends the whole job at once
 /// (MPI_Abort), naming the rank, so no peer is left waiting.
 enum MPIJob {
-    static func run(check: (Environment) throws -> Void, _ body: (Environment) throws -> Void) throws {
+    static func run(threadLevel: ThreadLevel = .funneled, check: (Environment) throws -> Void, _ body: (Environment) throws -> Void) throws {
         let environment: Environment
         do {
-            environment = try Environment(requestedThreadLevel: .funneled)
+            environment = try Environment(requestedThreadLevel: threadLevel)
         } catch {
             printError("error: could not start MPI: \(error)")
             throw ExitCode.failure

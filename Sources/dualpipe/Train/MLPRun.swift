@@ -17,7 +17,7 @@ struct MLPRun {
         let model = try options.model.mlpConfiguration()
         if options.reference { return try runReference(model) }
         var configuration: PipelineConfiguration?
-        try MPIJob.run(check: { environment in
+        try MPIJob.run(threadLevel: options.progress.threadLevel, check: { environment in
             let world = environment.world
             configuration = try plan(worldSize: world.size)
             let c = configuration!, floats = Double(model.tokensPerMicroBatch * model.hidden)
@@ -26,6 +26,8 @@ struct MLPRun {
             let perRank = 4 * (2 * Double(c.microBatches) * floats + 9 * Double(c.microBatches) * floats * 2 + 2 * 16 * 4 * Double(model.hidden * model.hidden))
             try MPIJob.requireMemory(perRank: perRank, world: world, what: "--model mlp, --hidden \(model.hidden), --seq-len \(model.sequenceLength), --micro-batch-size \(model.microBatchSize), --micro-batches \(c.microBatches)")
         }) { environment in
+            let progressThread = try options.progress.start(environment)
+            defer { progressThread?.stop() }
             try train(configuration!, model, world: environment.world)
         }
     }
@@ -47,13 +49,14 @@ struct MLPRun {
                                              training: o.trainingConfiguration(microBatches: configuration.globalMicroBatches),
                                              grid: grid, seed: o.seed, commTimeout: o.commTimeout)
         trainer.overlapsPairs = o.overlap
+        trainer.pollsBetweenPhases = o.progress.mode == .test
         let check = o.checkReference ? try MLPReferenceCheck(trainer: trainer, seed: o.seed) : nil
         let lead = world.rank == 0
         let metrics = lead ? try o.metrics.map { try LineWriter(path: $0) } : nil
         if lead {
             let blocks = configuration.partition.layers, perStage = configuration.partition.blocksPerStage
             let parameters = blocks * 8 * model.hidden * model.hidden
-            print("dualpipe train --model mlp: \(configuration.kind.title) on PP \(configuration.pipelineRanks) = \(world.size) ranks on \(grid.nodes.nodeCount) node(s); \(BLASCoreChoice.description), \(BLAS.threadCount) thread(s) per rank")
+            print("dualpipe train --model mlp: \(configuration.kind.title) on PP \(configuration.pipelineRanks) = \(world.size) ranks on \(grid.nodes.nodeCount) node(s); \(BLASCoreChoice.description), \(BLAS.threadCount) thread(s) per rank; MPI progress: \(o.progress.mode.rawValue)")
             print("model: \(configuration.partition.stages) stages of \(perStage) block\(perStage > 1 ? "s" : "") (\(model.hidden) -> \(model.inner) -> \(model.hidden), exact GELU, no biases), \(parameters) parameters; \(configuration.microBatches) micro-batches of \(model.microBatchSize) x \(model.sequenceLength) rows, random inputs and targets (seed \(o.seed)), MSE loss")
             for pp in 0..<configuration.pipelineRanks {
                 print("  pp \(pp): holds stage\(configuration.stagesHeld(byPipelineRank: pp).count > 1 ? "s" : "") \(configuration.stagesHeld(byPipelineRank: pp).map(String.init).joined(separator: " and "))")

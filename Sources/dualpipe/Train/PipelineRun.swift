@@ -73,7 +73,8 @@ struct PipelineRun {
     /// refused once, by rank 0, and every rank exits 64 (`MPIJob`).
     func run() throws {
         var plan: Plan?
-        try MPIJob.run(check: { environment in plan = try self.plan(worldSize: environment.world.size) }) { environment in
+        try MPIJob.run(threadLevel: options.progress.threadLevel,
+                       check: { environment in plan = try self.plan(worldSize: environment.world.size) }) { environment in
             train(plan!, environment: environment)
         }
     }
@@ -83,7 +84,10 @@ struct PipelineRun {
     private func train(_ plan: Plan, environment: Environment) {
         let world = environment.world
         var trainer: PipelineTrainer?
+        var progressThread: ProgressThread?
+        defer { progressThread?.stop() }
         do {
+            progressThread = try options.progress.start(environment)
             let grid = try RankGrid(world: world, configuration: plan.configuration)
             trainer = try PipelineTrainer(configuration: plan.configuration, model: plan.model, training: plan.training,
                                           balancing: plan.balancing, grid: grid, corpus: plan.corpus, seed: options.seed,
@@ -101,6 +105,7 @@ struct PipelineRun {
         let world = trainer.grid.world
         trainer.failureDrill = try o.failureDrill()
         trainer.overlapsPairs = o.overlap
+        trainer.pollsBetweenPhases = o.progress.mode == .test
         let check = o.checkReference ? try ReferenceCheck(trainer: trainer, corpus: plan.corpus, seed: o.seed) : nil
         let lead = world.rank == 0
         let metrics = lead ? try o.metrics.map { try LineWriter(path: $0) } : nil

@@ -85,6 +85,7 @@ struct TrainCommand: ParsableCommand {
     var skipScheduleValidation = false
     @Option(name: .customLong("inject-failure"), help: ArgumentHelp("Failure drill: world rank RANK throws halfway through step STEP's schedule (with :kill, kills itself with SIGKILL); the whole job must end, naming it.", valueName: "RANK@STEP[:kill]"))
     var injectFailure: String?
+    @OptionGroup var progress: ProgressOptions
     @Option(name: .customLong("trace-svg"), help: ArgumentHelp("Draw the traced step's measured timeline, with the simulated one beneath, to FILE.", valueName: "FILE"))
     var traceSVG: String?
 
