@@ -18,6 +18,7 @@ struct BenchSchedulesCommand: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @Option(name: .customLong("micro-batches"), help: ArgumentHelp("Micro-batches per step (default: 4 x PP, enough for every schedule).", valueName: "M"))
     var microBatches: Int?
+    @OptionGroup var progress: ProgressOptions
     @Option(help: "Timed steps per schedule after one warm-up step; the median is reported.")
     var steps = 5
 
@@ -29,10 +30,14 @@ struct BenchSchedulesCommand: ParsableCommand {
         ComputeSetup.configure()
         let moe = model.isMLP ? nil : try model.configuration()
         let mlp = model.isMLP ? try model.mlpConfiguration() : nil
-        Environment.run { environment in
+        Environment.run(requestedThreadLevel: progress.threadLevel) { environment in
             let world = environment.world
+            let progressThread = try progress.start(environment)
+            defer { progressThread?.stop() }
             let pp = world.size, m = microBatches ?? (mlp == nil ? 4 * pp : max(20, 4 * pp))
             let corpus = moe == nil ? nil : try ByteCorpus.standard()
+            let messageFloats = mlp.map { $0.tokensPerMicroBatch * $0.hidden } ?? moe!.tokensPerMicroBatch * moe!.hidden
+            let latency = try messageLatency(world, floats: messageFloats)
             var rows = [["schedule", "stages", "step ms", "efficiency", "bubble ms", "MPI wait ms", "sends ms", "hidden",
                          "simulated ms", "sim/measured", "sim bubble ms"]]
             for kind in ScheduleKind.allCases {
@@ -47,6 +52,7 @@ struct BenchSchedulesCommand: ParsableCommand {
                         configuration: configuration, model: mlp,
                         training: TrainingConfiguration(steps: steps + 1, microBatches: configuration.globalMicroBatches),
                         grid: try RankGrid(world: world, configuration: configuration), seed: 1)
+                    trainer.pollsBetweenPhases = progress.mode == .test
                     (step, schedule) = ({ try trainer.step(keepTrace: $0) }, trainer.schedule)
                 } else {
                     configuration = try PipelineConfiguration(kind: kind, pipelineRanks: pp, expertParallel: 1, microBatches: m,
@@ -55,6 +61,7 @@ struct BenchSchedulesCommand: ParsableCommand {
                         configuration: configuration, model: moe!,
                         training: TrainingConfiguration(steps: steps + 1, microBatches: configuration.globalMicroBatches),
                         grid: try RankGrid(world: world, configuration: configuration), corpus: corpus!, seed: 1)
+                    trainer.pollsBetweenPhases = progress.mode == .test
                     (step, schedule) = ({ try trainer.step(keepTrace: $0) }, trainer.schedule)
                 }
                 var stepTimes: [Double] = [], efficiency: [Double] = [], bubbles: [Double] = [], waits: [Double] = []
@@ -75,7 +82,9 @@ struct BenchSchedulesCommand: ParsableCommand {
                     }
                 }
                 guard world.rank == 0 else { continue }
-                let simulated = try schedule.simulate(TraceSVG.measuredCosts(durations))
+                var costs = TraceSVG.measuredCosts(durations)
+                costs.latency = latency * 1000
+                let simulated = try schedule.simulate(costs)
                 let measured = median(stepTimes) * 1000
                 rows.append([kind.title, "\(configuration.partition.stages)", decimal(measured, 1), decimal(median(efficiency), 2),
                              decimal(median(bubbles) * 1000, 1), decimal(median(waits) * 1000, 1), decimal(median(sends) * 1000, 1),
@@ -85,16 +94,41 @@ struct BenchSchedulesCommand: ParsableCommand {
             if world.rank == 0 {
                 let what = mlp.map { "--model mlp (\(model.layers ?? 2 * pp) blocks, hidden \($0.hidden), \($0.tokensPerMicroBatch) rows a micro-batch)" }
                     ?? "\(moe!.layers) blocks, hidden \(moe!.hidden), \(moe!.tokensPerMicroBatch) tokens a micro-batch"
-                print("\(pp) pipeline ranks, \(m) micro-batches, \(what); OpenBLAS \(BLAS.coreName); medians of \(steps) steps; \(cpuModelName())")
+                print("\(pp) pipeline ranks, \(m) micro-batches, \(what); OpenBLAS \(BLAS.coreName); MPI progress: \(progress.mode.rawValue); medians of \(steps) steps; \(cpuModelName())")
+                print(String(format: "one message (%d floats) ranks 0 -> 1: %.3f ms (half the median ping-pong), the simulator's latency", messageFloats, latency * 1000))
                 print(renderTable(rows, textColumns: 1), terminator: "")
                 print("""
                     step: the schedule's wall time (slowest rank), without the gradient sums and the update; bubble: step minus
                     a rank's compute, mean over ranks; MPI wait: time blocked on messages (bubble included), mean over ranks;
                     sends: the schedule's sends from post to seen complete, summed, mean over ranks; hidden: the share of
                     that not spent blocked in a send's wait; simulated: the same schedule costed with the mean F, B, W, BW
-                    and FB measured on the last step, zero message latency
+                    and FB measured on the last step and the message latency above
                     """)
             }
         }
+    }
+
+    /// Seconds one activation takes from rank 0 to rank 1: half the median of 9 ping-pongs (after
+    /// 3 untimed), the same on every rank; 0 on one rank. Collective.
+    private func messageLatency(_ world: Communicator, floats: Int) throws -> Double {
+        guard world.size > 1 else { return 0 }
+        let message = [Float](repeating: 1, count: floats)
+        var roundTrips: [Double] = []
+        if world.rank < 2 {
+            let peer = 1 - world.rank
+            for trip in 0..<12 {
+                let start = monotonicSeconds()
+                if world.rank == 0 {
+                    try world.send(message, to: peer, tag: 7)
+                    _ = try world.receive(Float.self, capacity: floats, from: peer, tag: 7)
+                } else {
+                    _ = try world.receive(Float.self, capacity: floats, from: peer, tag: 7)
+                    try world.send(message, to: peer, tag: 7)
+                }
+                if trip >= 3 { roundTrips.append(monotonicSeconds() - start) }
+            }
+        }
+        let mine = world.rank == 0 ? median(roundTrips) / 2 : 0
+        return try world.allreduce(mine, op: .max)
     }
 }
