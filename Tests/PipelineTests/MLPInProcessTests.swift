@@ -1,0 +1,51 @@
+import Model
+import Pipeline
+import Schedule
+import Testing
+
+/// `--model mlp` through the interpreter and executor on several ranks in one process, against
+/// `MLPReference`: the same losses bit for bit, the same gradients (copies summed) up to summation
+/// order, with the F&B pairs interleaved and not.
+@Suite struct MLPInProcessTests {
+    static let model = MLPConfiguration(hidden: 8, sequenceLength: 4, microBatchSize: 2)
+    static let cases: [(ScheduleKind, Int, Int, Int?)] = [ // kind, ranks, micro-batches, blocks (nil: one per stage)
+        (.dualpipe, 2, 4, nil), (.dualpipe, 4, 8, 8), (.dualpipev, 2, 4, nil), (.oneFOneB, 3, 5, 6), (.zb1p, 2, 4, nil), (.gpipe, 2, 3, 4),
+    ]
+
+    @Test(arguments: cases.indices, [true, false])
+    func equalsTheReference(_ index: Int, interleaved: Bool) throws {
+        let (kind, ranks, m, blocks) = Self.cases[index]
+        let configuration = try PipelineConfiguration.mlp(kind: kind, pipelineRanks: ranks, microBatches: m, blocks: blocks, worldSize: ranks)
+        let stages = configuration.partition.stages, perStage = configuration.partition.blocksPerStage
+        let shape = [Self.model.tokensPerMicroBatch, Self.model.hidden]
+        let executors = (0..<ranks).map { pp in
+            StageExecutor(configuration: configuration, pipelineRank: pp, stages: configuration.stagesHeld(byPipelineRank: pp).map {
+                MLPStage(index: $0, stages: stages, blocksPerStage: perStage, configuration: Self.model, seed: 3)
+            })
+        }
+        let network = InProcessNetwork(), lowered = Schedule(configuration.schedule).lowered()
+        let interpreters = (0..<ranks).map { pp in
+            Interpreter(program: lowered.programs[pp], pipelineRank: pp, transport: network.transport(rank: pp),
+                        executor: executors[pp], pool: BufferPool(capacity: shape.reduce(1, *)), messageShape: shape)
+        }
+        let data = MLPData(configuration: Self.model, seed: 3)
+        for executor in executors {
+            executor.interleavesPairs = interleaved
+            executor.begin(data: { data.batch($0) }, lossGradient: 1 / Float(m), forwardOnly: false)
+        }
+        try network.run(interpreters)
+        var losses = [Float](repeating: .nan, count: m)
+        for executor in executors { for (mb, loss) in executor.losses { losses[mb] = loss } }
+
+        let reference = try MLPReference(configuration: Self.model, training: TrainingConfiguration(steps: 1, microBatches: m),
+                                         stages: stages, blocksPerStage: perStage, seed: 3)
+        _ = reference.computeGradients()
+        #expect(losses.map(\.bitPattern) == reference.microBatchLosses.map(\.bitPattern), "\(kind) \(ranks)x\(m) losses")
+        for stage in reference.stages {
+            let copies = executors.compactMap { $0.stages[stage.index] }
+            let summed = copies.dropFirst().reduce(copies[0].flatGradients()) { sum, copy in zip(sum, copy.flatGradients()).map(+) }
+            let error = relativeError(summed, stage.flatGradients())
+            #expect(error < 1e-5, "\(kind) \(ranks)x\(m): stage \(stage.index) gradient error \(error)")
+        }
+    }
+}
