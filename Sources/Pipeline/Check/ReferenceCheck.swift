@@ -7,11 +7,14 @@ import Tensor
 /// and data (M x EP micro-batches a step) and compares every step. The first step's micro-batch
 /// losses must be equal bit for bit (same weights, kernels and data), its gradients (DualPipe's
 /// two copies summed) within relative L2 error `gradientTolerance` per parameter tensor; later
-/// steps' losses within `lossTolerance` relative. After each update every copy of a stage must
+/// steps' median micro-batch loss within `lossTolerance` relative and each one within
+/// `flipTolerance`. After each update every copy of a stage must
 /// hold the same bits. Collective: every rank calls `compare` and `afterUpdate`.
 public final class ReferenceCheck {
     public static let gradientTolerance = 1e-5
     public static let lossTolerance = 1e-4
+    /// Any one micro-batch after the first step: room for a routing choice that flipped.
+    public static let flipTolerance = 1e-2
 
     let trainer: PipelineTrainer
     let corpus: ByteCorpus
@@ -58,11 +61,20 @@ public final class ReferenceCheck {
                 failures.append("step 0: gradient of \(name) has relative L2 error \(scientific(worst)) > \(scientific(Self.gradientTolerance))")
             }
         } else {
+            // After an update the weights differ in their last bits (the copies' gradients were
+            // summed in another order). A systematic error moves every micro-batch, so the median
+            // must stay within lossTolerance; a token whose top-k choice flips on a near-tie moves
+            // only its own micro-batch, by about 1e-3, so each one gets flipTolerance.
             let got = ReferenceTrainer.meanLoss(losses), want = ReferenceTrainer.meanLoss(expected)
+            let errors = zip(losses, expected).map { Double(abs($0 - $1)) / max(Double(abs($1)), 1e-30) }.sorted()
+            let median = errors[(errors.count - 1) / 2], worst = errors.last ?? 0
             let error = Double(abs(got - want)) / max(Double(abs(want)), 1e-30)
-            summary = "loss \(got) vs reference \(want), relative error \(scientific(error)) (limit \(scientific(Self.lossTolerance)))"
-            if error > Self.lossTolerance {
-                failures.append("step \(step): loss \(got) vs reference \(want), relative error \(scientific(error)) > \(scientific(Self.lossTolerance))")
+            summary = "loss \(got) vs reference \(want), relative error \(scientific(error)); micro-batches: median \(scientific(median)) (limit \(scientific(Self.lossTolerance))), worst \(scientific(worst)) (limit \(scientific(Self.flipTolerance)))"
+            if median > Self.lossTolerance {
+                failures.append("step \(step): the median micro-batch loss is off the reference's by \(scientific(median)) relative > \(scientific(Self.lossTolerance))")
+            }
+            if worst > Self.flipTolerance {
+                failures.append("step \(step): a micro-batch loss is off the reference's by \(scientific(worst)) relative > \(scientific(Self.flipTolerance))")
             }
         }
     }
