@@ -21,9 +21,12 @@ struct MLPRun {
             let world = environment.world
             configuration = try plan(worldSize: world.size)
             let c = configuration!, floats = Double(model.tokensPerMicroBatch * model.hidden)
-            // Inputs and targets of every micro-batch, the in-flight contexts of up to M micro-batches
-            // per held stage (x, u and gelu(u): 9 x hidden a row), and weights with gradient and moments.
-            let perRank = 4 * (2 * Double(c.microBatches) * floats + 9 * Double(c.microBatches) * floats * 2 + 2 * 16 * 4 * Double(model.hidden * model.hidden))
+            // Inputs and targets of every micro-batch; per held block, the in-flight contexts of up to
+            // M micro-batches (x, gelu(u) and gelu'(u): 9 x hidden a row) and 8 hidden² weights with
+            // their gradient and two moments.
+            let blocks = Double(c.stagesHeld(byPipelineRank: 0).count * c.partition.blocksPerStage)
+            let perRank = 4 * (2 * Double(c.microBatches) * floats
+                               + blocks * (9 * Double(c.microBatches) * floats + 4 * 8 * Double(model.hidden * model.hidden)))
             try MPIJob.requireMemory(perRank: perRank, world: world, what: "--model mlp, --hidden \(model.hidden), --seq-len \(model.sequenceLength), --micro-batch-size \(model.microBatchSize), --micro-batches \(c.microBatches)")
         }) { environment in
             let progressThread = try options.progress.start(environment)
