@@ -20,7 +20,8 @@ public func crossEntropy(logits: Tensor, targets: [Int]) -> (loss: Float, probab
             for j in 0..<v { maximum = max(maximum, row[j]) }
             let shifted = row[t] - maximum
             var sum: Float = 0
-            for j in 0..<v { row[j] = expf(row[j] - maximum); sum += row[j] }
+            forEachLanes(v, row, row) { x in exponential(x - maximum) }
+            for j in 0..<v { sum += row[j] }
             let inverse = 1 / sum
             for j in 0..<v { row[j] *= inverse }
             // -log softmax[t] = log Σ exp(l - max) - (l_t - max), without taking log of a tiny p.

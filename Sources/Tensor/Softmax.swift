@@ -17,12 +17,9 @@ public func causalSoftmax(_ scores: inout Tensor, scale: Float) {
             let row = base + r * t
             var maximum = -Float.infinity
             for j in 0...i { maximum = max(maximum, row[j] * scale) }
+            forEachLanes(i + 1, row, row) { v in exponential(v * scale - maximum) }
             var sum: Float = 0
-            for j in 0...i {
-                let e = expf(row[j] * scale - maximum)
-                row[j] = e
-                sum += e
-            }
+            for j in 0...i { sum += row[j] }
             let inverse = 1 / sum
             for j in 0...i { row[j] *= inverse }
             for j in (i + 1)..<t { row[j] = 0 }
@@ -62,7 +59,8 @@ public func softmaxRows(_ x: Tensor) -> Tensor {
             var maximum = -Float.infinity
             for j in 0..<n { maximum = max(maximum, row[j]) }
             var sum: Float = 0
-            for j in 0..<n { row[j] = expf(row[j] - maximum); sum += row[j] }
+            forEachLanes(n, row, row) { v in exponential(v - maximum) }
+            for j in 0..<n { sum += row[j] }
             let inverse = 1 / sum
             for j in 0..<n { row[j] *= inverse }
         }
