@@ -109,7 +109,20 @@ extension Simulation {
 extension Schedule {
     /// Times the schedule under `costs`. The schedule must pass `validate()`.
     public func simulate(_ costs: Costs = Costs()) throws -> Simulation {
-        let outcome = Dataflow(schedule: self, cost: costs.cost(of:), latency: costs.latency).run()
+        try simulate(costs, cost: costs.cost(of:))
+    }
+
+    /// Times the schedule with each action's own duration (`duration(action)`, e.g. as a run
+    /// measured it) and `latency` per message: a replay, where `simulate(_:)` costs every action
+    /// of a kind alike. What the two disagree on is the actions' variance.
+    public func replay(latency: Double, duration: (Action) -> Double) throws -> Simulation {
+        try simulate(Costs(latency: latency), cost: duration)
+    }
+
+    private func simulate(_ costs: Costs, cost: (Action) -> Double) throws -> Simulation {
+        let outcome = withoutActuallyEscaping(cost) { cost in
+            Dataflow(schedule: self, cost: cost, latency: costs.latency).run()
+        }
         guard outcome.finished else {
             try validate()
             throw ScheduleError.malformed("the schedule cannot run to the end")
@@ -124,7 +137,7 @@ extension Schedule {
             costs: costs,
             timeline: timeline,
             makespan: outcome.end.compactMap(\.last).max() ?? 0,
-            busy: program.map { $0.reduce(0) { $0 + costs.cost(of: $1) } },
+            busy: program.map { $0.reduce(0) { $0 + cost($1) } },
             peakActivations: program.map(Self.peakActivations),
             parameterCopies: program.indices.map { stagesHeld(by: $0).count }
         )

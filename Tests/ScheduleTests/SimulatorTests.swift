@@ -14,6 +14,20 @@ import Testing
         }
     }
 
+    /// A replay whose every action takes its kind's cost is the simulation; one slow action on
+    /// the critical path of 1F1B on 2 ranks with 1 micro-batch delays the end by its excess.
+    @Test func replayEqualsSimulationForUniformCostsAndSeesOneSlowAction() throws {
+        let s = try Schedule.generate(kind: .dualpipe, ranks: 4, microBatches: 8)
+        let costs = Costs(forward: 1, backwardInput: 1.5, backwardWeight: 0.5, latency: 0.1)
+        #expect(try s.replay(latency: 0.1, duration: costs.cost(of:)).makespan == s.simulate(costs).makespan)
+        let chain = try Schedule.generate(kind: .oneFOneB, ranks: 2, microBatches: 1)
+        let slowFirst = try chain.replay(latency: 0) { action in
+            if case .forward(let c) = action, c.stage == 0 { return 4 }
+            return 1
+        }
+        #expect(slowFirst.makespan == 4 + 1 + 1 + 1) // the slow F0, then F1 and BW1 on rank 1, then BW0 on rank 0
+    }
+
     @Test func theTurnOfDualPipeVCostsNoLatency() throws {
         // On the last rank stage N-1 feeds stage N directly, so F(N,0) starts the moment F(N-1,0) ends.
         let s = try Schedule.generate(kind: .dualpipev, ranks: 3, microBatches: 6)
