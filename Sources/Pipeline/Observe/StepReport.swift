@@ -35,12 +35,6 @@ public struct PipelineStepReport: Sendable {
     /// [extra values][world ranks] what a trainer added to `gathered`, in its order.
     var extraColumns: [[Double]] = []
 
-    /// The share of the sends' time in flight that compute hid (1 when nothing was sent).
-    public var hiddenSendShare: Double {
-        let total = sendSeconds.reduce(0, +)
-        return total > 0 ? 1 - sendBlockedSeconds.reduce(0, +) / total : 1
-    }
-
     public init(step: Int, loss: Float, microBatchLosses: [Float], gradientNorm: Float, learningRate: Float, tokens: Int,
                 stepSeconds: Double, pipelineSeconds: Double, computeSeconds: [Double], waitSeconds: [Double],
                 sentBytes: [Int], syncBytes: [Int], residentBytes: [Int], timelines: [[TimelineEvent]]?) {
