@@ -125,7 +125,8 @@ struct TrainCommand: ParsableCommand {
                 throw ValidationError("\(flag) applies to the MoE transformer, not to --model mlp")
             }
             if reference, let (flag, _) = [("--pp", pp != nil), ("--check-reference", checkReference), ("--trace", trace != nil),
-                                           ("--trace-svg", traceSVG != nil), ("--trace-step", traceStep != nil)].first(where: \.1) {
+                                           ("--trace-svg", traceSVG != nil), ("--trace-step", traceStep != nil),
+                                           ("--mpi-progress", progress.mode != .test)].first(where: \.1) {
                 throw ValidationError("\(flag) applies to the pipeline trainer, not to --reference")
             }
             return
@@ -133,7 +134,8 @@ struct TrainCommand: ParsableCommand {
         if reference {
             let pipelineOnly = [("--inject-failure", injectFailure != nil), ("--schedule-file", scheduleFile != nil), ("--checkpoint-dir", checkpointDir != nil), ("--replicas", replicas != nil),
                                 ("--rebalance-every", rebalanceEvery != 0), ("--eplb-policy", eplbPolicy != "balanced"), ("--pp", pp != nil), ("--ep", ep != nil), ("--check-reference", checkReference),
-                                ("--trace", trace != nil), ("--trace-svg", traceSVG != nil), ("--trace-step", traceStep != nil)]
+                                ("--trace", trace != nil), ("--trace-svg", traceSVG != nil), ("--trace-step", traceStep != nil),
+                                ("--mpi-progress", progress.mode != .test)]
             if let (flag, _) = pipelineOnly.first(where: \.1) {
                 throw ValidationError("\(flag) applies to the pipeline trainer, not to --reference")
             }
