@@ -100,6 +100,9 @@ struct TrainCommand: ParsableCommand {
         }
         _ = try failureDrill()
         do { _ = try balancing() } catch { throw ValidationError("\(error)") }
+        // The optimizer's rules for every trainer, before MPI starts (the micro-batch count is
+        // checked with the grid, once the world size is known).
+        do { try trainingConfiguration(microBatches: 1).validate() } catch { throw ValidationError(error.description) }
         // Files first, so a typo ends the run before any work with the flag, the path and the reason.
         if let data { try Files.checkReadable(data, flag: "--data") }
         if let scheduleFile { try Files.checkReadable(scheduleFile, flag: "--schedule-file") }
