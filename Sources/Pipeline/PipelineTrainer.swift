@@ -17,7 +17,8 @@ public final class PipelineTrainer {
     /// The stages this rank holds, ascending.
     public let stages: [Stage]
     public let schedule: Schedule
-    let executor: StageExecutor
+    /// Runs the compute actions: its `interleavesPairs` and `pollsBetweenPhases` are the run's settings.
+    public let executor: StageExecutor
     let pool: BufferPool
     let trainPass: Interpreter<MPITransport>
     let evaluationPass: Interpreter<MPITransport>
@@ -86,18 +87,6 @@ public final class PipelineTrainer {
                                         seed: seed, span: split.training)
         evaluationSampler = try MicroBatchSampler(corpus: corpus, sequenceLength: model.sequenceLength,
                                                   sequences: model.microBatchSize, seed: seed, span: split.evaluation)
-    }
-
-    /// Whether FB pairs interleave their F and B phase by phase.
-    public var overlapsPairs: Bool {
-        get { executor.interleavesPairs }
-        set { executor.interleavesPairs = newValue }
-    }
-
-    /// Whether MPI_Test runs on the messages in flight between compute phases.
-    public var pollsBetweenPhases: Bool {
-        get { executor.pollsBetweenPhases }
-        set { executor.pollsBetweenPhases = newValue }
     }
 
     /// The held stages that count once in global sums.

@@ -14,7 +14,8 @@ public final class MLPPipelineTrainer {
     /// The stages this rank holds, ascending.
     public let stages: [MLPStage]
     public let schedule: Schedule
-    let executor: StageExecutor
+    /// Runs the compute actions: its `interleavesPairs` and `pollsBetweenPhases` are the run's settings.
+    public let executor: StageExecutor
     let trainPass: Interpreter<MPITransport>
     let sync: GradientSync
     var optimizers: [AdamW]
@@ -44,18 +45,6 @@ public final class MLPPipelineTrainer {
         sync = GradientSync(stages: stages, replicas: grid.replicas)
         optimizers = stages.map { _ in AdamW(beta1: training.beta1, beta2: training.beta2, weightDecay: training.weightDecay) }
         data = MLPData(configuration: model, seed: seed)
-    }
-
-    /// Whether FB pairs interleave their F and B phase by phase.
-    public var overlapsPairs: Bool {
-        get { executor.interleavesPairs }
-        set { executor.interleavesPairs = newValue }
-    }
-
-    /// Whether MPI_Test runs on the messages in flight between compute phases.
-    public var pollsBetweenPhases: Bool {
-        get { executor.pollsBetweenPhases }
-        set { executor.pollsBetweenPhases = newValue }
     }
 
     /// The held stages that count once in global sums.

@@ -52,7 +52,7 @@ struct BenchSchedulesCommand: ParsableCommand {
                         configuration: configuration, model: mlp,
                         training: TrainingConfiguration(steps: steps + 1, microBatches: configuration.globalMicroBatches),
                         grid: try RankGrid(world: world, configuration: configuration), seed: 1)
-                    trainer.pollsBetweenPhases = progress.mode == .test
+                    trainer.executor.pollsBetweenPhases = progress.mode == .test
                     (step, schedule) = ({ try trainer.step(keepTrace: $0) }, trainer.schedule)
                 } else {
                     configuration = try PipelineConfiguration(kind: kind, pipelineRanks: pp, expertParallel: 1, microBatches: m,
@@ -61,7 +61,7 @@ struct BenchSchedulesCommand: ParsableCommand {
                         configuration: configuration, model: moe!,
                         training: TrainingConfiguration(steps: steps + 1, microBatches: configuration.globalMicroBatches),
                         grid: try RankGrid(world: world, configuration: configuration), corpus: corpus!, seed: 1)
-                    trainer.pollsBetweenPhases = progress.mode == .test
+                    trainer.executor.pollsBetweenPhases = progress.mode == .test
                     (step, schedule) = ({ try trainer.step(keepTrace: $0) }, trainer.schedule)
                 }
                 var stepTimes: [Double] = [], efficiency: [Double] = [], bubbles: [Double] = [], waits: [Double] = []

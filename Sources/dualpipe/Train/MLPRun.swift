@@ -51,8 +51,8 @@ struct MLPRun {
         let trainer = try MLPPipelineTrainer(configuration: configuration, model: model,
                                              training: o.trainingConfiguration(microBatches: configuration.globalMicroBatches),
                                              grid: grid, seed: o.seed, commTimeout: o.commTimeout)
-        trainer.overlapsPairs = o.overlap
-        trainer.pollsBetweenPhases = o.progress.mode == .test
+        trainer.executor.interleavesPairs = o.overlap
+        trainer.executor.pollsBetweenPhases = o.progress.mode == .test
         let check = o.checkReference ? try MLPReferenceCheck(trainer: trainer, seed: o.seed) : nil
         let lead = world.rank == 0
         let metrics = lead ? try o.metrics.map { try LineWriter(path: $0) } : nil

@@ -104,8 +104,8 @@ struct PipelineRun {
         let o = options
         let world = trainer.grid.world
         trainer.failureDrill = try o.failureDrill()
-        trainer.overlapsPairs = o.overlap
-        trainer.pollsBetweenPhases = o.progress.mode == .test
+        trainer.executor.interleavesPairs = o.overlap
+        trainer.executor.pollsBetweenPhases = o.progress.mode == .test
         let check = o.checkReference ? try ReferenceCheck(trainer: trainer, corpus: plan.corpus, seed: o.seed) : nil
         let lead = world.rank == 0
         let metrics = lead ? try o.metrics.map { try LineWriter(path: $0) } : nil
