@@ -51,7 +51,7 @@ public final class ReferenceCheck {
             // Experts on other ranks, or split over replicas, run their rows in other batches (other
             // matrix shapes), which a BLAS may round differently; then 1e-5 relative is the rule.
             let sharded = trainer.configuration.expertParallel > 1 || trainer.configuration.replicas > trainer.model.experts
-            let worstLoss = zip(losses, expected).map { Double(abs($0 - $1)) / max(Double(abs($1)), 1e-30) }.max() ?? 0
+            let worstLoss = relativeErrors(losses, expected).max() ?? 0
             if let (mb, (got, want)) = differing.first, !sharded || worstLoss > Self.gradientTolerance {
                 failures.append("step 0: \(differing.count) of \(losses.count) micro-batch losses differ from the reference\(sharded ? " by more than 1e-5" : ""); first: micro-batch \(mb) \(got) vs \(want)")
             }
@@ -66,9 +66,9 @@ public final class ReferenceCheck {
             // must stay within lossTolerance; a token whose top-k choice flips on a near-tie moves
             // only its own micro-batch, by about 1e-3, so each one gets flipTolerance.
             let got = ReferenceTrainer.meanLoss(losses), want = ReferenceTrainer.meanLoss(expected)
-            let errors = zip(losses, expected).map { Double(abs($0 - $1)) / max(Double(abs($1)), 1e-30) }.sorted()
+            let errors = relativeErrors(losses, expected).sorted()
             let median = errors[(errors.count - 1) / 2], worst = errors.last ?? 0
-            let error = Double(abs(got - want)) / max(Double(abs(want)), 1e-30)
+            let error = relativeError(got, want)
             summary = "loss \(got) vs reference \(want), relative error \(scientific(error)); micro-batches: median \(scientific(median)) (limit \(scientific(Self.lossTolerance))), worst \(scientific(worst)) (limit \(scientific(Self.flipTolerance)))"
             if median > Self.lossTolerance {
                 failures.append("step \(step): the median micro-batch loss is off the reference's by \(scientific(median)) relative > \(scientific(Self.lossTolerance))")
@@ -99,7 +99,7 @@ public final class ReferenceCheck {
         let sampler = try MicroBatchSampler(corpus: corpus, sequenceLength: model.sequenceLength, sequences: model.microBatchSize,
                                             seed: seed, span: split.evaluation)
         let want = reference.evaluate(sampler: sampler).loss, got = ReferenceTrainer.meanLoss(losses)
-        let error = Double(abs(got - want)) / max(Double(abs(want)), 1e-30)
+        let error = relativeError(got, want)
         summary += "; eval loss \(got) vs reference \(want), relative error \(scientific(error))"
         if error > Self.lossTolerance {
             failures.append("step \(step): eval loss \(got) vs reference \(want), relative error \(scientific(error)) > \(scientific(Self.lossTolerance))")
@@ -132,15 +132,9 @@ public final class ReferenceCheck {
             var offset = start
             owner.visitParameters { p in
                 let want = p.gradient.scalars
-                var difference = 0.0, norm = 0.0
-                for (k, w) in want.enumerated() {
-                    let d = Double(flat[offset + k]) - Double(w)
-                    difference += d * d
-                    norm += Double(w) * Double(w)
-                }
+                let error = relativeL2(flat[offset..<offset + want.count], want)
                 offset += want.count
                 seen += 1
-                let error = norm > 0 ? (difference / norm).squareRoot() : difference.squareRoot()
                 if error > worst || worstName == "-" { (worst, worstName) = (error, p.name) }
             }
             return offset

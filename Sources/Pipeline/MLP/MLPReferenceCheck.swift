@@ -27,7 +27,7 @@ public final class MLPReferenceCheck {
         _ = reference.computeGradients()
         let want = reference.microBatchLosses
         let bitIdentical = zip(losses, want).filter { $0.bitPattern == $1.bitPattern }.count
-        let lossError = zip(losses, want).map { Double(abs($0 - $1)) / max(Double(abs($1)), 1e-30) }.max() ?? 0
+        let lossError = relativeErrors(losses, want).max() ?? 0
         var worst = (error: 0.0, name: "")
         for stage in trainer.stages {
             var mine: [(String, [Float])] = []
@@ -59,14 +59,4 @@ public final class MLPReferenceCheck {
 
     /// After the pipeline's update: the reference takes its own.
     public func afterUpdate() { _ = reference.applyUpdate() }
-}
-
-/// ‖a - b‖ / ‖b‖ (‖a - b‖ when b is zero).
-func relativeL2(_ a: [Float], _ b: [Float]) -> Double {
-    var difference = 0.0, norm = 0.0
-    for (x, y) in zip(a, b) {
-        difference += Double(x - y) * Double(x - y)
-        norm += Double(y) * Double(y)
-    }
-    return norm > 0 ? (difference / norm).squareRoot() : difference.squareRoot()
 }
