@@ -61,22 +61,12 @@ public func geluExactWithDerivative(_ x: Tensor) -> (output: Tensor, derivative:
             d.scalars.withUnsafeMutableBufferPointer { pd in
                 let input = px.baseAddress!, output = py.baseAddress!, derivative = pd.baseAddress!
                 var i = 0
-                while i + 16 <= px.count {
-                    let v = UnsafeRawPointer(input + i).loadUnaligned(as: Float16Lanes.self)
+                while i < px.count {
+                    let n = min(16, px.count - i), v = loadLanes(input + i, n)
                     let (cdf, gaussian) = normalCDF(v)
-                    UnsafeMutableRawPointer(output + i).storeBytes(of: v * cdf, as: Float16Lanes.self)
-                    UnsafeMutableRawPointer(derivative + i).storeBytes(of: cdf + v * gaussian * 0.398_942_28, as: Float16Lanes.self)
+                    storeLanes(v * cdf, output + i, n)
+                    storeLanes(cdf + v * gaussian * 0.398_942_28, derivative + i, n)
                     i += 16
-                }
-                if i < px.count { // the last partial group, zero-padded
-                    var v = Float16Lanes()
-                    for k in 0..<(px.count - i) { v[k] = input[i + k] }
-                    let (cdf, gaussian) = normalCDF(v)
-                    let g = v * cdf, dg = cdf + v * gaussian * 0.398_942_28
-                    for k in 0..<(px.count - i) {
-                        output[i + k] = g[k]
-                        derivative[i + k] = dg[k]
-                    }
                 }
             }
         }
@@ -158,13 +148,15 @@ public func swiGLUBackward(_ gateUp: Tensor, outputGradient dh: Tensor) -> Tenso
                 for r in 0..<gateUp.rows {
                     let a = g + r * 2 * width, b = a + width
                     let da = out + r * 2 * width, db = da + width, dhr = dhs + r * width
-                    // Two passes over the row, each one output: the lanes helper writes one.
-                    forEachLanes(width, a, dhr, db) { a, dh in dh * a * logistic(a) }
-                    forEachLanes(width, a, b, da) { a, b in
-                        let s = logistic(a)
-                        return b * s * (1 + a * (1 - s))
+                    var j = 0
+                    while j < width {
+                        let n = min(16, width - j)
+                        let va = loadLanes(a + j, n), vb = loadLanes(b + j, n), vh = loadLanes(dhr + j, n)
+                        let s = logistic(va)
+                        storeLanes(vh * va * s, db + j, n)
+                        storeLanes(vb * s * (1 + va * (1 - s)) * vh, da + j, n)
+                        j += 16
                     }
-                    forEachLanes(width, da, dhr, da) { d, dh in d * dh }
                 }
             }
         }

@@ -59,12 +59,33 @@ func bits(_ v: Float16Lanes) -> SIMD16<UInt32> { unsafeBitCast(v, to: SIMD16<UIn
 @inline(__always) @usableFromInline
 func lanes(_ u: SIMD16<UInt32>) -> Float16Lanes { unsafeBitCast(u, to: Float16Lanes.self) }
 
+/// Up to 16 floats from `p` (`count` of them; the lanes past it are 0).
+@inline(__always) @usableFromInline
+func loadLanes(_ p: UnsafePointer<Float>, _ count: Int) -> Float16Lanes {
+    if count >= 16 { return UnsafeRawPointer(p).loadUnaligned(as: Float16Lanes.self) }
+    var v = Float16Lanes()
+    for k in 0..<count { v[k] = p[k] }
+    return v
+}
+
+/// The first `count` (at most 16) lanes of `v` to `p`.
+@inline(__always) @usableFromInline
+func storeLanes(_ v: Float16Lanes, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
+    if count >= 16 { return UnsafeMutableRawPointer(p).storeBytes(of: v, as: Float16Lanes.self) }
+    for k in 0..<count { p[k] = v[k] }
+}
+
 /// Applies `body` to `count` floats from `input` into `output` (which may be the same memory),
-/// 16 at a time; the last partial group runs on a zero-padded copy.
+/// 16 at a time; the last partial group runs on zero-padded lanes.
 @inline(__always) @usableFromInline
 func forEachLanes(_ count: Int, _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>,
                   _ body: (Float16Lanes) -> Float16Lanes) {
-    forEachLanes(count, input, input, output) { v, _ in body(v) }
+    var i = 0
+    while i < count {
+        let n = min(16, count - i)
+        storeLanes(body(loadLanes(input + i, n)), output + i, n)
+        i += 16
+    }
 }
 
 /// The same over two inputs read in step (`body` gets 16 of each).
@@ -72,18 +93,9 @@ func forEachLanes(_ count: Int, _ input: UnsafePointer<Float>, _ output: UnsafeM
 func forEachLanes(_ count: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>,
                   _ body: (Float16Lanes, Float16Lanes) -> Float16Lanes) {
     var i = 0
-    while i + 16 <= count {
-        let u = UnsafeRawPointer(a + i).loadUnaligned(as: Float16Lanes.self)
-        let v = UnsafeRawPointer(b + i).loadUnaligned(as: Float16Lanes.self)
-        UnsafeMutableRawPointer(output + i).storeBytes(of: body(u, v), as: Float16Lanes.self)
+    while i < count {
+        let n = min(16, count - i)
+        storeLanes(body(loadLanes(a + i, n), loadLanes(b + i, n)), output + i, n)
         i += 16
     }
-    guard i < count else { return }
-    var u = Float16Lanes(), v = Float16Lanes()
-    for k in 0..<(count - i) {
-        u[k] = a[i + k]
-        v[k] = b[i + k]
-    }
-    let y = body(u, v)
-    for k in 0..<(count - i) { output[i + k] = y[k] }
 }
