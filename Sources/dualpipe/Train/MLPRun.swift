@@ -85,23 +85,13 @@ struct MLPRun {
                 }
             }
             try metrics?.write(try MetricsRecord(report, evalLoss: nil).jsonLine())
-            if let timelines = report.timelines { try writeTrace(timelines, configuration: configuration, schedule: trainer.schedule, step: step) }
+            if let timelines = report.timelines {
+                try o.writeTrace(timelines, title: "\(configuration.kind.title) --model mlp, PP \(configuration.pipelineRanks), step \(step)",
+                                 grid: configuration.grid, schedule: trainer.schedule, step: step)
+            }
         }
         if lead {
             print(String(format: "median schedule time %.3f s over %d step(s)%@", median(schedules), schedules.count, o.steps > 1 ? " after the first" : ""))
-        }
-    }
-
-    private func writeTrace(_ timelines: [[TimelineEvent]], configuration: PipelineConfiguration, schedule: Schedule, step: Int) throws {
-        if let path = options.trace {
-            let title = "\(configuration.kind.title) --model mlp, PP \(configuration.pipelineRanks), step \(step)"
-            try ChromeTrace.json(timelines: timelines, grid: configuration.grid, title: title).write(to: URL(fileURLWithPath: path))
-            print("trace of step \(step): \(path)")
-        }
-        if let path = options.traceSVG {
-            let svg = try TraceSVG.svg(timelines: timelines, grid: configuration.grid, schedule: schedule)
-            try Data(svg.utf8).write(to: URL(fileURLWithPath: path))
-            print("timeline of step \(step): \(path)")
         }
     }
 

@@ -161,7 +161,11 @@ struct PipelineRun {
             }
             try metrics?.write(try MetricsRecord(report, evalLoss: evaluation?.loss).jsonLine())
             if let (folder, seconds) = saved { print(String(format: "checkpoint after step %d: %@ (%.2f s)", step, folder, seconds)) }
-            if let timelines = report.timelines { try writeTrace(timelines, plan: plan, trainer: trainer, step: step) }
+            if let timelines = report.timelines {
+                let c = plan.configuration
+                try o.writeTrace(timelines, title: "\(c.kind.title), PP \(c.pipelineRanks) x EP \(c.expertParallel), step \(step)",
+                                 grid: c.grid, schedule: trainer.schedule, step: step)
+            }
         }
     }
 
@@ -179,18 +183,5 @@ struct PipelineRun {
             throw PipelineError("--check-reference: the held-out loss changed across the rebalance: \(before) before, \(after) after")
         }
         return (report, "held-out loss \(before) before, \(after) after (replica counts changed; relative \(String(format: "%.1e", error)) <= 1e-5)")
-    }
-
-    private func writeTrace(_ timelines: [[TimelineEvent]], plan: Plan, trainer: PipelineTrainer, step: Int) throws {
-        let title = "\(plan.configuration.kind.title), PP \(plan.configuration.pipelineRanks) x EP \(plan.configuration.expertParallel), step \(step)"
-        if let path = options.trace {
-            try ChromeTrace.json(timelines: timelines, grid: plan.configuration.grid, title: title).write(to: URL(fileURLWithPath: path))
-            print("trace of step \(step): \(path)")
-        }
-        if let path = options.traceSVG {
-            let svg = try TraceSVG.svg(timelines: timelines, grid: plan.configuration.grid, schedule: trainer.schedule)
-            try Data(svg.utf8).write(to: URL(fileURLWithPath: path))
-            print("timeline of step \(step): \(path)")
-        }
     }
 }
