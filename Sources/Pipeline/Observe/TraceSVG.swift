@@ -17,7 +17,7 @@ public enum TraceSVG {
                 }
             })
         }
-        let costs = measuredCosts(durations)
+        let costs = Costs(measured: durations)
         var parts = timed.enumerated().map { ep, timeline in
             let run = Simulation(measured: schedule, costs: costs, timeline: timeline)
             return run.svg(title: "measured, EP rank \(ep) of \(grid.expert): \(schedule.kind.title), \(schedule.ranks) pipeline ranks, \(schedule.microBatches) micro-batches; step \(fmtMs(run.makespan)) ms, busy \(percent(run))")
@@ -25,20 +25,6 @@ public enum TraceSVG {
         let simulated = try schedule.simulate(costs)
         parts.append(simulated.svg(title: "simulated with the measured mean costs: makespan \(fmtMs(simulated.makespan)) ms, busy \(percent(simulated))"))
         return stackedSVG(parts)
-    }
-
-    /// Mean milliseconds of each kind; kinds that did not run get what the others imply
-    /// (B and W half a BW, BW = B + W, FB = F + BW).
-    public static func measuredCosts(_ durations: [Action.Op: [Double]]) -> Costs {
-        func mean(_ op: Action.Op) -> Double? {
-            guard let d = durations[op], !d.isEmpty else { return nil }
-            return d.reduce(0, +) / Double(d.count)
-        }
-        let f = mean(.F) ?? mean(.FB).map { $0 / 3 } ?? 1
-        let bw = mean(.BW) ?? ((mean(.B) ?? 0) + (mean(.W) ?? 0))
-        let full = bw > 0 ? bw : 2 * f
-        return Costs(forward: f, backwardInput: mean(.B) ?? full / 2, backwardWeight: mean(.W) ?? full / 2,
-                     backward: full, forwardBackward: mean(.FB) ?? f + full)
     }
 
     private static func fmtMs(_ v: Double) -> String { String(Int(v.rounded())) }

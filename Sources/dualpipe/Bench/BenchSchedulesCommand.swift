@@ -19,7 +19,7 @@ struct BenchSchedulesCommand: ParsableCommand {
     @Option(name: .customLong("micro-batches"), help: ArgumentHelp("Micro-batches per step (default: 4 x PP, enough for every schedule).", valueName: "M"))
     var microBatches: Int?
     @OptionGroup var progress: ProgressOptions
-    @Option(help: "Timed steps per schedule after one warm-up step; the median is reported.")
+    @Option(help: "Timed steps per schedule after one warm-up step, the schedules taking turns step by step; medians are reported.")
     var steps = 5
 
     func validate() throws {
@@ -40,11 +40,12 @@ struct BenchSchedulesCommand: ParsableCommand {
             let latency = try messageLatency(world, floats: messageFloats)
             var rows = [["schedule", "stages", "step ms", "efficiency", "bubble ms", "MPI wait ms", "comm ms", "hidden",
                          "simulated ms", "sim/measured", "replay/measured", "sim bubble ms"]]
+            // Every schedule's trainer is built first and their steps then alternate, one of each per
+            // round, so a slow spell of the machine falls on all of them rather than on one.
+            var contenders: [Contender] = []
             for kind in ScheduleKind.allCases {
                 if kind == .dualpipe && pp % 2 != 0 { continue }
                 let configuration: PipelineConfiguration
-                let step: (Bool) throws -> PipelineStepReport
-                let schedule: Schedule
                 if let mlp {
                     // The same 2 x PP blocks under every schedule (unless --layers): one per DualPipeV stage.
                     configuration = try .mlp(kind: kind, pipelineRanks: pp, microBatches: m, blocks: model.layers ?? 2 * pp, worldSize: world.size)
@@ -53,7 +54,7 @@ struct BenchSchedulesCommand: ParsableCommand {
                         training: TrainingConfiguration(steps: steps + 1, microBatches: configuration.globalMicroBatches),
                         grid: try RankGrid(world: world, configuration: configuration), seed: 1)
                     trainer.executor.pollsBetweenPhases = progress.mode == .test
-                    (step, schedule) = ({ try trainer.step(keepTrace: $0) }, trainer.schedule)
+                    contenders.append(Contender(configuration: configuration, schedule: trainer.schedule) { try trainer.step(keepTrace: $0) })
                 } else {
                     configuration = try PipelineConfiguration(kind: kind, pipelineRanks: pp, expertParallel: 1, microBatches: m,
                                                               model: moe!, worldSize: world.size)
@@ -62,59 +63,88 @@ struct BenchSchedulesCommand: ParsableCommand {
                         training: TrainingConfiguration(steps: steps + 1, microBatches: configuration.globalMicroBatches),
                         grid: try RankGrid(world: world, configuration: configuration), corpus: corpus!, seed: 1)
                     trainer.executor.pollsBetweenPhases = progress.mode == .test
-                    (step, schedule) = ({ try trainer.step(keepTrace: $0) }, trainer.schedule)
+                    contenders.append(Contender(configuration: configuration, schedule: trainer.schedule) { try trainer.step(keepTrace: $0) })
                 }
-                var stepTimes: [Double] = [], efficiency: [Double] = [], bubbles: [Double] = [], waits: [Double] = []
-                var durations: [Action.Op: [Double]] = [:]
-                var lastStep: [Action: Double] = [:], lastMeasured = 0.0
-                for n in 0...steps {
-                    let report = try step(n == steps)
-                    guard n > 0 else { continue } // warm-up
-                    let ranks = Double(report.waitSeconds.count)
-                    stepTimes.append(report.pipelineSeconds)
-                    efficiency.append(report.efficiency)
-                    bubbles.append(report.pipelineSeconds - report.computeSeconds.reduce(0, +) / ranks)
-                    waits.append(report.waitSeconds.reduce(0, +) / ranks)
-                    for span in (report.timelines ?? []).joined() where span.kind == .compute {
-                        guard let action = Action(span.name) else { continue }
-                        durations[action.op, default: []].append((span.end - span.start) * 1000)
-                        lastStep[action] = (span.end - span.start) * 1000
-                    }
-                    if report.timelines != nil { lastMeasured = report.pipelineSeconds * 1000 }
-                }
-                guard world.rank == 0 else { continue }
-                var costs = TraceSVG.measuredCosts(durations)
-                costs.latency = latency * 1000
-                let simulated = try schedule.simulate(costs)
-                let replayed = try schedule.replay(latency: costs.latency) { lastStep[$0] ?? 0 }
-                // Communication: every message a rank sends, at the measured latency. What of it the
-                // step pays for is how much later the replay ends with the latency than without.
-                let messages = Double(schedule.lowered().programs.joined().filter { if case .postSend = $0 { true } else { false } }.count) / Double(pp)
-                let communication = messages * costs.latency
-                let exposed = max(0, replayed.makespan - (try schedule.replay(latency: 0) { lastStep[$0] ?? 0 }).makespan)
-                let hidden = communication > 0 ? min(1, max(0, 1 - exposed / communication)) : 1
-                let measured = median(stepTimes) * 1000
-                rows.append([kind.title, "\(configuration.partition.stages)", decimal(measured, 1), decimal(median(efficiency), 2),
-                             decimal(median(bubbles) * 1000, 1), decimal(median(waits) * 1000, 1), decimal(communication, 1),
-                             decimal(hidden, 2), decimal(simulated.makespan, 1),
-                             decimal(simulated.makespan / measured, 2), decimal(replayed.makespan / lastMeasured, 2),
-                             decimal(simulated.bubble, 1)])
             }
+            for n in 0...steps {
+                for c in contenders.indices {
+                    let report = try contenders[c].step(n > 0)
+                    if n > 0 { contenders[c].record(report) } // step 0 warms up
+                }
+            }
+            if world.rank == 0 { rows += try contenders.map { try $0.row(latency: latency * 1000) } }
             if world.rank == 0 {
                 let what = mlp.map { "--model mlp (\(model.layers ?? 2 * pp) blocks, hidden \($0.hidden), \($0.tokensPerMicroBatch) rows a micro-batch)" }
                     ?? "\(moe!.layers) blocks, hidden \(moe!.hidden), \(moe!.tokensPerMicroBatch) tokens a micro-batch"
-                print("\(pp) pipeline ranks, \(m) micro-batches, \(what); OpenBLAS \(BLAS.coreName); MPI progress: \(progress.mode.rawValue); medians of \(steps) steps; \(cpuModelName())")
+                print("\(pp) pipeline ranks, \(m) micro-batches, \(what); OpenBLAS \(BLAS.coreName); MPI progress: \(progress.mode.rawValue); medians of \(steps) steps, the schedules alternating step by step; \(cpuModelName())")
                 print(String(format: "one message (%d floats) ranks 0 -> 1: %.3f ms (half the median ping-pong), the simulator's latency", messageFloats, latency * 1000))
                 print(renderTable(rows, textColumns: 1), terminator: "")
                 print("""
                     step: the schedule's wall time (slowest rank), without the gradient sums and the update; bubble: step minus
                     a rank's compute, mean over ranks; MPI wait: time blocked on messages (bubble included), mean over ranks;
                     comm: a rank's messages times the latency above; hidden: the share of that the step does not pay for
-                    (1 - (replay with the latency - replay without) / comm); simulated: the same schedule costed with the
-                    mean F, B, W, BW and FB measured on the last step and the message latency above; replay: the last step
-                    simulated with each action's own measured time (what the mean costs miss is the actions' variance)
+                    (1 - (replay with the latency - replay without) / comm); simulated: the schedule costed with each
+                    step's own mean F, B, W, BW and FB of every stage on every rank and the latency above; sim/measured: that over the
+                    same step's time; replay: each step simulated with each action's own measured time (what the mean
+                    costs miss is the actions' variance); hidden, simulated and the ratios are medians over the steps
                     """)
             }
+        }
+    }
+
+    /// One schedule's trainer and what its timed steps measured.
+    private struct Contender {
+        let configuration: PipelineConfiguration
+        let schedule: Schedule
+        let step: (_ keepTrace: Bool) throws -> PipelineStepReport
+        var stepTimes: [Double] = [], efficiency: [Double] = [], bubbles: [Double] = [], waits: [Double] = []
+        /// Rank 0: each timed step's actions and its time, in milliseconds.
+        var traced: [(durations: [Action: Double], measured: Double)] = []
+
+        init(configuration: PipelineConfiguration, schedule: Schedule, step: @escaping (Bool) throws -> PipelineStepReport) {
+            self.configuration = configuration; self.schedule = schedule; self.step = step
+        }
+
+        mutating func record(_ report: PipelineStepReport) {
+            let ranks = Double(report.waitSeconds.count)
+            stepTimes.append(report.pipelineSeconds)
+            efficiency.append(report.efficiency)
+            bubbles.append(report.pipelineSeconds - report.computeSeconds.reduce(0, +) / ranks)
+            waits.append(report.waitSeconds.reduce(0, +) / ranks)
+            guard let timelines = report.timelines else { return }
+            var durations: [Action: Double] = [:]
+            for span in timelines.joined() where span.kind == .compute {
+                guard let action = Action(span.name) else { continue }
+                durations[action] = (span.end - span.start) * 1000
+            }
+            traced.append((durations, report.pipelineSeconds * 1000))
+        }
+
+        /// The table's row; `latency` is one message's, in milliseconds. Each step is predicted from
+        /// its own costs and compared with its own time, so a slow spell in one step is in both the
+        /// prediction and the measurement it is held to.
+        func row(latency: Double) throws -> [String] {
+            var predicted: [Double] = [], simulatedBubbles: [Double] = [], predictedRatio: [Double] = [],
+                replayRatio: [Double] = [], hiddenShares: [Double] = []
+            let pp = schedule.ranks
+            let messages = Double(schedule.lowered().programs.joined().filter { if case .postSend = $0 { true } else { false } }.count) / Double(pp)
+            let communication = messages * latency
+            for (durations, measured) in traced {
+                let simulated = try schedule.simulate(StageCosts(durations, of: schedule), latency: latency)
+                let replayed = try schedule.replay(latency: latency) { durations[$0] ?? 0 }
+                predicted.append(simulated.makespan)
+                simulatedBubbles.append(simulated.bubble)
+                predictedRatio.append(simulated.makespan / measured)
+                replayRatio.append(replayed.makespan / measured)
+                // Communication: every message a rank sends, at the measured latency. What of it the
+                // step pays for is how much later the replay ends with the latency than without.
+                let exposed = max(0, replayed.makespan - (try schedule.replay(latency: 0) { durations[$0] ?? 0 }).makespan)
+                hiddenShares.append(communication > 0 ? min(1, max(0, 1 - exposed / communication)) : 1)
+            }
+            return [schedule.kind.title, "\(configuration.partition.stages)", decimal(median(stepTimes) * 1000, 1),
+                    decimal(median(efficiency), 2), decimal(median(bubbles) * 1000, 1), decimal(median(waits) * 1000, 1),
+                    decimal(communication, 1), decimal(median(hiddenShares), 2), decimal(median(predicted), 1),
+                    decimal(median(predictedRatio), 2), decimal(median(replayRatio), 2), decimal(median(simulatedBubbles), 1)]
         }
     }
 

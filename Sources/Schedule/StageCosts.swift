@@ -1,0 +1,66 @@
+/// Mean measured cost of each kind of action at each stage on each rank: F, B, W, BW of stage `s`
+/// on rank `r`, and FB of a (forward stage, backward stage) pair on `r`. A prediction from these
+/// knows that stages differ (the first holds the embedding, the last the head and the loss) and
+/// that ranks do (DualPipe runs stage `s` on two ranks, one per direction, and one core may be
+/// slower), but not that micro-batches do: what it misses is the variance within a kind.
+public struct StageCosts: Sendable {
+    /// The rank, the op and the stages of an action's chunks (two for FB), without its micro-batches.
+    private struct Key: Hashable, Sendable {
+        var rank: Int
+        var op: Action.Op
+        var stages: [Int]
+        init(_ action: Action, rank: Int) { self.rank = rank; op = action.op; stages = action.chunks.map(\.stage) }
+    }
+
+    private let means: [Key: Double]
+    /// The rank that runs each action in the schedule the costs were measured on.
+    private let rank: [Action: Int]
+    /// Every rank's and stage's mean of a kind together: what an action whose (rank, kind, stages)
+    /// never ran costs.
+    public let kinds: Costs
+
+    /// `durations`: what each of `schedule`'s actions took, in any one unit (one step's trace, say).
+    /// Kinds that did not run get what the others imply, as in `Costs(measured:)`.
+    public init(_ durations: [Action: Double], of schedule: Schedule) {
+        var rank: [Action: Int] = [:]
+        for (r, program) in schedule.program.enumerated() { for action in program { rank[action] = r } }
+        var sums: [Key: (total: Double, count: Int)] = [:]
+        var byOp: [Action.Op: [Double]] = [:]
+        for (action, time) in durations {
+            let key = Key(action, rank: rank[action] ?? -1)
+            sums[key, default: (0, 0)].total += time
+            sums[key, default: (0, 0)].count += 1
+            byOp[action.op, default: []].append(time)
+        }
+        means = sums.mapValues { $0.total / Double($0.count) }
+        self.rank = rank
+        kinds = Costs(measured: byOp)
+    }
+
+    public func cost(of action: Action) -> Double {
+        means[Key(action, rank: rank[action] ?? -1)] ?? kinds.cost(of: action)
+    }
+}
+
+extension Costs {
+    /// Each kind's mean over `durations`; kinds that did not run get what the others imply
+    /// (B and W half a BW, BW = B + W, FB = F + BW; F a third of an FB, else 1).
+    public init(measured durations: [Action.Op: [Double]]) {
+        func mean(_ op: Action.Op) -> Double? {
+            guard let d = durations[op], !d.isEmpty else { return nil }
+            return d.reduce(0, +) / Double(d.count)
+        }
+        let f = mean(.F) ?? mean(.FB).map { $0 / 3 } ?? 1
+        let bw = mean(.BW) ?? ((mean(.B) ?? 0) + (mean(.W) ?? 0))
+        let full = bw > 0 ? bw : 2 * f
+        self.init(forward: f, backwardInput: mean(.B) ?? full / 2, backwardWeight: mean(.W) ?? full / 2,
+                  backward: full, forwardBackward: mean(.FB) ?? f + full)
+    }
+}
+
+extension Schedule {
+    /// Times the schedule with every action at its (rank, kind, stages) mean and `latency` per message.
+    public func simulate(_ costs: StageCosts, latency: Double) throws -> Simulation {
+        try replay(latency: latency, duration: costs.cost(of:))
+    }
+}

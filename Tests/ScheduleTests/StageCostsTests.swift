@@ -1,0 +1,52 @@
+import Testing
+@testable import Schedule
+
+@Suite struct StageCostsTests {
+    /// Per-stage means keep a costly last stage on its own rank: 1F1B on 2 ranks, where stage 1's
+    /// F and BW take three times stage 0's, is predicted exactly, where one mean per kind is not.
+    @Test func aCostlyLastStageIsPredictedWhereOneMeanPerKindIsNot() throws {
+        let s = try Schedule.generate(kind: .oneFOneB, ranks: 2, microBatches: 4)
+        func truth(_ action: Action) -> Double {
+            let base: Double = action.op == .F ? 1 : 2
+            return action.chunks[0].stage == 1 ? 3 * base : base
+        }
+        var durations: [Action: Double] = [:]
+        var byOp: [Action.Op: [Double]] = [:]
+        for action in s.program.joined() {
+            durations[action] = truth(action)
+            byOp[action.op, default: []].append(truth(action))
+        }
+        let exact = try s.replay(latency: 0.25, duration: truth).makespan
+        #expect(try s.simulate(StageCosts(durations, of: s), latency: 0.25).makespan == exact)
+        var kindMeans = Costs(measured: byOp)
+        kindMeans.latency = 0.25
+        #expect(try s.simulate(kindMeans).makespan != exact)
+    }
+
+    /// Micro-batches of one (rank, kind, stage) are averaged; a (rank, kind, stage) that never ran
+    /// costs its kind's mean; a kind that never ran costs what the others imply.
+    @Test func meansFallBackFromStageToKindToImplied() throws {
+        let f0 = Action.forward(Chunk(stage: 0, microBatch: 0)), f1 = Action.forward(Chunk(stage: 0, microBatch: 1))
+        let f2 = Action.forward(Chunk(stage: 2, microBatch: 0))
+        let bw = Action.backward(Chunk(stage: 0, microBatch: 0))
+        let costs = StageCosts([f0: 1, f1: 3, f2: 8, bw: 6], of: try Schedule.generate(kind: .gpipe, ranks: 3, microBatches: 3))
+        #expect(costs.cost(of: .forward(Chunk(stage: 0, microBatch: 2))) == 2)
+        #expect(costs.cost(of: .forward(Chunk(stage: 1, microBatch: 0))) == 4)      // (1 + 3 + 8) / 3
+        #expect(costs.cost(of: .backwardInput(Chunk(stage: 0, microBatch: 0))) == 3) // half of BW
+        let fb = Action.forwardBackward(forward: Chunk(stage: 0, microBatch: 0), backward: Chunk(stage: 1, microBatch: 0))
+        #expect(costs.cost(of: fb) == 4 + 6)                                        // F + BW
+    }
+
+    /// DualPipe runs stage s on two ranks, one per direction; a slower rank is kept apart.
+    @Test func dualPipesTwoCopiesOfAStageKeepTheirRanksCosts() throws {
+        let s = try Schedule.generate(kind: .dualpipe, ranks: 2, microBatches: 8)
+        func truth(_ action: Action) -> Double {
+            let rank = s.program.firstIndex { $0.contains(action) }!
+            return (rank == 1 ? 1.5 : 1) * Double(action.chunks.count)
+        }
+        var durations: [Action: Double] = [:]
+        for action in s.program.joined() { durations[action] = truth(action) }
+        #expect(try s.simulate(StageCosts(durations, of: s), latency: 0.1).makespan
+                == s.replay(latency: 0.1, duration: truth).makespan)
+    }
+}
