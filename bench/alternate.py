@@ -5,8 +5,9 @@ Each variant is NAME=COMMAND; the command is run with `--metrics FILE` added, an
 `schedule_seconds` (from the barrier to the end of the step's schedule, slowest rank) are read
 back, skipping the first (warm-up) step. Rounds alternate the variants, so a machine whose speed
 drifts (a shared VM, turbo, another job) moves every variant alike; the report gives each
-variant's median over all rounds, its ratio to the first variant, and the share of its sends'
-time in flight that compute hid. `--before NAME=COMMAND` runs a shell command before each run of
+variant's median over all rounds, its ratio to the first variant, its median pipeline efficiency
+(a rank's compute over the step, mean over ranks) and the share of its sends' time in flight that
+compute hid. `--before NAME=COMMAND` runs a shell command before each run of
 that variant (for example shaping a link).
 
   python3 bench/alternate.py --rounds 3 \\
@@ -59,6 +60,7 @@ def main():
             parser.error(f"--before {name}: no variant of that name")
 
     times = {name: [] for name in names}
+    efficiency = {name: [] for name in names}
     sends = {name: [0.0, 0.0] for name in names}
     print(f"{os.cpu_count()} cores of {cpu_name()}; {arguments.rounds} rounds of {', '.join(names)}", flush=True)
     with tempfile.TemporaryDirectory() as folder:
@@ -75,18 +77,20 @@ def main():
                 if not records:
                     sys.exit(f"{name}: no step after the warm-up; give --steps 2 or more")
                 times[name] += [r["schedule_seconds"] for r in records]
+                efficiency[name] += [r["efficiency"] for r in records if "efficiency" in r]
                 for r in records:
                     sends[name][0] += sum(r.get("send_seconds", []))
                     sends[name][1] += sum(r.get("send_blocked_seconds", []))
                 print(f"round {round_} {name}: median {statistics.median(r['schedule_seconds'] for r in records):.3f} s", flush=True)
     base = statistics.median(times[names[0]])
-    print(f"{'variant':<16}{'steps':>6}{'median s':>10}{'ratio':>8}{'sends hidden':>14}")
+    width = max(16, max(len(name) for name in names) + 2)
+    print(f"{'variant':<{width}}{'steps':>6}{'median s':>10}{'ratio':>8}{'efficiency':>12}{'sends hidden':>14}")
     for name in names:
         median = statistics.median(times[name])
         total, blocked = sends[name]
         hidden = f"{1 - blocked / total:.2f}" if total > 0 else "-"
-        print(f"{name:<16}{len(times[name]):>6}{median:>10.3f}{median / base:>8.2f}{hidden:>14}")
-
+        busy = f"{statistics.median(efficiency[name]):.2f}" if efficiency[name] else "-"
+        print(f"{name:<{width}}{len(times[name]):>6}{median:>10.3f}{median / base:>8.2f}{busy:>12}{hidden:>14}")
 
 if __name__ == "__main__":
     main()
