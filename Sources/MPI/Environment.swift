@@ -12,6 +12,9 @@ public final class Environment {
     /// MPI_COMM_WORLD, set to return errors instead of aborting inside MPI.
     public let world: Communicator
     private var finalized = false
+    /// Progress threads started on this environment: `finalize` stops any still running, since
+    /// no thread may call MPI once it has ended.
+    var progressThreads: [ProgressThread] = []
 
     /// MPI_Init_thread. Fails if MPI was already initialised in this process.
     public init(requestedThreadLevel: ThreadLevel = .funneled) throws {
@@ -31,9 +34,12 @@ public final class Environment {
     }
 
     /// MPI_Finalize, at most once; later calls do nothing. Communicators must not be used afterwards.
+    /// Stops (and waits for) every progress thread first.
     public func finalize() throws {
         guard !finalized else { return }
         finalized = true
+        for thread in progressThreads { thread.stop() }
+        progressThreads = []
         try check(MPI_Finalize(), "MPI_Finalize")
     }
 

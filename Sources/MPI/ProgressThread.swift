@@ -7,7 +7,7 @@ import Glibc
 /// A thread that asks MPI to make progress every `interval` seconds (MPI_Iprobe on a private
 /// duplicate of a communicator), so that nonblocking messages move while the rank's own thread
 /// is inside a BLAS call. Needs MPI_THREAD_MULTIPLE. It runs until `stop()`, which waits for it
-/// to finish: call it before MPI_Finalize (the thread holds the object until then).
+/// to finish, or until its environment finalizes, which stops it before MPI_Finalize.
 public final class ProgressThread {
     private let communicator: Communicator
     private let interval: Double
@@ -35,6 +35,7 @@ public final class ProgressThread {
             throw MPIUsageError("could not start the progress thread")
         }
         started = true
+        environment.progressThreads.append(self)
     }
 
     private var isRunning: Bool {

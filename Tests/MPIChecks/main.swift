@@ -3,6 +3,8 @@
 //   mpi-checks [--expect-nodes N]          run every check; exit 0 only if all pass
 //   mpi-checks --fail-rank R [--crash]     rank R fails (throws, or crashes with --crash) while the
 //                                          others wait for it: the job must end promptly, not hang
+//   mpi-checks --progress-thread-unstopped a progress thread left running when MPI ends: finalize
+//                                          must stop it (a probe after MPI_Finalize aborts the job)
 import MPI
 import Tensor
 
@@ -22,6 +24,26 @@ func value(after flag: String) -> Int? {
 }
 
 BLAS.setThreadCount(1)
+if arguments.contains("--progress-thread-unstopped") {
+    Environment.run(requestedThreadLevel: .multiple) { environment in
+        let world = environment.world
+        _ = try ProgressThread(environment: environment, communicator: world, interval: 0.000_1)
+        // Messages for it to progress, then nothing calls stop(): finalize has to.
+        let message = [Float](repeating: Float(world.rank), count: 1 << 16)
+        let peer = (world.rank + 1) % world.size, from = (world.rank + world.size - 1) % world.size
+        let inbox = MessageBuffer<Float>(count: message.count, repeating: -1)
+        let receive = try world.irecv(into: inbox, from: from, tag: 5)
+        let send = try world.isend(message, to: peer, tag: 5)
+        _ = try send.wait()
+        _ = try receive.wait()
+        guard inbox.array.allSatisfy({ $0 == Float(from) }) else {
+            throw CheckFailure(description: "the ring message from rank \(from) arrived wrong")
+        }
+    }
+    usleep(50_000) // a thread still probing would call MPI after MPI_Finalize within this
+    print("ok   an unstopped progress thread ended with MPI_Finalize")
+    exit(0)
+}
 Environment.run { environment in
     let world = environment.world
     if let failing = value(after: "--fail-rank") {
