@@ -6,40 +6,6 @@ import Darwin
 
 // GELU, SiLU and the SwiGLU gate, with the derivatives their backward passes need.
 
-
-/// GELU, tanh approximation: `0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³)))`.
-public func gelu(_ x: Tensor) -> Tensor {
-    var y = x
-    y.scalars.withUnsafeMutableBufferPointer { p in
-        let v = p.baseAddress!
-        for i in 0..<p.count {
-            let t = v[i]
-            let u = 0.797_884_56 * (t + 0.044715 * t * t * t)
-            v[i] = 0.5 * t * (1 + tanhf(u))
-        }
-    }
-    return y
-}
-
-/// `dy · gelu'(x)`.
-public func geluBackward(_ x: Tensor, outputGradient dy: Tensor) -> Tensor {
-    precondition(x.count == dy.count, "geluBackward: \(x.shape) and \(dy.shape) differ in size")
-    var dx = dy
-    x.scalars.withUnsafeBufferPointer { px in
-        dx.scalars.withUnsafeMutableBufferPointer { pd in
-            let xs = px.baseAddress!, d = pd.baseAddress!
-            for i in 0..<pd.count {
-                let t = xs[i]
-                let u = 0.797_884_56 * (t + 0.044715 * t * t * t)
-                let th = tanhf(u)
-                let du = 0.797_884_56 * (1 + 3 * 0.044715 * t * t)
-                d[i] *= 0.5 * (1 + th) + 0.5 * t * (1 - th * th) * du
-            }
-        }
-    }
-    return dx
-}
-
 /// GELU, exact: `x Φ(x) = 0.5 x (1 + erf(x / √2))`, PyTorch's default `F.gelu` (DeepSeek's
 /// DualPipe example block uses it). Φ within 1.5e-7 of its true value (see `normalCDF`).
 public func geluExact(_ x: Tensor) -> Tensor {
