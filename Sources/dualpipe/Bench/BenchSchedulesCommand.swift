@@ -13,7 +13,7 @@ struct BenchSchedulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "schedules",
         abstract: "Train every schedule on the same model and ranks; step time, efficiency, bubble and MPI waits beside the simulator's prediction.",
-        discussion: "Run under mpirun, e.g. `mpirun -np 2 dualpipe bench schedules`. Every rank is a pipeline rank (EP 1); the model's layers must split into 2 x PP stages (DualPipeV). Rank 0 prints the table.")
+        discussion: "Run under mpirun, e.g. `mpirun -np 2 dualpipe bench schedules`. Every rank is a pipeline rank (EP 1); the model's layers must split into 2 x PP stages (DualPipeV). Rank 0 prints the table. The five trainers are alive at once, as their steps take turns, so a rank needs memory for five.")
 
     @OptionGroup var model: ModelOptions
     @Option(name: .customLong("micro-batches"), help: ArgumentHelp("Micro-batches per step (default: 4 x PP, enough for every schedule).", valueName: "M"))
@@ -84,9 +84,10 @@ struct BenchSchedulesCommand: ParsableCommand {
                     a rank's compute, mean over ranks; MPI wait: time blocked on messages (bubble included), mean over ranks;
                     comm: a rank's messages times the latency above; hidden: the share of that the step does not pay for
                     (1 - (replay with the latency - replay without) / comm); simulated: the schedule costed with each
-                    step's own mean F, B, W, BW and FB of every stage on every rank and the latency above; sim/measured: that over the
-                    same step's time; replay: each step simulated with each action's own measured time (what the mean
-                    costs miss is the actions' variance); hidden, simulated and the ratios are medians over the steps
+                    step's own mean F, B, W, BW and FB of every stage on every rank and the latency above;
+                    sim/measured: that over the same step's time; replay: each step simulated with each action's own
+                    measured time (what the mean costs miss is the actions' variance); hidden, simulated and the
+                    ratios are medians over the steps
                     """)
             }
         }
