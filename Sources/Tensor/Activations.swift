@@ -26,18 +26,35 @@ public func geluExactWithDerivative(_ x: Tensor) -> (output: Tensor, derivative:
         y.scalars.withUnsafeMutableBufferPointer { py in
             d.scalars.withUnsafeMutableBufferPointer { pd in
                 let input = px.baseAddress!, output = py.baseAddress!, derivative = pd.baseAddress!
+                let full = px.count & ~15
                 var i = 0
-                while i < px.count {
-                    let n = min(16, px.count - i), v = loadLanes(input + i, n)
-                    let (cdf, gaussian) = normalCDF(v)
-                    storeLanes(v * cdf, output + i, n)
-                    storeLanes(cdf + v * gaussian * 0.398_942_28, derivative + i, n)
+                while i < full {
+                    let (y, d) = geluAndDerivative(load16(input + i))
+                    store16(y, output + i)
+                    store16(d, derivative + i)
                     i += 16
+                }
+                if full < px.count {
+                    lastGroupOfGELU(px.count - full, input + full, output + full, derivative + full)
                 }
             }
         }
     }
     return (y, d)
+}
+
+@inline(__always)
+private func geluAndDerivative(_ v: Float16Lanes) -> (Float16Lanes, Float16Lanes) {
+    let (cdf, gaussian) = normalCDF(v)
+    return (v * cdf, cdf + v * gaussian * 0.398_942_28)
+}
+
+@inline(never)
+private func lastGroupOfGELU(_ n: Int, _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>,
+                             _ derivative: UnsafeMutablePointer<Float>) {
+    let (y, d) = geluAndDerivative(loadLanes(input, n))
+    storeLanes(y, output, n)
+    storeLanes(d, derivative, n)
 }
 
 /// `dy · geluExact'(x)`, where `geluExact'(x) = Φ(x) + x φ(x)`: the normal CDF and density.
@@ -114,20 +131,37 @@ public func swiGLUBackward(_ gateUp: Tensor, outputGradient dh: Tensor) -> Tenso
                 for r in 0..<gateUp.rows {
                     let a = g + r * 2 * width, b = a + width
                     let da = out + r * 2 * width, db = da + width, dhr = dhs + r * width
+                    let full = width & ~15
                     var j = 0
-                    while j < width {
-                        let n = min(16, width - j)
-                        let va = loadLanes(a + j, n), vb = loadLanes(b + j, n), vh = loadLanes(dhr + j, n)
-                        let s = logistic(va)
-                        storeLanes(vh * va * s, db + j, n)
-                        storeLanes(vb * s * (1 + va * (1 - s)) * vh, da + j, n)
+                    while j < full {
+                        let (dga, dgb) = swiGLUGradients(load16(a + j), load16(b + j), load16(dhr + j))
+                        store16(dga, da + j)
+                        store16(dgb, db + j)
                         j += 16
+                    }
+                    if full < width {
+                        lastGroupOfSwiGLUBackward(width - full, a + full, b + full, dhr + full, da + full, db + full)
                     }
                 }
             }
         }
     }
     return d
+}
+
+/// `(dh · b · silu'(a), dh · silu(a))` for 16 lanes.
+@inline(__always)
+private func swiGLUGradients(_ a: Float16Lanes, _ b: Float16Lanes, _ dh: Float16Lanes) -> (Float16Lanes, Float16Lanes) {
+    let s = logistic(a)
+    return (b * s * (1 + a * (1 - s)) * dh, dh * a * s)
+}
+
+@inline(never)
+private func lastGroupOfSwiGLUBackward(_ n: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ dh: UnsafePointer<Float>,
+                                       _ da: UnsafeMutablePointer<Float>, _ db: UnsafeMutablePointer<Float>) {
+    let (dga, dgb) = swiGLUGradients(loadLanes(a, n), loadLanes(b, n), loadLanes(dh, n))
+    storeLanes(dga, da, n)
+    storeLanes(dgb, db, n)
 }
 
 /// `σ(x)` elementwise.
