@@ -41,6 +41,27 @@ import Tensor
         #expect(GradientCheck.parameterMismatches(stage) { loss(x) }.failures == [])
     }
 
+    /// Stage 0's input is the data: its B returns `[0]` without the block's last product, and
+    /// its weight gradients are exactly those of the same block run with that product.
+    @Test func firstStageSkipsTheDataGradient() {
+        let configuration = MLPConfiguration(hidden: 6, sequenceLength: 5, microBatchSize: 1)
+        let stage = MLPStage(index: 0, stages: 2, configuration: configuration, seed: 6)
+        let block = MLPBlock(index: 0, hidden: 6, seed: 6)
+        let x = GradientCheck.random([5, 6], seed: 204), dy = GradientCheck.random([5, 6], seed: 205)
+        stage.zeroGradients()
+        block.zeroGradients()
+        #expect(stage.forwardPhases(0, x, targets: nil).runAll().scalars == block.forward(0, x).scalars)
+        #expect(stage.backwardInputPhases(0, dy).runAll().shape == [0])
+        #expect(block.backwardInput(0, dy).shape == [5, 6])
+        stage.backwardWeight(0)
+        block.backwardWeight(0)
+        var stageGradients: [[Float]] = [], blockGradients: [[Float]] = []
+        stage.visitParameters { stageGradients.append($0.gradient.scalars) }
+        block.visitParameters { blockGradients.append($0.gradient.scalars) }
+        #expect(stageGradients.count == 2 && stageGradients == blockGradients)
+        #expect(stageGradients.allSatisfy { $0.contains { $0 != 0 } })
+    }
+
     /// Random targets can only be fitted, so the loss must fall; and two runs agree bit for bit.
     @Test func referenceTrainsAndRepeats() throws {
         func run() throws -> [Float] {

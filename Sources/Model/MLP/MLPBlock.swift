@@ -60,6 +60,12 @@ public final class MLPBlock: Layer {
         Linear.backwardInput(partialGradient.take(mb, "mlp backwardUp"), up)
     }
 
+    /// B's second half where the block's input is the data, whose gradient nothing uses: a sixth
+    /// of the block's matmuls saved (DeepSeek's example computes that product and drops it).
+    func skipBackwardUp(_ mb: Int) {
+        _ = partialGradient.take(mb, "mlp skipBackwardUp")
+    }
+
     public func backwardWeight(_ mb: Int) {
         let saved = weightContexts.take(mb, "mlp backwardWeight")
         Linear.backwardWeight(saved.g, saved.dy, &down)

@@ -2,7 +2,8 @@ import Tensor
 
 /// One pipeline stage of `--model mlp`: consecutive `MLPBlock`s (one in DeepSeek's example); the
 /// last stage also takes the mean squared error against the micro-batch's targets. Activations between stages are
-/// `[tokens, hidden]`; the last stage's B starts from `[1]` holding `∂L_total/∂loss`.
+/// `[tokens, hidden]`; the last stage's B starts from `[1]` holding `∂L_total/∂loss`, and stage 0's
+/// B returns `[0]`: its input is the data, which needs no gradient.
 public final class MLPStage: StageModule {
     public let index: Int
     public let isLast: Bool
@@ -53,7 +54,11 @@ public final class MLPStage: StageModule {
         }
         for block in blocks.reversed() {
             list.add { block.backwardDown(mb, d) }
-            list.add { d = block.backwardUp(mb) }
+            if index == 0 && block === blocks.first {
+                list.add { d = Tensor(shape: [0]); block.skipBackwardUp(mb) }
+            } else {
+                list.add { d = block.backwardUp(mb) }
+            }
         }
         list.add { [unowned list] in list.result = d }
         return list

@@ -9,7 +9,8 @@ public protocol StageModule: ParameterOwner {
     /// F of micro-batch `mb`; `targets` is given exactly on the last stage, whose result is the
     /// loss as `[1]`.
     func forwardPhases(_ mb: Int, _ input: Tensor, targets: LossTargets?) -> PhaseList
-    /// B of micro-batch `mb`: its result is the gradient of the stage's input.
+    /// B of micro-batch `mb`: its result is the gradient of the stage's input (on stage 0, whose
+    /// input is the data, an empty `[0]`).
     func backwardInputPhases(_ mb: Int, _ outputGradient: Tensor) -> PhaseList
     /// W of micro-batch `mb`: adds its parameter gradients.
     func backwardWeight(_ mb: Int)
