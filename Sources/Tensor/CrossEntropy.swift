@@ -16,16 +16,10 @@ public func crossEntropy(logits: Tensor, targets: [Int]) -> (loss: Float, probab
             let t = targets[r]
             precondition(t >= 0 && t < v, "crossEntropy: target \(t) outside the vocabulary 0..<\(v)")
             let row = pp.baseAddress! + r * v
-            var maximum = -Float.infinity
-            for j in 0..<v { maximum = max(maximum, row[j]) }
-            let shifted = row[t] - maximum
-            var sum: Float = 0
-            forEachLanes(v, row, row) { x in exponential(x - maximum) }
-            for j in 0..<v { sum += row[j] }
-            let inverse = 1 / sum
-            for j in 0..<v { row[j] *= inverse }
+            let target = row[t]
+            let (maximum, sum) = softmaxInPlace(row, v, scale: 1)
             // -log softmax[t] = log Σ exp(l - max) - (l_t - max), without taking log of a tiny p.
-            total += Double(logf(sum) - shifted)
+            total += Double(logf(sum) - (target - maximum))
         }
     }
     return (Float(total / Double(max(n, 1))), p)

@@ -15,13 +15,7 @@ public func causalSoftmax(_ scores: inout Tensor, scale: Float) {
         for r in 0..<(p.count / t) {
             let i = r % t
             let row = base + r * t
-            var maximum = -Float.infinity
-            for j in 0...i { maximum = max(maximum, row[j] * scale) }
-            forEachLanes(i + 1, row, row) { v in exponential(v * scale - maximum) }
-            var sum: Float = 0
-            for j in 0...i { sum += row[j] }
-            let inverse = 1 / sum
-            for j in 0...i { row[j] *= inverse }
+            _ = softmaxInPlace(row, i + 1, scale: scale)
             for j in (i + 1)..<t { row[j] = 0 }
         }
     }
@@ -39,8 +33,7 @@ public func causalSoftmaxBackward(probabilities p: Tensor, outputGradient dp: Te
             for r in 0..<(pp.count / t) {
                 let i = r % t
                 let prow = pp.baseAddress! + r * t, drow = pd.baseAddress! + r * t
-                var inner: Float = 0
-                for j in 0...i { inner += prow[j] * drow[j] }
+                let inner = innerProduct(prow, drow, i + 1)
                 for j in 0...i { drow[j] = scale * prow[j] * (drow[j] - inner) }
                 for j in (i + 1)..<t { drow[j] = 0 }
             }
@@ -56,13 +49,7 @@ public func softmaxRows(_ x: Tensor) -> Tensor {
     y.scalars.withUnsafeMutableBufferPointer { p in
         for r in 0..<x.rows {
             let row = p.baseAddress! + r * n
-            var maximum = -Float.infinity
-            for j in 0..<n { maximum = max(maximum, row[j]) }
-            var sum: Float = 0
-            forEachLanes(n, row, row) { v in exponential(v - maximum) }
-            for j in 0..<n { sum += row[j] }
-            let inverse = 1 / sum
-            for j in 0..<n { row[j] *= inverse }
+            _ = softmaxInPlace(row, n, scale: 1)
         }
     }
     return y
@@ -77,11 +64,72 @@ public func softmaxRowsBackward(probabilities p: Tensor, outputGradient dp: Tens
         dx.scalars.withUnsafeMutableBufferPointer { pd in
             for r in 0..<p.rows {
                 let prow = pp.baseAddress! + r * n, drow = pd.baseAddress! + r * n
-                var inner: Float = 0
-                for j in 0..<n { inner += prow[j] * drow[j] }
+                let inner = innerProduct(prow, drow, n)
                 for j in 0..<n { drow[j] = prow[j] * (drow[j] - inner) }
             }
         }
     }
     return dx
+}
+
+/// Replaces `row[0..<n]` by `softmax(scale · row)` and returns `max(scale · row)` and the sum of
+/// the exponentials before they were normalised. `scale` > 0 (so the maximum of the scaled row is
+/// the scaled maximum). Sixteen lanes at a time, the sum in sixteen running partial sums: the
+/// one-float-at-a-time loops it replaces waited on each add and each max in turn.
+@inline(__always) @usableFromInline
+func softmaxInPlace(_ row: UnsafeMutablePointer<Float>, _ n: Int, scale: Float) -> (maximum: Float, sum: Float) {
+    let full = n & ~15
+    var lanesMaximum = Float16Lanes(repeating: -.infinity)
+    var j = 0
+    while j < full {
+        let v = load16(row + j)
+        lanesMaximum = lanesMaximum.replacing(with: v, where: v .> lanesMaximum)
+        j += 16
+    }
+    var maximum = lanesMaximum.max()
+    for k in full..<n { maximum = max(maximum, row[k]) }
+    maximum *= scale
+    var lanesSum = Float16Lanes()
+    j = 0
+    while j < full {
+        let e = exponential(load16(row + j) * scale - maximum)
+        store16(e, row + j)
+        lanesSum += e
+        j += 16
+    }
+    var sum = lanesSum.sum()
+    if full < n { sum += lastExponentials(n - full, row + full, scale: scale, maximum: maximum) }
+    let inverse = 1 / sum
+    j = 0
+    while j < full {
+        store16(load16(row + j) * inverse, row + j)
+        j += 16
+    }
+    for k in full..<n { row[k] *= inverse }
+    return (maximum, sum)
+}
+
+/// The last, partial group of `softmaxInPlace`'s exponentials (out of line, as in VectorMath),
+/// and their sum.
+@inline(never) @usableFromInline
+func lastExponentials(_ n: Int, _ row: UnsafeMutablePointer<Float>, scale: Float, maximum: Float) -> Float {
+    storeLanes(exponential(loadLanes(row, n) * scale - maximum), row, n)
+    var sum: Float = 0
+    for k in 0..<n { sum += row[k] }
+    return sum
+}
+
+/// `Σ a[k] b[k]` over `k < n`, in sixteen running partial sums.
+@inline(__always) @usableFromInline
+func innerProduct(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+    let full = n & ~15
+    var lanesSum = Float16Lanes()
+    var j = 0
+    while j < full {
+        lanesSum += load16(a + j) * load16(b + j)
+        j += 16
+    }
+    var sum = lanesSum.sum()
+    for k in full..<n { sum += a[k] * b[k] }
+    return sum
 }
