@@ -18,29 +18,27 @@ public func geluExact(_ x: Tensor) -> Tensor {
     return y
 }
 
-/// `geluExact(x)` and its derivative `Φ(x) + x φ(x)` in one pass (they share Φ and the
-/// exponential): a layer that keeps the derivative for B needs neither `x` nor a second pass.
-public func geluExactWithDerivative(_ x: Tensor) -> (output: Tensor, derivative: Tensor) {
-    var y = Tensor(uninitializedShape: x.shape), d = Tensor(uninitializedShape: x.shape)
-    x.scalars.withUnsafeBufferPointer { px in
-        y.scalars.withUnsafeMutableBufferPointer { py in
-            d.scalars.withUnsafeMutableBufferPointer { pd in
-                let input = px.baseAddress!, output = py.baseAddress!, derivative = pd.baseAddress!
-                let full = px.count & ~15
-                var i = 0
-                while i < full {
-                    let (y, d) = geluAndDerivative(load16(input + i))
-                    store16(y, output + i)
-                    store16(d, derivative + i)
-                    i += 16
-                }
-                if full < px.count {
-                    lastGroupOfGELU(px.count - full, input + full, output + full, derivative + full)
-                }
+/// Replaces `x` by `geluExact(x)` and returns the derivative `Φ(x) + x φ(x)`, in one pass (they
+/// share Φ and the exponential): a layer that keeps the derivative for B needs neither `x` nor a
+/// second pass. In place because nothing needs the pre-activation afterwards: GELU then writes
+/// over memory the matmul has just filled, and only the derivative goes to a fresh tensor.
+public func geluExactInPlaceWithDerivative(_ x: inout Tensor) -> Tensor {
+    var d = Tensor(uninitializedShape: x.shape)
+    x.scalars.withUnsafeMutableBufferPointer { px in
+        d.scalars.withUnsafeMutableBufferPointer { pd in
+            let values = px.baseAddress!, derivative = pd.baseAddress!
+            let full = px.count & ~15
+            var i = 0
+            while i < full {
+                let (y, d) = geluAndDerivative(load16(values + i))
+                store16(y, values + i)
+                store16(d, derivative + i)
+                i += 16
             }
+            if full < px.count { lastGroupOfGELU(px.count - full, values + full, derivative + full) }
         }
     }
-    return (y, d)
+    return d
 }
 
 @inline(__always)
@@ -50,10 +48,9 @@ private func geluAndDerivative(_ v: Float16Lanes) -> (Float16Lanes, Float16Lanes
 }
 
 @inline(never)
-private func lastGroupOfGELU(_ n: Int, _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>,
-                             _ derivative: UnsafeMutablePointer<Float>) {
-    let (y, d) = geluAndDerivative(loadLanes(input, n))
-    storeLanes(y, output, n)
+private func lastGroupOfGELU(_ n: Int, _ values: UnsafeMutablePointer<Float>, _ derivative: UnsafeMutablePointer<Float>) {
+    let (y, d) = geluAndDerivative(loadLanes(values, n))
+    storeLanes(y, values, n)
     storeLanes(d, derivative, n)
 }
 

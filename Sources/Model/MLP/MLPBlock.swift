@@ -35,8 +35,10 @@ public final class MLPBlock: Layer {
 
     /// F's second half: `gelu(u) · down`.
     func forwardDown(_ mb: Int) -> Tensor {
-        let (x, u) = partial.take(mb, "mlp forwardDown")
-        let (g, derivative) = geluExactWithDerivative(u)
+        let x: Tensor
+        var g: Tensor // u until GELU overwrites it (the only reference, so no copy)
+        (x, g) = partial.take(mb, "mlp forwardDown")
+        let derivative = geluExactInPlaceWithDerivative(&g)
         forwardContexts.store(mb, ForwardSaved(x: x, g: g, derivative: derivative), "mlp forward")
         return Linear.forward(g, down)
     }
