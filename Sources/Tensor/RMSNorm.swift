@@ -13,8 +13,7 @@ public func rmsNorm(_ x: Tensor, gain g: Tensor, epsilon: Float) -> (output: Ten
                 inverse.scalars.withUnsafeMutableBufferPointer { pr in
                     for r in 0..<x.rows {
                         let xr = px.baseAddress! + r * width, yr = py.baseAddress! + r * width
-                        var sum: Float = 0
-                        for j in 0..<width { sum += xr[j] * xr[j] }
+                        let sum = innerProduct(xr, xr, width)
                         let inv = 1 / (sum / Float(width) + epsilon).squareRoot()
                         pr[r] = inv
                         for j in 0..<width { yr[j] = pg[j] * xr[j] * inv }
@@ -41,8 +40,7 @@ public func rmsNormBackwardInput(_ x: Tensor, inverseRMS: Tensor, gain g: Tensor
                             let xr = px.baseAddress! + r * width, dyr = pdy.baseAddress! + r * width
                             let dxr = pdx.baseAddress! + r * width
                             let inv = pr[r]
-                            var inner: Float = 0
-                            for j in 0..<width { inner += pg[j] * dyr[j] * xr[j] }
+                            let inner = innerProduct(pg.baseAddress!, dyr, xr, width)
                             let c = inner * inv * inv / Float(width)
                             for j in 0..<width { dxr[j] = inv * (pg[j] * dyr[j] - xr[j] * c) }
                         }

@@ -46,9 +46,7 @@ public func rowDots(_ a: Tensor, rows aRows: [Int], _ b: Tensor) -> [Float] {
         b.scalars.withUnsafeBufferPointer { pb in
             for i in 0..<b.rows {
                 let x = pa.baseAddress! + aRows[i] * width, y = pb.baseAddress! + i * width
-                var sum: Float = 0
-                for j in 0..<width { sum += x[j] * y[j] }
-                out[i] = sum
+                out[i] = innerProduct(x, y, width)
             }
         }
     }

@@ -118,18 +118,3 @@ func lastExponentials(_ n: Int, _ row: UnsafeMutablePointer<Float>, scale: Float
     for k in 0..<n { sum += row[k] }
     return sum
 }
-
-/// `Σ a[k] b[k]` over `k < n`, in sixteen running partial sums.
-@inline(__always) @usableFromInline
-func innerProduct(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
-    let full = n & ~15
-    var lanesSum = Float16Lanes()
-    var j = 0
-    while j < full {
-        lanesSum += load16(a + j) * load16(b + j)
-        j += 16
-    }
-    var sum = lanesSum.sum()
-    for k in full..<n { sum += a[k] * b[k] }
-    return sum
-}

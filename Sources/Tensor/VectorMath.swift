@@ -126,3 +126,33 @@ func lastLanes(_ n: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _
                _ body: (Float16Lanes, Float16Lanes) -> Float16Lanes) {
     storeLanes(body(loadLanes(a, n), loadLanes(b, n)), output, n)
 }
+
+/// `Σ a[k] b[k]` over `k < n`, in sixteen running partial sums.
+@inline(__always) @usableFromInline
+func innerProduct(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+    let full = n & ~15
+    var lanesSum = Float16Lanes()
+    var j = 0
+    while j < full {
+        lanesSum += load16(a + j) * load16(b + j)
+        j += 16
+    }
+    var sum = lanesSum.sum()
+    for k in full..<n { sum += a[k] * b[k] }
+    return sum
+}
+
+/// `Σ a[k] b[k] c[k]` over `k < n`, the same way.
+@inline(__always) @usableFromInline
+func innerProduct(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafePointer<Float>, _ n: Int) -> Float {
+    let full = n & ~15
+    var lanesSum = Float16Lanes()
+    var j = 0
+    while j < full {
+        lanesSum += load16(a + j) * load16(b + j) * load16(c + j)
+        j += 16
+    }
+    var sum = lanesSum.sum()
+    for k in full..<n { sum += a[k] * b[k] * c[k] }
+    return sum
+}
