@@ -74,8 +74,8 @@ public func softmaxRowsBackward(probabilities p: Tensor, outputGradient dp: Tens
 
 /// Replaces `row[0..<n]` by `softmax(scale · row)` and returns `max(scale · row)` and the sum of
 /// the exponentials before they were normalised. `scale` > 0 (so the maximum of the scaled row is
-/// the scaled maximum). Sixteen lanes at a time, the sum in sixteen running partial sums: the
-/// one-float-at-a-time loops it replaces waited on each add and each max in turn.
+/// the scaled maximum). Sixteen lanes at a time, the max and the sum in sixteen running partials,
+/// so that no add or max waits on the one before it.
 @inline(__always) @usableFromInline
 func softmaxInPlace(_ row: UnsafeMutablePointer<Float>, _ n: Int, scale: Float) -> (maximum: Float, sum: Float) {
     let full = n & ~15
