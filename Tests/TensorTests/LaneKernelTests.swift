@@ -87,4 +87,31 @@ import Tensor
             #expect(close(dots[i], expected), "row \(i) of \(width)")
         }
     }
+
+    @Test(arguments: widths) func swiGLUBothWays(width: Int) {
+        let gateUp = randomTensor([2, 2 * width], seed: UInt64(100 + width), std: 2)
+        let dh = randomTensor([2, width], seed: UInt64(101 + width))
+        let h = swiGLU(gateUp), d = swiGLUBackward(gateUp, outputGradient: dh)
+        for r in 0..<2 {
+            for j in 0..<width {
+                let a = Double(gateUp[r, j]), b = Double(gateUp[r, width + j]), g = Double(dh[r, j])
+                let sigma = 1 / (1 + Foundation.exp(-a))
+                #expect(close(h[r, j], a * sigma * b), "row \(r), column \(j) of \(width)")
+                #expect(close(d[r, j], g * b * sigma * (1 + a * (1 - sigma))), "gate gradient row \(r), column \(j)")
+                #expect(close(d[r, width + j], g * a * sigma), "up gradient row \(r), column \(j)")
+            }
+        }
+    }
+
+    @Test(arguments: widths) func geluInPlaceWithItsDerivative(width: Int) {
+        let x = randomTensor([3, width], seed: UInt64(110 + width), std: 2)
+        var y = x
+        let d = geluExactInPlaceWithDerivative(&y)
+        for i in 0..<x.count {
+            let v = Double(x.scalars[i])
+            let cdf = 0.5 * (1 + erf(v / 2.squareRoot())), density = Foundation.exp(-v * v / 2) / (2 * Double.pi).squareRoot()
+            #expect(close(y.scalars[i], v * cdf, 1e-6), "element \(i) of \(x.count)")
+            #expect(close(d.scalars[i], cdf + v * density, 1e-6), "derivative, element \(i) of \(x.count)")
+        }
+    }
 }
