@@ -53,7 +53,7 @@ struct BenchSchedulesCommand: ParsableCommand {
                         configuration: configuration, model: mlp,
                         training: TrainingConfiguration(steps: steps + 1, microBatches: configuration.globalMicroBatches),
                         grid: try RankGrid(world: world, configuration: configuration), seed: 1)
-                    trainer.executor.pollsBetweenPhases = progress.mode == .test
+                    trainer.executor.pollsBetweenPhases = progress.pollsBetweenPhases
                     contenders.append(Contender(configuration: configuration, schedule: trainer.schedule) { try trainer.step(keepTrace: $0) })
                 } else {
                     configuration = try PipelineConfiguration(kind: kind, pipelineRanks: pp, expertParallel: 1, microBatches: m,
@@ -62,7 +62,7 @@ struct BenchSchedulesCommand: ParsableCommand {
                         configuration: configuration, model: moe!,
                         training: TrainingConfiguration(steps: steps + 1, microBatches: configuration.globalMicroBatches),
                         grid: try RankGrid(world: world, configuration: configuration), corpus: corpus!, seed: 1)
-                    trainer.executor.pollsBetweenPhases = progress.mode == .test
+                    trainer.executor.pollsBetweenPhases = progress.pollsBetweenPhases
                     contenders.append(Contender(configuration: configuration, schedule: trainer.schedule) { try trainer.step(keepTrace: $0) })
                 }
             }

@@ -22,6 +22,9 @@ struct ProgressOptions: ParsableArguments {
         guard interval > 0 && interval <= 1 else { throw ValidationError("--progress-interval must be in (0, 1] seconds, got \(interval)") }
     }
 
+    /// Whether the executor calls MPI_Test between compute phases (the `test` mode's way).
+    var pollsBetweenPhases: Bool { mode == .test }
+
     /// The thread level MPI must provide for this mode.
     var threadLevel: ThreadLevel { mode == .thread ? .multiple : .funneled }
 

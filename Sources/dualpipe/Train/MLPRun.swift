@@ -52,7 +52,7 @@ struct MLPRun {
                                              training: o.trainingConfiguration(microBatches: configuration.globalMicroBatches),
                                              grid: grid, seed: o.seed, commTimeout: o.commTimeout)
         trainer.executor.interleavesPairs = o.overlap
-        trainer.executor.pollsBetweenPhases = o.progress.mode == .test
+        trainer.executor.pollsBetweenPhases = o.progress.pollsBetweenPhases
         let check = o.checkReference ? try MLPReferenceCheck(trainer: trainer, seed: o.seed) : nil
         let lead = world.rank == 0
         let metrics = lead ? try o.metrics.map { try LineWriter(path: $0) } : nil

@@ -105,7 +105,7 @@ struct PipelineRun {
         let world = trainer.grid.world
         trainer.failureDrill = try o.failureDrill()
         trainer.executor.interleavesPairs = o.overlap
-        trainer.executor.pollsBetweenPhases = o.progress.mode == .test
+        trainer.executor.pollsBetweenPhases = o.progress.pollsBetweenPhases
         let check = o.checkReference ? try ReferenceCheck(trainer: trainer, corpus: plan.corpus, seed: o.seed) : nil
         let lead = world.rank == 0
         let metrics = lead ? try o.metrics.map { try LineWriter(path: $0) } : nil
