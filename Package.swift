@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // The table of contents of swift-dualpipe. Arrows point one way:
-//   dualpipe -> Pipeline -> {Model, Schedule, MPI};  dualpipe -> EPLB;  Model -> Tensor -> CBLAS;  MPI -> CMPI.
+//   dualpipe -> Pipeline -> {Model, Schedule, MPI};  dualpipe -> EPLB;  Model -> Tensor -> {CBLAS, CLaneKernels};  MPI -> CMPI.
 // Schedule and EPLB depend on nothing of ours.
 import PackageDescription
 
@@ -17,10 +17,13 @@ let package = Package(
         // visible to Swift; a C target with include flags would not.
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        // The elementwise kernels with exponentials, in C because C can compile one function for
+        // several instruction sets (SSE2, AVX2, AVX-512) and pick at run time; Swift cannot.
+        .target(name: "CLaneKernels"),
 
         // Libraries.
         .target(name: "MPI", dependencies: ["CMPI"]),
-        .target(name: "Tensor", dependencies: ["CBLAS"]),
+        .target(name: "Tensor", dependencies: ["CBLAS", "CLaneKernels"]),
         .target(name: "Model", dependencies: ["Tensor"]),
         .target(name: "EPLB"),
         .target(name: "Schedule"),
@@ -37,7 +40,7 @@ let package = Package(
 
         // Unit tests (swift test), one target per library.
         .testTarget(name: "MPITests", dependencies: ["MPI"]),
-        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "CLaneKernels"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Tensor"]),
         .testTarget(name: "EPLBTests", dependencies: ["EPLB"], resources: [.copy("Golden")]),
         .testTarget(name: "ScheduleTests", dependencies: ["Schedule"], resources: [.copy("Golden")]),

@@ -1,18 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#else
-import Darwin
-#endif
-
 // GELU, SiLU and the SwiGLU gate, with the derivatives their backward passes need.
 
 /// GELU, exact: `x Φ(x) = 0.5 x (1 + erf(x / √2))`, PyTorch's default `F.gelu` (DeepSeek's
-/// DualPipe example block uses it). Φ within 1.5e-7 of its true value (see `normalCDF`).
+/// DualPipe example block uses it). Φ within 1.5e-7 of its true value (Abramowitz and Stegun
+/// 7.1.26, in CLaneKernels).
 public func geluExact(_ x: Tensor) -> Tensor {
     var y = Tensor(uninitializedShape: x.shape)
     x.scalars.withUnsafeBufferPointer { px in
         y.scalars.withUnsafeMutableBufferPointer { py in
-            forEachLanes(px.count, px.baseAddress!, py.baseAddress!) { v in v * normalCDF(v).cdf }
+            LaneKernels.active.gelu(px.baseAddress!, py.baseAddress!, px.count)
         }
     }
     return y
@@ -26,32 +21,10 @@ public func geluExactInPlaceWithDerivative(_ x: inout Tensor) -> Tensor {
     var d = Tensor(uninitializedShape: x.shape)
     x.scalars.withUnsafeMutableBufferPointer { px in
         d.scalars.withUnsafeMutableBufferPointer { pd in
-            let values = px.baseAddress!, derivative = pd.baseAddress!
-            let full = px.count & ~15
-            var i = 0
-            while i < full {
-                let (y, d) = geluAndDerivative(load16(values + i))
-                store16(y, values + i)
-                store16(d, derivative + i)
-                i += 16
-            }
-            if full < px.count { lastGroupOfGELU(px.count - full, values + full, derivative + full) }
+            LaneKernels.active.gelu_with_derivative(px.baseAddress!, pd.baseAddress!, px.count)
         }
     }
     return d
-}
-
-@inline(__always)
-private func geluAndDerivative(_ v: Float16Lanes) -> (Float16Lanes, Float16Lanes) {
-    let (cdf, gaussian) = normalCDF(v)
-    return (v * cdf, cdf + v * gaussian * 0.398_942_28)
-}
-
-@inline(never)
-private func lastGroupOfGELU(_ n: Int, _ values: UnsafeMutablePointer<Float>, _ derivative: UnsafeMutablePointer<Float>) {
-    let (y, d) = geluAndDerivative(loadLanes(values, n))
-    storeLanes(y, values, n)
-    storeLanes(d, derivative, n)
 }
 
 /// `dy · geluExact'(x)`, where `geluExact'(x) = Φ(x) + x φ(x)`: the normal CDF and density.
@@ -60,11 +33,7 @@ public func geluExactBackward(_ x: Tensor, outputGradient dy: Tensor) -> Tensor 
     var dx = dy
     x.scalars.withUnsafeBufferPointer { px in
         dx.scalars.withUnsafeMutableBufferPointer { pd in
-            let d = pd.baseAddress!
-            forEachLanes(px.count, px.baseAddress!, d, d) { v, g in
-                let (cdf, gaussian) = normalCDF(v)
-                return g * (cdf + v * gaussian * 0.398_942_28)
-            }
+            LaneKernels.active.gelu_backward(px.baseAddress!, pd.baseAddress!, px.count)
         }
     }
     return dx
@@ -72,10 +41,11 @@ public func geluExactBackward(_ x: Tensor, outputGradient dy: Tensor) -> Tensor 
 
 /// SiLU (swish): `x · σ(x)`.
 public func silu(_ x: Tensor) -> Tensor {
-    var y = x
-    y.scalars.withUnsafeMutableBufferPointer { p in
-        let v = p.baseAddress!
-        forEachLanes(p.count, v, v) { x in x * logistic(x) }
+    var y = Tensor(uninitializedShape: x.shape)
+    x.scalars.withUnsafeBufferPointer { px in
+        y.scalars.withUnsafeMutableBufferPointer { py in
+            LaneKernels.active.silu(px.baseAddress!, py.baseAddress!, px.count)
+        }
     }
     return y
 }
@@ -86,11 +56,7 @@ public func siluBackward(_ x: Tensor, outputGradient dy: Tensor) -> Tensor {
     var dx = dy
     x.scalars.withUnsafeBufferPointer { px in
         dx.scalars.withUnsafeMutableBufferPointer { pd in
-            let d = pd.baseAddress!
-            forEachLanes(pd.count, px.baseAddress!, d, d) { x, g in
-                let s = logistic(x)
-                return g * s * (1 + x * (1 - s))
-            }
+            LaneKernels.active.silu_backward(px.baseAddress!, pd.baseAddress!, px.count)
         }
     }
     return dx
@@ -106,8 +72,8 @@ public func swiGLU(_ gateUp: Tensor) -> Tensor {
         h.scalars.withUnsafeMutableBufferPointer { ph in
             let g = pg.baseAddress!, o = ph.baseAddress!
             for r in 0..<gateUp.rows {
-                let a = g + r * 2 * width, b = a + width, out = o + r * width
-                forEachLanes(width, a, b, out) { a, b in a * logistic(a) * b }
+                let a = g + r * 2 * width
+                LaneKernels.active.swiglu(a, a + width, o + r * width, width)
             }
         }
     }
@@ -126,19 +92,8 @@ public func swiGLUBackward(_ gateUp: Tensor, outputGradient dh: Tensor) -> Tenso
             d.scalars.withUnsafeMutableBufferPointer { pd in
                 let g = pg.baseAddress!, dhs = pdh.baseAddress!, out = pd.baseAddress!
                 for r in 0..<gateUp.rows {
-                    let a = g + r * 2 * width, b = a + width
-                    let da = out + r * 2 * width, db = da + width, dhr = dhs + r * width
-                    let full = width & ~15
-                    var j = 0
-                    while j < full {
-                        let (dga, dgb) = swiGLUGradients(load16(a + j), load16(b + j), load16(dhr + j))
-                        store16(dga, da + j)
-                        store16(dgb, db + j)
-                        j += 16
-                    }
-                    if full < width {
-                        lastGroupOfSwiGLUBackward(width - full, a + full, b + full, dhr + full, da + full, db + full)
-                    }
+                    let a = g + r * 2 * width, da = out + r * 2 * width
+                    LaneKernels.active.swiglu_backward(a, a + width, dhs + r * width, da, da + width, width)
                 }
             }
         }
@@ -146,27 +101,13 @@ public func swiGLUBackward(_ gateUp: Tensor, outputGradient dh: Tensor) -> Tenso
     return d
 }
 
-/// `(dh · b · silu'(a), dh · silu(a))` for 16 lanes.
-@inline(__always)
-private func swiGLUGradients(_ a: Float16Lanes, _ b: Float16Lanes, _ dh: Float16Lanes) -> (Float16Lanes, Float16Lanes) {
-    let s = logistic(a)
-    return (b * s * (1 + a * (1 - s)) * dh, dh * a * s)
-}
-
-@inline(never)
-private func lastGroupOfSwiGLUBackward(_ n: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ dh: UnsafePointer<Float>,
-                                       _ da: UnsafeMutablePointer<Float>, _ db: UnsafeMutablePointer<Float>) {
-    let (dga, dgb) = swiGLUGradients(loadLanes(a, n), loadLanes(b, n), loadLanes(dh, n))
-    storeLanes(dga, da, n)
-    storeLanes(dgb, db, n)
-}
-
 /// `σ(x)` elementwise.
 public func sigmoid(_ x: Tensor) -> Tensor {
-    var y = x
-    y.scalars.withUnsafeMutableBufferPointer { p in
-        let v = p.baseAddress!
-        forEachLanes(p.count, v, v) { x in logistic(x) }
+    var y = Tensor(uninitializedShape: x.shape)
+    x.scalars.withUnsafeBufferPointer { px in
+        y.scalars.withUnsafeMutableBufferPointer { py in
+            LaneKernels.active.sigmoid(px.baseAddress!, py.baseAddress!, px.count)
+        }
     }
     return y
 }

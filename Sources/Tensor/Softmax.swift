@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#else
-import Darwin
-#endif
-
 /// Causal masked softmax over attention scores `[count, T, T]` (`count` = sequences × heads):
 /// row `i` of each `[T, T]` matrix becomes `softmax(scale · s[i, 0...i])`, and the masked
 /// entries `j > i` become exactly 0 (so `P · V` never sees the future).
@@ -32,9 +26,8 @@ public func causalSoftmaxBackward(probabilities p: Tensor, outputGradient dp: Te
         ds.scalars.withUnsafeMutableBufferPointer { pd in
             for r in 0..<(pp.count / t) {
                 let i = r % t
-                let prow = pp.baseAddress! + r * t, drow = pd.baseAddress! + r * t
-                let inner = innerProduct(prow, drow, i + 1)
-                for j in 0...i { drow[j] = scale * prow[j] * (drow[j] - inner) }
+                let drow = pd.baseAddress! + r * t
+                LaneKernels.active.softmax_backward(pp.baseAddress! + r * t, drow, i + 1, scale)
                 for j in (i + 1)..<t { drow[j] = 0 }
             }
         }
@@ -63,9 +56,7 @@ public func softmaxRowsBackward(probabilities p: Tensor, outputGradient dp: Tens
     p.scalars.withUnsafeBufferPointer { pp in
         dx.scalars.withUnsafeMutableBufferPointer { pd in
             for r in 0..<p.rows {
-                let prow = pp.baseAddress! + r * n, drow = pd.baseAddress! + r * n
-                let inner = innerProduct(prow, drow, n)
-                for j in 0..<n { drow[j] = prow[j] * (drow[j] - inner) }
+                LaneKernels.active.softmax_backward(pp.baseAddress! + r * n, pd.baseAddress! + r * n, n, 1)
             }
         }
     }
@@ -74,47 +65,10 @@ public func softmaxRowsBackward(probabilities p: Tensor, outputGradient dp: Tens
 
 /// Replaces `row[0..<n]` by `softmax(scale · row)` and returns `max(scale · row)` and the sum of
 /// the exponentials before they were normalised. `scale` > 0 (so the maximum of the scaled row is
-/// the scaled maximum). Sixteen lanes at a time, the max and the sum in sixteen running partials,
-/// so that no add or max waits on the one before it.
+/// the scaled maximum), `n` >= 1.
 @inline(__always) @usableFromInline
 func softmaxInPlace(_ row: UnsafeMutablePointer<Float>, _ n: Int, scale: Float) -> (maximum: Float, sum: Float) {
-    let full = n & ~15
-    var lanesMaximum = Float16Lanes(repeating: -.infinity)
-    var j = 0
-    while j < full {
-        let v = load16(row + j)
-        lanesMaximum = lanesMaximum.replacing(with: v, where: v .> lanesMaximum)
-        j += 16
-    }
-    var maximum = lanesMaximum.max()
-    for k in full..<n { maximum = max(maximum, row[k]) }
-    maximum *= scale
-    var lanesSum = Float16Lanes()
-    j = 0
-    while j < full {
-        let e = exponential(load16(row + j) * scale - maximum)
-        store16(e, row + j)
-        lanesSum += e
-        j += 16
-    }
-    var sum = lanesSum.sum()
-    if full < n { sum += lastExponentials(n - full, row + full, scale: scale, maximum: maximum) }
-    let inverse = 1 / sum
-    j = 0
-    while j < full {
-        store16(load16(row + j) * inverse, row + j)
-        j += 16
-    }
-    for k in full..<n { row[k] *= inverse }
+    var maximum: Float = 0
+    let sum = LaneKernels.active.softmax(row, n, scale, &maximum)
     return (maximum, sum)
-}
-
-/// The last, partial group of `softmaxInPlace`'s exponentials (out of line, as in VectorMath),
-/// and their sum.
-@inline(never) @usableFromInline
-func lastExponentials(_ n: Int, _ row: UnsafeMutablePointer<Float>, scale: Float, maximum: Float) -> Float {
-    storeLanes(exponential(loadLanes(row, n) * scale - maximum), row, n)
-    var sum: Float = 0
-    for k in 0..<n { sum += row[k] }
-    return sum
 }

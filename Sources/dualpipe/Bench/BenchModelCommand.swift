@@ -65,7 +65,7 @@ struct BenchModelCommand: ParsableCommand {
                 results[k] = (r.parameters, min(results[k].f, r.f), min(results[k].b, r.b), min(results[k].w, r.w))
             }
         }
-        print(String(format: "sgemm n=1024: %.1f GFLOP/s (OpenBLAS %@, threads %d); best of %d alternating rounds; %@", sgemm, BLAS.coreName, BLAS.threadCount, rounds, cpuModelName()))
+        print(String(format: "sgemm n=1024: %.1f GFLOP/s (OpenBLAS %@, threads %d); %@ lane kernels; best of %d alternating rounds; %@", sgemm, BLAS.coreName, BLAS.threadCount, LaneKernels.name, rounds, cpuModelName()))
         var rows = [["model", "params", "tokens", "F ms", "B ms", "W ms", "F GF/s", "B GF/s", "W GF/s", "all GF/s", "ratio"]]
         for (k, (name, c)) in models.enumerated() {
             let r = results[k]

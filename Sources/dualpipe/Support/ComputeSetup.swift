@@ -26,4 +26,8 @@ enum ComputeSetup {
         }
         #endif
     }
+
+    /// The kernels a run computes with, for its first line: OpenBLAS's family and how it was
+    /// chosen, and the instruction set of the lane kernels (softmax, activations).
+    static var kernelsDescription: String { "\(BLASCoreChoice.description), \(LaneKernels.name) lane kernels" }
 }

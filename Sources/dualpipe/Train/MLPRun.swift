@@ -59,7 +59,7 @@ struct MLPRun {
         if lead {
             let blocks = configuration.partition.layers, perStage = configuration.partition.blocksPerStage
             let parameters = blocks * 8 * model.hidden * model.hidden
-            print("dualpipe train --model mlp: \(configuration.kind.title) on PP \(configuration.pipelineRanks) = \(world.size) ranks on \(grid.nodes.nodeCount) node(s); \(BLASCoreChoice.description), \(BLAS.threadCount) thread(s) per rank; MPI progress: \(o.progress.mode.rawValue)")
+            print("dualpipe train --model mlp: \(configuration.kind.title) on PP \(configuration.pipelineRanks) = \(world.size) ranks on \(grid.nodes.nodeCount) node(s); \(ComputeSetup.kernelsDescription), \(BLAS.threadCount) thread(s) per rank; MPI progress: \(o.progress.mode.rawValue)")
             print("model: \(configuration.partition.stages) stages of \(perStage) block\(perStage > 1 ? "s" : "") (\(model.hidden) -> \(model.inner) -> \(model.hidden), exact GELU, no biases), \(parameters) parameters; \(configuration.microBatches) micro-batches of \(model.microBatchSize) x \(model.sequenceLength) rows, random inputs and targets (seed \(o.seed)), MSE loss")
             for pp in 0..<configuration.pipelineRanks {
                 print("  pp \(pp): holds stage\(configuration.stagesHeld(byPipelineRank: pp).count > 1 ? "s" : "") \(configuration.stagesHeld(byPipelineRank: pp).map(String.init).joined(separator: " and "))")
@@ -106,7 +106,7 @@ struct MLPRun {
                                          blocksPerStage: blocks, seed: o.seed)
         } catch { throw ValidationError("\(error)") }
         let metrics = try o.metrics.map { try LineWriter(path: $0) }
-        print("reference trainer --model mlp: \(blocks) block\(blocks > 1 ? "s" : "") (\(model.hidden) -> \(model.inner) -> \(model.hidden)), \(microBatches) micro-batches a step, \(BLASCoreChoice.description), \(BLAS.threadCount) thread(s)")
+        print("reference trainer --model mlp: \(blocks) block\(blocks > 1 ? "s" : "") (\(model.hidden) -> \(model.inner) -> \(model.hidden)), \(microBatches) micro-batches a step, \(ComputeSetup.kernelsDescription), \(BLAS.threadCount) thread(s)")
         var last = ContinuousClock.now
         for _ in 0..<o.steps {
             let report = reference.step()

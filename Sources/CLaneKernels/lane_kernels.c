@@ -1,0 +1,226 @@
+// One definition of each kernel, as an always-inlined body in plain C loops, instantiated below
+// once per instruction set: the compiler vectorises each instance for its own set (4 lanes of
+// SSE2, 8 of AVX2 with FMA, 16 of AVX-512), and the table of the widest set the CPU runs is
+// picked at the first call. Reductions keep 16 running partial sums in every set, so that no
+// add waits on the one before it and the loop vectorises without reassociating float sums.
+
+#include "CLaneKernels.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#define BODY static inline __attribute__((always_inline))
+#define PARTIALS 16
+
+/// e^x, Cephes' single-precision method: x = n ln 2 + r with |r| <= ln2 / 2, a degree-6
+/// polynomial for e^r, and 2^n put straight into the exponent bits. Relative error about 1e-7.
+/// Inputs are clamped to [-87, 88] (below, about 1.6e-38 instead of less; above, 1.7e38).
+BODY float exponential(float x) {
+    float c = x < -87.0f ? -87.0f : x;
+    c = c > 88.0f ? 88.0f : c;
+    // Adding 1.5 x 2^23 rounds to an integer and leaves it in the low mantissa bits.
+    float shifted = c * 1.44269504f + 12582912.0f;
+    float n = shifted - 12582912.0f;
+    float r = c - n * 0.693359375f + n * 2.1219444e-4f;
+    float p = 1.98756915e-4f;
+    p = p * r + 1.39819995e-3f;
+    p = p * r + 8.3334519e-3f;
+    p = p * r + 4.16657959e-2f;
+    p = p * r + 1.66666655e-1f;
+    p = p * r + 5.00000012e-1f;
+    float er = p * r * r + r + 1.0f;
+    uint32_t bits;
+    memcpy(&bits, &shifted, sizeof bits);
+    bits = (bits - 0x4B400000u + 127u) << 23;
+    float twoToTheN;
+    memcpy(&twoToTheN, &bits, sizeof twoToTheN);
+    return er * twoToTheN;
+}
+
+/// sigma(x) = 1 / (1 + e^-x).
+BODY float logistic(float x) { return 1.0f / (1.0f + exponential(-x)); }
+
+/// Phi(x), the standard normal CDF, and e^(-x^2/2) (the density is that over sqrt(2 pi)):
+/// Abramowitz and Stegun 7.1.26 for erf(|x| / sqrt 2), absolute error below 1.5e-7, sharing its
+/// exponential with the density. Beyond |x| = 13, Phi is 0 or 1 in float and e^(-x^2/2) underflows.
+BODY float normal_cdf(float x, float *gaussian) {
+    float a = fabsf(x);
+    a = a > 13.0f ? 13.0f : a;
+    float t = 1.0f / (1.0f + (0.3275911f * 0.70710677f) * a);
+    float p = 1.061405429f;
+    p = p * t - 1.453152027f;
+    p = p * t + 1.421413741f;
+    p = p * t - 0.284496736f;
+    p = p * t + 0.254829592f;
+    float g = exponential(-0.5f * a * a);
+    *gaussian = g;
+    float tail = 0.5f * p * t * g; // 1 - Phi(|x|)
+    return 0.5f + copysignf(0.5f - tail, x);
+}
+
+#define INVERSE_SQRT_2PI 0.39894228f
+
+BODY float softmax_body(float *row, long n, float scale, float *maximum) {
+    long full = n & ~(long)(PARTIALS - 1), j;
+    float lanesMaximum[PARTIALS];
+    for (int k = 0; k < PARTIALS; k++) lanesMaximum[k] = -INFINITY;
+    for (j = 0; j < full; j += PARTIALS)
+        for (int k = 0; k < PARTIALS; k++) lanesMaximum[k] = row[j + k] > lanesMaximum[k] ? row[j + k] : lanesMaximum[k];
+    float m = -INFINITY;
+    for (int k = 0; k < PARTIALS; k++) m = lanesMaximum[k] > m ? lanesMaximum[k] : m;
+    for (; j < n; j++) m = row[j] > m ? row[j] : m;
+    m *= scale; // scale > 0, so this is the maximum of the scaled row
+
+    float lanesSum[PARTIALS] = {0};
+    for (j = 0; j < full; j += PARTIALS)
+        for (int k = 0; k < PARTIALS; k++) {
+            float e = exponential(row[j + k] * scale - m);
+            row[j + k] = e;
+            lanesSum[k] += e;
+        }
+    float sum = 0;
+    for (int k = 0; k < PARTIALS; k++) sum += lanesSum[k];
+    for (; j < n; j++) {
+        float e = exponential(row[j] * scale - m);
+        row[j] = e;
+        sum += e;
+    }
+    float inverse = 1.0f / sum;
+    for (j = 0; j < n; j++) row[j] *= inverse;
+    *maximum = m;
+    return sum;
+}
+
+BODY void softmax_backward_body(const float *restrict p, float *restrict d, long n, float scale) {
+    long full = n & ~(long)(PARTIALS - 1), j;
+    float lanesSum[PARTIALS] = {0};
+    for (j = 0; j < full; j += PARTIALS)
+        for (int k = 0; k < PARTIALS; k++) lanesSum[k] += p[j + k] * d[j + k];
+    float inner = 0;
+    for (int k = 0; k < PARTIALS; k++) inner += lanesSum[k];
+    for (; j < n; j++) inner += p[j] * d[j];
+    for (j = 0; j < n; j++) d[j] = scale * p[j] * (d[j] - inner);
+}
+
+BODY void swiglu_body(const float *restrict gate, const float *restrict up, float *restrict out, long n) {
+    for (long j = 0; j < n; j++) out[j] = gate[j] * logistic(gate[j]) * up[j];
+}
+
+BODY void swiglu_backward_body(const float *restrict gate, const float *restrict up, const float *restrict dh,
+                               float *restrict dgate, float *restrict dup, long n) {
+    for (long j = 0; j < n; j++) {
+        float a = gate[j], s = logistic(a);
+        dgate[j] = up[j] * s * (1.0f + a * (1.0f - s)) * dh[j];
+        dup[j] = dh[j] * a * s;
+    }
+}
+
+BODY void gelu_body(const float *restrict x, float *restrict y, long n) {
+    for (long j = 0; j < n; j++) {
+        float g;
+        y[j] = x[j] * normal_cdf(x[j], &g);
+    }
+}
+
+BODY void gelu_with_derivative_body(float *restrict x, float *restrict derivative, long n) {
+    for (long j = 0; j < n; j++) {
+        float v = x[j], g, cdf = normal_cdf(v, &g);
+        x[j] = v * cdf;
+        derivative[j] = cdf + v * g * INVERSE_SQRT_2PI;
+    }
+}
+
+BODY void gelu_backward_body(const float *restrict x, float *restrict d, long n) {
+    for (long j = 0; j < n; j++) {
+        float v = x[j], g, cdf = normal_cdf(v, &g);
+        d[j] *= cdf + v * g * INVERSE_SQRT_2PI;
+    }
+}
+
+BODY void silu_body(const float *restrict x, float *restrict y, long n) {
+    for (long j = 0; j < n; j++) y[j] = x[j] * logistic(x[j]);
+}
+
+BODY void silu_backward_body(const float *restrict x, float *restrict d, long n) {
+    for (long j = 0; j < n; j++) {
+        float s = logistic(x[j]);
+        d[j] *= s * (1.0f + x[j] * (1.0f - s));
+    }
+}
+
+BODY void sigmoid_body(const float *restrict x, float *restrict y, long n) {
+    for (long j = 0; j < n; j++) y[j] = logistic(x[j]);
+}
+
+// One table of the kernels, each a function compiled with `attributes` around its body.
+#define LANE_KERNELS(set, attributes)                                                                          \
+    attributes static float softmax_##set(float *row, long n, float scale, float *maximum) {                 \
+        return softmax_body(row, n, scale, maximum);                                                           \
+    }                                                                                                          \
+    attributes static void softmax_backward_##set(const float *restrict p, float *restrict d, long n, float s) { \
+        softmax_backward_body(p, d, n, s);                                                                     \
+    }                                                                                                          \
+    attributes static void swiglu_##set(const float *restrict g, const float *restrict u, float *restrict o, long n) { \
+        swiglu_body(g, u, o, n);                                                                               \
+    }                                                                                                          \
+    attributes static void swiglu_backward_##set(const float *restrict g, const float *restrict u,           \
+                                                 const float *restrict dh, float *restrict dg,                \
+                                                 float *restrict du, long n) {                                 \
+        swiglu_backward_body(g, u, dh, dg, du, n);                                                             \
+    }                                                                                                          \
+    attributes static void gelu_##set(const float *restrict x, float *restrict y, long n) { gelu_body(x, y, n); } \
+    attributes static void gelu_with_derivative_##set(float *restrict x, float *restrict d, long n) {         \
+        gelu_with_derivative_body(x, d, n);                                                                    \
+    }                                                                                                          \
+    attributes static void gelu_backward_##set(const float *restrict x, float *restrict d, long n) {          \
+        gelu_backward_body(x, d, n);                                                                           \
+    }                                                                                                          \
+    attributes static void silu_##set(const float *restrict x, float *restrict y, long n) { silu_body(x, y, n); } \
+    attributes static void silu_backward_##set(const float *restrict x, float *restrict d, long n) {          \
+        silu_backward_body(x, d, n);                                                                           \
+    }                                                                                                          \
+    attributes static void sigmoid_##set(const float *restrict x, float *restrict y, long n) {                \
+        sigmoid_body(x, y, n);                                                                                 \
+    }                                                                                                          \
+    static const dp_lane_kernels kernels_##set = {                                                             \
+        #set, softmax_##set, softmax_backward_##set, swiglu_##set, swiglu_backward_##set, gelu_##set,         \
+        gelu_with_derivative_##set, gelu_backward_##set, silu_##set, silu_backward_##set, sigmoid_##set,      \
+    };
+
+LANE_KERNELS(generic, )
+
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+LANE_KERNELS(avx2, __attribute__((target("avx2,fma"))))
+LANE_KERNELS(avx512, __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma"))))
+
+// __builtin_cpu_supports also checks that the OS saves the wide registers (XCR0).
+static int runs_avx2(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+static int runs_avx512(void) {
+    __builtin_cpu_init();
+    return runs_avx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
+        && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+}
+#endif
+
+const dp_lane_kernels *dp_lane_kernels_named(const char *name) {
+    if (name == NULL) return NULL;
+    if (strcmp(name, "generic") == 0) return &kernels_generic;
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+    if (strcmp(name, "avx2") == 0) return runs_avx2() ? &kernels_avx2 : NULL;
+    if (strcmp(name, "avx512") == 0) return runs_avx512() ? &kernels_avx512 : NULL;
+#endif
+    return NULL;
+}
+
+const dp_lane_kernels *dp_lane_kernels_best(void) {
+    static const char *const widestFirst[] = {"avx512", "avx2", "generic"};
+    for (unsigned k = 0; k < sizeof widestFirst / sizeof widestFirst[0]; k++) {
+        const dp_lane_kernels *set = dp_lane_kernels_named(widestFirst[k]);
+        if (set != NULL) return set;
+    }
+    return &kernels_generic;
+}

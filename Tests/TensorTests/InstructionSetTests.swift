@@ -1,0 +1,124 @@
+import CLaneKernels
+import Foundation
+import Testing
+import Tensor
+
+/// Every set of C lane kernels this CPU runs (AVX-512, AVX2 with FMA, and the SSE2 baseline on
+/// x86-64), each table entry against its formula in Double, at lengths below, at and past the
+/// vector widths (4, 8, 16) and the 16 partial sums. The model's tests see only the widest set;
+/// these are what keep the narrower ones, which other machines run, honest.
+@Suite struct InstructionSetTests {
+    static let lengths = [1, 3, 7, 8, 15, 16, 17, 33, 77, 300]
+
+    /// Values spread like activations, with a few far out: the exponential's clamp at -87 and 88
+    /// and Φ's at |x| = 13 are crossed, and the result must stay finite and right there too.
+    func values(_ n: Int, seed: UInt64, std: Float = 2) -> [Float] {
+        var x = randomTensor([n], seed: seed, std: std).scalars
+        for k in stride(from: 5, to: n, by: 11) { x[k] = k % 2 == 0 ? 95 : -95 }
+        return x
+    }
+
+    func expectClose(_ got: [Float], _ want: [Double], _ tolerance: Double, _ what: String, set: String) {
+        #expect(got.count == want.count)
+        for k in 0..<min(got.count, want.count) {
+            let ok = abs(Double(got[k]) - want[k]) <= tolerance * max(1, abs(want[k]))
+            #expect(ok, "\(set) \(what)[\(k)] of \(got.count): \(got[k]), want \(want[k])")
+        }
+    }
+
+    func sigma(_ x: Double) -> Double { 1 / (1 + Foundation.exp(-x)) }
+    func phi(_ x: Double) -> Double { 0.5 * (1 + erf(x / 2.squareRoot())) }
+    func density(_ x: Double) -> Double { Foundation.exp(-x * x / 2) / (2 * Double.pi).squareRoot() }
+
+    func table(_ name: String) -> dp_lane_kernels {
+        guard let set = dp_lane_kernels_named(name) else { fatalError("\(name) is listed as supported but has no table") }
+        return set.pointee
+    }
+
+    @Test func theWidestSupportedSetIsTheOneInUse() {
+        let supported = LaneKernels.supported
+        #expect(supported.last == "generic", "the baseline runs everywhere: \(supported)")
+        #expect(LaneKernels.name == supported.first)
+        #expect(dp_lane_kernels_named("avx1024") == nil)
+        #expect(dp_lane_kernels_named(nil) == nil)
+        for name in supported { #expect(String(cString: table(name).name) == name) }
+    }
+
+    @Test(arguments: lengths) func softmaxBothWays(n: Int) {
+        for name in LaneKernels.supported {
+            let k = table(name), scale: Float = 0.7
+            let x = values(n, seed: UInt64(200 + n), std: 4).map { $0 / 2 }  // ±47.5: beyond the clamp once scaled
+            var row = x, maximum: Float = 0
+            let sum = k.softmax(&row, n, scale, &maximum)
+            let scaled = x.map { Double($0) * Double(scale) }, m = scaled.max()!
+            let e = scaled.map { Foundation.exp($0 - m) }, total = e.reduce(0, +)
+            expectClose(row, e.map { $0 / total }, 1e-5, "softmax", set: name)
+            expectClose([maximum, sum], [m, total], 1e-5, "(maximum, sum)", set: name)
+
+            let dp = values(n, seed: UInt64(210 + n), std: 1)
+            var d = dp
+            k.softmax_backward(row, &d, n, scale)
+            let inner = (0..<n).reduce(0.0) { $0 + Double(row[$1]) * Double(dp[$1]) }
+            let wantD = (0..<n).map { j -> Double in Double(scale) * Double(row[j]) * (Double(dp[j]) - inner) }
+            expectClose(d, wantD, 1e-5, "softmax gradient", set: name)
+        }
+    }
+
+    @Test(arguments: lengths) func swiGLUBothWays(n: Int) {
+        for name in LaneKernels.supported {
+            let k = table(name)
+            let a = values(n, seed: UInt64(300 + n)), b = values(n, seed: UInt64(301 + n), std: 1)
+            let dh = values(n, seed: UInt64(302 + n), std: 1)
+            var h = [Float](repeating: .nan, count: n), da = h, db = h
+            k.swiglu(a, b, &h, n)
+            k.swiglu_backward(a, b, dh, &da, &db, n)
+            var wantH: [Double] = [], wantDa: [Double] = [], wantDb: [Double] = []
+            for j in 0..<n {
+                let x = Double(a[j]), u = Double(b[j]), g = Double(dh[j]), s = sigma(x)
+                wantH.append(x * s * u)
+                wantDa.append(g * u * s * (1 + x * (1 - s)))
+                wantDb.append(g * x * s)
+            }
+            expectClose(h, wantH, 1e-5, "swiglu", set: name)
+            expectClose(da, wantDa, 1e-5, "gate gradient", set: name)
+            expectClose(db, wantDb, 1e-5, "up gradient", set: name)
+        }
+    }
+
+    @Test(arguments: lengths) func geluThreeWays(n: Int) {
+        for name in LaneKernels.supported {
+            let k = table(name)
+            let x = values(n, seed: UInt64(400 + n)), dy = values(n, seed: UInt64(401 + n), std: 1)
+            var y = [Float](repeating: .nan, count: n), inPlace = x, derivative = y, d = dy
+            k.gelu(x, &y, n)
+            k.gelu_with_derivative(&inPlace, &derivative, n)
+            k.gelu_backward(x, &d, n)
+            let slope = x.map { phi(Double($0)) + Double($0) * density(Double($0)) }
+            expectClose(y, x.map { Double($0) * phi(Double($0)) }, 1e-6, "gelu", set: name)
+            expectClose(inPlace, x.map { Double($0) * phi(Double($0)) }, 1e-6, "gelu in place", set: name)
+            expectClose(derivative, slope, 1e-6, "gelu derivative", set: name)
+            expectClose(d, (0..<n).map { Double(dy[$0]) * slope[$0] }, 1e-6, "gelu gradient", set: name)
+        }
+    }
+
+    @Test(arguments: lengths) func siluAndSigmoid(n: Int) {
+        for name in LaneKernels.supported {
+            let k = table(name)
+            let x = values(n, seed: UInt64(500 + n)), dy = values(n, seed: UInt64(501 + n), std: 1)
+            var y = [Float](repeating: .nan, count: n), s = y, d = dy
+            k.silu(x, &y, n)
+            k.sigmoid(x, &s, n)
+            k.silu_backward(x, &d, n)
+            var wantY: [Double] = [], wantS: [Double] = [], wantD: [Double] = []
+            for j in 0..<n {
+                let v = Double(x[j]), sv = sigma(v)
+                wantY.append(v * sv)
+                wantS.append(sv)
+                wantD.append(Double(dy[j]) * sv * (1 + v * (1 - sv)))
+            }
+            expectClose(y, wantY, 1e-5, "silu", set: name)
+            expectClose(s, wantS, 1e-6, "sigmoid", set: name)
+            expectClose(d, wantD, 1e-5, "silu gradient", set: name)
+        }
+    }
+}
