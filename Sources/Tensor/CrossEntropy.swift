@@ -5,8 +5,9 @@ import Darwin
 #endif
 
 /// Mean cross-entropy of `logits` `[tokens, vocabulary]` against `targets` `[tokens]`.
-/// Returns the loss and the softmax probabilities (kept for the gradient).
-public func crossEntropy(logits: Tensor, targets: [Int]) -> (loss: Float, probabilities: Tensor) {
+/// Returns the loss and the softmax probabilities (kept for the gradient), computed in `logits`'
+/// storage when the caller hands over its last copy.
+public func crossEntropy(logits: consuming Tensor, targets: [Int]) -> (loss: Float, probabilities: Tensor) {
     let n = logits.rows, v = logits.columns
     precondition(targets.count == n, "crossEntropy: \(targets.count) targets for \(n) rows of logits")
     var p = logits

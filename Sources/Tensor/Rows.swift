@@ -19,6 +19,21 @@ public func gatherRows(_ x: Tensor, _ rows: [Int], weights: [Float]? = nil) -> T
     return y
 }
 
+/// Rows `range` of `x` `[n, width]`, copied out: `[range.count, width]`.
+public func rows(_ range: Range<Int>, of x: Tensor) -> Tensor {
+    precondition(range.lowerBound >= 0 && range.upperBound <= x.rows, "rows: \(range) outside 0..<\(x.rows)")
+    let width = x.columns
+    return Tensor(shape: [range.count, width], scalars: Array(x.scalars[(range.lowerBound * width)..<(range.upperBound * width)]))
+}
+
+/// Writes the rows of `x` `[m, width]` over rows `start..<start + m` of `y`.
+public func setRows(startingAt start: Int, of y: inout Tensor, to x: Tensor) {
+    precondition(x.columns == y.columns && start >= 0 && start + x.rows <= y.rows,
+                 "setRows: \(x.shape) at row \(start) of \(y.shape)")
+    let width = y.columns
+    y.scalars.replaceSubrange((start * width)..<((start + x.rows) * width), with: x.scalars)
+}
+
 /// `y[rows[i]] += weights[i] · x[i]` for every row `i` of `x` (`weights` nil means all 1).
 public func scatterAddRows(_ x: Tensor, _ rows: [Int], weights: [Float]? = nil, into y: inout Tensor) {
     let width = x.columns

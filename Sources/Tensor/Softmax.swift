@@ -17,8 +17,8 @@ public func causalSoftmax(_ scores: inout Tensor, scale: Float) {
 
 /// The gradient of `causalSoftmax` with respect to its (unscaled) scores, from the probabilities
 /// `p` it returned and `dp = ∂L/∂p`: `ds[i, j] = scale · p[i, j] (dp[i, j] - Σ_k p[i, k] dp[i, k])`.
-/// Masked entries get 0.
-public func causalSoftmaxBackward(probabilities p: Tensor, outputGradient dp: Tensor, scale: Float) -> Tensor {
+/// Masked entries get 0. Computed in `dp`'s storage when the caller hands over its last copy.
+public func causalSoftmaxBackward(probabilities p: Tensor, outputGradient dp: consuming Tensor, scale: Float) -> Tensor {
     precondition(p.shape == dp.shape, "causalSoftmaxBackward: \(p.shape) and \(dp.shape) differ")
     let t = p.columns
     var ds = dp

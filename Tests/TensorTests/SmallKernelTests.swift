@@ -35,6 +35,18 @@ import Foundation
         #expect(rowDots(x, rows: [1, 2], Tensor(shape: [2, 2], scalars: [1, 1, 2, 0])) == [7, 10])
     }
 
+    @Test func contiguousRowsOutAndBack() {
+        let x = Tensor(shape: [4, 2], scalars: [1, 2, 3, 4, 5, 6, 7, 8])
+        let middle = rows(1..<3, of: x)
+        #expect(middle.shape == [2, 2] && middle.scalars == [3, 4, 5, 6])
+        #expect(rows(4..<4, of: x).shape == [0, 2])
+        var y = Tensor(shape: [4, 2], repeating: -1)
+        setRows(startingAt: 2, of: &y, to: middle)
+        setRows(startingAt: 0, of: &y, to: rows(3..<4, of: x))
+        #expect(y.scalars == [7, 8, -1, -1, 3, 4, 5, 6])
+        #expect(y.shape == [4, 2])
+    }
+
     @Test func randomStreamsAreReproducibleAndDistinct() {
         var a = SplitMix64(seed: 7, streams: [1, 2]), b = SplitMix64(seed: 7, streams: [1, 2])
         var c = SplitMix64(seed: 7, streams: [2, 1]), d = SplitMix64(seed: 8, streams: [1, 2])

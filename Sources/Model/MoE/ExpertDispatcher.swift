@@ -118,13 +118,13 @@ public final class LocalExpertDispatcher: ExpertDispatcher {
         for expert in experts { expert.discard(mb) }
     }
 
-    /// Applies `body` to each expert's block of `x` and stacks the results in the same order.
+    /// Applies `body` to each expert's block of `x` (its rows are consecutive) and stacks the
+    /// results in the same order: copies of contiguous rows, no gather, no zeroed sum.
     private func runBlocks(_ x: Tensor, _ counts: [Int], _ body: (Int, Tensor) -> Tensor) -> Tensor {
-        var out = Tensor(shape: [x.rows, x.columns])
+        precondition(counts.reduce(0, +) == x.rows, "dispatcher: counts \(counts) do not add up to \(x.rows) rows")
+        var out = Tensor(uninitializedShape: x.shape)  // the blocks cover every row
         for (e, range) in blocks(counts).enumerated() {
-            let block = gatherRows(x, Array(range))
-            let result = body(e, block)
-            scatterAddRows(result, Array(range), into: &out)
+            setRows(startingAt: range.lowerBound, of: &out, to: body(e, rows(range, of: x)))
         }
         return out
     }
