@@ -1,4 +1,10 @@
 import CBLAS
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
 
 /// The OpenBLAS library underneath every tensor kernel: what it was built as, how many
 /// threads it uses, and the one sgemm call that the matmul family is built on.
@@ -52,6 +58,7 @@ extension BLAS {
         b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
+        let start = SgemmAccounting.countsThisThread ? ContinuousClock.now : nil
         cblas_sgemm(
             CblasRowMajor,
             transposeA ? CblasTrans : CblasNoTrans,
@@ -59,5 +66,38 @@ extension BLAS {
             Int32(m), Int32(n), Int32(k),
             alpha, a, Int32(lda), b, Int32(ldb),
             beta, c, Int32(ldc))
+        if let start { SgemmAccounting.record(since: start, m: m, n: n, k: k) }
+    }
+}
+
+/// Time and work inside sgemm, summed between `start()` and `stop()` over the calls made on the
+/// thread that called `start()`: how much of a pass is BLAS and how fast BLAS runs at the model's
+/// own shapes (`bench model`). Other threads' calls (tests running side by side) are not counted.
+public enum SgemmAccounting {
+    nonisolated(unsafe) public private(set) static var seconds = 0.0
+    nonisolated(unsafe) public private(set) static var flops = 0.0
+    /// The counting thread (`pthread_self`), 0 when none.
+    @usableFromInline static let owner = Atomic<UInt>(0)
+
+    /// Zeroes the counters and counts this thread's calls from now on.
+    public static func start() {
+        seconds = 0
+        flops = 0
+        owner.store(UInt(bitPattern: Int(bitPattern: pthread_self())), ordering: .sequentiallyConsistent)
+    }
+
+    public static func stop() { owner.store(0, ordering: .sequentiallyConsistent) }
+
+    @inlinable
+    static var countsThisThread: Bool {
+        let current = UInt(bitPattern: Int(bitPattern: pthread_self()))
+        return owner.load(ordering: .relaxed) == current
+    }
+
+    @usableFromInline
+    static func record(since start: ContinuousClock.Instant, m: Int, n: Int, k: Int) {
+        let elapsed = (ContinuousClock.now - start).components
+        seconds += Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
+        flops += 2 * Double(m) * Double(n) * Double(k)
     }
 }

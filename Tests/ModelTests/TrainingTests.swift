@@ -96,7 +96,8 @@ import Tensor
     }
 }
 
-@Suite struct FlopCountTests {
+// Serialized: the sgemm counters follow one thread at a time.
+@Suite(.serialized) struct FlopCountTests {
     @Test func countsEveryMatmulOfADenseBlockAndTheHead() {
         // One dense block, hidden 8, ffn 12, T = 4, one sequence. Per token:
         // qkv 2·8·24 + out 2·8·8 + SwiGLU 6·8·12 + head 2·8·256 = 5184; attention 4·T·8 = 128.
@@ -110,5 +111,26 @@ import Tensor
                                      topK: 2, groups: 1, topKGroups: 1, sharedExpert: true, sequenceLength: 4, microBatchSize: 1)
         let perToken: Double = 384 + 128 + 64 + 3 * 288 + 4096
         #expect(FlopCount(moe).backwardWeight == 4 * perToken)
+    }
+
+    /// What `bench model` divides by time is the work its sgemm calls really do, pass by pass.
+    @Test(arguments: [false, true]) func equalsTheWorkOfEverySgemmCall(sharedExpert: Bool) throws {
+        let c = ModelConfiguration(hidden: 16, heads: 2, layers: 2, moeLayers: [1], experts: 4, expertHidden: 8, topK: 2,
+                                   groups: 2, topKGroups: 1, sharedExpert: sharedExpert, sequenceLength: 8, microBatchSize: 2)
+        let stage = Stage(index: 0, partition: try StagePartition(layers: c.layers, stages: 1), configuration: c, seed: 3)
+        let tokens = (0..<c.tokensPerMicroBatch).map { ($0 * 7) % 256 }
+        defer { SgemmAccounting.stop() }
+        SgemmAccounting.start()
+        _ = stage.forward(0, Tensor(shape: [tokens.count], scalars: tokens.map(Float.init)), targets: tokens)
+        let forward = SgemmAccounting.flops
+        SgemmAccounting.start()
+        _ = stage.backwardInput(0, Tensor(shape: [1], scalars: [1]))
+        let backwardInput = SgemmAccounting.flops
+        SgemmAccounting.start()
+        stage.backwardWeight(0)
+        let flops = FlopCount(c)
+        #expect(forward == flops.forward)
+        #expect(backwardInput == flops.backwardInput)
+        #expect(SgemmAccounting.flops == flops.backwardWeight)
     }
 }

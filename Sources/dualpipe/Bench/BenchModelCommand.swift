@@ -13,7 +13,10 @@ struct BenchModelCommand: ParsableCommand {
             Measures the default training model (the `train` defaults) and wider ones of the given \
             hidden sizes (heads of 64, 2 blocks: one dense, one MoE, expert and shared-expert width = \
             hidden, dense width 4 x hidden). GFLOP/s counts matmul work only; the ratio divides it \
-            by single-core sgemm at n = 1024, measured in rounds alternating with the models. One OpenBLAS thread unless \
+            by single-core sgemm at n = 1024, measured in rounds alternating with the models. The last \
+            three columns time every sgemm call inside the passes: the share of F + B + W spent in \
+            BLAS, BLAS's own GFLOP/s at the model's shapes, and that over sgemm at n = 1024, the ratio \
+            the model would reach if everything outside BLAS took no time. One OpenBLAS thread unless \
             OPENBLAS_NUM_THREADS is set.
             """)
 
@@ -57,29 +60,38 @@ struct BenchModelCommand: ParsableCommand {
         // speeds up (a shared VM, turbo) moves both sides of the ratio alike; the best of every
         // round counts on both sides.
         var sgemm = 0.0
-        var results = models.map { _ in (parameters: 0, f: Double.infinity, b: Double.infinity, w: Double.infinity) }
+        var results = models.map { _ in
+            (parameters: 0, f: Double.infinity, b: Double.infinity, w: Double.infinity,
+             fastest: Double.infinity, blasShare: 0.0, blasGflops: 0.0)
+        }
         for _ in 0..<rounds {
             sgemm = max(sgemm, SgemmProbe.gflops(n: 1024))
             for (k, (_, c)) in models.enumerated() {
                 let r = try measure(c)
-                results[k] = (r.parameters, min(results[k].f, r.f), min(results[k].b, r.b), min(results[k].w, r.w))
+                let old = results[k], faster = r.fastest < old.fastest
+                results[k] = (r.parameters, min(old.f, r.f), min(old.b, r.b), min(old.w, r.w), min(old.fastest, r.fastest),
+                              faster ? r.blasShare : old.blasShare, faster ? r.blasGflops : old.blasGflops)
             }
         }
         print(String(format: "sgemm n=1024: %.1f GFLOP/s (OpenBLAS %@, threads %d); %@ lane kernels; best of %d alternating rounds; %@", sgemm, BLAS.coreName, BLAS.threadCount, LaneKernels.name, rounds, cpuModelName()))
-        var rows = [["model", "params", "tokens", "F ms", "B ms", "W ms", "F GF/s", "B GF/s", "W GF/s", "all GF/s", "ratio"]]
+        var rows = [["model", "params", "tokens", "F ms", "B ms", "W ms", "F GF/s", "B GF/s", "W GF/s", "all GF/s", "ratio",
+                     "BLAS share", "BLAS GF/s", "BLAS ratio"]]
         for (k, (name, c)) in models.enumerated() {
             let r = results[k]
             let flops = FlopCount(c)
             let f = flops.forward / r.f / 1e9, b = flops.backwardInput / r.b / 1e9, w = flops.backwardWeight / r.w / 1e9
             let all = flops.total / (r.f + r.b + r.w) / 1e9
             rows.append([name, String(r.parameters), String(c.tokensPerMicroBatch)]
-                        + [r.f * 1e3, r.b * 1e3, r.w * 1e3, f, b, w, all].map { decimal($0, 1) } + [decimal(all / sgemm, 2)])
+                        + [r.f * 1e3, r.b * 1e3, r.w * 1e3, f, b, w, all].map { decimal($0, 1) } + [decimal(all / sgemm, 2)]
+                        + [decimal(r.blasShare, 2), decimal(r.blasGflops, 1), decimal(r.blasGflops / sgemm, 2)])
         }
         print(renderTable(rows, textColumns: 1), terminator: "")
     }
 
-    /// Fastest seconds of F, B and W of one micro-batch of `c`.
-    private func measure(_ c: ModelConfiguration) throws -> (parameters: Int, f: Double, b: Double, w: Double) {
+    /// Fastest seconds of F, B and W of one micro-batch of `c`; for the micro-batch whose F + B + W
+    /// was fastest, that time, the share of it inside sgemm and sgemm's GFLOP/s there.
+    private func measure(_ c: ModelConfiguration) throws
+        -> (parameters: Int, f: Double, b: Double, w: Double, fastest: Double, blasShare: Double, blasGflops: Double) {
         let stage = Stage(index: 0, partition: try StagePartition(layers: c.layers, stages: 1), configuration: c, seed: 1)
         var rng = SplitMix64(seed: 2)
         let tokens = (0..<c.tokensPerMicroBatch).map { _ in rng.nextInt(below: 256) }
@@ -87,7 +99,10 @@ struct BenchModelCommand: ParsableCommand {
         let targets = tokens.map { ($0 + 1) % 256 }
         let lossGradient = Tensor(shape: [1], scalars: [1])
         var f: [Double] = [], b: [Double] = [], w: [Double] = []
+        var fastest = (seconds: Double.infinity, blasShare: 0.0, blasGflops: 0.0)
+        defer { SgemmAccounting.stop() }
         for mb in 0...repetitions {  // micro-batch 0 warms up and is not counted
+            SgemmAccounting.start()
             let t0 = ContinuousClock.now
             _ = stage.forward(mb, input, targets: targets)
             let t1 = ContinuousClock.now
@@ -99,9 +114,13 @@ struct BenchModelCommand: ParsableCommand {
                 f.append((t1 - t0).inSeconds)
                 b.append((t2 - t1).inSeconds)
                 w.append((t3 - t2).inSeconds)
+                let all = (t3 - t0).inSeconds
+                if all < fastest.seconds {
+                    fastest = (all, SgemmAccounting.seconds / all, SgemmAccounting.flops / SgemmAccounting.seconds / 1e9)
+                }
             }
         }
         func best(_ x: [Double]) -> Double { x.min()! }
-        return (stage.parameterCount, best(f), best(b), best(w))
+        return (stage.parameterCount, best(f), best(b), best(w), fastest.seconds, fastest.blasShare, fastest.blasGflops)
     }
 }
