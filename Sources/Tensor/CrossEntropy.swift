@@ -26,8 +26,9 @@ public func crossEntropy(logits: consuming Tensor, targets: [Int]) -> (loss: Flo
     return (Float(total / Double(max(n, 1))), p)
 }
 
-/// `∂(scale · loss)/∂logits = scale · (p - onehot(target)) / tokens`.
-public func crossEntropyGradient(probabilities p: Tensor, targets: [Int], scale: Float) -> Tensor {
+/// `∂(scale · loss)/∂logits = scale · (p - onehot(target)) / tokens`, computed in `p`'s storage
+/// when the caller hands over its last copy.
+public func crossEntropyGradient(probabilities p: consuming Tensor, targets: [Int], scale: Float) -> Tensor {
     let n = p.rows, v = p.columns
     precondition(targets.count == n, "crossEntropyGradient: \(targets.count) targets for \(n) rows")
     precondition(targets.allSatisfy { (0..<v).contains($0) }, "crossEntropyGradient: a target is outside the vocabulary 0..<\(v)")

@@ -75,7 +75,7 @@ public final class Attention: Layer {
         batchedMatmul(dAttended, v.out, saved.qkv, v.v, transposeB: true, into: &dp, v.scores) // dP = dO·Vᵀ
         var dqkv = Tensor(uninitializedShape: saved.qkv.shape)  // the dQ, dK and dV views cover every column
         batchedMatmul(saved.probabilities, v.scores, transposeA: true, dAttended, v.out, into: &dqkv, v.v) // dV = Pᵀ·dO
-        let ds = causalSoftmaxBackward(probabilities: saved.probabilities, outputGradient: dp, scale: scale)
+        let ds = causalSoftmaxBackward(probabilities: saved.probabilities, outputGradient: consume dp, scale: scale)
         batchedMatmul(ds, v.scores, saved.qkv, v.k, into: &dqkv, v.q)                // dQ = dS·K
         batchedMatmul(ds, v.scores, transposeA: true, saved.qkv, v.q, into: &dqkv, v.k) // dK = dSᵀ·Q
         weightContexts.store(mb, WeightSaved(x: saved.x, dqkv: dqkv, attended: saved.attended, dy: outputGradient),

@@ -6,7 +6,9 @@ import Tensor
 public final class LMHead: ParameterOwner {
     public let norm: RMSNormLayer
     public var output: Parameter // [hidden, vocabulary]
-    private struct ForwardSaved { var normed: Tensor; var probabilities: Tensor; var targets: [Int] } // [n, hidden], [n, vocabulary], [n]
+    // A tuple, so that B can take its parts apart and hand the probabilities over to become the
+    // logits' gradient in place.
+    private typealias ForwardSaved = (normed: Tensor, probabilities: Tensor, targets: [Int]) // [n, hidden], [n, vocabulary], [n]
     private var forwardContexts: [Int: ForwardSaved] = [:]
     private var weightContexts: [Int: (normed: Tensor, dLogits: Tensor)] = [:]
 
@@ -21,15 +23,15 @@ public final class LMHead: ParameterOwner {
         let normed = norm.forward(mb, input)
         let logits = Linear.forward(normed, output)
         let (loss, probabilities) = crossEntropy(logits: logits, targets: targets)
-        forwardContexts.store(mb, ForwardSaved(normed: normed, probabilities: probabilities, targets: targets), "head forward")
+        forwardContexts.store(mb, (normed, probabilities, targets), "head forward")
         return loss
     }
 
     /// B: `∂(lossGradient · loss)/∂input`, `[tokens, hidden]`.
     public func backwardInput(_ mb: Int, lossGradient: Float) -> Tensor {
-        let saved = forwardContexts.take(mb, "head backwardInput")
-        let dLogits = crossEntropyGradient(probabilities: saved.probabilities, targets: saved.targets, scale: lossGradient)
-        weightContexts.store(mb, (saved.normed, dLogits), "head backwardInput")
+        let (normed, probabilities, targets) = forwardContexts.take(mb, "head backwardInput")
+        let dLogits = crossEntropyGradient(probabilities: consume probabilities, targets: targets, scale: lossGradient)
+        weightContexts.store(mb, (normed, dLogits), "head backwardInput")
         return norm.backwardInput(mb, Linear.backwardInput(dLogits, output))
     }
 

@@ -143,7 +143,9 @@ public final class MoELayer: Layer {
 
     /// F, combine: the experts' outputs come back, weighted by their gates, added to the shared expert's.
     public func forwardCombine(_ mb: Int) -> Tensor {
-        guard var s = forwardContexts[mb] else { preconditionFailure("moe forwardCombine: micro-batch \(mb) was not routed") }
+        // Out of the dictionary, so that `y` holds the shared expert's output alone and the
+        // scatter adds into it without copying it first.
+        guard var s = forwardContexts.removeValue(forKey: mb) else { preconditionFailure("moe forwardCombine: micro-batch \(mb) was not routed") }
         s.expertOutput = dispatcher.finishForward(mb)
         var y = s.partial
         s.partial = Tensor(shape: [0])
@@ -193,8 +195,10 @@ public final class MoELayer: Layer {
 
     /// B, combine: the rows' gradients come back to their tokens, and the router's gradient joins.
     public func backwardCombine(_ mb: Int) -> Tensor {
-        let b = backwardContexts.take(mb, "moe backwardCombine"), s = b.forward
+        var b = backwardContexts.take(mb, "moe backwardCombine")
+        let s = b.forward
         var dx = b.partial
+        b.partial = Tensor(shape: [0])  // `dx` alone holds it: the scatter adds in place
         scatterAddRows(dispatcher.finishBackward(mb), s.rowToken, into: &dx)
         let dScores = gateWeightsBackward(scores: s.scores, chosen: s.chosen, topK: topK, normalize: normalizeGates,
                                           scaling: routedScaling, gateGradient: b.gateGradients)
