@@ -61,7 +61,8 @@ BODY float normal_cdf(float x, float *gaussian) {
 
 #define INVERSE_SQRT_2PI 0.39894228f
 
-BODY float softmax_body(float *row, long n, float scale, float *maximum) {
+/// max(row[0..<n]), n >= 1.
+BODY float row_maximum(const float *row, long n) {
     long full = n & ~(long)(PARTIALS - 1), j;
     float lanesMaximum[PARTIALS];
     for (int k = 0; k < PARTIALS; k++) lanesMaximum[k] = -INFINITY;
@@ -70,24 +71,34 @@ BODY float softmax_body(float *row, long n, float scale, float *maximum) {
     float m = -INFINITY;
     for (int k = 0; k < PARTIALS; k++) m = lanesMaximum[k] > m ? lanesMaximum[k] : m;
     for (; j < n; j++) m = row[j] > m ? row[j] : m;
-    m *= scale; // scale > 0, so this is the maximum of the scaled row
+    return m;
+}
 
+/// row[j] = e^(scale row[j] - maximum) for j < n; returns their sum.
+BODY float exponentials(float *row, long n, float scale, float maximum) {
+    long full = n & ~(long)(PARTIALS - 1), j;
     float lanesSum[PARTIALS] = {0};
     for (j = 0; j < full; j += PARTIALS)
         for (int k = 0; k < PARTIALS; k++) {
-            float e = exponential(row[j + k] * scale - m);
+            float e = exponential(row[j + k] * scale - maximum);
             row[j + k] = e;
             lanesSum[k] += e;
         }
     float sum = 0;
     for (int k = 0; k < PARTIALS; k++) sum += lanesSum[k];
     for (; j < n; j++) {
-        float e = exponential(row[j] * scale - m);
+        float e = exponential(row[j] * scale - maximum);
         row[j] = e;
         sum += e;
     }
+    return sum;
+}
+
+BODY float softmax_body(float *row, long n, float scale, float *maximum) {
+    float m = row_maximum(row, n) * scale; // scale > 0, so this is the maximum of the scaled row
+    float sum = exponentials(row, n, scale, m);
     float inverse = 1.0f / sum;
-    for (j = 0; j < n; j++) row[j] *= inverse;
+    for (long j = 0; j < n; j++) row[j] *= inverse;
     *maximum = m;
     return sum;
 }
@@ -101,6 +112,39 @@ BODY void softmax_backward_body(const float *restrict p, float *restrict d, long
     for (int k = 0; k < PARTIALS; k++) inner += lanesSum[k];
     for (; j < n; j++) inner += p[j] * d[j];
     for (j = 0; j < n; j++) d[j] = scale * p[j] * (d[j] - inner);
+}
+
+// Row i of a causal matrix has i + 1 live entries. Each row runs as if it were that long rounded
+// up to whole groups of 16 (within the row): the extra entries are future positions, set to -inf
+// (their exponential is e^-87 after the clamp, below a float's resolution next to the row's
+// largest term, 1) and zeroed afterwards, so short rows do not fall to one-lane code.
+BODY long causal_span(long i, long t) {
+    long live = i + 1, padded = (live + PARTIALS - 1) & ~(long)(PARTIALS - 1);
+    return padded < t ? padded : t;
+}
+
+BODY void causal_softmax_body(float *scores, long count, long t, float scale) {
+    for (long r = 0; r < count * t; r++) {
+        float *row = scores + r * t;
+        long i = r % t, span = causal_span(i, t), j;
+        for (j = i + 1; j < span; j++) row[j] = -INFINITY;
+        float sum = exponentials(row, span, scale, row_maximum(row, span) * scale);
+        // Zeroed before the division: e^-87 divided by the sum would be subnormal, and
+        // multiplying subnormals costs a hundred cycles each on Intel cores.
+        for (j = i + 1; j < t; j++) row[j] = 0;
+        float inverse = 1.0f / sum;
+        for (j = 0; j <= i; j++) row[j] *= inverse;
+    }
+}
+
+BODY void causal_softmax_backward_body(const float *restrict p, float *restrict d, long count, long t, float scale) {
+    for (long r = 0; r < count * t; r++) {
+        // p is 0 past i, so the live entries' inner product and gradient come out the same over
+        // the padded span, and the padding's gradient is 0.
+        long i = r % t, span = causal_span(i, t);
+        softmax_backward_body(p + r * t, d + r * t, span, scale);
+        for (long j = span; j < t; j++) d[r * t + j] = 0;
+    }
 }
 
 BODY void swiglu_body(const float *restrict gate, const float *restrict up, float *restrict out, long n) {
@@ -161,6 +205,13 @@ BODY void sigmoid_body(const float *restrict x, float *restrict y, long n) {
     attributes static void softmax_backward_##set(const float *restrict p, float *restrict d, long n, float s) { \
         softmax_backward_body(p, d, n, s);                                                                     \
     }                                                                                                          \
+    attributes static void causal_softmax_##set(float *scores, long count, long t, float scale) {            \
+        causal_softmax_body(scores, count, t, scale);                                                          \
+    }                                                                                                          \
+    attributes static void causal_softmax_backward_##set(const float *restrict p, float *restrict d, long count, \
+                                                         long t, float scale) {                                \
+        causal_softmax_backward_body(p, d, count, t, scale);                                                   \
+    }                                                                                                          \
     attributes static void swiglu_##set(const float *restrict g, const float *restrict u, float *restrict o, long n) { \
         swiglu_body(g, u, o, n);                                                                               \
     }                                                                                                          \
@@ -184,8 +235,9 @@ BODY void sigmoid_body(const float *restrict x, float *restrict y, long n) {
         sigmoid_body(x, y, n);                                                                                 \
     }                                                                                                          \
     static const dp_lane_kernels kernels_##set = {                                                             \
-        #set, softmax_##set, softmax_backward_##set, swiglu_##set, swiglu_backward_##set, gelu_##set,         \
-        gelu_with_derivative_##set, gelu_backward_##set, silu_##set, silu_backward_##set, sigmoid_##set,      \
+        #set, softmax_##set, softmax_backward_##set, causal_softmax_##set, causal_softmax_backward_##set,      \
+        swiglu_##set, swiglu_backward_##set, gelu_##set, gelu_with_derivative_##set, gelu_backward_##set,      \
+        silu_##set, silu_backward_##set, sigmoid_##set,                                                        \
     };
 
 LANE_KERNELS(generic, )

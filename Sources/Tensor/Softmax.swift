@@ -5,13 +5,7 @@ public func causalSoftmax(_ scores: inout Tensor, scale: Float) {
     let t = scores.columns
     precondition(scores.count % (t * t) == 0, "causalSoftmax needs [count, T, T], got \(scores.shape)")
     scores.scalars.withUnsafeMutableBufferPointer { p in
-        let base = p.baseAddress!
-        for r in 0..<(p.count / t) {
-            let i = r % t
-            let row = base + r * t
-            _ = softmaxInPlace(row, i + 1, scale: scale)
-            for j in (i + 1)..<t { row[j] = 0 }
-        }
+        LaneKernels.active.causal_softmax(p.baseAddress!, p.count / (t * t), t, scale)
     }
 }
 
@@ -24,12 +18,7 @@ public func causalSoftmaxBackward(probabilities p: Tensor, outputGradient dp: co
     var ds = dp
     p.scalars.withUnsafeBufferPointer { pp in
         ds.scalars.withUnsafeMutableBufferPointer { pd in
-            for r in 0..<(pp.count / t) {
-                let i = r % t
-                let drow = pd.baseAddress! + r * t
-                LaneKernels.active.softmax_backward(pp.baseAddress! + r * t, drow, i + 1, scale)
-                for j in (i + 1)..<t { drow[j] = 0 }
-            }
+            LaneKernels.active.causal_softmax_backward(pp.baseAddress!, pd.baseAddress!, pp.count / (t * t), t, scale)
         }
     }
     return ds

@@ -64,6 +64,38 @@ import Tensor
         }
     }
 
+    /// Rows shorter than a group run padded to whole groups with future positions: those must
+    /// come out exactly 0 both ways, and the live entries as if the row were alone.
+    @Test(arguments: [1, 5, 16, 17, 40]) func causalSoftmaxBothWays(t: Int) {
+        for name in LaneKernels.supported {
+            let k = table(name), scale: Float = 0.3, count = 2
+            let s = values(count * t * t, seed: UInt64(220 + t), std: 4)
+            let dp = values(count * t * t, seed: UInt64(230 + t), std: 1)
+            var p = s, d = dp
+            k.causal_softmax(&p, count, t, scale)
+            k.causal_softmax_backward(p, &d, count, t, scale)
+            var wantP: [Double] = [], wantD: [Double] = []
+            for r in 0..<(count * t) {
+                let i = r % t, base = r * t
+                let scaled = (0...i).map { Double(s[base + $0]) * Double(scale) }, m = scaled.max()!
+                let e = scaled.map { Foundation.exp($0 - m) }, total = e.reduce(0, +)
+                let probabilities = e.map { $0 / total }
+                let inner = (0...i).reduce(0.0) { $0 + probabilities[$1] * Double(dp[base + $1]) }
+                for j in 0..<t {
+                    wantP.append(j <= i ? probabilities[j] : 0)
+                    wantD.append(j <= i ? Double(scale) * probabilities[j] * (Double(dp[base + j]) - inner) : 0)
+                }
+            }
+            expectClose(p, wantP, 1e-5, "causal softmax", set: name)
+            expectClose(d, wantD, 1e-5, "causal softmax gradient", set: name)
+            for r in 0..<(count * t) {
+                for j in (r % t + 1)..<t {
+                    #expect(p[r * t + j] == 0 && d[r * t + j] == 0, "\(name): future position \(j) of row \(r % t) is not 0")
+                }
+            }
+        }
+    }
+
     @Test(arguments: lengths) func swiGLUBothWays(n: Int) {
         for name in LaneKernels.supported {
             let k = table(name)

@@ -20,6 +20,12 @@ typedef struct dp_lane_kernels {
     /// d[j] = scale * p[j] * (d[j] - sum_k p[k] d[k]): the softmax's gradient from the upstream
     /// gradient d, in place.
     void (*softmax_backward)(const float *__restrict p, float *__restrict d, long n, float scale);
+    /// Causal softmax over `count` [t, t] score matrices in place: row i of each becomes
+    /// softmax(scale * row[0...i]) and its entries past i become 0. scale > 0.
+    void (*causal_softmax)(float *scores, long count, long t, float scale);
+    /// Its gradient in place on d (the upstream gradient, laid out like p): row i gets
+    /// scale * p * (d - sum_k p[k] d[k]) over 0...i and 0 past i.
+    void (*causal_softmax_backward)(const float *__restrict p, float *__restrict d, long count, long t, float scale);
     /// out = silu(gate) * up.
     void (*swiglu)(const float *__restrict gate, const float *__restrict up, float *__restrict out, long n);
     /// dgate = dh * up * silu'(gate), dup = dh * silu(gate).
