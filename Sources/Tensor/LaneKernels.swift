@@ -1,20 +1,36 @@
 import CLaneKernels
+import Foundation
 
 /// The elementwise kernels that need exponentials (softmax, GELU, SiLU, the SwiGLU gate, the
 /// sigmoid router) come from the C target CLaneKernels, compiled once per x86 instruction set:
 /// Swift compiles a function for one CPU only, and this binary must run on any x86-64, where
 /// Swift's 16-lane vectors became four SSE registers and spent 1.2 ns on one exponential.
-/// The widest set this CPU runs is chosen at the first use and kept for the process.
+/// The widest set this CPU runs is chosen at the first use and kept for the process, unless
+/// DUALPIPE_LANE_KERNELS names another (the same arithmetic on every node of a mixed cluster).
 public enum LaneKernels {
-    /// The set in use: "avx512", "avx2" or "generic".
+    /// Names the set to run instead of the widest: "avx512", "avx2" or "generic".
+    public static let environmentVariable = "DUALPIPE_LANE_KERNELS"
+
+    /// Every set, widest first.
+    public static let all = ["avx512", "avx2", "generic"]
+
+    /// The set in use.
     public static var name: String { String(cString: active.name) }
 
     /// The names of every set this CPU runs, widest first.
-    public static var supported: [String] {
-        ["avx512", "avx2", "generic"].filter { dp_lane_kernels_named($0) != nil }
+    public static var supported: [String] { all.filter { dp_lane_kernels_named($0) != nil } }
+
+    /// The set DUALPIPE_LANE_KERNELS names, if any; `runs` tells whether this CPU runs it.
+    public static var requested: (name: String, known: Bool, runs: Bool)? {
+        guard let name = ProcessInfo.processInfo.environment[environmentVariable] else { return nil }
+        return (name, all.contains(name), dp_lane_kernels_named(name) != nil)
     }
 
     // A C struct of function pointers and a name in static storage: never written after this
-    // first read, so sharing it between threads is safe though Swift cannot see that.
-    @usableFromInline nonisolated(unsafe) static let active: dp_lane_kernels = dp_lane_kernels_best().pointee
+    // first read, so sharing it between threads is safe though Swift cannot see that. A request
+    // this CPU cannot run falls back to the widest set; commands refuse it before any work.
+    @usableFromInline nonisolated(unsafe) static let active: dp_lane_kernels = {
+        if let request = requested, request.runs, let set = dp_lane_kernels_named(request.name) { return set.pointee }
+        return dp_lane_kernels_best().pointee
+    }()
 }

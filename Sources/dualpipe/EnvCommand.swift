@@ -23,7 +23,7 @@ struct EnvCommand: ParsableCommand {
     var blasCore = false
 
     func run() throws {
-        ComputeSetup.configure()
+        try ComputeSetup.configure()
         if blasCore {
             print(BLAS.coreName)
             return

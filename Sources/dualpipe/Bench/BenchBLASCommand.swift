@@ -28,7 +28,7 @@ struct BenchBLASCommand: ParsableCommand {
     }
 
     func run() throws {
-        ComputeSetup.configure()
+        try ComputeSetup.configure()
         print("OpenBLAS: \(BLAS.configuration), threads \(BLAS.threadCount)")
         print("      n   GFLOP/s")
         for n in sizes {

@@ -27,7 +27,7 @@ struct BenchEPCommand: ParsableCommand {
     }
 
     func run() throws {
-        ComputeSetup.configure()
+        try ComputeSetup.configure()
         let configuration = try model.configuration()
         let block = configuration.moeLayers.min()!
         try MPIJob.run(check: { environment in

@@ -36,7 +36,7 @@ struct BenchMPICommand: ParsableCommand {
     }
 
     func run() throws {
-        ComputeSetup.configure()
+        try ComputeSetup.configure()
         try MPIJob.run(check: { environment in
             let world = environment.world
             guard world.size >= 2 else {

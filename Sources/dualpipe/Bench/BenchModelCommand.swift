@@ -55,7 +55,7 @@ struct BenchModelCommand: ParsableCommand {
     }
 
     func run() throws {
-        ComputeSetup.configure()
+        try ComputeSetup.configure()
         // Rounds alternate the yardstick and the models, so that a machine that slows down or
         // speeds up (a shared VM, turbo) moves both sides of the ratio alike; the best of every
         // round counts on both sides.

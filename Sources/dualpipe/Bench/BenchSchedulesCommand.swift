@@ -27,7 +27,7 @@ struct BenchSchedulesCommand: ParsableCommand {
     }
 
     func run() throws {
-        ComputeSetup.configure()
+        try ComputeSetup.configure()
         let moe = model.isMLP ? nil : try model.configuration()
         let mlp = model.isMLP ? try model.mlpConfiguration() : nil
         Environment.run(requestedThreadLevel: progress.threadLevel) { environment in

@@ -1,19 +1,35 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import ArgumentParser
 import Foundation
 import Tensor
 
 /// Process settings for every rank-running command (`env`, `train`, `bench`), made before any
 /// work and before MPI starts: the OpenBLAS kernels for this CPU (which may restart the program),
-/// one BLAS thread, and a heap that keeps what it frees.
+/// the lane kernels a user asked for, one BLAS thread, and a heap that keeps what it frees.
 enum ComputeSetup {
+    /// DUALPIPE_LANE_KERNELS names a set this rank's CPU does not run. Each rank judges its own
+    /// CPU (the nodes of a job may differ), so each rank that cannot says so itself.
+    struct UnsupportedLaneKernels: Error, CustomStringConvertible {
+        var requested: String
+        var description: String {
+            "\(LaneKernels.environmentVariable)=\(requested): this CPU runs the lane kernels \(LaneKernels.supported.joined(separator: ", ")) only"
+        }
+    }
+
     /// One OpenBLAS thread unless OPENBLAS_NUM_THREADS says otherwise (a pipeline rank is one
     /// core), and keep freed activation buffers in the heap instead of returning them to the
     /// kernel: every micro-batch allocates the same large tensors again, and fresh pages cost a
     /// page fault and a zero-fill each.
-    static func configure() {
+    static func configure() throws {
         BLASCoreChoice.apply()
+        if let request = LaneKernels.requested {
+            guard request.known else {
+                throw ValidationError("\(LaneKernels.environmentVariable)=\(request.name): it must be one of \(LaneKernels.all.joined(separator: ", ")), or unset for the widest set this CPU runs")
+            }
+            guard request.runs else { throw UnsupportedLaneKernels(requested: request.name) }
+        }
         if ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil { BLAS.setThreadCount(1) }
         #if canImport(Glibc)
         // glibc's mallopt is declared in <malloc.h>, which the Glibc module does not export;
@@ -29,5 +45,7 @@ enum ComputeSetup {
 
     /// The kernels a run computes with, for its first line: OpenBLAS's family and how it was
     /// chosen, and the instruction set of the lane kernels (softmax, activations).
-    static var kernelsDescription: String { "\(BLASCoreChoice.description), \(LaneKernels.name) lane kernels" }
+    static var kernelsDescription: String {
+        "\(BLASCoreChoice.description), \(LaneKernels.name) lane kernels" + (LaneKernels.requested == nil ? "" : " (\(LaneKernels.environmentVariable))")
+    }
 }

@@ -148,7 +148,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        ComputeSetup.configure()
+        try ComputeSetup.configure()
         if model.isMLP {
             try MLPRun(options: self).run()
         } else if reference {
