@@ -129,8 +129,8 @@ BODY void causal_softmax_body(float *scores, long count, long t, float scale) {
         long i = r % t, span = causal_span(i, t), j;
         for (j = i + 1; j < span; j++) row[j] = -INFINITY;
         float sum = exponentials(row, span, scale, row_maximum(row, span) * scale);
-        // Zeroed before the division: e^-87 divided by the sum would be subnormal, and
-        // multiplying subnormals costs a hundred cycles each on Intel cores.
+        // Zeroed before the division: e^-87 divided by the sum would be subnormal, and a product
+        // with a subnormal result takes a microcode assist (about a hundred cycles) on Intel cores.
         for (j = i + 1; j < t; j++) row[j] = 0;
         float inverse = 1.0f / sum;
         for (j = 0; j <= i; j++) row[j] *= inverse;

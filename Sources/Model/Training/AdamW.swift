@@ -86,7 +86,7 @@ public struct AdamW: Sendable {
         }
     }
 
-        /// Allocates the moments on first use, counts the step and returns the bias corrections
+    /// Allocates the moments on first use, counts the step and returns the bias corrections
     /// `1 - β1ᵗ`, `1 - β2ᵗ`.
     private mutating func beginStep(count: Int) -> (Float, Float) {
         if m.isEmpty {
