@@ -68,9 +68,9 @@ import Foundation
     }
 }
 
-/// The vectorised exponential and exact GELU against libm, over the range activations take,
-/// with lengths that leave a partial group of 16.
-@Suite struct VectorMathTests {
+/// The lane kernels' exact GELU and its derivative (their exponential and normal CDF) against
+/// libm, over the range activations take, at a length that leaves a partial vector.
+@Suite struct GELUAccuracyTests {
     static let inputs: [Float] = (0..<4001).map { Float($0 - 2000) / 200 } // -10 ... 10 in steps of 0.005
 
     @Test func geluMatchesERF() {
