@@ -66,7 +66,9 @@ extension BLAS {
             Int32(m), Int32(n), Int32(k),
             alpha, a, Int32(lda), b, Int32(ldb),
             beta, c, Int32(ldc))
-        if let start { SgemmAccounting.record(since: start, m: m, n: n, k: k) }
+        if let start {
+            SgemmAccounting.record(since: start, .init(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB))
+        }
     }
 }
 
@@ -74,15 +76,41 @@ extension BLAS {
 /// thread that called `start()`: how much of a pass is BLAS and how fast BLAS runs at the model's
 /// own shapes (`bench model`). Other threads' calls (tests running side by side) are not counted.
 public enum SgemmAccounting {
+    /// A product's dimensions as `sgemm` gets them: `op(a)` is `[m, k]`, `op(b)` `[k, n]`.
+    public struct Shape: Hashable, Sendable, CustomStringConvertible {
+        public var m, n, k: Int
+        public var transposeA, transposeB: Bool
+        /// "512x4096x512 NT": m x n x k, then each operand as stored (N) or transposed (T).
+        public var description: String { "\(m)x\(n)x\(k) \(transposeA ? "T" : "N")\(transposeB ? "T" : "N")" }
+
+        @inlinable
+        public init(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool) {
+            (self.m, self.n, self.k, self.transposeA, self.transposeB) = (m, n, k, transposeA, transposeB)
+        }
+    }
+
+    /// What the calls of one shape took.
+    public struct Work: Sendable, Equatable {
+        public var calls = 0
+        public var seconds = 0.0
+        public var flops = 0.0
+    }
+
     nonisolated(unsafe) public private(set) static var seconds = 0.0
     nonisolated(unsafe) public private(set) static var flops = 0.0
+    /// Per shape, when `start(byShape: true)` asked for it.
+    nonisolated(unsafe) public private(set) static var byShape: [Shape: Work] = [:]
+    nonisolated(unsafe) private static var countsShapes = false
     /// The counting thread (`pthread_self`), 0 when none.
     @usableFromInline static let owner = Atomic<UInt>(0)
 
-    /// Zeroes the counters and counts this thread's calls from now on.
-    public static func start() {
+    /// Zeroes the counters and counts this thread's calls from now on; per shape too if
+    /// `byShape` (a dictionary update a call, so only where that is wanted).
+    public static func start(byShape: Bool = false) {
         seconds = 0
         flops = 0
+        self.byShape = [:]
+        countsShapes = byShape
         owner.store(UInt(bitPattern: Int(bitPattern: pthread_self())), ordering: .sequentiallyConsistent)
     }
 
@@ -95,9 +123,16 @@ public enum SgemmAccounting {
     }
 
     @usableFromInline
-    static func record(since start: ContinuousClock.Instant, m: Int, n: Int, k: Int) {
+    static func record(since start: ContinuousClock.Instant, _ shape: Shape) {
         let elapsed = (ContinuousClock.now - start).components
-        seconds += Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
-        flops += 2 * Double(m) * Double(n) * Double(k)
+        let time = Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18
+        let work = 2 * Double(shape.m) * Double(shape.n) * Double(shape.k)
+        seconds += time
+        flops += work
+        if countsShapes {
+            byShape[shape, default: Work()].calls += 1
+            byShape[shape]!.seconds += time
+            byShape[shape]!.flops += work
+        }
     }
 }

@@ -126,11 +126,17 @@ import Tensor
         SgemmAccounting.start()
         _ = stage.backwardInput(0, Tensor(shape: [1], scalars: [1]))
         let backwardInput = SgemmAccounting.flops
-        SgemmAccounting.start()
+        SgemmAccounting.start(byShape: true)
         stage.backwardWeight(0)
         let flops = FlopCount(c)
         #expect(forward == flops.forward)
         #expect(backwardInput == flops.backwardInput)
         #expect(SgemmAccounting.flops == flops.backwardWeight)
+        // The per-shape account adds up to the same work, each shape's from its own dimensions.
+        let shapes = SgemmAccounting.byShape
+        #expect(shapes.values.reduce(0) { $0 + $1.flops } == flops.backwardWeight)
+        for (shape, work) in shapes {
+            #expect(work.flops == Double(work.calls) * 2 * Double(shape.m) * Double(shape.n) * Double(shape.k), "\(shape)")
+        }
     }
 }

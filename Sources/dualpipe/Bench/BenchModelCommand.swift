@@ -30,10 +30,13 @@ struct BenchModelCommand: ParsableCommand {
     var sequenceLength = 128
     @Option(name: .customLong("micro-batch-size"), help: "Sequences per micro-batch.")
     var microBatchSize = 4
+    @Option(help: "Also list each model's N sgemm shapes that took the longest in its fastest micro-batch (0: none).")
+    var shapes = 0
 
     func validate() throws {
         guard repetitions >= 1 else { throw ValidationError("--repetitions \(repetitions): it must be at least 1") }
         guard rounds >= 1 && rounds <= 100 else { throw ValidationError("--rounds \(rounds): it must be in 1...100") }
+        guard shapes >= 0 else { throw ValidationError("--shapes \(shapes): it must be 0 (none) or more") }
         if let bad = wideHidden.first(where: { $0 < 64 || $0 % 64 != 0 }) {
             throw ValidationError("--wide-hidden \(bad): must be a positive multiple of 64 (the head width)")
         }
@@ -60,18 +63,10 @@ struct BenchModelCommand: ParsableCommand {
         // speeds up (a shared VM, turbo) moves both sides of the ratio alike; the best of every
         // round counts on both sides.
         var sgemm = 0.0
-        var results = models.map { _ in
-            (parameters: 0, f: Double.infinity, b: Double.infinity, w: Double.infinity,
-             fastest: Double.infinity, blasShare: 0.0, blasGflops: 0.0)
-        }
+        var results = models.map { _ in ModelTiming() }
         for _ in 0..<rounds {
             sgemm = max(sgemm, SgemmProbe.gflops(n: 1024))
-            for (k, (_, c)) in models.enumerated() {
-                let r = try measure(c)
-                let old = results[k], faster = r.fastest < old.fastest
-                results[k] = (r.parameters, min(old.f, r.f), min(old.b, r.b), min(old.w, r.w), min(old.fastest, r.fastest),
-                              faster ? r.blasShare : old.blasShare, faster ? r.blasGflops : old.blasGflops)
-            }
+            for (k, (_, c)) in models.enumerated() { results[k].keepFaster(try measure(c)) }
         }
         print(String(format: "sgemm n=1024: %.1f GFLOP/s (OpenBLAS %@, threads %d); %@ lane kernels; best of %d alternating rounds; %@", sgemm, BLAS.coreName, BLAS.threadCount, LaneKernels.name, rounds, cpuModelName()))
         var rows = [["model", "params", "tokens", "F ms", "B ms", "W ms", "F GF/s", "B GF/s", "W GF/s", "all GF/s", "ratio",
@@ -86,23 +81,53 @@ struct BenchModelCommand: ParsableCommand {
                         + [decimal(r.blasShare, 2), decimal(r.blasGflops, 1), decimal(r.blasGflops / sgemm, 2)])
         }
         print(renderTable(rows, textColumns: 1), terminator: "")
+        guard shapes > 0 else { return }
+        for (k, (name, _)) in models.enumerated() {
+            let r = results[k], blas = r.byShape.values.reduce(0) { $0 + $1.seconds }
+            print("\n\(name): the sgemm shapes that took longest in the fastest micro-batch (m x n x k; N or T: each operand as stored or transposed)")
+            var rows = [["shape", "calls", "ms", "BLAS share", "GF/s", "of n=1024"]]
+            for (shape, work) in r.byShape.sorted(by: { $0.value.seconds > $1.value.seconds }).prefix(shapes) {
+                let gflops = work.flops / work.seconds / 1e9
+                rows.append([shape.description, String(work.calls), decimal(work.seconds * 1e3, 2), decimal(work.seconds / blas, 3),
+                             decimal(gflops, 1), decimal(gflops / sgemm, 2)])
+            }
+            print(renderTable(rows, textColumns: 1), terminator: "")
+        }
     }
 
-    /// Fastest seconds of F, B and W of one micro-batch of `c`; for the micro-batch whose F + B + W
-    /// was fastest, that time, the share of it inside sgemm and sgemm's GFLOP/s there.
-    private func measure(_ c: ModelConfiguration) throws
-        -> (parameters: Int, f: Double, b: Double, w: Double, fastest: Double, blasShare: Double, blasGflops: Double) {
+    /// One model's measurement: the fastest F, B and W of a micro-batch, and the micro-batch whose
+    /// F + B + W was fastest, with what its sgemm calls took.
+    private struct ModelTiming {
+        var parameters = 0
+        var f = Double.infinity, b = Double.infinity, w = Double.infinity
+        var fastest = Double.infinity  // F + B + W of that micro-batch
+        var blasShare = 0.0            // its share inside sgemm
+        var blasGflops = 0.0           // sgemm's GFLOP/s there
+        var byShape: [SgemmAccounting.Shape: SgemmAccounting.Work] = [:]  // with --shapes
+
+        /// The faster of each pass, and the faster micro-batch with its sgemm figures.
+        mutating func keepFaster(_ other: ModelTiming) {
+            parameters = other.parameters
+            f = min(f, other.f)
+            b = min(b, other.b)
+            w = min(w, other.w)
+            if other.fastest < fastest { (fastest, blasShare, blasGflops, byShape) = (other.fastest, other.blasShare, other.blasGflops, other.byShape) }
+        }
+    }
+
+    /// `repetitions` micro-batches of `c` after one to warm up, each F, B and W timed.
+    private func measure(_ c: ModelConfiguration) throws -> ModelTiming {
         let stage = Stage(index: 0, partition: try StagePartition(layers: c.layers, stages: 1), configuration: c, seed: 1)
         var rng = SplitMix64(seed: 2)
         let tokens = (0..<c.tokensPerMicroBatch).map { _ in rng.nextInt(below: 256) }
         let input = Tensor(shape: [tokens.count], scalars: tokens.map(Float.init))
         let targets = tokens.map { ($0 + 1) % 256 }
         let lossGradient = Tensor(shape: [1], scalars: [1])
-        var f: [Double] = [], b: [Double] = [], w: [Double] = []
-        var fastest = (seconds: Double.infinity, blasShare: 0.0, blasGflops: 0.0)
+        var timing = ModelTiming()
+        timing.parameters = stage.parameterCount
         defer { SgemmAccounting.stop() }
         for mb in 0...repetitions {  // micro-batch 0 warms up and is not counted
-            SgemmAccounting.start()
+            SgemmAccounting.start(byShape: shapes > 0)
             let t0 = ContinuousClock.now
             _ = stage.forward(mb, input, targets: targets)
             let t1 = ContinuousClock.now
@@ -110,17 +135,15 @@ struct BenchModelCommand: ParsableCommand {
             let t2 = ContinuousClock.now
             stage.backwardWeight(mb)
             let t3 = ContinuousClock.now
-            if mb > 0 {
-                f.append((t1 - t0).inSeconds)
-                b.append((t2 - t1).inSeconds)
-                w.append((t3 - t2).inSeconds)
-                let all = (t3 - t0).inSeconds
-                if all < fastest.seconds {
-                    fastest = (all, SgemmAccounting.seconds / all, SgemmAccounting.flops / SgemmAccounting.seconds / 1e9)
-                }
-            }
+            guard mb > 0 else { continue }
+            var this = ModelTiming()
+            this.parameters = timing.parameters
+            (this.f, this.b, this.w, this.fastest) = ((t1 - t0).inSeconds, (t2 - t1).inSeconds, (t3 - t2).inSeconds, (t3 - t0).inSeconds)
+            this.blasShare = SgemmAccounting.seconds / this.fastest
+            this.blasGflops = SgemmAccounting.flops / SgemmAccounting.seconds / 1e9
+            this.byShape = SgemmAccounting.byShape
+            timing.keepFaster(this)
         }
-        func best(_ x: [Double]) -> Double { x.min()! }
-        return (stage.parameterCount, best(f), best(b), best(w), fastest.seconds, fastest.blasShare, fastest.blasGflops)
+        return timing
     }
 }
