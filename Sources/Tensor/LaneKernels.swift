@@ -20,17 +20,26 @@ public enum LaneKernels {
     /// The names of every set this CPU runs, widest first.
     public static var supported: [String] { all.filter { dp_lane_kernels_named($0) != nil } }
 
-    /// The set DUALPIPE_LANE_KERNELS names, if any; `runs` tells whether this CPU runs it.
-    public static var requested: (name: String, known: Bool, runs: Bool)? {
+    /// Why a requested set cannot run: it is no set, or not one this CPU runs.
+    public enum RequestProblem: Equatable, Sendable { case unknown, unsupported }
+
+    /// What requesting `name` means on a CPU that runs `supported`: nil when it runs.
+    public static func problem(requesting name: String, supported: [String]) -> RequestProblem? {
+        guard all.contains(name) else { return .unknown }
+        return supported.contains(name) ? nil : .unsupported
+    }
+
+    /// The set DUALPIPE_LANE_KERNELS names, if any, and why this CPU cannot run it (nil: it can).
+    public static var requested: (name: String, problem: RequestProblem?)? {
         guard let name = ProcessInfo.processInfo.environment[environmentVariable] else { return nil }
-        return (name, all.contains(name), dp_lane_kernels_named(name) != nil)
+        return (name, problem(requesting: name, supported: supported))
     }
 
     // A C struct of function pointers and a name in static storage: never written after this
     // first read, so sharing it between threads is safe though Swift cannot see that. A request
     // this CPU cannot run falls back to the widest set; commands refuse it before any work.
     @usableFromInline nonisolated(unsafe) static let active: dp_lane_kernels = {
-        if let request = requested, request.runs, let set = dp_lane_kernels_named(request.name) { return set.pointee }
+        if let request = requested, request.problem == nil, let set = dp_lane_kernels_named(request.name) { return set.pointee }
         return dp_lane_kernels_best().pointee
     }()
 }

@@ -39,11 +39,22 @@ import Tensor
         let supported = LaneKernels.supported
         #expect(supported.last == "generic", "the baseline runs everywhere: \(supported)")
         // Unless DUALPIPE_LANE_KERNELS names another that this CPU runs.
-        let requested = LaneKernels.requested.flatMap { $0.runs ? $0.name : nil }
+        let requested = LaneKernels.requested.flatMap { $0.problem == nil ? $0.name : nil }
         #expect(LaneKernels.name == requested ?? supported.first)
         #expect(dp_lane_kernels_named("avx1024") == nil)
         #expect(dp_lane_kernels_named(nil) == nil)
         for name in supported { #expect(String(cString: table(name).name) == name) }
+    }
+
+    /// DUALPIPE_LANE_KERNELS: a name that is no set, and a set the CPU does not run, are told
+    /// apart (the first is the same verdict on every rank, the second can differ by node).
+    @Test func requestsAreJudgedAgainstTheCPU() {
+        #expect(LaneKernels.problem(requesting: "avx1024", supported: LaneKernels.all) == .unknown)
+        #expect(LaneKernels.problem(requesting: "AVX2", supported: LaneKernels.all) == .unknown)
+        #expect(LaneKernels.problem(requesting: "avx512", supported: ["avx2", "generic"]) == .unsupported)
+        #expect(LaneKernels.problem(requesting: "avx2", supported: ["generic"]) == .unsupported)
+        #expect(LaneKernels.problem(requesting: "avx2", supported: ["avx2", "generic"]) == nil)
+        for name in LaneKernels.supported { #expect(LaneKernels.problem(requesting: name, supported: LaneKernels.supported) == nil) }
     }
 
     @Test(arguments: lengths) func softmaxBothWays(n: Int) {

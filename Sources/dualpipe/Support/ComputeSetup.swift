@@ -25,10 +25,12 @@ enum ComputeSetup {
     static func configure() throws {
         BLASCoreChoice.apply()
         if let request = LaneKernels.requested {
-            guard request.known else {
+            switch request.problem {
+            case nil: break
+            case .unknown:
                 throw ValidationError("\(LaneKernels.environmentVariable)=\(request.name): it must be one of \(LaneKernels.all.joined(separator: ", ")), or unset for the widest set this CPU runs")
+            case .unsupported: throw UnsupportedLaneKernels(requested: request.name)
             }
-            guard request.runs else { throw UnsupportedLaneKernels(requested: request.name) }
         }
         if ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil { BLAS.setThreadCount(1) }
         #if canImport(Glibc)
