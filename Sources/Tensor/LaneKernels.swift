@@ -29,9 +29,10 @@ public enum LaneKernels {
         return supported.contains(name) ? nil : .unsupported
     }
 
-    /// The set DUALPIPE_LANE_KERNELS names, if any, and why this CPU cannot run it (nil: it can).
+    /// The set DUALPIPE_LANE_KERNELS names, if any (set and empty counts as unset), and why this
+    /// CPU cannot run it (nil: it can).
     public static var requested: (name: String, problem: RequestProblem?)? {
-        guard let name = ProcessInfo.processInfo.environment[environmentVariable] else { return nil }
+        guard let name = ProcessInfo.processInfo.environment[environmentVariable], !name.isEmpty else { return nil }
         return (name, problem(requesting: name, supported: supported))
     }
 
