@@ -90,9 +90,7 @@ import Tensor
             var wantP: [Double] = [], wantD: [Double] = []
             for r in 0..<(count * t) {
                 let i = r % t, base = r * t
-                let scaled = (0...i).map { Double(s[base + $0]) * Double(scale) }, m = scaled.max()!
-                let e = scaled.map { Foundation.exp($0 - m) }, total = e.reduce(0, +)
-                let probabilities = e.map { $0 / total }
+                let probabilities = softmaxInDouble((0...i).map { Double(s[base + $0]) * Double(scale) })
                 let inner = (0...i).reduce(0.0) { $0 + probabilities[$1] * Double(dp[base + $1]) }
                 for j in 0..<t {
                     wantP.append(j <= i ? probabilities[j] : 0)

@@ -1,3 +1,4 @@
+import Foundation
 import Tensor
 
 /// Test helpers: a deterministic random tensor, a naive matmul in Double, and a central
@@ -24,6 +25,14 @@ func naiveMatmul(_ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool) -
         }
     }
     return c
+}
+
+/// The softmax of `row`, in Double: the oracle of the lane kernels' softmaxes.
+func softmaxInDouble(_ row: [Double]) -> [Double] {
+    let m = row.max()!
+    let e = row.map { Foundation.exp($0 - m) }
+    let sum = e.reduce(0, +)
+    return e.map { $0 / sum }
 }
 
 /// `Σ w ⊙ y` in Double: turns a tensor output into the scalar a gradient check differentiates.
