@@ -40,4 +40,45 @@ import Tensor
         }
         #expect(sequential.flatGradients() == phased.flatGradients())
     }
+
+    /// B's gradient arriving late: F's phases run alone until it is here (the blocking ask comes
+    /// only when F has none left), F's end is reported the moment its last phase is done, and the
+    /// numbers are those of the sequential passes.
+    @Test(arguments: [0, 2, 1000]) func lateBackwardRunsForwardFirst(arrivesAfterAsks: Int) throws {
+        let sequential = try Self.stage(), phased = try Self.stage()
+        let (x0, t0) = Self.batch(0), (x1, t1) = Self.batch(1)
+        let seed = Tensor(shape: [1], scalars: [0.5])
+        _ = sequential.forward(0, x0, targets: t0)
+        _ = phased.forwardPhases(0, x0, targets: t0).runAll()
+        let loss1 = sequential.forward(1, x1, targets: t1)
+        let d0 = sequential.backwardInput(0, seed)
+
+        let forward = phased.forwardPhases(1, x1, targets: t1)
+        var log: [String] = [], asks = 0
+        var phasesRun = 0
+        let backward = interleave(forward, lateBackward: { blocking in
+            asks += 1
+            log.append(blocking ? "wait" : "ask")
+            guard blocking || asks > arrivesAfterAsks else { return nil }
+            return phased.backwardInputPhases(0, seed)
+        }, forwardDone: { log.append("F done after \(phasesRun)") }, between: { phasesRun += 1 })
+
+        let fCount = forward.phases.count, bCount = backward.phases.count
+        #expect(fCount > 2 && phasesRun == fCount + bCount)
+        if arrivesAfterAsks == 0 { // here from the start: F and B alternate, B's phase after each of F's
+            #expect(log == ["ask", "F done after \(fCount - 1 + min(fCount - 1, bCount))"])
+        } else if arrivesAfterAsks >= fCount { // F runs whole, then the pair blocks for the gradient
+            #expect(log == Array(repeating: "ask", count: fCount) + ["F done after \(fCount - 1)", "wait"])
+        } else { // asked before F and after each of its phases until it came
+            #expect(log.prefix(arrivesAfterAsks + 1) == ArraySlice(Array(repeating: "ask", count: arrivesAfterAsks + 1)))
+            #expect(!log.contains("wait") && asks == arrivesAfterAsks + 1)
+        }
+        #expect(forward.result == loss1)
+        #expect(backward.result == d0)
+        for s in [sequential, phased] {
+            s.backwardWeight(0)
+            _ = s.backward(1, seed)
+        }
+        #expect(sequential.flatGradients() == phased.flatGradients())
+    }
 }

@@ -95,3 +95,35 @@ public func interleave(_ forward: PhaseList, _ backward: PhaseList, between: () 
         if b < backward.phases.count { backward.phases[b](); b += 1; between() }
     }
 }
+
+/// `interleave` for a pair whose backward input may still be in flight when the pair starts:
+/// `backward(blocking)` returns B's phases once B's output gradient is here, nil while it is not
+/// (it blocks only when `blocking`). Until then F's phases run back to back; with F done, the
+/// pair blocks for the gradient. In a pipeline the gradient of an FB pair is often the one
+/// message produced last on the other rank, so F's compute covers its flight. Once B has its
+/// input the two alternate as in `interleave`; from the start when it is already here.
+/// `forwardDone` runs as soon as F's last phase has (F's output can leave before B ends).
+/// Returns B's phase list.
+public func interleave(
+    _ forward: PhaseList, lateBackward backward: (_ blocking: Bool) throws -> PhaseList?,
+    forwardDone: () -> Void = {}, between: () -> Void = {}
+) rethrows -> PhaseList {
+    var f = 0, b = 0
+    var late = try backward(false)
+    while true {
+        if f < forward.phases.count {
+            forward.phases[f]()
+            f += 1
+            if f == forward.phases.count { forwardDone() }
+            between()
+        }
+        if late == nil {
+            let mustHave = f == forward.phases.count
+            late = try backward(mustHave)
+            precondition(late != nil || !mustHave, "interleave: B's input still missing after a blocking wait")
+        }
+        guard let list = late else { continue }
+        if b < list.phases.count { list.phases[b](); b += 1; between() }
+        if f == forward.phases.count && b == list.phases.count { return list }
+    }
+}

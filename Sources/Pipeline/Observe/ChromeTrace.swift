@@ -22,8 +22,10 @@ public struct ChromeTrace {
         var ep: Int?
         var peer: Int?
         var tag: Int?
+        /// Milliseconds an FB pair spent blocked inside, waiting for its backward's gradient.
+        var blockedMilliseconds: Double?
 
-        enum CodingKeys: String, CodingKey { case name, sortIndex = "sort_index", pp, ep, peer, tag }
+        enum CodingKeys: String, CodingKey { case name, sortIndex = "sort_index", pp, ep, peer, tag, blockedMilliseconds = "blocked_ms" }
     }
 
     /// `timelines[rank]` are the spans of world rank `rank`, in seconds from the step's start.
@@ -42,7 +44,8 @@ public struct ChromeTrace {
                 }
                 events.append(Event(name: span.name, cat: category, ph: "X", pid: rank, tid: span.kind == .compute ? 0 : 1,
                                     ts: span.start * 1e6, dur: (span.end - span.start) * 1e6,
-                                    args: Arguments(pp: pp, ep: ep, peer: span.peer, tag: span.tag)))
+                                    args: Arguments(pp: pp, ep: ep, peer: span.peer, tag: span.tag,
+                                                    blockedMilliseconds: span.blocked.map { $0 * 1000 })))
             }
         }
         struct Document: Encodable {

@@ -23,6 +23,12 @@ public struct TimelineEvent: Codable, Sendable, Equatable {
     /// For waits: the pipeline rank at the other end and the MPI tag.
     public var peer: Int?
     public var tag: Int?
+    /// For an FB pair that waited inside for its backward's gradient: the seconds it was blocked
+    /// (also a wait span of its own), which are not compute.
+    public var blocked: Double?
+
+    /// The span's compute time: its length less what it spent blocked inside.
+    public var busySeconds: Double { end - start - (blocked ?? 0) }
 }
 
 /// What one rank's interpreter did in a pass: time computing, time blocked on messages, bytes
@@ -54,14 +60,16 @@ public final class StepRecorder {
         keepsEvents = keepEvents
     }
 
+    /// `blocked`: seconds of a compute span spent in a wait recorded on its own.
     func record(_ kind: TimelineEvent.Kind, _ name: @autoclosure () -> String, start: Double, end: Double,
-                peer: Int? = nil, tag: Int? = nil) {
+                peer: Int? = nil, tag: Int? = nil, blocked: Double = 0) {
         switch kind {
-        case .compute: computeSeconds += end - start
+        case .compute: computeSeconds += end - start - blocked
         case .wait: waitSeconds += end - start
         }
         if keepsEvents {
-            events.append(TimelineEvent(kind: kind, name: name(), start: start - origin, end: end - origin, peer: peer, tag: tag))
+            events.append(TimelineEvent(kind: kind, name: name(), start: start - origin, end: end - origin, peer: peer, tag: tag,
+                                        blocked: blocked > 0 ? blocked : nil))
         }
     }
 

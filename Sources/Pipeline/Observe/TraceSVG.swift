@@ -12,7 +12,7 @@ public enum TraceSVG {
             timed.append(try (0..<grid.pipeline).map { pp in
                 try timelines[grid.worldRank(pipeline: pp, expert: ep)].filter { $0.kind == .compute }.map { span in
                     guard let action = Action(span.name) else { throw PipelineError("trace span '\(span.name)' is not an action") }
-                    durations[action.op, default: []].append((span.end - span.start) * 1000)
+                    durations[action.op, default: []].append(span.busySeconds * 1000)
                     return TimedAction(action: action, start: span.start * 1000, end: span.end * 1000)
                 }
             })

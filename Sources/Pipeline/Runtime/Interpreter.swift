@@ -5,10 +5,13 @@ import Glibc
 import Schedule
 import Tensor
 
-/// Runs one rank's lowered program, instruction by instruction, and decides nothing itself:
-/// postReceive posts a receive into a pooled buffer, waitReceive completes it and hands the
-/// tensor to the executor, compute runs the action, postSend copies the action's output into a
-/// pooled buffer that the send request holds, waitSend completes it and returns the buffer.
+/// Runs one rank's lowered program, instruction by instruction: postReceive posts a receive into
+/// a pooled buffer, waitReceive completes it and hands the tensor to the executor, compute runs
+/// the action, postSend copies the action's output into a pooled buffer that the send request
+/// holds, waitSend completes it and returns the buffer. It moves two things within that order,
+/// never the data: a send is posted the moment its compute has made the tensor (an FB pair's
+/// forward output leaves while its backward computes), and the wait for an FB pair's backward
+/// gradient, when that gradient is still in flight, moves into the pair, after its forward.
 public final class Interpreter<T: Transport> {
     public let program: [Instruction]
     public let pipelineRank: Int
@@ -32,6 +35,15 @@ public final class Interpreter<T: Transport> {
     private var receives: [Transfer: (request: T.Request, buffer: MessageBuffer<Float>)] = [:]
     /// Each send with when it was posted and when it was first seen complete (nil: not yet).
     private var sends: [Transfer: (request: T.Request, buffer: MessageBuffer<Float>, posted: Double, done: Double?)] = [:]
+    /// The gradient whose wait was moved into the next compute, an FB pair that interleaves: with
+    /// blocking `advance`, such a pair starts before its backward's gradient has arrived and waits
+    /// for it after its forward's phases (`interleave(_:lateBackward:)`). Nothing is computed
+    /// differently, only where the rank blocks.
+    private var deferred: Transfer?
+    /// Sends posted from inside a compute, as soon as it made their tensor (see `postEarly`).
+    private var postedEarly: Set<Transfer> = []
+    /// An error of a send posted from inside a compute, thrown once the compute returns.
+    private var earlyFailure: Error?
 
     /// `messageShape` is `[tokens, hidden]` of a micro-batch; `pool` buffers must hold it.
     public init(program: [Instruction], pipelineRank: Int, transport: T, executor: StageExecutor,
@@ -81,6 +93,10 @@ public final class Interpreter<T: Transport> {
             receives[t] = (try transport.postReceive(into: buffer, count: messageFloats, from: t.source, tag: t.tag), buffer)
         case .waitReceive(let t):
             guard let (request, buffer) = receives[t] else { throw broken(instruction, "it was never posted") }
+            if blocking && takesLate(t), try !transport.test(request) {
+                deferred = t
+                break
+            }
             guard try complete(request, blocking: blocking, "recv \(t.description)", t) else { return false }
             receives[t] = nil
             executor.deliver(Tensor(shape: messageShape, scalars: Array(buffer.pointer.prefix(messageFloats))), t.payload, for: t.chunk)
@@ -95,15 +111,29 @@ public final class Interpreter<T: Transport> {
             }
             computes += 1
             let start = monotonicSeconds()
-            executor.run(action)
-            recorder.record(.compute, action.description, start: start, end: monotonicSeconds())
+            var blocked = 0.0
+            // The executor is shared with the other pass's interpreter: this one listens only now.
+            executor.outputReady = { [unowned self] payload, chunk in postEarly(payload, chunk) }
+            defer { executor.outputReady = { _, _ in } }
+            if let t = deferred {
+                deferred = nil
+                try executor.run(action, lateGradient: { [self] blocking in
+                    guard let (request, buffer) = receives[t] else { throw broken(instruction, "the gradient it awaits, \(t), was never posted") }
+                    let waitStart = monotonicSeconds()
+                    guard try complete(request, blocking: blocking, "recv \(t.description)", t) else { return nil }
+                    blocked += monotonicSeconds() - waitStart
+                    receives[t] = nil
+                    defer { pool.release(buffer) }
+                    return Tensor(shape: messageShape, scalars: Array(buffer.pointer.prefix(messageFloats)))
+                })
+                guard receives[t] == nil else { throw broken(instruction, "the pair never took the gradient \(t) it was to wait for") }
+            } else {
+                try executor.run(action)
+            }
+            recorder.record(.compute, action.description, start: start, end: monotonicSeconds(), blocked: blocked)
+            if let error = earlyFailure { earlyFailure = nil; throw error }
         case .postSend(let t):
-            let tensor = executor.takeOutgoing(t.payload, for: t.chunk)
-            guard tensor.count == messageFloats else { throw broken(instruction, "the tensor has shape \(tensor.shape), messages are \(messageShape)") }
-            let buffer = pool.acquire()
-            tensor.scalars.withUnsafeBufferPointer { buffer.pointer.baseAddress!.update(from: $0.baseAddress!, count: messageFloats) }
-            sends[t] = (try transport.postSend(buffer, count: messageFloats, to: t.destination, tag: t.tag), buffer, monotonicSeconds(), nil)
-            recorder.countSent(floats: messageFloats)
+            if postedEarly.remove(t) == nil { try postSend(t, instruction) }
         case .waitSend(let t):
             guard let (request, buffer, posted, done) = sends[t] else { throw broken(instruction, "it was never posted") }
             let start = monotonicSeconds()
@@ -118,6 +148,35 @@ public final class Interpreter<T: Transport> {
             throw PipelineError("pipeline rank \(pipelineRank): the program ended with \(receives.count) receives and \(sends.count) sends never waited for")
         }
         return true
+    }
+
+    private func postSend(_ t: Transfer, _ instruction: Instruction) throws {
+        let tensor = executor.takeOutgoing(t.payload, for: t.chunk)
+        guard tensor.count == messageFloats else { throw broken(instruction, "the tensor has shape \(tensor.shape), messages are \(messageShape)") }
+        let buffer = pool.acquire()
+        tensor.scalars.withUnsafeBufferPointer { buffer.pointer.baseAddress!.update(from: $0.baseAddress!, count: messageFloats) }
+        sends[t] = (try transport.postSend(buffer, count: messageFloats, to: t.destination, tag: t.tag), buffer, monotonicSeconds(), nil)
+        recorder.countSent(floats: messageFloats)
+    }
+
+    /// The executor's `outputReady` during a compute: a tensor that one of the compute's own
+    /// sends carries exists, so that send is posted now rather than after the compute (an FB
+    /// pair's forward output then flies while the pair's backward still computes). Its
+    /// `postSend` instruction later finds it posted.
+    private func postEarly(_ payload: Payload, _ chunk: Chunk) {
+        guard earlyFailure == nil else { return }
+        for (offset, instruction) in program[(next + 1)...].enumerated() {
+            switch instruction {
+            case .waitSend: continue
+            case .postSend(let t) where t.payload == payload && t.chunk == chunk:
+                do { try postSend(t, instruction); postedEarly.insert(t) } catch { earlyFailure = error }
+                return
+            case .postSend: continue
+            default:
+                earlyFailure = broken(program[next], "its output \(payload) for \(chunk) is sent by no instruction after it (looked \(offset) ahead)")
+                return
+            }
+        }
     }
 
     /// Tests every posted receive and send (MPI_Test), so that messages move while the rank is
@@ -148,6 +207,20 @@ public final class Interpreter<T: Transport> {
         }
         recorder.record(.wait, what, start: start, end: monotonicSeconds(), peer: peer, tag: tag)
         return true
+    }
+
+    /// Whether `t` is the gradient of the backward half of the FB pair that the waits and posts from
+    /// here lead to, in a pair that interleaves: the one wait that may move into its compute.
+    private func takesLate(_ t: Transfer) -> Bool {
+        guard t.payload == .gradient && executor.interleavesPairs else { return false }
+        for instruction in program[(next + 1)...] {
+            switch instruction {
+            case .waitReceive, .postReceive: continue
+            case .compute(.forwardBackward(_, let b)): return b == t.chunk
+            default: return false
+            }
+        }
+        return false
     }
 
     /// The compute action the current instruction leads to.

@@ -72,7 +72,12 @@ public final class StageExecutor {
     public var pollsBetweenPhases = true
     private var poll: () -> Void { pollsBetweenPhases ? progress : {} }
 
-    public func run(_ action: Action) {
+    /// Runs `action`. `lateGradient`, for an FB pair whose backward's output gradient was still in
+    /// flight when the pair began (see `Interpreter`), hands that gradient over once it is here:
+    /// nil while it is not, and it blocks when asked to. F's phases run while it flies.
+    public func run(_ action: Action, lateGradient: ((_ blocking: Bool) throws -> Tensor?)? = nil) throws {
+        precondition(lateGradient == nil || (interleavesPairs && action.backwardChunk != nil && action.forwardChunk != nil),
+                     "only an interleaved FB pair takes its gradient late, not \(action)")
         switch action {
         case .forward(let c):
             forward(c)
@@ -87,9 +92,10 @@ public final class StageExecutor {
             if interleavesPairs {
                 let (input, targets) = forwardInput(f)
                 let forward = stage(f).forwardPhases(f.microBatch, input, targets: targets)
-                let backward = stage(b).backwardInputPhases(b.microBatch, outputGradient(b))
-                interleave(forward, backward, between: poll)
-                finishForward(f, forward.result!)
+                let backward = try interleave(forward, lateBackward: { [self] blocking in
+                    guard let lateGradient else { return stage(b).backwardInputPhases(b.microBatch, outputGradient(b)) }
+                    return try lateGradient(blocking).map { stage(b).backwardInputPhases(b.microBatch, $0) }
+                }, forwardDone: { finishForward(f, forward.result!) }, between: poll)
                 finishBackward(b, backward.result!)
             } else {
                 forward(f)
@@ -167,6 +173,11 @@ public final class StageExecutor {
             inbox[slot] = tensor
         } else {
             outbox[slot] = tensor
+            outputReady(payload, consumer)
         }
     }
+
+    /// Called as soon as a tensor for another rank exists, which in an FB pair is before the
+    /// pair ends: the interpreter may post its send right away.
+    public var outputReady: (Payload, Chunk) -> Void = { _, _ in }
 }

@@ -116,7 +116,7 @@ struct BenchSchedulesCommand: ParsableCommand {
             var durations: [Action: Double] = [:]
             for span in timelines.joined() where span.kind == .compute {
                 guard let action = Action(span.name) else { continue }
-                durations[action] = (span.end - span.start) * 1000
+                durations[action] = span.busySeconds * 1000
             }
             traced.append((durations, report.pipelineSeconds * 1000))
         }
