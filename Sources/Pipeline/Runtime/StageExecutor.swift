@@ -95,7 +95,7 @@ public final class StageExecutor {
                 let backward = try interleave(forward, lateBackward: { [self] blocking in
                     guard let lateGradient else { return stage(b).backwardInputPhases(b.microBatch, outputGradient(b)) }
                     return try lateGradient(blocking).map { stage(b).backwardInputPhases(b.microBatch, $0) }
-                }, forwardDone: { finishForward(f, forward.result!) }, between: poll)
+                }, forwardDone: { finishForward(f, forward.result!, announced: true) }, between: poll)
                 finishBackward(b, backward.result!)
             } else {
                 forward(f)
@@ -134,12 +134,14 @@ public final class StageExecutor {
         (c.stage == 0 ? batch(c.microBatch).input : take(.activation, c), c.stage == lastStage ? batch(c.microBatch).targets : nil)
     }
 
-    private func finishForward(_ c: Chunk, _ output: Tensor) {
+    /// `announced`: the output of a pair's forward, told to `outputReady` so that it leaves
+    /// while the pair's backward computes.
+    private func finishForward(_ c: Chunk, _ output: Tensor, announced: Bool = false) {
         if forwardOnly { stage(c).discard(c.microBatch) }
         if c.stage == lastStage {
             losses[c.microBatch] = output.scalars[0]
         } else {
-            produce(output, .activation, for: Chunk(stage: c.stage + 1, microBatch: c.microBatch))
+            produce(output, .activation, for: Chunk(stage: c.stage + 1, microBatch: c.microBatch), announced: announced)
         }
     }
 
@@ -167,17 +169,19 @@ public final class StageExecutor {
 
     /// An output goes straight to the inbox when its consumer runs on this rank too (DualPipeV's
     /// turn from stage PP-1 to stage PP), to the outbox otherwise.
-    private func produce(_ tensor: Tensor, _ payload: Payload, for consumer: Chunk) {
+    private func produce(_ tensor: Tensor, _ payload: Payload, for consumer: Chunk, announced: Bool = false) {
         let slot = Slot(payload: payload, chunk: consumer)
         if configuration.schedule.rank(of: consumer) == pipelineRank {
             inbox[slot] = tensor
         } else {
             outbox[slot] = tensor
-            outputReady(payload, consumer)
+            if announced { outputReady(payload, consumer) }
         }
     }
 
-    /// Called as soon as a tensor for another rank exists, which in an FB pair is before the
-    /// pair ends: the interpreter may post its send right away.
+    /// Called when an interleaved FB pair's forward has made its output for another rank, while
+    /// the pair's backward still has phases to run: the interpreter posts its send right away.
+    /// (Other outputs leave in program order after their compute: posting them from inside it
+    /// was measured no faster, and 1F1B 4% slower, across a 1 Gbit/s link.)
     public var outputReady: (Payload, Chunk) -> Void = { _, _ in }
 }
