@@ -89,11 +89,7 @@ extension Stage {
 /// ends by posting an exchange is followed by the other pass's compute while it flies.
 /// `between` runs after every phase (to let MPI progress the exchanges in flight).
 public func interleave(_ forward: PhaseList, _ backward: PhaseList, between: () -> Void = {}) {
-    var f = 0, b = 0
-    while f < forward.phases.count || b < backward.phases.count {
-        if f < forward.phases.count { forward.phases[f](); f += 1; between() }
-        if b < backward.phases.count { backward.phases[b](); b += 1; between() }
-    }
+    _ = interleave(forward, lateBackward: { _ in backward }, between: between)
 }
 
 /// `interleave` for a pair whose backward input may still be in flight when the pair starts:
