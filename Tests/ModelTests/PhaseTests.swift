@@ -18,6 +18,15 @@ import Tensor
         return (Tensor(shape: [16], scalars: tokens.map(Float.init)), tokens.map { ($0 + 1) % 256 })
     }
 
+    /// Both stages run micro-batch 0's W and micro-batch 1's B and W; their gradients must agree.
+    static func expectSameGradientsOnceFinished(_ sequential: Stage, _ phased: Stage, seed: Tensor) {
+        for s in [sequential, phased] {
+            s.backwardWeight(0)
+            _ = s.backward(1, seed)
+        }
+        #expect(sequential.flatGradients() == phased.flatGradients())
+    }
+
     @Test func interleavedFAndBEqualSequential() throws {
         let sequential = try Self.stage(), phased = try Self.stage()
         let (x0, t0) = Self.batch(0), (x1, t1) = Self.batch(1)
@@ -34,11 +43,7 @@ import Tensor
         #expect(order.count == forward.phases.count + backward.phases.count)
         #expect(forward.result == loss1)
         #expect(backward.result == d0)
-        for s in [sequential, phased] {
-            s.backwardWeight(0)
-            _ = s.backward(1, seed)
-        }
-        #expect(sequential.flatGradients() == phased.flatGradients())
+        Self.expectSameGradientsOnceFinished(sequential, phased, seed: seed)
     }
 
     /// B's gradient arriving late: F's phases run alone until it is here (the blocking ask comes
@@ -75,10 +80,6 @@ import Tensor
         }
         #expect(forward.result == loss1)
         #expect(backward.result == d0)
-        for s in [sequential, phased] {
-            s.backwardWeight(0)
-            _ = s.backward(1, seed)
-        }
-        #expect(sequential.flatGradients() == phased.flatGradients())
+        Self.expectSameGradientsOnceFinished(sequential, phased, seed: seed)
     }
 }
