@@ -98,9 +98,7 @@ public final class Interpreter<T: Transport> {
                 break
             }
             guard try complete(request, blocking: blocking, "recv \(t.description)", t) else { return false }
-            receives[t] = nil
-            executor.deliver(Tensor(shape: messageShape, scalars: Array(buffer.pointer.prefix(messageFloats))), t.payload, for: t.chunk)
-            pool.release(buffer)
+            executor.deliver(collect(t, buffer), t.payload, for: t.chunk)
         case .compute(let action):
             if let limit = failAfterComputes, computes >= limit {
                 if killsItself {
@@ -122,9 +120,7 @@ public final class Interpreter<T: Transport> {
                     let waitStart = monotonicSeconds()
                     guard try complete(request, blocking: blocking, "recv \(t.description)", t) else { return nil }
                     blocked += monotonicSeconds() - waitStart
-                    receives[t] = nil
-                    defer { pool.release(buffer) }
-                    return Tensor(shape: messageShape, scalars: Array(buffer.pointer.prefix(messageFloats)))
+                    return collect(t, buffer)
                 })
                 guard receives[t] == nil else { throw broken(instruction, "the pair never took the gradient \(t) it was to wait for") }
             } else {
@@ -148,6 +144,13 @@ public final class Interpreter<T: Transport> {
             throw PipelineError("pipeline rank \(pipelineRank): the program ended with \(receives.count) receives and \(sends.count) sends never waited for")
         }
         return true
+    }
+
+    /// The tensor of the completed receive `t`, copied out of its buffer, which goes back to the pool.
+    private func collect(_ t: Transfer, _ buffer: MessageBuffer<Float>) -> Tensor {
+        receives[t] = nil
+        defer { pool.release(buffer) }
+        return Tensor(shape: messageShape, scalars: Array(buffer.pointer.prefix(messageFloats)))
     }
 
     private func postSend(_ t: Transfer, _ instruction: Instruction) throws {
