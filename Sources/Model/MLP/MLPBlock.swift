@@ -69,9 +69,16 @@ public final class MLPBlock: Layer {
     }
 
     public func backwardWeight(_ mb: Int) {
+        backwardWeight(mb, between: {})
+    }
+
+    /// W, `between` run after each of its two products.
+    func backwardWeight(_ mb: Int, between: () -> Void) {
         let saved = weightContexts.take(mb, "mlp backwardWeight")
         Linear.backwardWeight(saved.g, saved.dy, &down)
+        between()
         Linear.backwardWeight(saved.x, saved.du, &up)
+        between()
     }
 
     public func discard(_ mb: Int) {

@@ -65,7 +65,12 @@ public final class MLPStage: StageModule {
     }
 
     public func backwardWeight(_ mb: Int) {
-        for block in blocks.reversed() { block.backwardWeight(mb) }
+        backwardWeight(mb, between: {})
+    }
+
+    /// W, `between` run after each of its products.
+    public func backwardWeight(_ mb: Int, between: () -> Void) {
+        for block in blocks.reversed() { block.backwardWeight(mb, between: between) }
     }
 
     public func discard(_ mb: Int) {

@@ -67,8 +67,13 @@ public final class Stage: ParameterOwner {
 
     /// W of micro-batch `mb`: adds its parameter gradients.
     public func backwardWeight(_ mb: Int) {
-        head?.backwardWeight(mb)
-        for block in blocks.reversed() { block.backwardWeight(mb) }
+        backwardWeight(mb, between: {})
+    }
+
+    /// W, `between` run after the head's and each block's.
+    public func backwardWeight(_ mb: Int, between: () -> Void) {
+        if let head { head.backwardWeight(mb); between() }
+        for block in blocks.reversed() { block.backwardWeight(mb); between() }
         embedding?.backwardWeight(mb)
     }
 

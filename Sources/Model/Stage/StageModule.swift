@@ -14,6 +14,9 @@ public protocol StageModule: ParameterOwner {
     func backwardInputPhases(_ mb: Int, _ outputGradient: Tensor) -> PhaseList
     /// W of micro-batch `mb`: adds its parameter gradients.
     func backwardWeight(_ mb: Int)
+    /// W with `between` run between its products, so that messages in flight progress during a
+    /// W as they do between F's and B's phases. The gradients are `backwardWeight(_:)`'s.
+    func backwardWeight(_ mb: Int, between: () -> Void)
     /// Frees what micro-batch `mb` saved (the end of a forward-only pass).
     func discard(_ mb: Int)
 }

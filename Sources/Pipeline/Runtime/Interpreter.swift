@@ -10,7 +10,8 @@ import Tensor
 /// the action, postSend copies the action's output into a pooled buffer that the send request
 /// holds, waitSend completes it and returns the buffer. It moves two things within that order,
 /// never the data, both for FB pairs: a pair's forward output is sent the moment the forward
-/// ends (while the backward computes), and the wait for a pair's backward gradient, when that
+/// ends (while the backward computes) and its input gradient the moment the backward ends
+/// (before the pair's W), and the wait for a pair's backward gradient, when that
 /// gradient is still in flight, moves into the pair, after its forward.
 public final class Interpreter<T: Transport> {
     public let program: [Instruction]
@@ -40,7 +41,7 @@ public final class Interpreter<T: Transport> {
     /// for it after its forward's phases (`interleave(_:lateBackward:)`). Nothing is computed
     /// differently, only where the rank blocks.
     private var deferred: Transfer?
-    /// Sends posted from inside a compute, an FB pair's forward output (see `postEarly`).
+    /// Sends posted from inside a compute, an FB pair's outputs (see `postEarly`).
     private var postedEarly: Set<Transfer> = []
     /// An error of a send posted from inside a compute, thrown once the compute returns.
     private var earlyFailure: Error?
@@ -162,9 +163,9 @@ public final class Interpreter<T: Transport> {
         recorder.countSent(floats: messageFloats)
     }
 
-    /// The executor's `outputReady` during a compute: an FB pair's forward output exists, so its
-    /// send is posted now rather than after the compute, and flies while the pair's backward
-    /// still computes. Its `postSend` instruction later finds it posted.
+    /// The executor's `outputReady` during a compute: an FB pair's forward output or input
+    /// gradient exists, so its send is posted now rather than after the compute, and flies while
+    /// the pair still computes. Its `postSend` instruction later finds it posted.
     private func postEarly(_ payload: Payload, _ chunk: Chunk) {
         guard earlyFailure == nil else { return }
         for (offset, instruction) in program[(next + 1)...].enumerated() {
