@@ -53,14 +53,18 @@ public struct Comparison: Sendable {
     public let stages: Int
     public let microBatches: Int
     public let costs: Costs
+    /// How the FB pairs met their messages.
+    public let pairs: PairTiming
     public let rows: [Row]
 
     public static let order: [ScheduleKind] = [.gpipe, .oneFOneB, .zb1p, .dualpipe, .dualpipev]
 
-    public init(stages: Int, microBatches: Int, costs: Costs) {
+    /// `pairs`: how the FB pairs of DualPipe and DualPipeV meet their messages.
+    public init(stages: Int, microBatches: Int, costs: Costs, pairs: PairTiming = .atomic) {
         self.stages = stages
         self.microBatches = microBatches
         self.costs = costs
+        self.pairs = pairs
         rows = Self.order.map { kind in
             let ranks = kind == .dualpipev ? stages / 2 : stages
             let formula = BubbleFormula.readme(kind, stages: stages, costs: costs)
@@ -70,7 +74,7 @@ public struct Comparison: Sendable {
             }
             do {
                 let schedule = try Schedule.generate(kind: kind, ranks: ranks, microBatches: microBatches)
-                return Row(kind: kind, ranks: ranks, simulation: try schedule.simulate(costs), skipped: nil, formula: formula)
+                return Row(kind: kind, ranks: ranks, simulation: try schedule.simulate(costs, pairs: pairs), skipped: nil, formula: formula)
             } catch {
                 return Row(kind: kind, ranks: ranks, simulation: nil, skipped: "\(error)", formula: formula)
             }

@@ -14,6 +14,9 @@ struct Dataflow {
     let schedule: Schedule
     let cost: (Action) -> Double
     let latency: Double
+    /// How FB pairs meet their messages, and what a pair's parts cost alone (for `.interleaved`).
+    var pairs: PairTiming = .atomic
+    var parts: (Action) -> PairParts = { _ in PairParts(forward: 1, backwardInput: 1, backwardWeight: 1) }
 
     func run() -> Outcome {
         let n = schedule.ranks, m = schedule.microBatches, s = schedule.stages
@@ -34,8 +37,11 @@ struct Dataflow {
             return config.rank(of: producer) == rank ? t : t + latency
         }
 
-        func readyTime(_ action: Action, on rank: Int) -> Double? {
-            var ready = clock[rank]
+        /// When `action` could start on `rank` but for the output gradient its backward consumes,
+        /// and when that gradient is here (-infinity: none to wait for); nil while an input is not
+        /// produced yet. Apart, so that an interleaved FB pair can start before its gradient.
+        func inputTimes(_ action: Action, on rank: Int) -> (ready: Double, gradient: Double)? {
+            var ready = clock[rank], gradient = -Double.infinity
             if let f = action.forwardChunk {
                 guard index(f) != nil else { return nil }
                 if f.stage > 0 {
@@ -48,14 +54,14 @@ struct Dataflow {
                 ready = max(ready, own)
                 if b.stage < s - 1 {
                     guard let t = arrival(backwardDone, Chunk(stage: b.stage + 1, microBatch: b.microBatch), on: rank) else { return nil }
-                    ready = max(ready, t)
+                    gradient = t
                 }
             }
             if case .backwardWeight(let c) = action {
                 guard let t = arrival(backwardDone, c, on: rank) else { return nil }
                 ready = max(ready, t)
             }
-            return ready
+            return (ready, gradient)
         }
 
         var progressed = true
@@ -63,14 +69,16 @@ struct Dataflow {
             progressed = false
             for rank in 0..<n {
                 let actions = schedule.program[rank]
-                while pc[rank] < actions.count, let t0 = readyTime(actions[pc[rank]], on: rank) {
+                while pc[rank] < actions.count, let (ready, gradient) = inputTimes(actions[pc[rank]], on: rank) {
                     let action = actions[pc[rank]]
-                    let t1 = t0 + cost(action)
-                    start[rank][pc[rank]] = t0
-                    end[rank][pc[rank]] = t1
-                    clock[rank] = t1
-                    if let f = action.forwardChunk, let i = index(f) { forwardDone[i] = t1 }
-                    if let b = action.backwardChunk, let i = index(b) { backwardDone[i] = t1 }
+                    let isPair = action.op == .FB
+                    let times = PairTimes(isPair ? pairs : .atomic, ready: ready, gradient: gradient, cost: cost(action),
+                                          parts: isPair ? parts(action) : PairParts(forward: 1, backwardInput: 0, backwardWeight: 0))
+                    start[rank][pc[rank]] = times.start
+                    end[rank][pc[rank]] = times.end
+                    clock[rank] = times.end
+                    if let f = action.forwardChunk, let i = index(f) { forwardDone[i] = times.forwardOutput }
+                    if let b = action.backwardChunk, let i = index(b) { backwardDone[i] = times.inputGradient }
                     pc[rank] += 1
                     progressed = true
                 }

@@ -40,6 +40,11 @@ public struct Costs: Hashable, Sendable, Codable {
         }
     }
 
+    /// An FB pair's parts alone: this F, B and W, whatever the pair's chunks.
+    public func pairParts(of action: Action) -> PairParts {
+        PairParts(forward: forward, backwardInput: backwardInput, backwardWeight: backwardWeight)
+    }
+
     public func cost(of action: Action) -> Double {
         switch action {
         case .forward: forward
@@ -80,6 +85,8 @@ public struct Simulation: Sendable {
     public let peakActivations: [Int]
     /// [ranks] stages whose parameters the rank holds (1 = one stage's weights).
     public let parameterCopies: [Int]
+    /// How the FB pairs met their messages.
+    public internal(set) var pairs: PairTiming = .atomic
 
     /// [ranks] makespan minus busy time.
     public var idle: [Double] { busy.map { makespan - $0 } }
@@ -107,21 +114,28 @@ extension Simulation {
 }
 
 extension Schedule {
-    /// Times the schedule under `costs`. The schedule must pass `validate()`.
-    public func simulate(_ costs: Costs = Costs()) throws -> Simulation {
-        try simulate(costs, cost: costs.cost(of:))
+    /// Times the schedule under `costs`, its FB pairs timed as `pairs` says (by default as one
+    /// indivisible action each). The schedule must pass `validate()`.
+    public func simulate(_ costs: Costs = Costs(), pairs: PairTiming = .atomic) throws -> Simulation {
+        try simulate(costs, pairs: pairs, parts: costs.pairParts(of:), cost: costs.cost(of:))
     }
 
     /// Times the schedule with each action's own duration (`duration(action)`, e.g. as a run
     /// measured it) and `latency` per message: a replay, where `simulate(_:)` costs every action
-    /// of a kind alike. What the two disagree on is the actions' variance.
-    public func replay(latency: Double, duration: (Action) -> Double) throws -> Simulation {
-        try simulate(Costs(latency: latency), cost: duration)
+    /// of a kind alike. What the two disagree on is the actions' variance. Under `.interleaved`
+    /// pair timing, `parts` splits each pair's duration into its forward, backward and W.
+    public func replay(latency: Double, pairs: PairTiming = .atomic,
+                       parts: (Action) -> PairParts = { _ in PairParts(forward: 1, backwardInput: 1, backwardWeight: 1) },
+                       duration: (Action) -> Double) throws -> Simulation {
+        try simulate(Costs(latency: latency), pairs: pairs, parts: parts, cost: duration)
     }
 
-    private func simulate(_ costs: Costs, cost: (Action) -> Double) throws -> Simulation {
+    private func simulate(_ costs: Costs, pairs: PairTiming, parts: (Action) -> PairParts,
+                          cost: (Action) -> Double) throws -> Simulation {
         let outcome = withoutActuallyEscaping(cost) { cost in
-            Dataflow(schedule: self, cost: cost, latency: costs.latency).run()
+            withoutActuallyEscaping(parts) { parts in
+                Dataflow(schedule: self, cost: cost, latency: costs.latency, pairs: pairs, parts: parts).run()
+            }
         }
         guard outcome.finished else {
             try validate()
@@ -132,7 +146,7 @@ extension Schedule {
                 TimedAction(action: program[r][k], start: outcome.start[r][k], end: outcome.end[r][k])
             }
         }
-        return Simulation(
+        var simulation = Simulation(
             schedule: self,
             costs: costs,
             timeline: timeline,
@@ -141,6 +155,8 @@ extension Schedule {
             peakActivations: program.map(Self.peakActivations),
             parameterCopies: program.indices.map { stagesHeld(by: $0).count }
         )
+        simulation.pairs = pairs
+        return simulation
     }
 
     static func peakActivations(_ actions: [Action]) -> Int {

@@ -10,6 +10,7 @@ public struct StageCosts: Sendable {
         var op: Action.Op
         var stages: [Int]
         init(_ action: Action, rank: Int) { self.rank = rank; op = action.op; stages = action.chunks.map(\.stage) }
+        init(rank: Int, op: Action.Op, stage: Int) { (self.rank, self.op, stages) = (rank, op, [stage]) }
     }
 
     private let means: [Key: Double]
@@ -40,6 +41,16 @@ public struct StageCosts: Sendable {
     public func cost(of action: Action) -> Double {
         means[Key(action, rank: rank[action] ?? -1)] ?? kinds.cost(of: action)
     }
+
+    /// An FB pair's parts alone, on the pair's rank: the mean F of its forward's stage, and the
+    /// mean B and W of its backward's stage (each kind's mean where that rank ran none).
+    public func pairParts(of action: Action) -> PairParts {
+        guard case .forwardBackward(let f, let b) = action else { return kinds.pairParts(of: action) }
+        let r = rank[action] ?? -1
+        return PairParts(forward: means[Key(rank: r, op: .F, stage: f.stage)] ?? kinds.forward,
+                         backwardInput: means[Key(rank: r, op: .B, stage: b.stage)] ?? kinds.backwardInput,
+                         backwardWeight: means[Key(rank: r, op: .W, stage: b.stage)] ?? kinds.backwardWeight)
+    }
 }
 
 extension Costs {
@@ -59,8 +70,9 @@ extension Costs {
 }
 
 extension Schedule {
-    /// Times the schedule with every action at its (rank, kind, stages) mean and `latency` per message.
-    public func simulate(_ costs: StageCosts, latency: Double) throws -> Simulation {
-        try replay(latency: latency, duration: costs.cost(of:))
+    /// Times the schedule with every action at its (rank, kind, stages) mean and `latency` per
+    /// message, its FB pairs timed as `pairs` says.
+    public func simulate(_ costs: StageCosts, latency: Double, pairs: PairTiming = .atomic) throws -> Simulation {
+        try replay(latency: latency, pairs: pairs, parts: costs.pairParts(of:), duration: costs.cost(of:))
     }
 }

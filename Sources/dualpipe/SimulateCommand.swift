@@ -18,6 +18,19 @@ struct SimulateCommand: ParsableCommand {
         case text, json
     }
 
+    enum Pairs: String, ExpressibleByArgument, CaseIterable {
+        case atomic, interleaved
+        case interleavedLate = "interleaved-late"
+
+        var timing: PairTiming {
+            switch self {
+            case .atomic: .atomic
+            case .interleaved: .interleaved(lateGradient: false)
+            case .interleavedLate: .interleaved(lateGradient: true)
+            }
+        }
+    }
+
     @OptionGroup var selection: ScheduleSelection
 
     @Option(name: .customLong("cost-f"), help: "Cost of a forward F.")
@@ -32,6 +45,13 @@ struct SimulateCommand: ParsableCommand {
     var costFB: Double?
     @Option(help: "Latency of one point-to-point message.")
     var latency: Double = 0
+    @Option(help: ArgumentHelp("""
+        How an FB pair meets its messages: atomic (one action: it starts once both inputs are here, both outputs \
+        leave when it ends), interleaved (as the runtime runs it: the forward's output leaves after the forward and \
+        half the backward, the backward's gradient before the pair's W), interleaved-late (also starts with its \
+        forward while its gradient is in flight, as the runtime does with EP 1).
+        """, valueName: "atomic|interleaved|interleaved-late"))
+    var pairs: Pairs = .atomic
 
     @Option(help: "Output format: text or json.")
     var format: Format = .text
@@ -95,11 +115,11 @@ struct SimulateCommand: ParsableCommand {
 
     func run() throws {
         if compare {
-            let comparison = Comparison(stages: selection.ranks, microBatches: selection.microBatches, costs: costs)
+            let comparison = Comparison(stages: selection.ranks, microBatches: selection.microBatches, costs: costs, pairs: pairs.timing)
             try emit(format == .json ? comparison.reportJSON() : comparison.report(), to: nil)
             return
         }
-        let simulation = try selection.validatedSchedule().simulate(costs)
+        let simulation = try selection.validatedSchedule().simulate(costs, pairs: pairs.timing)
         try emit(format == .json ? simulation.reportJSON() : simulation.report(), to: nil)
         if let trace { try emit(simulation.chromeTrace(), to: trace, flag: "--trace") }
         if let svg { try emit(simulation.svg(), to: svg, flag: "--svg") }

@@ -29,7 +29,7 @@ extension Simulation {
     public func report() -> String {
         let s = schedule
         var out = "\(s.kind.title): \(s.ranks) ranks, \(s.stages) stages, \(s.microBatches) micro-batches\n"
-        out += "costs: \(costs.summary)\n"
+        out += "costs: \(costs.summary); FB pairs: \(pairs.name)\n"
         out += "makespan \(fmt(makespan))  bubble (largest rank idle) \(fmt(bubble))  README formula \(BubbleFormula.text(s.kind)) = \(BubbleFormula.shown(BubbleFormula.readme(s.kind, stages: s.stages, costs: costs), s.kind))  bubble ratio \(fmt(bubbleRatio))\n\n"
         var rows = [["rank", "stages", "busy", "idle", "peak activations", "parameter copies"]]
         for r in 0..<s.ranks {
@@ -45,7 +45,7 @@ extension Simulation {
         let ranks = (0..<s.ranks).map { r in
             #"{"rank":\#(r),"stages":[\#(s.stagesHeld(by: r).map(String.init).joined(separator: ","))],"busy":\#(fmt(busy[r])),"idle":\#(fmt(idle[r])),"peakActivations":\#(peakActivations[r]),"parameterCopies":\#(parameterCopies[r])}"#
         }
-        return #"{"kind":"\#(s.kind.rawValue)","ranks":\#(s.ranks),"stages":\#(s.stages),"microbatches":\#(s.microBatches),"costs":\#(costs.json),"makespan":\#(fmt(makespan)),"bubble":\#(fmt(bubble)),"bubbleRatio":\#(bubbleRatio),"perRank":[\#n  "#
+        return #"{"kind":"\#(s.kind.rawValue)","ranks":\#(s.ranks),"stages":\#(s.stages),"microbatches":\#(s.microBatches),"costs":\#(costs.json),"pairs":"\#(pairs.name)","makespan":\#(fmt(makespan)),"bubble":\#(fmt(bubble)),"bubbleRatio":\#(bubbleRatio),"perRank":[\#n  "#
             + ranks.joined(separator: ",\n  ") + "\n]}\n"
     }
 }
@@ -53,7 +53,7 @@ extension Simulation {
 extension Comparison {
     /// The side-by-side table of `dualpipe simulate --compare`.
     public func report() -> String {
-        var out = "PP = \(stages) stages, M = \(microBatches) micro-batches; costs: \(costs.summary)\n\n"
+        var out = "PP = \(stages) stages, M = \(microBatches) micro-batches; costs: \(costs.summary); FB pairs: \(pairs.name)\n\n"
         let header = ["kind", "ranks", "makespan", "bubble", "README bubble", "formula", "bubble ratio", "activations/rank", "parameters/rank"]
         let notes = rows.filter { $0.skipped != nil }.map { "\($0.kind.title): skipped, \($0.skipped!)" }
         out += table([header] + tableRows())
@@ -78,7 +78,7 @@ extension Comparison {
             }
             return #"{"kind":"\#(row.kind.rawValue)","ranks":\#(row.ranks),"makespan":\#(fmt(sim.makespan)),"bubble":\#(fmt(sim.bubble)),"readmeBubble":\#(fmt(row.formula)),"bubbleRatio":\#(sim.bubbleRatio),"peakActivations":\#(sim.peakActivations.max() ?? 0),"parameterCopies":\#(sim.parameterCopies.max() ?? 0)}"#
         }
-        return #"{"stages":\#(stages),"microbatches":\#(microBatches),"costs":\#(costs.json),"kinds":[\#n  "# + items.joined(separator: ",\n  ") + "\n]}\n"
+        return #"{"stages":\#(stages),"microbatches":\#(microBatches),"costs":\#(costs.json),"pairs":"\#(pairs.name)","kinds":[\#n  "# + items.joined(separator: ",\n  ") + "\n]}\n"
     }
 }
 

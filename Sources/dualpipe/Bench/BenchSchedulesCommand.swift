@@ -84,7 +84,8 @@ struct BenchSchedulesCommand: ParsableCommand {
                     a rank's compute, mean over ranks; MPI wait: time blocked on messages (bubble included), mean over ranks;
                     comm: a rank's messages times the latency above; hidden: the share of that the step does not pay for
                     (1 - (replay with the latency - replay without) / comm); simulated: the schedule costed with each
-                    step's own mean F, B, W, BW and FB of every stage on every rank and the latency above;
+                    step's own mean F, B, W, BW and FB of every stage on every rank and the latency above, each FB
+                    pair timed as the runtime runs it (outputs leaving inside it, a late gradient awaited after its F);
                     sim/measured: that over the same step's time; replay: each step simulated with each action's own
                     measured time (what the mean costs miss is the actions' variance); hidden, simulated and the
                     ratios are medians over the steps
@@ -130,16 +131,21 @@ struct BenchSchedulesCommand: ParsableCommand {
             let pp = schedule.ranks
             let messages = Double(schedule.lowered().programs.joined().filter { if case .postSend = $0 { true } else { false } }.count) / Double(pp)
             let communication = messages * latency
+            // Pairs as the runtime runs them here (interleaved; EP 1, so a late gradient is awaited
+            // after the forward), their parts in the proportions of the step's own means.
+            let pairs = PairTiming.interleaved(lateGradient: true)
             for (durations, measured) in traced {
-                let simulated = try schedule.simulate(StageCosts(durations, of: schedule), latency: latency)
-                let replayed = try schedule.replay(latency: latency) { durations[$0] ?? 0 }
+                let costs = StageCosts(durations, of: schedule)
+                let simulated = try schedule.simulate(costs, latency: latency, pairs: pairs)
+                let replay = { (latency: Double) in try schedule.replay(latency: latency, pairs: pairs, parts: costs.pairParts(of:)) { durations[$0] ?? 0 } }
+                let replayed = try replay(latency)
                 predicted.append(simulated.makespan)
                 simulatedBubbles.append(simulated.bubble)
                 predictedRatio.append(simulated.makespan / measured)
                 replayRatio.append(replayed.makespan / measured)
                 // Communication: every message a rank sends, at the measured latency. What of it the
                 // step pays for is how much later the replay ends with the latency than without.
-                let exposed = max(0, replayed.makespan - (try schedule.replay(latency: 0) { durations[$0] ?? 0 }).makespan)
+                let exposed = max(0, replayed.makespan - (try replay(0)).makespan)
                 hiddenShares.append(communication > 0 ? min(1, max(0, 1 - exposed / communication)) : 1)
             }
             return [schedule.kind.title, "\(configuration.partition.stages)", decimal(median(stepTimes) * 1000, 1),
