@@ -5,8 +5,8 @@ import Schedule
 import Tensor
 import Testing
 
-/// Where an FB pair's messages leave and where a W lets them progress, seen from one log per
-/// rank: every send the transport is asked for, every weight-gradient product and every poll.
+/// Where the outputs of an FB pair or a BW leave and where a W lets them progress, seen from one
+/// log per rank: every send the transport is asked for, every weight-gradient product and every poll.
 @Suite struct PairSendOrderTests {
     enum Event: Equatable {
         case send(tag: Int)
@@ -48,12 +48,13 @@ import Testing
         func wait(_ request: InProcessNetwork.Operation, timeout: Double?) throws -> Bool { try inner.wait(request, timeout: timeout) }
     }
 
-    /// DualPipe on 2 ranks: each FB pair's outputs for the other rank (its forward's activation,
-    /// its backward's input gradient) are posted before the pair's W begins, not after the pair;
-    /// every W, in a pair or not, polls after each of its products.
-    @Test func pairOutputsLeaveBeforeTheirWeightGradient() throws {
+    /// DualPipe's FB pairs and 1F1B's BWs on 2 ranks: each output for the other rank made inside
+    /// the action (a pair's forward activation, a pair's or a BW's input gradient) is posted
+    /// before the action's W begins, not after the action; every W polls after each of its products.
+    @Test(arguments: [ScheduleKind.dualpipe, .oneFOneB])
+    func outputsLeaveBeforeTheirWeightGradient(_ kind: ScheduleKind) throws {
         let model = MLPConfiguration(hidden: 8, sequenceLength: 4, microBatchSize: 2), ranks = 2, m = 6
-        let configuration = try PipelineConfiguration.mlp(kind: .dualpipe, pipelineRanks: ranks, microBatches: m, blocks: nil, worldSize: ranks)
+        let configuration = try PipelineConfiguration.mlp(kind: kind, pipelineRanks: ranks, microBatches: m, blocks: nil, worldSize: ranks)
         let stages = configuration.partition.stages
         let logs = (0..<ranks).map { _ in Log() }
         let executors = (0..<ranks).map { pp in
@@ -74,25 +75,30 @@ import Testing
         }
         try network.run(interpreters)
 
-        var pairsSeen = 0
+        var actionsSeen = 0
         for pp in 0..<ranks {
             let events = logs[pp].events
-            for case .compute(.forwardBackward(let f, let b)) in lowered.programs[pp].map({ $0 }) {
+            for case .compute(let action) in lowered.programs[pp] {
+                // The outputs made inside the action: a pair's forward activation and the input gradient.
+                let b: Chunk, inside: [Chunk]
+                switch action {
+                case .forwardBackward(let f, let backward): (b, inside) = (backward, [f, backward])
+                case .backward(let backward): (b, inside) = (backward, [backward])
+                default: continue
+                }
                 guard let w = events.firstIndex(of: .weightBegins(b)) else {
-                    Issue.record("rank \(pp): no W for the pair's backward \(b)"); continue
+                    Issue.record("rank \(pp): no W for \(action)"); continue
                 }
                 var remote: [Int] = []
-                if f.stage < stages - 1, configuration.schedule.rank(of: Chunk(stage: f.stage + 1, microBatch: f.microBatch)) != pp {
-                    remote.append(2 * f.microBatch)
-                }
-                if b.stage > 0, configuration.schedule.rank(of: Chunk(stage: b.stage - 1, microBatch: b.microBatch)) != pp {
-                    remote.append(2 * b.microBatch + 1)
+                for c in inside where c == b ? c.stage > 0 : c.stage < stages - 1 {
+                    let consumer = Chunk(stage: c == b ? c.stage - 1 : c.stage + 1, microBatch: c.microBatch)
+                    if configuration.schedule.rank(of: consumer) != pp { remote.append(2 * c.microBatch + (c == b ? 1 : 0)) }
                 }
                 for tag in remote {
                     let sent = events.firstIndex(of: .send(tag: tag))
-                    #expect(sent != nil && sent! < w, "rank \(pp), FB\(f)+\(b): the send with tag \(tag) was posted at event \(sent.map(String.init) ?? "never"), its W began at event \(w)")
+                    #expect(sent != nil && sent! < w, "rank \(pp), \(action): the send with tag \(tag) was posted at event \(sent.map(String.init) ?? "never"), its W began at event \(w)")
                 }
-                pairsSeen += remote.isEmpty ? 0 : 1
+                actionsSeen += remote.isEmpty ? 0 : 1
             }
             let products = events.indices.filter { events[$0] == .product }
             #expect(!products.isEmpty, "rank \(pp) logged no W product")
@@ -100,6 +106,6 @@ import Testing
                 #expect(i + 1 < events.count && events[i + 1] == .poll, "rank \(pp): W product at event \(i) is not followed by a poll")
             }
         }
-        #expect(pairsSeen > 0, "no FB pair with an output for the other rank: the schedule did not test the rule")
+        #expect(actionsSeen > 0, "\(kind): no FB or BW with an output for the other rank: the schedule did not test the rule")
     }
 }

@@ -9,10 +9,10 @@ import Tensor
 /// a pooled buffer, waitReceive completes it and hands the tensor to the executor, compute runs
 /// the action, postSend copies the action's output into a pooled buffer that the send request
 /// holds, waitSend completes it and returns the buffer. It moves two things within that order,
-/// never the data, both for FB pairs: a pair's forward output is sent the moment the forward
-/// ends (while the backward computes) and its input gradient the moment the backward ends
-/// (before the pair's W), and the wait for a pair's backward gradient, when that
-/// gradient is still in flight, moves into the pair, after its forward.
+/// never the data: an output made before its action ends is sent then (an FB pair's forward
+/// output while its backward computes; the input gradient of a pair or of a BW before its W),
+/// and the wait for an FB pair's backward gradient, when that gradient is still in flight,
+/// moves into the pair, after its forward.
 public final class Interpreter<T: Transport> {
     public let program: [Instruction]
     public let pipelineRank: Int
@@ -41,7 +41,7 @@ public final class Interpreter<T: Transport> {
     /// for it after its forward's phases (`interleave(_:lateBackward:)`). Nothing is computed
     /// differently, only where the rank blocks.
     private var deferred: Transfer?
-    /// Sends posted from inside a compute, an FB pair's outputs (see `postEarly`).
+    /// Sends posted from inside a compute (see `postEarly`).
     private var postedEarly: Set<Transfer> = []
     /// An error of a send posted from inside a compute, thrown once the compute returns.
     private var earlyFailure: Error?
@@ -163,9 +163,10 @@ public final class Interpreter<T: Transport> {
         recorder.countSent(floats: messageFloats)
     }
 
-    /// The executor's `outputReady` during a compute: an FB pair's forward output or input
-    /// gradient exists, so its send is posted now rather than after the compute, and flies while
-    /// the pair still computes. Its `postSend` instruction later finds it posted.
+    /// The executor's `outputReady` during a compute: an output exists before its action ends
+    /// (an FB pair's forward output, a pair's or a BW's input gradient), so its send is posted
+    /// now rather than after the compute, and flies while the action still computes. Its
+    /// `postSend` instruction later finds it posted.
     private func postEarly(_ payload: Payload, _ chunk: Chunk) {
         guard earlyFailure == nil else { return }
         for (offset, instruction) in program[(next + 1)...].enumerated() {
