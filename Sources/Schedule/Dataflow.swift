@@ -71,9 +71,15 @@ struct Dataflow {
                 let actions = schedule.program[rank]
                 while pc[rank] < actions.count, let (ready, gradient) = inputTimes(actions[pc[rank]], on: rank) {
                     let action = actions[pc[rank]]
-                    let isPair = action.op == .FB
-                    let times = PairTimes(isPair ? pairs : .atomic, ready: ready, gradient: gradient, cost: cost(action),
-                                          parts: isPair ? parts(action) : PairParts(forward: 1, backwardInput: 0, backwardWeight: 0))
+                    // A BW sends its input gradient before its W as a pair does, but never starts
+                    // before that gradient is here: it has no forward to run meanwhile.
+                    let timing: PairTiming = switch action.op {
+                    case .FB: pairs
+                    case .BW where pairs != .atomic: .interleaved(lateGradient: false)
+                    default: .atomic
+                    }
+                    let times = PairTimes(timing, ready: ready, gradient: gradient, cost: cost(action),
+                                          parts: timing == .atomic ? PairParts(forward: 1, backwardInput: 0, backwardWeight: 0) : parts(action))
                     start[rank][pc[rank]] = times.start
                     end[rank][pc[rank]] = times.end
                     clock[rank] = times.end

@@ -1,4 +1,4 @@
-/// How a simulation times an FB pair against its messages.
+/// How a simulation times an FB pair (and a BW) against its messages.
 public enum PairTiming: Hashable, Sendable {
     /// One indivisible action: it starts once both of its inputs are here, and both of its
     /// outputs leave when it ends. The schedule's own accounting, as the DualPipe paper draws it.
@@ -6,10 +6,10 @@ public enum PairTiming: Hashable, Sendable {
     /// As the runtime runs a pair whose forward and backward phases alternate: the forward's
     /// output leaves when the forward ends, which with the phases alternating is after the
     /// forward and about half of the backward; the backward's input gradient leaves when the
-    /// backward ends, before the pair's W. With `lateGradient` (the runtime's behaviour with EP 1)
-    /// a pair whose gradient is not yet here starts anyway: its forward runs alone, and the
-    /// backward and W follow once the forward is done and the gradient has come. Without it the
-    /// pair starts only once both inputs are here.
+    /// backward ends, before the pair's W (a BW's too, before its W). With `lateGradient` (the
+    /// runtime's behaviour with EP 1) a pair whose gradient is not yet here starts anyway: its
+    /// forward runs alone, and the backward and W follow once the forward is done and the
+    /// gradient has come. Without it the pair starts only once both inputs are here.
     case interleaved(lateGradient: Bool)
 
     /// `atomic`, `interleaved` or `interleaved-late`, as `dualpipe simulate --pairs` spells it.
@@ -21,8 +21,9 @@ public enum PairTiming: Hashable, Sendable {
     }
 }
 
-/// What an FB pair's forward, input-gradient backward and weight gradient would cost alone. A
-/// simulation scales the three to the pair's own cost, so only their proportions matter.
+/// What an FB pair's forward, input-gradient backward and weight gradient would cost alone (a
+/// BW's: no forward). A simulation scales the three to the action's own cost, so only their
+/// proportions matter.
 public struct PairParts: Hashable, Sendable {
     public var forward: Double
     public var backwardInput: Double

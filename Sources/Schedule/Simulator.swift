@@ -40,9 +40,9 @@ public struct Costs: Hashable, Sendable, Codable {
         }
     }
 
-    /// An FB pair's parts alone: this F, B and W, whatever the pair's chunks.
+    /// An FB pair's parts alone: this F, B and W, whatever the pair's chunks (a BW: B and W).
     public func pairParts(of action: Action) -> PairParts {
-        PairParts(forward: forward, backwardInput: backwardInput, backwardWeight: backwardWeight)
+        PairParts(forward: action.op == .BW ? 0 : forward, backwardInput: backwardInput, backwardWeight: backwardWeight)
     }
 
     public func cost(of action: Action) -> Double {

@@ -43,13 +43,24 @@ public struct StageCosts: Sendable {
     }
 
     /// An FB pair's parts alone, on the pair's rank: the mean F of its forward's stage, and the
-    /// mean B and W of its backward's stage (each kind's mean where that rank ran none).
+    /// mean B and W of its backward's stage (each kind's mean where that rank ran none; half a
+    /// BW each where the run had no separate B and W). A BW's: its stage's B and W.
     public func pairParts(of action: Action) -> PairParts {
-        guard case .forwardBackward(let f, let b) = action else { return kinds.pairParts(of: action) }
         let r = rank[action] ?? -1
-        return PairParts(forward: means[Key(rank: r, op: .F, stage: f.stage)] ?? kinds.forward,
-                         backwardInput: means[Key(rank: r, op: .B, stage: b.stage)] ?? kinds.backwardInput,
-                         backwardWeight: means[Key(rank: r, op: .W, stage: b.stage)] ?? kinds.backwardWeight)
+        func backward(_ b: Chunk) -> (Double, Double) {
+            (means[Key(rank: r, op: .B, stage: b.stage)] ?? kinds.backwardInput,
+             means[Key(rank: r, op: .W, stage: b.stage)] ?? kinds.backwardWeight)
+        }
+        switch action {
+        case .forwardBackward(let f, let b):
+            let (bi, w) = backward(b)
+            return PairParts(forward: means[Key(rank: r, op: .F, stage: f.stage)] ?? kinds.forward, backwardInput: bi, backwardWeight: w)
+        case .backward(let b):
+            let (bi, w) = backward(b)
+            return PairParts(forward: 0, backwardInput: bi, backwardWeight: w)
+        default:
+            return kinds.pairParts(of: action)
+        }
     }
 }
 

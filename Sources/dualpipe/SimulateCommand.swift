@@ -48,8 +48,8 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: ArgumentHelp("""
         How an FB pair meets its messages: atomic (one action: it starts once both inputs are here, both outputs \
         leave when it ends), interleaved (as the runtime runs it: the forward's output leaves after the forward and \
-        half the backward, the backward's gradient before the pair's W), interleaved-late (also starts with its \
-        forward while its gradient is in flight, as the runtime does with EP 1).
+        half the backward, the backward's gradient before the pair's W, a BW's gradient before its W too), \
+        interleaved-late (also starts with its forward while its gradient is in flight, as the runtime does with EP 1).
         """, valueName: "atomic|interleaved|interleaved-late"))
     var pairs: Pairs = .atomic
 
