@@ -16,7 +16,7 @@ struct Dataflow {
     let latency: Double
     /// How FB pairs meet their messages, and what a pair's parts cost alone (for `.interleaved`).
     var pairs: PairTiming = .atomic
-    var parts: (Action) -> PairParts = { _ in PairParts(forward: 1, backwardInput: 1, backwardWeight: 1) }
+    var parts: (Action) -> PairParts = { _ in .even }
 
     func run() -> Outcome {
         let n = schedule.ranks, m = schedule.microBatches, s = schedule.stages
@@ -79,7 +79,7 @@ struct Dataflow {
                     default: .atomic
                     }
                     let times = PairTimes(timing, ready: ready, gradient: gradient, cost: cost(action),
-                                          parts: timing == .atomic ? PairParts(forward: 1, backwardInput: 0, backwardWeight: 0) : parts(action))
+                                          parts: timing == .atomic ? .even : parts(action))
                     start[rank][pc[rank]] = times.start
                     end[rank][pc[rank]] = times.end
                     clock[rank] = times.end

@@ -34,6 +34,10 @@ public struct PairParts: Hashable, Sendable {
         self.backwardInput = backwardInput
         self.backwardWeight = backwardWeight
     }
+
+    /// F, B and W alike: what a replay splits by when told nothing, and what an atomic action,
+    /// which ignores the split, is given.
+    public static let even = PairParts(forward: 1, backwardInput: 1, backwardWeight: 1)
 }
 
 /// When an FB pair starts and ends, and when its two outputs can leave.

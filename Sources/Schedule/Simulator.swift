@@ -125,7 +125,7 @@ extension Schedule {
     /// of a kind alike. What the two disagree on is the actions' variance. Under `.interleaved`
     /// pair timing, `parts` splits each pair's duration into its forward, backward and W.
     public func replay(latency: Double, pairs: PairTiming = .atomic,
-                       parts: (Action) -> PairParts = { _ in PairParts(forward: 1, backwardInput: 1, backwardWeight: 1) },
+                       parts: (Action) -> PairParts = { _ in .even },
                        duration: (Action) -> Double) throws -> Simulation {
         try simulate(Costs(latency: latency), pairs: pairs, parts: parts, cost: duration)
     }

@@ -85,7 +85,8 @@ struct BenchSchedulesCommand: ParsableCommand {
                     comm: a rank's messages times the latency above; hidden: the share of that the step does not pay for
                     (1 - (replay with the latency - replay without) / comm); simulated: the schedule costed with each
                     step's own mean F, B, W, BW and FB of every stage on every rank and the latency above, each FB
-                    pair timed as the runtime runs it (outputs leaving inside it, a late gradient awaited after its F);
+                    pair and BW timed as the runtime runs it (outputs leaving inside it, a gradient before its W, a
+                    pair's late gradient awaited after its F);
                     sim/measured: that over the same step's time; replay: each step simulated with each action's own
                     measured time (what the mean costs miss is the actions' variance); hidden, simulated and the
                     ratios are medians over the steps
