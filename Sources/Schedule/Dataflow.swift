@@ -14,6 +14,8 @@ struct Dataflow {
     let schedule: Schedule
     let cost: (Action) -> Double
     let latency: Double
+    /// What a message holds its link for (`Costs.transfer`).
+    var transfer: Double = 0
     /// How FB pairs meet their messages, and what a pair's parts cost alone (for `.interleaved`).
     var pairs: PairTiming = .atomic
     var parts: (Action) -> PairParts = { _ in .even }
@@ -24,6 +26,11 @@ struct Dataflow {
         // [stage * M + micro-batch]: when the forward output / input gradient became available.
         var forwardDone = [Double?](repeating: nil, count: s * m)
         var backwardDone = [Double?](repeating: nil, count: s * m)
+        // [stage * M + micro-batch]: when the same reached the rank that consumes it on another rank.
+        var forwardArrived = [Double?](repeating: nil, count: s * m)
+        var backwardArrived = [Double?](repeating: nil, count: s * m)
+        // [from * ranks + to]: when the link from one rank to another is free for the next message.
+        var linkFree = [Double](repeating: -.infinity, count: n * n)
         var start = schedule.program.map { [Double](repeating: 0, count: $0.count) }
         var end = start
         var pc = [Int](repeating: 0, count: n)
@@ -31,10 +38,22 @@ struct Dataflow {
 
         func index(_ c: Chunk) -> Int? { config.contains(c) ? c.stage * m + c.microBatch : nil }
 
-        // When `rank` may use the output of `producer`, or nil if it is not produced yet.
-        func arrival(_ done: [Double?], _ producer: Chunk, on rank: Int) -> Double? {
-            guard let i = index(producer), let t = done[i] else { return nil }
-            return config.rank(of: producer) == rank ? t : t + latency
+        // When `rank` may use the output of `producer`, or nil if it is not produced yet. Each
+        // output has one consumer on another rank: the next stage's F, the previous stage's B.
+        func arrival(_ done: [Double?], _ arrived: [Double?], _ producer: Chunk, on rank: Int) -> Double? {
+            guard let i = index(producer) else { return nil }
+            return config.rank(of: producer) == rank ? done[i] : arrived[i]
+        }
+
+        // When a message sent at `sent` from one rank reaches another: it waits for the link to
+        // finish the messages sent before it, holds it for `transfer`, and lands `latency` after
+        // it started to cross.
+        func deliver(sent: Double, from: Int, to consumer: Chunk) -> Double {
+            let to = config.rank(of: consumer)
+            guard to != from else { return sent }
+            let crossing = max(sent, linkFree[from * n + to])
+            linkFree[from * n + to] = crossing + transfer
+            return crossing + latency
         }
 
         /// When `action` could start on `rank` but for the output gradient its backward consumes,
@@ -45,20 +64,20 @@ struct Dataflow {
             if let f = action.forwardChunk {
                 guard index(f) != nil else { return nil }
                 if f.stage > 0 {
-                    guard let t = arrival(forwardDone, Chunk(stage: f.stage - 1, microBatch: f.microBatch), on: rank) else { return nil }
+                    guard let t = arrival(forwardDone, forwardArrived, Chunk(stage: f.stage - 1, microBatch: f.microBatch), on: rank) else { return nil }
                     ready = max(ready, t)
                 }
             }
             if let b = action.backwardChunk {
-                guard let own = arrival(forwardDone, b, on: rank) else { return nil }
+                guard let own = arrival(forwardDone, forwardArrived, b, on: rank) else { return nil }
                 ready = max(ready, own)
                 if b.stage < s - 1 {
-                    guard let t = arrival(backwardDone, Chunk(stage: b.stage + 1, microBatch: b.microBatch), on: rank) else { return nil }
+                    guard let t = arrival(backwardDone, backwardArrived, Chunk(stage: b.stage + 1, microBatch: b.microBatch), on: rank) else { return nil }
                     gradient = t
                 }
             }
             if case .backwardWeight(let c) = action {
-                guard let t = arrival(backwardDone, c, on: rank) else { return nil }
+                guard let t = arrival(backwardDone, backwardArrived, c, on: rank) else { return nil }
                 ready = max(ready, t)
             }
             return (ready, gradient)
@@ -83,8 +102,22 @@ struct Dataflow {
                     start[rank][pc[rank]] = times.start
                     end[rank][pc[rank]] = times.end
                     clock[rank] = times.end
-                    if let f = action.forwardChunk, let i = index(f) { forwardDone[i] = times.forwardOutput }
-                    if let b = action.backwardChunk, let i = index(b) { backwardDone[i] = times.inputGradient }
+                    // The action's outputs, each sent on as it is made: the earlier one first.
+                    var outputs: [(time: Double, forward: Bool, index: Int, consumer: Chunk)] = []
+                    if let f = action.forwardChunk, let i = index(f) {
+                        forwardDone[i] = times.forwardOutput
+                        let next = Chunk(stage: f.stage + 1, microBatch: f.microBatch)
+                        if index(next) != nil { outputs.append((times.forwardOutput, true, i, next)) }
+                    }
+                    if let b = action.backwardChunk, let i = index(b) {
+                        backwardDone[i] = times.inputGradient
+                        let previous = Chunk(stage: b.stage - 1, microBatch: b.microBatch)
+                        if index(previous) != nil { outputs.append((times.inputGradient, false, i, previous)) }
+                    }
+                    for output in outputs.sorted(by: { $0.time < $1.time }) {
+                        let arrived = deliver(sent: output.time, from: rank, to: output.consumer)
+                        if output.forward { forwardArrived[output.index] = arrived } else { backwardArrived[output.index] = arrived }
+                    }
                     pc[rank] += 1
                     progressed = true
                 }

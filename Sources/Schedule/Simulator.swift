@@ -1,15 +1,21 @@
-/// Execution times of the compute actions and the per-message latency, in any one time unit.
+/// Execution times of the compute actions and of the messages between ranks, in any one time unit.
 public struct Costs: Hashable, Sendable, Codable {
     public var forward: Double          // F
     public var backwardInput: Double    // B
     public var backwardWeight: Double   // W
     public var backward: Double         // BW, full backward
     public var forwardBackward: Double  // FB, an overlapped forward and full backward
-    public var latency: Double          // per point-to-point message
+    public var latency: Double          // per point-to-point message, from its send to its arrival
+    /// The time a message holds the link from its rank to the next (its bytes over the link's
+    /// sustained rate): the messages one rank sends another take turns on it in the order they
+    /// leave, each arriving `latency` after its turn began. 0: the link is never busy. It may
+    /// exceed `latency` where a lone message crosses faster than a stream does (a link that lets a
+    /// burst through).
+    public var transfer: Double
 
-    /// BW defaults to B + W, FB to F + BW (no overlap gain), latency to 0.
+    /// BW defaults to B + W, FB to F + BW (no overlap gain), latency and transfer to 0.
     public init(forward: Double = 1, backwardInput: Double = 1, backwardWeight: Double = 1,
-                backward: Double? = nil, forwardBackward: Double? = nil, latency: Double = 0) {
+                backward: Double? = nil, forwardBackward: Double? = nil, latency: Double = 0, transfer: Double = 0) {
         self.forward = forward
         self.backwardInput = backwardInput
         self.backwardWeight = backwardWeight
@@ -17,6 +23,7 @@ public struct Costs: Hashable, Sendable, Codable {
         self.backward = bw
         self.forwardBackward = forwardBackward ?? forward + bw
         self.latency = latency
+        self.transfer = transfer
     }
 
     /// The rules that keep a simulation meaningful, checked before one runs: every cost finite and
@@ -26,7 +33,7 @@ public struct Costs: Hashable, Sendable, Codable {
     /// as the longer of the two. Each error names the cost, its value and the rule.
     public func validate() throws(ScheduleError) {
         for (name, value) in [("F", forward), ("B", backwardInput), ("W", backwardWeight), ("BW", backward),
-                              ("FB", forwardBackward), ("latency", latency)] where !(value.isFinite && value >= 0) {
+                              ("FB", forwardBackward), ("latency", latency), ("transfer", transfer)] where !(value.isFinite && value >= 0) {
             throw .invalidCosts("\(name) = \(value): every cost must be a finite number >= 0")
         }
         guard forward > 0 else {
@@ -121,20 +128,21 @@ extension Schedule {
     }
 
     /// Times the schedule with each action's own duration (`duration(action)`, e.g. as a run
-    /// measured it) and `latency` per message: a replay, where `simulate(_:)` costs every action
-    /// of a kind alike. What the two disagree on is the actions' variance. Under `.interleaved`
-    /// pair timing, `parts` splits each pair's duration into its forward, backward and W.
-    public func replay(latency: Double, pairs: PairTiming = .atomic,
+    /// measured it) and `latency` per message, each holding its link for `transfer` (`Costs.transfer`):
+    /// a replay, where `simulate(_:)` costs every action of a kind alike. What the two disagree on
+    /// is the actions' variance. Under `.interleaved` pair timing, `parts` splits each pair's
+    /// duration into its forward, backward and W.
+    public func replay(latency: Double, transfer: Double = 0, pairs: PairTiming = .atomic,
                        parts: (Action) -> PairParts = { _ in .even },
                        duration: (Action) -> Double) throws -> Simulation {
-        try simulate(Costs(latency: latency), pairs: pairs, parts: parts, cost: duration)
+        try simulate(Costs(latency: latency, transfer: transfer), pairs: pairs, parts: parts, cost: duration)
     }
 
     private func simulate(_ costs: Costs, pairs: PairTiming, parts: (Action) -> PairParts,
                           cost: (Action) -> Double) throws -> Simulation {
         let outcome = withoutActuallyEscaping(cost) { cost in
             withoutActuallyEscaping(parts) { parts in
-                Dataflow(schedule: self, cost: cost, latency: costs.latency, pairs: pairs, parts: parts).run()
+                Dataflow(schedule: self, cost: cost, latency: costs.latency, transfer: costs.transfer, pairs: pairs, parts: parts).run()
             }
         }
         guard outcome.finished else {

@@ -82,8 +82,8 @@ extension Costs {
 
 extension Schedule {
     /// Times the schedule with every action at its (rank, kind, stages) mean and `latency` per
-    /// message, its FB pairs timed as `pairs` says.
-    public func simulate(_ costs: StageCosts, latency: Double, pairs: PairTiming = .atomic) throws -> Simulation {
-        try replay(latency: latency, pairs: pairs, parts: costs.pairParts(of:), duration: costs.cost(of:))
+    /// message (each holding its link for `transfer`), its FB pairs timed as `pairs` says.
+    public func simulate(_ costs: StageCosts, latency: Double, transfer: Double = 0, pairs: PairTiming = .atomic) throws -> Simulation {
+        try replay(latency: latency, transfer: transfer, pairs: pairs, parts: costs.pairParts(of:), duration: costs.cost(of:))
     }
 }

@@ -8,7 +8,8 @@ struct SimulateCommand: ParsableCommand {
         abstract: "Time a pipeline schedule under given costs: makespan, idle, bubble, activations, parameters.",
         discussion: """
         An action starts when its rank is free and its inputs have arrived; a message arrives \
-        --latency after the action that produced it ends. The bubble is the largest idle time of \
+        --latency after the action that produced it sends it, or later while the link from its rank \
+        to the next still carries earlier messages, --transfer each. The bubble is the largest idle time of \
         any rank (makespan minus the rank's busy time). --compare runs every kind for the same \
         number of stages (DualPipeV on N/2 ranks) and prints the README formula next to it.
         """
@@ -43,8 +44,10 @@ struct SimulateCommand: ParsableCommand {
     var costBW: Double?
     @Option(name: .customLong("cost-fb"), help: "Cost of an overlapped forward and full backward FB (default: F + BW).")
     var costFB: Double?
-    @Option(help: "Latency of one point-to-point message.")
+    @Option(help: "Latency of one point-to-point message, from its send to its arrival.")
     var latency: Double = 0
+    @Option(help: "The time a message holds the link from one rank to another (its size over the link's sustained rate); the messages on one link take turns, each arriving --latency after its turn began (default: 0, the link never busy).")
+    var transfer: Double = 0
     @Option(help: ArgumentHelp("""
         How an FB pair meets its messages: atomic (one action: it starts once both inputs are here, both outputs \
         leave when it ends), interleaved (as the runtime runs it: the forward's output leaves after the forward and \
@@ -67,7 +70,7 @@ struct SimulateCommand: ParsableCommand {
 
     var costs: Costs {
         Costs(forward: costF, backwardInput: costB, backwardWeight: costW,
-              backward: costBW, forwardBackward: costFB, latency: latency)
+              backward: costBW, forwardBackward: costFB, latency: latency, transfer: transfer)
     }
 
     func validate() throws {
@@ -95,6 +98,7 @@ struct SimulateCommand: ParsableCommand {
         case "W": "--cost-w \(costW)"
         case "BW": costBW.map { "--cost-bw \($0)" } ?? "--cost-bw (default B+W)"
         case "FB": costFB.map { "--cost-fb \($0)" } ?? "--cost-fb (default F+BW)"
+        case "transfer": "--transfer \(transfer)"
         default: "--latency \(latency)"
         }
     }

@@ -45,6 +45,8 @@ import Testing
         #expect(rule(Costs(backwardInput: 3, backward: 2))?.hasPrefix("BW = 2.0 is below max(B, W) = 3.0") == true)
         #expect(rule(Costs(backwardWeight: -1))?.hasPrefix("W = -1.0: every cost must be a finite number >= 0") == true)
         #expect(rule(Costs(latency: .nan))?.hasPrefix("latency = nan") == true)
+        #expect(rule(Costs(latency: 1, transfer: 1.5)) == nil)
+        #expect(rule(Costs(latency: 1, transfer: -1))?.hasPrefix("transfer = -1.0: every cost must be a finite number >= 0") == true)
         #expect(rule(Costs(forward: 0))?.hasPrefix("F = 0.0: a forward must cost more than 0") == true)
     }
 

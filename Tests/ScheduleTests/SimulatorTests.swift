@@ -14,6 +14,25 @@ import Testing
         }
     }
 
+    /// GPipe on 2 ranks: rank 0's two forwards end at 1 and 2 and send to rank 1. A message holds
+    /// the link for `transfer` and arrives 2 (the latency) after its turn began, so the second
+    /// waits for the first when the link is busier than the forwards are apart.
+    @Test func messagesOnOneLinkTakeTurns() throws {
+        let s = try Schedule.generate(kind: .gpipe, ranks: 2, microBatches: 2)
+        for (transfer, secondForward) in [(0.0, 4.0), (1, 4), (1.5, 4.5), (2, 5), (3, 6)] {
+            let sim = try s.simulate(Costs(forward: 1, backwardInput: 1, backwardWeight: 1, latency: 2, transfer: transfer))
+            #expect(sim.timeline[1][0].action == .forward(Chunk(stage: 1, microBatch: 0)))
+            #expect(sim.timeline[1][0].start == 3, "transfer \(transfer): the first message finds the link free")
+            #expect(sim.timeline[1][1].start == secondForward, "transfer \(transfer)")
+        }
+        // The gradients go back on the other direction's link, which the forwards never held: with
+        // the link busy or not, rank 0's backwards follow rank 1's by the latency alone.
+        let busy = try s.simulate(Costs(forward: 1, backwardInput: 1, backwardWeight: 1, latency: 2, transfer: 2))
+        let gradient = try #require(busy.timeline[1].first { $0.action.backwardChunk == Chunk(stage: 1, microBatch: 1) })
+        let k = try #require(busy.timeline[0].firstIndex { $0.action.backwardChunk == Chunk(stage: 0, microBatch: 1) })
+        #expect(k > 0 && busy.timeline[0][k].start == max(gradient.end + 2, busy.timeline[0][k - 1].end))
+    }
+
     /// A replay whose every action takes its kind's cost is the simulation; one slow action on
     /// the critical path of 1F1B on 2 ranks with 1 micro-batch delays the end by its excess.
     @Test func replayEqualsSimulationForUniformCostsAndSeesOneSlowAction() throws {

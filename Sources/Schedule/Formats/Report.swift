@@ -1,9 +1,9 @@
 extension Costs {
     var summary: String {
-        "F=\(fmt(forward)) B=\(fmt(backwardInput)) W=\(fmt(backwardWeight)) BW=\(fmt(backward)) FB=\(fmt(forwardBackward)) latency=\(fmt(latency))"
+        "F=\(fmt(forward)) B=\(fmt(backwardInput)) W=\(fmt(backwardWeight)) BW=\(fmt(backward)) FB=\(fmt(forwardBackward)) latency=\(fmt(latency))" + (transfer > 0 ? " transfer=\(fmt(transfer))" : "")
     }
     var json: String {
-        #"{"F":\#(fmt(forward)),"B":\#(fmt(backwardInput)),"W":\#(fmt(backwardWeight)),"BW":\#(fmt(backward)),"FB":\#(fmt(forwardBackward)),"latency":\#(fmt(latency))}"#
+        #"{"F":\#(fmt(forward)),"B":\#(fmt(backwardInput)),"W":\#(fmt(backwardWeight)),"BW":\#(fmt(backward)),"FB":\#(fmt(forwardBackward)),"latency":\#(fmt(latency)),"transfer":\#(fmt(transfer))}"#
     }
 }
 

@@ -38,6 +38,7 @@ struct BenchSchedulesCommand: ParsableCommand {
             let corpus = moe == nil ? nil : try ByteCorpus.standard()
             let messageFloats = mlp.map { $0.tokensPerMicroBatch * $0.hidden } ?? moe!.tokensPerMicroBatch * moe!.hidden
             let latency = try messageLatency(world, floats: messageFloats)
+            let transfer = try messageTransfer(world, floats: messageFloats, alone: try messageLatency(world, floats: 1))
             var rows = [["schedule", "stages", "step ms", "efficiency", "bubble ms", "MPI wait ms", "comm ms", "hidden",
                          "simulated ms", "sim/measured", "replay/measured", "sim bubble ms"]]
             // Every schedule's trainer is built first and their steps then alternate, one of each per
@@ -72,19 +73,20 @@ struct BenchSchedulesCommand: ParsableCommand {
                     if n > 0 { contenders[c].record(report) } // step 0 warms up
                 }
             }
-            if world.rank == 0 { rows += try contenders.map { try $0.row(latency: latency * 1000) } }
+            if world.rank == 0 { rows += try contenders.map { try $0.row(latency: latency * 1000, transfer: transfer * 1000) } }
             if world.rank == 0 {
                 let what = mlp.map { "--model mlp (\(model.layers ?? 2 * pp) blocks, hidden \($0.hidden), \($0.tokensPerMicroBatch) rows a micro-batch)" }
                     ?? "\(moe!.layers) blocks, hidden \(moe!.hidden), \(moe!.tokensPerMicroBatch) tokens a micro-batch"
                 print("\(pp) pipeline ranks, \(m) micro-batches, \(what); OpenBLAS \(BLAS.coreName); MPI progress: \(progress.mode.rawValue); medians of \(steps) steps, the schedules alternating step by step; \(cpuModelName())")
-                print(String(format: "one message (%d floats) ranks 0 -> 1: %.3f ms (half the median ping-pong), the simulator's latency", messageFloats, latency * 1000))
+                print(String(format: "one message (%d floats) ranks 0 -> 1: %.3f ms (half the median ping-pong), the simulator's latency; %.3f ms apart in a stream, the time it holds the link (messages on one link take turns)", messageFloats, latency * 1000, transfer * 1000))
                 print(renderTable(rows, textColumns: 1), terminator: "")
                 print("""
                     step: the schedule's wall time (slowest rank), without the gradient sums and the update; bubble: step minus
                     a rank's compute, mean over ranks; MPI wait: time blocked on messages (bubble included), mean over ranks;
                     comm: a rank's messages times the latency above; hidden: the share of that the step does not pay for
                     (1 - (replay with the latency - replay without) / comm); simulated: the schedule costed with each
-                    step's own mean F, B, W, BW and FB of every stage on every rank and the latency above, each FB
+                    step's own mean F, B, W, BW and FB of every stage on every rank and the latency above (a message
+                    waiting while the link carries the ones sent before it), each FB
                     pair and BW timed as the runtime runs it (outputs leaving inside it, a gradient before its W, a
                     pair's late gradient awaited after its F);
                     sim/measured: that over the same step's time; replay: each step simulated with each action's own
@@ -123,10 +125,11 @@ struct BenchSchedulesCommand: ParsableCommand {
             traced.append((durations, report.pipelineSeconds * 1000))
         }
 
-        /// The table's row; `latency` is one message's, in milliseconds. Each step is predicted from
+        /// The table's row; `latency` is one message's, in milliseconds, `transfer` of it holding
+        /// the link. Each step is predicted from
         /// its own costs and compared with its own time, so a slow spell in one step is in both the
         /// prediction and the measurement it is held to.
-        func row(latency: Double) throws -> [String] {
+        func row(latency: Double, transfer: Double) throws -> [String] {
             var predicted: [Double] = [], simulatedBubbles: [Double] = [], predictedRatio: [Double] = [],
                 replayRatio: [Double] = [], hiddenShares: [Double] = []
             let pp = schedule.ranks
@@ -137,16 +140,18 @@ struct BenchSchedulesCommand: ParsableCommand {
             let pairs = PairTiming.interleaved(lateGradient: true)
             for (durations, measured) in traced {
                 let costs = StageCosts(durations, of: schedule)
-                let simulated = try schedule.simulate(costs, latency: latency, pairs: pairs)
-                let replay = { (latency: Double) in try schedule.replay(latency: latency, pairs: pairs, parts: costs.pairParts(of:)) { durations[$0] ?? 0 } }
-                let replayed = try replay(latency)
+                let simulated = try schedule.simulate(costs, latency: latency, transfer: transfer, pairs: pairs)
+                let replay = { (latency: Double, transfer: Double) in
+                    try schedule.replay(latency: latency, transfer: transfer, pairs: pairs, parts: costs.pairParts(of:)) { durations[$0] ?? 0 }
+                }
+                let replayed = try replay(latency, transfer)
                 predicted.append(simulated.makespan)
                 simulatedBubbles.append(simulated.bubble)
                 predictedRatio.append(simulated.makespan / measured)
                 replayRatio.append(replayed.makespan / measured)
                 // Communication: every message a rank sends, at the measured latency. What of it the
                 // step pays for is how much later the replay ends with the latency than without.
-                let exposed = max(0, replayed.makespan - (try replay(0)).makespan)
+                let exposed = max(0, replayed.makespan - (try replay(0, 0)).makespan)
                 hiddenShares.append(communication > 0 ? min(1, max(0, 1 - exposed / communication)) : 1)
             }
             return [schedule.kind.title, "\(configuration.partition.stages)", decimal(median(stepTimes) * 1000, 1),
@@ -154,6 +159,36 @@ struct BenchSchedulesCommand: ParsableCommand {
                     decimal(communication, 1), decimal(median(hiddenShares), 2), decimal(median(predicted), 1),
                     decimal(median(predictedRatio), 2), decimal(median(replayRatio), 2), decimal(median(simulatedBubbles), 1)]
         }
+    }
+
+    /// Seconds one activation holds the link from rank 0 to rank 1 when activations follow each
+    /// other: a burst of 8 sent at once and answered by one float, less the two crossings of a lone
+    /// float (`alone`), over 8; the median of 5 bursts after 1 untimed. A link that lets a burst
+    /// through faster than its rate (a token bucket) gives a lone message the ping-pong's time and
+    /// a stream this one. The same on every rank; 0 on one rank. Collective.
+    private func messageTransfer(_ world: Communicator, floats: Int, alone: Double) throws -> Double {
+        guard world.size > 1 else { return 0 }
+        let burst = 8
+        var bursts: [Double] = []
+        if world.rank < 2 {
+            let peer = 1 - world.rank
+            let buffers = (0..<burst).map { _ in MessageBuffer<Float>(count: floats, repeating: 1) }
+            for round in 0..<6 {
+                let start = monotonicSeconds()
+                if world.rank == 0 {
+                    let sends = try buffers.map { try world.isend($0, to: peer, tag: 8) }
+                    for send in sends { _ = try send.wait() }
+                    _ = try world.receive(Float.self, capacity: 1, from: peer, tag: 9)
+                } else {
+                    let receives = try buffers.map { try world.irecv(into: $0, from: peer, tag: 8) }
+                    for receive in receives { _ = try receive.wait() }
+                    try world.send([Float(0)], to: peer, tag: 9)
+                }
+                if round >= 1 { bursts.append(monotonicSeconds() - start) }
+            }
+        }
+        let mine = world.rank == 0 ? max(0, median(bursts) - 2 * alone) / Double(burst) : 0
+        return try world.allreduce(mine, op: .max)
     }
 
     /// Seconds one activation takes from rank 0 to rank 1: half the median of 9 ping-pongs (after
