@@ -38,6 +38,17 @@ static inline int cmpi_thread_funneled(void) { return MPI_THREAD_FUNNELED; }
 static inline int cmpi_thread_serialized(void) { return MPI_THREAD_SERIALIZED; }
 static inline int cmpi_thread_multiple(void) { return MPI_THREAD_MULTIPLE; }
 
+// Integer datatypes a control variable (MPI_T) may have.
+static inline MPI_Datatype cmpi_int(void) { return MPI_INT; }
+static inline MPI_Datatype cmpi_unsigned(void) { return MPI_UNSIGNED; }
+static inline MPI_Datatype cmpi_long(void) { return MPI_LONG; }
+static inline MPI_Datatype cmpi_unsigned_long(void) { return MPI_UNSIGNED_LONG; }
+static inline MPI_Datatype cmpi_long_long(void) { return MPI_LONG_LONG; }
+static inline MPI_Datatype cmpi_unsigned_long_long(void) { return MPI_UNSIGNED_LONG_LONG; }
+
+// The tools interface (MPI_T).
+static inline int cmpi_t_err_invalid_name(void) { return MPI_T_ERR_INVALID_NAME; }
+
 // Info objects.
 static inline MPI_Info cmpi_info_null(void) { return MPI_INFO_NULL; }
 

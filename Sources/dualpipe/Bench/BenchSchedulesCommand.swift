@@ -30,13 +30,14 @@ struct BenchSchedulesCommand: ParsableCommand {
         try ComputeSetup.configure()
         let moe = model.isMLP ? nil : try model.configuration()
         let mlp = model.isMLP ? try model.mlpConfiguration() : nil
+        let messageFloats = mlp.map { $0.tokensPerMicroBatch * $0.hidden } ?? moe!.tokensPerMicroBatch * moe!.hidden
+        TCPEagerLimit.raise(toFit: messageFloats * MemoryLayout<Float>.size)
         Environment.run(requestedThreadLevel: progress.threadLevel) { environment in
             let world = environment.world
             let progressThread = try progress.start(environment)
             defer { progressThread?.stop() }
             let pp = world.size, m = microBatches ?? (mlp == nil ? 4 * pp : max(20, 4 * pp))
             let corpus = moe == nil ? nil : try ByteCorpus.standard()
-            let messageFloats = mlp.map { $0.tokensPerMicroBatch * $0.hidden } ?? moe!.tokensPerMicroBatch * moe!.hidden
             let latency = try messageLatency(world, floats: messageFloats)
             let transfer = try messageTransfer(world, floats: messageFloats, alone: try messageLatency(world, floats: 1))
             var rows = [["schedule", "stages", "step ms", "efficiency", "bubble ms", "MPI wait ms", "comm ms", "hidden",
@@ -77,7 +78,7 @@ struct BenchSchedulesCommand: ParsableCommand {
             if world.rank == 0 {
                 let what = mlp.map { "--model mlp (\(model.layers ?? 2 * pp) blocks, hidden \($0.hidden), \($0.tokensPerMicroBatch) rows a micro-batch)" }
                     ?? "\(moe!.layers) blocks, hidden \(moe!.hidden), \(moe!.tokensPerMicroBatch) tokens a micro-batch"
-                print("\(pp) pipeline ranks, \(m) micro-batches, \(what); OpenBLAS \(BLAS.coreName); MPI progress: \(progress.mode.rawValue); medians of \(steps) steps, the schedules alternating step by step; \(cpuModelName())")
+                print("\(pp) pipeline ranks, \(m) micro-batches, \(what); OpenBLAS \(BLAS.coreName); MPI progress: \(progress.mode.rawValue); \(TCPEagerLimit.description); medians of \(steps) steps, the schedules alternating step by step; \(cpuModelName())")
                 print(String(format: "one message (%d floats) ranks 0 -> 1: %.3f ms (half the median ping-pong), the simulator's latency; %.3f ms apart in a stream, the time it holds the link (messages on one link take turns)", messageFloats, latency * 1000, transfer * 1000))
                 print(renderTable(rows, textColumns: 1), terminator: "")
                 print("""

@@ -11,7 +11,7 @@ extension PipelineRun {
             total + Stage(index: s, partition: c.partition, configuration: plan.model, seed: options.seed).parameterCount
         }
         var lines = [
-            "dualpipe train: \(c.kind.title) on PP \(c.pipelineRanks) x EP \(c.expertParallel) = \(grid.worldSize) ranks on \(trainer.grid.nodes.nodeCount) node(s); \(ComputeSetup.kernelsDescription), \(BLAS.threadCount) thread(s) per rank; MPI progress: \(options.progress.mode.rawValue)",
+            "dualpipe train: \(c.kind.title) on PP \(c.pipelineRanks) x EP \(c.expertParallel) = \(grid.worldSize) ranks on \(trainer.grid.nodes.nodeCount) node(s); \(ComputeSetup.kernelsDescription), \(BLAS.threadCount) thread(s) per rank; MPI progress: \(options.progress.mode.rawValue); \(TCPEagerLimit.description)",
             "grid: rank = pp * \(c.expertParallel) + ep; \(c.microBatches) micro-batches per EP rank, \(c.globalMicroBatches) per step",
             "model: \(plan.model.layers) blocks in \(c.partition.stages) stages of \(c.partition.blocksPerStage), \(parameters) parameters, \(plan.model.tokensPerMicroBatch) tokens per micro-batch; data: \(plan.corpus.bytes.count) bytes from \(plan.corpus.source), the last 5% held out",
         ]

@@ -149,6 +149,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         try ComputeSetup.configure()
+        if !reference, let bytes = activationBytes { TCPEagerLimit.raise(toFit: bytes) }
         if model.isMLP {
             try MLPRun(options: self).run()
         } else if reference {
@@ -156,6 +157,13 @@ struct TrainCommand: ParsableCommand {
         } else {
             try PipelineRun(options: self).run()
         }
+    }
+
+    /// Bytes of one activation (or its gradient) between stages; nil for flags the run will refuse.
+    var activationBytes: Int? {
+        let shape = model.isMLP ? (try? model.mlpConfiguration()).map { ($0.tokensPerMicroBatch, $0.hidden) }
+                                : (try? model.configuration()).map { ($0.tokensPerMicroBatch, $0.hidden) }
+        return shape.map { $0.0 * $0.1 * MemoryLayout<Float>.size }
     }
 
     /// The optimizer settings for a step of `microBatches` micro-batches.
