@@ -17,7 +17,7 @@ public final class PipelineTrainer {
     /// The stages this rank holds, ascending.
     public let stages: [Stage]
     public let schedule: Schedule
-    /// Runs the compute actions: its `interleavesPairs` and `pollsBetweenPhases` are the run's settings.
+    /// Runs the compute actions: its `pairOrder` and `pollsBetweenPhases` are the run's settings.
     public let executor: StageExecutor
     let pool: BufferPool
     let trainPass: Interpreter<MPITransport>

@@ -11,12 +11,19 @@ public enum PairTiming: Hashable, Sendable {
     /// forward runs alone, and the backward and W follow once the forward is done and the
     /// gradient has come. Without it the pair starts only once both inputs are here.
     case interleaved(lateGradient: Bool)
+    /// As the runtime runs a pair's forward and then its backward (`--no-overlap`): it starts
+    /// with its forward, whose output leaves when it ends; the backward follows once the forward
+    /// is done and the gradient is here, and its input gradient leaves before the pair's W (a
+    /// BW's too, before its W).
+    case sequential
 
-    /// `atomic`, `interleaved` or `interleaved-late`, as `dualpipe simulate --pairs` spells it.
+    /// `atomic`, `interleaved`, `interleaved-late` or `sequential`, as `dualpipe simulate --pairs`
+    /// spells it.
     public var name: String {
         switch self {
         case .atomic: "atomic"
         case .interleaved(let late): late ? "interleaved-late" : "interleaved"
+        case .sequential: "sequential"
         }
     }
 }
@@ -59,7 +66,8 @@ struct PairTimes {
             start = max(ready, gradient)
             end = start + cost
             (forwardOutput, inputGradient) = (end, end)
-        case .interleaved(let late) where late && gradient > ready:
+        // Each pattern has its own condition: a sequential pair always starts with its forward.
+        case .sequential, .interleaved(lateGradient: true) where gradient > ready:
             start = ready
             forwardOutput = start + f
             let backward = max(gradient, forwardOutput)

@@ -22,12 +22,14 @@ struct SimulateCommand: ParsableCommand {
     enum Pairs: String, ExpressibleByArgument, CaseIterable {
         case atomic, interleaved
         case interleavedLate = "interleaved-late"
+        case sequential
 
         var timing: PairTiming {
             switch self {
             case .atomic: .atomic
             case .interleaved: .interleaved(lateGradient: false)
             case .interleavedLate: .interleaved(lateGradient: true)
+            case .sequential: .sequential
             }
         }
     }
@@ -52,8 +54,10 @@ struct SimulateCommand: ParsableCommand {
         How an FB pair meets its messages: atomic (one action: it starts once both inputs are here, both outputs \
         leave when it ends), interleaved (as the runtime runs it: the forward's output leaves after the forward and \
         half the backward, the backward's gradient before the pair's W, a BW's gradient before its W too), \
-        interleaved-late (also starts with its forward while its gradient is in flight, as the runtime does with EP 1).
-        """, valueName: "atomic|interleaved|interleaved-late"))
+        interleaved-late (also starts with its forward while its gradient is in flight, as the runtime does with EP 1), \
+        sequential (its forward, whose output leaves when it ends, then its backward once the gradient is here: the \
+        runtime's pairs with EP 1 on one node, or with --no-overlap).
+        """, valueName: "atomic|interleaved|interleaved-late|sequential"))
     var pairs: Pairs = .atomic
 
     @Option(help: "Output format: text or json.")

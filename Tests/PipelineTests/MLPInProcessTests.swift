@@ -5,15 +5,15 @@ import Testing
 
 /// `--model mlp` through the interpreter and executor on several ranks in one process, against
 /// `MLPReference`: the same losses bit for bit, the same gradients (copies summed) up to summation
-/// order, with the F&B pairs interleaved and not.
+/// order, with the F&B pairs' phases alternating and in sequence.
 @Suite struct MLPInProcessTests {
     static let model = MLPConfiguration(hidden: 8, sequenceLength: 4, microBatchSize: 2)
     static let cases: [(ScheduleKind, Int, Int, Int?)] = [ // kind, ranks, micro-batches, blocks (nil: one per stage)
         (.dualpipe, 2, 4, nil), (.dualpipe, 4, 8, 8), (.dualpipev, 2, 4, nil), (.oneFOneB, 3, 5, 6), (.zb1p, 2, 4, nil), (.gpipe, 2, 3, 4),
     ]
 
-    @Test(arguments: cases.indices, [true, false])
-    func equalsTheReference(_ index: Int, interleaved: Bool) throws {
+    @Test(arguments: cases.indices, [StageExecutor.PairOrder.interleaved, .sequential])
+    func equalsTheReference(_ index: Int, pairs: StageExecutor.PairOrder) throws {
         let (kind, ranks, m, blocks) = Self.cases[index]
         let configuration = try PipelineConfiguration.mlp(kind: kind, pipelineRanks: ranks, microBatches: m, blocks: blocks, worldSize: ranks)
         let stages = configuration.partition.stages, perStage = configuration.partition.blocksPerStage
@@ -30,7 +30,7 @@ import Testing
         }
         let data = MLPData(configuration: Self.model, seed: 3)
         for executor in executors {
-            executor.interleavesPairs = interleaved
+            executor.pairOrder = pairs
             executor.begin(data: { data.batch($0) }, lossGradient: 1 / Float(m), forwardOnly: false)
         }
         try network.run(interpreters)

@@ -11,6 +11,8 @@ import Testing
     enum Event: Equatable {
         case send(tag: Int)
         case weightBegins(Chunk)
+        /// B's phases asked for: a sequential pair asks once its F has run.
+        case backwardBuilt(Chunk)
         case product
         case poll
     }
@@ -23,7 +25,10 @@ import Testing
         init(_ inner: MLPStage, _ log: Log) { (self.inner, self.log) = (inner, log) }
         var index: Int { inner.index }
         func forwardPhases(_ mb: Int, _ input: Tensor, targets: LossTargets?) -> PhaseList { inner.forwardPhases(mb, input, targets: targets) }
-        func backwardInputPhases(_ mb: Int, _ outputGradient: Tensor) -> PhaseList { inner.backwardInputPhases(mb, outputGradient) }
+        func backwardInputPhases(_ mb: Int, _ outputGradient: Tensor) -> PhaseList {
+            log.events.append(.backwardBuilt(Chunk(stage: index, microBatch: mb)))
+            return inner.backwardInputPhases(mb, outputGradient)
+        }
         func backwardWeight(_ mb: Int) { backwardWeight(mb, between: {}) }
         func backwardWeight(_ mb: Int, between: () -> Void) {
             log.events.append(.weightBegins(Chunk(stage: index, microBatch: mb)))
@@ -48,11 +53,12 @@ import Testing
         func wait(_ request: InProcessNetwork.Operation, timeout: Double?) throws -> Bool { try inner.wait(request, timeout: timeout) }
     }
 
-    /// DualPipe's FB pairs and 1F1B's BWs on 2 ranks: each output for the other rank made inside
-    /// the action (a pair's forward activation, a pair's or a BW's input gradient) is posted
-    /// before the action's W begins, not after the action; every W polls after each of its products.
-    @Test(arguments: [ScheduleKind.dualpipe, .oneFOneB])
-    func outputsLeaveBeforeTheirWeightGradient(_ kind: ScheduleKind) throws {
+    /// DualPipe's FB pairs (phases alternating and in sequence) and 1F1B's BWs on 2 ranks: each
+    /// output for the other rank made inside the action (a pair's forward activation, a pair's or
+    /// a BW's input gradient) is posted before the action's W begins, not after the action; in a
+    /// sequential pair the forward's before its B starts; every W polls after each of its products.
+    @Test(arguments: [(ScheduleKind.dualpipe, StageExecutor.PairOrder.interleaved), (.dualpipe, .sequential), (.oneFOneB, .interleaved)])
+    func outputsLeaveBeforeTheirWeightGradient(_ kind: ScheduleKind, _ order: StageExecutor.PairOrder) throws {
         let model = MLPConfiguration(hidden: 8, sequenceLength: 4, microBatchSize: 2), ranks = 2, m = 6
         let configuration = try PipelineConfiguration.mlp(kind: kind, pipelineRanks: ranks, microBatches: m, blocks: nil, worldSize: ranks)
         let stages = configuration.partition.stages
@@ -70,6 +76,7 @@ import Testing
         }
         let data = MLPData(configuration: model, seed: 3)
         for (pp, executor) in executors.enumerated() {
+            executor.pairOrder = order
             executor.progress = { [log = logs[pp]] in log.events.append(.poll) }
             executor.begin(data: { data.batch($0) }, lossGradient: 1 / Float(m), forwardOnly: false)
         }
@@ -98,6 +105,10 @@ import Testing
                     let sent = events.firstIndex(of: .send(tag: tag))
                     #expect(sent != nil && sent! < w, "rank \(pp), \(action): the send with tag \(tag) was posted at event \(sent.map(String.init) ?? "never"), its W began at event \(w)")
                 }
+                if order == .sequential, case .forwardBackward(let f, _) = action, remote.contains(2 * f.microBatch) {
+                    let sent = events.firstIndex(of: .send(tag: 2 * f.microBatch)), built = events.firstIndex(of: .backwardBuilt(b))
+                    #expect(sent != nil && built != nil && sent! < built!, "rank \(pp), \(action): the forward's output was posted at event \(sent.map(String.init) ?? "never"), its B began at \(built.map(String.init) ?? "never")")
+                }
                 actionsSeen += remote.isEmpty ? 0 : 1
             }
             let products = events.indices.filter { events[$0] == .product }
@@ -106,6 +117,6 @@ import Testing
                 #expect(i + 1 < events.count && events[i + 1] == .poll, "rank \(pp): W product at event \(i) is not followed by a poll")
             }
         }
-        #expect(actionsSeen > 0, "\(kind): no FB or BW with an output for the other rank: the schedule did not test the rule")
+        #expect(actionsSeen > 0, "\(kind) \(order): no FB or BW with an output for the other rank: the schedule did not test the rule")
     }
 }

@@ -32,6 +32,18 @@ import Testing
         #expect(times(during) == [0, 1, 3, 6])
     }
 
+    @Test func aSequentialPairSendsItsForwardWhenTheForwardEnds() {
+        // F 1 to 3, its output leaves then; the gradient (here at 1) is in: B 3 to 7, W 7 to 13.
+        let onTime = PairTimes(.sequential, ready: 1, gradient: 1, cost: 12, parts: parts)
+        #expect(times(onTime) == [1, 3, 7, 13])
+        // A gradient at 5 comes after the forward: the backward waits for it, the forward does not.
+        let late = PairTimes(.sequential, ready: 1, gradient: 5, cost: 12, parts: parts)
+        #expect(times(late) == [1, 3, 9, 15])
+        // The forward's output leaves sooner than in an interleaved pair, the gradient at the same time.
+        let interleaved = PairTimes(.interleaved(lateGradient: true), ready: 1, gradient: 1, cost: 12, parts: parts)
+        #expect(onTime.forwardOutput < interleaved.forwardOutput && onTime.inputGradient == interleaved.inputGradient)
+    }
+
     @Test func partsThatCostNothingFallBackToAtomic() {
         let t = PairTimes(.interleaved(lateGradient: true), ready: 1, gradient: 2, cost: 5,
                           parts: PairParts(forward: 0, backwardInput: 0, backwardWeight: 0))
@@ -49,9 +61,11 @@ import Testing
             let atomic = try s.simulate(costs).makespan
             let interleaved = try s.simulate(costs, pairs: .interleaved(lateGradient: false)).makespan
             let late = try s.simulate(costs, pairs: .interleaved(lateGradient: true)).makespan
+            let sequential = try s.simulate(costs, pairs: .sequential).makespan
             #expect(late <= interleaved + 1e-9 && interleaved <= atomic + 1e-9, "\(kind), latency \(latency): \(late), \(interleaved), \(atomic)")
+            #expect(sequential <= atomic + 1e-9, "\(kind), latency \(latency): sequential \(sequential), atomic \(atomic)")
             let sendsInside = s.program.joined().contains { $0.op == .FB || $0.op == .BW }
-            if !sendsInside { #expect(late == atomic) }
+            if !sendsInside { #expect(late == atomic && sequential == atomic) }
             if sendsInside && latency == 2 { #expect(interleaved < atomic, "\(kind): actions that send inside them must gain across a latency") }
         }
     }

@@ -123,3 +123,23 @@ public func interleave(
         if f == forward.phases.count && b == list.phases.count { return list }
     }
 }
+
+/// An FB pair's F, then its B, phase by phase: what a pair runs when there is nothing inside a
+/// stage to hide (EP 1: the expert exchanges stay on the rank), so each pass keeps its caches.
+/// `forwardDone` runs as soon as F's last phase has, so F's output leaves while B computes;
+/// `backward(true)` is asked for B's phases only then, so B's output gradient flies while F
+/// runs. The phase order never depends on when a message came, so every rank of an EP group
+/// starts its exchanges in the same order. Returns B's phase list.
+public func inSequence(
+    _ forward: PhaseList, lateBackward backward: (_ blocking: Bool) throws -> PhaseList?,
+    forwardDone: () -> Void = {}, between: () -> Void = {}
+) rethrows -> PhaseList {
+    for (k, phase) in forward.phases.enumerated() {
+        phase()
+        if k == forward.phases.count - 1 { forwardDone() }
+        between()
+    }
+    guard let list = try backward(true) else { preconditionFailure("inSequence: B's input still missing after a blocking wait") }
+    for phase in list.phases { phase(); between() }
+    return list
+}

@@ -14,7 +14,7 @@ public final class MLPPipelineTrainer {
     /// The stages this rank holds, ascending.
     public let stages: [MLPStage]
     public let schedule: Schedule
-    /// Runs the compute actions: its `interleavesPairs` and `pollsBetweenPhases` are the run's settings.
+    /// Runs the compute actions: its `pairOrder` and `pollsBetweenPhases` are the run's settings.
     public let executor: StageExecutor
     let trainPass: Interpreter<MPITransport>
     let sync: GradientSync

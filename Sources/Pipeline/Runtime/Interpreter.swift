@@ -214,11 +214,12 @@ public final class Interpreter<T: Transport> {
     }
 
     /// Whether `t` is the gradient of the backward half of the FB pair that the waits and posts from
-    /// here lead to, in a pair that interleaves: the one wait that may move into its compute.
-    /// Never with EP > 1: the ranks of an EP group must start their expert all-to-alls in the same
-    /// order, so the order of a pair's phases may not depend on when a message reached one of them.
+    /// here lead to: the one wait that may move into its compute. A pair that interleaves with
+    /// EP > 1 never takes it: the ranks of an EP group must start their expert all-to-alls in the
+    /// same order, so the order of its phases may not depend on when a message reached one of them
+    /// (a sequential pair's order is F's phases, then B's, whenever the gradient comes).
     private func takesLate(_ t: Transfer) -> Bool {
-        guard t.payload == .gradient && executor.interleavesPairs && executor.configuration.expertParallel == 1 else { return false }
+        guard t.payload == .gradient && (executor.pairOrder == .sequential || executor.configuration.expertParallel == 1) else { return false }
         for instruction in program[(next + 1)...] {
             switch instruction {
             case .waitReceive, .postReceive: continue

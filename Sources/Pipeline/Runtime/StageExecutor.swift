@@ -63,8 +63,23 @@ public final class StageExecutor {
         return tensor
     }
 
-    /// Whether an FB pair interleaves its F and B phase by phase (otherwise F, then B).
-    public var interleavesPairs = true
+    /// How an FB pair runs its F and B: phase by phase alternately (`interleaved`: each one's
+    /// expert exchanges fly while the other computes), or F's phases then B's (`sequential`: where
+    /// no exchange crosses ranks, the passes keep their caches). Either way F's output leaves when
+    /// F ends, B's input gradient before the pair's W, and B's output gradient may arrive late.
+    public enum PairOrder: String, Sendable {
+        case interleaved, sequential
+
+        /// Interleaved where there is something to hide: an EP group's all-to-alls (EP > 1), or
+        /// a pipeline across nodes (on the local nodes at 1 ms, an interleaved DualPipe step on
+        /// the MoE model took 0.93 of a sequential one). Sequential on one node with EP 1, where
+        /// the alternation only costs caches (0.92 to 0.98 of an interleaved step). See
+        /// docs/performance.md.
+        public static func `default`(expertParallel: Int, nodes: Int) -> PairOrder {
+            expertParallel > 1 || nodes > 1 ? .interleaved : .sequential
+        }
+    }
+    public var pairOrder = PairOrder.interleaved
     /// Runs between compute phases (of every action): lets MPI progress the messages in flight.
     public var progress: () -> Void = {}
     /// Whether `progress` runs at all (off: MPI progresses messages only inside MPI calls, or
@@ -76,8 +91,8 @@ public final class StageExecutor {
     /// flight when the pair began (see `Interpreter`), hands that gradient over once it is here:
     /// nil while it is not, and it blocks when asked to. F's phases run while it flies.
     public func run(_ action: Action, lateGradient: ((_ blocking: Bool) throws -> Tensor?)? = nil) throws {
-        precondition(lateGradient == nil || (interleavesPairs && action.backwardChunk != nil && action.forwardChunk != nil),
-                     "only an interleaved FB pair takes its gradient late, not \(action)")
+        precondition(lateGradient == nil || (action.backwardChunk != nil && action.forwardChunk != nil),
+                     "only an FB pair takes its gradient late, not \(action)")
         switch action {
         case .forward(let c):
             forward(c)
@@ -89,18 +104,18 @@ public final class StageExecutor {
             backwardInput(c, announced: true)
             stage(c).backwardWeight(c.microBatch, between: poll)
         case .forwardBackward(let f, let b):
-            if interleavesPairs {
-                let (input, targets) = forwardInput(f)
-                let forward = stage(f).forwardPhases(f.microBatch, input, targets: targets)
-                let backward = try interleave(forward, lateBackward: { [self] blocking in
-                    guard let lateGradient else { return stage(b).backwardInputPhases(b.microBatch, outputGradient(b)) }
-                    return try lateGradient(blocking).map { stage(b).backwardInputPhases(b.microBatch, $0) }
-                }, forwardDone: { finishForward(f, forward.result!, announced: true) }, between: poll)
-                finishBackward(b, backward.result!, announced: true)
-            } else {
-                forward(f)
-                backwardInput(b)
+            let (input, targets) = forwardInput(f)
+            let forward = stage(f).forwardPhases(f.microBatch, input, targets: targets)
+            let backward: (Bool) throws -> PhaseList? = { [self] blocking in
+                guard let lateGradient else { return stage(b).backwardInputPhases(b.microBatch, outputGradient(b)) }
+                return try lateGradient(blocking).map { stage(b).backwardInputPhases(b.microBatch, $0) }
             }
+            let forwardDone = { [self] in finishForward(f, forward.result!, announced: true) }
+            let phases = switch pairOrder {
+            case .interleaved: try interleave(forward, lateBackward: backward, forwardDone: forwardDone, between: poll)
+            case .sequential: try inSequence(forward, lateBackward: backward, forwardDone: forwardDone, between: poll)
+            }
+            finishBackward(b, phases.result!, announced: true)
             stage(b).backwardWeight(b.microBatch, between: poll)
         }
     }

@@ -45,6 +45,8 @@ struct BenchSchedulesCommand: ParsableCommand {
             // Every schedule's trainer is built first and their steps then alternate, one of each per
             // round, so a slow spell of the machine falls on all of them rather than on one.
             var contenders: [Contender] = []
+            // FB pairs as `train` runs them by default here (EP 1): sequential on one node.
+            let pairOrder = StageExecutor.PairOrder.default(expertParallel: 1, nodes: try world.splitByNode().nodeCount)
             for kind in ScheduleKind.allCases {
                 if kind == .dualpipe && pp % 2 != 0 { continue }
                 let configuration: PipelineConfiguration
@@ -56,7 +58,8 @@ struct BenchSchedulesCommand: ParsableCommand {
                         training: TrainingConfiguration(steps: steps + 1, microBatches: configuration.globalMicroBatches),
                         grid: try RankGrid(world: world, configuration: configuration), seed: 1)
                     trainer.executor.pollsBetweenPhases = progress.pollsBetweenPhases
-                    contenders.append(Contender(configuration: configuration, schedule: trainer.schedule) { try trainer.step(keepTrace: $0) })
+                    trainer.executor.pairOrder = pairOrder
+                    contenders.append(Contender(configuration: configuration, schedule: trainer.schedule, pairOrder: pairOrder) { try trainer.step(keepTrace: $0) })
                 } else {
                     configuration = try PipelineConfiguration(kind: kind, pipelineRanks: pp, expertParallel: 1, microBatches: m,
                                                               model: moe!, worldSize: world.size)
@@ -65,7 +68,8 @@ struct BenchSchedulesCommand: ParsableCommand {
                         training: TrainingConfiguration(steps: steps + 1, microBatches: configuration.globalMicroBatches),
                         grid: try RankGrid(world: world, configuration: configuration), corpus: corpus!, seed: 1)
                     trainer.executor.pollsBetweenPhases = progress.pollsBetweenPhases
-                    contenders.append(Contender(configuration: configuration, schedule: trainer.schedule) { try trainer.step(keepTrace: $0) })
+                    trainer.executor.pairOrder = pairOrder
+                    contenders.append(Contender(configuration: configuration, schedule: trainer.schedule, pairOrder: pairOrder) { try trainer.step(keepTrace: $0) })
                 }
             }
             for n in 0...steps {
@@ -78,7 +82,7 @@ struct BenchSchedulesCommand: ParsableCommand {
             if world.rank == 0 {
                 let what = mlp.map { "--model mlp (\(model.layers ?? 2 * pp) blocks, hidden \($0.hidden), \($0.tokensPerMicroBatch) rows a micro-batch)" }
                     ?? "\(moe!.layers) blocks, hidden \(moe!.hidden), \(moe!.tokensPerMicroBatch) tokens a micro-batch"
-                print("\(pp) pipeline ranks, \(m) micro-batches, \(what); OpenBLAS \(BLAS.coreName); MPI progress: \(progress.mode.rawValue); \(TCPEagerLimit.description); medians of \(steps) steps, the schedules alternating step by step; \(cpuModelName())")
+                print("\(pp) pipeline ranks, \(m) micro-batches, \(what); OpenBLAS \(BLAS.coreName); MPI progress: \(progress.mode.rawValue); \(TCPEagerLimit.description); FB pairs \(pairOrder.rawValue); medians of \(steps) steps, the schedules alternating step by step; \(cpuModelName())")
                 print(String(format: "one message (%d floats) ranks 0 -> 1: %.3f ms (half the median ping-pong), the simulator's latency; %.3f ms apart in a stream, the time it holds the link (messages on one link take turns)", messageFloats, latency * 1000, transfer * 1000))
                 print(renderTable(rows, textColumns: 1), terminator: "")
                 print("""
@@ -102,13 +106,15 @@ struct BenchSchedulesCommand: ParsableCommand {
     private struct Contender {
         let configuration: PipelineConfiguration
         let schedule: Schedule
+        let pairOrder: StageExecutor.PairOrder
         let step: (_ keepTrace: Bool) throws -> PipelineStepReport
         var stepTimes: [Double] = [], efficiency: [Double] = [], bubbles: [Double] = [], waits: [Double] = []
         /// Rank 0: each timed step's actions and its time, in milliseconds.
         var traced: [(durations: [Action: Double], measured: Double)] = []
 
-        init(configuration: PipelineConfiguration, schedule: Schedule, step: @escaping (Bool) throws -> PipelineStepReport) {
-            self.configuration = configuration; self.schedule = schedule; self.step = step
+        init(configuration: PipelineConfiguration, schedule: Schedule, pairOrder: StageExecutor.PairOrder,
+             step: @escaping (Bool) throws -> PipelineStepReport) {
+            self.configuration = configuration; self.schedule = schedule; self.pairOrder = pairOrder; self.step = step
         }
 
         mutating func record(_ report: PipelineStepReport) {
@@ -136,9 +142,9 @@ struct BenchSchedulesCommand: ParsableCommand {
             let pp = schedule.ranks
             let messages = Double(schedule.lowered().programs.joined().filter { if case .postSend = $0 { true } else { false } }.count) / Double(pp)
             let communication = messages * latency
-            // Pairs as the runtime runs them here (interleaved; EP 1, so a late gradient is awaited
-            // after the forward), their parts in the proportions of the step's own means.
-            let pairs = PairTiming.interleaved(lateGradient: true)
+            // Pairs as the runtime ran them (EP 1, so a late gradient is awaited after the forward),
+            // their parts in the proportions of the step's own means.
+            let pairs: PairTiming = pairOrder == .sequential ? .sequential : .interleaved(lateGradient: true)
             for (durations, measured) in traced {
                 let costs = StageCosts(durations, of: schedule)
                 let simulated = try schedule.simulate(costs, latency: latency, transfer: transfer, pairs: pairs)

@@ -12,7 +12,7 @@ extension PipelineRun {
         }
         var lines = [
             "dualpipe train: \(c.kind.title) on PP \(c.pipelineRanks) x EP \(c.expertParallel) = \(grid.worldSize) ranks on \(trainer.grid.nodes.nodeCount) node(s); \(ComputeSetup.kernelsDescription), \(BLAS.threadCount) thread(s) per rank; MPI progress: \(options.progress.mode.rawValue); \(TCPEagerLimit.description)",
-            "grid: rank = pp * \(c.expertParallel) + ep; \(c.microBatches) micro-batches per EP rank, \(c.globalMicroBatches) per step",
+            "grid: rank = pp * \(c.expertParallel) + ep; \(c.microBatches) micro-batches per EP rank, \(c.globalMicroBatches) per step" + trainer.executor.pairDescription(trainer.schedule),
             "model: \(plan.model.layers) blocks in \(c.partition.stages) stages of \(c.partition.blocksPerStage), \(parameters) parameters, \(plan.model.tokensPerMicroBatch) tokens per micro-batch; data: \(plan.corpus.bytes.count) bytes from \(plan.corpus.source), the last 5% held out",
         ]
         let shape = trainer.placer.shape
@@ -33,5 +33,16 @@ extension PipelineRun {
         }
         lines.append(trainer.schedule.text().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
         return lines.joined(separator: "\n")
+    }
+}
+
+extension StageExecutor {
+    /// "; FB pairs: ..." for a schedule that has them, for a run's banner.
+    func pairDescription(_ schedule: Schedule) -> String {
+        guard schedule.program.joined().contains(where: { $0.op == .FB }) else { return "" }
+        return switch pairOrder {
+        case .interleaved: "; FB pairs: F and B phases alternating (--overlap)"
+        case .sequential: "; FB pairs: F, then B (--no-overlap)"
+        }
     }
 }

@@ -104,7 +104,7 @@ struct PipelineRun {
         let o = options
         let world = trainer.grid.world
         trainer.failureDrill = try o.failureDrill()
-        trainer.executor.interleavesPairs = o.overlap
+        trainer.executor.pairOrder = o.pairOrder(expertParallel: plan.configuration.expertParallel, nodes: trainer.grid.nodes.nodeCount)
         trainer.executor.pollsBetweenPhases = o.progress.pollsBetweenPhases
         let check = o.checkReference ? try ReferenceCheck(trainer: trainer, corpus: plan.corpus, seed: o.seed) : nil
         let lead = world.rank == 0

@@ -75,8 +75,8 @@ struct TrainCommand: ParsableCommand {
     var keep = 2
     @Flag(help: "Continue from the newest complete checkpoint in --checkpoint-dir (the same model, schedule, PP and optimizer settings; EP may differ).")
     var resume = false
-    @Flag(inversion: .prefixedNo, help: "Run each F&B pair's forward and backward phase by phase, so that each one's expert all-to-alls fly while the other computes (--no-overlap: F, then B).")
-    var overlap = true
+    @Flag(inversion: .prefixedNo, help: "Run each F&B pair's forward and backward phases alternately, so that each one's expert all-to-alls fly while the other computes; --no-overlap: F's phases, then B's (either way F's output leaves when F ends, B's gradient before W, and a late gradient is awaited after F). Default: alternate with EP > 1 or across nodes; F then B with EP 1 (and --model mlp) on one node, where nothing needs hiding and each pass keeps its caches.")
+    var overlap: Bool?
     @Option(name: .customLong("comm-timeout"), help: ArgumentHelp("Watchdog: a message or all-to-all wait longer than this prints what it waited for (peer, tag, stage, micro-batch, step) and ends the job.", valueName: "SECONDS"))
     var commTimeout: Double = 300
     @Option(name: .customLong("schedule-file"), help: ArgumentHelp("Run this schedule (JSON, or CSV as `dualpipe schedule --format csv` writes it) instead of generating one; it must be for this --schedule, --pp and --micro-batches, and is validated first.", valueName: "FILE"))
@@ -157,6 +157,11 @@ struct TrainCommand: ParsableCommand {
         } else {
             try PipelineRun(options: self).run()
         }
+    }
+
+    /// How FB pairs run: as `--overlap` / `--no-overlap` say, else `PairOrder.default`.
+    func pairOrder(expertParallel: Int, nodes: Int) -> StageExecutor.PairOrder {
+        overlap.map { $0 ? .interleaved : .sequential } ?? .default(expertParallel: expertParallel, nodes: nodes)
     }
 
     /// Bytes of one activation (or its gradient) between stages; nil for flags the run will refuse.
