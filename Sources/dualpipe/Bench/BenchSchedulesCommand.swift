@@ -19,6 +19,8 @@ struct BenchSchedulesCommand: ParsableCommand {
     @Option(name: .customLong("micro-batches"), help: ArgumentHelp("Micro-batches per step (default: 4 x PP, enough for every schedule).", valueName: "M"))
     var microBatches: Int?
     @OptionGroup var progress: ProgressOptions
+    @Flag(inversion: .prefixedNo, help: "FB pairs' forward and backward phases alternating, or (--no-overlap) F's then B's, as in `train`. Default: F then B on one node, alternating across nodes.")
+    var overlap: Bool?
     @Option(help: "Timed steps per schedule after one warm-up step, the schedules taking turns step by step; medians are reported.")
     var steps = 5
 
@@ -45,8 +47,9 @@ struct BenchSchedulesCommand: ParsableCommand {
             // Every schedule's trainer is built first and their steps then alternate, one of each per
             // round, so a slow spell of the machine falls on all of them rather than on one.
             var contenders: [Contender] = []
-            // FB pairs as `train` runs them by default here (EP 1): sequential on one node.
-            let pairOrder = StageExecutor.PairOrder.default(expertParallel: 1, nodes: try world.splitByNode().nodeCount)
+            // FB pairs as `train` runs them (EP 1): by default sequential on one node.
+            let nodes = try world.splitByNode().nodeCount
+            let pairOrder = overlap.map { $0 ? .interleaved : .sequential } ?? StageExecutor.PairOrder.default(expertParallel: 1, nodes: nodes)
             for kind in ScheduleKind.allCases {
                 if kind == .dualpipe && pp % 2 != 0 { continue }
                 let configuration: PipelineConfiguration
