@@ -2,11 +2,14 @@
 /// rule the value breaks is never seen. Before parsing, an option followed by a negative number
 /// (`-3`, `-0.5`, `-1e3`, `-inf`, `-nan`) is joined with it (`-n=-3`, `--steps=-1`), which
 /// ArgumentParser reads as that option's value; the command's validation then names the rule
-/// ("-n -3: the number of ranks must be at least 1"). Everything after `--` is left alone.
+/// ("-n -3: the number of ranks must be at least 1"). A negative number further along an option's
+/// values (`--sizes 256 -512`) is given to that option the same way (`--sizes=-512`, which a list
+/// option appends). Everything after `--` is left alone.
 enum NegativeNumbers {
     static func joined(_ arguments: [String]) -> [String] {
         var result: [String] = []
         result.reserveCapacity(arguments.count)
+        var option: String?  // the option whose values the arguments are now
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
@@ -16,8 +19,14 @@ enum NegativeNumbers {
             }
             if isOptionName(argument), index + 1 < arguments.count, isNegativeNumber(arguments[index + 1]) {
                 result.append(argument + "=" + arguments[index + 1])
+                option = argument
                 index += 2
+            } else if let option, isNegativeNumber(argument) {
+                result.append(option + "=" + argument)
+                index += 1
             } else {
+                // An option name starts its values; one with its value attached (`--x=1`) has no more.
+                if argument.hasPrefix("-") { option = isOptionName(argument) ? argument : nil }
                 result.append(argument)
                 index += 1
             }
