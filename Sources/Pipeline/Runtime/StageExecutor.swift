@@ -70,11 +70,11 @@ public final class StageExecutor {
     public enum PairOrder: String, Sendable {
         case interleaved, sequential
 
-        /// Interleaved where there is something to hide: an EP group's all-to-alls (EP > 1), or
-        /// a pipeline across nodes (on the local nodes at 1 ms, an interleaved DualPipe step on
-        /// the MoE model took 0.93 of a sequential one). Sequential on one node with EP 1, where
-        /// the alternation only costs caches (0.92 to 0.98 of an interleaved step). See
-        /// docs/performance.md.
+        /// Interleaved where there may be something to hide: an EP group's all-to-alls (EP > 1),
+        /// or a pipeline across nodes (at 1 ms between the local nodes the alternating pair won
+        /// with 4 micro-batches and lost with 8). Sequential on one node with EP 1, where the
+        /// alternation only costs caches (a sequential step took 0.92 to 1.00 of an alternating
+        /// one). See docs/performance.md.
         public static func `default`(expertParallel: Int, nodes: Int) -> PairOrder {
             expertParallel > 1 || nodes > 1 ? .interleaved : .sequential
         }

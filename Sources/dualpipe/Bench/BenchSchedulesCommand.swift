@@ -94,9 +94,9 @@ struct BenchSchedulesCommand: ParsableCommand {
                     comm: a rank's messages times the latency above; hidden: the share of that the step does not pay for
                     (1 - (replay with the latency - replay without) / comm); simulated: the schedule costed with each
                     step's own mean F, B, W, BW and FB of every stage on every rank and the latency above (a message
-                    waiting while the link carries the ones sent before it), each FB
-                    pair and BW timed as the runtime runs it (outputs leaving inside it, a gradient before its W, a
-                    pair's late gradient awaited after its F);
+                    waiting while the link carries the ones sent before it), each FB pair and BW timed as the runtime
+                    ran it (outputs leaving inside it, a gradient before its W, a pair's late gradient awaited after
+                    its F);
                     sim/measured: that over the same step's time; replay: each step simulated with each action's own
                     measured time (what the mean costs miss is the actions' variance); hidden, simulated and the
                     ratios are medians over the steps
@@ -135,10 +135,9 @@ struct BenchSchedulesCommand: ParsableCommand {
             traced.append((durations, report.pipelineSeconds * 1000))
         }
 
-        /// The table's row; `latency` is one message's, in milliseconds, `transfer` of it holding
-        /// the link. Each step is predicted from
-        /// its own costs and compared with its own time, so a slow spell in one step is in both the
-        /// prediction and the measurement it is held to.
+        /// The table's row; `latency` is one message's, in milliseconds, and `transfer` the time each
+        /// holds the link. Each step is predicted from its own costs and compared with its own time,
+        /// so a slow spell in one step is in both the prediction and the measurement it is held to.
         func row(latency: Double, transfer: Double) throws -> [String] {
             var predicted: [Double] = [], simulatedBubbles: [Double] = [], predictedRatio: [Double] = [],
                 replayRatio: [Double] = [], hiddenShares: [Double] = []
