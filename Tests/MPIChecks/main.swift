@@ -60,7 +60,7 @@ Environment.run { environment in
         ringCheck, tagMatchingCheck, blockingCheck, partialBufferCheck,
         allreduceCheck, broadcastCheck, allgatherCheck, alltoallCheck,
         communicatorCheck, nodeCheck(processorName: try environment.processorName, expectedNodes: value(after: "--expect-nodes")),
-        overlapCheck, iallreduceCheck,
+        overlapCheck, iallreduceCheck, controlVariableCheck,
         invalidRankCheck,
     ], on: world)
 }
