@@ -91,7 +91,8 @@ struct BenchSchedulesCommand: ParsableCommand {
                 print("""
                     step: the schedule's wall time (slowest rank), without the gradient sums and the update; bubble: step minus
                     a rank's compute, mean over ranks; MPI wait: time blocked on messages (bubble included), mean over ranks;
-                    comm: a rank's messages times the latency above; hidden: the share of that the step does not pay for
+                    comm: a rank's messages times the latency above (or the time each holds the link, if longer: messages
+                    that follow each other go no faster than that); hidden: the share of that the step does not pay for
                     (1 - (replay with the latency - replay without) / comm); simulated: the schedule costed with each
                     step's own mean F, B, W, BW and FB of every stage on every rank and the latency above (a message
                     waiting while the link carries the ones sent before it), each FB pair and BW timed as the runtime
@@ -143,7 +144,8 @@ struct BenchSchedulesCommand: ParsableCommand {
                 replayRatio: [Double] = [], hiddenShares: [Double] = []
             let pp = schedule.ranks
             let messages = Double(schedule.lowered().programs.joined().filter { if case .postSend = $0 { true } else { false } }.count) / Double(pp)
-            let communication = messages * latency
+            // A message costs its latency alone, and no less than its turn on the link in a stream.
+            let communication = messages * max(latency, transfer)
             // Pairs as the runtime ran them (EP 1, so a late gradient is awaited after the forward),
             // their parts in the proportions of the step's own means.
             let pairs: PairTiming = pairOrder == .sequential ? .sequential : .interleaved(lateGradient: true)
