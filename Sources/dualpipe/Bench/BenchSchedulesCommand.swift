@@ -23,9 +23,19 @@ struct BenchSchedulesCommand: ParsableCommand {
     var overlap: Bool?
     @Option(help: "Timed steps per schedule after one warm-up step, the schedules taking turns step by step; medians are reported.")
     var steps = 5
+    @Option(help: ArgumentHelp("With --unshaped: a shell command rank 0 runs to slow the link before each round's shaped steps (e.g. \"scripts/local-nodes link --delay 1ms --rate 1gbit\"); every schedule then steps on both links in turn, and a second table gives each one's slowdown.", valueName: "COMMAND"))
+    var shaped: String?
+    @Option(help: ArgumentHelp("With --shaped: the shell command that restores the plain link before each round's unshaped steps (e.g. \"scripts/local-nodes link --clear\").", valueName: "COMMAND"))
+    var unshaped: String?
 
     func validate() throws {
         guard steps >= 1 && steps <= 1000 else { throw ValidationError("--steps must be in 1...1000, got \(steps)") }
+        guard (shaped == nil) == (unshaped == nil) else {
+            throw ValidationError("\(shaped == nil ? "--unshaped" : "--shaped") needs \(shaped == nil ? "--shaped" : "--unshaped") too: each round runs every schedule on both links")
+        }
+        for (flag, command) in [("--shaped", shaped), ("--unshaped", unshaped)] where command?.allSatisfy(\.isWhitespace) == true {
+            throw ValidationError("\(flag) '\(command!)': give the shell command that sets the link")
+        }
     }
 
     func run() throws {
@@ -40,6 +50,9 @@ struct BenchSchedulesCommand: ParsableCommand {
             defer { progressThread?.stop() }
             let pp = world.size, m = microBatches ?? (mlp == nil ? 4 * pp : max(20, 4 * pp))
             let corpus = moe == nil ? nil : try ByteCorpus.standard()
+            // The link the simulator is given is the one the timed steps of the main table ran on.
+            let shaping = shaped.map { LinkShaping(shaped: $0, unshaped: unshaped!) }
+            if let shaping { try shaping.apply(shaping.shaped, flag: "--shaped", world: world, messageFloats: messageFloats) }
             let latency = try messageLatency(world, floats: messageFloats)
             let transfer = try messageTransfer(world, floats: messageFloats, alone: try messageLatency(world, floats: 1))
             var rows = [["schedule", "stages", "step ms", "efficiency", "bubble ms", "MPI wait ms", "comm ms", "hidden",
@@ -75,12 +88,24 @@ struct BenchSchedulesCommand: ParsableCommand {
                     contenders.append(Contender(configuration: configuration, schedule: trainer.schedule, pairOrder: pairOrder) { try trainer.step(keepTrace: $0) })
                 }
             }
+            // With --shaped, each round runs every schedule on both links, the two halves in turn
+            // (plain then shaped, then shaped then plain), so the link changes once a round.
+            var linkShaped = shaping != nil
             for n in 0...steps {
-                for c in contenders.indices {
-                    let report = try contenders[c].step(n > 0)
-                    if n > 0 { contenders[c].record(report) } // step 0 warms up
+                for onShaped in shaping == nil ? [true] : (n % 2 == 0 ? [false, true] : [true, false]) {
+                    if let shaping, onShaped != linkShaped {
+                        try shaping.apply(onShaped ? shaping.shaped : shaping.unshaped, flag: onShaped ? "--shaped" : "--unshaped",
+                                          world: world, messageFloats: messageFloats)
+                        linkShaped = onShaped
+                    }
+                    for c in contenders.indices {
+                        let report = try contenders[c].step(n > 0 && onShaped)
+                        guard n > 0 else { continue } // step 0 warms up
+                        if onShaped { contenders[c].record(report) } else { contenders[c].unshapedTimes.append(report.pipelineSeconds) }
+                    }
                 }
             }
+            if let shaping, linkShaped { try shaping.apply(shaping.unshaped, flag: "--unshaped", world: world, messageFloats: messageFloats) }
             if world.rank == 0 { rows += try contenders.map { try $0.row(latency: latency * 1000, transfer: transfer * 1000) } }
             if world.rank == 0 {
                 let what = mlp.map { "--model mlp (\(model.layers ?? 2 * pp) blocks, hidden \($0.hidden), \($0.tokensPerMicroBatch) rows a micro-batch)" }
@@ -88,6 +113,17 @@ struct BenchSchedulesCommand: ParsableCommand {
                 print("\(pp) pipeline ranks, \(m) micro-batches, \(what); OpenBLAS \(BLAS.coreName); MPI progress: \(progress.mode.rawValue); \(TCPEagerLimit.description); FB pairs \(pairOrder.rawValue); medians of \(steps) steps, the schedules alternating step by step; \(cpuModelName())")
                 print(String(format: "one message (%d floats) ranks 0 -> 1: %.3f ms (half the median ping-pong), the simulator's latency; %.3f ms apart in a stream, the time it holds the link (messages on one link take turns)", messageFloats, latency * 1000, transfer * 1000))
                 print(renderTable(rows, textColumns: 1), terminator: "")
+                if let shaping {
+                    print("the table's steps ran on the link --shaped sets ('\(shaping.shaped)'); in every round each schedule also stepped on the one --unshaped sets ('\(shaping.unshaped)'), the halves of a round in turn:")
+                    var slowdowns = [["schedule", "unshaped ms", "shaped ms", "slowdown"]]
+                    for c in contenders {
+                        let ratios = zip(c.stepTimes, c.unshapedTimes).map { $0 / $1 }
+                        slowdowns.append([c.schedule.kind.title, decimal(median(c.unshapedTimes) * 1000, 1),
+                                          decimal(median(c.stepTimes) * 1000, 1), decimal(median(ratios), 2)])
+                    }
+                    print(renderTable(slowdowns, textColumns: 1), terminator: "")
+                    print("slowdown: the median over the rounds of a round's shaped step over its unshaped one")
+                }
                 print("""
                     step: the schedule's wall time (slowest rank), without the gradient sums and the update; bubble: step minus
                     a rank's compute, mean over ranks; MPI wait: time blocked on messages (bubble included), mean over ranks;
@@ -113,6 +149,8 @@ struct BenchSchedulesCommand: ParsableCommand {
         let pairOrder: StageExecutor.PairOrder
         let step: (_ keepTrace: Bool) throws -> PipelineStepReport
         var stepTimes: [Double] = [], efficiency: [Double] = [], bubbles: [Double] = [], waits: [Double] = []
+        /// With --shaped: each round's step on the unshaped link, in seconds.
+        var unshapedTimes: [Double] = []
         /// Rank 0: each timed step's actions and its time, in milliseconds.
         var traced: [(durations: [Action: Double], measured: Double)] = []
 
