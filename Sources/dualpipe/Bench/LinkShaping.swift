@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import ArgumentParser
 import MPI
 
 /// `bench schedules --shaped CMD --unshaped CMD`: rank 0's shell switches the link between the
@@ -12,8 +11,12 @@ struct LinkShaping {
     let unshaped: String
 
     struct CommandFailed: Error, CustomStringConvertible {
+        /// `system`'s wait status: the exit code in bits 8 to 15, or a signal in the low 7 bits.
         let flag: String, command: String, status: Int32
-        var description: String { "\(flag) '\(command)' exited with status \(status)" }
+        var description: String {
+            let signal = status & 0x7f
+            return "\(flag) '\(command)' " + (signal == 0 ? "exited with status \((status >> 8) & 0xff)" : "was killed by signal \(signal)")
+        }
     }
 
     /// Runs `command` (`flag` names it in an error) on rank 0 while the other ranks wait, then
