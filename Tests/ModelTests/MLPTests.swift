@@ -75,6 +75,24 @@ import Tensor
         #expect(try run() == losses)
     }
 
+    /// A rank's parts of a micro-batch are the whole batch's, bit for bit, whichever it asks for
+    /// first; a part left out is empty; different micro-batches differ.
+    @Test func dataPartsAreTheWholeBatchs() {
+        let configuration = MLPConfiguration(hidden: 8, sequenceLength: 4, microBatchSize: 2)
+        let whole = MLPData(configuration: configuration, seed: 5).batch(3)
+        let parts = MLPData(configuration: configuration, seed: 5)
+        let targetsOnly = parts.batch(3, input: false, targets: true)
+        let inputOnly = parts.batch(3, input: true, targets: false)
+        func values(_ targets: LossTargets) -> [Float] {
+            if case .values(let t) = targets { return t.scalars }
+            return []
+        }
+        #expect(inputOnly.input.scalars == whole.input.scalars && values(targetsOnly.targets) == values(whole.targets))
+        #expect(targetsOnly.input.count == 0 && values(inputOnly.targets).isEmpty)
+        #expect(whole.input.count == 8 * 8 && values(whole.targets).count == 8 * 8)
+        #expect(parts.batch(4).input.scalars != whole.input.scalars)
+    }
+
     @Test func configurationLimits() {
         #expect(throws: ConfigurationError.self) { try MLPConfiguration(hidden: 0).validate() }
         #expect(throws: ConfigurationError.self) { try MLPConfiguration(sequenceLength: 1 << 16, microBatchSize: 1 << 10).validate() }

@@ -58,7 +58,13 @@ public final class MLPPipelineTrainer {
     public func step(keepTrace: Bool = false, inspect: (Int, [Float]) throws -> Void = { _, _ in }) throws -> PipelineStepReport {
         let step = nextStep
         for stage in stages { stage.zeroGradients() }
-        executor.begin(data: { [data] mb in data.batch(mb) }, lossGradient: 1 / Float(configuration.globalMicroBatches), forwardOnly: false)
+        // Only the parts this rank uses: inputs where it runs a micro-batch's first stage, targets
+        // where it runs its last.
+        let schedule = configuration.schedule, pp = grid.pipelineRank, last = schedule.stages - 1
+        executor.begin(data: { [data] mb in
+            data.batch(mb, input: schedule.rank(of: Chunk(stage: 0, microBatch: mb)) == pp,
+                       targets: schedule.rank(of: Chunk(stage: last, microBatch: mb)) == pp)
+        }, lossGradient: 1 / Float(configuration.globalMicroBatches), forwardOnly: false)
         try grid.world.barrier()
         let start = monotonicSeconds()
         trainPass.recorder.reset(origin: start, keepEvents: keepTrace)

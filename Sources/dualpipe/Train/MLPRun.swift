@@ -21,7 +21,8 @@ struct MLPRun {
             let world = environment.world
             configuration = try plan(worldSize: world.size)
             let c = configuration!, floats = Double(model.tokensPerMicroBatch * model.hidden)
-            // Inputs and targets of every micro-batch; per held block, the in-flight contexts of up to
+            // At most the inputs and targets of every micro-batch (a rank keeps the parts it uses); per
+            // held block, the in-flight contexts of up to
             // M micro-batches (x, gelu(u) and gelu'(u): 9 x hidden a row) and 8 hidden² weights with
             // their gradient and two moments.
             let blocks = Double(c.stagesHeld(byPipelineRank: 0).count * c.partition.blocksPerStage)
