@@ -21,12 +21,19 @@ struct MLPRun {
             let world = environment.world
             configuration = try plan(worldSize: world.size)
             let c = configuration!, floats = Double(model.tokensPerMicroBatch * model.hidden)
-            // At most the inputs and targets of every micro-batch (a rank keeps the parts it uses); per
-            // held block, the in-flight contexts of up to
-            // M micro-batches (x, gelu(u) and gelu'(u): 9 x hidden a row) and 8 hidden² weights with
-            // their gradient and two moments.
+            // The inputs of the micro-batches whose first stage a rank runs and the targets of those
+            // whose last stage it runs (the most of any rank); per held block, the in-flight contexts
+            // of up to M micro-batches (x, gelu(u) and gelu'(u): 9 x hidden a row) and 8 hidden²
+            // weights with their gradient and two moments.
             let blocks = Double(c.stagesHeld(byPipelineRank: 0).count * c.partition.blocksPerStage)
-            let perRank = 4 * (2 * Double(c.microBatches) * floats
+            let schedule = c.schedule, last = schedule.stages - 1
+            let dataParts = (0..<c.pipelineRanks).map { pp in
+                (0..<c.microBatches).reduce(0) { parts, mb in
+                    parts + (schedule.rank(of: Chunk(stage: 0, microBatch: mb)) == pp ? 1 : 0)
+                          + (schedule.rank(of: Chunk(stage: last, microBatch: mb)) == pp ? 1 : 0)
+                }
+            }.max() ?? 0
+            let perRank = 4 * (Double(dataParts) * floats
                                + blocks * (9 * Double(c.microBatches) * floats + 4 * 8 * Double(model.hidden * model.hidden)))
             try MPIJob.requireMemory(perRank: perRank, world: world, what: "--model mlp, --hidden \(model.hidden), --seq-len \(model.sequenceLength), --micro-batch-size \(model.microBatchSize), --micro-batches \(c.microBatches)")
         }) { environment in
