@@ -23,8 +23,8 @@ public final class MLPData {
 
     /// Micro-batch `index` with only the parts a rank uses: the input where it runs the
     /// micro-batch's first stage, the targets where it runs its last. A part left out is an empty
-    /// `[0]` tensor, neither drawn nor kept (a pipeline rank then holds a quarter of the data at
-    /// PP 2 instead of all of it).
+    /// `[0]` tensor, neither drawn nor kept (a rank that starts or ends the pipeline then keeps
+    /// half of the data, a rank in the middle none).
     public func batch(_ index: Int, input: Bool, targets wantsTargets: Bool) -> StageBatch {
         StageBatch(input: input ? part(index, stream: 0, in: &inputs) : Tensor(shape: [0]),
                    targets: .values(wantsTargets ? part(index, stream: 1, in: &targets) : Tensor(shape: [0])))
