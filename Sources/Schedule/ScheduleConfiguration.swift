@@ -85,6 +85,13 @@ public struct ScheduleConfiguration: Hashable, Sendable {
         }
     }
 
+    /// Whether `rank` runs micro-batch `microBatch`'s first stage (it reads the input) and its last
+    /// (it reads the targets).
+    public func runsEnds(of microBatch: Int, onRank rank: Int) -> (first: Bool, last: Bool) {
+        (self.rank(of: Chunk(stage: 0, microBatch: microBatch)) == rank,
+         self.rank(of: Chunk(stage: stages - 1, microBatch: microBatch)) == rank)
+    }
+
     /// Whether the chunk exists in this configuration.
     public func contains(_ chunk: Chunk) -> Bool {
         (0..<stages).contains(chunk.stage) && (0..<microBatches).contains(chunk.microBatch)

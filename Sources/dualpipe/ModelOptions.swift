@@ -43,6 +43,12 @@ struct ModelOptions: ParsableArguments {
 
     var isMLP: Bool { kind == "mlp" }
 
+    /// Floats in one activation (or its gradient) between stages: tokens x hidden of either model.
+    func activationFloats() throws -> Int {
+        isMLP ? try mlpConfiguration().tokensPerMicroBatch * mlpConfiguration().hidden
+              : try configuration().tokensPerMicroBatch * configuration().hidden
+    }
+
     /// `--model mlp`'s shape. The MoE transformer's own flags are refused with it, so that a
     /// command line never silently means less than it says.
     func mlpConfiguration() throws -> MLPConfiguration {

@@ -60,10 +60,10 @@ public final class MLPPipelineTrainer {
         for stage in stages { stage.zeroGradients() }
         // Only the parts this rank uses: inputs where it runs a micro-batch's first stage, targets
         // where it runs its last.
-        let schedule = configuration.schedule, pp = grid.pipelineRank, last = schedule.stages - 1
+        let schedule = configuration.schedule, pp = grid.pipelineRank
         executor.begin(data: { [data] mb in
-            data.batch(mb, input: schedule.rank(of: Chunk(stage: 0, microBatch: mb)) == pp,
-                       targets: schedule.rank(of: Chunk(stage: last, microBatch: mb)) == pp)
+            let ends = schedule.runsEnds(of: mb, onRank: pp)
+            return data.batch(mb, input: ends.first, targets: ends.last)
         }, lossGradient: 1 / Float(configuration.globalMicroBatches), forwardOnly: false)
         try grid.world.barrier()
         let start = monotonicSeconds()

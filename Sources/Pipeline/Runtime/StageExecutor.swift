@@ -78,6 +78,11 @@ public final class StageExecutor {
         public static func `default`(expertParallel: Int, nodes: Int) -> PairOrder {
             expertParallel > 1 || nodes > 1 ? .interleaved : .sequential
         }
+
+        /// `--overlap` (true) or `--no-overlap` (false) where given, else `default`.
+        public init(overlap: Bool?, expertParallel: Int, nodes: Int) {
+            self = overlap.map { $0 ? .interleaved : .sequential } ?? .default(expertParallel: expertParallel, nodes: nodes)
+        }
     }
     public var pairOrder = PairOrder.interleaved
     /// Runs between compute phases (of every action): lets MPI progress the messages in flight.

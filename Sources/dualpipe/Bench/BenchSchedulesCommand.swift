@@ -42,7 +42,7 @@ struct BenchSchedulesCommand: ParsableCommand {
         try ComputeSetup.configure()
         let moe = model.isMLP ? nil : try model.configuration()
         let mlp = model.isMLP ? try model.mlpConfiguration() : nil
-        let messageFloats = mlp.map { $0.tokensPerMicroBatch * $0.hidden } ?? moe!.tokensPerMicroBatch * moe!.hidden
+        let messageFloats = try model.activationFloats()
         TCPEagerLimit.raise(toFit: messageFloats * MemoryLayout<Float>.size)
         Environment.run(requestedThreadLevel: progress.threadLevel) { environment in
             let world = environment.world
@@ -62,7 +62,7 @@ struct BenchSchedulesCommand: ParsableCommand {
             var contenders: [Contender] = []
             // FB pairs as `train` runs them (EP 1): by default sequential on one node.
             let nodes = try world.splitByNode().nodeCount
-            let pairOrder = overlap.map { $0 ? .interleaved : .sequential } ?? StageExecutor.PairOrder.default(expertParallel: 1, nodes: nodes)
+            let pairOrder = StageExecutor.PairOrder(overlap: overlap, expertParallel: 1, nodes: nodes)
             for kind in ScheduleKind.allCases {
                 if kind == .dualpipe && pp % 2 != 0 { continue }
                 let configuration: PipelineConfiguration

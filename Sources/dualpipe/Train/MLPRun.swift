@@ -26,11 +26,10 @@ struct MLPRun {
             // of up to M micro-batches (x, gelu(u) and gelu'(u): 9 x hidden a row) and 8 hidden²
             // weights with their gradient and two moments.
             let blocks = Double(c.stagesHeld(byPipelineRank: 0).count * c.partition.blocksPerStage)
-            let schedule = c.schedule, last = schedule.stages - 1
             let dataParts = (0..<c.pipelineRanks).map { pp in
                 (0..<c.microBatches).reduce(0) { parts, mb in
-                    parts + (schedule.rank(of: Chunk(stage: 0, microBatch: mb)) == pp ? 1 : 0)
-                          + (schedule.rank(of: Chunk(stage: last, microBatch: mb)) == pp ? 1 : 0)
+                    let ends = c.schedule.runsEnds(of: mb, onRank: pp)
+                    return parts + (ends.first ? 1 : 0) + (ends.last ? 1 : 0)
                 }
             }.max() ?? 0
             let perRank = 4 * (Double(dataParts) * floats

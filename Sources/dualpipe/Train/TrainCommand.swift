@@ -149,7 +149,8 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         try ComputeSetup.configure()
-        if !reference, let bytes = activationBytes { TCPEagerLimit.raise(toFit: bytes) }
+        // A bad flag is refused by the run itself, with its rule.
+        if !reference, let floats = try? model.activationFloats() { TCPEagerLimit.raise(toFit: floats * MemoryLayout<Float>.size) }
         if model.isMLP {
             try MLPRun(options: self).run()
         } else if reference {
@@ -161,14 +162,7 @@ struct TrainCommand: ParsableCommand {
 
     /// How FB pairs run: as `--overlap` / `--no-overlap` say, else `PairOrder.default`.
     func pairOrder(expertParallel: Int, nodes: Int) -> StageExecutor.PairOrder {
-        overlap.map { $0 ? .interleaved : .sequential } ?? .default(expertParallel: expertParallel, nodes: nodes)
-    }
-
-    /// Bytes of one activation (or its gradient) between stages; nil for flags the run will refuse.
-    var activationBytes: Int? {
-        let shape = model.isMLP ? (try? model.mlpConfiguration()).map { ($0.tokensPerMicroBatch, $0.hidden) }
-                                : (try? model.configuration()).map { ($0.tokensPerMicroBatch, $0.hidden) }
-        return shape.map { $0.0 * $0.1 * MemoryLayout<Float>.size }
+        StageExecutor.PairOrder(overlap: overlap, expertParallel: expertParallel, nodes: nodes)
     }
 
     /// The optimizer settings for a step of `microBatches` micro-batches.
