@@ -17,9 +17,11 @@ let package = Package(
         // visible to Swift; a C target with include flags would not.
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
-        // The elementwise kernels with exponentials, in C because C can compile one function for
-        // several instruction sets (SSE2, AVX2, AVX-512) and pick at run time; Swift cannot.
-        .target(name: "CLaneKernels"),
+        // The elementwise kernels with exponentials, and AdamW, in C because C can compile one
+        // function for several instruction sets (SSE2, AVX2, AVX-512) and pick at run time; Swift
+        // cannot. Optimised in debug builds too, so that the unit tests check the vector code
+        // that release builds run (its rounding), not an unvectorised -O0 build of it.
+        .target(name: "CLaneKernels", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
 
         // Libraries.
         .target(name: "MPI", dependencies: ["CMPI"]),

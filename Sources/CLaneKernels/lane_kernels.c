@@ -197,6 +197,37 @@ BODY void sigmoid_body(const float *restrict x, float *restrict y, long n) {
     for (long j = 0; j < n; j++) y[j] = logistic(x[j]);
 }
 
+// Square root without errno: C's sqrtf may set it for negative inputs, which keeps the compiler
+// from using the vector instruction; v is never negative here.
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_elementwise_sqrt)
+#define ROOT(x) __builtin_elementwise_sqrt(x)
+#endif
+#endif
+#ifndef ROOT
+#define ROOT(x) sqrtf(x)
+#endif
+
+BODY void adamw_body(float *restrict p, const float *restrict g, float *restrict m, float *restrict v, long n,
+                     const dp_adamw_step *step) {
+    // Contracting a * b + c into one fused multiply-add would round differently in the sets
+    // that have it than in the baseline.
+#pragma STDC FP_CONTRACT OFF
+    const float b1 = step->beta1, b2 = step->beta2, keep1 = 1.0f - b1, keep2 = 1.0f - b2;
+    const float eps = step->epsilon, decay = step->decay, lr = step->learning_rate, scale = step->gradient_scale;
+    const float c1 = step->correction1, c2 = step->correction2;
+    for (long j = 0; j < n; j++) {
+        float gj = g[j] * scale;
+        float mj = b1 * m[j] + keep1 * gj;
+        float vj = b2 * v[j] + keep2 * gj * gj;
+        m[j] = mj;
+        v[j] = vj;
+        float pj = p[j];
+        pj -= decay * pj;
+        p[j] = pj - lr * (mj / c1) / (ROOT(vj / c2) + eps);
+    }
+}
+
 // One table of the kernels, each a function compiled with `attributes` around its body.
 #define LANE_KERNELS(set, attributes)                                                                          \
     attributes static float softmax_##set(float *row, long n, float scale, float *maximum) {                 \
@@ -234,10 +265,14 @@ BODY void sigmoid_body(const float *restrict x, float *restrict y, long n) {
     attributes static void sigmoid_##set(const float *restrict x, float *restrict y, long n) {                \
         sigmoid_body(x, y, n);                                                                                 \
     }                                                                                                          \
+    attributes static void adamw_##set(float *restrict p, const float *restrict g, float *restrict m,          \
+                                       float *restrict v, long n, const dp_adamw_step *step) {                \
+        adamw_body(p, g, m, v, n, step);                                                                       \
+    }                                                                                                          \
     static const dp_lane_kernels kernels_##set = {                                                             \
         #set, softmax_##set, softmax_backward_##set, causal_softmax_##set, causal_softmax_backward_##set,      \
         swiglu_##set, swiglu_backward_##set, gelu_##set, gelu_with_derivative_##set, gelu_backward_##set,      \
-        silu_##set, silu_backward_##set, sigmoid_##set,                                                        \
+        silu_##set, silu_backward_##set, sigmoid_##set, adamw_##set,                                           \
     };
 
 LANE_KERNELS(generic, )

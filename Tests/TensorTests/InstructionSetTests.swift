@@ -164,4 +164,49 @@ import Tensor
             expectClose(d, wantD, 1e-5, "silu gradient", set: name)
         }
     }
+
+    /// AdamW in every set gives the bits of the formula evaluated one float operation at a time
+    /// in Swift (no fused multiply-add): the mirror copies of a stage on ranks with different
+    /// instruction sets must stay identical. Gradients span 1e-8 to 1e2, so v / correction2 meets
+    /// subnormals and epsilon matters.
+    @Test(arguments: lengths) func adamWGivesTheSameBitsInEverySet(n: Int) {
+        let p0 = randomTensor([n], seed: UInt64(600 + n), std: 0.5).scalars
+        let g = randomTensor([n], seed: UInt64(601 + n), std: 1).scalars.enumerated().map { k, x in
+            x * Float(pow(10, Double(k % 11) - 8))
+        }
+        let m0 = randomTensor([n], seed: UInt64(602 + n), std: 0.01).scalars
+        let v0 = randomTensor([n], seed: UInt64(603 + n), std: 0.01).scalars.map { $0 * $0 }
+        for (decay, scale) in [(Float(0), Float(1)), (Float(3e-4), Float(0.37))] {
+            let step = LaneKernels.AdamWStep(beta1: 0.9, beta2: 0.95, epsilon: 1e-8, decay: decay, learningRate: 3e-3,
+                                             gradientScale: scale, corrections: (1 - 0.9 * 0.9 * 0.9, 1 - 0.95 * 0.95 * 0.95))
+            var wantP = p0, wantM = m0, wantV = v0
+            for j in 0..<n {
+                let gj = g[j] * step.gradientScale
+                let b1m = step.beta1 * wantM[j], k1g = (1 - step.beta1) * gj
+                wantM[j] = b1m + k1g
+                let b2v = step.beta2 * wantV[j], k2g = (1 - step.beta2) * gj
+                let k2gg = k2g * gj
+                wantV[j] = b2v + k2gg
+                let decayed = step.decay * wantP[j]
+                wantP[j] -= decayed
+                let mHat = wantM[j] / step.corrections.0, vHat = wantV[j] / step.corrections.1
+                let root = vHat.squareRoot(), denominator = root + step.epsilon
+                let numerator = step.learningRate * mHat
+                wantP[j] -= numerator / denominator
+            }
+            for name in LaneKernels.supported {
+                let k = table(name)
+                var p = p0, m = m0, v = v0
+                var scalars = dp_adamw_step(beta1: step.beta1, beta2: step.beta2, epsilon: step.epsilon, decay: step.decay,
+                                            learning_rate: step.learningRate, gradient_scale: step.gradientScale,
+                                            correction1: step.corrections.0, correction2: step.corrections.1)
+                k.adamw(&p, g, &m, &v, n, &scalars)
+                for j in 0..<n {
+                    #expect(p[j].bitPattern == wantP[j].bitPattern && m[j].bitPattern == wantM[j].bitPattern
+                                && v[j].bitPattern == wantV[j].bitPattern,
+                            "\(name) AdamW[\(j)] of \(n) (decay \(decay)): p \(p[j]) m \(m[j]) v \(v[j]), want \(wantP[j]) \(wantM[j]) \(wantV[j])")
+                }
+            }
+        }
+    }
 }

@@ -1,7 +1,8 @@
 #ifndef SWIFT_DUALPIPE_LANE_KERNELS_H
 #define SWIFT_DUALPIPE_LANE_KERNELS_H
-// The model's elementwise kernels that need exponentials (softmax, GELU, SiLU, the SwiGLU gate,
-// the sigmoid router), compiled once per x86 instruction set: Swift compiles a function for one
+// The elementwise kernels that Swift would leave one lane wide: those that need exponentials
+// (softmax, GELU, SiLU, the SwiGLU gate, the sigmoid router) and AdamW (a square root and two
+// divisions a parameter), compiled once per x86 instruction set: Swift compiles a function for one
 // CPU only, and the package's binary must run on any x86-64. Each set is a table of the same
 // functions; dp_lane_kernels_best() picks the widest set this CPU and OS support.
 //
@@ -10,6 +11,18 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/// One AdamW step's scalars: the same for every parameter of a buffer.
+typedef struct dp_adamw_step {
+    float beta1, beta2, epsilon;
+    /// learning rate x weight decay where the buffer decays, else 0.
+    float decay;
+    float learning_rate;
+    /// Multiplies every gradient first (the clipping factor).
+    float gradient_scale;
+    /// The bias corrections 1 - beta1^t and 1 - beta2^t.
+    float correction1, correction2;
+} dp_adamw_step;
 
 typedef struct dp_lane_kernels {
     /// "avx512", "avx2" or "generic".
@@ -43,6 +56,14 @@ typedef struct dp_lane_kernels {
     void (*silu_backward)(const float *__restrict x, float *__restrict d, long n);
     /// y = sigma(x) = 1 / (1 + e^-x).
     void (*sigmoid)(const float *__restrict x, float *__restrict y, long n);
+    /// One AdamW step of n parameters p with gradients g and moments m, v, in place:
+    /// g' = gradient_scale g, m = beta1 m + (1 - beta1) g', v = beta2 v + (1 - beta2) g'^2,
+    /// p -= decay p, then p -= learning_rate (m / correction1) / (sqrt(v / correction2) + epsilon).
+    /// Every operation rounds as written (no fused multiply-adds, division and square root
+    /// correctly rounded), so every set gives the same bits: copies of a stage on ranks of
+    /// different CPUs stay identical.
+    void (*adamw)(float *__restrict p, const float *__restrict g, float *__restrict m, float *__restrict v, long n,
+                  const dp_adamw_step *step);
 } dp_lane_kernels;
 
 /// The widest set this CPU and its OS run (never NULL).
