@@ -1,6 +1,8 @@
 // mpi-checks: MPI behaviour under real mpirun. scripts/test launches it at 1, 2, 4 and 8 ranks.
 //
-//   mpi-checks [--expect-nodes N]          run every check; exit 0 only if all pass
+//   mpi-checks [--expect-nodes N] [--tcp-eager-limit BYTES]
+//                                          run every check; exit 0 only if all pass (BYTES: the
+//                                          limit MPI_T must read, as `ompi_info` reports it)
 //   mpi-checks --fail-rank R [--crash]     rank R fails (throws, or crashes with --crash) while the
 //                                          others wait for it: the job must end promptly, not hang
 //   mpi-checks --progress-thread-unstopped a progress thread left running when MPI ends: finalize
@@ -60,7 +62,7 @@ Environment.run { environment in
         ringCheck, tagMatchingCheck, blockingCheck, partialBufferCheck,
         allreduceCheck, broadcastCheck, allgatherCheck, alltoallCheck,
         communicatorCheck, nodeCheck(processorName: try environment.processorName, expectedNodes: value(after: "--expect-nodes")),
-        overlapCheck, iallreduceCheck, controlVariableCheck,
+        overlapCheck, iallreduceCheck, controlVariableCheck(expectedTCPEagerLimit: value(after: "--tcp-eager-limit")),
         invalidRankCheck,
     ], on: world)
 }
