@@ -30,6 +30,8 @@ struct BenchEPCommand: ParsableCommand {
         try ComputeSetup.configure()
         let configuration = try model.configuration()
         let block = configuration.moeLayers.min()!
+        // The same TCP eager limit as `train` on this model, so exchanges across nodes cost what they cost there.
+        TCPEagerLimit.raise(toFit: try model.activationFloats() * MemoryLayout<Float>.size)
         try MPIJob.run(check: { environment in
             guard environment.world.size >= 2 else {
                 throw ValidationError("bench ep needs at least 2 ranks, got \(environment.world.size): run it under mpirun -np 2 or more")
@@ -43,7 +45,7 @@ struct BenchEPCommand: ParsableCommand {
                 try world.barrier()
             }
             if world.rank == 0 {
-                print("one MoE layer (block \(block)) of the model per EP rank, \(configuration.tokensPerMicroBatch) tokens, hidden \(configuration.hidden), \(configuration.experts) experts, top-\(configuration.topK); OpenBLAS \(BLAS.coreName); medians of \(samples), slowest rank")
+                print("one MoE layer (block \(block)) of the model per EP rank, \(configuration.tokensPerMicroBatch) tokens, hidden \(configuration.hidden), \(configuration.experts) experts, top-\(configuration.topK); OpenBLAS \(BLAS.coreName); \(TCPEagerLimit.description); medians of \(samples), slowest rank")
                 print(renderTable(rows, textColumns: 0), terminator: "")
                 print("dispatch+combine: the layer's four exchanges (F dispatch, F combine, B dispatch, B combine) with their count exchange and packing;\nalltoallv: four MPI_Alltoallv of the same rows alone; rebalance: EPLB placement from Zipf loads plus the migration of every MoE layer")
             }
