@@ -55,7 +55,7 @@ struct BenchSchedulesCommand: ParsableCommand {
             if let shaping { try shaping.apply(shaping.shaped, flag: "--shaped", world: world, messageFloats: messageFloats) }
             let latency = try messageLatency(world, floats: messageFloats)
             let transfer = try messageTransfer(world, floats: messageFloats, alone: try messageLatency(world, floats: 1))
-            var rows = [["schedule", "stages", "step ms", "efficiency", "bubble ms", "MPI wait ms", "comm ms", "hidden",
+            var rows = [["schedule", "stages", "step ms", "update ms", "efficiency", "bubble ms", "MPI wait ms", "comm ms", "hidden",
                          "simulated ms", "sim/measured", "replay/measured", "sim bubble ms"]]
             // Every schedule's trainer is built first and their steps then alternate, one of each per
             // round, so a slow spell of the machine falls on all of them rather than on one.
@@ -125,18 +125,18 @@ struct BenchSchedulesCommand: ParsableCommand {
                     print("slowdown: the median over the rounds of a round's shaped step over its unshaped one")
                 }
                 print("""
-                    step: the schedule's wall time (slowest rank), without the gradient sums and the update; bubble: step minus
-                    a rank's compute, mean over ranks; MPI wait: time blocked on messages (bubble included), mean over ranks;
-                    comm: a rank's messages times the latency above (or the time each holds the link, if longer: messages
-                    that follow each other go no faster than that); hidden: the share of that the step does not pay for
-                    (1 - (replay with the latency - replay without) / comm); simulated: the schedule costed with each
-                    step's own mean F, B, W, BW and FB of every stage on every rank and the latency above (a message
-                    waiting while the link carries the ones sent before it), each FB pair and BW timed as the runtime
-                    ran it (outputs leaving inside it, a gradient before its W, a pair's late gradient awaited after
-                    its F);
-                    sim/measured: that over the same step's time; replay: each step simulated with each action's own
-                    measured time (what the mean costs miss is the actions' variance); hidden, simulated and the
-                    ratios are medians over the steps
+                    step: the schedule's wall time (slowest rank), without the gradient sums and the update; update: the rest
+                    of the step (slowest rank), the sums over the copies of each stage (DualPipe's mirror pair), clipping
+                    and AdamW; bubble: step minus a rank's compute, mean over ranks; MPI wait: time blocked on messages
+                    (bubble included), mean over ranks; comm: a rank's messages times the latency above (or the time each
+                    holds the link, if longer: messages that follow each other go no faster than that); hidden: the share
+                    of that the step does not pay for (1 - (replay with the latency - replay without) / comm); simulated:
+                    the schedule costed with each step's own mean F, B, W, BW and FB of every stage on every rank and the
+                    latency above (a message waiting while the link carries the ones sent before it), each FB pair and BW
+                    timed as the runtime ran it (outputs leaving inside it, a gradient before its W, a pair's late
+                    gradient awaited after its F); sim/measured: that over the same step's time; replay: each step
+                    simulated with each action's own measured time (what the mean costs miss is the actions' variance);
+                    hidden, simulated and the ratios are medians over the steps
                     """)
             }
         }
@@ -148,7 +148,7 @@ struct BenchSchedulesCommand: ParsableCommand {
         let schedule: Schedule
         let pairOrder: StageExecutor.PairOrder
         let step: (_ keepTrace: Bool) throws -> PipelineStepReport
-        var stepTimes: [Double] = [], efficiency: [Double] = [], bubbles: [Double] = [], waits: [Double] = []
+        var stepTimes: [Double] = [], updateTimes: [Double] = [], efficiency: [Double] = [], bubbles: [Double] = [], waits: [Double] = []
         /// With --shaped: each round's step on the unshaped link, in seconds.
         var unshapedTimes: [Double] = []
         /// Rank 0: each timed step's actions and its time, in milliseconds.
@@ -162,6 +162,7 @@ struct BenchSchedulesCommand: ParsableCommand {
         mutating func record(_ report: PipelineStepReport) {
             let ranks = Double(report.waitSeconds.count)
             stepTimes.append(report.pipelineSeconds)
+            updateTimes.append(report.stepSeconds - report.pipelineSeconds)
             efficiency.append(report.efficiency)
             bubbles.append(report.pipelineSeconds - report.computeSeconds.reduce(0, +) / ranks)
             waits.append(report.waitSeconds.reduce(0, +) / ranks)
@@ -204,8 +205,8 @@ struct BenchSchedulesCommand: ParsableCommand {
                 hiddenShares.append(communication > 0 ? min(1, max(0, 1 - exposed / communication)) : 1)
             }
             return [schedule.kind.title, "\(configuration.partition.stages)", decimal(median(stepTimes) * 1000, 1),
-                    decimal(median(efficiency), 2), decimal(median(bubbles) * 1000, 1), decimal(median(waits) * 1000, 1),
-                    decimal(communication, 1), decimal(median(hiddenShares), 2), decimal(median(predicted), 1),
+                    decimal(median(updateTimes) * 1000, 1), decimal(median(efficiency), 2), decimal(median(bubbles) * 1000, 1),
+                    decimal(median(waits) * 1000, 1), decimal(communication, 1), decimal(median(hiddenShares), 2), decimal(median(predicted), 1),
                     decimal(median(predictedRatio), 2), decimal(median(replayRatio), 2), decimal(median(simulatedBubbles), 1)]
         }
     }
