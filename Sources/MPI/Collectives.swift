@@ -20,6 +20,13 @@ extension Communicator {
         }
     }
 
+    /// Reduces `buffer` element-wise over all ranks, in place (MPI_Allreduce with MPI_IN_PLACE).
+    public func allreduce<T: MPIScalar>(_ buffer: MessageBuffer<T>, op: ReductionOp) throws {
+        try check(MPI_Allreduce(cmpi_in_place(), buffer.pointer.baseAddress, Int32(buffer.count), T.mpiDatatype.handle,
+                                op.handle, handle),
+                  "MPI_Allreduce(\(op))")
+    }
+
     /// Reduces one value over all ranks.
     public func allreduce<T: MPIScalar>(_ value: T, op: ReductionOp) throws -> T {
         var values = [value]

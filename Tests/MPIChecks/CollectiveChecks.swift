@@ -2,7 +2,7 @@ import MPI
 
 /// Allreduce of each element type with each operation, against closed forms. Rank r contributes
 /// [r + 1, 2r, 7]: the sum over n ranks is [n(n+1)/2, n(n-1), 7n], max [n, 2(n-1), 7], min [1, 0, 7].
-let allreduceCheck = Check(name: "allreduce sum/max/min for Float, Double, Int32, Int64, Int, UInt8") { world in
+let allreduceCheck = Check(name: "allreduce sum/max/min for Float, Double, Int32, Int64, Int, UInt8; in place on a message buffer") { world in
     func run<T: MPIScalar & Equatable>(_ type: T.Type, _ make: (Int) -> T) throws {
         let n = world.size
         let mine = [make(world.rank + 1), make(2 * world.rank), make(7)]
@@ -24,6 +24,13 @@ let allreduceCheck = Check(name: "allreduce sum/max/min for Float, Double, Int32
     try run(Int64.self) { Int64($0) }
     try run(Int.self) { $0 }
     try run(UInt8.self) { UInt8($0) }
+    // A buffer of a few MB, as the gradient sums pass: element k of rank r holds r + k.
+    let n = world.size, count = 1 << 20
+    let buffer = MessageBuffer<Float>(count: count, repeating: 0)
+    for k in 0..<count { buffer.pointer[k] = Float(world.rank + k % 1000) }
+    try world.allreduce(buffer, op: .sum)
+    let wrong = (0..<count).first { buffer.pointer[$0] != Float(n * (n - 1) / 2 + n * ($0 % 1000)) }
+    try expect(wrong == nil, "allreduce sum in place on a \(count)-float buffer: element \(wrong ?? 0) is \(buffer.pointer[wrong ?? 0])")
 }
 
 let broadcastCheck = Check(name: "broadcast from the last rank") { world in

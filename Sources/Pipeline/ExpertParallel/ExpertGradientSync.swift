@@ -30,7 +30,8 @@ public final class ExpertGradientSync {
         walk { gradient, sum in
             gradient.withUnsafeBufferPointer { g in for i in 0..<g.count { sum[i] += g[i] } }
         }
-        if let replicas, replicas.size > 1 { try replicas.iallreduce(buffer, op: .sum).wait() }
+        // Blocking, as GradientSync's (coll/tuned is the faster path here).
+        if let replicas, replicas.size > 1 { try replicas.allreduce(buffer, op: .sum) }
         walk { gradient, sum in
             gradient.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: sum, count: $0.count) }
         }

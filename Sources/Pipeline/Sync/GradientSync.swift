@@ -22,7 +22,10 @@ public final class GradientSync {
         var bytes = 0
         for arena in [dense] where arena.count > 0 {
             arena.gather()
-            try replicas.iallreduce(arena.buffer, op: .sum).wait()
+            // Blocking: Open MPI's coll/tuned sums these few MB over the mirror pair faster than
+            // libnbc's MPI_Iallreduce (1.7 ms a step less with the experts' sum, default model at
+            // PP 2), and the rank has nothing to do meanwhile.
+            try replicas.allreduce(arena.buffer, op: .sum)
             arena.scatter()
             bytes += arena.count * MemoryLayout<Float>.size
         }
