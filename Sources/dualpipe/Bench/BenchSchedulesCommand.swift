@@ -23,6 +23,8 @@ struct BenchSchedulesCommand: ParsableCommand {
     var overlap: Bool?
     @Option(help: "Timed steps per schedule after one warm-up step, the schedules taking turns step by step; medians are reported.")
     var steps = 5
+    @Flag(help: "Also print each schedule's mean time of every kind of action on every stage (F, B, W, BW, FB), to see what its order does to the same arithmetic.")
+    var actions = false
     @Option(help: ArgumentHelp("With --unshaped: a shell command rank 0 runs to slow the link before each round's shaped steps (e.g. \"scripts/local-nodes link --delay 1ms --rate 1gbit\"); every schedule then steps on both links in turn, and a second table gives each one's slowdown.", valueName: "COMMAND"))
     var shaped: String?
     @Option(help: ArgumentHelp("With --shaped: the shell command that restores the plain link before each round's unshaped steps (e.g. \"scripts/local-nodes link --clear\").", valueName: "COMMAND"))
@@ -113,6 +115,10 @@ struct BenchSchedulesCommand: ParsableCommand {
                 print("\(pp) pipeline ranks, \(m) micro-batches, \(what); OpenBLAS \(BLAS.coreName); MPI progress: \(progress.mode.rawValue); \(TCPEagerLimit.description); FB pairs \(pairOrder.rawValue); medians of \(steps) steps, the schedules alternating step by step; \(cpuModelName())")
                 print(String(format: "one message (%d floats) ranks 0 -> 1: %.3f ms (half the median ping-pong), the simulator's latency; %.3f ms apart in a stream, the time it holds the link (messages on one link take turns)", messageFloats, latency * 1000, transfer * 1000))
                 print(renderTable(rows, textColumns: 1), terminator: "")
+                if actions {
+                    print("actions: each kind on each stage (FB by its forward's and its backward's stage), its mean over a step's actions on every rank, median over the steps, in ms")
+                    for c in contenders { print("\(c.schedule.kind.title): \(c.actionTimes())") }
+                }
                 if let shaping {
                     print("the table's steps ran on the link --shaped sets ('\(shaping.shaped)'); in every round each schedule also stepped on the one --unshaped sets ('\(shaping.unshaped)'), the halves of a round in turn:")
                     var slowdowns = [["schedule", "unshaped ms", "shaped ms", "slowdown"]]
@@ -173,6 +179,29 @@ struct BenchSchedulesCommand: ParsableCommand {
                 durations[action] = span.busySeconds * 1000
             }
             traced.append((durations, report.pipelineSeconds * 1000))
+        }
+
+        /// `F0 5.76  F1 6.30  B0 6.15 ...`: the median over the steps of each kind's mean time on each
+        /// stage, kinds in F, B, W, BW, FB order and stages ascending.
+        func actionTimes() -> String {
+            var perStep: [String: [Double]] = [:]
+            for (durations, _) in traced {
+                var sums: [String: (total: Double, count: Int)] = [:]
+                for (action, ms) in durations {
+                    let stages = action.chunks.map { "\($0.stage)" }.joined(separator: "+")
+                    let key = action.op.rawValue + stages
+                    sums[key, default: (0, 0)].total += ms
+                    sums[key, default: (0, 0)].count += 1
+                }
+                for (key, sum) in sums { perStep[key, default: []].append(sum.total / Double(sum.count)) }
+            }
+            let order = Dictionary(uniqueKeysWithValues: Action.Op.allCases.enumerated().map { ($1.rawValue, $0) })
+            func rank(_ key: String) -> (Int, String) {
+                let op = key.prefix { $0.isLetter }
+                return (order[String(op)] ?? order.count, String(key.dropFirst(op.count)))
+            }
+            return perStep.keys.sorted { rank($0) < rank($1) }
+                .map { "\($0) \(decimal(median(perStep[$0]!), 2))" }.joined(separator: "  ")
         }
 
         /// The table's row; `latency` is one message's, in milliseconds, and `transfer` the time each
