@@ -39,7 +39,11 @@ public enum ReplicaFingerprint {
             let copies = versions[key]!
             guard copies.count > 1 else { return nil }
             let what = key >> 32 == 0 ? "stage \(key) (dense)" : "block \((key >> 16) & 0xffff) expert \(key & 0xffff)"
-            return "\(what) differs between copies: " + copies.values.map { "ranks \($0)" }.joined(separator: " vs ")
+            let versions = copies.keys.sorted().map { copies[$0]! }
+            // Two slots of one expert on the same rank that disagree put that rank in two versions.
+            let inSeveral = Set(versions.flatMap { $0 }.filter { rank in versions.filter { $0.contains(rank) }.count > 1 })
+            let within = inSeveral.isEmpty ? "" : "; slots on the same rank disagree (ranks \(inSeveral.sorted()))"
+            return "\(what) differs between copies: " + versions.map { "ranks \($0)" }.joined(separator: " vs ") + within
         }
     }
 }
