@@ -44,6 +44,18 @@ public final class RankGrid {
         (0..<shape.expert).map { nodeOfRank[shape.worldRank(pipeline: pipelineRank, expert: $0)] }
     }
 
+    /// DualPipe's mirror pairs (pipeline ranks pp and PP-1-pp, which sum the gradients of the two
+    /// stages they both hold after every schedule) with ranks on different nodes, as (pp, PP-1-pp)
+    /// with pp < PP-1-pp. Empty for the other schedules, which hold one copy of each stage.
+    public func mirrorPairsAcrossNodes(_ configuration: PipelineConfiguration) -> [(Int, Int)] {
+        guard configuration.kind == .dualpipe else { return [] }
+        let pp = shape.pipeline
+        return (0..<(pp / 2)).compactMap { r in
+            let nodes = Set([r, pp - 1 - r].flatMap { p in (0..<shape.expert).map { nodeOfRank[shape.worldRank(pipeline: p, expert: $0)] } })
+            return nodes.count > 1 ? (r, pp - 1 - r) : nil
+        }
+    }
+
     /// The EP groups whose ranks are not all on one node (their all-to-all crosses nodes), as
     /// (pipeline rank, the nodes its EP group spans). Empty when every group fits a node.
     public var expertGroupsAcrossNodes: [(pipeline: Int, nodes: [Int])] {
