@@ -62,6 +62,28 @@ extension ModelConfiguration {
         #expect((0..<8).map { grid.coordinates(of: $0).expert } == [0, 1, 0, 1, 0, 1, 0, 1])
     }
 
+    @Test func theMirrorOrderPutsEachMirrorPairSideBySide() {
+        for pp in [2, 4, 6, 8] {
+            for ep in [1, 2, 3] {
+                let grid = GridShape(pipeline: pp, expert: ep, order: .mirror)
+                // A bijection between world ranks and grid cells, EP fastest.
+                let cells = (0..<grid.worldSize).map { grid.coordinates(of: $0) }
+                #expect(Set(cells.map { $0.pipeline * ep + $0.expert }).count == grid.worldSize)
+                for rank in 0..<grid.worldSize {
+                    #expect(grid.worldRank(pipeline: cells[rank].pipeline, expert: cells[rank].expert) == rank)
+                    #expect(cells[rank].expert == rank % ep)
+                }
+                // Each block of 2 x EP consecutive ranks is one mirror pair, pp and PP-1-pp.
+                for block in 0..<(pp / 2) {
+                    let held = Set((0..<(2 * ep)).map { cells[block * 2 * ep + $0].pipeline })
+                    #expect(held == [block, pp - 1 - block], "PP \(pp) x EP \(ep): block \(block) holds \(held)")
+                }
+            }
+        }
+        #expect((0..<4).map(GridShape(pipeline: 4, expert: 1, order: .mirror).pipelineRank(ofSlot:)) == [0, 3, 1, 2])
+        #expect((0..<4).map(GridShape(pipeline: 4, expert: 1).pipelineRank(ofSlot:)) == [0, 1, 2, 3])
+    }
+
     @Test func replicaGroupsPairDualPipeMirrors() throws {
         let c = try PipelineConfiguration(kind: .dualpipe, pipelineRanks: 4, expertParallel: 1, microBatches: 8, model: .layers(4), worldSize: 4)
         #expect((0..<4).map(c.replicaGroup(ofPipelineRank:)) == [0, 1, 1, 0])

@@ -14,6 +14,10 @@ public struct CheckpointManifest: Codable, Equatable, Sendable {
     public var expertParallel: Int
     public var microBatches: Int
     public var replicas: Int
+    /// How the run placed its pipeline ranks: shards are named by world rank, so a resume finds
+    /// its shard through this order (absent in older checkpoints: `pipeline`). A resume may use
+    /// another order.
+    public var rankOrder: GridShape.RankOrder?
     public var seed: UInt64
     public var model: [String: String]
     public var training: [String: String]
@@ -53,10 +57,16 @@ public struct CheckpointManifest: Codable, Equatable, Sendable {
         expertParallel = c.expertParallel
         microBatches = c.microBatches
         replicas = c.replicas
+        rankOrder = c.rankOrder
         self.seed = seed
         self.model = Self.describe(model)
         self.training = Self.describe(training, balancing)
         shards = [:]
+    }
+
+    /// The grid the checkpoint was written on: its world rank of each (pp, ep) names the shard.
+    public var savedGrid: GridShape {
+        GridShape(pipeline: pipelineRanks, expert: expertParallel, order: rankOrder ?? .pipeline)
     }
 
     /// Why a run described by `run` cannot resume from this checkpoint (nil when it can), the
@@ -68,6 +78,7 @@ public struct CheckpointManifest: Codable, Equatable, Sendable {
         if format != run.format { reasons.append("format \(format), this program writes \(run.format)") }
         if schedule != run.schedule { reasons.append("schedule \(schedule), this run \(run.schedule)") }
         if pipelineRanks != run.pipelineRanks { reasons.append("PP \(pipelineRanks), this run PP \(run.pipelineRanks)") }
+        if rankOrder == .mirror && pipelineRanks % 2 != 0 { reasons.append("rank order mirror on an odd PP \(pipelineRanks), which no run writes") }
         if seed != run.seed { reasons.append("seed \(seed), this run \(run.seed)") }
         if expertParallel == run.expertParallel && microBatches != run.microBatches {
             reasons.append("\(microBatches) micro-batches per EP rank, this run \(run.microBatches)")

@@ -39,7 +39,8 @@ extension Checkpointer {
     }
 
     static func restoreSameGrid(_ trainer: PipelineTrainer, folder: String, manifest: CheckpointManifest) throws {
-        let (shard, path) = try read(folder, rank: trainer.grid.world.rank, manifest: manifest)
+        let saved = manifest.savedGrid.worldRank(pipeline: trainer.grid.pipelineRank, expert: trainer.grid.expertRank)
+        let (shard, path) = try read(folder, rank: saved, manifest: manifest)
         let meta = try shard.integers("meta", path: path)
         guard meta.count == 5, meta[0] == manifest.step, meta[2] == trainer.grid.pipelineRank, meta[3] == trainer.grid.expertRank else {
             throw PipelineError("checkpoint shard \(path) belongs to step \(meta.first ?? -1), pipeline rank \(meta.count > 2 ? meta[2] : -1), EP rank \(meta.count > 3 ? meta[3] : -1)")
@@ -79,7 +80,7 @@ extension Checkpointer {
 
     static func restoreAnotherEP(_ trainer: PipelineTrainer, folder: String, manifest: CheckpointManifest) throws {
         let pp = trainer.grid.pipelineRank, oldEP = manifest.expertParallel
-        let shards = try (0..<oldEP).map { try read(folder, rank: pp * oldEP + $0, manifest: manifest) }
+        let shards = try (0..<oldEP).map { try read(folder, rank: manifest.savedGrid.worldRank(pipeline: pp, expert: $0), manifest: manifest) }
         let (first, firstPath) = shards[0]
         try restoreDense(trainer, first, firstPath)
         let layers = trainer.stages.flatMap(\.expertSlots)

@@ -20,7 +20,19 @@ public struct PipelineConfiguration: Sendable, Equatable {
     public var microBatches: Int { schedule.microBatches }
     /// Micro-batches of a whole step over the EP group: M x EP.
     public var globalMicroBatches: Int { microBatches * expertParallel }
-    public var grid: GridShape { GridShape(pipeline: pipelineRanks, expert: expertParallel) }
+    /// Which pipeline rank takes which world ranks (`GridShape.RankOrder`).
+    public private(set) var rankOrder: GridShape.RankOrder = .pipeline
+    public var grid: GridShape { GridShape(pipeline: pipelineRanks, expert: expertParallel, order: rankOrder) }
+
+    /// The same run with its ranks in `order`. The mirror order exists for DualPipe's mirror pairs.
+    public func ordered(_ order: GridShape.RankOrder) throws(ConfigurationError) -> PipelineConfiguration {
+        guard order == .pipeline || kind == .dualpipe else {
+            throw ConfigurationError("--rank-order \(order.rawValue) puts DualPipe's mirror pairs (pp and PP-1-pp) side by side, and \(kind.title) has none (it holds one copy of each stage): use --schedule dualpipe, or --rank-order pipeline")
+        }
+        var ordered = self
+        ordered.rankOrder = order
+        return ordered
+    }
 
     /// `worldSize` is the job's rank count; PP x EP must equal it. `replicas` nil takes
     /// `defaultReplicas`.

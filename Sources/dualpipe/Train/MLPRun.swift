@@ -50,6 +50,7 @@ struct MLPRun {
         let pp = o.pp ?? worldSize
         let m = o.microBatches ?? max(20, PipelineConfiguration.defaultMicroBatches(kind: kind, pipelineRanks: min(pp, worldSize)))
         return try PipelineConfiguration.mlp(kind: kind, pipelineRanks: pp, microBatches: m, blocks: o.model.layers, worldSize: worldSize)
+            .ordered(o.rankOrder)
     }
 
     private func train(_ configuration: PipelineConfiguration, _ model: MLPConfiguration, world: Communicator) throws {

@@ -3,7 +3,7 @@ import Pipeline
 /// DualPipe keeps two copies of every stage, on pipeline ranks pp and PP-1-pp, and sums their
 /// gradients after every schedule: the whole model's worth at PP 2, none of it hidden. When a
 /// pair spans nodes that sum crosses the network every step (on the two local nodes at 1 ms and
-/// 1 Gbit/s, PP 4: 122 to 131 ms of a 290 ms step, against 32 to 41 ms with each pair on one
+/// 1 Gbit/s, PP 4: 118 to 131 ms of a 290 ms step, against 28 to 46 ms with each pair on one
 /// node). The run's header says so and names the way out.
 enum MirrorPlacement {
     /// A header line for a run whose mirror pairs span nodes (nil otherwise). `bytes`: what one
@@ -16,7 +16,7 @@ enum MirrorPlacement {
         return "nodes: warning: DualPipe's mirror pairs \(names) span nodes, so after every schedule each of their ranks sums "
             + "\(megabytes < 10 ? String(format: "%.1f", megabytes) : String(Int(megabytes.rounded()))) MB of gradients across the network; "
             + (configuration.pipelineRanks > 2
-                ? "a rankfile that puts both ranks of a pair on one node keeps it inside (scripts/mirror-rankfile)"
+                ? "--rank-order mirror (nodes of a multiple of \(2 * configuration.expertParallel) ranks) or a rankfile (scripts/mirror-rankfile) puts each pair on one node"
                 : "at PP 2 the pair is the whole pipeline: more pipeline ranks, or DualPipeV (one copy of each stage), keep it off the network")
     }
 }

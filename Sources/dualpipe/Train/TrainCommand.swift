@@ -28,6 +28,8 @@ struct TrainCommand: ParsableCommand {
     var ep: Int?
     @Option(name: .customLong("micro-batches"), help: ArgumentHelp("Micro-batches per step on each EP rank (default: 4 with --reference; otherwise at least 4 and what the schedule needs, 2 x PP for DualPipe; with --model mlp 20, or what the schedule needs if more).", valueName: "M"))
     var microBatches: Int?
+    @Option(name: .customLong("rank-order"), help: ArgumentHelp("Which pipeline rank takes which block of EP consecutive world ranks: pipeline (pp 0, 1, 2, ...: world rank = pp x EP + ep) or mirror (pp 0, PP-1, 1, PP-2, ...: each of DualPipe's mirror pairs side by side, so a node with a multiple of 2 x EP ranks holds whole pairs and their gradient sums after every schedule stay inside it; DualPipe only).", valueName: "pipeline|mirror"))
+    var rankOrder: GridShape.RankOrder = .pipeline
     @Option(help: ArgumentHelp("Physical expert slots per MoE layer over the EP group, R / EP on each EP rank (default: the experts plus one per EP rank, rounded to a multiple of EP; with EP 1 the experts).", valueName: "R"))
     var replicas: Int?
     @Option(name: .customLong("eplb-policy"), help: "Expert placement, initial and at each rebalance: balanced (ours: never two replicas of an expert on a rank), reference (DeepSeek's eplb.py), or shift (a migration drill: every expert moves one EP rank on).")
@@ -136,7 +138,7 @@ struct TrainCommand: ParsableCommand {
         }
         if reference {
             let pipelineOnly = [("--inject-failure", injectFailure != nil), ("--schedule-file", scheduleFile != nil), ("--checkpoint-dir", checkpointDir != nil), ("--replicas", replicas != nil),
-                                ("--rebalance-every", rebalanceEvery != 0), ("--eplb-policy", eplbPolicy != "balanced"), ("--pp", pp != nil), ("--ep", ep != nil), ("--check-reference", checkReference),
+                                ("--rebalance-every", rebalanceEvery != 0), ("--eplb-policy", eplbPolicy != "balanced"), ("--pp", pp != nil), ("--ep", ep != nil), ("--rank-order", rankOrder != .pipeline), ("--check-reference", checkReference),
                                 ("--trace", trace != nil), ("--trace-svg", traceSVG != nil), ("--trace-step", traceStep != nil),
                                 ("--mpi-progress", progress.mode != .test)]
             if let (flag, _) = pipelineOnly.first(where: \.1) {
@@ -213,3 +215,5 @@ func stepLine(step: Int, loss: Float, lr: Float, gradientNorm: Float, tokensPerS
 }
 
 func mebibytes(_ bytes: Int) -> String { String(format: "%.1f MiB", Double(bytes) / 1_048_576) }
+
+extension GridShape.RankOrder: ExpressibleByArgument {}
