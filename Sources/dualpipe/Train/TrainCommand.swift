@@ -129,7 +129,7 @@ struct TrainCommand: ParsableCommand {
             if let (flag, _) = moeOnly.first(where: \.1) {
                 throw ValidationError("\(flag) applies to the MoE transformer, not to --model mlp")
             }
-            if reference, let (flag, _) = [("--pp", pp != nil), ("--check-reference", checkReference), ("--trace", trace != nil),
+            if reference, let (flag, _) = [("--pp", pp != nil), ("--rank-order", rankOrder != .pipeline), ("--check-reference", checkReference), ("--trace", trace != nil),
                                            ("--trace-svg", traceSVG != nil), ("--trace-step", traceStep != nil),
                                            ("--mpi-progress", progress.mode != .test)].first(where: \.1) {
                 throw ValidationError("\(flag) applies to the pipeline trainer, not to --reference")
