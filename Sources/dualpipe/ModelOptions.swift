@@ -45,8 +45,12 @@ struct ModelOptions: ParsableArguments {
 
     /// Floats in one activation (or its gradient) between stages: tokens x hidden of either model.
     func activationFloats() throws -> Int {
-        isMLP ? try mlpConfiguration().tokensPerMicroBatch * mlpConfiguration().hidden
-              : try configuration().tokensPerMicroBatch * configuration().hidden
+        if isMLP {
+            let mlp = try mlpConfiguration()
+            return mlp.tokensPerMicroBatch * mlp.hidden
+        }
+        let moe = try configuration()
+        return moe.tokensPerMicroBatch * moe.hidden
     }
 
     /// `--model mlp`'s shape. The MoE transformer's own flags are refused with it, so that a
