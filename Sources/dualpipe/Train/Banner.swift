@@ -27,8 +27,7 @@ extension PipelineRun {
                 : "nodes: warning: the EP groups of " + split.map { "pp \($0.pipeline) span nodes \($0.nodes.map(String.init).joined(separator: ","))" }.joined(separator: "; ")
                     + " (their all-to-all crosses nodes: give each node a multiple of \(c.expertParallel) slots)")
         }
-        let copies = trainer.stages.reduce(0) { $0 + $1.parameterCount } * MemoryLayout<Float>.size
-        if let warning = MirrorPlacement.warning(grid: trainer.grid, configuration: c, bytes: copies) { lines.append(warning) }
+        if let warning = MirrorPlacement.warning(grid: trainer.grid, configuration: c, stages: trainer.stages) { lines.append(warning) }
         for pp in 0..<c.pipelineRanks {
             let ranks = (0..<c.expertParallel).map { String(grid.worldRank(pipeline: pp, expert: $0)) }.joined(separator: ",")
             let node = trainer.grid.nodes.nodeCount > 1 ? " on node \(trainer.grid.nodeOfRank[grid.worldRank(pipeline: pp, expert: 0)])" : ""

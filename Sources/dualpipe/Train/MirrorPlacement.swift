@@ -1,3 +1,4 @@
+import Model
 import Pipeline
 
 /// DualPipe keeps two copies of every stage, on pipeline ranks pp and PP-1-pp, and sums their
@@ -6,12 +7,12 @@ import Pipeline
 /// 1 Gbit/s, PP 4: 118 to 131 ms of a 290 ms step, against 28 to 46 ms with each pair on one
 /// node). The run's header says so and names the way out.
 enum MirrorPlacement {
-    /// A header line for a run whose mirror pairs span nodes (nil otherwise). `bytes`: what one
-    /// rank's gradient sum carries.
-    static func warning(grid: RankGrid, configuration: PipelineConfiguration, bytes: Int) -> String? {
+    /// A header line for a run whose mirror pairs span nodes (nil otherwise). `stages`: the ones
+    /// this rank holds, whose gradients its sum carries.
+    static func warning(grid: RankGrid, configuration: PipelineConfiguration, stages: [any ParameterOwner]) -> String? {
         let pairs = grid.mirrorPairsAcrossNodes(configuration)
         guard grid.nodes.nodeCount > 1, !pairs.isEmpty else { return nil }
-        let megabytes = Double(bytes) / 1_000_000
+        let megabytes = Double(stages.reduce(0) { $0 + $1.parameterCount } * MemoryLayout<Float>.size) / 1_000_000
         let names = pairs.map { "pp \($0.0) and \($0.1)" }.joined(separator: ", ")
         return "nodes: warning: DualPipe's mirror pairs \(names) span nodes, so after every schedule each of their ranks sums "
             + "\(megabytes < 10 ? String(format: "%.1f", megabytes) : String(Int(megabytes.rounded()))) MB of gradients across the network; "
