@@ -182,26 +182,25 @@ struct BenchSchedulesCommand: ParsableCommand {
         }
 
         /// `F0 5.76  F1 6.30  B0 6.15 ...`: the median over the steps of each kind's mean time on each
-        /// stage, kinds in F, B, W, BW, FB order and stages ascending.
+        /// stage (an FB pair: its forward's and its backward's), kinds in F, B, W, BW, FB order and
+        /// stages ascending.
         func actionTimes() -> String {
-            var perStep: [String: [Double]] = [:]
+            struct Kind: Hashable { let op: Action.Op; let stages: [Int] }
+            var perStep: [Kind: [Double]] = [:]
             for (durations, _) in traced {
-                var sums: [String: (total: Double, count: Int)] = [:]
+                var sums: [Kind: (total: Double, count: Int)] = [:]
                 for (action, ms) in durations {
-                    let stages = action.chunks.map { "\($0.stage)" }.joined(separator: "+")
-                    let key = action.op.rawValue + stages
-                    sums[key, default: (0, 0)].total += ms
-                    sums[key, default: (0, 0)].count += 1
+                    let kind = Kind(op: action.op, stages: action.chunks.map(\.stage))
+                    sums[kind, default: (0, 0)].total += ms
+                    sums[kind, default: (0, 0)].count += 1
                 }
-                for (key, sum) in sums { perStep[key, default: []].append(sum.total / Double(sum.count)) }
+                for (kind, sum) in sums { perStep[kind, default: []].append(sum.total / Double(sum.count)) }
             }
-            let order = Dictionary(uniqueKeysWithValues: Action.Op.allCases.enumerated().map { ($1.rawValue, $0) })
-            func rank(_ key: String) -> (Int, String) {
-                let op = key.prefix { $0.isLetter }
-                return (order[String(op)] ?? order.count, String(key.dropFirst(op.count)))
-            }
-            return perStep.keys.sorted { rank($0) < rank($1) }
-                .map { "\($0) \(decimal(median(perStep[$0]!), 2))" }.joined(separator: "  ")
+            let ops = Action.Op.allCases
+            return perStep.keys.sorted {
+                $0.op == $1.op ? $0.stages.lexicographicallyPrecedes($1.stages) : ops.firstIndex(of: $0.op)! < ops.firstIndex(of: $1.op)!
+            }.map { "\($0.op.rawValue)\($0.stages.map(String.init).joined(separator: "+")) \(decimal(median(perStep[$0]!), 2))" }
+            .joined(separator: "  ")
         }
 
         /// The table's row; `latency` is one message's, in milliseconds, and `transfer` the time each
