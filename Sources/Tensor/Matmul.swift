@@ -83,8 +83,32 @@ public func batchedMatmul(
     _ b: Tensor, _ bViews: [MatrixView], transposeB: Bool = false,
     into c: inout Tensor, _ cViews: [MatrixView], alpha: Float = 1, beta: Float = 0
 ) {
+    forEachViewProduct(a, aViews, transposeA: transposeA, b, bViews, transposeB: transposeB, into: &c, cViews,
+                       "batchedMatmul") { product in
+        BLAS.sgemm(transposeA: transposeA, transposeB: transposeB, m: product.m, n: product.n, k: product.k,
+                   alpha: alpha, a: product.a, lda: product.aView.rowStride, b: product.b, ldb: product.bView.rowStride,
+                   beta: beta, c: product.c, ldc: product.cView.rowStride)
+    }
+}
+
+/// One view's product `op(a) · op(b)` as `forEachViewProduct` hands it over: `op(a)` is
+/// `[m, k]`, `op(b)` `[k, n]`, and the pointers are at each view's first element.
+struct ViewProduct {
+    var m, n, k: Int
+    var aView, bView, cView: MatrixView
+    var a, b: UnsafePointer<Float>
+    var c: UnsafeMutablePointer<Float>
+}
+
+/// The per-view products of a batched matmul, each view checked to chain and to lie inside its
+/// tensor (`caller` names the function in the message).
+func forEachViewProduct(
+    _ a: Tensor, _ aViews: [MatrixView], transposeA: Bool,
+    _ b: Tensor, _ bViews: [MatrixView], transposeB: Bool,
+    into c: inout Tensor, _ cViews: [MatrixView], _ caller: String, _ body: (ViewProduct) -> Void
+) {
     precondition(aViews.count == bViews.count && bViews.count == cViews.count,
-                 "batchedMatmul needs as many views of a, b and c: \(aViews.count), \(bViews.count), \(cViews.count)")
+                 "\(caller) needs as many views of a, b and c: \(aViews.count), \(bViews.count), \(cViews.count)")
     a.scalars.withUnsafeBufferPointer { pa in
         b.scalars.withUnsafeBufferPointer { pb in
             c.scalars.withUnsafeMutableBufferPointer { pc in
@@ -94,15 +118,13 @@ public func batchedMatmul(
                     let k = transposeA ? av.rows : av.columns
                     let n = transposeB ? bv.rows : bv.columns
                     precondition((transposeB ? bv.columns : bv.rows) == k && cv.rows == m && cv.columns == n,
-                                 "batchedMatmul view \(i): shapes do not chain")
+                                 "\(caller) view \(i): shapes do not chain")
                     precondition(av.offset + (av.rows - 1) * av.rowStride + av.columns <= pa.count
                                  && bv.offset + (bv.rows - 1) * bv.rowStride + bv.columns <= pb.count
                                  && cv.offset + (cv.rows - 1) * cv.rowStride + cv.columns <= pc.count,
-                                 "batchedMatmul view \(i) runs past its tensor")
-                    BLAS.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
-                               alpha: alpha, a: pa.baseAddress! + av.offset, lda: av.rowStride,
-                               b: pb.baseAddress! + bv.offset, ldb: bv.rowStride,
-                               beta: beta, c: pc.baseAddress! + cv.offset, ldc: cv.rowStride)
+                                 "\(caller) view \(i) runs past its tensor")
+                    body(ViewProduct(m: m, n: n, k: k, aView: av, bView: bv, cView: cv, a: pa.baseAddress! + av.offset,
+                                     b: pb.baseAddress! + bv.offset, c: pc.baseAddress! + cv.offset))
                 }
             }
         }

@@ -165,6 +165,68 @@ import Tensor
         }
     }
 
+    /// The causal products against the triple loop in Double, in every set: each shape, with
+    /// `a` stored as is and transposed, rows and columns at and off the blockings (rows of 1, 2,
+    /// 3 and 6, vectors of 16 and 32, a tail of fewer than 16), inside wider buffers whose other
+    /// elements must stay untouched.
+    @Test(arguments: [1, 5, 16, 17, 40]) func causalProductsEveryShape(t: Int) {
+        let shapes: [(dp_causal_shape, String)] = [(DP_CAUSAL_COLUMNS_TO_ROW, "columns to row"),
+                                                   (DP_CAUSAL_TERMS_TO_ROW, "terms to row"),
+                                                   (DP_CAUSAL_TERMS_FROM_ROW, "terms from row")]
+        for d in [3, 16, 24, 40] {
+            for (shape, shapeName) in shapes {
+                for transposeA in [false, true] {
+                    // op(a) is [t, k], b is [k, n]: scores-like products are [t, d] · [d, t], the others [t, t] · [t, d].
+                    let k = shape == DP_CAUSAL_COLUMNS_TO_ROW ? d : t, n = shape == DP_CAUSAL_COLUMNS_TO_ROW ? t : d
+                    var opA = values(t * k, seed: UInt64(700 + t * 10 + d), std: 1)
+                    if shape == DP_CAUSAL_TERMS_TO_ROW { for i in 0..<t { for j in 0..<k where j > i { opA[i * k + j] = 0 } } }
+                    if shape == DP_CAUSAL_TERMS_FROM_ROW { for i in 0..<t { for j in 0..<k where j < i { opA[i * k + j] = 0 } } }
+                    // Stored with 5 spare columns a row: as is [t, k + 5], or transposed [k, t + 5].
+                    let aStride = (transposeA ? t : k) + 5
+                    var stored = [Float](repeating: .nan, count: (transposeA ? k : t) * aStride)
+                    for i in 0..<t { for j in 0..<k { stored[transposeA ? j * aStride + i : i * aStride + j] = opA[i * k + j] } }
+                    let bStride = n + 3, cStride = n + 7
+                    var b = [Float](repeating: .nan, count: k * bStride)
+                    let bValues = values(k * n, seed: UInt64(800 + t * 10 + d), std: 1)
+                    for r in 0..<k { for j in 0..<n { b[r * bStride + j] = bValues[r * n + j] } }
+                    for name in LaneKernels.supported {
+                        let kernels = table(name)
+                        var c = [Float](repeating: -7, count: t * cStride)
+                        kernels.causal_product(stored, transposeA ? 1 : aStride, transposeA ? aStride : 1, b, bStride,
+                                               &c, cStride, t, n, k, shape)
+                        for i in 0..<t {
+                            let written = shape == DP_CAUSAL_COLUMNS_TO_ROW ? min(n, (i + 16) / 16 * 16) : n
+                            for j in 0..<n where j < written {
+                                let terms = (0..<k).map { Double(opA[i * k + $0]) * Double(bValues[$0 * n + j]) }
+                                let want = terms.reduce(0, +), magnitude = terms.reduce(0) { $0 + abs($1) }
+                                // A float sum's error grows with its terms' magnitudes (the ±95 among them), not its result's.
+                                #expect(abs(Double(c[i * cStride + j]) - want) <= 1e-6 * max(1, magnitude),
+                                        "\(name) \(shapeName) t \(t) d \(d) transposeA \(transposeA): c[\(i)][\(j)] = \(c[i * cStride + j]), want \(want)")
+                            }
+                            for j in n..<cStride {
+                                #expect(c[i * cStride + j] == -7, "\(name) \(shapeName): wrote past the view at [\(i)][\(j)]")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test(arguments: [1, 15, 16, 17, 40]) func transposeEverySet(rows: Int) {
+        let columns = 23, lda = columns + 2, ldb = rows + 4
+        let a = values(rows * lda, seed: UInt64(900 + rows), std: 1)
+        for name in LaneKernels.supported {
+            var b = [Float](repeating: -7, count: columns * ldb)
+            table(name).transpose(a, lda, &b, ldb, rows, columns)
+            for j in 0..<columns {
+                for i in 0..<ldb {
+                    #expect(b[j * ldb + i] == (i < rows ? a[i * lda + j] : -7), "\(name): b[\(j)][\(i)] of \(rows) rows")
+                }
+            }
+        }
+    }
+
     /// AdamW in every set gives the bits of the formula evaluated one float operation at a time
     /// in Swift (no fused multiply-add): the mirror copies of a stage on ranks with different
     /// instruction sets must stay identical. Gradients span 1e-8 to 1e2, so v / correction2 meets

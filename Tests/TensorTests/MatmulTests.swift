@@ -51,4 +51,48 @@ import Tensor
             }
         }
     }
+    /// Attention's six products through the causal kernels equal sgemm's dense products wherever
+    /// the causal softmax reads them, on per-head views of a fused `[tokens, 3 · hidden]` tensor
+    /// (heads of 24: a vector of 16 and a tail; sequences of 20: row blocks and a remainder).
+    @Test func causalProductsEqualTheDenseOnesOnAttentionViews() {
+        let (sequences, t, heads, headDim) = (2, 20, 3, 24)
+        let hidden = heads * headDim, count = sequences * heads
+        let qkv = randomTensor([sequences * t, 3 * hidden], seed: 11)
+        let dO = randomTensor([sequences * t, hidden], seed: 12)
+        func part(_ index: Int) -> [MatrixView] {
+            MatrixView.heads(sequences: sequences, sequenceLength: t, heads: heads, headDim: headDim,
+                             rowStride: 3 * hidden, columnOffset: index * hidden)
+        }
+        let (q, k, v) = (part(0), part(1), part(2))
+        let out = MatrixView.heads(sequences: sequences, sequenceLength: t, heads: heads, headDim: headDim, rowStride: hidden)
+        let scores = MatrixView.stacked(count: count, rows: t, columns: t)
+
+        func both(_ a: Tensor, _ av: [MatrixView], transposeA: Bool = false, _ b: Tensor, _ bv: [MatrixView],
+                  transposeB: Bool = false, shape: [Int], _ cv: [MatrixView], _ causal: CausalProductShape) -> (Tensor, Tensor) {
+            var dense = Tensor(shape: shape), fast = Tensor(shape: shape)
+            batchedMatmul(a, av, transposeA: transposeA, b, bv, transposeB: transposeB, into: &dense, cv)
+            causalBatchedMatmul(a, av, transposeA: transposeA, b, bv, transposeB: transposeB, into: &fast, cv, shape: causal)
+            return (dense, fast)
+        }
+        func expectEqual(_ pair: (Tensor, Tensor), _ what: String, readable: (Int) -> Bool = { _ in true }) {
+            for index in 0..<pair.0.count where readable(index) {
+                let (want, got) = (pair.0.scalars[index], pair.1.scalars[index])
+                #expect(abs(got - want) <= 1e-5 * max(1, abs(want)), "\(what)[\(index)]: \(got), want \(want)")
+            }
+        }
+        // What the causal softmax reads of a [T, T] score: row i through min(T, roundUp(i + 1, 16)).
+        let read: (Int) -> Bool = { index in index % t < min(t, (index / t % t + 16) / 16 * 16) }
+
+        let s = both(qkv, q, qkv, k, transposeB: true, shape: [count, t, t], scores, .columnsToRow)
+        expectEqual(s, "S = Q·Kᵀ", readable: read)
+        var p = s.0
+        causalSoftmax(&p, scale: 0.2)
+        expectEqual(both(p, scores, qkv, v, shape: [sequences * t, hidden], out, .termsToRow), "O = P·V")
+        let dp = both(dO, out, qkv, v, transposeB: true, shape: [count, t, t], scores, .columnsToRow)
+        expectEqual(dp, "dP = dO·Vᵀ", readable: read)
+        expectEqual(both(p, scores, transposeA: true, dO, out, shape: [sequences * t, 3 * hidden], v, .termsFromRow), "dV = Pᵀ·dO")
+        let ds = causalSoftmaxBackward(probabilities: p, outputGradient: dp.0, scale: 0.2)
+        expectEqual(both(ds, scores, qkv, k, shape: [sequences * t, 3 * hidden], q, .termsToRow), "dQ = dS·K")
+        expectEqual(both(ds, scores, transposeA: true, qkv, q, shape: [sequences * t, 3 * hidden], k, .termsFromRow), "dK = dSᵀ·Q")
+    }
 }

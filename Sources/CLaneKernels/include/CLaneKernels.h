@@ -24,6 +24,16 @@ typedef struct dp_adamw_step {
     float correction1, correction2;
 } dp_adamw_step;
 
+/// Which terms and columns each row of a causal attention product needs (see causal_product).
+typedef enum dp_causal_shape {
+    /// Scores and their gradient (Q·Kᵀ, dO·Vᵀ): row i needs columns 0...i only, over every k.
+    DP_CAUSAL_COLUMNS_TO_ROW = 0,
+    /// P·V and dS·K: a(i, k) is 0 for k > i, so row i sums k in 0...i.
+    DP_CAUSAL_TERMS_TO_ROW = 1,
+    /// Pᵀ·dO and dSᵀ·Q: a(i, k) is 0 for k < i, so row i sums k in i..<k_count.
+    DP_CAUSAL_TERMS_FROM_ROW = 2,
+} dp_causal_shape;
+
 typedef struct dp_lane_kernels {
     /// "avx512", "avx2" or "generic".
     const char *name;
@@ -64,6 +74,18 @@ typedef struct dp_lane_kernels {
     /// different CPUs stay identical.
     void (*adamw)(float *__restrict p, const float *__restrict g, float *__restrict m, float *__restrict v, long n,
                   const dp_adamw_step *step);
+    /// One causal attention product, skipping the masked half that a dense sgemm would compute:
+    /// c[i][0..<n] = sum over k of a(i, k) b[k][0..<n] for i < m, where a(i, k) = a[i a_row + k a_column]
+    /// (a as stored, or transposed), b's rows are ldb apart and c's ldc apart. k runs over 0..<k_count
+    /// as `shape` narrows it. Rows are computed in blocks that share one range of k and columns, so
+    /// a row may take terms just past its own range: `a` must hold zeros there (causal softmax's
+    /// probabilities and gradients do). With DP_CAUSAL_COLUMNS_TO_ROW, row i is written at least
+    /// through column min(n, i + 1 rounded up to 16) - 1, causal_softmax's span, and may be left
+    /// unwritten past it; the other shapes write all n columns. Sums run in increasing k.
+    void (*causal_product)(const float *a, long a_row, long a_column, const float *b, long ldb, float *c, long ldc,
+                           long m, long n, long k_count, dp_causal_shape shape);
+    /// b[j][i] = a[i][j] for i < rows, j < columns; a's rows are lda apart, b's ldb apart.
+    void (*transpose)(const float *__restrict a, long lda, float *__restrict b, long ldb, long rows, long columns);
 } dp_lane_kernels;
 
 /// The widest set this CPU and its OS run (never NULL).
