@@ -100,11 +100,14 @@ import Tensor
 @Suite(.serialized) struct FlopCountTests {
     @Test func countsEveryMatmulOfADenseBlockAndTheHead() {
         // One dense block, hidden 8, ffn 12, T = 4, one sequence. Per token:
-        // qkv 2·8·24 + out 2·8·8 + SwiGLU 6·8·12 + head 2·8·256 = 5184; attention 4·T·8 = 128.
+        // qkv 2·8·24 + out 2·8·8 + SwiGLU 6·8·12 + head 2·8·256 = 5184. Attention, causal: the
+        // 4 positions meet 1 + 2 + 3 + 4 = 10 positions in all, 2·8·10 per product, 2 products in F.
         let c = ModelConfiguration(hidden: 8, heads: 2, layers: 1, moeLayers: [], ffnHidden: 12, sequenceLength: 4, microBatchSize: 1)
         let flops = FlopCount(c)
-        #expect(flops.forward == 4 * (5184 + 128))
-        #expect(flops.backwardInput == 4 * (5184 + 256))
+        #expect(flops.attentionForward == 2 * 2 * 8 * 10)
+        #expect(flops.attentionBackwardInput == 4 * 2 * 8 * 10)
+        #expect(flops.forward == 4 * 5184 + 320)
+        #expect(flops.backwardInput == 4 * 5184 + 640)
         #expect(flops.backwardWeight == 4 * 5184)
         // An MoE block instead: router 2·8·4, two experts and a shared one at 6·8·6 each.
         let moe = ModelConfiguration(hidden: 8, heads: 2, layers: 1, moeLayers: [0], experts: 4, expertHidden: 6,
@@ -113,7 +116,8 @@ import Tensor
         #expect(FlopCount(moe).backwardWeight == 4 * perToken)
     }
 
-    /// What `bench model` divides by time is the work its sgemm calls really do, pass by pass.
+    /// What `bench model` divides by time is the work its sgemm calls really do, pass by pass,
+    /// with attention's causal products besides.
     @Test(arguments: [false, true]) func equalsTheWorkOfEverySgemmCall(sharedExpert: Bool) throws {
         let c = ModelConfiguration(hidden: 16, heads: 2, layers: 2, moeLayers: [1], experts: 4, expertHidden: 8, topK: 2,
                                    groups: 2, topKGroups: 1, sharedExpert: sharedExpert, sequenceLength: 8, microBatchSize: 2)
@@ -129,8 +133,8 @@ import Tensor
         SgemmAccounting.start(byShape: true)
         stage.backwardWeight(0)
         let flops = FlopCount(c)
-        #expect(forward == flops.forward)
-        #expect(backwardInput == flops.backwardInput)
+        #expect(forward == flops.forward - flops.attentionForward)
+        #expect(backwardInput == flops.backwardInput - flops.attentionBackwardInput)
         #expect(SgemmAccounting.flops == flops.backwardWeight)
         // The per-shape account adds up to the same work, each shape's from its own dimensions.
         let shapes = SgemmAccounting.byShape

@@ -57,10 +57,10 @@ public final class Attention: Layer {
         let v = views(tokens: n)
         let qkv = Linear.forward(input, wqkv)
         var p = Tensor(uninitializedShape: [v.scores.count, sequenceLength, sequenceLength])
-        batchedMatmul(qkv, v.q, qkv, v.k, transposeB: true, into: &p, v.scores)   // S = Q·Kᵀ
+        causalBatchedMatmul(qkv, v.q, qkv, v.k, transposeB: true, into: &p, v.scores, shape: .columnsToRow) // S = Q·Kᵀ
         causalSoftmax(&p, scale: scale)
         var attended = Tensor(uninitializedShape: [n, hidden])
-        batchedMatmul(p, v.scores, qkv, v.v, into: &attended, v.out)               // O = P·V
+        causalBatchedMatmul(p, v.scores, qkv, v.v, into: &attended, v.out, shape: .termsToRow)               // O = P·V
         forwardContexts.store(mb, ForwardSaved(x: input, qkv: qkv, probabilities: p, attended: attended),
                               "attention forward")
         return Linear.forward(attended, wo)
@@ -72,12 +72,14 @@ public final class Attention: Layer {
         let v = views(tokens: n)
         let dAttended = Linear.backwardInput(outputGradient, wo)                    // [n, hidden]
         var dp = Tensor(uninitializedShape: saved.probabilities.shape)
-        batchedMatmul(dAttended, v.out, saved.qkv, v.v, transposeB: true, into: &dp, v.scores) // dP = dO·Vᵀ
+        causalBatchedMatmul(dAttended, v.out, saved.qkv, v.v, transposeB: true, into: &dp, v.scores,
+                            shape: .columnsToRow)                                          // dP = dO·Vᵀ
         var dqkv = Tensor(uninitializedShape: saved.qkv.shape)  // the dQ, dK and dV views cover every column
-        batchedMatmul(saved.probabilities, v.scores, transposeA: true, dAttended, v.out, into: &dqkv, v.v) // dV = Pᵀ·dO
+        causalBatchedMatmul(saved.probabilities, v.scores, transposeA: true, dAttended, v.out, into: &dqkv, v.v,
+                            shape: .termsFromRow)                                          // dV = Pᵀ·dO
         let ds = causalSoftmaxBackward(probabilities: saved.probabilities, outputGradient: consume dp, scale: scale)
-        batchedMatmul(ds, v.scores, saved.qkv, v.k, into: &dqkv, v.q)                // dQ = dS·K
-        batchedMatmul(ds, v.scores, transposeA: true, saved.qkv, v.q, into: &dqkv, v.k) // dK = dSᵀ·Q
+        causalBatchedMatmul(ds, v.scores, saved.qkv, v.k, into: &dqkv, v.q, shape: .termsToRow)           // dQ = dS·K
+        causalBatchedMatmul(ds, v.scores, transposeA: true, saved.qkv, v.q, into: &dqkv, v.k, shape: .termsFromRow) // dK = dSᵀ·Q
         weightContexts.store(mb, WeightSaved(x: saved.x, dqkv: dqkv, attended: saved.attended, dy: outputGradient),
                              "attention backwardInput")
         return Linear.backwardInput(dqkv, wqkv)

@@ -12,11 +12,13 @@ struct BenchModelCommand: ParsableCommand {
         discussion: """
             Measures the default training model (the `train` defaults) and wider ones of the given \
             hidden sizes (heads of 64, 2 blocks: one dense, one MoE, expert and shared-expert width = \
-            hidden, dense width 4 x hidden). GFLOP/s counts matmul work only; the ratio divides it \
-            by single-core sgemm at n = 1024, measured in rounds alternating with the models. The last \
-            three columns time every sgemm call inside the passes: the share of F + B + W spent in \
-            BLAS, BLAS's own GFLOP/s at the model's shapes, and that over sgemm at n = 1024, the ratio \
-            the model would reach if everything outside BLAS took no time. One OpenBLAS thread unless \
+            hidden, dense width 4 x hidden). GFLOP/s counts matmul work only: the weight products \
+            (sgemm) and attention's per-head products, of which the causal half (what the causal \
+            kernels compute); the ratio divides it by single-core sgemm at n = 1024, measured in \
+            rounds alternating with the models. The last three columns time every sgemm call inside \
+            the passes: the share of F + B + W spent in BLAS, BLAS's own GFLOP/s at the model's \
+            shapes, and that over sgemm at n = 1024. With --attention, attention's products are also \
+            timed alone, as dense sgemm and as the causal kernels. One OpenBLAS thread unless \
             OPENBLAS_NUM_THREADS is set.
             """)
 
@@ -32,6 +34,8 @@ struct BenchModelCommand: ParsableCommand {
     var microBatchSize = 4
     @Option(help: "Also list each model's N sgemm shapes that took the longest in its fastest micro-batch (0: none).")
     var shapes = 0
+    @Flag(help: "Also time attention's per-head products of a micro-batch both ways: as dense sgemm (the masked half included) and as the causal kernels the model runs.")
+    var attention = false
 
     func validate() throws {
         guard repetitions >= 1 else { throw ValidationError("--repetitions \(repetitions): it must be at least 1") }
@@ -81,6 +85,7 @@ struct BenchModelCommand: ParsableCommand {
                         + [decimal(r.blasShare, 2), decimal(r.blasGflops, 1), decimal(r.blasGflops / sgemm, 2)])
         }
         print(renderTable(rows, textColumns: 1), terminator: "")
+        if attention { printAttentionProducts() }
         guard shapes > 0 else { return }
         for (k, (name, _)) in models.enumerated() {
             let r = results[k], blas = r.byShape.values.reduce(0) { $0 + $1.seconds }
@@ -92,6 +97,25 @@ struct BenchModelCommand: ParsableCommand {
                              decimal(gflops, 1), decimal(gflops / sgemm, 2)])
             }
             print(renderTable(rows, textColumns: 1), terminator: "")
+        }
+    }
+
+    /// Each model's attention products, dense against causal, the fastest of `repetitions` x
+    /// `rounds` turns each.
+    private func printAttentionProducts() {
+        for (name, c) in models {
+            let baseline = LaneKernels.name == "generic" ? " (with the generic lane kernels the model runs sgemm for these too)" : ""
+            print("\n\(name): attention's products for all \(c.microBatchSize * c.heads) (sequence, head) pairs, dense sgemm against the causal kernels\(baseline)")
+            var rows = [["product", "per head", "sgemm ms", "causal ms", "causal / sgemm"]]
+            var dense = 0.0, causal = 0.0
+            for timing in AttentionProducts.measure(c, repetitions: repetitions * rounds) {
+                rows.append([timing.product, timing.shape, decimal(timing.dense * 1e3, 3), decimal(timing.causal * 1e3, 3),
+                             decimal(timing.causal / timing.dense, 2)])
+                dense += timing.dense
+                causal += timing.causal
+            }
+            rows.append(["all six", "", decimal(dense * 1e3, 3), decimal(causal * 1e3, 3), decimal(causal / dense, 2)])
+            print(renderTable(rows, textColumns: 2), terminator: "")
         }
     }
 
