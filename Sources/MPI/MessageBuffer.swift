@@ -12,6 +12,14 @@ public final class MessageBuffer<Element: MPIScalar> {
         pointer.initialize(repeating: value)
     }
 
+    /// A buffer of `count` elements left as the allocator gave them, for one that is written in
+    /// full before anything reads or sends it (rows packed into every place, or an MPI receive
+    /// whose counts cover it): zero-filling it first was a pass over memory for nothing.
+    public init(uninitializedCount count: Int) {
+        precondition(count >= 0, "buffer count must be >= 0, got \(count)")
+        pointer = .allocate(capacity: count)
+    }
+
     /// A buffer holding a copy of `values`.
     public init(copying values: some Collection<Element>) {
         pointer = .allocate(capacity: values.count)

@@ -138,7 +138,7 @@ public final class ExpertParallelDispatcher: ExpertDispatcher {
     /// Packs `rows` (in batch order) into route order, straight into the send buffer, and posts
     /// the all-to-all to the slots' ranks.
     private func post(_ rows: Tensor, _ route: Route) -> Exchange {
-        let send = MessageBuffer<Float>(count: route.order.count * hidden, repeating: 0)
+        let send = MessageBuffer<Float>(uninitializedCount: route.order.count * hidden)  // every row packed below
         rows.scalars.withUnsafeBufferPointer { x in
             for (i, row) in route.order.enumerated() {
                 (send.pointer.baseAddress! + i * hidden).update(from: x.baseAddress! + row * hidden, count: hidden)
@@ -152,7 +152,7 @@ public final class ExpertParallelDispatcher: ExpertDispatcher {
     private func compute(_ mb: Int, _ phase: String, _ body: (Int, Tensor) -> Tensor) {
         guard let route = routes[mb] else { preconditionFailure("expert-parallel dispatch \(phase): no route for micro-batch \(mb)") }
         let received = complete(inFlight.take(mb, "expert-parallel dispatch \(phase)"))
-        let results = MessageBuffer<Float>(count: received.count, repeating: 0)
+        let results = MessageBuffer<Float>(uninitializedCount: received.count)  // every slot's rows written below
         for (k, positions) in route.slotRows.enumerated() {
             var rows = Tensor(uninitializedShape: [positions.count, hidden])
             rows.scalars.withUnsafeMutableBufferPointer { out in
@@ -193,7 +193,7 @@ public final class ExpertParallelDispatcher: ExpertDispatcher {
         let begin = monotonicSeconds()
         guard let group, group.size > 1 else { return Exchange(request: nil, send: send, receive: send, posted: begin) }
         do {
-            let receive = MessageBuffer<Float>(count: receiveRows.reduce(0, +) * hidden, repeating: 0)
+            let receive = MessageBuffer<Float>(uninitializedCount: receiveRows.reduce(0, +) * hidden)  // all of it received
             let request = try group.ialltoallv(send: send, sendCounts: sendRows.map { $0 * hidden },
                                                receive: receive, receiveCounts: receiveRows.map { $0 * hidden })
             let posted = monotonicSeconds()
