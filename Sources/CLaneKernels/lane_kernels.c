@@ -147,6 +147,49 @@ BODY void causal_softmax_backward_body(const float *restrict p, float *restrict 
     }
 }
 
+/// sum(a * b * c) over n, c NULL meaning 1: the reductions of RMSNorm, in 16 partial sums.
+BODY float product_sum(const float *restrict a, const float *restrict b, const float *restrict c, long n) {
+    long full = n & ~(long)(PARTIALS - 1), j;
+    float lanesSum[PARTIALS] = {0};
+    for (j = 0; j < full; j += PARTIALS)
+        for (int k = 0; k < PARTIALS; k++) lanesSum[k] += a[j + k] * b[j + k] * (c ? c[j + k] : 1.0f);
+    float sum = 0;
+    for (int k = 0; k < PARTIALS; k++) sum += lanesSum[k];
+    for (; j < n; j++) sum += a[j] * b[j] * (c ? c[j] : 1.0f);
+    return sum;
+}
+
+BODY void rms_norm_body(const float *restrict x, const float *restrict g, float *restrict y, float *restrict inverse,
+                        long rows, long width, float epsilon) {
+    for (long r = 0; r < rows; r++) {
+        const float *xr = x + r * width;
+        float *yr = y + r * width;
+        float inv = 1.0f / sqrtf(product_sum(xr, xr, NULL, width) / (float)width + epsilon);
+        inverse[r] = inv;
+        for (long j = 0; j < width; j++) yr[j] = g[j] * xr[j] * inv;
+    }
+}
+
+BODY void rms_norm_backward_body(const float *restrict x, const float *restrict inverse, const float *restrict g,
+                                 const float *restrict dy, float *restrict dx, long rows, long width) {
+    for (long r = 0; r < rows; r++) {
+        const float *xr = x + r * width, *dyr = dy + r * width;
+        float *dxr = dx + r * width;
+        float inv = inverse[r];
+        float c = product_sum(g, dyr, xr, width) * inv * inv / (float)width;
+        for (long j = 0; j < width; j++) dxr[j] = inv * (g[j] * dyr[j] - xr[j] * c);
+    }
+}
+
+BODY void rms_norm_gain_gradient_body(const float *restrict x, const float *restrict inverse, const float *restrict dy,
+                                      float *restrict dg, long rows, long width) {
+    for (long r = 0; r < rows; r++) {
+        const float *xr = x + r * width, *dyr = dy + r * width;
+        float inv = inverse[r];
+        for (long j = 0; j < width; j++) dg[j] += dyr[j] * xr[j] * inv;
+    }
+}
+
 BODY void swiglu_body(const float *restrict gate, const float *restrict up, float *restrict out, long n) {
     for (long j = 0; j < n; j++) out[j] = gate[j] * logistic(gate[j]) * up[j];
 }
@@ -377,6 +420,20 @@ BODY void transpose_body(const float *restrict a, long lda, float *restrict b, l
                                                 float *c, long ldc, long m, long n, long k, dp_causal_shape s) { \
         causal_product_body(a, ar, ac, b, ldb, c, ldc, m, n, k, s, block_rows, block_vectors);                \
     }                                                                                                          \
+    attributes static void rms_norm_##set(const float *restrict x, const float *restrict g, float *restrict y,  \
+                                          float *restrict inverse, long rows, long width, float epsilon) {    \
+        rms_norm_body(x, g, y, inverse, rows, width, epsilon);                                                 \
+    }                                                                                                          \
+    attributes static void rms_norm_backward_##set(const float *restrict x, const float *restrict inverse,     \
+                                                   const float *restrict g, const float *restrict dy,          \
+                                                   float *restrict dx, long rows, long width) {                \
+        rms_norm_backward_body(x, inverse, g, dy, dx, rows, width);                                            \
+    }                                                                                                          \
+    attributes static void rms_norm_gain_gradient_##set(const float *restrict x, const float *restrict inverse, \
+                                                        const float *restrict dy, float *restrict dg,          \
+                                                        long rows, long width) {                               \
+        rms_norm_gain_gradient_body(x, inverse, dy, dg, rows, width);                                          \
+    }                                                                                                          \
     attributes static void transpose_##set(const float *restrict a, long lda, float *restrict b, long ldb,     \
                                            long rows, long columns) {                                          \
         transpose_body(a, lda, b, ldb, rows, columns);                                                         \
@@ -384,7 +441,8 @@ BODY void transpose_body(const float *restrict a, long lda, float *restrict b, l
     static const dp_lane_kernels kernels_##set = {                                                             \
         #set, softmax_##set, softmax_backward_##set, causal_softmax_##set, causal_softmax_backward_##set,      \
         swiglu_##set, swiglu_backward_##set, gelu_##set, gelu_with_derivative_##set, gelu_backward_##set,      \
-        silu_##set, silu_backward_##set, sigmoid_##set, adamw_##set, causal_product_##set, transpose_##set,    \
+        silu_##set, silu_backward_##set, sigmoid_##set, adamw_##set, causal_product_##set, rms_norm_##set,     \
+        rms_norm_backward_##set, rms_norm_gain_gradient_##set, transpose_##set,                                \
     };
 
 // 16 SSE2 registers: 2 rows x 4 of sums, 4 for b's row, 1 broadcast. 16 AVX2: 4 x 2, 2, 1.

@@ -1,4 +1,5 @@
-/// RMSNorm kernels: `y = g ⊙ x / rms(x)` per row, `rms(x) = √(mean(x²) + ε)`.
+/// RMSNorm kernels: `y = g ⊙ x / rms(x)` per row, `rms(x) = √(mean(x²) + ε)`, in the C lane
+/// kernels (Swift's loops ran four SSE2 lanes wide on every CPU).
 
 /// Forward over `x` `[rows, width]` with gain `g` `[width]`. Returns `y` `[rows, width]` and the
 /// per-row `1 / rms` `[rows]` that both backward halves reuse.
@@ -11,13 +12,8 @@ public func rmsNorm(_ x: Tensor, gain g: Tensor, epsilon: Float) -> (output: Ten
         g.scalars.withUnsafeBufferPointer { pg in
             y.scalars.withUnsafeMutableBufferPointer { py in
                 inverse.scalars.withUnsafeMutableBufferPointer { pr in
-                    for r in 0..<x.rows {
-                        let xr = px.baseAddress! + r * width, yr = py.baseAddress! + r * width
-                        let sum = innerProduct(xr, xr, width)
-                        let inv = 1 / (sum / Float(width) + epsilon).squareRoot()
-                        pr[r] = inv
-                        for j in 0..<width { yr[j] = pg[j] * xr[j] * inv }
-                    }
+                    LaneKernels.active.rms_norm(px.baseAddress!, pg.baseAddress!, py.baseAddress!, pr.baseAddress!,
+                                                x.rows, width, epsilon)
                 }
             }
         }
@@ -36,14 +32,8 @@ public func rmsNormBackwardInput(_ x: Tensor, inverseRMS: Tensor, gain g: Tensor
             g.scalars.withUnsafeBufferPointer { pg in
                 inverseRMS.scalars.withUnsafeBufferPointer { pr in
                     dx.scalars.withUnsafeMutableBufferPointer { pdx in
-                        for r in 0..<x.rows {
-                            let xr = px.baseAddress! + r * width, dyr = pdy.baseAddress! + r * width
-                            let dxr = pdx.baseAddress! + r * width
-                            let inv = pr[r]
-                            let inner = innerProduct(pg.baseAddress!, dyr, xr, width)
-                            let c = inner * inv * inv / Float(width)
-                            for j in 0..<width { dxr[j] = inv * (pg[j] * dyr[j] - xr[j] * c) }
-                        }
+                        LaneKernels.active.rms_norm_backward(px.baseAddress!, pr.baseAddress!, pg.baseAddress!,
+                                                             pdy.baseAddress!, pdx.baseAddress!, x.rows, width)
                     }
                 }
             }
@@ -61,11 +51,8 @@ public func rmsNormGainGradient(_ x: Tensor, inverseRMS: Tensor, outputGradient 
         dy.scalars.withUnsafeBufferPointer { pdy in
             inverseRMS.scalars.withUnsafeBufferPointer { pr in
                 dg.scalars.withUnsafeMutableBufferPointer { pg in
-                    for r in 0..<x.rows {
-                        let xr = px.baseAddress! + r * width, dyr = pdy.baseAddress! + r * width
-                        let inv = pr[r]
-                        for j in 0..<width { pg[j] += dyr[j] * xr[j] * inv }
-                    }
+                    LaneKernels.active.rms_norm_gain_gradient(px.baseAddress!, pr.baseAddress!, pdy.baseAddress!,
+                                                              pg.baseAddress!, x.rows, width)
                 }
             }
         }

@@ -22,17 +22,3 @@ func innerProduct(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int
     return sum
 }
 
-/// `Σ a[k] b[k] c[k]` over `k < n`, the same way.
-@inline(__always) @usableFromInline
-func innerProduct(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafePointer<Float>, _ n: Int) -> Float {
-    let full = n & ~15
-    var lanesSum = Float16Lanes()
-    var j = 0
-    while j < full {
-        lanesSum += load16(a + j) * load16(b + j) * load16(c + j)
-        j += 16
-    }
-    var sum = lanesSum.sum()
-    for k in full..<n { sum += a[k] * b[k] * c[k] }
-    return sum
-}

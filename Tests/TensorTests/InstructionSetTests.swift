@@ -165,6 +165,42 @@ import Tensor
         }
     }
 
+    /// RMSNorm both ways and its gain gradient, every set against the formulas in Double, over
+    /// three rows of each width.
+    @Test(arguments: lengths) func rmsNormThreeWays(width: Int) {
+        let rows = 3, epsilon: Float = 1e-5
+        let x = values(rows * width, seed: UInt64(1000 + width), std: 1)
+        let g = values(width, seed: UInt64(1001 + width), std: 1)
+        let dy = values(rows * width, seed: UInt64(1002 + width), std: 1)
+        let dg0 = values(width, seed: UInt64(1003 + width), std: 1)
+        var wantY: [Double] = [], wantInverse: [Double] = [], wantDx: [Double] = [], wantDg = dg0.map(Double.init)
+        for r in 0..<rows {
+            let row = (0..<width).map { Double(x[r * width + $0]) }
+            let inverse = 1 / (row.reduce(0) { $0 + $1 * $1 } / Double(width) + Double(epsilon)).squareRoot()
+            wantInverse.append(inverse)
+            let gdy = (0..<width).map { Double(g[$0]) * Double(dy[r * width + $0]) }
+            let c = (0..<width).reduce(0.0) { $0 + gdy[$1] * row[$1] } * inverse * inverse / Double(width)
+            for j in 0..<width {
+                wantY.append(Double(g[j]) * row[j] * inverse)
+                wantDx.append(inverse * (gdy[j] - row[j] * c))
+                wantDg[j] += Double(dy[r * width + j]) * row[j] * inverse
+            }
+        }
+        for name in LaneKernels.supported {
+            let k = table(name)
+            var y = [Float](repeating: .nan, count: rows * width), inverse = [Float](repeating: .nan, count: rows)
+            var dx = y, dg = dg0
+            k.rms_norm(x, g, &y, &inverse, rows, width, epsilon)
+            k.rms_norm_backward(x, inverse, g, dy, &dx, rows, width)
+            k.rms_norm_gain_gradient(x, inverse, dy, &dg, rows, width)
+            // The rows hold ±95 among values near 1: errors scale with the row's magnitude.
+            expectClose(inverse, wantInverse, 1e-5, "rms norm 1 / rms", set: name)
+            expectClose(y, wantY, 1e-5, "rms norm", set: name)
+            expectClose(dx, wantDx, 1e-4, "rms norm input gradient", set: name)
+            expectClose(dg, wantDg, 1e-4, "rms norm gain gradient", set: name)
+        }
+    }
+
     /// The causal products against the triple loop in Double, in every set: each shape, with
     /// `a` stored as is and transposed, rows and columns at and off the blockings (rows of 1, 2,
     /// 3 and 6, vectors of 16 and 32, a tail of fewer than 16), inside wider buffers whose other

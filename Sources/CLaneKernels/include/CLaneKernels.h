@@ -1,9 +1,10 @@
 #ifndef SWIFT_DUALPIPE_LANE_KERNELS_H
 #define SWIFT_DUALPIPE_LANE_KERNELS_H
-// The elementwise kernels that Swift would leave one lane wide: those that need exponentials
-// (softmax, GELU, SiLU, the SwiGLU gate, the sigmoid router) and AdamW (a square root and two
-// divisions a parameter), compiled once per x86 instruction set: Swift compiles a function for one
-// CPU only, and the package's binary must run on any x86-64. Each set is a table of the same
+// The kernels that Swift would leave one lane wide or four: those that need exponentials
+// (softmax, GELU, SiLU, the SwiGLU gate, the sigmoid router), AdamW (a square root and two
+// divisions a parameter), RMSNorm, and attention's causal products, compiled once per x86
+// instruction set: Swift compiles a function for one CPU only, and the package's binary must run
+// on any x86-64. Each set is a table of the same
 // functions; dp_lane_kernels_best() picks the widest set this CPU and OS support.
 //
 // Every `n` is a count of floats; pointers marked restrict must not overlap.
@@ -84,6 +85,16 @@ typedef struct dp_lane_kernels {
     /// unwritten past it; the other shapes write all n columns. Sums run in increasing k.
     void (*causal_product)(const float *a, long a_row, long a_column, const float *b, long ldb, float *c, long ldc,
                            long m, long n, long k_count, dp_causal_shape shape);
+    /// RMSNorm over `rows` rows of `width`: inverse[r] = 1 / sqrt(mean(x_r^2) + epsilon) and
+    /// y_r = g * x_r * inverse[r].
+    void (*rms_norm)(const float *__restrict x, const float *__restrict g, float *__restrict y,
+                     float *__restrict inverse, long rows, long width, float epsilon);
+    /// Its input gradient: dx_r = inverse[r] (g * dy_r - x_r c_r), c_r = sum(g * dy_r * x_r) inverse[r]^2 / width.
+    void (*rms_norm_backward)(const float *__restrict x, const float *__restrict inverse, const float *__restrict g,
+                              const float *__restrict dy, float *__restrict dx, long rows, long width);
+    /// Its gain gradient, accumulated: dg += sum over rows of dy_r * x_r * inverse[r].
+    void (*rms_norm_gain_gradient)(const float *__restrict x, const float *__restrict inverse,
+                                   const float *__restrict dy, float *__restrict dg, long rows, long width);
     /// b[j][i] = a[i][j] for i < rows, j < columns; a's rows are lda apart, b's ldb apart.
     void (*transpose)(const float *__restrict a, long lda, float *__restrict b, long ldb, long rows, long columns);
 } dp_lane_kernels;
