@@ -84,6 +84,29 @@ extension ModelConfiguration {
         #expect((0..<4).map(GridShape(pipeline: 4, expert: 1).pipelineRank(ofSlot:)) == [0, 1, 2, 3])
     }
 
+    /// `--rank-order auto`: mirror exactly where it keeps more of DualPipe's pairs on a node.
+    @Test func theAutomaticOrderKeepsMirrorPairsOnNodes() {
+        func order(_ pp: Int, _ ep: Int, nodes: [Int], dualPipe: Bool = true) -> GridShape.RankOrder {
+            .automatic(isDualPipe: dualPipe, pipeline: pp, expert: ep, nodeOfRank: nodes)
+        }
+        // One node: nothing crosses, the pipeline order stays.
+        #expect(order(4, 2, nodes: [Int](repeating: 0, count: 8)) == .pipeline)
+        // Two nodes of 4 (a hostfile's packing): pipeline order splits both pairs, mirror none.
+        #expect(order(4, 1, nodes: [0, 0, 1, 1]) == .mirror)
+        #expect(order(4, 2, nodes: [0, 0, 0, 0, 1, 1, 1, 1]) == .mirror)
+        #expect(GridShape(pipeline: 4, expert: 2).mirrorPairsAcrossNodes(nodeOfRank: [0, 0, 0, 0, 1, 1, 1, 1]).map { [$0.0, $0.1] } == [[0, 3], [1, 2]])
+        #expect(GridShape(pipeline: 4, expert: 2, order: .mirror).mirrorPairsAcrossNodes(nodeOfRank: [0, 0, 0, 0, 1, 1, 1, 1]).isEmpty)
+        // At PP 2 the pair is the whole pipeline: no order helps.
+        #expect(order(2, 1, nodes: [0, 1]) == .pipeline)
+        // Round-robin placement (--map-by node): ranks alternate nodes, every pair spans them either way.
+        #expect(order(4, 1, nodes: [0, 1, 0, 1]) == .pipeline)
+        // Nodes of 3 ranks: the mirror order leaves 1 pair of 3 across, the pipeline order all 3.
+        #expect(order(6, 1, nodes: [0, 0, 0, 1, 1, 1]) == .mirror)
+        // Other schedules hold one copy of each stage, and an odd PP has no pairs to order.
+        #expect(order(4, 1, nodes: [0, 0, 1, 1], dualPipe: false) == .pipeline)
+        #expect(order(3, 1, nodes: [0, 0, 1]) == .pipeline)
+    }
+
     @Test func replicaGroupsPairDualPipeMirrors() throws {
         let c = try PipelineConfiguration(kind: .dualpipe, pipelineRanks: 4, expertParallel: 1, microBatches: 8, model: .layers(4), worldSize: 4)
         #expect((0..<4).map(c.replicaGroup(ofPipelineRank:)) == [0, 1, 1, 0])

@@ -55,3 +55,29 @@ public struct GridShape: Sendable, Equatable, Hashable {
         }
     }
 }
+
+extension GridShape {
+    /// The mirror pairs (pipeline ranks pp and PP-1-pp, pp < PP-1-pp) whose ranks lie on more than
+    /// one node in this order, given every world rank's node.
+    public func mirrorPairsAcrossNodes(nodeOfRank: [Int]) -> [(Int, Int)] {
+        precondition(nodeOfRank.count == worldSize, "\(nodeOfRank.count) node indices for \(worldSize) ranks")
+        return (0..<(pipeline / 2)).compactMap { r in
+            let nodes = Set([r, pipeline - 1 - r].flatMap { p in (0..<expert).map { nodeOfRank[worldRank(pipeline: p, expert: $0)] } })
+            return nodes.count > 1 ? (r, pipeline - 1 - r) : nil
+        }
+    }
+}
+
+extension GridShape.RankOrder {
+    /// The order a DualPipe run takes when the user names none: mirror where the pipeline order
+    /// would leave some mirror pair across nodes and the mirror order leaves fewer (each such pair
+    /// sums its two stages' gradients over the network after every schedule), pipeline otherwise
+    /// and for the other schedules, which hold one copy of each stage. Every rank decides alike
+    /// from the same node indices.
+    public static func automatic(isDualPipe: Bool, pipeline: Int, expert: Int, nodeOfRank: [Int]) -> Self {
+        guard isDualPipe, pipeline % 2 == 0 else { return .pipeline }
+        let inPipelineOrder = GridShape(pipeline: pipeline, expert: expert, order: .pipeline).mirrorPairsAcrossNodes(nodeOfRank: nodeOfRank)
+        let inMirrorOrder = GridShape(pipeline: pipeline, expert: expert, order: .mirror).mirrorPairsAcrossNodes(nodeOfRank: nodeOfRank)
+        return inMirrorOrder.count < inPipelineOrder.count ? .mirror : .pipeline
+    }
+}

@@ -26,9 +26,13 @@ public final class RankGrid {
         pipeline = try world.split(color: ep, key: pp)!
         expert = try world.split(color: pp, key: ep)!
         replicas = try world.split(color: configuration.replicaGroup(ofPipelineRank: pp), key: world.rank)!
-        nodes = try world.splitByNode()
-        let indices = try world.allgather([nodes.nodeIndex])
-        nodeOfRank = indices
+        (nodes, nodeOfRank) = try Self.nodes(of: world)
+    }
+
+    /// This rank's node and every rank's node index (0..<nodeCount, by lowest rank): collective.
+    public static func nodes(of world: Communicator) throws -> (NodeLayout, [Int]) {
+        let nodes = try world.splitByNode()
+        return (nodes, try world.allgather([nodes.nodeIndex]))
     }
 
     /// [world ranks] the node index of every rank (0..<nodes.nodeCount, by lowest rank).
@@ -49,11 +53,7 @@ public final class RankGrid {
     /// with pp < PP-1-pp. Empty for the other schedules, which hold one copy of each stage.
     public func mirrorPairsAcrossNodes(_ configuration: PipelineConfiguration) -> [(Int, Int)] {
         guard configuration.kind == .dualpipe else { return [] }
-        let pp = shape.pipeline
-        return (0..<(pp / 2)).compactMap { r in
-            let nodes = Set([r, pp - 1 - r].flatMap { p in (0..<shape.expert).map { nodeOfRank[shape.worldRank(pipeline: p, expert: $0)] } })
-            return nodes.count > 1 ? (r, pp - 1 - r) : nil
-        }
+        return shape.mirrorPairsAcrossNodes(nodeOfRank: nodeOfRank)
     }
 
     /// The EP groups whose ranks are not all on one node (their all-to-all crosses nodes), as

@@ -50,11 +50,12 @@ struct MLPRun {
         let pp = o.pp ?? worldSize
         let m = o.microBatches ?? max(20, PipelineConfiguration.defaultMicroBatches(kind: kind, pipelineRanks: min(pp, worldSize)))
         return try PipelineConfiguration.mlp(kind: kind, pipelineRanks: pp, microBatches: m, blocks: o.model.layers, worldSize: worldSize)
-            .ordered(o.rankOrder)
+            .ordered(o.rankOrder.named ?? .pipeline)
     }
 
-    private func train(_ configuration: PipelineConfiguration, _ model: MLPConfiguration, world: Communicator) throws {
+    private func train(_ planned: PipelineConfiguration, _ model: MLPConfiguration, world: Communicator) throws {
         let o = options
+        let configuration = try o.rankOrder.resolve(planned, world: world)
         let grid = try RankGrid(world: world, configuration: configuration)
         let trainer = try MLPPipelineTrainer(configuration: configuration, model: model,
                                              training: o.trainingConfiguration(microBatches: configuration.globalMicroBatches),
@@ -69,6 +70,7 @@ struct MLPRun {
             let parameters = blocks * 8 * model.hidden * model.hidden
             print("dualpipe train --model mlp: \(configuration.kind.title) on PP \(configuration.pipelineRanks) = \(world.size) ranks on \(grid.nodes.nodeCount) node(s); \(ComputeSetup.kernelsDescription), \(BLAS.threadCount) thread(s) per rank; MPI progress: \(o.progress.mode.rawValue); \(TCPEagerLimit.description)")
             print("model: \(configuration.partition.stages) stages of \(perStage) block\(perStage > 1 ? "s" : "") (\(model.hidden) -> \(model.inner) -> \(model.hidden), exact GELU, no biases), \(parameters) parameters; \(configuration.microBatches) micro-batches of \(model.microBatchSize) x \(model.sequenceLength) rows, random inputs and targets (seed \(o.seed)), MSE loss" + trainer.executor.pairDescription(trainer.schedule))
+            if configuration.rankOrder == .mirror { print(MirrorPlacement.orderLine(configuration, choice: o.rankOrder)) }
             if let warning = MirrorPlacement.warning(grid: grid, configuration: configuration, stages: trainer.stages) { print(warning) }
             for pp in 0..<configuration.pipelineRanks {
                 print("  pp \(pp): holds stage\(configuration.stagesHeld(byPipelineRank: pp).count > 1 ? "s" : "") \(configuration.stagesHeld(byPipelineRank: pp).map(String.init).joined(separator: " and "))")

@@ -7,6 +7,16 @@ import Pipeline
 /// 1 Gbit/s, PP 4: 118 to 131 ms of a 290 ms step, against 28 to 46 ms with each pair on one
 /// node). The run's header says so and names the way out.
 enum MirrorPlacement {
+    /// The header's account of a run in mirror order: the slots' pipeline ranks, and why.
+    static func orderLine(_ c: PipelineConfiguration, choice: RankOrderChoice) -> String {
+        let grid = c.grid
+        let slots = (0..<c.pipelineRanks).map { String(grid.pipelineRank(ofSlot: $0)) }.joined(separator: ", ")
+        let why = choice == .auto
+            ? "rank order mirror (auto: in pipeline order DualPipe's mirror pairs would span nodes; --rank-order pipeline keeps that order)"
+            : "--rank-order mirror"
+        return "grid: \(why), rank = slot * \(c.expertParallel) + ep with the slots holding pp \(slots)"
+    }
+
     /// A header line for a run whose mirror pairs span nodes (nil otherwise). `stages`: the ones
     /// this rank holds, whose gradients its sum carries.
     static func warning(grid: RankGrid, configuration: PipelineConfiguration, stages: [any ParameterOwner]) -> String? {

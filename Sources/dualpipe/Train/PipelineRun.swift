@@ -33,7 +33,7 @@ struct PipelineRun {
         let pp = o.pp ?? max(1, worldSize / ep)
         let m = o.microBatches ?? PipelineConfiguration.defaultMicroBatches(kind: kind, pipelineRanks: pp)
         let configuration = try PipelineConfiguration(kind: kind, pipelineRanks: pp, expertParallel: ep, microBatches: m,
-                                                      model: model, replicas: o.replicas, worldSize: worldSize).ordered(o.rankOrder)
+                                                      model: model, replicas: o.replicas, worldSize: worldSize).ordered(o.rankOrder.named ?? .pipeline)
         let balancing = try o.balancing()
         if balancing.policy == .balanced, o.replicas ?? 0 > model.experts * ep {
             throw ConfigurationError("--replicas \(o.replicas!) exceeds the \(model.experts) experts x EP \(ep): the balanced policy never puts two replicas of an expert on one rank (--eplb-policy reference does)")
@@ -88,6 +88,8 @@ struct PipelineRun {
         defer { progressThread?.stop() }
         do {
             progressThread = try options.progress.start(environment)
+            var plan = plan
+            plan.configuration = try options.rankOrder.resolve(plan.configuration, world: world)
             let grid = try RankGrid(world: world, configuration: plan.configuration)
             trainer = try PipelineTrainer(configuration: plan.configuration, model: plan.model, training: plan.training,
                                           balancing: plan.balancing, grid: grid, corpus: plan.corpus, seed: options.seed,

@@ -1,4 +1,5 @@
 import ArgumentParser
+import MPI
 import Foundation
 import Model
 import Pipeline
@@ -28,8 +29,8 @@ struct TrainCommand: ParsableCommand {
     var ep: Int?
     @Option(name: .customLong("micro-batches"), help: ArgumentHelp("Micro-batches per step on each EP rank (default: 4 with --reference; otherwise at least 4 and what the schedule needs, 2 x PP for DualPipe; with --model mlp 20, or what the schedule needs if more).", valueName: "M"))
     var microBatches: Int?
-    @Option(name: .customLong("rank-order"), help: ArgumentHelp("Which pipeline rank takes which block of EP consecutive world ranks: pipeline (pp 0, 1, 2, ...: world rank = pp x EP + ep) or mirror (pp 0, PP-1, 1, PP-2, ...: each of DualPipe's mirror pairs side by side, so a node with a multiple of 2 x EP ranks holds whole pairs and their gradient sums after every schedule stay inside it; DualPipe only).", valueName: "pipeline|mirror"))
-    var rankOrder: GridShape.RankOrder = .pipeline
+    @Option(name: .customLong("rank-order"), help: ArgumentHelp("Which pipeline rank takes which block of EP consecutive world ranks: pipeline (pp 0, 1, 2, ...: world rank = pp x EP + ep), mirror (pp 0, PP-1, 1, PP-2, ...: each of DualPipe's mirror pairs side by side, so a node with a multiple of 2 x EP ranks holds whole pairs and their gradient sums after every schedule stay inside it; DualPipe only), or auto: mirror when DualPipe's pairs would span nodes in pipeline order and fewer do in mirror order, else pipeline.", valueName: "auto|pipeline|mirror"))
+    var rankOrder: RankOrderChoice = .auto
     @Option(help: ArgumentHelp("Physical expert slots per MoE layer over the EP group, R / EP on each EP rank (default: the experts plus one per EP rank, rounded to a multiple of EP; with EP 1 the experts).", valueName: "R"))
     var replicas: Int?
     @Option(name: .customLong("eplb-policy"), help: "Expert placement, initial and at each rebalance: balanced (ours: never two replicas of an expert on a rank), reference (DeepSeek's eplb.py), or shift (a migration drill: every expert moves one EP rank on).")
@@ -129,7 +130,7 @@ struct TrainCommand: ParsableCommand {
             if let (flag, _) = moeOnly.first(where: \.1) {
                 throw ValidationError("\(flag) applies to the MoE transformer, not to --model mlp")
             }
-            if reference, let (flag, _) = [("--pp", pp != nil), ("--rank-order", rankOrder != .pipeline), ("--check-reference", checkReference), ("--trace", trace != nil),
+            if reference, let (flag, _) = [("--pp", pp != nil), ("--rank-order", rankOrder == .mirror), ("--check-reference", checkReference), ("--trace", trace != nil),
                                            ("--trace-svg", traceSVG != nil), ("--trace-step", traceStep != nil),
                                            ("--mpi-progress", progress.mode != .test)].first(where: \.1) {
                 throw ValidationError("\(flag) applies to the pipeline trainer, not to --reference")
@@ -138,7 +139,7 @@ struct TrainCommand: ParsableCommand {
         }
         if reference {
             let pipelineOnly = [("--inject-failure", injectFailure != nil), ("--schedule-file", scheduleFile != nil), ("--checkpoint-dir", checkpointDir != nil), ("--replicas", replicas != nil),
-                                ("--rebalance-every", rebalanceEvery != 0), ("--eplb-policy", eplbPolicy != "balanced"), ("--pp", pp != nil), ("--ep", ep != nil), ("--rank-order", rankOrder != .pipeline), ("--check-reference", checkReference),
+                                ("--rebalance-every", rebalanceEvery != 0), ("--eplb-policy", eplbPolicy != "balanced"), ("--pp", pp != nil), ("--ep", ep != nil), ("--rank-order", rankOrder == .mirror), ("--check-reference", checkReference),
                                 ("--trace", trace != nil), ("--trace-svg", traceSVG != nil), ("--trace-step", traceStep != nil),
                                 ("--mpi-progress", progress.mode != .test)]
             if let (flag, _) = pipelineOnly.first(where: \.1) {
@@ -216,4 +217,20 @@ func stepLine(step: Int, loss: Float, lr: Float, gradientNorm: Float, tokensPerS
 
 func mebibytes(_ bytes: Int) -> String { String(format: "%.1f MiB", Double(bytes) / 1_048_576) }
 
-extension GridShape.RankOrder: ExpressibleByArgument {}
+/// `--rank-order`: one of `GridShape.RankOrder`, or auto, decided once the ranks' nodes are known.
+enum RankOrderChoice: String, CaseIterable, ExpressibleByArgument {
+    case auto, pipeline, mirror
+
+    /// The order named, nil for auto.
+    var named: GridShape.RankOrder? { GridShape.RankOrder(rawValue: rawValue) }
+
+    /// `configuration` in the order named, or for auto in the order `GridShape.RankOrder.automatic`
+    /// picks for these nodes. Collective under auto (every rank learns every rank's node).
+    func resolve(_ configuration: PipelineConfiguration, world: Communicator) throws -> PipelineConfiguration {
+        guard self == .auto else { return configuration }
+        let (_, nodeOfRank) = try RankGrid.nodes(of: world)
+        let c = configuration
+        return try c.ordered(.automatic(isDualPipe: c.kind == .dualpipe, pipeline: c.pipelineRanks, expert: c.expertParallel,
+                                        nodeOfRank: nodeOfRank))
+    }
+}
