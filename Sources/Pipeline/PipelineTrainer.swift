@@ -154,7 +154,7 @@ public final class PipelineTrainer {
                 }
             }
         }
-        return try grid.world.allreduce(sum, op: .sum).squareRoot()
+        return try grid.sumInGridOrder(sum).squareRoot()
     }
 
     /// The forward-only pass of the same schedule over held-out micro-batches (the same ones at

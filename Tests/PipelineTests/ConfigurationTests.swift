@@ -107,6 +107,20 @@ extension ModelConfiguration {
         #expect(order(3, 1, nodes: [0, 0, 1]) == .pipeline)
     }
 
+    /// The gradient norm's world sum adds the ranks' parts in grid order, so a run in mirror order
+    /// gets the bits of one in pipeline order. These parts by pp (1e16, 1, -1e16, 1) sum to 1 in
+    /// grid order; in the mirror order's world ranks (pp 0, 3, 1, 2) they would sum to 0.
+    @Test func theNormSumsInGridOrderInEveryRankOrder() {
+        let byPipelineRank: [Double] = [1e16, 1, -1e16, 1]
+        for order in GridShape.RankOrder.allCases {
+            let grid = GridShape(pipeline: 4, expert: 1, order: order)
+            let byWorldRank = (0..<4).map { byPipelineRank[grid.coordinates(of: $0).pipeline] }
+            #expect(grid.sumInGridOrder(byWorldRank) == 1, "\(order)")
+        }
+        let mirror = GridShape(pipeline: 4, expert: 1, order: .mirror)
+        #expect((0..<4).map { byPipelineRank[mirror.coordinates(of: $0).pipeline] }.reduce(0, +) == 0)
+    }
+
     @Test func replicaGroupsPairDualPipeMirrors() throws {
         let c = try PipelineConfiguration(kind: .dualpipe, pipelineRanks: 4, expertParallel: 1, microBatches: 8, model: .layers(4), worldSize: 4)
         #expect((0..<4).map(c.replicaGroup(ofPipelineRank:)) == [0, 1, 1, 0])

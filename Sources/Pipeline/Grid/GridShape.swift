@@ -68,6 +68,20 @@ extension GridShape {
     }
 }
 
+extension GridShape {
+    /// `values` (one per world rank) added in grid order, pp then ep: the same bits in every rank
+    /// order, where adding in world-rank order would not be (floating-point addition does not
+    /// associate).
+    public func sumInGridOrder(_ values: [Double]) -> Double {
+        precondition(values.count == worldSize, "\(values.count) values for \(worldSize) ranks")
+        var sum = 0.0
+        for pp in 0..<pipeline {
+            for ep in 0..<expert { sum += values[worldRank(pipeline: pp, expert: ep)] }
+        }
+        return sum
+    }
+}
+
 extension GridShape.RankOrder {
     /// The order a DualPipe run takes when the user names none: mirror where the pipeline order
     /// would leave some mirror pair across nodes and the mirror order leaves fewer (each such pair

@@ -29,6 +29,13 @@ public final class RankGrid {
         (nodes, nodeOfRank) = try Self.nodes(of: world)
     }
 
+    /// The sum over the world of one Double from each rank, added in grid order (pp, then ep),
+    /// whatever the rank order and whatever order Open MPI's reduction would add in: the gradient
+    /// norm comes out the same bits in every placement of the same grid.
+    public func sumInGridOrder(_ value: Double) throws -> Double {
+        shape.sumInGridOrder(try world.allgather([value]))
+    }
+
     /// This rank's node and every rank's node index (0..<nodeCount, by lowest rank): collective.
     public static func nodes(of world: Communicator) throws -> (NodeLayout, [Int]) {
         let nodes = try world.splitByNode()

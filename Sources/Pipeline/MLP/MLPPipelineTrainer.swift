@@ -77,7 +77,7 @@ public final class MLPPipelineTrainer {
         for (mb, loss) in executor.losses { losses[mb] = loss }
         try grid.world.allreduce(&losses, op: .sum)
         try inspect(step, losses)
-        let norm = try grid.world.allreduce(primaryStages.reduce(0.0) { $0 + GradientClipping.sumOfSquares($1) }, op: .sum).squareRoot()
+        let norm = try grid.sumInGridOrder(primaryStages.reduce(0.0) { $0 + GradientClipping.sumOfSquares($1) }).squareRoot()
         let factor = GradientClipping.scale(globalNorm: norm, maxNorm: training.clipNorm)
         let lr = training.schedule.rate(at: step)
         for (s, stage) in stages.enumerated() { optimizers[s].update(stage, gradientScale: factor, learningRate: lr) }
