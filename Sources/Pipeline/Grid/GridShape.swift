@@ -66,9 +66,7 @@ extension GridShape {
             return nodes.count > 1 ? (r, pipeline - 1 - r) : nil
         }
     }
-}
 
-extension GridShape {
     /// `values` (one per world rank) added in grid order, pp then ep: the same bits in every rank
     /// order, where adding in world-rank order would not be (floating-point addition does not
     /// associate).

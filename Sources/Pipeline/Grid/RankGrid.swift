@@ -18,7 +18,9 @@ public final class RankGrid {
     public var pipelineRank: Int { pipeline.rank }
     public var expertRank: Int { expert.rank }
 
-    public init(world: Communicator, configuration: PipelineConfiguration) throws {
+    /// `nodes`: what `RankGrid.nodes(of: world)` returned, where the caller needed the nodes
+    /// first (to choose the rank order); nil has the grid learn them.
+    public init(world: Communicator, configuration: PipelineConfiguration, nodes known: (NodeLayout, [Int])? = nil) throws {
         shape = configuration.grid
         precondition(world.size == shape.worldSize, "grid \(shape) on a world of \(world.size): validate the configuration first")
         let (pp, ep) = shape.coordinates(of: world.rank)
@@ -26,7 +28,7 @@ public final class RankGrid {
         pipeline = try world.split(color: ep, key: pp)!
         expert = try world.split(color: pp, key: ep)!
         replicas = try world.split(color: configuration.replicaGroup(ofPipelineRank: pp), key: world.rank)!
-        (nodes, nodeOfRank) = try Self.nodes(of: world)
+        (nodes, nodeOfRank) = try known ?? Self.nodes(of: world)
     }
 
     /// The sum over the world of one Double from each rank, added in grid order (pp, then ep),

@@ -55,8 +55,10 @@ struct MLPRun {
 
     private func train(_ planned: PipelineConfiguration, _ model: MLPConfiguration, world: Communicator) throws {
         let o = options
-        let configuration = try o.rankOrder.resolve(planned, world: world)
-        let grid = try RankGrid(world: world, configuration: configuration)
+        // The nodes first: under --rank-order auto they choose the order the grid is built in.
+        let nodes = try RankGrid.nodes(of: world)
+        let configuration = try o.rankOrder.resolve(planned, nodeOfRank: nodes.1)
+        let grid = try RankGrid(world: world, configuration: configuration, nodes: nodes)
         let trainer = try MLPPipelineTrainer(configuration: configuration, model: model,
                                              training: o.trainingConfiguration(microBatches: configuration.globalMicroBatches),
                                              grid: grid, seed: o.seed, commTimeout: o.commTimeout)

@@ -88,9 +88,11 @@ struct PipelineRun {
         defer { progressThread?.stop() }
         do {
             progressThread = try options.progress.start(environment)
+            // The nodes first: under --rank-order auto they choose the order the grid is built in.
+            let nodes = try RankGrid.nodes(of: world)
             var plan = plan
-            plan.configuration = try options.rankOrder.resolve(plan.configuration, world: world)
-            let grid = try RankGrid(world: world, configuration: plan.configuration)
+            plan.configuration = try options.rankOrder.resolve(plan.configuration, nodeOfRank: nodes.1)
+            let grid = try RankGrid(world: world, configuration: plan.configuration, nodes: nodes)
             trainer = try PipelineTrainer(configuration: plan.configuration, model: plan.model, training: plan.training,
                                           balancing: plan.balancing, grid: grid, corpus: plan.corpus, seed: options.seed,
                                           schedule: plan.schedule, commTimeout: options.commTimeout)

@@ -1,5 +1,4 @@
 import ArgumentParser
-import MPI
 import Foundation
 import Model
 import Pipeline
@@ -225,10 +224,9 @@ enum RankOrderChoice: String, CaseIterable, ExpressibleByArgument {
     var named: GridShape.RankOrder? { GridShape.RankOrder(rawValue: rawValue) }
 
     /// `configuration` in the order named, or for auto in the order `GridShape.RankOrder.automatic`
-    /// picks for these nodes. Collective under auto (every rank learns every rank's node).
-    func resolve(_ configuration: PipelineConfiguration, world: Communicator) throws -> PipelineConfiguration {
+    /// picks for these nodes (`nodeOfRank`: every world rank's node index).
+    func resolve(_ configuration: PipelineConfiguration, nodeOfRank: [Int]) throws -> PipelineConfiguration {
         guard self == .auto else { return configuration }
-        let (_, nodeOfRank) = try RankGrid.nodes(of: world)
         let c = configuration
         return try c.ordered(.automatic(isDualPipe: c.kind == .dualpipe, pipeline: c.pipelineRanks, expert: c.expertParallel,
                                         nodeOfRank: nodeOfRank))
