@@ -2,7 +2,8 @@
 """Runs several variants of a `dualpipe train` command alternately and compares their step times.
 
 Each variant is NAME=COMMAND; the command is run with `--metrics FILE` added, and its
-`schedule_seconds` (from the barrier to the end of the step's schedule, slowest rank) are read
+`schedule_seconds` (from the barrier to the end of the step's schedule, slowest rank), or with
+`--measure step` its `step_seconds` (the whole step: the gradient sums and the update too), are read
 back, skipping the first (warm-up) step. Rounds alternate the variants, so a machine whose speed
 drifts (a shared VM, turbo, another job) moves every variant alike; the report gives each
 variant's median over all rounds, its ratio to the first variant, its median pipeline efficiency
@@ -45,6 +46,8 @@ def main():
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--variant", type=named, action="append", required=True, help="NAME=COMMAND (two or more)")
     parser.add_argument("--before", type=named, action="append", default=[], help="NAME=COMMAND run before each run of variant NAME")
+    parser.add_argument("--measure", choices=["schedule", "step"], default="schedule",
+                        help="schedule: schedule_seconds (default); step: step_seconds, the whole step with the gradient sums and the update")
     parser.add_argument("--rounds", type=int, default=3, help="alternations (default 3)")
     arguments = parser.parse_args()
     if len(arguments.variant) < 2:
@@ -59,6 +62,7 @@ def main():
         if name not in names:
             parser.error(f"--before {name}: no variant of that name")
 
+    field = f"{arguments.measure}_seconds"
     times = {name: [] for name in names}
     efficiency = {name: [] for name in names}
     sends = {name: [0.0, 0.0] for name in names}
@@ -76,12 +80,12 @@ def main():
                     records = [json.loads(line) for line in f][1:]
                 if not records:
                     sys.exit(f"{name}: no step after the warm-up; give --steps 2 or more")
-                times[name] += [r["schedule_seconds"] for r in records]
+                times[name] += [r[field] for r in records]
                 efficiency[name] += [r["efficiency"] for r in records if "efficiency" in r]
                 for r in records:
                     sends[name][0] += sum(r.get("send_seconds", []))
                     sends[name][1] += sum(r.get("send_blocked_seconds", []))
-                print(f"round {round_} {name}: median {statistics.median(r['schedule_seconds'] for r in records):.3f} s", flush=True)
+                print(f"round {round_} {name}: median {statistics.median(r[field] for r in records):.3f} s", flush=True)
     base = statistics.median(times[names[0]])
     width = max(16, max(len(name) for name in names) + 2)
     print(f"{'variant':<{width}}{'steps':>6}{'median s':>10}{'ratio':>8}{'efficiency':>12}{'sends hidden':>14}")
