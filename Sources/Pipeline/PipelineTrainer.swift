@@ -22,8 +22,8 @@ public final class PipelineTrainer {
     let pool: BufferPool
     let trainPass: Interpreter<MPITransport>
     let evaluationPass: Interpreter<MPITransport>
-    let denseSync: GradientSync
-    let expertSync: ExpertGradientSync
+    /// The sums over the copies of each stage and of each expert, started as each stage is final.
+    let sums: StageGradientSums
     let optimizers: [StageOptimizer]
     public let loads: ExpertLoadTracker
     public let placer: ExpertPlacer
@@ -34,10 +34,11 @@ public final class PipelineTrainer {
     /// middle of that step's schedule.
     public var failureDrill: (step: Int, rank: Int, kill: Bool)?
 
-    /// `schedule` replaces the generated one (a schedule file); `commTimeout` is the watchdog.
+    /// `schedule` replaces the generated one (a schedule file); `commTimeout` is the watchdog;
+    /// `earlySums` false runs every gradient sum after the schedule (see `StageGradientSums`).
     public init(configuration: PipelineConfiguration, model: ModelConfiguration, training: TrainingConfiguration,
                 balancing: ExpertBalancing = ExpertBalancing(), grid: RankGrid, corpus: ByteCorpus, seed: UInt64,
-                schedule: Schedule? = nil, commTimeout: Double? = nil) throws {
+                schedule: Schedule? = nil, commTimeout: Double? = nil, earlySums: Bool = true) throws {
         precondition(training.microBatches == configuration.globalMicroBatches,
                      "training counts \(training.microBatches) micro-batches a step, the grid runs \(configuration.globalMicroBatches)")
         self.configuration = configuration
@@ -71,15 +72,20 @@ public final class PipelineTrainer {
                                      transport: transport, executor: executor, pool: pool, messageShape: messageShape)
         trainPass.commTimeout = commTimeout
         evaluationPass.commTimeout = commTimeout
+        let held = Dictionary(uniqueKeysWithValues: stages.map { ($0.index, $0) })
+        sums = try StageGradientSums(stages: stages, experts: { held[$0]!.expertSlots }, replicas: grid.replicas,
+                                     early: earlySums ? SumStarts.early(programs: schedule.lowered().programs,
+                                                                        stagesHeld: configuration.stagesHeld, pipelineRank: pp) : [:])
+        trainPass.afterCompute = { [unowned sums] in try sums.computed($0) }
+        sums.mayStart = { [unowned trainPass] in trainPass.sendsComplete }
         let dispatchers = stages.flatMap(\.expertDispatchers)
-        executor.progress = { [unowned trainPass, unowned evaluationPass] in
+        executor.progress = { [unowned trainPass, unowned evaluationPass, unowned sums] in
             for dispatcher in dispatchers { dispatcher.progress() }
             trainPass.progressPending()
             evaluationPass.progressPending()
+            sums.progress()
         }
         for dispatcher in stages.flatMap(\.expertDispatchers) { dispatcher.commTimeout = commTimeout }
-        denseSync = GradientSync(stages: stages, replicas: grid.replicas)
-        expertSync = ExpertGradientSync(layers: stages.flatMap(\.expertSlots), replicas: grid.replicas)
         optimizers = stages.map { StageOptimizer(stage: $0, training: training) }
         loads = ExpertLoadTracker(layers: stages.flatMap(\.moeLayers), replicas: grid.replicas, decay: balancing.loadDecay)
         let split = try CorpusSplit(bytes: corpus.bytes.count, sequenceLength: model.sequenceLength, source: corpus.source)
@@ -88,6 +94,9 @@ public final class PipelineTrainer {
         evaluationSampler = try MicroBatchSampler(corpus: corpus, sequenceLength: model.sequenceLength,
                                                   sequences: model.microBatchSize, seed: seed, span: split.evaluation)
     }
+
+    /// The held stages whose gradient sums start during the schedule (`StageGradientSums`).
+    public var earlySumStages: [Int] { sums.earlyStages }
 
     /// The held stages that count once in global sums.
     public var primaryStages: [Stage] {
@@ -120,7 +129,7 @@ public final class PipelineTrainer {
         try trainPass.run()
         let pipelineEnd = monotonicSeconds()
 
-        let syncBytes = try denseSync.synchronise() + expertSync.synchronise()
+        let syncBytes = try sums.finish()
         let losses = try gatherLosses()
         try inspect(step, losses)
         let norm = try globalNorm()

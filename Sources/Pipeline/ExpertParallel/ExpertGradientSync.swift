@@ -12,6 +12,8 @@ public final class ExpertGradientSync {
     /// [layers * experts * parameters per expert]
     let buffer: MessageBuffer<Float>
     let perExpert: Int
+    /// The partner's sums, for a nonblocking sum between two ranks.
+    private lazy var received = MessageBuffer<Float>(uninitializedCount: buffer.count)
 
     /// `layers`: the MoE layers of this rank's stages, in increasing stage then block order (the
     /// same order on every rank of the replica group).
@@ -25,9 +27,18 @@ public final class ExpertGradientSync {
     /// Returns the bytes this rank contributed to the reduction.
     @discardableResult
     public func synchronise() throws -> Int {
+        guard let pending = try start(blocking: true) else { return 0 }
+        return try pending.complete()
+    }
+
+    /// Adds the local slots into the buffer and starts the sum over the replicas: blocking, or,
+    /// between two ranks, as a swap that travels while the rank computes (`PendingSum.start`).
+    /// Nil when there is nothing to sum.
+    func start(blocking: Bool) throws -> PendingSum? {
+        let communicates = (replicas?.size ?? 1) > 1
         // Alone with one slot per expert (1F1B and the like at EP 1) every gradient is already its
         // expert's sum; the copies in and out cost 0.4 ms a step on the default model.
-        guard buffer.count > 0, (replicas?.size ?? 1) > 1 || hasLocalReplicas else { return 0 }
+        guard buffer.count > 0, communicates || hasLocalReplicas else { return nil }
         // A logical expert's first local slot is copied in and the others added, so only the
         // experts with no slot here are zero-filled: one pass over the buffer fewer.
         let base = buffer.pointer.baseAddress!
@@ -44,12 +55,13 @@ public final class ExpertGradientSync {
                 if first { sum.update(from: g.baseAddress!, count: g.count) } else { for i in 0..<g.count { sum[i] += g[i] } }
             }
         }
-        // Blocking, as GradientSync's (coll/tuned is the faster path here).
-        if let replicas, replicas.size > 1 { try replicas.allreduce(buffer, op: .sum) }
-        walk { gradient, sum, _ in
-            gradient.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: sum, count: $0.count) }
+        let scatter = { [self] in
+            walk { gradient, sum, _ in
+                gradient.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: sum, count: $0.count) }
+            }
         }
-        return (replicas?.size ?? 1) > 1 ? buffer.count * MemoryLayout<Float>.size : 0
+        guard let replicas, communicates else { return PendingSum(requests: [], bytes: 0, finish: scatter) }
+        return try PendingSum.start(buffer, over: replicas, blocking: blocking, received: blocking ? nil : received, scatter: scatter)
     }
 
     /// Whether some logical expert has two slots on this rank (placements change when the experts

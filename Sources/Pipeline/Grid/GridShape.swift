@@ -83,7 +83,7 @@ extension GridShape {
 extension GridShape.RankOrder {
     /// The order a DualPipe run takes when the user names none: mirror where the pipeline order
     /// would leave some mirror pair across nodes and the mirror order leaves fewer (each such pair
-    /// sums its two stages' gradients over the network after every schedule), pipeline otherwise
+    /// sums its two stages' gradients over the network every step), pipeline otherwise
     /// and for the other schedules, which hold one copy of each stage. Every rank decides alike
     /// from the same node indices.
     public static func automatic(isDualPipe: Bool, pipeline: Int, expert: Int, nodeOfRank: [Int]) -> Self {

@@ -115,6 +115,11 @@ public struct PipelineConfiguration: Sendable, Equatable {
     /// The global stages pipeline rank `pp` holds, ascending. DualPipe: `pp` and PP-1-pp (two
     /// copies of the model's stages over the job); DualPipeV: `pp` and 2PP-1-pp; others: `pp`.
     public func stagesHeld(byPipelineRank pp: Int) -> [Int] {
+        Self.stagesHeld(kind: kind, pipelineRanks: pipelineRanks, pipelineRank: pp)
+    }
+
+    /// `stagesHeld(byPipelineRank:)` for any kind and PP.
+    public static func stagesHeld(kind: ScheduleKind, pipelineRanks: Int, pipelineRank pp: Int) -> [Int] {
         switch kind {
         case .dualpipe: [min(pp, pipelineRanks - 1 - pp), max(pp, pipelineRanks - 1 - pp)]
         case .dualpipev: [pp, 2 * pipelineRanks - 1 - pp]

@@ -58,7 +58,7 @@ public final class RankGrid {
     }
 
     /// DualPipe's mirror pairs (pipeline ranks pp and PP-1-pp, which sum the gradients of the two
-    /// stages they both hold after every schedule) with ranks on different nodes, as (pp, PP-1-pp)
+    /// stages they both hold every step) with ranks on different nodes, as (pp, PP-1-pp)
     /// with pp < PP-1-pp. Empty for the other schedules, which hold one copy of each stage.
     public func mirrorPairsAcrossNodes(_ configuration: PipelineConfiguration) -> [(Int, Int)] {
         guard configuration.kind == .dualpipe else { return [] }

@@ -17,13 +17,14 @@ public final class MLPPipelineTrainer {
     /// Runs the compute actions: its `pairOrder` and `pollsBetweenPhases` are the run's settings.
     public let executor: StageExecutor
     let trainPass: Interpreter<MPITransport>
-    let sync: GradientSync
+    let sums: StageGradientSums
     var optimizers: [AdamW]
     let data: MLPData
     public private(set) var nextStep = 0
 
+    /// `earlySums` false runs every gradient sum after the schedule (see `StageGradientSums`).
     public init(configuration: PipelineConfiguration, model: MLPConfiguration, training: TrainingConfiguration,
-                grid: RankGrid, seed: UInt64, commTimeout: Double? = nil) throws {
+                grid: RankGrid, seed: UInt64, commTimeout: Double? = nil, earlySums: Bool = true) throws {
         precondition(configuration.expertParallel == 1, "--model mlp runs with EP 1")
         precondition(training.microBatches == configuration.globalMicroBatches,
                      "training counts \(training.microBatches) micro-batches a step, the grid runs \(configuration.globalMicroBatches)")
@@ -41,11 +42,21 @@ public final class MLPPipelineTrainer {
         trainPass = Interpreter(program: schedule.lowered().programs[pp], pipelineRank: pp, transport: MPITransport(grid.pipeline),
                                 executor: executor, pool: pool, messageShape: [model.tokensPerMicroBatch, model.hidden])
         trainPass.commTimeout = commTimeout
-        executor.progress = { [unowned trainPass] in trainPass.progressPending() }
-        sync = GradientSync(stages: stages, replicas: grid.replicas)
+        sums = try StageGradientSums(stages: stages, experts: { _ in [] }, replicas: grid.replicas,
+                                     early: earlySums ? SumStarts.early(programs: schedule.lowered().programs,
+                                                                        stagesHeld: configuration.stagesHeld, pipelineRank: pp) : [:])
+        trainPass.afterCompute = { [unowned sums] in try sums.computed($0) }
+        sums.mayStart = { [unowned trainPass] in trainPass.sendsComplete }
+        executor.progress = { [unowned trainPass, unowned sums] in
+            trainPass.progressPending()
+            sums.progress()
+        }
         optimizers = stages.map { _ in AdamW(beta1: training.beta1, beta2: training.beta2, weightDecay: training.weightDecay) }
         data = MLPData(configuration: model, seed: seed)
     }
+
+    /// The held stages whose gradient sums start during the schedule (`StageGradientSums`).
+    public var earlySumStages: [Int] { sums.earlyStages }
 
     /// The held stages that count once in global sums.
     public var primaryStages: [MLPStage] {
@@ -72,7 +83,7 @@ public final class MLPPipelineTrainer {
         try trainPass.run()
         let pipelineEnd = monotonicSeconds()
 
-        let syncBytes = try sync.synchronise()
+        let syncBytes = try sums.finish()
         var losses = [Float](repeating: 0, count: configuration.globalMicroBatches)
         for (mb, loss) in executor.losses { losses[mb] = loss }
         try grid.world.allreduce(&losses, op: .sum)

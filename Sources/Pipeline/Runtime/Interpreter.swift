@@ -32,6 +32,9 @@ public final class Interpreter<T: Transport> {
     public var commTimeout: Double?
     /// The step being run, for watchdog reports.
     public var stepNumber = 0
+    /// Runs after each compute with its ordinal in the pass (from 0): the gradient sums of a stage
+    /// start there once the stage is final.
+    public var afterCompute: (Int) throws -> Void = { _ in }
     private var computes = 0
     private var receives: [Transfer: (request: T.Request, buffer: MessageBuffer<Float>)] = [:]
     /// Each send with when it was posted and when it was first seen complete (nil: not yet).
@@ -129,6 +132,7 @@ public final class Interpreter<T: Transport> {
             }
             recorder.record(.compute, action.description, start: start, end: monotonicSeconds(), blocked: blocked)
             if let error = earlyFailure { earlyFailure = nil; throw error }
+            try afterCompute(computes - 1)
         case .postSend(let t):
             if postedEarly.remove(t) == nil { try postSend(t, instruction) }
         case .waitSend(let t):
@@ -191,6 +195,9 @@ public final class Interpreter<T: Transport> {
             if (try? transport.test(send.request)) == true { sends[t]?.done = monotonicSeconds() }
         }
     }
+
+    /// Whether every send posted so far has been seen complete (by `progressPending` or its wait).
+    public var sendsComplete: Bool { sends.values.allSatisfy { $0.done != nil } }
 
     /// Rewinds to the first instruction for the next pass.
     public func restart() {

@@ -13,7 +13,7 @@ struct BenchSchedulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "schedules",
         abstract: "Train every schedule on the same model and ranks; step time, efficiency, bubble and MPI waits beside the simulator's prediction.",
-        discussion: "Run under mpirun, e.g. `mpirun -np 2 dualpipe bench schedules`. Every rank is a pipeline rank (EP 1); the model's layers must split into 2 x PP stages (DualPipeV). Rank 0 prints the table. The five trainers are alive at once, as their steps take turns, so a rank needs memory for five.")
+        discussion: "Run under mpirun, e.g. `mpirun -np 2 dualpipe bench schedules`. Every rank is a pipeline rank (EP 1); the model's layers must split into 2 x PP stages (DualPipeV). Rank 0 prints the table. The five trainers are alive at once, as their steps take turns, so a rank needs memory for five (six across nodes, where DualPipe also runs with every gradient sum after the schedule, the row `DualPipe, sums after`).")
 
     @OptionGroup var model: ModelOptions
     @Option(name: .customLong("micro-batches"), help: ArgumentHelp("Micro-batches per step (default: 4 x PP, enough for every schedule).", valueName: "M"))
@@ -65,30 +65,37 @@ struct BenchSchedulesCommand: ParsableCommand {
             // FB pairs as `train` runs them (EP 1): by default sequential on one node.
             let nodes = try world.splitByNode().nodeCount
             let pairOrder = StageExecutor.PairOrder(overlap: overlap, expertParallel: 1, nodes: nodes)
-            for kind in ScheduleKind.allCases {
+            // Across nodes DualPipe runs twice: as `train` runs it, and with every gradient sum after
+            // the schedule, to show what starting a stage's sums once it is final saves there.
+            let runs = ScheduleKind.allCases.flatMap { kind in kind == .dualpipe && nodes > 1 ? [(kind, true), (kind, false)] : [(kind, true)] }
+            for (kind, earlySums) in runs {
                 if kind == .dualpipe && pp % 2 != 0 { continue }
                 let configuration: PipelineConfiguration
+                let step: (Bool) throws -> PipelineStepReport
+                let schedule: Schedule
                 if let mlp {
                     // The same 2 x PP blocks under every schedule (unless --layers): one per DualPipeV stage.
                     configuration = try .mlp(kind: kind, pipelineRanks: pp, microBatches: m, blocks: model.layers ?? 2 * pp, worldSize: world.size)
                     let trainer = try MLPPipelineTrainer(
                         configuration: configuration, model: mlp,
                         training: TrainingConfiguration(steps: steps + 1, microBatches: configuration.globalMicroBatches),
-                        grid: try RankGrid(world: world, configuration: configuration), seed: 1)
+                        grid: try RankGrid(world: world, configuration: configuration), seed: 1, earlySums: earlySums)
                     trainer.executor.pollsBetweenPhases = progress.pollsBetweenPhases
                     trainer.executor.pairOrder = pairOrder
-                    contenders.append(Contender(configuration: configuration, schedule: trainer.schedule, pairOrder: pairOrder) { try trainer.step(keepTrace: $0) })
+                    (schedule, step) = (trainer.schedule, { try trainer.step(keepTrace: $0) })
                 } else {
                     configuration = try PipelineConfiguration(kind: kind, pipelineRanks: pp, expertParallel: 1, microBatches: m,
                                                               model: moe!, worldSize: world.size)
                     let trainer = try PipelineTrainer(
                         configuration: configuration, model: moe!,
                         training: TrainingConfiguration(steps: steps + 1, microBatches: configuration.globalMicroBatches),
-                        grid: try RankGrid(world: world, configuration: configuration), corpus: corpus!, seed: 1)
+                        grid: try RankGrid(world: world, configuration: configuration), corpus: corpus!, seed: 1, earlySums: earlySums)
                     trainer.executor.pollsBetweenPhases = progress.pollsBetweenPhases
                     trainer.executor.pairOrder = pairOrder
-                    contenders.append(Contender(configuration: configuration, schedule: trainer.schedule, pairOrder: pairOrder) { try trainer.step(keepTrace: $0) })
+                    (schedule, step) = (trainer.schedule, { try trainer.step(keepTrace: $0) })
                 }
+                contenders.append(Contender(label: earlySums ? kind.title : "\(kind.title), sums after", configuration: configuration,
+                                            schedule: schedule, pairOrder: pairOrder, step: step))
             }
             // With --shaped, each round runs every schedule on both links, the two halves in turn
             // (plain then shaped, then shaped then plain), so the link changes once a round.
@@ -117,14 +124,14 @@ struct BenchSchedulesCommand: ParsableCommand {
                 print(renderTable(rows, textColumns: 1), terminator: "")
                 if actions {
                     print("actions: each kind on each stage (FB by its forward's and its backward's stage), its mean over a step's actions on every rank, median over the steps, in ms")
-                    for c in contenders { print("\(c.schedule.kind.title): \(c.actionTimes())") }
+                    for c in contenders { print("\(c.label): \(c.actionTimes())") }
                 }
                 if let shaping {
                     print("the table's steps ran on the link --shaped sets ('\(shaping.shaped)'); in every round each schedule also stepped on the one --unshaped sets ('\(shaping.unshaped)'), the halves of a round in turn:")
                     var slowdowns = [["schedule", "unshaped ms", "shaped ms", "slowdown"]]
                     for c in contenders {
                         let ratios = zip(c.stepTimes, c.unshapedTimes).map { $0 / $1 }
-                        slowdowns.append([c.schedule.kind.title, decimal(median(c.unshapedTimes) * 1000, 1),
+                        slowdowns.append([c.label, decimal(median(c.unshapedTimes) * 1000, 1),
                                           decimal(median(c.stepTimes) * 1000, 1), decimal(median(ratios), 2)])
                     }
                     print(renderTable(slowdowns, textColumns: 1), terminator: "")
@@ -150,6 +157,8 @@ struct BenchSchedulesCommand: ParsableCommand {
 
     /// One schedule's trainer and what its timed steps measured.
     private struct Contender {
+        /// The row's name: the schedule's, or what differs from how `train` runs it.
+        let label: String
         let configuration: PipelineConfiguration
         let schedule: Schedule
         let pairOrder: StageExecutor.PairOrder
@@ -160,9 +169,9 @@ struct BenchSchedulesCommand: ParsableCommand {
         /// Rank 0: each timed step's actions and its time, in milliseconds.
         var traced: [(durations: [Action: Double], measured: Double)] = []
 
-        init(configuration: PipelineConfiguration, schedule: Schedule, pairOrder: StageExecutor.PairOrder,
+        init(label: String, configuration: PipelineConfiguration, schedule: Schedule, pairOrder: StageExecutor.PairOrder,
              step: @escaping (Bool) throws -> PipelineStepReport) {
-            self.configuration = configuration; self.schedule = schedule; self.pairOrder = pairOrder; self.step = step
+            self.label = label; self.configuration = configuration; self.schedule = schedule; self.pairOrder = pairOrder; self.step = step
         }
 
         mutating func record(_ report: PipelineStepReport) {
@@ -232,7 +241,7 @@ struct BenchSchedulesCommand: ParsableCommand {
                 let exposed = max(0, replayed.makespan - (try replay(0, 0)).makespan)
                 hiddenShares.append(communication > 0 ? min(1, max(0, 1 - exposed / communication)) : 1)
             }
-            return [schedule.kind.title, "\(configuration.partition.stages)", decimal(median(stepTimes) * 1000, 1),
+            return [label, "\(configuration.partition.stages)", decimal(median(stepTimes) * 1000, 1),
                     decimal(median(updateTimes) * 1000, 1), decimal(median(efficiency), 2), decimal(median(bubbles) * 1000, 1),
                     decimal(median(waits) * 1000, 1), decimal(communication, 1), decimal(median(hiddenShares), 2), decimal(median(predicted), 1),
                     decimal(median(predictedRatio), 2), decimal(median(replayRatio), 2), decimal(median(simulatedBubbles), 1)]

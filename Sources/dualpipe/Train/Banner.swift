@@ -27,6 +27,7 @@ extension PipelineRun {
                     + " (their all-to-all crosses nodes: give each node a multiple of \(c.expertParallel) slots)")
         }
         if let warning = MirrorPlacement.warning(grid: trainer.grid, configuration: c, stages: trainer.stages) { lines.append(warning) }
+        if let line = earlySumsLine(trainer.earlySumStages) { lines.append(line) }
         for pp in 0..<c.pipelineRanks {
             let ranks = (0..<c.expertParallel).map { String(grid.worldRank(pipeline: pp, expert: $0)) }.joined(separator: ",")
             let node = trainer.grid.nodes.nodeCount > 1 ? " on node \(trainer.grid.nodeOfRank[grid.worldRank(pipeline: pp, expert: 0)])" : ""
@@ -36,6 +37,14 @@ extension PipelineRun {
         lines.append(trainer.schedule.text().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
         return lines.joined(separator: "\n")
     }
+}
+
+/// The banner line naming the stages whose gradient sums start during the schedule on this rank
+/// (nil: none).
+func earlySumsLine(_ stages: [Int]) -> String? {
+    guard !stages.isEmpty else { return nil }
+    let names = stages.map(String.init).joined(separator: " and ")
+    return "gradient sums: the mirror pair spans two nodes, so it swaps stage \(names)'s gradients during the schedule, as soon as both copies are final; the other sums follow the schedule"
 }
 
 extension StageExecutor {

@@ -2,8 +2,9 @@ import Model
 import Pipeline
 
 /// DualPipe keeps two copies of every stage, on pipeline ranks pp and PP-1-pp, and sums their
-/// gradients after every schedule: the whole model's worth at PP 2, none of it hidden. When a
-/// pair spans nodes that sum crosses the network every step (on the two local nodes at 1 ms and
+/// gradients every step: the whole model's worth at PP 2, mostly after the schedule (only a stage
+/// that both copies finish before their last compute starts its sum during it). When a pair spans
+/// nodes that sum crosses the network every step (on the two local nodes at 1 ms and
 /// 1 Gbit/s, PP 4: 118 to 131 ms of a 290 ms step, against 28 to 46 ms with each pair on one
 /// node). The run's header says so and names the way out.
 enum MirrorPlacement {
@@ -24,7 +25,7 @@ enum MirrorPlacement {
         guard grid.nodes.nodeCount > 1, !pairs.isEmpty else { return nil }
         let megabytes = Double(stages.reduce(0) { $0 + $1.parameterCount } * MemoryLayout<Float>.size) / 1_000_000
         let names = pairs.map { "pp \($0.0) and \($0.1)" }.joined(separator: ", ")
-        return "nodes: warning: DualPipe's mirror pairs \(names) span nodes, so after every schedule each of their ranks sums "
+        return "nodes: warning: DualPipe's mirror pairs \(names) span nodes, so every step each of their ranks sums "
             + "\(megabytes < 10 ? String(format: "%.1f", megabytes) : String(Int(megabytes.rounded()))) MB of gradients across the network; "
             + (configuration.pipelineRanks > 2
                 ? "--rank-order mirror (nodes of a multiple of \(2 * configuration.expertParallel) ranks) or a rankfile (scripts/mirror-rankfile) puts each pair on one node"

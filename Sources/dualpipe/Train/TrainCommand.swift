@@ -28,7 +28,7 @@ struct TrainCommand: ParsableCommand {
     var ep: Int?
     @Option(name: .customLong("micro-batches"), help: ArgumentHelp("Micro-batches per step on each EP rank (default: 4 with --reference; otherwise at least 4 and what the schedule needs, 2 x PP for DualPipe; with --model mlp 20, or what the schedule needs if more).", valueName: "M"))
     var microBatches: Int?
-    @Option(name: .customLong("rank-order"), help: ArgumentHelp("Which pipeline rank takes which block of EP consecutive world ranks: pipeline (pp 0, 1, 2, ...: world rank = pp x EP + ep), mirror (pp 0, PP-1, 1, PP-2, ...: each of DualPipe's mirror pairs side by side, so a node with a multiple of 2 x EP ranks holds whole pairs and their gradient sums after every schedule stay inside it; DualPipe only), or auto: mirror when DualPipe's pairs would span nodes in pipeline order and fewer do in mirror order, else pipeline.", valueName: "auto|pipeline|mirror"))
+    @Option(name: .customLong("rank-order"), help: ArgumentHelp("Which pipeline rank takes which block of EP consecutive world ranks: pipeline (pp 0, 1, 2, ...: world rank = pp x EP + ep), mirror (pp 0, PP-1, 1, PP-2, ...: each of DualPipe's mirror pairs side by side, so a node with a multiple of 2 x EP ranks holds whole pairs and their gradient sums stay inside it; DualPipe only), or auto: mirror when DualPipe's pairs would span nodes in pipeline order and fewer do in mirror order, else pipeline.", valueName: "auto|pipeline|mirror"))
     var rankOrder: RankOrderChoice = .auto
     @Option(help: ArgumentHelp("Physical expert slots per MoE layer over the EP group, R / EP on each EP rank (default: the experts plus one per EP rank, rounded to a multiple of EP; with EP 1 the experts).", valueName: "R"))
     var replicas: Int?
