@@ -59,13 +59,8 @@ import Tensor
         let hidden = heads * headDim, count = sequences * heads
         let qkv = randomTensor([sequences * t, 3 * hidden], seed: 11)
         let dO = randomTensor([sequences * t, hidden], seed: 12)
-        func part(_ index: Int) -> [MatrixView] {
-            MatrixView.heads(sequences: sequences, sequenceLength: t, heads: heads, headDim: headDim,
-                             rowStride: 3 * hidden, columnOffset: index * hidden)
-        }
-        let (q, k, v) = (part(0), part(1), part(2))
-        let out = MatrixView.heads(sequences: sequences, sequenceLength: t, heads: heads, headDim: headDim, rowStride: hidden)
-        let scores = MatrixView.stacked(count: count, rows: t, columns: t)
+        let views = AttentionViews(sequences: sequences, sequenceLength: t, heads: heads, headDim: headDim)
+        let (q, k, v, out, scores) = (views.q, views.k, views.v, views.out, views.scores)
 
         func both(_ a: Tensor, _ av: [MatrixView], transposeA: Bool = false, _ b: Tensor, _ bv: [MatrixView],
                   transposeB: Bool = false, shape: [Int], _ cv: [MatrixView], _ causal: CausalProductShape) -> (Tensor, Tensor) {

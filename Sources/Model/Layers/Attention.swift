@@ -31,23 +31,10 @@ public final class Attention: Layer {
                      std: 1 / (Float(hidden) * Float(2 * configuration.layers)).squareRoot(), seed: seed, stream: stream + [1])
     }
 
-    private struct Views {
-        var q, k, v, out: [MatrixView]  // per (sequence, head): [T, headDim]
-        var scores: [MatrixView]        // per (sequence, head): [T, T]
-    }
-
-    private func views(tokens: Int) -> Views {
-        let hidden = wo.value.rows, headDim = hidden / heads
+    private func views(tokens: Int) -> AttentionViews {
+        let hidden = wo.value.rows
         precondition(tokens % sequenceLength == 0, "attention: \(tokens) tokens is not a whole number of \(sequenceLength)-token sequences")
-        let sequences = tokens / sequenceLength
-        func part(_ index: Int) -> [MatrixView] {
-            MatrixView.heads(sequences: sequences, sequenceLength: sequenceLength, heads: heads, headDim: headDim,
-                   rowStride: 3 * hidden, columnOffset: index * hidden)
-        }
-        return Views(q: part(0), k: part(1), v: part(2),
-                     out: MatrixView.heads(sequences: sequences, sequenceLength: sequenceLength, heads: heads,
-                                 headDim: headDim, rowStride: hidden),
-                     scores: MatrixView.stacked(count: sequences * heads, rows: sequenceLength, columns: sequenceLength))
+        return AttentionViews(sequences: tokens / sequenceLength, sequenceLength: sequenceLength, heads: heads, headDim: hidden / heads)
     }
 
     private var scale: Float { 1 / Float(wo.value.rows / heads).squareRoot() }

@@ -15,13 +15,8 @@ enum AttentionProducts {
         let t = c.sequenceLength, d = c.headDim, hidden = c.hidden, sequences = c.microBatchSize
         let count = sequences * c.heads, tokens = sequences * t
         let qkv = random([tokens, 3 * hidden], seed: 1), dO = random([tokens, hidden], seed: 2)
-        func part(_ index: Int) -> [MatrixView] {
-            MatrixView.heads(sequences: sequences, sequenceLength: t, heads: c.heads, headDim: d,
-                             rowStride: 3 * hidden, columnOffset: index * hidden)
-        }
-        let (q, k, v) = (part(0), part(1), part(2))
-        let out = MatrixView.heads(sequences: sequences, sequenceLength: t, heads: c.heads, headDim: d, rowStride: hidden)
-        let scores = MatrixView.stacked(count: count, rows: t, columns: t)
+        let views = AttentionViews(sequences: sequences, sequenceLength: t, heads: c.heads, headDim: d)
+        let (q, k, v, out, scores) = (views.q, views.k, views.v, views.out, views.scores)
         // Causal operands as the model has them: probabilities and their gradient, 0 above the diagonal.
         var p = Tensor(shape: [count, t, t])
         causalBatchedMatmul(qkv, q, qkv, k, transposeB: true, into: &p, scores, shape: .columnsToRow)
