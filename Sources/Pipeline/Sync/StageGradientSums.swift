@@ -28,9 +28,10 @@ public final class StageGradientSums {
     private var due: [Sums] = []
     /// The first MPI error met while polling, thrown by `finish`.
     private var failure: Error?
-    /// Whether the sums may go now: the trainer's pipeline sends are all complete. A sum that shares
-    /// the link with an activation or a gradient that a rank awaits would delay it (across a 1 Gbit/s
-    /// link, the MLP's last B waited for its gradient behind 8 MB of sums).
+    /// Whether the sums may go now: the trainer's pipeline sends are all complete (tested by the
+    /// closure itself, since with `--mpi-progress thread` or `library` no poll runs between phases).
+    /// A sum that shares the link with an activation or a gradient that a rank awaits would delay
+    /// it (across a 1 Gbit/s link, the MLP's last B waited for its gradient behind 8 MB of sums).
     public var mayStart: () -> Bool = { true }
 
     /// `stages` are the rank's held stages, `experts(stage)` its MoE layers' slots in block order,
