@@ -77,7 +77,7 @@ public final class PipelineTrainer {
                                      early: earlySums ? SumStarts.early(programs: schedule.lowered().programs,
                                                                         stagesHeld: configuration.stagesHeld, pipelineRank: pp) : [:])
         trainPass.afterCompute = { [unowned sums] in try sums.computed($0) }
-        sums.mayStart = { [unowned trainPass] in trainPass.progressPending(); return trainPass.sendsComplete }
+        sums.mayStart = { [unowned trainPass] in trainPass.progressPending(); return trainPass.messagesDone }
         let dispatchers = stages.flatMap(\.expertDispatchers)
         executor.progress = { [unowned trainPass, unowned evaluationPass, unowned sums] in
             for dispatcher in dispatchers { dispatcher.progress() }

@@ -27,20 +27,29 @@ public final class ExpertGradientSync {
     /// Returns the bytes this rank contributed to the reduction.
     @discardableResult
     public func synchronise() throws -> Int {
-        guard let pending = try start(blocking: true) else { return 0 }
-        return try pending.complete()
-    }
-
-    /// Adds the local slots into the buffer and starts the sum over the replicas: blocking, or,
-    /// between two ranks, as a swap that travels while the rank computes (`PendingSum.start`).
-    /// Nil when there is nothing to sum.
-    func start(blocking: Bool) throws -> PendingSum? {
         let communicates = (replicas?.size ?? 1) > 1
         // Alone with one slot per expert (1F1B and the like at EP 1) every gradient is already its
         // expert's sum; the copies in and out cost 0.4 ms a step on the default model.
-        guard buffer.count > 0, communicates || hasLocalReplicas else { return nil }
-        // A logical expert's first local slot is copied in and the others added, so only the
-        // experts with no slot here are zero-filled: one pass over the buffer fewer.
+        guard buffer.count > 0, communicates || hasLocalReplicas else { return 0 }
+        gather()
+        // Blocking, as GradientSync's (coll/tuned is the faster path here).
+        if let replicas, communicates { try replicas.allreduce(buffer, op: .sum) }
+        scatter()
+        return communicates ? buffer.count * MemoryLayout<Float>.size : 0
+    }
+
+    /// The early form of the sum, as `GradientSync.prepareSwap`: the local slots added into the
+    /// buffer, and the swap with the other copy of the pair.
+    func prepareSwap() -> PairSwap? {
+        guard let replicas, buffer.count > 0 else { return nil }
+        gather()
+        return PairSwap(buffer: buffer, received: received, pair: replicas) { [self] in scatter() }
+    }
+
+    /// Each logical expert's local slots added into its place in the buffer. A first local slot is
+    /// copied in and the others added, so only the experts with no slot here are zero-filled: one
+    /// pass over the buffer fewer.
+    private func gather() {
         let base = buffer.pointer.baseAddress!
         var layerStart = 0
         for layer in layers {
@@ -55,13 +64,13 @@ public final class ExpertGradientSync {
                 if first { sum.update(from: g.baseAddress!, count: g.count) } else { for i in 0..<g.count { sum[i] += g[i] } }
             }
         }
-        let scatter = { [self] in
-            walk { gradient, sum, _ in
-                gradient.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: sum, count: $0.count) }
-            }
+    }
+
+    /// Every local slot takes its logical expert's sum.
+    private func scatter() {
+        walk { gradient, sum, _ in
+            gradient.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: sum, count: $0.count) }
         }
-        guard let replicas, communicates else { return PendingSum(requests: [], bytes: 0, finish: scatter) }
-        return try PendingSum.start(buffer, over: replicas, blocking: blocking, received: blocking ? nil : received, scatter: scatter)
     }
 
     /// Whether some logical expert has two slots on this rank (placements change when the experts

@@ -46,7 +46,7 @@ public final class MLPPipelineTrainer {
                                      early: earlySums ? SumStarts.early(programs: schedule.lowered().programs,
                                                                         stagesHeld: configuration.stagesHeld, pipelineRank: pp) : [:])
         trainPass.afterCompute = { [unowned sums] in try sums.computed($0) }
-        sums.mayStart = { [unowned trainPass] in trainPass.progressPending(); return trainPass.sendsComplete }
+        sums.mayStart = { [unowned trainPass] in trainPass.progressPending(); return trainPass.messagesDone }
         executor.progress = { [unowned trainPass, unowned sums] in
             trainPass.progressPending()
             sums.progress()

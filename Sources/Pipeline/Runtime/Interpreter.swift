@@ -196,8 +196,17 @@ public final class Interpreter<T: Transport> {
         }
     }
 
-    /// Whether every send posted so far has been seen complete (by `progressPending` or its wait).
-    public var sendsComplete: Bool { sends.values.allSatisfy { $0.done != nil } }
+    /// Whether the pass's messages are over for this rank: every receive taken, every send seen
+    /// complete (by `progressPending` or its wait), and no message left in the program.
+    public var messagesDone: Bool {
+        guard receives.isEmpty, sends.values.allSatisfy({ $0.done != nil }) else { return false }
+        return !program[next...].contains { instruction in
+            switch instruction {
+            case .postReceive, .postSend: true
+            default: false
+            }
+        }
+    }
 
     /// Rewinds to the first instruction for the next pass.
     public func restart() {

@@ -4,15 +4,17 @@ import Schedule
 
 /// The gradient sums of the stages a rank holds, each started as early as its copies allow. A
 /// stage whose copies are all final before their ranks' last compute (DualPipe at PP 2: the stage
-/// both ranks finish with a BW, while a B and a W of the other stage remain) starts its sums
-/// right after this rank's last action on it when its replica group is a pair on two nodes
-/// (DualPipe's mirror pair at EP 1, across the link): the two ranks swap their gradients by
-/// MPI_Isend/MPI_Irecv, which cross the link while the ranks compute the rest of the schedule.
-/// Every other sum runs after the schedule, by the blocking allreduce, which Open MPI's coll/tuned
-/// does faster than libnbc's nonblocking one (1.7 ms a step less on the default model at PP 2 on
-/// one node; across a 1 Gbit/s link, libnbc's took 115 ms where the blocking one took 96). Each
-/// stage sums over its own duplicate of the replica communicator, so that the stages' sums may
-/// start in any order.
+/// both ranks finish with a BW, while a B and a W of the other stage remain) is summed during the
+/// schedule when its replica group is a pair on two nodes (DualPipe's mirror pair at EP 1, across
+/// the link): once the rank's pipeline messages are over, the two ranks swap the stage's gradients
+/// by MPI_Isend/MPI_Irecv, which cross the link while the ranks compute the rest of the schedule.
+/// Every other sum runs after the schedule, by the blocking allreduce over the replica group, which
+/// Open MPI's coll/tuned does faster than libnbc's nonblocking one (1.7 ms a step less on the
+/// default model at PP 2 on one node; across a 1 Gbit/s link, libnbc's took 115 ms where the
+/// blocking one took 96). At EP 2 (the EP group summing first, blocking, then each rank swapping
+/// with its mirror) the step came out 5 to 28% slower on the two local nodes, so larger groups
+/// keep the blocking sum. Each stage sums over its own duplicate of the replica communicator, so
+/// that the stages' sums may start in any order.
 public final class StageGradientSums {
     private struct Sums {
         let stage: Int
@@ -23,15 +25,14 @@ public final class StageGradientSums {
         let startsAfter: Int?
     }
     private let sums: [Sums]
-    private var pending: [Int: [PendingSum]] = [:]
-    /// Stages final and not yet started: they wait for `mayStart`.
-    private var due: [Sums] = []
+    private var swaps: [Int: [PairSwap]] = [:]
     /// The first MPI error met while polling, thrown by `finish`.
     private var failure: Error?
-    /// Whether the sums may go now: the trainer's pipeline sends are all complete (tested by the
-    /// closure itself, since with `--mpi-progress thread` or `library` no poll runs between phases).
-    /// A sum that shares the link with an activation or a gradient that a rank awaits would delay
-    /// it (across a 1 Gbit/s link, the MLP's last B waited for its gradient behind 8 MB of sums).
+    /// Whether the swaps may go now: the trainer's pipeline messages are over for this rank (tested
+    /// by the closure itself, since with `--mpi-progress thread` or `library` no poll runs between
+    /// phases). A swap that shares the link with an activation or a gradient that a rank awaits
+    /// would delay it (across a 1 Gbit/s link, the MLP's last B waited for its gradient behind 8 MB
+    /// of sums).
     public var mayStart: () -> Bool = { true }
 
     /// `stages` are the rank's held stages, `experts(stage)` its MoE layers' slots in block order,
@@ -53,46 +54,46 @@ public final class StageGradientSums {
     public var earlyStages: [Int] { sums.filter { $0.startsAfter != nil }.map(\.stage) }
 
     /// Called after each compute of the training pass (`ordinal` counts from 0): the stages final
-    /// there are due, and start as soon as `mayStart`.
+    /// there gather their gradients, and their swaps go as soon as `mayStart`.
     public func computed(_ ordinal: Int) throws {
-        due += sums.filter { $0.startsAfter == ordinal }
-        try startDue()
+        for s in sums where s.startsAfter == ordinal {
+            precondition(swaps[s.stage] == nil, "the sums of stage \(s.stage) started twice in a step")
+            swaps[s.stage] = [s.dense.prepareSwap(), s.experts.prepareSwap()].compactMap { $0 }
+        }
+        try postDue()
     }
 
-    /// Lets MPI move the sums in flight, and starts the due ones (between compute phases).
+    /// Lets MPI move the swaps in flight, and posts the due ones (between compute phases).
     public func progress() {
-        guard failure == nil else { return }
+        guard failure == nil, !swaps.isEmpty else { return }
         do {
-            try startDue()
-            for list in pending.values { for sum in list { try sum.progress() } }
+            try postDue()
+            for list in swaps.values { for swap in list { try swap.progress() } }
         } catch {
             failure = error
         }
     }
 
-    private func startDue(force: Bool = false) throws {
-        guard !due.isEmpty, force || mayStart() else { return }
-        for s in due {
-            precondition(pending[s.stage] == nil, "the sums of stage \(s.stage) started twice in a step")
-            pending[s.stage] = try [s.dense.start(blocking: false), s.experts.start(blocking: false)].compactMap { $0 }
-        }
-        due = []
+    private func postDue() throws {
+        let due = swaps.values.joined().filter { !$0.isPosted }
+        guard !due.isEmpty, mayStart() else { return }
+        for swap in due { try swap.post() }
     }
 
-    /// After the schedule: the remaining stages summed in stage order, the early ones awaited, every
-    /// sum scattered back to the parameters. Returns the bytes this rank contributed.
+    /// After the schedule: the remaining stages summed in stage order, the swaps completed (posted
+    /// now if they were still due), every sum scattered back to the parameters. Returns the bytes
+    /// this rank contributed.
     public func finish() throws -> Int {
         if let failure { self.failure = nil; throw failure }
-        try startDue(force: true)
         var bytes = 0
         for s in sums where s.startsAfter == nil {
             bytes += try s.dense.synchronise() + s.experts.synchronise()
         }
         for s in sums where s.startsAfter != nil {
-            guard let list = pending.removeValue(forKey: s.stage) else {
+            guard let list = swaps.removeValue(forKey: s.stage) else {
                 throw PipelineError("the gradient sums of stage \(s.stage) were to start after compute \(s.startsAfter!) of the step, which never ran")
             }
-            for sum in list { bytes += try sum.complete() }
+            for swap in list { bytes += try swap.complete() }
         }
         return bytes
     }

@@ -44,7 +44,7 @@ extension PipelineRun {
 func earlySumsLine(_ stages: [Int]) -> String? {
     guard !stages.isEmpty else { return nil }
     let names = stages.map(String.init).joined(separator: " and ")
-    return "gradient sums: the mirror pair spans two nodes, so it swaps stage \(names)'s gradients during the schedule, as soon as both copies are final; the other sums follow the schedule"
+    return "gradient sums: the mirror pair spans two nodes, so stage \(names)'s copies are summed during the schedule, swapped as soon as both are final and the pipeline's messages are through; the other sums follow the schedule"
 }
 
 extension StageExecutor {
