@@ -13,7 +13,7 @@ struct BenchSchedulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "schedules",
         abstract: "Train every schedule on the same model and ranks; step time, efficiency, bubble and MPI waits beside the simulator's prediction.",
-        discussion: "Run under mpirun, e.g. `mpirun -np 2 dualpipe bench schedules`. Every rank is a pipeline rank (EP 1); the model's layers must split into 2 x PP stages (DualPipeV). Rank 0 prints the table. The five trainers are alive at once, as their steps take turns, so a rank needs memory for five (six across nodes, where DualPipe also runs with every gradient sum after the schedule, the row `DualPipe, sums after`).")
+        discussion: "Run under mpirun, e.g. `mpirun -np 2 dualpipe bench schedules`. Every rank is a pipeline rank (EP 1); the model's layers must split into 2 x PP stages (DualPipeV). Rank 0 prints the table. The five trainers are alive at once, as their steps take turns, so a rank needs memory for five (six where a mirror pair spans nodes: DualPipe then also runs with every gradient sum after the schedule, the row `DualPipe, sums after`).")
 
     @OptionGroup var model: ModelOptions
     @Option(name: .customLong("micro-batches"), help: ArgumentHelp("Micro-batches per step (default: 4 x PP, enough for every schedule).", valueName: "M"))
@@ -65,14 +65,18 @@ struct BenchSchedulesCommand: ParsableCommand {
             // FB pairs as `train` runs them (EP 1): by default sequential on one node.
             let nodes = try world.splitByNode().nodeCount
             let pairOrder = StageExecutor.PairOrder(overlap: overlap, expertParallel: 1, nodes: nodes)
-            // Across nodes DualPipe runs twice: as `train` runs it, and with every gradient sum after
-            // the schedule, to show what starting a stage's sums once it is final saves there.
+            // Where DualPipe sums some stage during the schedule (a mirror pair across nodes), it
+            // runs twice: as `train` runs it, and with every gradient sum after the schedule, to show
+            // what that saves.
             let runs = ScheduleKind.allCases.flatMap { kind in kind == .dualpipe && nodes > 1 ? [(kind, true), (kind, false)] : [(kind, true)] }
+            var sumsEarly = false
             for (kind, earlySums) in runs {
                 if kind == .dualpipe && pp % 2 != 0 { continue }
+                if !earlySums && !sumsEarly { continue }
                 let configuration: PipelineConfiguration
                 let step: (Bool) throws -> PipelineStepReport
                 let schedule: Schedule
+                let earlyStages: [Int]
                 if let mlp {
                     // The same 2 x PP blocks under every schedule (unless --layers): one per DualPipeV stage.
                     configuration = try .mlp(kind: kind, pipelineRanks: pp, microBatches: m, blocks: model.layers ?? 2 * pp, worldSize: world.size)
@@ -82,7 +86,7 @@ struct BenchSchedulesCommand: ParsableCommand {
                         grid: try RankGrid(world: world, configuration: configuration), seed: 1, earlySums: earlySums)
                     trainer.executor.pollsBetweenPhases = progress.pollsBetweenPhases
                     trainer.executor.pairOrder = pairOrder
-                    (schedule, step) = (trainer.schedule, { try trainer.step(keepTrace: $0) })
+                    (schedule, step, earlyStages) = (trainer.schedule, { try trainer.step(keepTrace: $0) }, trainer.earlySumStages)
                 } else {
                     configuration = try PipelineConfiguration(kind: kind, pipelineRanks: pp, expertParallel: 1, microBatches: m,
                                                               model: moe!, worldSize: world.size)
@@ -92,8 +96,9 @@ struct BenchSchedulesCommand: ParsableCommand {
                         grid: try RankGrid(world: world, configuration: configuration), corpus: corpus!, seed: 1, earlySums: earlySums)
                     trainer.executor.pollsBetweenPhases = progress.pollsBetweenPhases
                     trainer.executor.pairOrder = pairOrder
-                    (schedule, step) = (trainer.schedule, { try trainer.step(keepTrace: $0) })
+                    (schedule, step, earlyStages) = (trainer.schedule, { try trainer.step(keepTrace: $0) }, trainer.earlySumStages)
                 }
+                if kind == .dualpipe && earlySums { sumsEarly = try world.allreduce(earlyStages.isEmpty ? 0 : 1, op: .max) == 1 }
                 contenders.append(Contender(label: earlySums ? kind.title : "\(kind.title), sums after", configuration: configuration,
                                             schedule: schedule, pairOrder: pairOrder, step: step))
             }
