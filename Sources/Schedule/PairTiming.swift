@@ -66,8 +66,11 @@ struct PairTimes {
             start = max(ready, gradient)
             end = start + cost
             (forwardOutput, inputGradient) = (end, end)
-        // Each pattern has its own condition: a sequential pair always starts with its forward.
-        case .sequential, .interleaved(lateGradient: true) where gradient > ready:
+        // A sequential pair always starts with its forward; an interleaving one that may take its
+        // gradient late does so when the gradient comes after its input.
+        case .sequential:
+            fallthrough
+        case .interleaved(lateGradient: true) where gradient > ready:
             start = ready
             forwardOutput = start + f
             let backward = max(gradient, forwardOutput)
