@@ -27,15 +27,16 @@ let package = Package(
         .target(name: "MPI", dependencies: ["CMPI"]),
         .target(name: "Tensor", dependencies: ["CBLAS", "CLaneKernels"]),
         .target(name: "Model", dependencies: ["Tensor"]),
-        .target(name: "EPLB"),
-        .target(name: "Schedule"),
+        .target(name: "JSONDiagnostics"),
+        .target(name: "EPLB", dependencies: ["JSONDiagnostics"]),
+        .target(name: "Schedule", dependencies: ["JSONDiagnostics"]),
         .target(name: "Pipeline", dependencies: ["MPI", "Tensor", "Model", "Schedule", "EPLB"]),
 
         // The command-line program.
         .executableTarget(
             name: "dualpipe",
             dependencies: [
-                "MPI", "Tensor", "Model", "EPLB", "Schedule", "Pipeline",
+                "MPI", "Tensor", "Model", "EPLB", "Schedule", "Pipeline", "JSONDiagnostics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,4 +1,5 @@
 import Foundation
+import JSONDiagnostics
 
 /// A placement request as read from JSON:
 /// `{"weight": [[...]], "replicas": R, "groups": G, "nodes": N, "ranks": K}`.

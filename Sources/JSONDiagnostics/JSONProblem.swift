@@ -2,7 +2,8 @@ import Foundation
 
 /// JSONDecoder's errors in a few words a user can act on: for a syntax error the line and column
 /// (JSONSerialization knows the offset, the decoder does not), for a shape error the key path and
-/// what was expected there. (EPLB has its own copy: neither module depends on the other.)
+/// what was expected there. Its own module, since EPLB and Schedule both read JSON and neither
+/// depends on the other.
 public enum JSONProblem {
     /// "line 3, column 7: invalid value", "missing the key 'ranks'", "program[0][2].stage: expected
     /// an integer, found a string".
@@ -70,7 +71,7 @@ public enum JSONProblem {
     }
 
     /// A Foundation sentence as a clause: first letter lowered, final period dropped.
-    static func sentence(_ text: String) -> String {
+    public static func sentence(_ text: String) -> String {
         var clause = text.trimmingCharacters(in: .whitespaces)
         if clause.hasSuffix(".") { clause.removeLast() }
         guard let first = clause.first else { return clause }

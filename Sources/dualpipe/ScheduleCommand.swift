@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import JSONDiagnostics
 import Pipeline
 import Schedule
 

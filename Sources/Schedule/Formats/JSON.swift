@@ -1,4 +1,5 @@
 import Foundation
+import JSONDiagnostics
 
 extension Schedule {
     /// The stable JSON form:
