@@ -27,7 +27,7 @@ extension PipelineRun {
                     + " (their all-to-all crosses nodes: give each node a multiple of \(c.expertParallel) slots)")
         }
         if let warning = MirrorPlacement.warning(grid: trainer.grid, configuration: c, stages: trainer.stages) { lines.append(warning) }
-        if let line = earlySumsLine(trainer.earlySumStages) { lines.append(line) }
+        if let line = earlySumsLine(trainer.earlySumStages, pipelineRank: trainer.grid.pipelineRank) { lines.append(line) }
         for pp in 0..<c.pipelineRanks {
             let ranks = (0..<c.expertParallel).map { String(grid.worldRank(pipeline: pp, expert: $0)) }.joined(separator: ",")
             let node = trainer.grid.nodes.nodeCount > 1 ? " on node \(trainer.grid.nodeOfRank[grid.worldRank(pipeline: pp, expert: 0)])" : ""
@@ -39,12 +39,12 @@ extension PipelineRun {
     }
 }
 
-/// The banner line naming the stages whose gradient sums start during the schedule on this rank
-/// (nil: none).
-func earlySumsLine(_ stages: [Int]) -> String? {
+/// The banner line for a run whose mirror pairs sum some stage during the schedule, naming the
+/// lead rank's (nil: it sums none).
+func earlySumsLine(_ stages: [Int], pipelineRank: Int) -> String? {
     guard !stages.isEmpty else { return nil }
     let names = stages.map(String.init).joined(separator: " and ")
-    return "gradient sums: the mirror pair spans two nodes, so stage \(names)'s copies are summed during the schedule, swapped as soon as both are final and the pipeline's messages are through; the other sums follow the schedule"
+    return "gradient sums: mirror pairs across nodes sum a stage that both ranks finish before their last action during the schedule (pp \(pipelineRank): stage \(names)), swapped once their pipeline messages are through; the other sums follow the schedule"
 }
 
 extension StageExecutor {

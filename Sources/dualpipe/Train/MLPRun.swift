@@ -74,7 +74,7 @@ struct MLPRun {
             print("model: \(configuration.partition.stages) stages of \(perStage) block\(perStage > 1 ? "s" : "") (\(model.hidden) -> \(model.inner) -> \(model.hidden), exact GELU, no biases), \(parameters) parameters; \(configuration.microBatches) micro-batches of \(model.microBatchSize) x \(model.sequenceLength) rows, random inputs and targets (seed \(o.seed)), MSE loss" + trainer.executor.pairDescription(trainer.schedule))
             if configuration.rankOrder == .mirror { print(MirrorPlacement.orderLine(configuration, choice: o.rankOrder)) }
             if let warning = MirrorPlacement.warning(grid: grid, configuration: configuration, stages: trainer.stages) { print(warning) }
-            if let line = earlySumsLine(trainer.earlySumStages) { print(line) }
+            if let line = earlySumsLine(trainer.earlySumStages, pipelineRank: grid.pipelineRank) { print(line) }
             for pp in 0..<configuration.pipelineRanks {
                 print("  pp \(pp): holds stage\(configuration.stagesHeld(byPipelineRank: pp).count > 1 ? "s" : "") \(configuration.stagesHeld(byPipelineRank: pp).map(String.init).joined(separator: " and "))")
             }
