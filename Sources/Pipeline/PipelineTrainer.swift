@@ -66,7 +66,8 @@ public final class PipelineTrainer {
         let messageShape = [model.tokensPerMicroBatch, model.hidden]
         pool = BufferPool(capacity: model.tokensPerMicroBatch * model.hidden)
         let transport = MPITransport(grid.pipeline)
-        trainPass = Interpreter(program: schedule.lowered().programs[pp], pipelineRank: pp, transport: transport,
+        let programs = schedule.lowered().programs
+        trainPass = Interpreter(program: programs[pp], pipelineRank: pp, transport: transport,
                                 executor: executor, pool: pool, messageShape: messageShape)
         evaluationPass = Interpreter(program: schedule.forwardOnly.lowered().programs[pp], pipelineRank: pp,
                                      transport: transport, executor: executor, pool: pool, messageShape: messageShape)
@@ -74,10 +75,9 @@ public final class PipelineTrainer {
         evaluationPass.commTimeout = commTimeout
         let held = Dictionary(uniqueKeysWithValues: stages.map { ($0.index, $0) })
         sums = try StageGradientSums(stages: stages, experts: { held[$0]!.expertSlots }, replicas: grid.replicas,
-                                     early: earlySums ? SumStarts.early(programs: schedule.lowered().programs,
-                                                                        stagesHeld: configuration.stagesHeld, pipelineRank: pp) : [:])
-        trainPass.afterCompute = { [unowned sums] in try sums.computed($0) }
-        sums.mayStart = { [unowned trainPass] in trainPass.progressPending(); return trainPass.messagesDone }
+                                     early: earlySums ? SumStarts.early(programs: programs, stagesHeld: configuration.stagesHeld,
+                                                                        pipelineRank: pp) : [:])
+        sums.follow(trainPass)
         let dispatchers = stages.flatMap(\.expertDispatchers)
         executor.progress = { [unowned trainPass, unowned evaluationPass, unowned sums] in
             for dispatcher in dispatchers { dispatcher.progress() }

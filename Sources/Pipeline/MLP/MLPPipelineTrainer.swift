@@ -39,14 +39,14 @@ public final class MLPPipelineTrainer {
         schedule = Schedule(configuration.schedule)
         executor = StageExecutor(configuration: configuration, pipelineRank: pp, stages: stages)
         let pool = BufferPool(capacity: model.tokensPerMicroBatch * model.hidden)
-        trainPass = Interpreter(program: schedule.lowered().programs[pp], pipelineRank: pp, transport: MPITransport(grid.pipeline),
+        let programs = schedule.lowered().programs
+        trainPass = Interpreter(program: programs[pp], pipelineRank: pp, transport: MPITransport(grid.pipeline),
                                 executor: executor, pool: pool, messageShape: [model.tokensPerMicroBatch, model.hidden])
         trainPass.commTimeout = commTimeout
         sums = try StageGradientSums(stages: stages, experts: { _ in [] }, replicas: grid.replicas,
-                                     early: earlySums ? SumStarts.early(programs: schedule.lowered().programs,
-                                                                        stagesHeld: configuration.stagesHeld, pipelineRank: pp) : [:])
-        trainPass.afterCompute = { [unowned sums] in try sums.computed($0) }
-        sums.mayStart = { [unowned trainPass] in trainPass.progressPending(); return trainPass.messagesDone }
+                                     early: earlySums ? SumStarts.early(programs: programs, stagesHeld: configuration.stagesHeld,
+                                                                        pipelineRank: pp) : [:])
+        sums.follow(trainPass)
         executor.progress = { [unowned trainPass, unowned sums] in
             trainPass.progressPending()
             sums.progress()

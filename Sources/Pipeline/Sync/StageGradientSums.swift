@@ -28,12 +28,8 @@ public final class StageGradientSums {
     private var swaps: [Int: [PairSwap]] = [:]
     /// The first MPI error met while polling, thrown by `finish`.
     private var failure: Error?
-    /// Whether the swaps may go now: the trainer's pipeline messages are over for this rank (tested
-    /// by the closure itself, since with `--mpi-progress thread` or `library` no poll runs between
-    /// phases). A swap that shares the link with an activation or a gradient that a rank awaits
-    /// would delay it (across a 1 Gbit/s link, the MLP's last B waited for its gradient behind 8 MB
-    /// of sums).
-    public var mayStart: () -> Bool = { true }
+    /// Whether the swaps may go now (`follow` sets it).
+    private var mayStart: () -> Bool = { true }
 
     /// `stages` are the rank's held stages, `experts(stage)` its MoE layers' slots in block order,
     /// `early` what `SumStarts.early` gives for this rank (empty: every sum after the schedule).
@@ -50,12 +46,22 @@ public final class StageGradientSums {
         }
     }
 
+    /// Starts the sums from the computes of `pass` (the training pass), and holds the swaps until
+    /// its messages are over for this rank (tested here, since with `--mpi-progress thread` or
+    /// `library` no poll runs between phases). A swap that shares the link with an activation or a
+    /// gradient that a rank awaits would delay it (across a 1 Gbit/s link, the MLP's last B waited
+    /// for its gradient behind 8 MB of sums).
+    public func follow<T: Transport>(_ pass: Interpreter<T>) {
+        pass.afterCompute = { [unowned self] in try computed($0) }
+        mayStart = { [unowned pass] in pass.progressPending(); return pass.messagesDone }
+    }
+
     /// The stages whose sums start during the schedule.
     public var earlyStages: [Int] { sums.filter { $0.startsAfter != nil }.map(\.stage) }
 
     /// Called after each compute of the training pass (`ordinal` counts from 0): the stages final
     /// there gather their gradients, and their swaps go as soon as `mayStart`.
-    public func computed(_ ordinal: Int) throws {
+    func computed(_ ordinal: Int) throws {
         for s in sums where s.startsAfter == ordinal {
             precondition(swaps[s.stage] == nil, "the sums of stage \(s.stage) started twice in a step")
             swaps[s.stage] = [s.dense.prepareSwap(), s.experts.prepareSwap()].compactMap { $0 }
