@@ -7,9 +7,9 @@ extension PipelineRun {
     /// What the run is: grid, stages per rank, schedule, model and data.
     func banner(_ plan: Plan, trainer: PipelineTrainer) -> String {
         let c = plan.configuration, grid = c.grid
-        let parameters = (0..<c.partition.stages).reduce(0) { total, s in
-            total + Stage(index: s, partition: c.partition, configuration: plan.model, seed: options.seed).parameterCount
-        }
+        // Counted from the shape (exact, and tested so): drawing every stage's weights again
+        // here took as long as the trainer's own start on rank 0.
+        let parameters = Int(plan.model.memoryEstimate.parameterCount)
         var lines = [
             "dualpipe train: \(c.kind.title) on PP \(c.pipelineRanks) x EP \(c.expertParallel) = \(grid.worldSize) ranks on \(trainer.grid.nodes.nodeCount) node(s); \(ComputeSetup.kernelsDescription), \(BLAS.threadCount) thread(s) per rank; MPI progress: \(options.progress.mode.rawValue); \(TCPEagerLimit.description)",
             (c.rankOrder == .pipeline ? "grid: rank = pp * \(c.expertParallel) + ep" : MirrorPlacement.orderLine(c, choice: options.rankOrder))
