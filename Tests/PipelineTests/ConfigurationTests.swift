@@ -31,10 +31,31 @@ extension ModelConfiguration {
         #expect(text.contains("DualPipe needs an even number of ranks") && text.contains("--pp 3"))
     }
 
+    /// The grids an error names: DualPipe needs an even PP that cuts the layers evenly.
+    @Test func gridsThatRun() {
+        let four = ModelConfiguration.layers(4), twelve = ModelConfiguration.layers(12)
+        #expect(PipelineConfiguration.grids(kind: .dualpipe, model: four, worldSize: 6).map { [$0.pp, $0.ep] } == [[2, 3]])
+        #expect(PipelineConfiguration.grids(kind: .dualpipe, model: twelve, worldSize: 6).map { [$0.pp, $0.ep] } == [[6, 1], [2, 3]])
+        #expect(PipelineConfiguration.grids(kind: .dualpipe, model: four, worldSize: 3).isEmpty)
+        #expect(PipelineConfiguration.grids(kind: .oneFOneB, model: four, worldSize: 3).map { [$0.pp, $0.ep] } == [[1, 3]])
+        #expect(PipelineConfiguration.grids(kind: .dualpipe, model: four, worldSize: 8, expertParallel: 2).map { [$0.pp, $0.ep] } == [[4, 2]])
+        #expect(PipelineConfiguration.grids(kind: .dualpipe, model: four, worldSize: 8, pipelineRanks: 8).isEmpty)
+    }
+
     @Test func defaults() {
-        #expect(PipelineConfiguration.defaultExpertParallel(worldSize: 8) == 2)
-        #expect(PipelineConfiguration.defaultExpertParallel(worldSize: 2) == 1)
-        #expect(PipelineConfiguration.defaultExpertParallel(worldSize: 6) == 2)
+        #expect(PipelineConfiguration.defaultExpertParallel(kind: .dualpipe, worldSize: 8) == 2)
+        #expect(PipelineConfiguration.defaultExpertParallel(kind: .dualpipe, worldSize: 2) == 1)
+        #expect(PipelineConfiguration.defaultExpertParallel(kind: .oneFOneB, worldSize: 6) == 2)
+        // DualPipe's PP must be even: 6 ranks run PP 6 x EP 1, not PP 3 x EP 2.
+        #expect(PipelineConfiguration.defaultExpertParallel(kind: .dualpipe, worldSize: 6) == 1)
+        #expect(PipelineConfiguration.defaultExpertParallel(kind: .dualpipe, worldSize: 12) == 2)
+        for kind in ScheduleKind.allCases {
+            for world in 1...32 {
+                let ep = PipelineConfiguration.defaultExpertParallel(kind: kind, worldSize: world)
+                #expect(world % ep == 0 && (ep == 1 || world / ep >= 2), "\(kind) on \(world) ranks: EP \(ep)")
+                if kind == .dualpipe && world % 2 == 0 { #expect((world / ep) % 2 == 0, "DualPipe on \(world) ranks: PP \(world / ep)") }
+            }
+        }
         #expect(PipelineConfiguration.defaultMicroBatches(kind: .dualpipe, pipelineRanks: 4) == 8)
         #expect(PipelineConfiguration.defaultMicroBatches(kind: .dualpipe, pipelineRanks: 1) == 4)
         #expect(PipelineConfiguration.defaultMicroBatches(kind: .oneFOneB, pipelineRanks: 8) == 4)

@@ -98,10 +98,28 @@ public struct PipelineConfiguration: Sendable, Equatable {
     /// Slots on each EP rank.
     public var slotsPerRank: Int { replicas / expertParallel }
 
-    /// The EP size the command line uses when --ep is not given: 2 when the job has an even
-    /// number of ranks, at least 4 (so a pipeline remains), else 1.
-    public static func defaultExpertParallel(worldSize: Int) -> Int {
-        worldSize >= 4 && worldSize % 2 == 0 ? 2 : 1
+    /// The EP size the command line uses when --ep is not given: 2 where that leaves a pipeline
+    /// of at least 2 ranks that `kind` runs (an even world size; for DualPipe, whose PP must be
+    /// even too, a multiple of 4), else 1. So `mpirun -np 6` runs DualPipe on PP 6, not PP 3.
+    public static func defaultExpertParallel(kind: ScheduleKind, worldSize: Int) -> Int {
+        worldSize >= 4 && worldSize % (kind == .dualpipe ? 4 : 2) == 0 ? 2 : 1
+    }
+
+    /// The grids PP x EP of `worldSize` ranks that `kind` runs on `model` (each EP a divisor of the
+    /// world; `pipelineRanks` or `expertParallel` fixes that factor; `microBatches` nil: each
+    /// grid's default), for an error to name when the defaults or one flag gave a grid that does
+    /// not run. Pure: nothing is built.
+    public static func grids(kind: ScheduleKind, model: ModelConfiguration, worldSize: Int, pipelineRanks: Int? = nil,
+                             expertParallel: Int? = nil, microBatches: Int? = nil, replicas: Int? = nil) -> [(pp: Int, ep: Int)] {
+        guard worldSize >= 1 else { return [] }
+        return (1...worldSize).compactMap { ep in
+            let pp = worldSize / ep
+            guard worldSize % ep == 0, pipelineRanks.map({ $0 == pp }) ?? true, expertParallel.map({ $0 == ep }) ?? true else { return nil }
+            let m = microBatches ?? defaultMicroBatches(kind: kind, pipelineRanks: pp)
+            let runs = (try? PipelineConfiguration(kind: kind, pipelineRanks: pp, expertParallel: ep, microBatches: m, model: model,
+                                                   replicas: replicas, worldSize: worldSize)) != nil
+            return runs ? (pp, ep) : nil
+        }
     }
 
     /// The micro-batches per EP rank when --micro-batches is not given: at least 4 and at least

@@ -28,12 +28,21 @@ struct PipelineRun {
         let o = options
         let model = try o.model.configuration()
         let kind = try ScheduleKind.named(o.schedule)
-        let ep = o.ep ?? PipelineConfiguration.defaultExpertParallel(worldSize: worldSize)
+        // With --pp alone, EP is what completes the world.
+        let ep = o.ep ?? o.pp.flatMap { $0 >= 1 && worldSize % $0 == 0 ? worldSize / $0 : nil }
+            ?? PipelineConfiguration.defaultExpertParallel(kind: kind, worldSize: worldSize)
         guard ep >= 1 else { throw ConfigurationError("--ep must be at least 1, got \(ep)") }
         let pp = o.pp ?? max(1, worldSize / ep)
         let m = o.microBatches ?? PipelineConfiguration.defaultMicroBatches(kind: kind, pipelineRanks: pp)
-        let configuration = try PipelineConfiguration(kind: kind, pipelineRanks: pp, expertParallel: ep, microBatches: m,
+        let configuration: PipelineConfiguration
+        do {
+            configuration = try PipelineConfiguration(kind: kind, pipelineRanks: pp, expertParallel: ep, microBatches: m,
                                                       model: model, replicas: o.replicas, worldSize: worldSize).ordered(o.rankOrder.named ?? .pipeline)
+        } catch {
+            // Flags the user gave are named by the error itself; a defaulted factor needs saying.
+            guard o.pp == nil || o.ep == nil else { throw error }
+            throw ConfigurationError("\(error)" + gridHint(kind: kind, model: model, worldSize: worldSize, pipelineRanks: pp, expertParallel: ep))
+        }
         let balancing = try o.balancing()
         if balancing.policy == .balanced, o.replicas ?? 0 > model.experts * ep {
             throw ConfigurationError("--replicas \(o.replicas!) exceeds the \(model.experts) experts x EP \(ep): the balanced policy never puts two replicas of an expert on one rank (--eplb-policy reference does)")
@@ -67,6 +76,28 @@ struct PipelineRun {
             throw ConfigurationError("--schedule-file \(path): \(error)")
         }
         return schedule
+    }
+
+    /// What follows an error about a grid that the defaults chose (PP, EP or both): where it came
+    /// from, and the grids of this world that run the schedule on this model.
+    private func gridHint(kind: ScheduleKind, model: ModelConfiguration, worldSize: Int, pipelineRanks: Int, expertParallel: Int) -> String {
+        let o = options
+        let chosen = o.pp == nil && o.ep == nil ? "PP \(pipelineRanks) x EP \(expertParallel) is the default split of \(worldSize) rank(s)"
+            : o.pp == nil ? "PP \(pipelineRanks) is \(worldSize) rank(s) / --ep \(expertParallel)"
+            : worldSize % pipelineRanks == 0 ? "EP \(expertParallel) is \(worldSize) rank(s) / --pp \(pipelineRanks)"
+            : "--pp \(pipelineRanks) does not divide \(worldSize) rank(s)"
+        let grids = { (kind: ScheduleKind, pp: Int?, ep: Int?) in
+            PipelineConfiguration.grids(kind: kind, model: model, worldSize: worldSize, pipelineRanks: pp, expertParallel: ep,
+                                        microBatches: o.microBatches, replicas: o.replicas)
+        }
+        let list = { (grids: [(pp: Int, ep: Int)]) in grids.map { "--pp \($0.pp) --ep \($0.ep)" }.joined(separator: ", ") }
+        let these = grids(kind, o.pp, o.ep)
+        if !these.isEmpty { return " (\(chosen); these run it: \(list(these)))" }
+        let unconstrained = grids(kind, nil, nil)
+        if !unconstrained.isEmpty { return " (\(chosen); with the --pp/--ep given no grid runs \(kind.title) on this model; these do: \(list(unconstrained)))" }
+        let others = ScheduleKind.allCases.filter { $0 != kind && !grids($0, nil, nil).isEmpty }.map(\.rawValue)
+        return " (\(chosen); no PP x EP of \(worldSize) rank(s) runs \(kind.title) on this model"
+            + (others.isEmpty ? ")" : "; --schedule \(others.joined(separator: ", ")) would)")
     }
 
     /// Models at least this large say so before their weights are drawn (a second or more).

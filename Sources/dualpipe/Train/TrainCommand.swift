@@ -24,7 +24,7 @@ struct TrainCommand: ParsableCommand {
     var schedule = "dualpipe"
     @Option(help: "Pipeline ranks PP (default: the world size / EP).")
     var pp: Int?
-    @Option(help: "Expert-parallel (data-parallel) ranks per pipeline rank (default: 2 when the world size is even and >= 4, else 1).")
+    @Option(help: "Expert-parallel (data-parallel) ranks per pipeline rank (default: the world size / --pp when --pp is given; else 2 when the world size is even and >= 4, and for DualPipe a multiple of 4, so that PP is even; else 1). A grid that cannot run is refused with the grids of this world that can.")
     var ep: Int?
     @Option(name: .customLong("micro-batches"), help: ArgumentHelp("Micro-batches per step on each EP rank (default: 4 with --reference; otherwise at least 4 and what the schedule needs, 2 x PP for DualPipe; with --model mlp 20, or what the schedule needs if more).", valueName: "M"))
     var microBatches: Int?
