@@ -69,10 +69,10 @@ struct ModelOptions: ParsableArguments {
     }
 
     /// The configuration these flags describe, validated (limits and the memory estimate included:
-    /// see ModelConfiguration.validate and docs/inputs.md).
-    func configuration() throws -> ModelConfiguration {
+    /// see ModelConfiguration.validate and docs/inputs.md); `defaultLayers` where --layers is not given.
+    func configuration(defaultLayers: Int = 4) throws -> ModelConfiguration {
         guard !isMLP else { throw ValidationError("this command runs the MoE transformer only, not --model mlp") }
-        let layers = layers ?? 4, hidden = hidden ?? 128, sequenceLength = sequenceLength ?? 128, microBatchSize = microBatchSize ?? 4
+        let layers = layers ?? defaultLayers, hidden = hidden ?? 128, sequenceLength = sequenceLength ?? 128, microBatchSize = microBatchSize ?? 4
         guard let scoring = RouterScoring(rawValue: scoring) else {
             throw ValidationError("--scoring \(scoring) is not one of sigmoid, softmax")
         }

@@ -13,7 +13,7 @@ struct BenchSchedulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "schedules",
         abstract: "Train every schedule on the same model and ranks; step time, efficiency, bubble and MPI waits beside the simulator's prediction.",
-        discussion: "Run under mpirun, e.g. `mpirun -np 2 dualpipe bench schedules`. Every rank is a pipeline rank (EP 1); the model's layers must split into 2 x PP stages (DualPipeV). Rank 0 prints the table. The five trainers are alive at once, as their steps take turns, so a rank needs memory for five (six where a mirror pair spans nodes: DualPipe then also runs with every gradient sum after the schedule, the row `DualPipe, sums after`).")
+        discussion: "Run under mpirun, e.g. `mpirun -np 2 dualpipe bench schedules`. Every rank is a pipeline rank (EP 1); the model's layers must split into 2 x PP stages (DualPipeV), so --layers defaults to 4 or, on more than 2 ranks, the smallest multiple of 2 x PP from 4 up (8 on 4 ranks). A setting some schedule cannot run is refused once, before any communication. Rank 0 prints the table. The five trainers are alive at once, as their steps take turns, so a rank needs memory for five (six where a mirror pair spans nodes: DualPipe then also runs with every gradient sum after the schedule, the row `DualPipe, sums after`).")
 
     @OptionGroup var model: ModelOptions
     @Option(name: .customLong("micro-batches"), help: ArgumentHelp("Micro-batches per step (default: 4 x PP, enough for every schedule).", valueName: "M"))
@@ -40,13 +40,30 @@ struct BenchSchedulesCommand: ParsableCommand {
         }
     }
 
+    /// The MoE model's blocks without --layers: 4, or the smallest multiple of DualPipeV's 2 x PP
+    /// stages from 4 up.
+    static func defaultLayers(pipelineRanks pp: Int) -> Int { (4 + 2 * pp - 1) / (2 * pp) * (2 * pp) }
+
     func run() throws {
         try ComputeSetup.configure()
-        let moe = model.isMLP ? nil : try model.configuration()
         let mlp = model.isMLP ? try model.mlpConfiguration() : nil
         let messageFloats = try model.activationFloats()
         TCPEagerLimit.raise(toFit: messageFloats * MemoryLayout<Float>.size)
-        Environment.run(requestedThreadLevel: progress.threadLevel) { environment in
+        var moe: ModelConfiguration?
+        // Every schedule's grid is checked before any communication, so a setting one of them
+        // cannot run is refused once, by rank 0, not by every rank in the middle of the job.
+        try MPIJob.run(threadLevel: progress.threadLevel, check: { environment in
+            let pp = environment.world.size
+            moe = model.isMLP ? nil : try model.configuration(defaultLayers: Self.defaultLayers(pipelineRanks: pp))
+            let m = microBatches ?? (mlp == nil ? 4 * pp : max(20, 4 * pp))
+            for kind in ScheduleKind.allCases where kind != .dualpipe || pp % 2 == 0 {
+                if mlp != nil {
+                    _ = try PipelineConfiguration.mlp(kind: kind, pipelineRanks: pp, microBatches: m, blocks: model.layers ?? 2 * pp, worldSize: pp)
+                } else {
+                    _ = try PipelineConfiguration(kind: kind, pipelineRanks: pp, expertParallel: 1, microBatches: m, model: moe!, worldSize: pp)
+                }
+            }
+        }) { environment in
             let world = environment.world
             let progressThread = try progress.start(environment)
             defer { progressThread?.stop() }
