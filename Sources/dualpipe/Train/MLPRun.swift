@@ -48,9 +48,19 @@ struct MLPRun {
         let o = options
         let kind = try ScheduleKind.named(o.schedule)
         let pp = o.pp ?? worldSize
-        let m = o.microBatches ?? max(20, PipelineConfiguration.defaultMicroBatches(kind: kind, pipelineRanks: min(pp, worldSize)))
-        return try PipelineConfiguration.mlp(kind: kind, pipelineRanks: pp, microBatches: m, blocks: o.model.layers, worldSize: worldSize)
-            .ordered(o.rankOrder.named ?? .pipeline)
+        let configure = { (kind: ScheduleKind) throws in
+            let m = o.microBatches ?? max(20, PipelineConfiguration.defaultMicroBatches(kind: kind, pipelineRanks: min(pp, worldSize)))
+            return try PipelineConfiguration.mlp(kind: kind, pipelineRanks: pp, microBatches: m, blocks: o.model.layers, worldSize: worldSize)
+        }
+        do {
+            return try configure(kind).ordered(o.rankOrder.named ?? .pipeline)
+        } catch {
+            // PP came from the world size, not from a flag the error names: say so, and what runs.
+            guard o.pp == nil else { throw error }
+            let others = ScheduleKind.allCases.filter { $0 != kind && (try? configure($0)) != nil }.map(\.rawValue)
+            throw ConfigurationError("\(error) (PP \(pp) is the world size: --model mlp runs one pipeline rank per MPI rank"
+                + (others.isEmpty ? ")" : "; --schedule \(others.joined(separator: ", ")) would run on \(worldSize) rank(s))"))
+        }
     }
 
     private func train(_ planned: PipelineConfiguration, _ model: MLPConfiguration, world: Communicator) throws {
