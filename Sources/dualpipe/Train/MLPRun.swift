@@ -69,6 +69,10 @@ struct MLPRun {
         let nodes = try RankGrid.nodes(of: world)
         let configuration = try o.rankOrder.resolve(planned, nodeOfRank: nodes.1)
         let grid = try RankGrid(world: world, configuration: configuration, nodes: nodes)
+        let parameters = configuration.partition.layers * 8 * model.hidden * model.hidden
+        if world.rank == 0 && parameters >= PipelineRun.announcedParameters {
+            print("drawing the initial weights of \(parameters) parameters (each rank its own stages)...")
+        }
         let trainer = try MLPPipelineTrainer(configuration: configuration, model: model,
                                              training: o.trainingConfiguration(microBatches: configuration.globalMicroBatches),
                                              grid: grid, seed: o.seed, commTimeout: o.commTimeout)
@@ -78,8 +82,7 @@ struct MLPRun {
         let lead = world.rank == 0
         let metrics = lead ? try o.metrics.map { try LineWriter(path: $0) } : nil
         if lead {
-            let blocks = configuration.partition.layers, perStage = configuration.partition.blocksPerStage
-            let parameters = blocks * 8 * model.hidden * model.hidden
+            let perStage = configuration.partition.blocksPerStage
             print("dualpipe train --model mlp: \(configuration.kind.title) on PP \(configuration.pipelineRanks) = \(world.size) ranks on \(grid.nodes.nodeCount) node(s); \(ComputeSetup.kernelsDescription), \(BLAS.threadCount) thread(s) per rank; MPI progress: \(o.progress.mode.rawValue); \(TCPEagerLimit.description)")
             print("model: \(configuration.partition.stages) stages of \(perStage) block\(perStage > 1 ? "s" : "") (\(model.hidden) -> \(model.inner) -> \(model.hidden), exact GELU, no biases), \(parameters) parameters; \(configuration.microBatches) micro-batches of \(model.microBatchSize) x \(model.sequenceLength) rows, random inputs and targets (seed \(o.seed)), MSE loss" + trainer.executor.pairDescription(trainer.schedule))
             if configuration.rankOrder == .mirror { print(MirrorPlacement.orderLine(configuration, choice: o.rankOrder)) }
