@@ -82,6 +82,8 @@ struct PipelineRun {
     /// from, and the grids of this world that run the schedule on this model.
     private func gridHint(kind: ScheduleKind, model: ModelConfiguration, worldSize: Int, pipelineRanks: Int, expertParallel: Int) -> String {
         let o = options
+        // A factor below 1 is its own error, with nothing to add.
+        guard pipelineRanks >= 1 && expertParallel >= 1 else { return "" }
         let chosen = o.pp == nil && o.ep == nil ? "PP \(pipelineRanks) x EP \(expertParallel) is the default split of \(worldSize) rank(s)"
             : o.pp == nil ? "PP \(pipelineRanks) is \(worldSize) rank(s) / --ep \(expertParallel)"
             : worldSize % pipelineRanks == 0 ? "EP \(expertParallel) is \(worldSize) rank(s) / --pp \(pipelineRanks)"
