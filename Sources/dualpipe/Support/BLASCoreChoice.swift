@@ -1,32 +1,24 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import MPI
 import Tensor
 
 /// Sees to the right OpenBLAS kernels before any work (and before MPI starts): where OpenBLAS
 /// fell back to generic kernels on a CPU with AVX2 or AVX-512, the program sets
-/// OPENBLAS_CORETYPE and executes itself again, so OpenBLAS loads with the right ones. A user's
-/// own OPENBLAS_CORETYPE is left alone.
+/// OPENBLAS_CORETYPE and executes itself again (`ProcessRestart`), so OpenBLAS loads with the
+/// right ones. A user's own OPENBLAS_CORETYPE is left alone.
 enum BLASCoreChoice {
-    /// Set in the re-executed process: what was loaded before and what was chosen instead
+    /// Set for the restarted process: what was loaded before and what was chosen instead
     /// ("Prescott -> SkylakeX"). Set by hand (to anything) it turns the choice off.
     static let marker = "DUALPIPE_BLAS_CORE_CHOICE"
 
-    static func apply() {
+    /// The environment the choice needs (empty: the loaded kernels are right, or the user chose).
+    static var changes: [String: String] {
         let environment = ProcessInfo.processInfo.environment
-        guard environment["OPENBLAS_CORETYPE"] == nil, environment[marker] == nil else { return }
+        guard environment["OPENBLAS_CORETYPE"] == nil, environment[marker] == nil else { return [:] }
         let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
         let loaded = BLAS.coreName
-        guard let core = BLASCore.recommended(cpuFlags: BLASCore.cpuFlags(cpuinfo: cpuinfo), loaded: loaded) else { return }
-        setenv("OPENBLAS_CORETYPE", core, 1)
-        setenv(marker, "\(loaded) -> \(core)", 1)
-        execv("/proc/self/exe", CommandLine.unsafeArgv)
-        // Only reached when exec failed: carry on with the kernels already loaded.
-        unsetenv("OPENBLAS_CORETYPE")
-        unsetenv(marker)
-        printError("warning: could not restart with OPENBLAS_CORETYPE=\(core) (\(String(cString: strerror(errno)))); running on OpenBLAS's \(loaded) kernels")
+        guard let core = BLASCore.recommended(cpuFlags: BLASCore.cpuFlags(cpuinfo: cpuinfo), loaded: loaded) else { return [:] }
+        return ["OPENBLAS_CORETYPE": core, marker: "\(loaded) -> \(core)"]
     }
 
     /// How the kernels in use were chosen, for the first line of a run.

@@ -6,8 +6,9 @@ import Foundation
 import Tensor
 
 /// Process settings for every rank-running command (`env`, `train`, `bench`), made before any
-/// work and before MPI starts: the OpenBLAS kernels for this CPU (which may restart the program),
-/// the lane kernels a user asked for, one BLAS thread, and a heap that keeps what it frees.
+/// work and before MPI starts: the OpenBLAS kernels for this CPU and huge pages for the heap
+/// (which may restart the program, once), the lane kernels a user asked for, one BLAS thread,
+/// and a heap that keeps what it frees.
 enum ComputeSetup {
     /// DUALPIPE_LANE_KERNELS names a set this rank's CPU does not run. Each rank judges its own
     /// CPU (the nodes of a job may differ), so each rank that cannot says so itself.
@@ -23,7 +24,11 @@ enum ComputeSetup {
     /// kernel: every micro-batch allocates the same large tensors again, and fresh pages cost a
     /// page fault and a zero-fill each.
     static func configure() throws {
-        BLASCoreChoice.apply()
+        var restart = BLASCoreChoice.changes
+        if let tunables = HugePages.tunables(adding: ProcessInfo.processInfo.environment["GLIBC_TUNABLES"], kernelMode: HugePages.kernelMode) {
+            restart["GLIBC_TUNABLES"] = tunables
+        }
+        ProcessRestart.apply(restart)
         if let request = LaneKernels.requested {
             switch request.problem {
             case nil: break
@@ -46,8 +51,10 @@ enum ComputeSetup {
     }
 
     /// The kernels a run computes with, for its first line: OpenBLAS's family and how it was
-    /// chosen, and the instruction set of the lane kernels (softmax, activations).
+    /// chosen, the instruction set of the lane kernels (softmax, activations), and the pages its
+    /// tensors live on.
     static var kernelsDescription: String {
         "\(BLASCoreChoice.description), \(LaneKernels.name) lane kernels" + (LaneKernels.requested == nil ? "" : " (\(LaneKernels.environmentVariable))")
+            + ", \(HugePages.description)"
     }
 }
