@@ -50,24 +50,26 @@ struct BenchSchedulesCommand: ParsableCommand {
         let messageFloats = try model.activationFloats()
         TCPEagerLimit.raise(toFit: messageFloats * MemoryLayout<Float>.size)
         var moe: ModelConfiguration?
-        // Every schedule's grid is checked before any communication, so a setting one of them
-        // cannot run is refused once, by rank 0, not by every rank in the middle of the job.
+        // Every schedule's configuration is made (and so checked) before any communication, so a
+        // setting one of them cannot run is refused once, by rank 0, not by every rank in the middle
+        // of the job. DualPipe is left out on an odd PP.
+        var configurations: [ScheduleKind: PipelineConfiguration] = [:]
+        var m = 0
         try MPIJob.run(threadLevel: progress.threadLevel, check: { environment in
             let pp = environment.world.size
             moe = model.isMLP ? nil : try model.configuration(defaultLayers: Self.defaultLayers(pipelineRanks: pp))
-            let m = microBatches ?? (mlp == nil ? 4 * pp : max(20, 4 * pp))
+            m = microBatches ?? (mlp == nil ? 4 * pp : max(20, 4 * pp))
             for kind in ScheduleKind.allCases where kind != .dualpipe || pp % 2 == 0 {
-                if mlp != nil {
-                    _ = try PipelineConfiguration.mlp(kind: kind, pipelineRanks: pp, microBatches: m, blocks: model.layers ?? 2 * pp, worldSize: pp)
-                } else {
-                    _ = try PipelineConfiguration(kind: kind, pipelineRanks: pp, expertParallel: 1, microBatches: m, model: moe!, worldSize: pp)
-                }
+                // --model mlp: the same 2 x PP blocks under every schedule (unless --layers), one per DualPipeV stage.
+                configurations[kind] = try mlp != nil
+                    ? .mlp(kind: kind, pipelineRanks: pp, microBatches: m, blocks: model.layers ?? 2 * pp, worldSize: pp)
+                    : PipelineConfiguration(kind: kind, pipelineRanks: pp, expertParallel: 1, microBatches: m, model: moe!, worldSize: pp)
             }
         }) { environment in
             let world = environment.world
             let progressThread = try progress.start(environment)
             defer { progressThread?.stop() }
-            let pp = world.size, m = microBatches ?? (mlp == nil ? 4 * pp : max(20, 4 * pp))
+            let pp = world.size
             let corpus = moe == nil ? nil : try ByteCorpus.standard()
             // The link the simulator is given is the one the timed steps of the main table ran on.
             let shaping = shaped.map { LinkShaping(shaped: $0, unshaped: unshaped!) }
@@ -88,15 +90,12 @@ struct BenchSchedulesCommand: ParsableCommand {
             let runs = ScheduleKind.allCases.flatMap { kind in kind == .dualpipe && nodes > 1 ? [(kind, true), (kind, false)] : [(kind, true)] }
             var sumsEarly = false
             for (kind, earlySums) in runs {
-                if kind == .dualpipe && pp % 2 != 0 { continue }
+                guard let configuration = configurations[kind] else { continue }
                 if !earlySums && !sumsEarly { continue }
-                let configuration: PipelineConfiguration
                 let step: (Bool) throws -> PipelineStepReport
                 let schedule: Schedule
                 let earlyStages: [Int]
                 if let mlp {
-                    // The same 2 x PP blocks under every schedule (unless --layers): one per DualPipeV stage.
-                    configuration = try .mlp(kind: kind, pipelineRanks: pp, microBatches: m, blocks: model.layers ?? 2 * pp, worldSize: world.size)
                     let trainer = try MLPPipelineTrainer(
                         configuration: configuration, model: mlp,
                         training: TrainingConfiguration(steps: steps + 1, microBatches: configuration.globalMicroBatches),
@@ -105,8 +104,6 @@ struct BenchSchedulesCommand: ParsableCommand {
                     trainer.executor.pairOrder = pairOrder
                     (schedule, step, earlyStages) = (trainer.schedule, { try trainer.step(keepTrace: $0) }, trainer.earlySumStages)
                 } else {
-                    configuration = try PipelineConfiguration(kind: kind, pipelineRanks: pp, expertParallel: 1, microBatches: m,
-                                                              model: moe!, worldSize: world.size)
                     let trainer = try PipelineTrainer(
                         configuration: configuration, model: moe!,
                         training: TrainingConfiguration(steps: steps + 1, microBatches: configuration.globalMicroBatches),
