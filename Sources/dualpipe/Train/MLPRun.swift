@@ -70,9 +70,7 @@ struct MLPRun {
         let configuration = try o.rankOrder.resolve(planned, nodeOfRank: nodes.1)
         let grid = try RankGrid(world: world, configuration: configuration, nodes: nodes)
         let parameters = configuration.partition.layers * 8 * model.hidden * model.hidden
-        if world.rank == 0 && parameters >= PipelineRun.announcedParameters {
-            print("drawing the initial weights of \(parameters) parameters (each rank its own stages)...")
-        }
+        WeightDrawing.announce(parameters: parameters, lead: world.rank == 0)
         let trainer = try MLPPipelineTrainer(configuration: configuration, model: model,
                                              training: o.trainingConfiguration(microBatches: configuration.globalMicroBatches),
                                              grid: grid, seed: o.seed, commTimeout: o.commTimeout)

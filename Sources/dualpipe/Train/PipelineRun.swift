@@ -102,9 +102,6 @@ struct PipelineRun {
             + (others.isEmpty ? ")" : "; --schedule \(others.joined(separator: ", ")) would)")
     }
 
-    /// Models at least this large say so before their weights are drawn (a second or more).
-    static let announcedParameters = 20_000_000
-
     /// The plan is made on every rank once MPI is up, before any communication; a bad one is
     /// refused once, by rank 0, and every rank exits 64 (`MPIJob`).
     func run() throws {
@@ -129,11 +126,7 @@ struct PipelineRun {
             var plan = plan
             plan.configuration = try options.rankOrder.resolve(plan.configuration, nodeOfRank: nodes.1)
             let grid = try RankGrid(world: world, configuration: plan.configuration, nodes: nodes)
-            let parameters = Int(plan.model.memoryEstimate.parameterCount)
-            if world.rank == 0 && parameters >= Self.announcedParameters {
-                // About 70 ns a parameter on a core (a Box-Muller draw each): a silent wait otherwise.
-                print("drawing the initial weights of \(parameters) parameters (each rank its own stages)...")
-            }
+            WeightDrawing.announce(parameters: Int(plan.model.memoryEstimate.parameterCount), lead: world.rank == 0)
             trainer = try PipelineTrainer(configuration: plan.configuration, model: plan.model, training: plan.training,
                                           balancing: plan.balancing, grid: grid, corpus: plan.corpus, seed: options.seed,
                                           schedule: plan.schedule, commTimeout: options.commTimeout)
