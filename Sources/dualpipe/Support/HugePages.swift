@@ -6,7 +6,7 @@ import Foundation
 /// environment before the program runs: `ProcessRestart` sets it and executes the program again.
 /// On this project's development VM, an MLP block's products on 2 MiB pages ran 1 to 5% faster
 /// than on 4 KiB ones, timed alternately in one process (`dualpipe bench blas --pages`): the
-/// packing routines walk rows a page apart. A user's own `glibc.malloc.hugetlb` wins, and a kernel
+/// packing routines walk rows 2 to 8 KiB apart. A user's own `glibc.malloc.hugetlb` wins, and a kernel
 /// with THP off (`never`) gets nothing asked of it.
 enum HugePages {
     static let tunable = "glibc.malloc.hugetlb"
