@@ -40,5 +40,13 @@ public final class MessageBuffer<Element: MPIScalar> {
         return requested
     }
 
+    /// The elements a call moves: `range` if it lies inside the buffer.
+    func checkedRange(_ range: Range<Int>, _ call: String) throws(MPIUsageError) -> Range<Int> {
+        guard range.lowerBound >= 0 && range.upperBound <= count else {
+            throw MPIUsageError("\(call): elements \(range.lowerBound)..<\(range.upperBound) do not lie in a buffer of \(count)")
+        }
+        return range
+    }
+
     deinit { pointer.deallocate() }
 }

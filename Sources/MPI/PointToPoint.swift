@@ -27,10 +27,16 @@ extension Communicator {
     /// Nonblocking send of the first `count` elements of `buffer` (all of them by default) (MPI_Isend).
     /// The request keeps the buffer alive until it completes; do not write to the buffer before then.
     public func isend<T: MPIScalar>(_ buffer: MessageBuffer<T>, count: Int? = nil, to destination: Int, tag: Int) throws -> Request {
+        try isend(buffer, range: 0..<buffer.checkedCount(count, "isend"), to: destination, tag: tag)
+    }
+
+    /// Nonblocking send of the elements `range` of `buffer` (MPI_Isend), a part of a larger buffer
+    /// sent in place; the request keeps the whole buffer alive.
+    public func isend<T: MPIScalar>(_ buffer: MessageBuffer<T>, range: Range<Int>, to destination: Int, tag: Int) throws -> Request {
         var request: MPI_Request?
-        let count = try buffer.checkedCount(count, "isend")
-        let label = "MPI_Isend(to: \(destination), tag: \(tag), count: \(count))"
-        try check(MPI_Isend(buffer.pointer.baseAddress, Int32(count), T.mpiDatatype.handle,
+        let range = try buffer.checkedRange(range, "isend")
+        let label = "MPI_Isend(to: \(destination), tag: \(tag), count: \(range.count))"
+        try check(MPI_Isend(buffer.pointer.baseAddress.map { $0 + range.lowerBound }, Int32(range.count), T.mpiDatatype.handle,
                             Int32(destination), Int32(tag), handle, &request), label)
         return Request(handle: request, keepAlive: [buffer], receiveDatatype: nil, label: label)
     }
@@ -44,10 +50,16 @@ extension Communicator {
     /// `buffer` (MPI_Irecv). Read the buffer only after the request completes; its status tells how
     /// many elements arrived. A longer message is an MPI_ERR_TRUNCATE error.
     public func irecv<T: MPIScalar>(into buffer: MessageBuffer<T>, count: Int? = nil, from source: Int, tag: Int) throws -> Request {
+        try irecv(into: buffer, range: 0..<buffer.checkedCount(count, "irecv"), from: source, tag: tag)
+    }
+
+    /// Nonblocking receive of at most `range.count` elements into the elements `range` of `buffer`
+    /// (MPI_Irecv), a part of a larger buffer filled in place.
+    public func irecv<T: MPIScalar>(into buffer: MessageBuffer<T>, range: Range<Int>, from source: Int, tag: Int) throws -> Request {
         var request: MPI_Request?
-        let count = try buffer.checkedCount(count, "irecv")
-        let label = "MPI_Irecv(from: \(source), tag: \(tag), count: \(count))"
-        try check(MPI_Irecv(buffer.pointer.baseAddress, Int32(count), T.mpiDatatype.handle,
+        let range = try buffer.checkedRange(range, "irecv")
+        let label = "MPI_Irecv(from: \(source), tag: \(tag), count: \(range.count))"
+        try check(MPI_Irecv(buffer.pointer.baseAddress.map { $0 + range.lowerBound }, Int32(range.count), T.mpiDatatype.handle,
                             Int32(source), Int32(tag), handle, &request), label)
         return Request(handle: request, keepAlive: [buffer], receiveDatatype: T.mpiDatatype, label: label)
     }

@@ -26,6 +26,19 @@ import Testing
         _ = request
     }
 
+    /// A part of a buffer sent or received in place must lie inside it; the error names the part.
+    @Test func rangesMustLieInTheBuffer() throws {
+        let buffer = MessageBuffer<Float>(count: 10, repeating: 0)
+        #expect(try buffer.checkedRange(4..<10, "isend") == 4..<10)
+        #expect(try buffer.checkedRange(10..<10, "isend") == 10..<10)
+        #expect(throws: MPIUsageError.self) { try buffer.checkedRange(8..<11, "irecv") }
+        do {
+            _ = try buffer.checkedRange(8..<11, "irecv")
+        } catch {
+            #expect("\(error)".contains("irecv: elements 8..<11 do not lie in a buffer of 10"))
+        }
+    }
+
     @Test func errorDescriptionNamesCallSiteAndMessage() {
         let error = MPIError(code: 6, message: "MPI_ERR_RANK: invalid rank", call: "MPI_Isend(to: 9, tag: 0)",
                              file: "MPI/PointToPoint.swift", line: 42)
