@@ -24,6 +24,9 @@ public final class PipelineTrainer {
     let evaluationPass: Interpreter<MPITransport>
     /// The sums over the copies of each stage and of each expert, started as each stage is final.
     let sums: StageGradientSums
+    /// AdamW sharded over the mirror pair: each rank updates the stage it holds the primary copy
+    /// of (nil: every copy updates every held stage).
+    let mirrorShards: MirrorShardedUpdate?
     let optimizers: [StageOptimizer]
     public let loads: ExpertLoadTracker
     public let placer: ExpertPlacer
@@ -35,10 +38,12 @@ public final class PipelineTrainer {
     public var failureDrill: (step: Int, rank: Int, kill: Bool)?
 
     /// `schedule` replaces the generated one (a schedule file); `commTimeout` is the watchdog;
-    /// `earlySums` false runs every gradient sum after the schedule (see `StageGradientSums`).
+    /// `earlySums` false runs every gradient sum after the schedule (see `StageGradientSums`);
+    /// `shardOptimizer` shards AdamW over DualPipe's mirror pairs (`MirrorShardedUpdate`; nil:
+    /// where `OptimizerSharding.automatic` says).
     public init(configuration: PipelineConfiguration, model: ModelConfiguration, training: TrainingConfiguration,
                 balancing: ExpertBalancing = ExpertBalancing(), grid: RankGrid, corpus: ByteCorpus, seed: UInt64,
-                schedule: Schedule? = nil, commTimeout: Double? = nil, earlySums: Bool = true) throws {
+                schedule: Schedule? = nil, commTimeout: Double? = nil, earlySums: Bool = true, shardOptimizer: Bool? = nil) throws {
         precondition(training.microBatches == configuration.globalMicroBatches,
                      "training counts \(training.microBatches) micro-batches a step, the grid runs \(configuration.globalMicroBatches)")
         self.configuration = configuration
@@ -74,7 +79,10 @@ public final class PipelineTrainer {
         trainPass.commTimeout = commTimeout
         evaluationPass.commTimeout = commTimeout
         let held = Dictionary(uniqueKeysWithValues: stages.map { ($0.index, $0) })
-        sums = try StageGradientSums(stages: stages, experts: { held[$0]!.expertSlots }, replicas: grid.replicas,
+        mirrorShards = try OptimizerSharding.resolve(shardOptimizer, configuration: configuration, replicas: grid.replicas)
+            ? MirrorShardedUpdate(owned: .init(held[pp]!), mirrored: .init(held[configuration.pipelineRanks - 1 - pp]!), pair: grid.replicas) : nil
+        // Sharded, the pair's sums are the shards' own.
+        sums = try StageGradientSums(stages: mirrorShards == nil ? stages : [], experts: { held[$0]!.expertSlots }, replicas: grid.replicas,
                                      early: earlySums ? SumStarts.early(programs: programs, stagesHeld: configuration.stagesHeld,
                                                                         pipelineRank: pp) : [:])
         sums.follow(trainPass)
@@ -97,6 +105,35 @@ public final class PipelineTrainer {
 
     /// The held stages whose gradient sums start during the schedule (`StageGradientSums`).
     public var earlySumStages: [Int] { sums.earlyStages }
+
+    /// Whether AdamW is sharded over the mirror pair (`MirrorShardedUpdate`).
+    public var shardsOptimizer: Bool { mirrorShards != nil }
+
+    /// The optimizers this rank steps: the owned stage's when sharded, else every held stage's.
+    var updatedOptimizers: [StageOptimizer] {
+        guard mirrorShards != nil else { return optimizers }
+        return optimizers.filter { $0.stage.index == grid.pipelineRank }
+    }
+
+    /// The optimizers of the stage the partner updates (none unless sharded).
+    var mirroredOptimizers: [StageOptimizer] {
+        guard mirrorShards != nil else { return [] }
+        return optimizers.filter { $0.stage.index != grid.pipelineRank }
+    }
+
+    /// With AdamW sharded, gives the mirrored stage's optimizers the partner's moments, so that
+    /// both copies hold them (before a checkpoint, which writes every held stage's). Collective
+    /// over the pair; nothing otherwise.
+    func completeMirroredMoments() throws {
+        guard let mirrorShards, let owned = updatedOptimizers.first, let mirrored = mirroredOptimizers.first else { return }
+        mirrored.states = try mirrorShards.exchange(states: owned.states, mirroredCount: mirrored.states.count)
+    }
+
+    /// With AdamW sharded, drops the moments of the stage the partner updates (after a checkpoint
+    /// or a restore filled them).
+    func releaseMirroredMoments() {
+        for optimizer in mirroredOptimizers { optimizer.reset() }
+    }
 
     /// The held stages that count once in global sums.
     public var primaryStages: [Stage] {
@@ -129,13 +166,15 @@ public final class PipelineTrainer {
         try trainPass.run()
         let pipelineEnd = monotonicSeconds()
 
-        let syncBytes = try sums.finish()
+        var syncBytes = try sums.finish()
+        if let mirrorShards { syncBytes += try mirrorShards.reduceGradients() }
         let losses = try gatherLosses()
         try inspect(step, losses)
         let norm = try globalNorm()
         let factor = GradientClipping.scale(globalNorm: norm, maxNorm: training.clipNorm)
         let lr = training.schedule.rate(at: step)
-        for optimizer in optimizers { optimizer.update(gradientScale: factor, learningRate: lr) }
+        for optimizer in updatedOptimizers { optimizer.update(gradientScale: factor, learningRate: lr) }
+        if let mirrorShards { syncBytes += try mirrorShards.shareWeights() }
         try loads.record()
         loads.balanceRouting(speed: balancing.routerBiasSpeed)
         let end = monotonicSeconds()

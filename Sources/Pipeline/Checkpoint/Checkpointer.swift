@@ -87,6 +87,9 @@ public enum Checkpointer {
             }
         }
         try world.barrier()
+        // Sharded, each rank holds the moments of one of its two stages; the shard has both.
+        try trainer.completeMirroredMoments()
+        defer { trainer.releaseMirroredMoments() }
         let bytes = shard(of: trainer, step: step).encoded()
         try ShardFile.writeAtomically(bytes, to: (folder as NSString).appendingPathComponent(shardName(rank: world.rank)))
         let checksums = try world.allgather([Int64(bitPattern: fnv1a(bytes))])

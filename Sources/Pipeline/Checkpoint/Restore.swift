@@ -24,6 +24,7 @@ extension Checkpointer {
         let failed = try grid.world.allgather([failure == nil ? 0 : 1])
         if let failure { throw PipelineError(failure) }
         if let first = failed.firstIndex(of: 1) { throw PipelineError("rank \(first) could not load its part of checkpoint \(folder)") }
+        trainer.releaseMirroredMoments()
         trainer.nextStep = manifest.step
     }
 

@@ -1,12 +1,13 @@
 import MPI
 import Model
+import Tensor
 
 /// Sums the gradients of every copy of each logical expert: its replicas on the EP group and,
 /// for DualPipe, the same slots on the mirror pipeline rank. Each rank adds its slots' gradients
 /// into a buffer laid out by logical expert, `[layers][experts][parameters per expert]`, one
 /// allreduce over the replica communicator sums them, and every slot takes its expert's sum back,
 /// so all replicas of an expert leave the step with the same gradient.
-public final class ExpertGradientSync {
+public final class ExpertGradientSync: GradientGathering {
     let layers: [ExpertSlots]
     let replicas: Communicator?
     /// [layers * experts * parameters per expert]
@@ -49,7 +50,7 @@ public final class ExpertGradientSync {
     /// Each logical expert's local slots added into its place in the buffer. A first local slot is
     /// copied in and the others added, so only the experts with no slot here are zero-filled: one
     /// pass over the buffer fewer.
-    private func gather() {
+    func gather() {
         let base = buffer.pointer.baseAddress!
         var layerStart = 0
         for layer in layers {
@@ -67,9 +68,28 @@ public final class ExpertGradientSync {
     }
 
     /// Every local slot takes its logical expert's sum.
-    private func scatter() {
+    func scatter() {
         walk { gradient, sum, _ in
             gradient.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: sum, count: $0.count) }
+        }
+    }
+
+    /// Each logical expert's weights into its place in the buffer, from its first local slot (its
+    /// replicas hold the same weights: the same sums and updates since they were copied). Every
+    /// logical expert must have a slot here (EP 1).
+    func gatherValues() {
+        precondition(layers.allSatisfy { layer in Set(layer.localSlots.map { layer.phy2log[$0] }).count == layer.logicalExperts },
+                     "an expert's weights gathered on a rank that holds no slot of it")
+        walk(\.value) { value, place, first in
+            guard first else { return }
+            value.withUnsafeBufferPointer { place.update(from: $0.baseAddress!, count: $0.count) }
+        }
+    }
+
+    /// Every local slot takes its logical expert's weights.
+    func scatterValues() {
+        walk(\.value) { value, place, _ in
+            value.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: place, count: $0.count) }
         }
     }
 
@@ -82,9 +102,9 @@ public final class ExpertGradientSync {
         }
     }
 
-    /// Visits every local slot's gradients with the place of its logical expert's sum in the buffer,
-    /// and whether the slot is its expert's first on this rank.
-    private func walk(_ body: (inout [Float], UnsafeMutablePointer<Float>, Bool) -> Void) {
+    /// Visits every local slot's `tensor` (its gradients, or its values) with the place of its
+    /// logical expert in the buffer, and whether the slot is its expert's first on this rank.
+    private func walk(_ tensor: WritableKeyPath<Parameter, Tensor> = \.gradient, _ body: (inout [Float], UnsafeMutablePointer<Float>, Bool) -> Void) {
         let base = buffer.pointer.baseAddress!
         var layerStart = 0
         for layer in layers {
@@ -94,8 +114,8 @@ public final class ExpertGradientSync {
                 let first = seen.insert(logical).inserted
                 var offset = layerStart + logical * perExpert
                 expert.visitParameters { p in
-                    body(&p.gradient.scalars, base + offset, first)
-                    offset += p.gradient.count
+                    body(&p[keyPath: tensor].scalars, base + offset, first)
+                    offset += p[keyPath: tensor].count
                 }
             }
             layerStart += layer.logicalExperts * perExpert

@@ -39,6 +39,24 @@ public final class StageOptimizer {
         experts = stage.expertSlots.map { [AdamW](repeating: fresh, count: $0.experts.count) }
     }
 
+    /// Every optimizer's moments and step count: the dense one, then each slot's in layer order.
+    var states: [AdamW.State] {
+        get { [dense.state] + experts.joined().map(\.state) }
+        set {
+            precondition(newValue.count == 1 + experts.joined().count, "\(newValue.count) AdamW states for a stage with \(1 + experts.joined().count) optimizers")
+            dense.state = newValue[0]
+            var next = 1
+            for l in experts.indices {
+                for k in experts[l].indices { experts[l][k].state = newValue[next]; next += 1 }
+            }
+        }
+    }
+
+    /// Forgets every moment and step, as before the first update.
+    func reset() {
+        states = states.map { _ in AdamW.State(m: [], v: [], steps: 0) }
+    }
+
     func update(gradientScale: Float, learningRate: Float) {
         dense.update(DenseParameters(stage), gradientScale: gradientScale, learningRate: learningRate)
         for (l, layer) in stage.expertSlots.enumerated() {

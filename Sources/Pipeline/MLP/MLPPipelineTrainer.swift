@@ -18,13 +18,16 @@ public final class MLPPipelineTrainer {
     public let executor: StageExecutor
     let trainPass: Interpreter<MPITransport>
     let sums: StageGradientSums
+    /// AdamW sharded over the mirror pair (nil: every copy updates every held stage).
+    let mirrorShards: MirrorShardedUpdate?
     var optimizers: [AdamW]
     let data: MLPData
     public private(set) var nextStep = 0
 
-    /// `earlySums` false runs every gradient sum after the schedule (see `StageGradientSums`).
+    /// `earlySums` false runs every gradient sum after the schedule (see `StageGradientSums`);
+    /// `shardOptimizer` as `PipelineTrainer`'s.
     public init(configuration: PipelineConfiguration, model: MLPConfiguration, training: TrainingConfiguration,
-                grid: RankGrid, seed: UInt64, commTimeout: Double? = nil, earlySums: Bool = true) throws {
+                grid: RankGrid, seed: UInt64, commTimeout: Double? = nil, earlySums: Bool = true, shardOptimizer: Bool? = nil) throws {
         precondition(configuration.expertParallel == 1, "--model mlp runs with EP 1")
         precondition(training.microBatches == configuration.globalMicroBatches,
                      "training counts \(training.microBatches) micro-batches a step, the grid runs \(configuration.globalMicroBatches)")
@@ -43,7 +46,10 @@ public final class MLPPipelineTrainer {
         trainPass = Interpreter(program: programs[pp], pipelineRank: pp, transport: MPITransport(grid.pipeline),
                                 executor: executor, pool: pool, messageShape: [model.tokensPerMicroBatch, model.hidden])
         trainPass.commTimeout = commTimeout
-        sums = try StageGradientSums(stages: stages, experts: { _ in [] }, replicas: grid.replicas,
+        let held = Dictionary(uniqueKeysWithValues: stages.map { ($0.index, $0) })
+        mirrorShards = try OptimizerSharding.resolve(shardOptimizer, configuration: configuration, replicas: grid.replicas)
+            ? MirrorShardedUpdate(owned: .init(held[pp]!), mirrored: .init(held[configuration.pipelineRanks - 1 - pp]!), pair: grid.replicas) : nil
+        sums = try StageGradientSums(stages: mirrorShards == nil ? stages : [], experts: { _ in [] }, replicas: grid.replicas,
                                      early: earlySums ? SumStarts.early(programs: programs, stagesHeld: configuration.stagesHeld,
                                                                         pipelineRank: pp) : [:])
         sums.follow(trainPass)
@@ -57,6 +63,15 @@ public final class MLPPipelineTrainer {
 
     /// The held stages whose gradient sums start during the schedule (`StageGradientSums`).
     public var earlySumStages: [Int] { sums.earlyStages }
+
+    /// Whether AdamW is sharded over the mirror pair (`MirrorShardedUpdate`).
+    public var shardsOptimizer: Bool { mirrorShards != nil }
+
+    /// The held stages whose gradients are both copies' sum after the step's sums: every one, or
+    /// with AdamW sharded the one this rank updates (the other's went to its partner).
+    public var summedStages: [MLPStage] {
+        mirrorShards == nil ? stages : stages.filter { $0.index == grid.pipelineRank }
+    }
 
     /// The held stages that count once in global sums.
     public var primaryStages: [MLPStage] {
@@ -83,7 +98,8 @@ public final class MLPPipelineTrainer {
         try trainPass.run()
         let pipelineEnd = monotonicSeconds()
 
-        let syncBytes = try sums.finish()
+        var syncBytes = try sums.finish()
+        if let mirrorShards { syncBytes += try mirrorShards.reduceGradients() }
         var losses = [Float](repeating: 0, count: configuration.globalMicroBatches)
         for (mb, loss) in executor.losses { losses[mb] = loss }
         try grid.world.allreduce(&losses, op: .sum)
@@ -91,7 +107,10 @@ public final class MLPPipelineTrainer {
         let norm = try grid.sumInGridOrder(primaryStages.reduce(0.0) { $0 + GradientClipping.sumOfSquares($1) }).squareRoot()
         let factor = GradientClipping.scale(globalNorm: norm, maxNorm: training.clipNorm)
         let lr = training.schedule.rate(at: step)
-        for (s, stage) in stages.enumerated() { optimizers[s].update(stage, gradientScale: factor, learningRate: lr) }
+        for (s, stage) in stages.enumerated() where mirrorShards == nil || stage.index == pp {
+            optimizers[s].update(stage, gradientScale: factor, learningRate: lr)
+        }
+        if let mirrorShards { syncBytes += try mirrorShards.shareWeights() }
         let end = monotonicSeconds()
         nextStep += 1
 

@@ -5,8 +5,9 @@ import Tensor
 /// `--check-reference` for `--model mlp`: every rank runs `MLPReference` beside the pipeline (the
 /// model is small enough to hold whole) and compares what it holds. Each step the micro-batch
 /// losses must equal the reference's (bit for bit on the first step, within `lossTolerance`
-/// relative later, once the update's sums have rounded differently) and every held stage's
-/// gradients, both copies summed, within relative L2 error `gradientTolerance`. Collective.
+/// relative later, once the update's sums have rounded differently) and the gradients of every
+/// held stage it summed (`summedStages`), both copies summed, within relative L2 error
+/// `gradientTolerance`. Collective.
 public final class MLPReferenceCheck {
     let trainer: MLPPipelineTrainer
     let reference: MLPReference
@@ -29,7 +30,7 @@ public final class MLPReferenceCheck {
         let bitIdentical = zip(losses, want).filter { $0.bitPattern == $1.bitPattern }.count
         let lossError = relativeErrors(losses, want).max() ?? 0
         var worst = (error: 0.0, name: "")
-        for stage in trainer.stages {
+        for stage in trainer.summedStages {
             var mine: [(String, [Float])] = []
             stage.visitParameters { mine.append(($0.name, $0.gradient.scalars)) }
             var k = 0

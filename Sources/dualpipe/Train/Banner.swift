@@ -28,6 +28,7 @@ extension PipelineRun {
         }
         if let warning = MirrorPlacement.warning(grid: trainer.grid, configuration: c, stages: trainer.stages) { lines.append(warning) }
         if let line = earlySumsLine(trainer.earlySumStages, pipelineRank: trainer.grid.pipelineRank) { lines.append(line) }
+        if let line = optimizerLine(c, sharded: trainer.shardsOptimizer) { lines.append(line) }
         for pp in 0..<c.pipelineRanks {
             let ranks = (0..<c.expertParallel).map { String(grid.worldRank(pipeline: pp, expert: $0)) }.joined(separator: ",")
             let node = trainer.grid.nodes.nodeCount > 1 ? " on node \(trainer.grid.nodeOfRank[grid.worldRank(pipeline: pp, expert: 0)])" : ""
@@ -45,6 +46,15 @@ func earlySumsLine(_ stages: [Int], pipelineRank: Int) -> String? {
     guard !stages.isEmpty else { return nil }
     let names = stages.map(String.init).joined(separator: " and ")
     return "gradient sums: mirror pairs across nodes sum a stage that both ranks finish before their last action during the schedule (pp \(pipelineRank): stage \(names)), swapped once their pipeline messages are through; the other sums follow the schedule"
+}
+
+/// The banner line saying who updates DualPipe's stage copies (nil where `--shard-optimizer`
+/// does not apply).
+func optimizerLine(_ configuration: PipelineConfiguration, sharded: Bool) -> String? {
+    guard OptimizerSharding.applies(to: configuration) else { return nil }
+    return sharded
+        ? "optimizer: AdamW sharded over the mirror pairs (--shard-optimizer): pp r sums and updates stage r alone and sends its weights to pp \(configuration.pipelineRanks - 1)-r"
+        : "optimizer: both copies of each stage sum its gradients and run AdamW on it (--no-shard-optimizer, or the mirror pairs span nodes)"
 }
 
 extension StageExecutor {

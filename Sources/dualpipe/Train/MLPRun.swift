@@ -52,8 +52,9 @@ struct MLPRun {
             let m = o.microBatches ?? max(20, PipelineConfiguration.defaultMicroBatches(kind: kind, pipelineRanks: min(pp, worldSize)))
             return try PipelineConfiguration.mlp(kind: kind, pipelineRanks: pp, microBatches: m, blocks: o.model.layers, worldSize: worldSize)
         }
+        let configuration: PipelineConfiguration
         do {
-            return try configure(kind).ordered(o.rankOrder.named ?? .pipeline)
+            configuration = try configure(kind).ordered(o.rankOrder.named ?? .pipeline)
         } catch {
             // PP came from the world size, not from a flag the error names: say so, and what runs.
             guard o.pp == nil else { throw error }
@@ -61,6 +62,10 @@ struct MLPRun {
             throw ConfigurationError("\(error) (PP \(pp) is the world size: --model mlp runs one pipeline rank per MPI rank"
                 + (others.isEmpty ? ")" : "; --schedule \(others.joined(separator: ", ")) would run on \(worldSize) rank(s))"))
         }
+        if o.shardOptimizer == true && !OptimizerSharding.applies(to: configuration) {
+            throw ConfigurationError(OptimizerSharding.refusal(configuration))
+        }
+        return configuration
     }
 
     private func train(_ planned: PipelineConfiguration, _ model: MLPConfiguration, world: Communicator) throws {
@@ -73,7 +78,7 @@ struct MLPRun {
         WeightDrawing.announce(parameters: parameters, lead: world.rank == 0)
         let trainer = try MLPPipelineTrainer(configuration: configuration, model: model,
                                              training: o.trainingConfiguration(microBatches: configuration.globalMicroBatches),
-                                             grid: grid, seed: o.seed, commTimeout: o.commTimeout)
+                                             grid: grid, seed: o.seed, commTimeout: o.commTimeout, shardOptimizer: o.shardOptimizer)
         trainer.executor.pairOrder = o.pairOrder(expertParallel: 1, nodes: grid.nodes.nodeCount)
         trainer.executor.pollsBetweenPhases = o.progress.pollsBetweenPhases
         let check = o.checkReference ? try MLPReferenceCheck(trainer: trainer, seed: o.seed) : nil
@@ -86,6 +91,7 @@ struct MLPRun {
             if configuration.rankOrder == .mirror { print(MirrorPlacement.orderLine(configuration, choice: o.rankOrder)) }
             if let warning = MirrorPlacement.warning(grid: grid, configuration: configuration, stages: trainer.stages) { print(warning) }
             if let line = earlySumsLine(trainer.earlySumStages, pipelineRank: grid.pipelineRank) { print(line) }
+            if let line = optimizerLine(configuration, sharded: trainer.shardsOptimizer) { print(line) }
             for pp in 0..<configuration.pipelineRanks {
                 print("  pp \(pp): holds stage\(configuration.stagesHeld(byPipelineRank: pp).count > 1 ? "s" : "") \(configuration.stagesHeld(byPipelineRank: pp).map(String.init).joined(separator: " and "))")
             }

@@ -43,6 +43,9 @@ struct PipelineRun {
             guard o.pp == nil || o.ep == nil else { throw error }
             throw ConfigurationError("\(error)" + gridHint(kind: kind, model: model, worldSize: worldSize, pipelineRanks: pp, expertParallel: ep))
         }
+        if o.shardOptimizer == true && !OptimizerSharding.applies(to: configuration) {
+            throw ConfigurationError(OptimizerSharding.refusal(configuration))
+        }
         let balancing = try o.balancing()
         if balancing.policy == .balanced, o.replicas ?? 0 > model.experts * ep {
             throw ConfigurationError("--replicas \(o.replicas!) exceeds the \(model.experts) experts x EP \(ep): the balanced policy never puts two replicas of an expert on one rank (--eplb-policy reference does)")
@@ -129,7 +132,7 @@ struct PipelineRun {
             WeightDrawing.announce(parameters: Int(plan.model.memoryEstimate.parameterCount), lead: world.rank == 0)
             trainer = try PipelineTrainer(configuration: plan.configuration, model: plan.model, training: plan.training,
                                           balancing: plan.balancing, grid: grid, corpus: plan.corpus, seed: options.seed,
-                                          schedule: plan.schedule, commTimeout: options.commTimeout)
+                                          schedule: plan.schedule, commTimeout: options.commTimeout, shardOptimizer: options.shardOptimizer)
             try train(plan, trainer: trainer!)
         } catch {
             printError("rank \(world.rank): error: \(error)")

@@ -79,6 +79,8 @@ struct TrainCommand: ParsableCommand {
     var resume = false
     @Flag(inversion: .prefixedNo, help: "Run each F&B pair's forward and backward phases alternately, so that each one's expert all-to-alls fly while the other computes; --no-overlap: F's phases, then B's (either way F's output leaves when F ends, B's gradient before W, and a late gradient is awaited after F). Default: alternate with EP > 1 or across nodes; F then B with EP 1 (and --model mlp) on one node, where nothing needs hiding and each pass keeps its caches.")
     var overlap: Bool?
+    @Flag(name: .customLong("shard-optimizer"), inversion: .prefixedNo, help: "DualPipe at EP 1: each rank of a mirror pair sums and updates only the stage it holds the primary copy of, and sends the new weights to its partner (ZeRO-1 over the pair: one stage's AdamW moments a rank instead of two, half the AdamW work, the same bytes sent and the same bits as without); --no-shard-optimizer: both copies sum and update both stages. Default: shard where each pair shares a node; across nodes the unsharded sums hide one stage's swap under the schedule.")
+    var shardOptimizer: Bool?
     @Option(name: .customLong("comm-timeout"), help: ArgumentHelp("Watchdog: a message or all-to-all wait longer than this prints what it waited for (peer, tag, stage, micro-batch, step) and ends the job.", valueName: "SECONDS"))
     var commTimeout: Double = 300
     @Option(name: .customLong("schedule-file"), help: ArgumentHelp("Run this schedule (JSON, or CSV as `dualpipe schedule --format csv` writes it) instead of generating one; it must be for this --schedule, --pp and --micro-batches, and is validated first.", valueName: "FILE"))
@@ -131,7 +133,7 @@ struct TrainCommand: ParsableCommand {
             }
             if reference, let (flag, _) = [("--pp", pp != nil), ("--rank-order", rankOrder == .mirror), ("--check-reference", checkReference), ("--trace", trace != nil),
                                            ("--trace-svg", traceSVG != nil), ("--trace-step", traceStep != nil),
-                                           ("--mpi-progress", progress.mode != .test)].first(where: \.1) {
+                                           ("--mpi-progress", progress.mode != .test), (shardOptimizerFlag, shardOptimizer != nil)].first(where: \.1) {
                 throw ValidationError("\(flag) applies to the pipeline trainer, not to --reference")
             }
             return
@@ -140,7 +142,7 @@ struct TrainCommand: ParsableCommand {
             let pipelineOnly = [("--inject-failure", injectFailure != nil), ("--schedule-file", scheduleFile != nil), ("--checkpoint-dir", checkpointDir != nil), ("--replicas", replicas != nil),
                                 ("--rebalance-every", rebalanceEvery != 0), ("--eplb-policy", eplbPolicy != "balanced"), ("--pp", pp != nil), ("--ep", ep != nil), ("--rank-order", rankOrder == .mirror), ("--check-reference", checkReference),
                                 ("--trace", trace != nil), ("--trace-svg", traceSVG != nil), ("--trace-step", traceStep != nil),
-                                ("--mpi-progress", progress.mode != .test)]
+                                ("--mpi-progress", progress.mode != .test), (shardOptimizerFlag, shardOptimizer != nil)]
             if let (flag, _) = pipelineOnly.first(where: \.1) {
                 throw ValidationError("\(flag) applies to the pipeline trainer, not to --reference")
             }
@@ -163,6 +165,9 @@ struct TrainCommand: ParsableCommand {
     }
 
     /// How FB pairs run: as `--overlap` / `--no-overlap` say, else `PairOrder.default`.
+    /// The sharding flag as the user spelled it.
+    var shardOptimizerFlag: String { shardOptimizer == false ? "--no-shard-optimizer" : "--shard-optimizer" }
+
     func pairOrder(expertParallel: Int, nodes: Int) -> StageExecutor.PairOrder {
         StageExecutor.PairOrder(overlap: overlap, expertParallel: expertParallel, nodes: nodes)
     }
