@@ -13,7 +13,7 @@ struct BenchSchedulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "schedules",
         abstract: "Train every schedule on the same model and ranks; step time, efficiency, bubble and MPI waits beside the simulator's prediction.",
-        discussion: "Run under mpirun, e.g. `mpirun -np 2 dualpipe bench schedules`. Every rank is a pipeline rank (EP 1); the model's layers must split into 2 x PP stages (DualPipeV), so --layers defaults to 4 or, on more than 2 ranks, the smallest multiple of 2 x PP from 4 up (8 on 4 ranks). A setting some schedule cannot run is refused once, before any communication. Rank 0 prints the table. The five trainers are alive at once, as their steps take turns, so a rank needs memory for five (six where a mirror pair spans nodes: DualPipe then also runs with every gradient sum after the schedule, the row `DualPipe, sums after`).")
+        discussion: "Run under mpirun, e.g. `mpirun -np 2 dualpipe bench schedules`. Every rank is a pipeline rank (EP 1); the model's layers must split into 2 x PP stages (DualPipeV), so --layers defaults to 4 or, on more than 2 ranks, the smallest multiple of 2 x PP from 4 up (8 on 4 ranks). A setting some schedule cannot run is refused once, before any communication. Rank 0 prints the table. The five trainers are alive at once, as their steps take turns, so a rank needs memory for six or seven: DualPipe also runs as `train` does not by default. On one node, where AdamW is sharded over the mirror pairs, it runs again with AdamW on both copies of each stage (`DualPipe, AdamW on both copies`); where a mirror pair spans nodes, again with every gradient sum after the schedule (`DualPipe, sums after`), and with AdamW sharded (`DualPipe, AdamW sharded`).")
 
     @OptionGroup var model: ModelOptions
     @Option(name: .customLong("micro-batches"), help: ArgumentHelp("Micro-batches per step (default: 4 x PP, enough for every schedule).", valueName: "M"))
@@ -84,36 +84,49 @@ struct BenchSchedulesCommand: ParsableCommand {
             // FB pairs as `train` runs them (EP 1): by default sequential on one node.
             let nodes = try world.splitByNode().nodeCount
             let pairOrder = StageExecutor.PairOrder(overlap: overlap, expertParallel: 1, nodes: nodes)
-            // Where DualPipe sums some stage during the schedule (a mirror pair across nodes), it
-            // runs twice: as `train` runs it, and with every gradient sum after the schedule, to show
-            // what that saves.
-            let runs = ScheduleKind.allCases.flatMap { kind in kind == .dualpipe && nodes > 1 ? [(kind, true), (kind, false)] : [(kind, true)] }
-            var sumsEarly = false
-            for (kind, earlySums) in runs {
+            // DualPipe also runs as `train` does not by default, to show what its defaults save:
+            // across nodes (where some stage's sums run during the schedule) with every sum after
+            // the schedule, and with AdamW sharded over the mirror pairs; on one node (where AdamW
+            // is sharded) unsharded.
+            let variants: [(kind: ScheduleKind, earlySums: Bool, shard: Bool?, suffix: String?)] = ScheduleKind.allCases.flatMap { kind in
+                kind != .dualpipe ? [(kind, true, nil, nil)]
+                    : nodes > 1 ? [(kind, true, nil, nil), (kind, false, nil, "sums after"), (kind, true, true, "AdamW sharded")]
+                    : [(kind, true, nil, nil), (kind, true, false, "AdamW on both copies")]
+            }
+            var sumsEarly = false, sharded = false
+            for variant in variants {
+                let (kind, earlySums) = (variant.kind, variant.earlySums)
                 guard let configuration = configurations[kind] else { continue }
                 if !earlySums && !sumsEarly { continue }
+                if let shard = variant.shard, shard == sharded { continue }
                 let step: (Bool) throws -> PipelineStepReport
                 let schedule: Schedule
                 let earlyStages: [Int]
+                let shardsOptimizer: Bool
                 if let mlp {
                     let trainer = try MLPPipelineTrainer(
                         configuration: configuration, model: mlp,
                         training: TrainingConfiguration(steps: steps + 1, microBatches: configuration.globalMicroBatches),
-                        grid: try RankGrid(world: world, configuration: configuration), seed: 1, earlySums: earlySums)
+                        grid: try RankGrid(world: world, configuration: configuration), seed: 1, earlySums: earlySums,
+                        shardOptimizer: variant.shard)
                     trainer.executor.pollsBetweenPhases = progress.pollsBetweenPhases
                     trainer.executor.pairOrder = pairOrder
-                    (schedule, step, earlyStages) = (trainer.schedule, { try trainer.step(keepTrace: $0) }, trainer.earlySumStages)
+                    (schedule, step, earlyStages, shardsOptimizer) = (trainer.schedule, { try trainer.step(keepTrace: $0) }, trainer.earlySumStages, trainer.shardsOptimizer)
                 } else {
                     let trainer = try PipelineTrainer(
                         configuration: configuration, model: moe!,
                         training: TrainingConfiguration(steps: steps + 1, microBatches: configuration.globalMicroBatches),
-                        grid: try RankGrid(world: world, configuration: configuration), corpus: corpus!, seed: 1, earlySums: earlySums)
+                        grid: try RankGrid(world: world, configuration: configuration), corpus: corpus!, seed: 1, earlySums: earlySums,
+                        shardOptimizer: variant.shard)
                     trainer.executor.pollsBetweenPhases = progress.pollsBetweenPhases
                     trainer.executor.pairOrder = pairOrder
-                    (schedule, step, earlyStages) = (trainer.schedule, { try trainer.step(keepTrace: $0) }, trainer.earlySumStages)
+                    (schedule, step, earlyStages, shardsOptimizer) = (trainer.schedule, { try trainer.step(keepTrace: $0) }, trainer.earlySumStages, trainer.shardsOptimizer)
                 }
-                if kind == .dualpipe && earlySums { sumsEarly = try world.allreduce(earlyStages.isEmpty ? 0 : 1, op: .max) == 1 }
-                contenders.append(Contender(label: earlySums ? kind.title : "\(kind.title), sums after", configuration: configuration,
+                if kind == .dualpipe && variant.suffix == nil {
+                    sumsEarly = try world.allreduce(earlyStages.isEmpty ? 0 : 1, op: .max) == 1
+                    sharded = shardsOptimizer
+                }
+                contenders.append(Contender(label: variant.suffix.map { "\(kind.title), \($0)" } ?? kind.title, configuration: configuration,
                                             schedule: schedule, pairOrder: pairOrder, step: step))
             }
             // With --shaped, each round runs every schedule on both links, the two halves in turn
@@ -157,18 +170,20 @@ struct BenchSchedulesCommand: ParsableCommand {
                     print("slowdown: the median over the rounds of a round's shaped step over its unshaped one")
                 }
                 print("""
-                    step: the schedule's wall time (slowest rank), without the gradient sums and the update; update: the rest
-                    of the step (slowest rank), the sums over the copies of each stage (DualPipe's mirror pair), clipping
-                    and AdamW; bubble: step minus a rank's compute, mean over ranks; MPI wait: time blocked on messages
-                    (bubble included), mean over ranks; comm: a rank's messages times the latency above (or the time each
-                    holds the link, if longer: messages that follow each other go no faster than that); hidden: the share
-                    of that the step does not pay for (1 - (replay with the latency - replay without) / comm); simulated:
-                    the schedule costed with each step's own mean F, B, W, BW and FB of every stage on every rank and the
-                    latency above (a message waiting while the link carries the ones sent before it), each FB pair and BW
-                    timed as the runtime ran it (outputs leaving inside it, a gradient before its W, a pair's late
-                    gradient awaited after its F); sim/measured: that over the same step's time; replay: each step
-                    simulated with each action's own measured time (what the mean costs miss is the actions' variance);
-                    hidden, simulated and the ratios are medians over the steps
+                    step: the schedule's wall time (slowest rank), without the gradient sums and the update; update: the
+                    rest of the step (slowest rank), the sums over the copies of each stage (DualPipe's mirror pair),
+                    clipping and AdamW (DualPipe on one node: sharded over the mirror pair, each rank updating one stage and
+                    sending its weights; `AdamW on both copies` and, across nodes, DualPipe: unsharded); bubble: step minus
+                    a rank's compute, mean over ranks; MPI wait: time blocked on messages (bubble included), mean over
+                    ranks; comm: a rank's messages times the latency above (or the time each holds the link, if longer:
+                    messages that follow each other go no faster than that); hidden: the share of that the step does not pay
+                    for (1 - (replay with the latency - replay without) / comm); simulated: the schedule costed with each
+                    step's own mean F, B, W, BW and FB of every stage on every rank and the latency above (a message waiting
+                    while the link carries the ones sent before it), each FB pair and BW timed as the runtime ran it
+                    (outputs leaving inside it, a gradient before its W, a pair's late gradient awaited after its F);
+                    sim/measured: that over the same step's time; replay: each step simulated with each action's own
+                    measured time (what the mean costs miss is the actions' variance); hidden, simulated and the ratios are
+                    medians over the steps
                     """)
             }
         }
