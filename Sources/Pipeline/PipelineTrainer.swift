@@ -80,7 +80,8 @@ public final class PipelineTrainer {
         evaluationPass.commTimeout = commTimeout
         let held = Dictionary(uniqueKeysWithValues: stages.map { ($0.index, $0) })
         mirrorShards = try OptimizerSharding.resolve(shardOptimizer, configuration: configuration, replicas: grid.replicas)
-            ? MirrorShardedUpdate(owned: .init(held[pp]!), mirrored: .init(held[configuration.pipelineRanks - 1 - pp]!), pair: grid.replicas) : nil
+            ? MirrorShardedUpdate(owned: .init(moeStage: held[pp]!), mirrored: .init(moeStage: held[configuration.pipelineRanks - 1 - pp]!),
+                                  pair: grid.replicas) : nil
         // Sharded, the pair's sums are the shards' own.
         sums = try StageGradientSums(stages: mirrorShards == nil ? stages : [], experts: { held[$0]!.expertSlots }, replicas: grid.replicas,
                                      early: earlySums ? SumStarts.early(programs: programs, stagesHeld: configuration.stagesHeld,

@@ -48,7 +48,8 @@ public final class MLPPipelineTrainer {
         trainPass.commTimeout = commTimeout
         let held = Dictionary(uniqueKeysWithValues: stages.map { ($0.index, $0) })
         mirrorShards = try OptimizerSharding.resolve(shardOptimizer, configuration: configuration, replicas: grid.replicas)
-            ? MirrorShardedUpdate(owned: .init(held[pp]!), mirrored: .init(held[configuration.pipelineRanks - 1 - pp]!), pair: grid.replicas) : nil
+            ? MirrorShardedUpdate(owned: .init(denseStage: held[pp]!), mirrored: .init(denseStage: held[configuration.pipelineRanks - 1 - pp]!),
+                                  pair: grid.replicas) : nil
         sums = try StageGradientSums(stages: mirrorShards == nil ? stages : [], experts: { _ in [] }, replicas: grid.replicas,
                                      early: earlySums ? SumStarts.early(programs: programs, stagesHeld: configuration.stagesHeld,
                                                                         pipelineRank: pp) : [:])

@@ -21,13 +21,14 @@ public final class MirrorShardedUpdate {
     public struct StageParts {
         let gradients: [any GradientGathering]
 
-        /// A stage whose gradients are summed parameter by parameter (`--model mlp`).
-        public init(_ stage: any ParameterOwner) {
+        /// A stage without routed experts, summed parameter by parameter (`--model mlp`).
+        public init(denseStage stage: any ParameterOwner) {
             gradients = [GradientArena(stages: [stage]) { _ in true }]
         }
 
-        /// A MoE stage: its dense gradients, then its routed experts' summed by logical expert.
-        public init(_ stage: Stage) {
+        /// A transformer stage: its dense gradients, then its routed experts' summed by logical
+        /// expert, as `StageGradientSums` lays them out.
+        public init(moeStage stage: Stage) {
             gradients = [GradientArena(stages: [stage]) { !$0.isRoutedExpert },
                          ExpertGradientSync(layers: stage.expertSlots, replicas: nil)].filter { $0.buffer.count > 0 }
         }
@@ -108,11 +109,14 @@ public final class MirrorShardedUpdate {
     /// optimizers in the same order. Returns the mirrored stage's states.
     public func exchange(states: [AdamW.State], mirroredCount: Int) throws -> [AdamW.State] {
         var header: [Int64] = []
-        var floats: [Float] = []
+        let outgoing = MessageBuffer<Float>(uninitializedCount: states.reduce(0) { $0 + 2 * $1.m.count })
+        var at = 0
         for state in states {
             header += [Int64(state.steps), Int64(state.m.count)]
-            floats += state.m
-            floats += state.v
+            for moments in [state.m, state.v] {
+                _ = UnsafeMutableBufferPointer(rebasing: outgoing.pointer[at..<(at + moments.count)]).initialize(from: moments)
+                at += moments.count
+            }
         }
         let incomingHeader = MessageBuffer<Int64>(count: 2 * mirroredCount, repeating: 0)
         let headerReceive = try pair.irecv(into: incomingHeader, from: partner, tag: 101)
@@ -122,7 +126,7 @@ public final class MirrorShardedUpdate {
         let counts = stride(from: 0, to: incomingHeader.count, by: 2).map { Int(incomingHeader.pointer[$0 + 1]) }
         let incoming = MessageBuffer<Float>(uninitializedCount: counts.reduce(0) { $0 + 2 * $1 })
         let receive = try pair.irecv(into: incoming, from: partner, tag: 102)
-        let send = try pair.isend(floats, to: partner, tag: 102)
+        let send = try pair.isend(outgoing, to: partner, tag: 102)
         _ = try receive.wait()
         _ = try send.wait()
         var offset = 0
