@@ -79,11 +79,18 @@ public final class PipelineTrainer {
         trainPass.commTimeout = commTimeout
         evaluationPass.commTimeout = commTimeout
         let held = Dictionary(uniqueKeysWithValues: stages.map { ($0.index, $0) })
-        mirrorShards = try OptimizerSharding.resolve(shardOptimizer, configuration: configuration, replicas: grid.replicas)
-            ? MirrorShardedUpdate(owned: .init(moeStage: held[pp]!), mirrored: .init(moeStage: held[configuration.pipelineRanks - 1 - pp]!),
-                                  pair: grid.replicas) : nil
-        // Sharded, the pair's sums are the shards' own.
-        sums = try StageGradientSums(stages: mirrorShards == nil ? stages : [], experts: { held[$0]!.expertSlots }, replicas: grid.replicas,
+        let pair = try OptimizerSharding.pair(configuration: configuration, grid: grid)
+        if try OptimizerSharding.resolve(shardOptimizer, configuration: configuration, pair: pair), let pair {
+            // At EP 1 the pair is the replica group and sums the stages itself; at EP > 1 the
+            // group's allreduce sums, and the pair only shares the weights.
+            let (owned, mirrored) = (held[pp]!, held[configuration.pipelineRanks - 1 - pp]!)
+            mirrorShards = configuration.expertParallel == 1
+                ? try MirrorShardedUpdate(owned: .init(moeStage: owned), mirrored: .init(moeStage: mirrored), pair: pair)
+                : try MirrorShardedUpdate(owned: .init(weightsOf: owned), mirrored: .init(weightsOf: mirrored), pair: pair)
+        } else {
+            mirrorShards = nil
+        }
+        sums = try StageGradientSums(stages: mirrorShards?.sumsGradients == true ? [] : stages, experts: { held[$0]!.expertSlots }, replicas: grid.replicas,
                                      early: earlySums ? SumStarts.early(programs: programs, stagesHeld: configuration.stagesHeld,
                                                                         pipelineRank: pp) : [:])
         sums.follow(trainPass)

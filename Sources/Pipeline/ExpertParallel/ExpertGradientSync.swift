@@ -1,6 +1,5 @@
 import MPI
 import Model
-import Tensor
 
 /// Sums the gradients of every copy of each logical expert: its replicas on the EP group and,
 /// for DualPipe, the same slots on the mirror pipeline rank. Each rank adds its slots' gradients
@@ -74,25 +73,6 @@ public final class ExpertGradientSync: GradientGathering {
         }
     }
 
-    /// Each logical expert's weights into its place in the buffer, from its first local slot (its
-    /// replicas hold the same weights: the same sums and updates since they were copied). Every
-    /// logical expert must have a slot here (EP 1).
-    func gatherValues() {
-        precondition(layers.allSatisfy { layer in Set(layer.localSlots.map { layer.phy2log[$0] }).count == layer.logicalExperts },
-                     "an expert's weights gathered on a rank that holds no slot of it")
-        walk(\.value) { value, place, first in
-            guard first else { return }
-            value.withUnsafeBufferPointer { place.update(from: $0.baseAddress!, count: $0.count) }
-        }
-    }
-
-    /// Every local slot takes its logical expert's weights.
-    func scatterValues() {
-        walk(\.value) { value, place, _ in
-            value.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: place, count: $0.count) }
-        }
-    }
-
     /// Whether some logical expert has two slots on this rank (placements change when the experts
     /// are rebalanced): their gradients must be summed even where no other rank holds a copy.
     private var hasLocalReplicas: Bool {
@@ -102,9 +82,9 @@ public final class ExpertGradientSync: GradientGathering {
         }
     }
 
-    /// Visits every local slot's `tensor` (its gradients, or its values) with the place of its
-    /// logical expert in the buffer, and whether the slot is its expert's first on this rank.
-    private func walk(_ tensor: WritableKeyPath<Parameter, Tensor> = \.gradient, _ body: (inout [Float], UnsafeMutablePointer<Float>, Bool) -> Void) {
+    /// Visits every local slot's gradients with the place of its logical expert's sum in the buffer,
+    /// and whether the slot is its expert's first on this rank.
+    private func walk(_ body: (inout [Float], UnsafeMutablePointer<Float>, Bool) -> Void) {
         let base = buffer.pointer.baseAddress!
         var layerStart = 0
         for layer in layers {
@@ -114,8 +94,8 @@ public final class ExpertGradientSync: GradientGathering {
                 let first = seen.insert(logical).inserted
                 var offset = layerStart + logical * perExpert
                 expert.visitParameters { p in
-                    body(&p[keyPath: tensor].scalars, base + offset, first)
-                    offset += p[keyPath: tensor].count
+                    body(&p.gradient.scalars, base + offset, first)
+                    offset += p.gradient.count
                 }
             }
             layerStart += layer.logicalExperts * perExpert

@@ -47,10 +47,11 @@ public final class MLPPipelineTrainer {
                                 executor: executor, pool: pool, messageShape: [model.tokensPerMicroBatch, model.hidden])
         trainPass.commTimeout = commTimeout
         let held = Dictionary(uniqueKeysWithValues: stages.map { ($0.index, $0) })
-        mirrorShards = try OptimizerSharding.resolve(shardOptimizer, configuration: configuration, replicas: grid.replicas)
-            ? MirrorShardedUpdate(owned: .init(denseStage: held[pp]!), mirrored: .init(denseStage: held[configuration.pipelineRanks - 1 - pp]!),
-                                  pair: grid.replicas) : nil
-        sums = try StageGradientSums(stages: mirrorShards == nil ? stages : [], experts: { _ in [] }, replicas: grid.replicas,
+        let pair = try OptimizerSharding.pair(configuration: configuration, grid: grid)
+        mirrorShards = try OptimizerSharding.resolve(shardOptimizer, configuration: configuration, pair: pair)
+            ? try MirrorShardedUpdate(owned: .init(denseStage: held[pp]!), mirrored: .init(denseStage: held[configuration.pipelineRanks - 1 - pp]!),
+                                  pair: pair!) : nil
+        sums = try StageGradientSums(stages: mirrorShards?.sumsGradients == true ? [] : stages, experts: { _ in [] }, replicas: grid.replicas,
                                      early: earlySums ? SumStarts.early(programs: programs, stagesHeld: configuration.stagesHeld,
                                                                         pipelineRank: pp) : [:])
         sums.follow(trainPass)
@@ -71,7 +72,7 @@ public final class MLPPipelineTrainer {
     /// The held stages whose gradients are both copies' sum after the step's sums: every one, or
     /// with AdamW sharded the one this rank updates (the other's went to its partner).
     public var summedStages: [MLPStage] {
-        mirrorShards == nil ? stages : stages.filter { $0.index == grid.pipelineRank }
+        mirrorShards?.sumsGradients == true ? stages.filter { $0.index == grid.pipelineRank } : stages
     }
 
     /// The held stages that count once in global sums.

@@ -1,6 +1,5 @@
 import MPI
 import Model
-import Tensor
 
 /// Some of the gradients of a rank's stages (the dense ones, or the experts') as one flat buffer
 /// that a collective reduces in place: gathered from the parameters in visiting order, stage by
@@ -24,46 +23,32 @@ public final class GradientArena: GradientGathering {
     public var count: Int { buffer.count }
 
     func gather() {
-        walk(\.gradient) { gradient, slot in gradient.withUnsafeBufferPointer { slot.update(from: $0.baseAddress!, count: $0.count) } }
+        walk { gradient, slot in gradient.withUnsafeBufferPointer { slot.update(from: $0.baseAddress!, count: $0.count) } }
     }
 
     func scatter() {
-        walk(\.gradient) { gradient, slot in gradient.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: slot, count: $0.count) } }
+        walk { gradient, slot in gradient.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: slot, count: $0.count) } }
     }
 
-    func gatherValues() {
-        walk(\.value) { value, slot in value.withUnsafeBufferPointer { slot.update(from: $0.baseAddress!, count: $0.count) } }
-    }
-
-    func scatterValues() {
-        walk(\.value) { value, slot in value.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: slot, count: $0.count) } }
-    }
-
-    /// Visits each selected parameter's `tensor` (its gradient or its value) with its place in the
-    /// buffer, in buffer order.
-    private func walk(_ tensor: WritableKeyPath<Parameter, Tensor>, _ body: (inout [Float], UnsafeMutablePointer<Float>) -> Void) {
+    /// Visits each selected gradient with its place in the buffer, in buffer order.
+    private func walk(_ body: (inout [Float], UnsafeMutablePointer<Float>) -> Void) {
         var offset = 0
         let base = buffer.pointer.baseAddress!
         for stage in stages {
             stage.visitParameters { p in
                 guard selects(p) else { return }
-                body(&p[keyPath: tensor].scalars, base + offset)
-                offset += p[keyPath: tensor].count
+                body(&p.gradient.scalars, base + offset)
+                offset += p.gradient.count
             }
         }
     }
 }
 
-/// Gradients gathered into one flat buffer that a message or a collective sums, and scattered back;
-/// the same layout carries the parameters' values, where a copy takes its owner's weights.
+/// Gradients gathered into one flat buffer that a message or a collective sums, and scattered back.
 protocol GradientGathering: AnyObject {
     var buffer: MessageBuffer<Float> { get }
     func gather()
     func scatter()
-    /// The values into the buffer, in the gradients' layout.
-    func gatherValues()
-    /// Every parameter the buffer covers takes its value from it.
-    func scatterValues()
 }
 
 extension Parameter {

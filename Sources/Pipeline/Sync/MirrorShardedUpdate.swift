@@ -2,35 +2,49 @@ import MPI
 import Model
 
 /// AdamW sharded over DualPipe's mirror pair (ZeRO stage 1 at the scale of a pair). Both ranks of
-/// a pair hold the same two stages, and each updates only the one whose primary copy it holds:
-/// after the schedule each sends the other stage's gradients to that stage's owner, which adds
-/// them to its own; after clipping, each owner runs AdamW on its stage and sends the new weights
-/// to its partner, which takes them as they are.
+/// a pair hold the same two stages, and each updates only the one whose primary copy it holds,
+/// then sends the new weights to its partner, which takes them as they are.
 ///
-/// Against the allreduce of both stages that it replaces, a rank sends as many bytes (one stage's
-/// gradients and one stage's weights, for two stages' gradients), adds one stage instead of two,
-/// runs AdamW over one stage instead of two and keeps one stage's moments instead of two. The
-/// gradients travel in the allreduce's own layout (a routed expert's slots on a rank summed into
-/// one place first), and the owner adds the partner's part to its own in the one addition the
-/// allreduce made: the sums, the updates and the copies are the same bits as without sharding.
-/// The buffers are the ones the unsharded sums would gather into, one a stage; the partner's
-/// gradients arrive piece by piece in two small windows, and the weights travel in the gradient
-/// buffers once those are free, so that the moments saved are memory saved.
+/// At EP 1 the pair holds a stage's only copies and sums them itself: after the schedule each
+/// rank sends the other stage's gradients to that stage's owner, which adds them to its own.
+/// Against the allreduce of both stages that this replaces, a rank sends as many bytes (one
+/// stage's gradients and one stage's weights, for two stages' gradients), adds one stage instead
+/// of two, runs AdamW over one stage instead of two and keeps one stage's moments instead of two.
+/// The gradients travel in the allreduce's own layout (a routed expert's slots on a rank summed
+/// into one place first), and the owner adds the partner's part to its own in the one addition
+/// the allreduce made: the sums, the updates and the copies are the same bits as without
+/// sharding. At EP > 1 the replica group's allreduce still sums (the dense part has 2 x EP copies,
+/// an expert's replicas sit on other EP ranks), and the pair is the two ranks of the same EP rank:
+/// it saves the moments and AdamW of one stage, and adds the weights' transfer.
+///
+/// No buffer the size of a stage is added: the partner's gradients arrive piece by piece in two
+/// small windows into the buffers the sums gather into, and the weights travel through two more.
 public final class MirrorShardedUpdate {
-    /// A stage as the update sees it: its parameters, and its gradients as the sums lay them out.
+    /// A stage as the update sees it: its parameters, and the gradients this update sums.
     public struct StageParts {
+        let values: ParameterValues
+        /// The gradients the pair sums, as the replica group's sums would lay them out (none
+        /// where those sums run).
         let gradients: [any GradientGathering]
 
-        /// A stage without routed experts, summed parameter by parameter (`--model mlp`).
+        /// A stage without routed experts that the pair sums parameter by parameter (`--model mlp`).
         public init(denseStage stage: any ParameterOwner) {
+            values = ParameterValues(stage)
             gradients = [GradientArena(stages: [stage]) { _ in true }]
         }
 
-        /// A transformer stage: its dense gradients, then its routed experts' summed by logical
-        /// expert, as `StageGradientSums` lays them out.
+        /// A transformer stage that the pair sums: its dense gradients, then its routed experts'
+        /// summed by logical expert, as `StageGradientSums` lays them out.
         public init(moeStage stage: Stage) {
+            values = ParameterValues(stage)
             gradients = [GradientArena(stages: [stage]) { !$0.isRoutedExpert },
                          ExpertGradientSync(layers: stage.expertSlots, replicas: nil)].filter { $0.buffer.count > 0 }
+        }
+
+        /// A stage whose gradients the replica group's allreduce sums: only its weights travel.
+        public init(weightsOf stage: any ParameterOwner) {
+            values = ParameterValues(stage)
+            gradients = []
         }
     }
 
@@ -39,20 +53,27 @@ public final class MirrorShardedUpdate {
     /// The stage the partner updates; this rank sends it its gradients and takes its weights.
     let mirrored: StageParts
     let pair: Communicator
-    /// [2][windowFloats]: where the partner's gradients land, one piece each, while the other's
-    /// piece is added.
-    private let windows: [MessageBuffer<Float>]
+    /// [2][windowFloats]: where the partner's gradients and weights land, a piece each, while the
+    /// other's piece is used.
+    private let incoming: [MessageBuffer<Float>]
+    /// [2][windowFloats]: the owned stage's weights on their way out, a piece each.
+    private let outgoing: [MessageBuffer<Float>]
     static let windowFloats = 1 << 18
 
     /// Collective over `pair` (two ranks, each passing the stage the other passes as `mirrored`
     /// as its `owned`): the messages go over a duplicate of it, apart from any other traffic.
     public init(owned: StageParts, mirrored: StageParts, pair: Communicator) throws {
         precondition(pair.size == 2, "a mirror pair is two ranks, got \(pair.size)")
+        precondition(owned.gradients.isEmpty == mirrored.gradients.isEmpty, "both stages summed by the pair, or neither")
         self.owned = owned
         self.mirrored = mirrored
         self.pair = try pair.duplicate()
-        windows = (0..<2).map { _ in MessageBuffer(uninitializedCount: Self.windowFloats) }
+        incoming = (0..<2).map { _ in MessageBuffer(uninitializedCount: Self.windowFloats) }
+        outgoing = (0..<2).map { _ in MessageBuffer(uninitializedCount: Self.windowFloats) }
     }
+
+    /// Whether the pair sums the gradients itself (EP 1), rather than the replica group's allreduce.
+    public var sumsGradients: Bool { !owned.gradients.isEmpty }
 
     private var partner: Int { 1 - pair.rank }
 
@@ -61,9 +82,9 @@ public final class MirrorShardedUpdate {
         stride(from: 0, to: count, by: windowFloats).map { $0..<min($0 + windowFloats, count) }
     }
 
-    /// After the schedule: the mirrored stage's gradients go to the partner, and the partner's
-    /// gradients of the owned stage are added to this rank's. Only the owned stage's gradients are
-    /// the sum afterwards. Returns the bytes this rank sent.
+    /// After the schedule, where the pair sums: the mirrored stage's gradients go to the partner,
+    /// and the partner's gradients of the owned stage are added to this rank's. Only the owned
+    /// stage's gradients are the sum afterwards. Returns the bytes this rank sent.
     public func reduceGradients() throws -> Int {
         var sends: [Request] = [], bytes = 0
         for (k, part) in mirrored.gradients.enumerated() {
@@ -75,11 +96,11 @@ public final class MirrorShardedUpdate {
         for part in owned.gradients { part.gather() }
         for (k, part) in owned.gradients.enumerated() {
             let pieces = Self.pieces(part.buffer.count)
-            var next = try pieces.first.map { try pair.irecv(into: windows[0], range: 0..<$0.count, from: partner, tag: k) }
+            var next = try pieces.first.map { try pair.irecv(into: incoming[0], range: 0..<$0.count, from: partner, tag: k) }
             for (i, piece) in pieces.enumerated() {
                 _ = try next!.wait()
-                next = i + 1 < pieces.count ? try pair.irecv(into: windows[(i + 1) % 2], range: 0..<pieces[i + 1].count, from: partner, tag: k) : nil
-                let sum = part.buffer.pointer.baseAddress! + piece.lowerBound, other = windows[i % 2].pointer.baseAddress!
+                next = i + 1 < pieces.count ? try pair.irecv(into: incoming[(i + 1) % 2], range: 0..<pieces[i + 1].count, from: partner, tag: k) : nil
+                let sum = part.buffer.pointer.baseAddress! + piece.lowerBound, other = incoming[i % 2].pointer.baseAddress!
                 for j in 0..<piece.count { sum[j] += other[j] }
             }
             part.scatter()
@@ -88,19 +109,29 @@ public final class MirrorShardedUpdate {
         return bytes
     }
 
-    /// After AdamW updated the owned stage: its weights go to the partner, and the mirrored
-    /// stage's come from it, each in the buffers its gradients used. Returns the bytes this rank sent.
+    /// After AdamW updated the owned stage: its weights go to the partner and the mirrored
+    /// stage's come from it, in visiting order, a window at a time each way. Returns the bytes
+    /// this rank sent.
     public func shareWeights() throws -> Int {
-        var requests: [Request] = [], bytes = 0
-        for (k, part) in mirrored.gradients.enumerated() { requests.append(try pair.irecv(into: part.buffer, from: partner, tag: 100 + k)) }
-        for (k, part) in owned.gradients.enumerated() {
-            part.gatherValues()
-            requests.append(try pair.isend(part.buffer, to: partner, tag: 100 + k))
-            bytes += part.buffer.count * MemoryLayout<Float>.size
+        let sendPieces = Self.pieces(owned.values.count), receivePieces = Self.pieces(mirrored.values.count)
+        let tag = 100
+        var sends: [Request?] = [nil, nil]
+        for i in 0..<max(sendPieces.count, receivePieces.count) {
+            let receive = i < receivePieces.count
+                ? try pair.irecv(into: incoming[i % 2], range: 0..<receivePieces[i].count, from: partner, tag: tag) : nil
+            if i < sendPieces.count {
+                // The window's previous piece must have left before it is refilled.
+                if let earlier = sends[i % 2] { _ = try earlier.wait() }
+                owned.values.copy(sendPieces[i], into: outgoing[i % 2].pointer.baseAddress!)
+                sends[i % 2] = try pair.isend(outgoing[i % 2], range: 0..<sendPieces[i].count, to: partner, tag: tag)
+            }
+            if let receive {
+                _ = try receive.wait()
+                mirrored.values.assign(receivePieces[i], from: incoming[i % 2].pointer.baseAddress!)
+            }
         }
-        try Requests.waitAll(requests)
-        for part in mirrored.gradients { part.scatterValues() }
-        return bytes
+        for case let send? in sends { _ = try send.wait() }
+        return owned.values.count * MemoryLayout<Float>.size
     }
 
     /// The owned stage's AdamW states go to the partner, and the mirrored stage's come back, so
@@ -141,31 +172,34 @@ public final class MirrorShardedUpdate {
 
 /// Where AdamW is sharded over the mirror pairs.
 public enum OptimizerSharding {
-    /// Whether the grid allows it: DualPipe at EP 1, where the ranks holding a stage are exactly
-    /// its mirror pair (at EP > 1 the dense part has 2 x EP copies).
+    /// Whether the grid has mirror pairs to shard over: DualPipe's.
     public static func applies(to configuration: PipelineConfiguration) -> Bool {
-        configuration.kind == .dualpipe && configuration.expertParallel == 1
+        configuration.kind == .dualpipe
     }
 
-    /// The choice when the user made none: shard where it applies and each pair shares a node.
-    /// Across nodes the unsharded sums win: one stage's swap crosses the link during the schedule
-    /// (`StageGradientSums`), where sharding sends gradients and then weights after it.
-    public static func automatic(applies: Bool, pairOnOneNode: Bool) -> Bool { applies && pairOnOneNode }
+    /// The mirror pair of this rank: the replica group at EP 1; at EP > 1 the two ranks of the
+    /// group at this EP rank (pp and PP-1-pp). Collective over `grid.replicas`; nil for a grid
+    /// without pairs.
+    public static func pair(configuration: PipelineConfiguration, grid: RankGrid) throws -> Communicator? {
+        guard applies(to: configuration) else { return nil }
+        return configuration.expertParallel == 1 ? grid.replicas : try grid.replicas.split(color: grid.expertRank, key: grid.pipelineRank)
+    }
 
-    /// `requested` (nil: `automatic`) for this grid; throws when sharding was asked for where it
-    /// does not apply. Collective over `replicas` where it applies (the node test).
-    public static func resolve(_ requested: Bool?, configuration: PipelineConfiguration, replicas: Communicator) throws -> Bool {
-        let applies = applies(to: configuration)
-        if requested == true && !applies { throw PipelineError(refusal(configuration)) }
-        guard applies else { return false }
+    /// `requested`, or by default whether each pair shares a node: across nodes the weights'
+    /// transfer would cross the link after the schedule (and at EP 1 the unsharded sums swap one
+    /// stage during it). Throws when sharding was asked for where it does not apply. Collective
+    /// over `pair` when nothing was requested.
+    public static func resolve(_ requested: Bool?, configuration: PipelineConfiguration, pair: Communicator?) throws -> Bool {
+        guard let pair else {
+            if requested == true { throw PipelineError(refusal(configuration)) }
+            return false
+        }
         if let requested { return requested }
-        return automatic(applies: true, pairOnOneNode: try replicas.splitSharedMemory().size == replicas.size)
+        return try pair.splitSharedMemory().size == pair.size
     }
 
     /// Why `--shard-optimizer` cannot run on this grid.
     public static func refusal(_ configuration: PipelineConfiguration) -> String {
-        configuration.kind != .dualpipe
-            ? "--shard-optimizer shards AdamW over DualPipe's mirror pairs; \(configuration.kind.title) holds one copy of each stage"
-            : "--shard-optimizer needs EP 1 (each stage held by its mirror pair alone), got EP \(configuration.expertParallel)"
+        "--shard-optimizer shards AdamW over DualPipe's mirror pairs; \(configuration.kind.title) holds one copy of each stage"
     }
 }

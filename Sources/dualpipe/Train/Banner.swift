@@ -48,13 +48,16 @@ func earlySumsLine(_ stages: [Int], pipelineRank: Int) -> String? {
     return "gradient sums: mirror pairs across nodes sum a stage that both ranks finish before their last action during the schedule (pp \(pipelineRank): stage \(names)), swapped once their pipeline messages are through; the other sums follow the schedule"
 }
 
-/// The banner line saying who updates DualPipe's stage copies (nil where `--shard-optimizer`
-/// does not apply).
+/// The banner line saying who updates DualPipe's stage copies (nil for the other schedules).
 func optimizerLine(_ configuration: PipelineConfiguration, sharded: Bool) -> String? {
     guard OptimizerSharding.applies(to: configuration) else { return nil }
-    return sharded
-        ? "optimizer: AdamW sharded over the mirror pairs (--shard-optimizer): pp r sums and updates stage r alone and sends its weights to pp \(configuration.pipelineRanks - 1)-r"
-        : "optimizer: both copies of each stage sum its gradients and run AdamW on it (--no-shard-optimizer, or the mirror pairs span nodes)"
+    let partner = "pp \(configuration.pipelineRanks - 1)-r"
+    if !sharded {
+        return "optimizer: both copies of each stage sum its gradients and run AdamW on it (--no-shard-optimizer, or the mirror pairs span nodes)"
+    }
+    return configuration.expertParallel == 1
+        ? "optimizer: AdamW sharded over the mirror pairs (--shard-optimizer): pp r sums and updates stage r alone and sends its weights to \(partner)"
+        : "optimizer: AdamW sharded over the mirror pairs (--shard-optimizer): the 2 x EP copies of each stage sum its gradients as before, then pp r updates stage r alone and sends its weights to \(partner) at the same EP rank"
 }
 
 extension StageExecutor {
