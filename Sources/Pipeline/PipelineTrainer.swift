@@ -40,7 +40,7 @@ public final class PipelineTrainer {
     /// `schedule` replaces the generated one (a schedule file); `commTimeout` is the watchdog;
     /// `earlySums` false runs every gradient sum after the schedule (see `StageGradientSums`);
     /// `shardOptimizer` shards AdamW over DualPipe's mirror pairs (`MirrorShardedUpdate`; nil:
-    /// where `OptimizerSharding.automatic` says).
+    /// where each pair shares a node, as `OptimizerSharding.resolve` decides).
     public init(configuration: PipelineConfiguration, model: ModelConfiguration, training: TrainingConfiguration,
                 balancing: ExpertBalancing = ExpertBalancing(), grid: RankGrid, corpus: ByteCorpus, seed: UInt64,
                 schedule: Schedule? = nil, commTimeout: Double? = nil, earlySums: Bool = true, shardOptimizer: Bool? = nil) throws {
