@@ -117,6 +117,12 @@ public final class PipelineTrainer {
     /// Whether AdamW is sharded over the mirror pair (`MirrorShardedUpdate`).
     public var shardsOptimizer: Bool { mirrorShards != nil }
 
+    /// The parameters this rank holds (a weight and a gradient each), and those it runs AdamW on
+    /// (two moments each).
+    public var parameterCounts: (held: Int, updated: Int) {
+        (stages.reduce(0) { $0 + $1.parameterCount }, updatedOptimizers.reduce(0) { $0 + $1.stage.parameterCount })
+    }
+
     /// The optimizers this rank steps: the owned stage's when sharded, else every held stage's.
     var updatedOptimizers: [StageOptimizer] {
         guard mirrorShards != nil else { return optimizers }

@@ -69,6 +69,13 @@ public final class MLPPipelineTrainer {
     /// Whether AdamW is sharded over the mirror pair (`MirrorShardedUpdate`).
     public var shardsOptimizer: Bool { mirrorShards != nil }
 
+    /// The parameters this rank holds (a weight and a gradient each), and those it runs AdamW on
+    /// (two moments each).
+    public var parameterCounts: (held: Int, updated: Int) {
+        let updated = mirrorShards == nil ? stages : stages.filter { $0.index == grid.pipelineRank }
+        return (stages.reduce(0) { $0 + $1.parameterCount }, updated.reduce(0) { $0 + $1.parameterCount })
+    }
+
     /// The held stages whose gradients are both copies' sum after the step's sums: every one, or
     /// with AdamW sharded the one this rank updates (the other's went to its partner).
     public var summedStages: [MLPStage] {

@@ -13,7 +13,7 @@ struct BenchSchedulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "schedules",
         abstract: "Train every schedule on the same model and ranks; step time, efficiency, bubble and MPI waits beside the simulator's prediction.",
-        discussion: "Run under mpirun, e.g. `mpirun -np 2 dualpipe bench schedules`. Every rank is a pipeline rank (EP 1); the model's layers must split into 2 x PP stages (DualPipeV), so --layers defaults to 4 or, on more than 2 ranks, the smallest multiple of 2 x PP from 4 up (8 on 4 ranks). A setting some schedule cannot run is refused once, before any communication. Rank 0 prints the table. The five trainers are alive at once, as their steps take turns, so a rank needs memory for six or seven: DualPipe also runs as `train` does not by default. On one node, where AdamW is sharded over the mirror pairs, it runs again with AdamW on both copies of each stage (`DualPipe, AdamW on both copies`); where a mirror pair spans nodes, again with every gradient sum after the schedule (`DualPipe, sums after`), and with AdamW sharded (`DualPipe, AdamW sharded`).")
+        discussion: "Run under mpirun, e.g. `mpirun -np 2 dualpipe bench schedules`. Every rank is a pipeline rank (EP 1); the model's layers must split into 2 x PP stages (DualPipeV), so --layers defaults to 4 or, on more than 2 ranks, the smallest multiple of 2 x PP from 4 up (8 on 4 ranks). A setting some schedule cannot run is refused once, before any communication. Rank 0 prints the table, and below it the parameter memory each schedule asks of a rank. The five trainers are alive at once, as their steps take turns, so a rank needs memory for six or seven: DualPipe also runs as `train` does not by default. On one node, where AdamW is sharded over the mirror pairs, it runs again with AdamW on both copies of each stage (`DualPipe, AdamW on both copies`); where a mirror pair spans nodes, again with every gradient sum after the schedule (`DualPipe, sums after`), and with AdamW sharded (`DualPipe, AdamW sharded`).")
 
     @OptionGroup var model: ModelOptions
     @Option(name: .customLong("micro-batches"), help: ArgumentHelp("Micro-batches per step (default: 4 x PP, enough for every schedule).", valueName: "M"))
@@ -103,6 +103,7 @@ struct BenchSchedulesCommand: ParsableCommand {
                 let schedule: Schedule
                 let earlyStages: [Int]
                 let shardsOptimizer: Bool
+                let counts: (held: Int, updated: Int)
                 if let mlp {
                     let trainer = try MLPPipelineTrainer(
                         configuration: configuration, model: mlp,
@@ -112,6 +113,7 @@ struct BenchSchedulesCommand: ParsableCommand {
                     trainer.executor.pollsBetweenPhases = progress.pollsBetweenPhases
                     trainer.executor.pairOrder = pairOrder
                     (schedule, step, earlyStages, shardsOptimizer) = (trainer.schedule, { try trainer.step(keepTrace: $0) }, trainer.earlySumStages, trainer.shardsOptimizer)
+                    counts = trainer.parameterCounts
                 } else {
                     let trainer = try PipelineTrainer(
                         configuration: configuration, model: moe!,
@@ -121,13 +123,17 @@ struct BenchSchedulesCommand: ParsableCommand {
                     trainer.executor.pollsBetweenPhases = progress.pollsBetweenPhases
                     trainer.executor.pairOrder = pairOrder
                     (schedule, step, earlyStages, shardsOptimizer) = (trainer.schedule, { try trainer.step(keepTrace: $0) }, trainer.earlySumStages, trainer.shardsOptimizer)
+                    counts = trainer.parameterCounts
                 }
+                // The largest rank's: what a rank must have room for.
+                var largest = [counts.held, counts.updated]
+                try world.allreduce(&largest, op: .max)
                 if kind == .dualpipe && variant.suffix == nil {
                     sumsEarly = try world.allreduce(earlyStages.isEmpty ? 0 : 1, op: .max) == 1
                     sharded = shardsOptimizer
                 }
                 contenders.append(Contender(label: variant.suffix.map { "\(kind.title), \($0)" } ?? kind.title, configuration: configuration,
-                                            schedule: schedule, pairOrder: pairOrder, step: step))
+                                            schedule: schedule, pairOrder: pairOrder, step: step, parameters: (largest[0], largest[1])))
             }
             // With --shaped, each round runs every schedule on both links, the two halves in turn
             // (plain then shaped, then shaped then plain), so the link changes once a round.
@@ -154,6 +160,13 @@ struct BenchSchedulesCommand: ParsableCommand {
                 print("\(pp) pipeline ranks, \(m) micro-batches, \(what); OpenBLAS \(BLAS.coreName); MPI progress: \(progress.mode.rawValue); \(TCPEagerLimit.description); FB pairs \(pairOrder.rawValue); medians of \(steps) steps, the schedules alternating step by step; \(cpuModelName())")
                 print(String(format: "one message (%d floats) ranks 0 -> 1: %.3f ms (half the median ping-pong), the simulator's latency; %.3f ms apart in a stream, the time it holds the link (messages on one link take turns)", messageFloats, latency * 1000, transfer * 1000))
                 print(renderTable(rows, textColumns: 1), terminator: "")
+                var memory = [["schedule", "parameters held", "updated", "weights+gradients MiB", "AdamW moments MiB"]]
+                for c in contenders {
+                    let mib = { (floats: Int) in decimal(Double(floats * 2 * MemoryLayout<Float>.size) / 1_048_576, 1) }
+                    memory.append([c.label, String(c.parameters.held), String(c.parameters.updated), mib(c.parameters.held), mib(c.parameters.updated)])
+                }
+                print("parameter memory a rank needs (each column the largest over the ranks): a weight and a gradient for every parameter it holds, two AdamW moments for every one it updates")
+                print(renderTable(memory, textColumns: 1), terminator: "")
                 if actions {
                     print("actions: each kind on each stage (FB by its forward's and its backward's stage), its mean over a step's actions on every rank, median over the steps, in ms")
                     for c in contenders { print("\(c.label): \(c.actionTimes())") }
@@ -202,10 +215,13 @@ struct BenchSchedulesCommand: ParsableCommand {
         var unshapedTimes: [Double] = []
         /// Rank 0: each timed step's actions and its time, in milliseconds.
         var traced: [(durations: [Action: Double], measured: Double)] = []
+        /// The parameters the largest rank holds, and the most that one rank updates.
+        let parameters: (held: Int, updated: Int)
 
         init(label: String, configuration: PipelineConfiguration, schedule: Schedule, pairOrder: StageExecutor.PairOrder,
-             step: @escaping (Bool) throws -> PipelineStepReport) {
+             step: @escaping (Bool) throws -> PipelineStepReport, parameters: (held: Int, updated: Int)) {
             self.label = label; self.configuration = configuration; self.schedule = schedule; self.pairOrder = pairOrder; self.step = step
+            self.parameters = parameters
         }
 
         mutating func record(_ report: PipelineStepReport) {
