@@ -1,3 +1,4 @@
+import MPI
 import Model
 import Pipeline
 import Schedule
@@ -5,7 +6,7 @@ import Tensor
 
 extension PipelineRun {
     /// What the run is: grid, stages per rank, schedule, model and data.
-    func banner(_ plan: Plan, trainer: PipelineTrainer) -> String {
+    func banner(_ plan: Plan, trainer: PipelineTrainer, counts: (held: Int, updated: Int)) -> String {
         let c = plan.configuration, grid = c.grid
         // Counted from the shape (exact, and tested so): drawing every stage's weights again
         // here took as long as the trainer's own start on rank 0.
@@ -28,7 +29,7 @@ extension PipelineRun {
         }
         if let warning = MirrorPlacement.warning(grid: trainer.grid, configuration: c, stages: trainer.stages) { lines.append(warning) }
         if let line = earlySumsLine(trainer.earlySumStages, pipelineRank: trainer.grid.pipelineRank) { lines.append(line) }
-        if let line = optimizerLine(c, sharded: trainer.shardsOptimizer) { lines.append(line) }
+        lines.append(optimizerLine(c, sharded: trainer.shardsOptimizer, counts: counts))
         for pp in 0..<c.pipelineRanks {
             let ranks = (0..<c.expertParallel).map { String(grid.worldRank(pipeline: pp, expert: $0)) }.joined(separator: ",")
             let node = trainer.grid.nodes.nodeCount > 1 ? " on node \(trainer.grid.nodeOfRank[grid.worldRank(pipeline: pp, expert: 0)])" : ""
@@ -48,16 +49,27 @@ func earlySumsLine(_ stages: [Int], pipelineRank: Int) -> String? {
     return "gradient sums: mirror pairs across nodes sum a stage that both ranks finish before their last action during the schedule (pp \(pipelineRank): stage \(names)), swapped once their pipeline messages are through; the other sums follow the schedule"
 }
 
-/// The banner line saying who updates DualPipe's stage copies (nil for the other schedules).
-func optimizerLine(_ configuration: PipelineConfiguration, sharded: Bool) -> String? {
-    guard OptimizerSharding.applies(to: configuration) else { return nil }
+/// The banner's `optimizer:` line: who runs AdamW on what, and the parameter memory a rank needs
+/// (`counts`: the most parameters a rank holds, a weight and a gradient each, and the most it
+/// updates, two moments each; collective figures, gathered by the caller).
+func optimizerLine(_ configuration: PipelineConfiguration, sharded: Bool, counts: (held: Int, updated: Int)) -> String {
+    let mib = { (floats: Int) in String(format: "%.1f", Double(floats * 2 * MemoryLayout<Float>.size) / 1_048_576) }
+    let memory = "; a rank holds at most \(counts.held) parameters (\(mib(counts.held)) MiB with their gradients) and updates at most \(counts.updated) (\(mib(counts.updated)) MiB of AdamW moments)"
+    guard OptimizerSharding.applies(to: configuration) else { return "optimizer: AdamW on every held stage" + memory }
     let partner = "pp \(configuration.pipelineRanks - 1)-r"
     if !sharded {
-        return "optimizer: both copies of each stage sum its gradients and run AdamW on it (--no-shard-optimizer, or the mirror pairs span nodes)"
+        return "optimizer: both copies of each stage sum its gradients and run AdamW on it (--no-shard-optimizer, or the mirror pairs span nodes)" + memory
     }
-    return configuration.expertParallel == 1
+    return (configuration.expertParallel == 1
         ? "optimizer: AdamW sharded over the mirror pairs (--shard-optimizer): pp r sums and updates stage r alone and sends its weights to \(partner)"
-        : "optimizer: AdamW sharded over the mirror pairs (--shard-optimizer): the 2 x EP copies of each stage sum its gradients as before, then pp r updates stage r alone and sends its weights to \(partner) at the same EP rank"
+        : "optimizer: AdamW sharded over the mirror pairs (--shard-optimizer): the 2 x EP copies of each stage sum its gradients as before, then pp r updates stage r alone and sends its weights to \(partner) at the same EP rank") + memory
+}
+
+/// The most parameters any rank holds and updates. Collective over `world`.
+func largestParameterCounts(_ counts: (held: Int, updated: Int), world: Communicator) throws -> (held: Int, updated: Int) {
+    var values = [counts.held, counts.updated]
+    try world.allreduce(&values, op: .max)
+    return (values[0], values[1])
 }
 
 extension StageExecutor {

@@ -150,7 +150,8 @@ struct PipelineRun {
         let check = o.checkReference ? try ReferenceCheck(trainer: trainer, corpus: plan.corpus, seed: o.seed) : nil
         let lead = world.rank == 0
         let metrics = lead ? try o.metrics.map { try LineWriter(path: $0) } : nil
-        if lead { print(banner(plan, trainer: trainer)) }
+        let counts = try largestParameterCounts(trainer.parameterCounts, world: world)
+        if lead { print(banner(plan, trainer: trainer, counts: counts)) }
         if let (folder, manifest) = plan.resumeFrom {
             try Checkpointer.restore(trainer, from: folder, manifest: manifest)
             if lead {
