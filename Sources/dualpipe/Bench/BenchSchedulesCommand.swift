@@ -126,14 +126,13 @@ struct BenchSchedulesCommand: ParsableCommand {
                     counts = trainer.parameterCounts
                 }
                 // The largest rank's: what a rank must have room for.
-                var largest = [counts.held, counts.updated]
-                try world.allreduce(&largest, op: .max)
+                let largest = try largestParameterCounts(counts, world: world)
                 if kind == .dualpipe && variant.suffix == nil {
                     sumsEarly = try world.allreduce(earlyStages.isEmpty ? 0 : 1, op: .max) == 1
                     sharded = shardsOptimizer
                 }
                 contenders.append(Contender(label: variant.suffix.map { "\(kind.title), \($0)" } ?? kind.title, configuration: configuration,
-                                            schedule: schedule, pairOrder: pairOrder, step: step, parameters: (largest[0], largest[1])))
+                                            schedule: schedule, pairOrder: pairOrder, step: step, parameters: largest))
             }
             // With --shaped, each round runs every schedule on both links, the two halves in turn
             // (plain then shaped, then shaped then plain), so the link changes once a round.
@@ -162,8 +161,8 @@ struct BenchSchedulesCommand: ParsableCommand {
                 print(renderTable(rows, textColumns: 1), terminator: "")
                 var memory = [["schedule", "parameters held", "updated", "weights+gradients MiB", "AdamW moments MiB"]]
                 for c in contenders {
-                    let mib = { (floats: Int) in decimal(Double(floats * 2 * MemoryLayout<Float>.size) / 1_048_576, 1) }
-                    memory.append([c.label, String(c.parameters.held), String(c.parameters.updated), mib(c.parameters.held), mib(c.parameters.updated)])
+                    memory.append([c.label, String(c.parameters.held), String(c.parameters.updated),
+                                   pairOfFloatsMiB(c.parameters.held), pairOfFloatsMiB(c.parameters.updated)])
                 }
                 print("parameter memory a rank needs (each column the largest over the ranks): a weight and a gradient for every parameter it holds, two AdamW moments for every one it updates")
                 print(renderTable(memory, textColumns: 1), terminator: "")

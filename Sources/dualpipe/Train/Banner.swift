@@ -53,8 +53,7 @@ func earlySumsLine(_ stages: [Int], pipelineRank: Int) -> String? {
 /// (`counts`: the most parameters a rank holds, a weight and a gradient each, and the most it
 /// updates, two moments each; collective figures, gathered by the caller).
 func optimizerLine(_ configuration: PipelineConfiguration, sharded: Bool, counts: (held: Int, updated: Int)) -> String {
-    let mib = { (floats: Int) in String(format: "%.1f", Double(floats * 2 * MemoryLayout<Float>.size) / 1_048_576) }
-    let memory = "; a rank holds at most \(counts.held) parameters (\(mib(counts.held)) MiB with their gradients) and updates at most \(counts.updated) (\(mib(counts.updated)) MiB of AdamW moments)"
+    let memory = "; a rank holds at most \(counts.held) parameters (\(pairOfFloatsMiB(counts.held)) MiB with their gradients) and updates at most \(counts.updated) (\(pairOfFloatsMiB(counts.updated)) MiB of AdamW moments)"
     guard OptimizerSharding.applies(to: configuration) else { return "optimizer: AdamW on every held stage" + memory }
     let partner = "pp \(configuration.pipelineRanks - 1)-r"
     if !sharded {
@@ -63,6 +62,12 @@ func optimizerLine(_ configuration: PipelineConfiguration, sharded: Bool, counts
     return (configuration.expertParallel == 1
         ? "optimizer: AdamW sharded over the mirror pairs (--shard-optimizer): pp r sums and updates stage r alone and sends its weights to \(partner)"
         : "optimizer: AdamW sharded over the mirror pairs (--shard-optimizer): the 2 x EP copies of each stage sum its gradients as before, then pp r updates stage r alone and sends its weights to \(partner) at the same EP rank") + memory
+}
+
+/// Two floats for each of `parameters` (a weight and its gradient, or AdamW's two moments), in MiB
+/// with one decimal.
+func pairOfFloatsMiB(_ parameters: Int) -> String {
+    String(format: "%.1f", Double(parameters * 2 * MemoryLayout<Float>.size) / 1_048_576)
 }
 
 /// The most parameters any rank holds and updates. Collective over `world`.
