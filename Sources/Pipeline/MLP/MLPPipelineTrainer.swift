@@ -72,9 +72,11 @@ public final class MLPPipelineTrainer {
     /// The parameters this rank holds (a weight and a gradient each), and those it runs AdamW on
     /// (two moments each).
     public var parameterCounts: (held: Int, updated: Int) {
-        let updated = mirrorShards == nil ? stages : stages.filter { $0.index == grid.pipelineRank }
-        return (stages.reduce(0) { $0 + $1.parameterCount }, updated.reduce(0) { $0 + $1.parameterCount })
+        (stages.reduce(0) { $0 + $1.parameterCount }, stages.filter(updates).reduce(0) { $0 + $1.parameterCount })
     }
+
+    /// Whether this rank runs AdamW on `stage`: every held one, or sharded the one it owns.
+    func updates(_ stage: MLPStage) -> Bool { mirrorShards == nil || stage.index == grid.pipelineRank }
 
     /// The held stages whose gradients are both copies' sum after the step's sums: every one, or
     /// with AdamW sharded the one this rank updates (the other's went to its partner).
@@ -116,7 +118,7 @@ public final class MLPPipelineTrainer {
         let norm = try grid.sumInGridOrder(primaryStages.reduce(0.0) { $0 + GradientClipping.sumOfSquares($1) }).squareRoot()
         let factor = GradientClipping.scale(globalNorm: norm, maxNorm: training.clipNorm)
         let lr = training.schedule.rate(at: step)
-        for (s, stage) in stages.enumerated() where mirrorShards == nil || stage.index == pp {
+        for (s, stage) in stages.enumerated() where updates(stage) {
             optimizers[s].update(stage, gradientScale: factor, learningRate: lr)
         }
         if let mirrorShards { syncBytes += try mirrorShards.shareWeights() }

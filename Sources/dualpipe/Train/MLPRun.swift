@@ -62,9 +62,7 @@ struct MLPRun {
             throw ConfigurationError("\(error) (PP \(pp) is the world size: --model mlp runs one pipeline rank per MPI rank"
                 + (others.isEmpty ? ")" : "; --schedule \(others.joined(separator: ", ")) would run on \(worldSize) rank(s))"))
         }
-        if o.shardOptimizer == true && !OptimizerSharding.applies(to: configuration) {
-            throw ConfigurationError(OptimizerSharding.refusal(configuration))
-        }
+        try o.requireShardingApplies(to: configuration)
         return configuration
     }
 

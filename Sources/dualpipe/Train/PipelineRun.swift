@@ -43,9 +43,7 @@ struct PipelineRun {
             guard o.pp == nil || o.ep == nil else { throw error }
             throw ConfigurationError("\(error)" + gridHint(kind: kind, model: model, worldSize: worldSize, pipelineRanks: pp, expertParallel: ep))
         }
-        if o.shardOptimizer == true && !OptimizerSharding.applies(to: configuration) {
-            throw ConfigurationError(OptimizerSharding.refusal(configuration))
-        }
+        try o.requireShardingApplies(to: configuration)
         let balancing = try o.balancing()
         if balancing.policy == .balanced, o.replicas ?? 0 > model.experts * ep {
             throw ConfigurationError("--replicas \(o.replicas!) exceeds the \(model.experts) experts x EP \(ep): the balanced policy never puts two replicas of an expert on one rank (--eplb-policy reference does)")

@@ -165,6 +165,14 @@ struct TrainCommand: ParsableCommand {
     }
 
     /// How FB pairs run: as `--overlap` / `--no-overlap` say, else `PairOrder.default`.
+    /// Refuses `--shard-optimizer` for a grid without mirror pairs, before any communication (the
+    /// MoE and the MLP trainers' plans both ask).
+    func requireShardingApplies(to configuration: PipelineConfiguration) throws {
+        if shardOptimizer == true && !OptimizerSharding.applies(to: configuration) {
+            throw ConfigurationError(OptimizerSharding.refusal(configuration))
+        }
+    }
+
     /// The sharding flag as the user spelled it.
     var shardOptimizerFlag: String { shardOptimizer == false ? "--no-shard-optimizer" : "--shard-optimizer" }
 
