@@ -33,9 +33,10 @@ public final class PipelineTrainer {
     let sampler: MicroBatchSampler
     let evaluationSampler: MicroBatchSampler
     public internal(set) var nextStep = 0
-    /// Failure drill: (step, world rank) that throws (or with `kill`, SIGKILLs itself) in the
-    /// middle of that step's schedule.
-    public var failureDrill: (step: Int, rank: Int, kill: Bool)?
+    /// The rank that fails on purpose, when and how (`--inject-failure`).
+    public var failureDrill: FailureDrill?
+    /// `--comm-timeout` for the waits after the schedule (nil: none).
+    let watchdog: CollectiveWatchdog?
 
     /// `schedule` replaces the generated one (a schedule file); `commTimeout` is the watchdog;
     /// `earlySums` false runs every gradient sum after the schedule (see `StageGradientSums`);
@@ -78,6 +79,7 @@ public final class PipelineTrainer {
                                      transport: transport, executor: executor, pool: pool, messageShape: messageShape)
         trainPass.commTimeout = commTimeout
         evaluationPass.commTimeout = commTimeout
+        watchdog = try commTimeout.map { try CollectiveWatchdog.ending(rank: grid.world.rank, timeout: $0) }
         let held = Dictionary(uniqueKeysWithValues: stages.map { ($0.index, $0) })
         let pair = try OptimizerSharding.pair(configuration: configuration, grid: grid)
         if try OptimizerSharding.resolve(shardOptimizer, configuration: configuration, pair: pair), let pair {
@@ -140,7 +142,9 @@ public final class PipelineTrainer {
     /// over the pair; nothing otherwise.
     func completeMirroredMoments() throws {
         guard let mirrorShards, let owned = updatedOptimizers.first, let mirrored = mirroredOptimizers.first else { return }
-        mirrored.states = try mirrorShards.exchange(states: owned.states, mirroredCount: mirrored.states.count)
+        mirrored.states = try watchdog.guarding("the mirror pair's AdamW moments (a checkpoint's) after step \(nextStep - 1)") {
+            try mirrorShards.exchange(states: owned.states, mirroredCount: mirrored.states.count)
+        }
     }
 
     /// With AdamW sharded, drops the moments of the stage the partner updates (after a checkpoint
@@ -170,35 +174,46 @@ public final class PipelineTrainer {
         let base = grid.expertRank * configuration.microBatches
         executor.begin(data: { [sampler] mb in sampler.microBatch(step: step, index: base + mb) },
                        lossGradient: 1 / Float(configuration.globalMicroBatches), forwardOnly: false)
-        try grid.world.barrier()
+        try watchdog.guarding("every rank at the start of step \(step) (a barrier)") { try grid.world.barrier() }
         let start = monotonicSeconds()
         trainPass.recorder.reset(origin: start, keepEvents: keepTrace)
-        let drilled = failureDrill.map { $0.step == step && $0.rank == grid.world.rank } ?? false
-        trainPass.failAfterComputes = drilled ? trainPass.computeCount / 2 : nil
-        trainPass.killsItself = failureDrill?.kill ?? false
+        let drill = failureDrill.flatMap { $0.step == step && $0.rank == grid.world.rank ? $0.mode : nil }
+        trainPass.failAfterComputes = drill == .fail || drill == .kill ? trainPass.computeCount / 2 : nil
+        trainPass.killsItself = drill == .kill
         trainPass.stepNumber = step
         try trainPass.run()
         let pipelineEnd = monotonicSeconds()
+        if drill == .stall { FailureDrill.stall(rank: grid.world.rank, step: step) }
 
-        var syncBytes = try sums.finish()
-        if let mirrorShards { syncBytes += try mirrorShards.reduceGradients() }
-        let losses = try gatherLosses()
+        var syncBytes = try watchdog.guarding("the gradient sums of step \(step)") { try sums.finish() }
+        if let mirrorShards {
+            syncBytes += try watchdog.guarding("the mirror pair's gradient sums of step \(step) with world rank \(grid.mirrorPartnerWorldRank)") {
+                try mirrorShards.reduceGradients()
+            }
+        }
+        let losses = try watchdog.guarding("the losses of step \(step)") { try gatherLosses() }
         try inspect(step, losses)
-        let norm = try globalNorm()
+        let norm = try watchdog.guarding("the gradient norm of step \(step)") { try globalNorm() }
         let factor = GradientClipping.scale(globalNorm: norm, maxNorm: training.clipNorm)
         let lr = training.schedule.rate(at: step)
         for optimizer in updatedOptimizers { optimizer.update(gradientScale: factor, learningRate: lr) }
-        if let mirrorShards { syncBytes += try mirrorShards.shareWeights() }
-        try loads.record()
+        if let mirrorShards {
+            syncBytes += try watchdog.guarding("the mirror pair's weights of step \(step) with world rank \(grid.mirrorPartnerWorldRank)") {
+                try mirrorShards.shareWeights()
+            }
+        }
+        try watchdog.guarding("the expert loads of step \(step)") { try loads.record() }
         loads.balanceRouting(speed: balancing.routerBiasSpeed)
         let end = monotonicSeconds()
         nextStep += 1
 
         let exchange = dispatchers.reduce(0) { $0 + $1.exchangeSeconds }, exchangeWait = dispatchers.reduce(0) { $0 + $1.exchangeWaitSeconds }
-        var report = try PipelineStepReport.gathered(
-            world: grid.world, step: step, losses: losses, gradientNorm: norm, learningRate: lr,
-            tokens: configuration.globalMicroBatches * model.tokensPerMicroBatch, recorder: trainPass.recorder,
-            start: start, pipelineEnd: pipelineEnd, end: end, syncBytes: syncBytes, keepTrace: keepTrace, extra: [exchange, exchangeWait])
+        var report = try watchdog.guarding("the report of step \(step)") {
+            try PipelineStepReport.gathered(
+                world: grid.world, step: step, losses: losses, gradientNorm: norm, learningRate: lr,
+                tokens: configuration.globalMicroBatches * model.tokensPerMicroBatch, recorder: trainPass.recorder,
+                start: start, pipelineEnd: pipelineEnd, end: end, syncBytes: syncBytes, keepTrace: keepTrace, extra: [exchange, exchangeWait])
+        }
         report.expertExchangeSeconds = report.extraColumns[0]
         report.expertExchangeWaitSeconds = report.extraColumns[1]
         return report
@@ -229,7 +244,7 @@ public final class PipelineTrainer {
                        lossGradient: 0, forwardOnly: true)
         evaluationPass.recorder.reset(origin: monotonicSeconds(), keepEvents: false)
         try evaluationPass.run()
-        let losses = try gatherLosses()
+        let losses = try watchdog.guarding("the evaluation's losses after step \(nextStep - 1)") { try gatherLosses() }
         return (ReferenceTrainer.meanLoss(losses), losses)
     }
 

@@ -15,7 +15,7 @@ import Testing
     /// DualPipe at PP 2, M 20: both ranks end with `BW B W`, the BW on stage 1 and the B and W on
     /// stage 0. Stage 1's sums start after the BW (compute 21 of 24); stage 0 has nothing after it.
     @Test func dualPipeAtPP2StartsTheStageFinishedByTheLastBW() throws {
-        let (schedule, programs) = try configuration(.dualpipe, pp: 2, m: 20)
+        let (_, programs) = try configuration(.dualpipe, pp: 2, m: 20)
         let held = { (p: Int) in PipelineConfiguration.stagesHeld(kind: .dualpipe, pipelineRanks: 2, pipelineRank: p) }
         for rank in 0..<2 {
             let early = SumStarts.early(programs: programs, stagesHeld: held, pipelineRank: rank)

@@ -57,6 +57,11 @@ public final class RankGrid {
         (0..<shape.expert).map { nodeOfRank[shape.worldRank(pipeline: pipelineRank, expert: $0)] }
     }
 
+    /// The world rank of this rank's mirror partner: pipeline rank PP-1-pp at the same EP rank.
+    public var mirrorPartnerWorldRank: Int {
+        shape.worldRank(pipeline: shape.pipeline - 1 - pipelineRank, expert: expertRank)
+    }
+
     /// DualPipe's mirror pairs (pipeline ranks pp and PP-1-pp, which sum the gradients of the two
     /// stages they both hold every step) with ranks on different nodes, as (pp, PP-1-pp)
     /// with pp < PP-1-pp. Empty for the other schedules, which hold one copy of each stage.

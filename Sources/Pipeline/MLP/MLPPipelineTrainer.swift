@@ -22,6 +22,8 @@ public final class MLPPipelineTrainer {
     let mirrorShards: MirrorShardedUpdate?
     var optimizers: [AdamW]
     let data: MLPData
+    /// `--comm-timeout` for the waits after the schedule (nil: none).
+    let watchdog: CollectiveWatchdog?
     public private(set) var nextStep = 0
 
     /// `earlySums` false runs every gradient sum after the schedule (see `StageGradientSums`);
@@ -46,6 +48,7 @@ public final class MLPPipelineTrainer {
         trainPass = Interpreter(program: programs[pp], pipelineRank: pp, transport: MPITransport(grid.pipeline),
                                 executor: executor, pool: pool, messageShape: [model.tokensPerMicroBatch, model.hidden])
         trainPass.commTimeout = commTimeout
+        watchdog = try commTimeout.map { try CollectiveWatchdog.ending(rank: grid.world.rank, timeout: $0) }
         let held = Dictionary(uniqueKeysWithValues: stages.map { ($0.index, $0) })
         let pair = try OptimizerSharding.pair(configuration: configuration, grid: grid)
         mirrorShards = try OptimizerSharding.resolve(shardOptimizer, configuration: configuration, pair: pair)
@@ -102,32 +105,44 @@ public final class MLPPipelineTrainer {
             let ends = schedule.runsEnds(of: mb, onRank: pp)
             return data.batch(mb, input: ends.first, targets: ends.last)
         }, lossGradient: 1 / Float(configuration.globalMicroBatches), forwardOnly: false)
-        try grid.world.barrier()
+        try watchdog.guarding("every rank at the start of step \(step) (a barrier)") { try grid.world.barrier() }
         let start = monotonicSeconds()
         trainPass.recorder.reset(origin: start, keepEvents: keepTrace)
         trainPass.stepNumber = step
         try trainPass.run()
         let pipelineEnd = monotonicSeconds()
 
-        var syncBytes = try sums.finish()
-        if let mirrorShards { syncBytes += try mirrorShards.reduceGradients() }
+        var syncBytes = try watchdog.guarding("the gradient sums of step \(step)") { try sums.finish() }
+        if let mirrorShards {
+            syncBytes += try watchdog.guarding("the mirror pair's gradient sums of step \(step) with world rank \(grid.mirrorPartnerWorldRank)") {
+                try mirrorShards.reduceGradients()
+            }
+        }
         var losses = [Float](repeating: 0, count: configuration.globalMicroBatches)
         for (mb, loss) in executor.losses { losses[mb] = loss }
-        try grid.world.allreduce(&losses, op: .sum)
+        try watchdog.guarding("the losses of step \(step)") { try grid.world.allreduce(&losses, op: .sum) }
         try inspect(step, losses)
-        let norm = try grid.sumInGridOrder(primaryStages.reduce(0.0) { $0 + GradientClipping.sumOfSquares($1) }).squareRoot()
+        let norm = try watchdog.guarding("the gradient norm of step \(step)") {
+            try grid.sumInGridOrder(primaryStages.reduce(0.0) { $0 + GradientClipping.sumOfSquares($1) }).squareRoot()
+        }
         let factor = GradientClipping.scale(globalNorm: norm, maxNorm: training.clipNorm)
         let lr = training.schedule.rate(at: step)
         for (s, stage) in stages.enumerated() where updates(stage) {
             optimizers[s].update(stage, gradientScale: factor, learningRate: lr)
         }
-        if let mirrorShards { syncBytes += try mirrorShards.shareWeights() }
+        if let mirrorShards {
+            syncBytes += try watchdog.guarding("the mirror pair's weights of step \(step) with world rank \(grid.mirrorPartnerWorldRank)") {
+                try mirrorShards.shareWeights()
+            }
+        }
         let end = monotonicSeconds()
         nextStep += 1
 
-        return try PipelineStepReport.gathered(
-            world: grid.world, step: step, losses: losses, gradientNorm: norm, learningRate: lr,
-            tokens: configuration.globalMicroBatches * model.tokensPerMicroBatch, recorder: trainPass.recorder,
-            start: start, pipelineEnd: pipelineEnd, end: end, syncBytes: syncBytes, keepTrace: keepTrace)
+        return try watchdog.guarding("the report of step \(step)") {
+            try PipelineStepReport.gathered(
+                world: grid.world, step: step, losses: losses, gradientNorm: norm, learningRate: lr,
+                tokens: configuration.globalMicroBatches * model.tokensPerMicroBatch, recorder: trainPass.recorder,
+                start: start, pipelineEnd: pipelineEnd, end: end, syncBytes: syncBytes, keepTrace: keepTrace)
+        }
     }
 }

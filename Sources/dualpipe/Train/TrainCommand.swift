@@ -81,13 +81,13 @@ struct TrainCommand: ParsableCommand {
     var overlap: Bool?
     @Flag(name: .customLong("shard-optimizer"), inversion: .prefixedNo, help: "DualPipe: each rank of a mirror pair updates only the stage it holds the primary copy of, and sends the new weights to its partner (ZeRO-1 over the pair: one stage's AdamW moments a rank instead of two, and half the AdamW work, with the same bits as without). At EP 1 the pair also sums only that stage, sending the same bytes as before; at EP > 1 the sums over a stage's 2 x EP copies stay and the weights' transfer is added (the partner is the mirror at the same EP rank). --no-shard-optimizer: both copies sum and update both stages. Default: shard where each pair shares a node; across nodes the weights would cross the link after the schedule (and at EP 1 the unsharded sums hide one stage's swap under it).")
     var shardOptimizer: Bool?
-    @Option(name: .customLong("comm-timeout"), help: ArgumentHelp("Watchdog: a message or all-to-all wait longer than this prints what it waited for (peer, tag, stage, micro-batch, step) and ends the job.", valueName: "SECONDS"))
+    @Option(name: .customLong("comm-timeout"), help: ArgumentHelp("Watchdog: a wait longer than this (a pipeline message, an expert all-to-all, or after the schedule the gradient sums, the mirror pair's exchanges, the losses, the norm, the report, the barrier that starts a step) prints what it waited for (peer, tag, stage, micro-batch, step where it knows them) and ends the job.", valueName: "SECONDS"))
     var commTimeout: Double = 300
     @Option(name: .customLong("schedule-file"), help: ArgumentHelp("Run this schedule (JSON, or CSV as `dualpipe schedule --format csv` writes it) instead of generating one; it must be for this --schedule, --pp and --micro-batches, and is validated first.", valueName: "FILE"))
     var scheduleFile: String?
     @Flag(name: .customLong("skip-schedule-validation"), help: "Run --schedule-file even if it fails validation: a drill for the watchdog (a schedule that deadlocks hangs until --comm-timeout).")
     var skipScheduleValidation = false
-    @Option(name: .customLong("inject-failure"), help: ArgumentHelp("Failure drill: world rank RANK throws halfway through step STEP's schedule (with :kill, kills itself with SIGKILL); the whole job must end, naming it.", valueName: "RANK@STEP[:kill]"))
+    @Option(name: .customLong("inject-failure"), help: ArgumentHelp("Failure drill: world rank RANK throws halfway through step STEP's schedule (with :kill, kills itself with SIGKILL; with :stall, stops after the schedule, alive, until the --comm-timeout watchdog of the ranks waiting for it ends the job); the whole job must end, naming it.", valueName: "RANK@STEP[:kill|:stall]"))
     var injectFailure: String?
     @OptionGroup var progress: ProgressOptions
     @Option(name: .customLong("trace-svg"), help: ArgumentHelp("Draw the traced step's measured timeline, with the simulated one beneath, to FILE.", valueName: "FILE"))
@@ -190,15 +190,17 @@ struct TrainCommand: ParsableCommand {
         try data.map { try ByteCorpus(contentsOf: $0) } ?? ByteCorpus.standard()
     }
 
-    /// --inject-failure RANK@STEP[:kill] as (step, rank, kill).
-    func failureDrill() throws -> (step: Int, rank: Int, kill: Bool)? {
+    /// --inject-failure RANK@STEP[:kill|:stall].
+    func failureDrill() throws -> FailureDrill? {
         guard let injectFailure else { return nil }
-        let kill = injectFailure.hasSuffix(":kill")
-        let parts = injectFailure.dropLast(kill ? 5 : 0).split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, let rank = Int(parts[0]), let step = Int(parts[1]), rank >= 0, (0..<steps).contains(step) else {
-            throw ValidationError("--inject-failure \(injectFailure) must be RANK@STEP or RANK@STEP:kill with a rank >= 0 and a step in 0..<\(steps)")
+        let fields = injectFailure.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        let mode = fields.count == 1 ? .fail : FailureDrill.Mode(rawValue: String(fields[1]))
+        let parts = fields[0].split(separator: "@", omittingEmptySubsequences: false)
+        guard let mode, mode != .fail || fields.count == 1, parts.count == 2, let rank = Int(parts[0]), let step = Int(parts[1]),
+              rank >= 0, (0..<steps).contains(step) else {
+            throw ValidationError("--inject-failure \(injectFailure) must be RANK@STEP, RANK@STEP:kill or RANK@STEP:stall with a rank >= 0 and a step in 0..<\(steps)")
         }
-        return (step, rank, kill)
+        return FailureDrill(step: step, rank: rank, mode: mode)
     }
 
     var checkpointing: CheckpointOptions? {
