@@ -30,6 +30,14 @@ enum Files {
         if stat(path, &info) == 0 {
             guard info.st_mode & S_IFMT != S_IFDIR else { throw ValidationError("\(flag) '\(path)' is a directory, not a file") }
             guard access(path, W_OK) == 0 else { throw ValidationError("\(flag) '\(path)' cannot be written: \(systemReason())") }
+            // access() grants root everything; opening a regular file for writing (without
+            // truncating it) asks the file system itself. Pipes and devices keep access's answer:
+            // opening a FIFO with no reader yet would block.
+            if info.st_mode & S_IFMT == S_IFREG {
+                let descriptor = open(path, O_WRONLY | O_CLOEXEC)
+                guard descriptor >= 0 else { throw ValidationError("\(flag) '\(path)' cannot be written: \(systemReason())") }
+                close(descriptor)
+            }
             return
         }
         guard errno == ENOENT else { throw ValidationError("\(flag) '\(path)': \(systemReason())") }
@@ -40,6 +48,16 @@ enum Files {
         }
         guard info.st_mode & S_IFMT == S_IFDIR else { throw ValidationError("\(flag) '\(path)': '\(directory)' is not a folder") }
         guard access(directory, W_OK | X_OK) == 0 else {
+            throw ValidationError("\(flag) '\(path)': cannot create a file in '\(directory)': \(systemReason())")
+        }
+        // Root passes access() on folders that take no new file (/proc, /sys): only creating one
+        // tells. The probe is removed at once; another rank probing the same path on a shared
+        // file system at the same moment sees it exist, which is an answer too.
+        let probe = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        if probe >= 0 {
+            close(probe)
+            unlink(path)
+        } else if errno != EEXIST {
             throw ValidationError("\(flag) '\(path)': cannot create a file in '\(directory)': \(systemReason())")
         }
     }
