@@ -32,8 +32,10 @@ extension PipelineTrainer {
         }
         let after = layers.indices.map { placer.imbalance(newRows[$0], loads: average[$0]) }
         var slotOptimizers = optimizers.flatMap(\.experts)
-        let outcome = try ExpertMigration.run(layers: layers, newRows: newRows, optimizers: &slotOptimizers,
-                                              group: grid.expert, nodeOfRank: grid.expertGroupNodeOfRank)
+        let outcome = try watchdog.guarding("the experts' moves of the rebalance after step \(nextStep - 1)") {
+            try ExpertMigration.run(layers: layers, newRows: newRows, optimizers: &slotOptimizers,
+                                    group: grid.expert, nodeOfRank: grid.expertGroupNodeOfRank)
+        }
         var next = 0
         for optimizer in optimizers {
             for l in optimizer.experts.indices { optimizer.experts[l] = slotOptimizers[next]; next += 1 }
@@ -48,9 +50,11 @@ extension PipelineTrainer {
             }
         }
         var sums = [Double(counted), Double(slots), Double(outcome.sentBytes)]
-        try grid.world.allreduce(&sums, op: .sum)
         var worst = [before.max() ?? 1, after.max() ?? 1, recounted ? 1 : 0]
-        try grid.world.allreduce(&worst, op: .max)
+        try watchdog.guarding("the report of the rebalance after step \(nextStep - 1)") {
+            try grid.world.allreduce(&sums, op: .sum)
+            try grid.world.allreduce(&worst, op: .max)
+        }
         return RebalanceReport(movedSlots: Int(sums[0]), slots: Int(sums[1]), sentBytes: Int(sums[2]),
                                imbalanceBefore: worst[0], imbalanceAfter: worst[1], replicaCountsChanged: worst[2] > 0)
     }
