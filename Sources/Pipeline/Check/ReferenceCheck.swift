@@ -43,7 +43,11 @@ public final class ReferenceCheck {
     /// Between the gradient sync and the update: losses every step, gradients on the first.
     public func compare(step: Int, losses: [Float]) throws {
         let gradients = step == 0 ? try gatherGradients() : nil
-        guard let reference else { return }
+        if let reference { compare(step: step, losses: losses, gradients: gradients, with: reference) }
+        try waitForTheReference()
+    }
+
+    private func compare(step: Int, losses: [Float], gradients: [[Float]]?, with reference: ReferenceTrainer) {
         _ = reference.computeGradients(step: step)
         let expected = reference.microBatchLosses
         if step == 0 {
@@ -82,18 +86,24 @@ public final class ReferenceCheck {
     /// After the update: the reference takes its step too, and every copy of a stage must agree.
     public func afterUpdate(step: Int) throws {
         let differing = try ReplicaFingerprint.mismatches(stages: trainer.stages, world: trainer.grid.world)
-        guard let reference else { return }
-        _ = reference.applyUpdate(step: step)
-        reference.balanceRouting()
-        failures += differing.map { "step \(step): \($0)" }
-        summary += differing.isEmpty ? "; stage copies identical" : "; stage copies DIFFER"
+        if let reference {
+            _ = reference.applyUpdate(step: step)
+            reference.balanceRouting()
+            failures += differing.map { "step \(step): \($0)" }
+            summary += differing.isEmpty ? "; stage copies identical" : "; stage copies DIFFER"
+        }
+        try waitForTheReference()
     }
 
     /// After an evaluation: the reference's forward-only losses on the same held-out micro-batches,
     /// within `lossTolerance` relative (the weights differ by the summation order of earlier
     /// gradients, so bit equality is not expected after the first update).
     public func compareEvaluation(step: Int, losses: [Float]) throws {
-        guard let reference else { return }
+        if let reference { try compareEvaluation(step: step, losses: losses, with: reference) }
+        try waitForTheReference()
+    }
+
+    private func compareEvaluation(step: Int, losses: [Float], with reference: ReferenceTrainer) throws {
         let model = trainer.model
         let split = try CorpusSplit(bytes: corpus.bytes.count, sequenceLength: model.sequenceLength, source: corpus.source)
         let sampler = try MicroBatchSampler(corpus: corpus, sequenceLength: model.sequenceLength, sequences: model.microBatchSize,
@@ -105,6 +115,11 @@ public final class ReferenceCheck {
             failures.append("step \(step): eval loss \(got) vs reference \(want), relative error \(scientific(error)) > \(scientific(Self.lossTolerance))")
         }
     }
+
+    /// The other ranks wait here while rank 0 runs the reference: the whole model on one rank,
+    /// which may take longer than `--comm-timeout`. This barrier has no deadline, so the
+    /// watchdog's waits after it count only the pipeline's own time.
+    private func waitForTheReference() throws { try trainer.grid.world.barrier() }
 
     /// Rank 0 gets, from every rank, the gradients it holds the counting copy of: the dense
     /// parameters of all its primary stages (EP rank 0 only), then `[block, expert, gradients...]`
