@@ -9,7 +9,7 @@ import Tensor
 /// two copies summed) within relative L2 error `gradientTolerance` per parameter tensor; later
 /// steps' median micro-batch loss within `lossTolerance` relative and each one within
 /// `flipTolerance`. After each update every copy of a stage must
-/// hold the same bits. Collective: every rank calls `compare` and `afterUpdate`.
+/// hold the same bits. Collective: every rank creates it and calls `compare` and `afterUpdate`.
 public final class ReferenceCheck {
     public static let gradientTolerance = 1e-5
     public static let lossTolerance = 1e-4
@@ -30,14 +30,20 @@ public final class ReferenceCheck {
         self.trainer = trainer
         self.corpus = corpus
         self.seed = seed
-        guard trainer.grid.world.rank == 0 else { reference = nil; return }
+        reference = trainer.grid.world.rank == 0 ? try Self.reference(of: trainer, corpus: corpus, seed: seed) : nil
+        try waitForTheReference()
+    }
+
+    /// The whole model as one process trains it, on rank 0.
+    private static func reference(of trainer: PipelineTrainer, corpus: ByteCorpus, seed: UInt64) throws -> ReferenceTrainer {
         let model = trainer.model
         let split = try CorpusSplit(bytes: corpus.bytes.count, sequenceLength: model.sequenceLength, source: corpus.source)
         let sampler = try MicroBatchSampler(corpus: corpus, sequenceLength: model.sequenceLength, sequences: model.microBatchSize,
                                             seed: seed, span: split.training)
-        reference = try ReferenceTrainer(model: model, training: trainer.training, sampler: sampler, seed: seed,
-                                         stageCount: trainer.configuration.partition.stages)
-        reference!.routerBiasSpeed = trainer.balancing.routerBiasSpeed
+        let reference = try ReferenceTrainer(model: model, training: trainer.training, sampler: sampler, seed: seed,
+                                             stageCount: trainer.configuration.partition.stages)
+        reference.routerBiasSpeed = trainer.balancing.routerBiasSpeed
+        return reference
     }
 
     /// Between the gradient sync and the update: losses every step, gradients on the first.
