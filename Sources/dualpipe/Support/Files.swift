@@ -51,12 +51,15 @@ enum Files {
             throw ValidationError("\(flag) '\(path)': cannot create a file in '\(directory)': \(systemReason())")
         }
         // Root passes access() on folders that take no new file (/proc, /sys): only creating one
-        // tells. The probe is removed at once; another rank probing the same path on a shared
-        // file system at the same moment sees it exist, which is an answer too.
-        let probe = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        // tells. The probe has a name of its own, never `path`: every rank checks the same path
+        // at once, and one rank's probe appearing and vanishing there would fail another's stat
+        // and open (seen: a rank exiting 64 alone). Removed at once, and only if this process
+        // made it.
+        let probePath = (directory == "/" ? "" : directory) + "/.dualpipe-probe-\(getpid())"
+        let probe = open(probePath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         if probe >= 0 {
             close(probe)
-            unlink(path)
+            unlink(probePath)
         } else if errno != EEXIST {
             throw ValidationError("\(flag) '\(path)': cannot create a file in '\(directory)': \(systemReason())")
         }
