@@ -35,8 +35,8 @@ struct DualPipeCommand: ParsableCommand {
                 if code == .success { print(text) } else { printError(text) }
             } else if code != .success {
                 // mpirun ends the job at the first rank that exits non-zero: the silent ranks give
-                // rank 0 time to say why first (ranks sharing a core may start it late).
-                usleep(2_000_000)
+                // rank 0 time to say why first, and say it themselves if rank 0 did not refuse.
+                LaunchRank.refuseQuietly(text, code: code.rawValue)
             }
             Foundation.exit(code.rawValue)
         }

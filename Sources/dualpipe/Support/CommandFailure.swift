@@ -46,9 +46,9 @@ enum CommandFailure {
         default: break
         }
         if isInputError(error) {
-            if LaunchRank.speaks {
-                printError("Error: \(describe(error))\n  See '\(commandPath(command)) --help' for more information.")
-            }
+            let text = "Error: \(describe(error))\n  See '\(commandPath(command)) --help' for more information."
+            guard LaunchRank.speaks else { LaunchRank.refuseQuietly(text, code: ExitCode.validationFailure.rawValue) }
+            printError(text)
             Foundation.exit(ExitCode.validationFailure.rawValue)
         }
         printError((LaunchRank.current.map { "rank \($0): " } ?? "") + "Error: \(describe(error))")
