@@ -19,7 +19,7 @@ struct MLPRun {
         var configuration: PipelineConfiguration?
         try MPIJob.run(threadLevel: options.progress.threadLevel, check: { environment in
             let world = environment.world
-            configuration = try plan(worldSize: world.size)
+            try MPIJob.agreeing(environment) { configuration = try plan(worldSize: world.size) }
             let c = configuration!, floats = Double(model.tokensPerMicroBatch * model.hidden)
             // The inputs of the micro-batches whose first stage a rank runs and the targets of those
             // whose last stage it runs (the most of any rank); per held block, the in-flight contexts

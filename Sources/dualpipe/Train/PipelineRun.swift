@@ -108,7 +108,7 @@ struct PipelineRun {
     func run() throws {
         var plan: Plan?
         try MPIJob.run(threadLevel: options.progress.threadLevel,
-                       check: { environment in plan = try self.plan(worldSize: environment.world.size) }) { environment in
+                       check: { environment in try MPIJob.agreeing(environment) { plan = try self.plan(worldSize: environment.world.size) } }) { environment in
             train(plan!, environment: environment)
         }
     }
