@@ -33,7 +33,7 @@ struct DualPipeCommand: ParsableCommand {
             if LaunchRank.speaks && !text.isEmpty {
                 // One write, so that mpirun's own lines cannot split the message.
                 if code == .success { print(text) } else { printError(text) }
-            } else if code != .success {
+            } else if code != .success && !LaunchRank.speaks {
                 // mpirun ends the job at the first rank that exits non-zero: the silent ranks give
                 // rank 0 time to say why first, and say it themselves if rank 0 did not refuse.
                 LaunchRank.refuseQuietly(text, code: code.rawValue)

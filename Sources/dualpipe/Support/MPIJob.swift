@@ -41,7 +41,9 @@ enum MPIJob {
         var text: [UInt8] = []
         if world.rank == first {
             let count = refused.reduce(0, +)
-            text = Array("rank \(first) on \(try environment.processorName) (\(count) of \(world.size) ranks refused): \(CommandFailure.describe(refusal!))".utf8)
+            // Nothing here may throw: the other ranks already wait in the broadcast.
+            let node = (try? environment.processorName) ?? "?"
+            text = Array("rank \(first) on \(node) (\(count) of \(world.size) ranks refused): \(CommandFailure.describe(refusal!))".utf8)
         }
         var length = [Int64(text.count)]
         try world.broadcast(&length, root: first)
