@@ -164,7 +164,6 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
-    /// How FB pairs run: as `--overlap` / `--no-overlap` say, else `PairOrder.default`.
     /// Refuses `--shard-optimizer` for a grid without mirror pairs, before any communication (the
     /// MoE and the MLP trainers' plans both ask).
     func requireShardingApplies(to configuration: PipelineConfiguration) throws {
@@ -176,6 +175,7 @@ struct TrainCommand: ParsableCommand {
     /// The sharding flag as the user spelled it.
     var shardOptimizerFlag: String { shardOptimizer == false ? "--no-shard-optimizer" : "--shard-optimizer" }
 
+    /// How FB pairs run: as `--overlap` / `--no-overlap` say, else `PairOrder.default`.
     func pairOrder(expertParallel: Int, nodes: Int) -> StageExecutor.PairOrder {
         StageExecutor.PairOrder(overlap: overlap, expertParallel: expertParallel, nodes: nodes)
     }
