@@ -161,8 +161,10 @@ struct PipelineRun {
             if lead { print("the checkpoint is at step \(trainer.nextStep): nothing left to train for --steps \(o.steps)") }
             return
         }
+        // A resumed run's first step is the checkpoint's, not 0.
+        let firstStep = trainer.nextStep
         var firstResident = 0
-        for step in trainer.nextStep..<o.steps {
+        for step in firstStep..<o.steps {
             let traced = o.keepsTrace && step == o.tracedStep
             let report = try trainer.step(keepTrace: traced) { step, losses in try check?.compare(step: step, losses: losses) }
             try check?.afterUpdate(step: step)
@@ -195,9 +197,9 @@ struct PipelineRun {
                     throw PipelineError("--check-reference failed:\n  " + check.failures.joined(separator: "\n  "))
                 }
             }
-            if step == 0 { firstResident = report.residentBytes.max() ?? 0 }
+            if step == firstStep { firstResident = report.residentBytes.max() ?? 0 }
             if step == o.steps - 1 {
-                print("memory: largest resident set \(mebibytes(firstResident)) after step 0, \(mebibytes(report.residentBytes.max() ?? 0)) after step \(step); \(trainer.messageBuffers) message buffers on rank 0")
+                print("memory: largest resident set \(mebibytes(firstResident)) after step \(firstStep), \(mebibytes(report.residentBytes.max() ?? 0)) after step \(step); \(trainer.messageBuffers) message buffers on rank 0")
             }
             try metrics?.write(try MetricsRecord(report, evalLoss: evaluation?.loss).jsonLine())
             if let (folder, seconds) = saved { print(String(format: "checkpoint after step %d: %@ (%.2f s)", step, folder, seconds)) }
