@@ -35,6 +35,9 @@ public final class PipelineTrainer {
     public internal(set) var nextStep = 0
     /// The rank that fails on purpose, when and how (`--inject-failure`).
     public var failureDrill: FailureDrill?
+    /// Asked on every rank once a step, as the losses are summed: whether this rank wants the run
+    /// to stop (a signal, `StopSignals`). The report says how many ranks did, the same on all.
+    public var stopRequested: () -> Bool = { false }
     /// `--comm-timeout` for the waits after the schedule (nil: none).
     let watchdog: CollectiveWatchdog?
 
@@ -191,7 +194,8 @@ public final class PipelineTrainer {
                 try mirrorShards.reduceGradients()
             }
         }
-        let losses = try watchdog.guarding("the losses of step \(step)") { try gatherLosses() }
+        var losses = try watchdog.guarding("the losses of step \(step)") { try gatherLosses(appending: stopRequested() ? 1 : 0) }
+        let stopRequests = Int(losses.removeLast())
         try inspect(step, losses)
         let norm = try watchdog.guarding("the gradient norm of step \(step)") { try globalNorm() }
         let factor = GradientClipping.scale(globalNorm: norm, maxNorm: training.clipNorm)
@@ -216,6 +220,7 @@ public final class PipelineTrainer {
         }
         report.expertExchangeSeconds = report.extraColumns[0]
         report.expertExchangeWaitSeconds = report.extraColumns[1]
+        report.stopRequests = stopRequests
         return report
     }
 
@@ -249,9 +254,10 @@ public final class PipelineTrainer {
     }
 
     /// [M x EP] every micro-batch's loss on every rank. Each loss was computed on exactly one
-    /// rank and the others add zeros, so the sum is exact.
-    private func gatherLosses() throws -> [Float] {
-        var losses = [Float](repeating: 0, count: configuration.globalMicroBatches)
+    /// rank and the others add zeros, so the sum is exact. `appending` values ride along in the
+    /// same sum, after the losses (small whole numbers, which a Float sums exactly).
+    private func gatherLosses(appending extra: Float...) throws -> [Float] {
+        var losses = [Float](repeating: 0, count: configuration.globalMicroBatches) + extra
         let base = grid.expertRank * configuration.microBatches
         for (mb, loss) in executor.losses { losses[base + mb] = loss }
         try grid.world.allreduce(&losses, op: .sum)

@@ -32,6 +32,8 @@ public struct PipelineStepReport: Sendable {
     /// the part blocked in their waits.
     public var sendSeconds: [Double] = []
     public var sendBlockedSeconds: [Double] = []
+    /// How many ranks asked the run to stop during this step (`PipelineTrainer.stopRequested`).
+    public var stopRequests = 0
     /// [extra values][world ranks] what a trainer added to `gathered`, in its order.
     var extraColumns: [[Double]] = []
 

@@ -105,17 +105,24 @@ struct PipelineRun {
 
     /// The plan is made on every rank once MPI is up, before any communication; a bad one is
     /// refused once, by rank 0, and every rank exits 64 (`MPIJob`).
+    ///
+    /// With --checkpoint-dir, SIGUSR1 or SIGTERM stops the run after the step in progress, with a
+    /// checkpoint, and every rank exits 75 (`StopSignals`).
     func run() throws {
+        if options.checkpointDir != nil { StopSignals.install() }
         var plan: Plan?
+        var stopped = false
         try MPIJob.run(threadLevel: options.progress.threadLevel,
                        check: { environment in try MPIJob.agreeing(environment) { plan = try self.plan(worldSize: environment.world.size) } }) { environment in
-            train(plan!, environment: environment)
+            stopped = train(plan!, environment: environment)
         }
+        if stopped { throw ExitCode(StopSignals.exitStatus) }
     }
 
     /// Any error ends the whole job at once (MPI_Abort), while the trainer and its requests in
-    /// flight are still alive: no peer is left waiting, and no buffer is freed under MPI.
-    private func train(_ plan: Plan, environment: Environment) {
+    /// flight are still alive: no peer is left waiting, and no buffer is freed under MPI. Returns
+    /// whether the run stopped early on a signal.
+    private func train(_ plan: Plan, environment: Environment) -> Bool {
         let world = environment.world
         var trainer: PipelineTrainer?
         var progressThread: ProgressThread?
@@ -131,18 +138,20 @@ struct PipelineRun {
             trainer = try PipelineTrainer(configuration: plan.configuration, model: plan.model, training: plan.training,
                                           balancing: plan.balancing, grid: grid, corpus: plan.corpus, seed: options.seed,
                                           schedule: plan.schedule, commTimeout: options.commTimeout, shardOptimizer: options.shardOptimizer)
-            try train(plan, trainer: trainer!)
+            let stopped = try train(plan, trainer: trainer!)
+            withExtendedLifetime(trainer) {}
+            return stopped
         } catch {
             printError("rank \(world.rank): error: \(error)")
             environment.abort(exitCode: 1)
         }
-        withExtendedLifetime(trainer) {}
     }
 
-    private func train(_ plan: Plan, trainer: PipelineTrainer) throws {
+    private func train(_ plan: Plan, trainer: PipelineTrainer) throws -> Bool {
         let o = options
         let world = trainer.grid.world
         trainer.failureDrill = try o.failureDrill()
+        trainer.stopRequested = { StopSignals.requested }
         trainer.executor.pairOrder = o.pairOrder(expertParallel: plan.configuration.expertParallel, nodes: trainer.grid.nodes.nodeCount)
         trainer.executor.pollsBetweenPhases = o.progress.pollsBetweenPhases
         let check = o.checkReference ? try ReferenceCheck(trainer: trainer, corpus: plan.corpus, seed: o.seed) : nil
@@ -159,12 +168,14 @@ struct PipelineRun {
         }
         guard trainer.nextStep < o.steps else {
             if lead { print("the checkpoint is at step \(trainer.nextStep): nothing left to train for --steps \(o.steps)") }
-            return
+            return false
         }
         // A resumed run's first step is the checkpoint's, not 0.
         let firstStep = trainer.nextStep
         var firstResident = 0
         for step in firstStep..<o.steps {
+            let iterationStart = monotonicSeconds()
+            defer { StopSignals.noteStep(seconds: monotonicSeconds() - iterationStart) }
             let traced = o.keepsTrace && step == o.tracedStep
             let report = try trainer.step(keepTrace: traced) { step, losses in try check?.compare(step: step, losses: losses) }
             try check?.afterUpdate(step: step)
@@ -172,12 +183,19 @@ struct PipelineRun {
             if let evaluation { try check?.compareEvaluation(step: step, losses: evaluation.microBatchLosses) }
             let rebalance = plan.balancing.rebalanceEvery > 0 && (step + 1) % plan.balancing.rebalanceEvery == 0
                 ? try rebalanceChecked(trainer, checking: check != nil) : nil
+            // A signal that some rank saw during the step stops every rank after it (after the last
+            // step there is nothing left to stop).
+            let stopping = report.stopRequests > 0 && step < o.steps - 1
+            if report.stopRequests > 0 { StopSignals.agree() }
             var saved: (String, Double)?
-            if let options = o.checkpointing, o.checkpoints(after: step) {
+            if let options = o.checkpointing, o.checkpoints(after: step) || stopping {
                 let start = monotonicSeconds()
                 saved = (try Checkpointer.save(trainer, step: step + 1, seed: o.seed, options: options), monotonicSeconds() - start)
             }
-            guard lead else { continue }
+            guard lead else {
+                if stopping { return true }
+                continue
+            }
             let meanWait = report.waitSeconds.reduce(0, +) / Double(report.waitSeconds.count)
             print(stepLine(step: step, loss: report.loss, lr: report.learningRate, gradientNorm: report.gradientNorm,
                            tokensPerSecond: report.tokensPerSecond,
@@ -203,12 +221,19 @@ struct PipelineRun {
             }
             try metrics?.write(try MetricsRecord(report, evalLoss: evaluation?.loss).jsonLine())
             if let (folder, seconds) = saved { print(String(format: "checkpoint after step %d: %@ (%.2f s)", step, folder, seconds)) }
+            if stopping {
+                let here = StopSignals.names.isEmpty ? "" : ", \(StopSignals.names.joined(separator: " and ")) on rank 0"
+                print("stopped after step \(step) of \(o.steps): a stop signal reached \(report.stopRequests) of \(world.size) rank(s)\(here); "
+                      + "continue with the same flags and --resume (exit status \(StopSignals.exitStatus))")
+            }
             if let timelines = report.timelines {
                 let c = plan.configuration
                 try o.writeTrace(timelines, title: "\(c.kind.title), PP \(c.pipelineRanks) x EP \(c.expertParallel), step \(step)",
                                  grid: c.grid, schedule: trainer.schedule, step: step)
             }
+            if stopping { return true }
         }
+        return false
     }
 
     /// A rebalance; with --check-reference also the held-out loss before and after, which must be

@@ -69,7 +69,7 @@ struct TrainCommand: ParsableCommand {
     var trace: String?
     @Option(name: .customLong("trace-step"), help: ArgumentHelp("The step --trace and --trace-svg record (default: the last).", valueName: "N"))
     var traceStep: Int?
-    @Option(name: .customLong("checkpoint-dir"), help: ArgumentHelp("Save checkpoints in DIR (one folder per saved step: a shard per rank, then manifest.json).", valueName: "DIR"))
+    @Option(name: .customLong("checkpoint-dir"), help: ArgumentHelp("Save checkpoints in DIR (one folder per saved step: a shard per rank, then manifest.json). With it, SIGUSR1 or SIGTERM (a time limit, preemption; mpirun forwards SIGUSR1) stops every rank after the step in progress, with a checkpoint, and exit status 75.", valueName: "DIR"))
     var checkpointDir: String?
     @Option(name: .customLong("checkpoint-every"), help: ArgumentHelp("With --checkpoint-dir: save every K steps, and after the last step (0: only after the last step).", valueName: "K"))
     var checkpointEvery = 0
