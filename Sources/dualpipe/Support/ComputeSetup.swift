@@ -8,7 +8,8 @@ import Tensor
 /// Process settings for every rank-running command (`env`, `train`, `bench`), made before any
 /// work and before MPI starts: the OpenBLAS kernels for this CPU and huge pages for the heap
 /// (which may restart the program, once), the lane kernels a user asked for, one BLAS thread,
-/// and a heap that keeps what it frees.
+/// Open MPI yielding idle ranks' cores where Slurm started more ranks than a node has
+/// (`IdleYield`), and a heap that keeps what it frees.
 enum ComputeSetup {
     /// DUALPIPE_LANE_KERNELS names a set this rank's CPU does not run. Each rank judges its own
     /// CPU (the nodes of a job may differ), so each rank that cannot says so itself.
@@ -38,6 +39,7 @@ enum ComputeSetup {
             }
         }
         if ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil { BLAS.setThreadCount(1) }
+        IdleYield.configure()
         #if canImport(Glibc)
         // glibc's mallopt is declared in <malloc.h>, which the Glibc module does not export;
         // look it up instead. Parameters from <malloc.h>: M_TRIM_THRESHOLD -1, M_MMAP_THRESHOLD -3.
