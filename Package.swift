@@ -48,6 +48,8 @@ let package = Package(
         .testTarget(name: "EPLBTests", dependencies: ["EPLB"], resources: [.copy("Golden")]),
         .testTarget(name: "ScheduleTests", dependencies: ["Schedule"], resources: [.copy("Golden")]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Model", "Schedule", "Tensor", "MPI"]),
+        // The command line's own pure parts (how a launcher's environment is read).
+        .testTarget(name: "DualPipeCommandTests", dependencies: ["dualpipe"]),
 
         // MPI behaviour is tested under real mpirun: scripts/test launches this program at
         // several rank counts; it checks values and exits non-zero on any failure.
