@@ -19,14 +19,14 @@ import Glibc
 /// within a grace after the signal (10 s and three of its longest steps) ends as the signal would
 /// have ended it without a handler.
 enum StopSignals {
-    /// The signals handled, with the bit each sets in `received`.
-    static let handled: [(signal: Int32, name: String, bit: Int32)] = [(SIGUSR1, "SIGUSR1", 1), (SIGTERM, "SIGTERM", 2)]
+    /// The signals handled. Each sets bit `signal` of `received` (their numbers are below 32).
+    static let handled: [(signal: Int32, name: String)] = [(SIGUSR1, "SIGUSR1"), (SIGTERM, "SIGTERM")]
 
     /// The exit status of a run that stopped on a signal (`EX_TEMPFAIL` of sysexits.h: not done,
     /// worth running again, here with --resume).
     static let exitStatus: Int32 = 75
 
-    /// Which handled signals have arrived, a bit each. Atomics, so that the handler does nothing
+    /// Which handled signals have arrived, bit `signal` for each. Atomics, so that the handler does nothing
     /// but one lock-free operation, which is safe in a signal handler.
     private static let received = Atomic<Int32>(0)
     /// Set once every rank has agreed to stop: from then on the rank writes its checkpoint, however long.
@@ -40,12 +40,9 @@ enum StopSignals {
         _ = received.load(ordering: .relaxed)
         _ = agreed.load(ordering: .relaxed)
         _ = longestStepMilliseconds.load(ordering: .relaxed)
-        for (signal, _, _) in handled {
+        for (signal, _) in handled {
             var action = sigaction()
-            action.__sigaction_handler.sa_handler = { signal in
-                let bit: Int32 = signal == SIGUSR1 ? 1 : 2
-                StopSignals.received.bitwiseOr(bit, ordering: .relaxed)
-            }
+            action.__sigaction_handler.sa_handler = { signal in StopSignals.received.bitwiseOr(1 << signal, ordering: .relaxed) }
             sigemptyset(&action.sa_mask)
             // Restart the system calls the signal interrupts: MPI's and the file writes' alike.
             action.sa_flags = Int32(truncatingIfNeeded: SA_RESTART)
@@ -62,7 +59,7 @@ enum StopSignals {
     /// The names of the signals that have arrived, in `handled`'s order.
     static var names: [String] {
         let bits = received.load(ordering: .relaxed)
-        return handled.filter { bits & $0.bit != 0 }.map(\.name)
+        return handled.filter { bits & 1 << $0.signal != 0 }.map(\.name)
     }
 
     /// Every rank has agreed to stop after this step: no grace from now on.
@@ -87,7 +84,7 @@ enum StopSignals {
             since = first
             let grace = 10 + 3 * Double(longestStepMilliseconds.load(ordering: .relaxed)) / 1000
             guard now - first > grace else { continue }
-            let (signal, name, _) = handled.last { bits & $0.bit != 0 }!
+            let (signal, name) = handled.last { bits & 1 << $0.signal != 0 }!
             printError("rank \(LaunchRank.current ?? 0): \(name) came \(String(format: "%.1f", now - first)) s ago and the ranks have not agreed to stop "
                        + "(a rank may have failed, and the launcher be ending the job): ending this rank without a checkpoint")
             Glibc.signal(signal, SIG_DFL)
