@@ -7,9 +7,9 @@ import Foundation
 /// holds more ranks than cores; then it yields the core (`mpi_yield_when_idle`). mpirun knows
 /// when it had to oversubscribe its slots, but not when the slots themselves outnumber the cores
 /// (a hostfile's, or a Slurm allocation's under `LAUNCHER=mpirun`), and a rank that srun started
-/// knows nothing. Ranks spinning through each other's time slices made a small job 5 to 6 times
+/// knows nothing. Ranks spinning through each other's time slices made a small job 3 to 6 times
 /// slower on a 2-core machine whose local Slurm declares 8 CPUs (40 steps on 4 ranks: 10.4 s
-/// against 1.7 s under srun, 9 s against 2 s under mpirun). So a rank counts its node's ranks
+/// against 1.6 s under srun, 9.3 s against 3.2 s under mpirun). So a rank counts its node's ranks
 /// (mpirun's OMPI_COMM_WORLD_LOCAL_SIZE, else Slurm's tasks of this node) against the node's
 /// online CPUs and, when they outnumber them, asks Open MPI to yield before MPI starts, unless
 /// the user set the parameter.
