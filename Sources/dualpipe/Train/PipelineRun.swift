@@ -156,7 +156,16 @@ struct PipelineRun {
         trainer.executor.pollsBetweenPhases = o.progress.pollsBetweenPhases
         let check = o.checkReference ? try ReferenceCheck(trainer: trainer, corpus: plan.corpus, seed: o.seed) : nil
         let lead = world.rank == 0
-        let metrics = lead ? try o.metrics.map { try LineWriter(path: $0) } : nil
+        // A resumed run continues its --metrics file from the checkpoint's step.
+        var metrics: LineWriter?
+        var metricsKept: ResumedMetrics.Kept?
+        if lead, let path = o.metrics {
+            if let step = plan.resumeFrom?.manifest.step {
+                (metrics, metricsKept) = try ResumedMetrics.open(path: path, resumingAt: step)
+            } else {
+                metrics = try LineWriter(path: path)
+            }
+        }
         let counts = try largestParameterCounts(trainer.parameterCounts, world: world)
         if lead { print(banner(plan, trainer: trainer, counts: counts)) }
         if let (folder, manifest) = plan.resumeFrom {
@@ -164,6 +173,10 @@ struct PipelineRun {
             if lead {
                 let grid = manifest.expertParallel == plan.configuration.expertParallel ? "" : " (written on EP \(manifest.expertParallel): experts placed anew)"
                 print("resumed from \(folder) at step \(manifest.step)\(grid)")
+            }
+            if let metricsKept, let path = o.metrics {
+                let dropped = metricsKept.dropped == 0 ? "" : " (\(metricsKept.dropped) line(s) of later steps removed: this run trains them again)"
+                print("metrics: continuing \(path) after its \(metricsKept.kept) line(s) of steps before \(manifest.step)\(dropped)")
             }
         }
         guard trainer.nextStep < o.steps else {

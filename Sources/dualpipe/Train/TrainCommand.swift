@@ -63,7 +63,7 @@ struct TrainCommand: ParsableCommand {
     var evalEvery = 0
     @Flag(name: .customLong("check-reference"), help: "Rank 0 also runs the reference trainer and compares losses, gradients and stage copies every step; exits non-zero on a mismatch.")
     var checkReference = false
-    @Option(help: ArgumentHelp("Write one JSON object per step to FILE.", valueName: "FILE"))
+    @Option(help: ArgumentHelp("Write one JSON object per step to FILE. With --resume, FILE continues: the lines of steps before the checkpoint stay, those of later steps go.", valueName: "FILE"))
     var metrics: String?
     @Option(help: ArgumentHelp("Write a Chrome trace (Perfetto) of one step of every rank to FILE.", valueName: "FILE"))
     var trace: String?
