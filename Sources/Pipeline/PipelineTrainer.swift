@@ -177,7 +177,7 @@ public final class PipelineTrainer {
         let base = grid.expertRank * configuration.microBatches
         executor.begin(data: { [sampler] mb in sampler.microBatch(step: step, index: base + mb) },
                        lossGradient: 1 / Float(configuration.globalMicroBatches), forwardOnly: false)
-        try watchdog.guarding("every rank at the start of step \(step) (a barrier)") { try grid.world.barrier() }
+        try watchdog.guarding(StepWaits.barrier(step)) { try grid.world.barrier() }
         let start = monotonicSeconds()
         trainPass.recorder.reset(origin: start, keepEvents: keepTrace)
         let drill = failureDrill.flatMap { $0.step == step && $0.rank == grid.world.rank ? $0.mode : nil }
@@ -188,21 +188,21 @@ public final class PipelineTrainer {
         let pipelineEnd = monotonicSeconds()
         if drill == .stall { FailureDrill.stall(rank: grid.world.rank, step: step) }
 
-        var syncBytes = try watchdog.guarding("the gradient sums of step \(step)") { try sums.finish() }
+        var syncBytes = try watchdog.guarding(StepWaits.gradientSums(step)) { try sums.finish() }
         if let mirrorShards {
-            syncBytes += try watchdog.guarding("the mirror pair's gradient sums of step \(step) with world rank \(grid.mirrorPartnerWorldRank)") {
+            syncBytes += try watchdog.guarding(StepWaits.mirrorSums(step, partner: grid.mirrorPartnerWorldRank)) {
                 try mirrorShards.reduceGradients()
             }
         }
-        var losses = try watchdog.guarding("the losses of step \(step)") { try gatherLosses(appending: stopRequested() ? 1 : 0) }
+        var losses = try watchdog.guarding(StepWaits.losses(step)) { try gatherLosses(appending: stopRequested() ? 1 : 0) }
         let stopRequests = Int(losses.removeLast())
         try inspect(step, losses)
-        let norm = try watchdog.guarding("the gradient norm of step \(step)") { try globalNorm() }
+        let norm = try watchdog.guarding(StepWaits.gradientNorm(step)) { try globalNorm() }
         let factor = GradientClipping.scale(globalNorm: norm, maxNorm: training.clipNorm)
         let lr = training.schedule.rate(at: step)
         for optimizer in updatedOptimizers { optimizer.update(gradientScale: factor, learningRate: lr) }
         if let mirrorShards {
-            syncBytes += try watchdog.guarding("the mirror pair's weights of step \(step) with world rank \(grid.mirrorPartnerWorldRank)") {
+            syncBytes += try watchdog.guarding(StepWaits.mirrorWeights(step, partner: grid.mirrorPartnerWorldRank)) {
                 try mirrorShards.shareWeights()
             }
         }
@@ -212,7 +212,7 @@ public final class PipelineTrainer {
         nextStep += 1
 
         let exchange = dispatchers.reduce(0) { $0 + $1.exchangeSeconds }, exchangeWait = dispatchers.reduce(0) { $0 + $1.exchangeWaitSeconds }
-        var report = try watchdog.guarding("the report of step \(step)") {
+        var report = try watchdog.guarding(StepWaits.report(step)) {
             try PipelineStepReport.gathered(
                 world: grid.world, step: step, losses: losses, gradientNorm: norm, learningRate: lr,
                 tokens: configuration.globalMicroBatches * model.tokensPerMicroBatch, recorder: trainPass.recorder,

@@ -105,24 +105,24 @@ public final class MLPPipelineTrainer {
             let ends = schedule.runsEnds(of: mb, onRank: pp)
             return data.batch(mb, input: ends.first, targets: ends.last)
         }, lossGradient: 1 / Float(configuration.globalMicroBatches), forwardOnly: false)
-        try watchdog.guarding("every rank at the start of step \(step) (a barrier)") { try grid.world.barrier() }
+        try watchdog.guarding(StepWaits.barrier(step)) { try grid.world.barrier() }
         let start = monotonicSeconds()
         trainPass.recorder.reset(origin: start, keepEvents: keepTrace)
         trainPass.stepNumber = step
         try trainPass.run()
         let pipelineEnd = monotonicSeconds()
 
-        var syncBytes = try watchdog.guarding("the gradient sums of step \(step)") { try sums.finish() }
+        var syncBytes = try watchdog.guarding(StepWaits.gradientSums(step)) { try sums.finish() }
         if let mirrorShards {
-            syncBytes += try watchdog.guarding("the mirror pair's gradient sums of step \(step) with world rank \(grid.mirrorPartnerWorldRank)") {
+            syncBytes += try watchdog.guarding(StepWaits.mirrorSums(step, partner: grid.mirrorPartnerWorldRank)) {
                 try mirrorShards.reduceGradients()
             }
         }
         var losses = [Float](repeating: 0, count: configuration.globalMicroBatches)
         for (mb, loss) in executor.losses { losses[mb] = loss }
-        try watchdog.guarding("the losses of step \(step)") { try grid.world.allreduce(&losses, op: .sum) }
+        try watchdog.guarding(StepWaits.losses(step)) { try grid.world.allreduce(&losses, op: .sum) }
         try inspect(step, losses)
-        let norm = try watchdog.guarding("the gradient norm of step \(step)") {
+        let norm = try watchdog.guarding(StepWaits.gradientNorm(step)) {
             try grid.sumInGridOrder(primaryStages.reduce(0.0) { $0 + GradientClipping.sumOfSquares($1) }).squareRoot()
         }
         let factor = GradientClipping.scale(globalNorm: norm, maxNorm: training.clipNorm)
@@ -131,14 +131,14 @@ public final class MLPPipelineTrainer {
             optimizers[s].update(stage, gradientScale: factor, learningRate: lr)
         }
         if let mirrorShards {
-            syncBytes += try watchdog.guarding("the mirror pair's weights of step \(step) with world rank \(grid.mirrorPartnerWorldRank)") {
+            syncBytes += try watchdog.guarding(StepWaits.mirrorWeights(step, partner: grid.mirrorPartnerWorldRank)) {
                 try mirrorShards.shareWeights()
             }
         }
         let end = monotonicSeconds()
         nextStep += 1
 
-        return try watchdog.guarding("the report of step \(step)") {
+        return try watchdog.guarding(StepWaits.report(step)) {
             try PipelineStepReport.gathered(
                 world: grid.world, step: step, losses: losses, gradientNorm: norm, learningRate: lr,
                 tokens: configuration.globalMicroBatches * model.tokensPerMicroBatch, recorder: trainPass.recorder,
