@@ -176,7 +176,9 @@ struct PipelineRun {
             }
             if let metricsKept, let path = o.metrics {
                 let dropped = metricsKept.dropped == 0 ? "" : " (\(metricsKept.dropped) line(s) of later steps removed: this run trains them again)"
-                print("metrics: continuing \(path) after its \(metricsKept.kept) line(s) of steps before \(manifest.step)\(dropped)")
+                print(metricsKept.kept == 0
+                      ? "metrics: \(path) starts at step \(manifest.step): it held no line of an earlier step\(dropped)"
+                      : "metrics: continuing \(path) after its \(metricsKept.kept) line(s) of steps before \(manifest.step)\(dropped)")
             }
         }
         guard trainer.nextStep < o.steps else {
