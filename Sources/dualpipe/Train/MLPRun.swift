@@ -97,7 +97,9 @@ struct MLPRun {
             print(trainer.schedule.text().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
         }
         var schedules: [Double] = []
+        var progress = RunProgress(firstStep: 0, endStep: o.steps)
         for step in 0..<o.steps {
+            let iterationStart = monotonicSeconds()
             let traced = o.keepsTrace && step == o.tracedStep
             let report = try trainer.step(keepTrace: traced) { step, losses in try check?.compare(step: step, losses: losses) }
             check?.afterUpdate()
@@ -119,8 +121,10 @@ struct MLPRun {
                 try o.writeTrace(timelines, title: "\(configuration.kind.title) --model mlp, PP \(configuration.pipelineRanks), step \(step)",
                                  grid: configuration.grid, schedule: trainer.schedule, step: step)
             }
+            if let estimate = progress.record(step: step, seconds: monotonicSeconds() - iterationStart, tokens: report.tokens) { print(estimate) }
         }
         if lead {
+            print(progress.summary)
             print(String(format: "median schedule time %.3f s over %d step(s)%@", median(schedules), schedules.count, o.steps > 1 ? " after the first" : ""))
         }
     }

@@ -188,6 +188,7 @@ struct PipelineRun {
         // A resumed run's first step is the checkpoint's, not 0.
         let firstStep = trainer.nextStep
         var firstResident = 0
+        var progress = RunProgress(firstStep: firstStep, endStep: o.steps)
         for step in firstStep..<o.steps {
             let iterationStart = monotonicSeconds()
             defer { StopSignals.noteStep(seconds: monotonicSeconds() - iterationStart) }
@@ -236,6 +237,8 @@ struct PipelineRun {
             }
             try metrics?.write(try MetricsRecord(report, evalLoss: evaluation?.loss).jsonLine())
             if let (folder, seconds) = saved { print(String(format: "checkpoint after step %d: %@ (%.2f s)", step, folder, seconds)) }
+            if let estimate = progress.record(step: step, seconds: monotonicSeconds() - iterationStart, tokens: report.tokens) { print(estimate) }
+            if stopping || step == o.steps - 1 { print(progress.summary) }
             if stopping {
                 let here = StopSignals.names.isEmpty ? "" : ", \(StopSignals.names.joined(separator: " and ")) on rank 0"
                 print("stopped after step \(step) of \(o.steps): a stop signal reached \(report.stopRequests) of \(world.size) rank(s)\(here); "
