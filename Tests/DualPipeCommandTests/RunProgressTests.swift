@@ -18,10 +18,10 @@ import Testing
     /// (whose warm-up is left out), times the steps left.
     @Test func oneEstimateAfterTheTenthIteration() {
         var progress = RunProgress(firstStep: 0, endStep: 200)
-        var lines: [String?] = []
+        var lines: [[String]] = []
         for step in 0..<30 { lines.append(progress.record(step: step, seconds: step == 0 ? 9 : (step % 2 == 0 ? 0.5 : 0.4), tokens: 100)) }
-        #expect(lines.compactMap { $0 } == ["estimate: 190 more step(s), about 1m 16s at the median step so far (0.400 s; --steps 200)"])
-        #expect(lines[9] != nil)
+        #expect(lines.flatMap { $0 } == ["estimate: 190 more step(s), about 1m 16s at the median step so far (0.400 s; --steps 200)"])
+        #expect(!lines[9].isEmpty)
     }
 
     /// A resumed run counts from its checkpoint's step; a run with fewer than ten steps left after
@@ -29,10 +29,10 @@ import Testing
     @Test func noEstimateNearTheEnd() {
         var progress = RunProgress(firstStep: 100, endStep: 119)
         let lines = (100..<119).map { progress.record(step: $0, seconds: 1, tokens: 512) }
-        #expect(lines.allSatisfy { $0 == nil })
+        #expect(lines.allSatisfy { $0.isEmpty })
         #expect(progress.summary == "trained step(s) 100-118 in 19 s (median step 1.000 s, 512 tokens/s)")
         var enough = RunProgress(firstStep: 100, endStep: 120)
-        #expect((100..<120).compactMap { enough.record(step: $0, seconds: 1, tokens: 512) }.count == 1)
+        #expect((100..<120).flatMap { enough.record(step: $0, seconds: 1, tokens: 512) }.count == 1)
     }
 
     @Test func summaryOfAStoppedRun() {
@@ -40,5 +40,28 @@ import Testing
         for step in 0..<4 { _ = progress.record(step: step, seconds: 0.25, tokens: 1000) }
         #expect(progress.summary == "trained step(s) 0-3 in 1.0 s (median step 0.250 s, 4000 tokens/s)")
         #expect(RunProgress(firstStep: 5, endStep: 5).summary == "trained no step")
+    }
+
+    /// Under a batch job's time limit the estimate says how far away it is, and warns when it
+    /// comes before the steps left are done, with what happens then.
+    @Test func theJobsTimeLimit() {
+        func estimate(limitIn seconds: Double, checkpointing: Bool) -> [String] {
+            var progress = RunProgress(firstStep: 0, endStep: 110, timeLimit: .init(end: 1000 + seconds, checkpointing: checkpointing))
+            return (0..<10).flatMap { progress.record(step: $0, seconds: 1, tokens: 1, now: 1000) }
+        }
+        #expect(estimate(limitIn: 3600, checkpointing: false)
+                == ["estimate: 100 more step(s), about 1m 40s at the median step so far (1.000 s; --steps 110); the job's time limit is 1h 00m away"])
+        let short = estimate(limitIn: 99, checkpointing: true)
+        #expect(short.count == 2 && short[0].hasSuffix("the job's time limit is 1m 39s away"))
+        #expect(short[1] == "warning: the job's time limit comes before the steps left are done; the run will stop there after a step, with a checkpoint (exit 75): submit it again with the same flags and --resume")
+        #expect(estimate(limitIn: -5, checkpointing: false).last == "warning: the job's time limit comes before the steps left are done; without --checkpoint-dir everything trained is lost then: add it, or ask for a longer --time")
+    }
+
+    @Test func theTimeLimitFromTheEnvironment() {
+        #expect(RunProgress.jobEnd([:]) == nil)
+        #expect(RunProgress.jobEnd(["DUALPIPE_JOB_END": "1796170000"]) == 1_796_170_000)
+        #expect(RunProgress.jobEnd(["SLURM_JOB_END_TIME": "1796170100", "DUALPIPE_JOB_END": "1796170000"]) == 1_796_170_100)
+        #expect(RunProgress.jobEnd(["DUALPIPE_JOB_END": "Unknown"]) == nil)
+        #expect(RunProgress.jobEnd(["SLURM_JOB_END_TIME": "0", "DUALPIPE_JOB_END": "1796170000"]) == 1_796_170_000)
     }
 }

@@ -97,7 +97,8 @@ struct MLPRun {
             print(trainer.schedule.text().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
         }
         var schedules: [Double] = []
-        var progress = RunProgress(firstStep: 0, endStep: o.steps)
+        var progress = RunProgress(firstStep: 0, endStep: o.steps,
+                                   timeLimit: RunProgress.jobEnd(ProcessInfo.processInfo.environment).map { .init(end: $0, checkpointing: false) })
         for step in 0..<o.steps {
             let iterationStart = monotonicSeconds()
             let traced = o.keepsTrace && step == o.tracedStep
@@ -121,7 +122,7 @@ struct MLPRun {
                 try o.writeTrace(timelines, title: "\(configuration.kind.title) --model mlp, PP \(configuration.pipelineRanks), step \(step)",
                                  grid: configuration.grid, schedule: trainer.schedule, step: step)
             }
-            if let estimate = progress.record(step: step, seconds: monotonicSeconds() - iterationStart, tokens: report.tokens) { print(estimate) }
+            for line in progress.record(step: step, seconds: monotonicSeconds() - iterationStart, tokens: report.tokens) { print(line) }
         }
         if lead {
             print(progress.summary)

@@ -188,7 +188,8 @@ struct PipelineRun {
         // A resumed run's first step is the checkpoint's, not 0.
         let firstStep = trainer.nextStep
         var firstResident = 0
-        var progress = RunProgress(firstStep: firstStep, endStep: o.steps)
+        var progress = RunProgress(firstStep: firstStep, endStep: o.steps,
+                                   timeLimit: RunProgress.jobEnd(ProcessInfo.processInfo.environment).map { .init(end: $0, checkpointing: o.checkpointing != nil) })
         for step in firstStep..<o.steps {
             let iterationStart = monotonicSeconds()
             defer { StopSignals.noteStep(seconds: monotonicSeconds() - iterationStart) }
@@ -237,7 +238,7 @@ struct PipelineRun {
             }
             try metrics?.write(try MetricsRecord(report, evalLoss: evaluation?.loss).jsonLine())
             if let (folder, seconds) = saved { print(String(format: "checkpoint after step %d: %@ (%.2f s)", step, folder, seconds)) }
-            if let estimate = progress.record(step: step, seconds: monotonicSeconds() - iterationStart, tokens: report.tokens) { print(estimate) }
+            for line in progress.record(step: step, seconds: monotonicSeconds() - iterationStart, tokens: report.tokens) { print(line) }
             if stopping || step == o.steps - 1 { print(progress.summary) }
             if stopping {
                 let here = StopSignals.names.isEmpty ? "" : ", \(StopSignals.names.joined(separator: " and ")) on rank 0"

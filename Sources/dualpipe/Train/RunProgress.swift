@@ -9,26 +9,52 @@ struct RunProgress {
     /// out of it.
     static let estimateAfter = 10
 
+    /// The batch job's time limit: when it ends the job (Unix seconds), and whether the run then
+    /// stops with a checkpoint (`--checkpoint-dir`) or loses what it trained.
+    struct TimeLimit {
+        var end: Double
+        var checkpointing: Bool
+    }
+
     let firstStep: Int
     /// The step after the last one the run plans (`--steps`).
     let endStep: Int
+    let timeLimit: TimeLimit?
     private(set) var iterationSeconds: [Double] = []
     private var tokens = 0
 
-    init(firstStep: Int, endStep: Int) {
-        (self.firstStep, self.endStep) = (firstStep, endStep)
+    init(firstStep: Int, endStep: Int, timeLimit: TimeLimit? = nil) {
+        (self.firstStep, self.endStep, self.timeLimit) = (firstStep, endStep, timeLimit)
     }
 
-    /// Records the iteration of `step`; returns the estimate line once, after `estimateAfter`
-    /// iterations when at least as many steps are left.
-    mutating func record(step: Int, seconds: Double, tokens: Int) -> String? {
+    /// Records the iteration of `step`; returns the estimate once, after `estimateAfter`
+    /// iterations when at least as many steps are left, with a warning when the job's time limit
+    /// (`now` in Unix seconds) comes first.
+    mutating func record(step: Int, seconds: Double, tokens: Int, now: Double = Date().timeIntervalSince1970) -> [String] {
         iterationSeconds.append(seconds)
         self.tokens += tokens
         let left = endStep - 1 - step
-        guard iterationSeconds.count == Self.estimateAfter, left >= Self.estimateAfter else { return nil }
+        guard iterationSeconds.count == Self.estimateAfter, left >= Self.estimateAfter else { return [] }
         let typical = median(Array(iterationSeconds.dropFirst()))
-        return "estimate: \(left) more step(s), about \(Self.duration(typical * Double(left))) at the median step so far ("
-            + decimal(typical, 3) + " s; --steps \(endStep))"
+        let needed = typical * Double(left)
+        var estimate = "estimate: \(left) more step(s), about \(Self.duration(needed)) at the median step so far (" + decimal(typical, 3) + " s; --steps \(endStep))"
+        guard let timeLimit else { return [estimate] }
+        let remaining = max(0, timeLimit.end - now)
+        estimate += "; the job's time limit is \(Self.duration(remaining)) away"
+        guard remaining < needed else { return [estimate] }
+        let then = timeLimit.checkpointing
+            ? "the run will stop there after a step, with a checkpoint (exit 75): submit it again with the same flags and --resume"
+            : "without --checkpoint-dir everything trained is lost then: add it, or ask for a longer --time"
+        return [estimate, "warning: the job's time limit comes before the steps left are done; " + then]
+    }
+
+    /// The job's time limit from the environment: Slurm's SLURM_JOB_END_TIME (Slurm 23.02 and
+    /// later), else DUALPIPE_JOB_END, which slurm/train.sbatch sets from squeue; both Unix seconds.
+    static func jobEnd(_ environment: [String: String]) -> Double? {
+        for name in ["SLURM_JOB_END_TIME", "DUALPIPE_JOB_END"] {
+            if let text = environment[name], let end = Double(text), end > 0 { return end }
+        }
+        return nil
     }
 
     /// The line after the last step this run trained.
