@@ -45,16 +45,17 @@ import Testing
     /// Under a batch job's time limit the estimate says how far away it is, and warns when it
     /// comes before the steps left are done, with what happens then.
     @Test func theJobsTimeLimit() {
-        func estimate(limitIn seconds: Double, checkpointing: Bool) -> [String] {
-            var progress = RunProgress(firstStep: 0, endStep: 110, timeLimit: .init(end: 1000 + seconds, checkpointing: checkpointing))
+        func estimate(limitIn seconds: Double, _ outcome: RunProgress.TimeLimit.Outcome) -> [String] {
+            var progress = RunProgress(firstStep: 0, endStep: 110, timeLimit: .init(end: 1000 + seconds, outcome: outcome))
             return (0..<10).flatMap { progress.record(step: $0, seconds: 1, tokens: 1, now: 1000) }
         }
-        #expect(estimate(limitIn: 3600, checkpointing: false)
+        #expect(estimate(limitIn: 3600, .lost)
                 == ["estimate: 100 more step(s), about 1m 40s at the median step so far (1.000 s; --steps 110); the job's time limit is 1h 00m away"])
-        let short = estimate(limitIn: 99, checkpointing: true)
+        let short = estimate(limitIn: 99, .stopsBefore)
         #expect(short.count == 2 && short[0].hasSuffix("the job's time limit is 1m 39s away"))
-        #expect(short[1] == "warning: the job's time limit comes before the steps left are done; the run will stop there after a step, with a checkpoint (exit 75): submit it again with the same flags and --resume")
-        #expect(estimate(limitIn: -5, checkpointing: false).last == "warning: the job's time limit comes before the steps left are done; without --checkpoint-dir everything trained is lost then: add it, or ask for a longer --time")
+        #expect(short[1] == "warning: the job's time limit comes before the steps left are done; the run stops before it with a checkpoint (exit 75; --stop-before-limit): submit it again with the same flags and --resume")
+        #expect(estimate(limitIn: 99, .stopsAtTheSignal).last?.contains("its SIGTERM stops the run with a checkpoint (exit 75) where it reaches the ranks in time") == true)
+        #expect(estimate(limitIn: -5, .lost).last == "warning: the job's time limit comes before the steps left are done; without --checkpoint-dir everything trained is lost then: add it, or ask for a longer --time")
     }
 
     @Test func theTimeLimitFromTheEnvironment() {

@@ -98,7 +98,7 @@ struct MLPRun {
         }
         var schedules: [Double] = []
         var progress = RunProgress(firstStep: 0, endStep: o.steps,
-                                   timeLimit: RunProgress.jobEnd(ProcessInfo.processInfo.environment).map { .init(end: $0, checkpointing: false) })
+                                   timeLimit: RunProgress.jobEnd(ProcessInfo.processInfo.environment).map { .init(end: $0, outcome: .lost) })
         for step in 0..<o.steps {
             let iterationStart = monotonicSeconds()
             let traced = o.keepsTrace && step == o.tracedStep

@@ -151,7 +151,9 @@ struct PipelineRun {
         let o = options
         let world = trainer.grid.world
         trainer.failureDrill = try o.failureDrill()
-        trainer.stopRequested = { StopSignals.requested }
+        // Rank 0 also asks for the stop itself when the job's time limit is near (--stop-before-limit).
+        var timeStop = TimeLimitStop.forRun(o, lead: world.rank == 0, environment: ProcessInfo.processInfo.environment)
+        trainer.stopRequested = { StopSignals.requested || timeStop?.due() == true }
         trainer.executor.pairOrder = o.pairOrder(expertParallel: plan.configuration.expertParallel, nodes: trainer.grid.nodes.nodeCount)
         trainer.executor.pollsBetweenPhases = o.progress.pollsBetweenPhases
         let check = o.checkReference ? try ReferenceCheck(trainer: trainer, corpus: plan.corpus, seed: o.seed) : nil
@@ -168,6 +170,7 @@ struct PipelineRun {
         }
         let counts = try largestParameterCounts(trainer.parameterCounts, world: world)
         if lead { print(banner(plan, trainer: trainer, counts: counts)) }
+        if let timeStop { print(timeStop.announcement()) }
         if let (folder, manifest) = plan.resumeFrom {
             try Checkpointer.restore(trainer, from: folder, manifest: manifest)
             if lead {
@@ -188,11 +191,15 @@ struct PipelineRun {
         // A resumed run's first step is the checkpoint's, not 0.
         let firstStep = trainer.nextStep
         var firstResident = 0
+        let outcome: RunProgress.TimeLimit.Outcome = o.checkpointDir == nil ? .lost : o.stopMargin > 0 ? .stopsBefore : .stopsAtTheSignal
         var progress = RunProgress(firstStep: firstStep, endStep: o.steps,
-                                   timeLimit: RunProgress.jobEnd(ProcessInfo.processInfo.environment).map { .init(end: $0, checkpointing: o.checkpointing != nil) })
+                                   timeLimit: RunProgress.jobEnd(ProcessInfo.processInfo.environment).map { .init(end: $0, outcome: outcome) })
         for step in firstStep..<o.steps {
             let iterationStart = monotonicSeconds()
-            defer { StopSignals.noteStep(seconds: monotonicSeconds() - iterationStart) }
+            defer {
+                StopSignals.noteStep(seconds: monotonicSeconds() - iterationStart)
+                timeStop?.note(iteration: monotonicSeconds() - iterationStart)
+            }
             let traced = o.keepsTrace && step == o.tracedStep
             let report = try trainer.step(keepTrace: traced) { step, losses in try check?.compare(step: step, losses: losses) }
             try check?.afterUpdate(step: step)
@@ -241,9 +248,8 @@ struct PipelineRun {
             for line in progress.record(step: step, seconds: monotonicSeconds() - iterationStart, tokens: report.tokens) { print(line) }
             if stopping || step == o.steps - 1 { print(progress.summary) }
             if stopping {
-                let here = StopSignals.names.isEmpty ? "" : ", \(StopSignals.names.joined(separator: " and ")) on rank 0"
-                print("stopped after step \(step) of \(o.steps): a stop signal reached \(report.stopRequests) of \(world.size) rank(s)\(here); "
-                      + "continue with the same flags and --resume (exit status \(StopSignals.exitStatus))")
+                print("stopped after step \(step) of \(o.steps): " + stopReasons(report.stopRequests, world: world.size, timeStop: timeStop)
+                      + "; continue with the same flags and --resume (exit status \(StopSignals.exitStatus))")
             }
             if let timelines = report.timelines {
                 let c = plan.configuration
@@ -253,6 +259,21 @@ struct PipelineRun {
             if stopping { return true }
         }
         return false
+    }
+
+    /// Why the run stops: the job's time limit (rank 0's own request) and the signals, from the
+    /// count of ranks that asked (`requests`, of `world`).
+    private func stopReasons(_ requests: Int, world: Int, timeStop: TimeLimitStop?) -> String {
+        let byTime = timeStop?.reached == true
+        // Rank 0 asks once, for its signal or the time limit or both.
+        let signalled = requests - (byTime && StopSignals.names.isEmpty ? 1 : 0)
+        var reasons: [String] = []
+        if byTime, let timeStop { reasons.append(timeStop.reason()) }
+        if signalled > 0 {
+            let here = StopSignals.names.isEmpty ? "" : ", \(StopSignals.names.joined(separator: " and ")) on rank 0"
+            reasons.append("a stop signal reached \(signalled) of \(world) rank(s)\(here)")
+        }
+        return reasons.joined(separator: "; ")
     }
 
     /// A rebalance; with --check-reference also the held-out loss before and after, which must be

@@ -9,11 +9,18 @@ struct RunProgress {
     /// out of it.
     static let estimateAfter = 10
 
-    /// The batch job's time limit: when it ends the job (Unix seconds), and whether the run then
-    /// stops with a checkpoint (`--checkpoint-dir`) or loses what it trained.
+    /// The batch job's time limit: when it ends the job (Unix seconds), and what becomes of the run.
     struct TimeLimit {
+        enum Outcome {
+            /// No --checkpoint-dir: what the run trained is lost.
+            case lost
+            /// --stop-before-limit 0: the limit's SIGTERM stops it with a checkpoint, where it reaches the ranks.
+            case stopsAtTheSignal
+            /// --stop-before-limit: it stops itself before, with a checkpoint.
+            case stopsBefore
+        }
         var end: Double
-        var checkpointing: Bool
+        var outcome: Outcome
     }
 
     let firstStep: Int
@@ -42,9 +49,11 @@ struct RunProgress {
         let remaining = max(0, timeLimit.end - now)
         estimate += "; the job's time limit is \(Self.duration(remaining)) away"
         guard remaining < needed else { return [estimate] }
-        let then = timeLimit.checkpointing
-            ? "the run will stop there after a step, with a checkpoint (exit 75): submit it again with the same flags and --resume"
-            : "without --checkpoint-dir everything trained is lost then: add it, or ask for a longer --time"
+        let then = switch timeLimit.outcome {
+        case .lost: "without --checkpoint-dir everything trained is lost then: add it, or ask for a longer --time"
+        case .stopsAtTheSignal: "its SIGTERM stops the run with a checkpoint (exit 75) where it reaches the ranks in time (not through mpirun): submit it again with the same flags and --resume"
+        case .stopsBefore: "the run stops before it with a checkpoint (exit 75; --stop-before-limit): submit it again with the same flags and --resume"
+        }
         return [estimate, "warning: the job's time limit comes before the steps left are done; " + then]
     }
 

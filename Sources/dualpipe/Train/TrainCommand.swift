@@ -77,6 +77,8 @@ struct TrainCommand: ParsableCommand {
     var keep = 2
     @Flag(help: "Continue from the newest complete checkpoint in --checkpoint-dir (the same model, schedule, PP and optimizer settings; EP may differ).")
     var resume = false
+    @Option(name: .customLong("stop-before-limit"), help: ArgumentHelp("With --checkpoint-dir inside a batch job whose end is known (SLURM_JOB_END_TIME, or DUALPIPE_JOB_END as slurm/train.sbatch sets it): stop after the step that leaves less than SECONDS plus two of the longest steps before the time limit, with a checkpoint and exit status 75, as a signal would; 0: never (default: 60).", valueName: "SECONDS"))
+    var stopBeforeLimit: Double?
     @Flag(inversion: .prefixedNo, help: "Run each F&B pair's forward and backward phases alternately, so that each one's expert all-to-alls fly while the other computes; --no-overlap: F's phases, then B's (either way F's output leaves when F ends, B's gradient before W, and a late gradient is awaited after F). Default: alternate with EP > 1 or across nodes; F then B with EP 1 (and --model mlp) on one node, where nothing needs hiding and each pass keeps its caches.")
     var overlap: Bool?
     @Flag(name: .customLong("shard-optimizer"), inversion: .prefixedNo, help: "DualPipe: each rank of a mirror pair updates only the stage it holds the primary copy of, and sends the new weights to its partner (ZeRO-1 over the pair: one stage's AdamW moments a rank instead of two, and half the AdamW work, with the same bits as without). At EP 1 the pair also sums only that stage, sending the same bytes as before; at EP > 1 the sums over a stage's 2 x EP copies stay and the weights' transfer is added (the partner is the mirror at the same EP rank). --no-shard-optimizer: both copies sum and update both stages. Default: shard where each pair shares a node; across nodes the weights would cross the link after the schedule (and at EP 1 the unsharded sums hide one stage's swap under it).")
@@ -120,8 +122,11 @@ struct TrainCommand: ParsableCommand {
         if resume && checkReference {
             throw ValidationError("--check-reference replays the run from step 0 beside it, so it cannot follow --resume")
         }
-        if checkpointDir == nil, resume || checkpointEvery != 0 {
-            throw ValidationError("\(resume ? "--resume" : "--checkpoint-every") needs --checkpoint-dir DIR")
+        if checkpointDir == nil, resume || checkpointEvery != 0 || stopBeforeLimit != nil {
+            throw ValidationError("\(resume ? "--resume" : checkpointEvery != 0 ? "--checkpoint-every" : "--stop-before-limit") needs --checkpoint-dir DIR")
+        }
+        if let stopBeforeLimit, !(stopBeforeLimit >= 0 && stopBeforeLimit.isFinite) {
+            throw ValidationError("--stop-before-limit must be a number of seconds >= 0 (0: never), got \(stopBeforeLimit)")
         }
         if model.isMLP {
             let moeOnly = [("--ep", ep.map { $0 != 1 } ?? false), ("--replicas", replicas != nil), ("--eplb-policy", eplbPolicy != "balanced"),
@@ -202,6 +207,9 @@ struct TrainCommand: ParsableCommand {
         }
         return FailureDrill(step: step, rank: rank, mode: mode)
     }
+
+    /// `--stop-before-limit`, with its default where checkpoints are written.
+    var stopMargin: Double { stopBeforeLimit ?? TimeLimitStop.defaultMargin }
 
     var checkpointing: CheckpointOptions? {
         checkpointDir.map { CheckpointOptions(directory: $0, every: checkpointEvery, keep: keep) }

@@ -1,0 +1,54 @@
+import Foundation
+
+/// `--stop-before-limit`: a run with checkpoints, inside a batch job whose end it knows, stops
+/// itself before the time limit, as a stop signal would stop it (after the step, with a
+/// checkpoint, exit 75). The signal at the limit itself is not always enough: mpirun ends its
+/// ranks at once on its own SIGTERM, and a step longer than a third of Slurm's KillWait leaves too
+/// little time to finish it and write the checkpoint. Rank 0 alone decides, on its clock, and asks
+/// for the stop in the step's loss sum like a signal, so every rank stops after the same step.
+struct TimeLimitStop {
+    static let defaultMargin = 60.0
+
+    /// The job's end, Unix seconds.
+    let end: Double
+    /// Seconds to leave before it, besides two of the longest iterations (the step the stop
+    /// comes in and the checkpoint after it).
+    let margin: Double
+    private(set) var longestIteration = 0.0
+    /// Whether `due` has said yes.
+    private(set) var reached = false
+
+    init(end: Double, margin: Double) {
+        (self.end, self.margin) = (end, margin)
+    }
+
+    /// The stop for a run with `options`, where rank 0 runs (`lead`) and the job's end is known
+    /// from `environment`; nil where there is nothing to do.
+    static func forRun(_ options: TrainCommand, lead: Bool, environment: [String: String]) -> TimeLimitStop? {
+        guard lead, options.checkpointDir != nil, options.stopMargin > 0, let end = RunProgress.jobEnd(environment) else { return nil }
+        return TimeLimitStop(end: end, margin: options.stopMargin)
+    }
+
+    /// An iteration (a step and whatever followed it) took `seconds`.
+    mutating func note(iteration seconds: Double) { longestIteration = max(longestIteration, seconds) }
+
+    /// Whether the step ending at `now` (Unix seconds) must be the last.
+    mutating func due(now: Double = Date().timeIntervalSince1970) -> Bool {
+        if end - now < margin + 2 * longestIteration { reached = true }
+        return reached
+    }
+
+    /// The part of the stop line that says why, at `now`.
+    func reason(now: Double = Date().timeIntervalSince1970) -> String {
+        "the job's time limit is \(RunProgress.duration(max(0, end - now))) away (--stop-before-limit \(RunProgress.duration(margin)) and two of the longest steps, "
+            + decimal(longestIteration, 3) + " s each)"
+    }
+
+    /// The header's line: when the job ends and when the run will stop.
+    func announcement(now: Double = Date().timeIntervalSince1970) -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss zzz"
+        return "time limit: the job ends \(formatter.string(from: Date(timeIntervalSince1970: end))), in \(RunProgress.duration(max(0, end - now))); "
+            + "the run stops with a checkpoint once less than \(RunProgress.duration(margin)) and two of its longest steps are left (--stop-before-limit)"
+    }
+}

@@ -1,0 +1,43 @@
+import Testing
+@testable import dualpipe
+
+/// When rank 0 asks for the stop before the job's time limit.
+@Suite struct TimeLimitStopTests {
+    func due(_ stop: inout TimeLimitStop, _ now: Double) -> Bool { stop.due(now: now) }
+
+    @Test func stopsOnceTheMarginAndTwoStepsAreAllThatIsLeft() {
+        var stop = TimeLimitStop(end: 1000, margin: 60)
+        #expect(!due(&stop, 900))
+        stop.note(iteration: 10)
+        stop.note(iteration: 4)  // the longest counts
+        #expect(!due(&stop, 920))  // 80 s left: the margin and two steps of 10 s fit
+        #expect(due(&stop, 921))
+        #expect(stop.reached)
+        #expect(due(&stop, 0))  // once reached, it stays
+        #expect(stop.reason(now: 921) == "the job's time limit is 1m 19s away (--stop-before-limit 1m 00s and two of the longest steps, 10.000 s each)")
+    }
+
+    @Test func aJobAlreadyPastItsEndStopsAfterTheFirstStep() {
+        var stop = TimeLimitStop(end: 1000, margin: 1)
+        #expect(due(&stop, 1500))
+        #expect(stop.reason(now: 1500).hasPrefix("the job's time limit is 0.0 s away"))
+    }
+
+    /// Only rank 0 decides, and only with checkpoints, a margin and a known end.
+    @Test func whoStops() throws {
+        let end = ["DUALPIPE_JOB_END": "1796170000"]
+        let withCheckpoints = try TrainCommand.parse(["--checkpoint-dir", "ckpt"])
+        #expect(TimeLimitStop.forRun(withCheckpoints, lead: true, environment: end)?.margin == 60)
+        #expect(TimeLimitStop.forRun(withCheckpoints, lead: false, environment: end) == nil)
+        #expect(TimeLimitStop.forRun(withCheckpoints, lead: true, environment: [:]) == nil)
+        #expect(TimeLimitStop.forRun(try TrainCommand.parse([]), lead: true, environment: end) == nil)
+        #expect(TimeLimitStop.forRun(try TrainCommand.parse(["--checkpoint-dir", "ckpt", "--stop-before-limit", "0"]), lead: true, environment: end) == nil)
+        #expect(TimeLimitStop.forRun(try TrainCommand.parse(["--checkpoint-dir", "ckpt", "--stop-before-limit", "300"]), lead: true, environment: end)?.end == 1_796_170_000)
+    }
+
+    @Test func badValuesAreRefused() {
+        #expect(throws: (any Error).self) { try TrainCommand.parse(["--stop-before-limit", "60"]) }  // no --checkpoint-dir
+        #expect(throws: (any Error).self) { try TrainCommand.parse(["--checkpoint-dir", "ckpt", "--stop-before-limit", "-1"]) }
+        #expect(throws: (any Error).self) { try TrainCommand.parse(["--checkpoint-dir", "ckpt", "--stop-before-limit", "inf"]) }
+    }
+}
