@@ -27,7 +27,11 @@ import Testing
     @Test func whoStops() throws {
         let end = ["DUALPIPE_JOB_END": "1796170000"]
         let withCheckpoints = try TrainCommand.parse(["--checkpoint-dir", "ckpt"])
-        #expect(TimeLimitStop.forRun(withCheckpoints, lead: true, environment: end)?.margin == 60)
+        #expect(TimeLimitStop.forRun(withCheckpoints, lead: true, environment: end, now: 1_796_160_000)?.margin == 60)
+        // A short job keeps three quarters of its time: a minute's job stops 15 s early, not 60.
+        #expect(TimeLimitStop.forRun(withCheckpoints, lead: true, environment: end, now: 1_796_169_940)?.margin == 15)
+        #expect(TimeLimitStop.forRun(try TrainCommand.parse(["--checkpoint-dir", "ckpt", "--stop-before-limit", "45"]), lead: true,
+                                     environment: end, now: 1_796_169_940)?.margin == 45)
         #expect(TimeLimitStop.forRun(withCheckpoints, lead: false, environment: end) == nil)
         #expect(TimeLimitStop.forRun(withCheckpoints, lead: true, environment: [:]) == nil)
         #expect(TimeLimitStop.forRun(try TrainCommand.parse([]), lead: true, environment: end) == nil)

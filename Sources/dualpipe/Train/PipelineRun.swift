@@ -191,7 +191,7 @@ struct PipelineRun {
         // A resumed run's first step is the checkpoint's, not 0.
         let firstStep = trainer.nextStep
         var firstResident = 0
-        let outcome: RunProgress.TimeLimit.Outcome = o.checkpointDir == nil ? .lost : o.stopMargin > 0 ? .stopsBefore : .stopsAtTheSignal
+        let outcome: RunProgress.TimeLimit.Outcome = o.checkpointDir == nil ? .lost : o.stopsBeforeLimit ? .stopsBefore : .stopsAtTheSignal
         var progress = RunProgress(firstStep: firstStep, endStep: o.steps,
                                    timeLimit: RunProgress.jobEnd(ProcessInfo.processInfo.environment).map { .init(end: $0, outcome: outcome) })
         for step in firstStep..<o.steps {

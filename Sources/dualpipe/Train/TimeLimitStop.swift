@@ -23,10 +23,14 @@ struct TimeLimitStop {
     }
 
     /// The stop for a run with `options`, where rank 0 runs (`lead`) and the job's end is known
-    /// from `environment`; nil where there is nothing to do.
-    static func forRun(_ options: TrainCommand, lead: Bool, environment: [String: String]) -> TimeLimitStop? {
-        guard lead, options.checkpointDir != nil, options.stopMargin > 0, let end = RunProgress.jobEnd(environment) else { return nil }
-        return TimeLimitStop(end: end, margin: options.stopMargin)
+    /// from `environment`, starting at `now`; nil where there is nothing to do. The default margin
+    /// is at most a quarter of the time left at the start, so that a short job (a minute's test)
+    /// still trains most of its time.
+    static func forRun(_ options: TrainCommand, lead: Bool, environment: [String: String],
+                       now: Double = Date().timeIntervalSince1970) -> TimeLimitStop? {
+        guard lead, options.checkpointDir != nil, options.stopsBeforeLimit, let end = RunProgress.jobEnd(environment) else { return nil }
+        let margin = options.stopBeforeLimit ?? min(defaultMargin, max(0, end - now) / 4)
+        return TimeLimitStop(end: end, margin: margin)
     }
 
     /// An iteration (a step and whatever followed it) took `seconds`.

@@ -77,7 +77,7 @@ struct TrainCommand: ParsableCommand {
     var keep = 2
     @Flag(help: "Continue from the newest complete checkpoint in --checkpoint-dir (the same model, schedule, PP and optimizer settings; EP may differ).")
     var resume = false
-    @Option(name: .customLong("stop-before-limit"), help: ArgumentHelp("With --checkpoint-dir inside a batch job whose end is known (SLURM_JOB_END_TIME, or DUALPIPE_JOB_END as slurm/train.sbatch sets it): stop after the step that leaves less than SECONDS plus two of the longest steps before the time limit, with a checkpoint and exit status 75, as a signal would; 0: never (default: 60).", valueName: "SECONDS"))
+    @Option(name: .customLong("stop-before-limit"), help: ArgumentHelp("With --checkpoint-dir inside a batch job whose end is known (SLURM_JOB_END_TIME, or DUALPIPE_JOB_END as slurm/train.sbatch sets it): stop after the step that leaves less than SECONDS plus two of the longest steps before the time limit, with a checkpoint and exit status 75, as a signal would; 0: never (default: 60, or a quarter of the time left at the start if less).", valueName: "SECONDS"))
     var stopBeforeLimit: Double?
     @Flag(inversion: .prefixedNo, help: "Run each F&B pair's forward and backward phases alternately, so that each one's expert all-to-alls fly while the other computes; --no-overlap: F's phases, then B's (either way F's output leaves when F ends, B's gradient before W, and a late gradient is awaited after F). Default: alternate with EP > 1 or across nodes; F then B with EP 1 (and --model mlp) on one node, where nothing needs hiding and each pass keeps its caches.")
     var overlap: Bool?
@@ -208,8 +208,8 @@ struct TrainCommand: ParsableCommand {
         return FailureDrill(step: step, rank: rank, mode: mode)
     }
 
-    /// `--stop-before-limit`, with its default where checkpoints are written.
-    var stopMargin: Double { stopBeforeLimit ?? TimeLimitStop.defaultMargin }
+    /// Whether a run with checkpoints stops itself before a known time limit (`--stop-before-limit`, not 0).
+    var stopsBeforeLimit: Bool { stopBeforeLimit != 0 }
 
     var checkpointing: CheckpointOptions? {
         checkpointDir.map { CheckpointOptions(directory: $0, every: checkpointEvery, keep: keep) }
