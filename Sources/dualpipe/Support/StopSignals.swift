@@ -71,6 +71,9 @@ enum StopSignals {
         longestStepMilliseconds.max(Int(seconds * 1000), ordering: .relaxed)
     }
 
+    /// The longest step so far, as `noteStep` heard of it (to the millisecond).
+    static var longestStepSeconds: Double { Double(longestStepMilliseconds.load(ordering: .relaxed)) / 1000 }
+
     /// The grace thread: a look four times a second, which only does something once a signal has
     /// arrived and the run has not agreed to stop.
     private static func keepGrace() -> Never {
@@ -82,7 +85,7 @@ enum StopSignals {
             let now = monotonicSeconds()
             let first = since ?? now
             since = first
-            let grace = 10 + 3 * Double(longestStepMilliseconds.load(ordering: .relaxed)) / 1000
+            let grace = 10 + 3 * longestStepSeconds
             guard now - first > grace else { continue }
             let (signal, name) = handled.last { bits & 1 << $0.signal != 0 }!
             printError("rank \(LaunchRank.current ?? 0): \(name) came \(String(format: "%.1f", now - first)) s ago and the ranks have not agreed to stop "

@@ -152,8 +152,9 @@ struct PipelineRun {
         let world = trainer.grid.world
         trainer.failureDrill = try o.failureDrill()
         // Rank 0 also asks for the stop itself when the job's time limit is near (--stop-before-limit).
-        var timeStop = TimeLimitStop.forRun(o, lead: world.rank == 0, environment: ProcessInfo.processInfo.environment)
-        trainer.stopRequested = { StopSignals.requested || timeStop?.due() == true }
+        let jobEnd = RunProgress.jobEnd(ProcessInfo.processInfo.environment)
+        var timeStop = TimeLimitStop.forRun(o, lead: world.rank == 0, jobEnd: jobEnd)
+        trainer.stopRequested = { StopSignals.requested || timeStop?.due(longestIteration: StopSignals.longestStepSeconds) == true }
         trainer.executor.pairOrder = o.pairOrder(expertParallel: plan.configuration.expertParallel, nodes: trainer.grid.nodes.nodeCount)
         trainer.executor.pollsBetweenPhases = o.progress.pollsBetweenPhases
         let check = o.checkReference ? try ReferenceCheck(trainer: trainer, corpus: plan.corpus, seed: o.seed) : nil
@@ -191,15 +192,11 @@ struct PipelineRun {
         // A resumed run's first step is the checkpoint's, not 0.
         let firstStep = trainer.nextStep
         var firstResident = 0
-        let outcome: RunProgress.TimeLimit.Outcome = o.checkpointDir == nil ? .lost : o.stopsBeforeLimit ? .stopsBefore : .stopsAtTheSignal
-        var progress = RunProgress(firstStep: firstStep, endStep: o.steps,
-                                   timeLimit: RunProgress.jobEnd(ProcessInfo.processInfo.environment).map { .init(end: $0, outcome: outcome) })
+        let outcome: RunProgress.TimeLimit.Outcome = o.checkpointDir == nil ? .lost : timeStop != nil ? .stopsBefore : .stopsAtTheSignal
+        var progress = RunProgress(firstStep: firstStep, endStep: o.steps, timeLimit: jobEnd.map { .init(end: $0, outcome: outcome) })
         for step in firstStep..<o.steps {
             let iterationStart = monotonicSeconds()
-            defer {
-                StopSignals.noteStep(seconds: monotonicSeconds() - iterationStart)
-                timeStop?.note(iteration: monotonicSeconds() - iterationStart)
-            }
+            defer { StopSignals.noteStep(seconds: monotonicSeconds() - iterationStart) }
             let traced = o.keepsTrace && step == o.tracedStep
             let report = try trainer.step(keepTrace: traced) { step, losses in try check?.compare(step: step, losses: losses) }
             try check?.afterUpdate(step: step)

@@ -14,38 +14,36 @@ struct TimeLimitStop {
     /// Seconds to leave before it, besides two of the longest iterations (the step the stop
     /// comes in and the checkpoint after it).
     let margin: Double
-    private(set) var longestIteration = 0.0
-    /// Whether `due` has said yes.
-    private(set) var reached = false
+    /// The longest iteration when `due` said yes (nil: it has not).
+    private(set) var longestAtStop: Double?
+    var reached: Bool { longestAtStop != nil }
 
     init(end: Double, margin: Double) {
         (self.end, self.margin) = (end, margin)
     }
 
-    /// The stop for a run with `options`, where rank 0 runs (`lead`) and the job's end is known
-    /// from `environment`, starting at `now`; nil where there is nothing to do. The default margin
-    /// is at most a quarter of the time left at the start, so that a short job (a minute's test)
-    /// still trains most of its time.
-    static func forRun(_ options: TrainCommand, lead: Bool, environment: [String: String],
+    /// The stop for a run with `options`, where rank 0 runs (`lead`) and the job ends at `jobEnd`
+    /// (`RunProgress.jobEnd`), starting at `now`; nil where there is nothing to do. The default
+    /// margin is at most a quarter of the time left at the start, so that a short job (a minute's
+    /// test) still trains most of its time.
+    static func forRun(_ options: TrainCommand, lead: Bool, jobEnd: Double?,
                        now: Double = Date().timeIntervalSince1970) -> TimeLimitStop? {
-        guard lead, options.checkpointDir != nil, options.stopsBeforeLimit, let end = RunProgress.jobEnd(environment) else { return nil }
+        guard lead, options.checkpointDir != nil, options.stopsBeforeLimit, let end = jobEnd else { return nil }
         let margin = options.stopBeforeLimit ?? min(defaultMargin, max(0, end - now) / 4)
         return TimeLimitStop(end: end, margin: margin)
     }
 
-    /// An iteration (a step and whatever followed it) took `seconds`.
-    mutating func note(iteration seconds: Double) { longestIteration = max(longestIteration, seconds) }
-
-    /// Whether the step ending at `now` (Unix seconds) must be the last.
-    mutating func due(now: Double = Date().timeIntervalSince1970) -> Bool {
-        if end - now < margin + 2 * longestIteration { reached = true }
+    /// Whether the step ending at `now` (Unix seconds) must be the last, the longest iteration so
+    /// far (a step and whatever followed it) having taken `longestIteration` seconds.
+    mutating func due(longestIteration: Double, now: Double = Date().timeIntervalSince1970) -> Bool {
+        if !reached, end - now < margin + 2 * longestIteration { longestAtStop = longestIteration }
         return reached
     }
 
     /// The part of the stop line that says why, at `now`.
     func reason(now: Double = Date().timeIntervalSince1970) -> String {
         "the job's time limit is \(RunProgress.duration(max(0, end - now))) away (--stop-before-limit \(RunProgress.duration(margin)) and two of the longest steps, "
-            + decimal(longestIteration, 3) + " s each)"
+            + decimal(longestAtStop ?? 0, 3) + " s each)"
     }
 
     /// The header's line: when the job ends and when the run will stop.

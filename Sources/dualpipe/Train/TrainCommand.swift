@@ -122,8 +122,9 @@ struct TrainCommand: ParsableCommand {
         if resume && checkReference {
             throw ValidationError("--check-reference replays the run from step 0 beside it, so it cannot follow --resume")
         }
-        if checkpointDir == nil, resume || checkpointEvery != 0 || stopBeforeLimit != nil {
-            throw ValidationError("\(resume ? "--resume" : checkpointEvery != 0 ? "--checkpoint-every" : "--stop-before-limit") needs --checkpoint-dir DIR")
+        if checkpointDir == nil,
+           let (flag, _) = [("--resume", resume), ("--checkpoint-every", checkpointEvery != 0), ("--stop-before-limit", stopBeforeLimit != nil)].first(where: \.1) {
+            throw ValidationError("\(flag) needs --checkpoint-dir DIR")
         }
         if let stopBeforeLimit, !(stopBeforeLimit >= 0 && stopBeforeLimit.isFinite) {
             throw ValidationError("--stop-before-limit must be a number of seconds >= 0 (0: never), got \(stopBeforeLimit)")
