@@ -59,7 +59,8 @@ public final class ExpertGradientSync: GradientGathering {
             }
             layerStart += layer.logicalExperts * perExpert
         }
-        walk { gradient, sum, first in
+        walk { gradient, offset, first in
+            let sum = base + offset
             gradient.withUnsafeBufferPointer { g in
                 if first { sum.update(from: g.baseAddress!, count: g.count) } else { for i in 0..<g.count { sum[i] += g[i] } }
             }
@@ -68,8 +69,9 @@ public final class ExpertGradientSync: GradientGathering {
 
     /// Every local slot takes its logical expert's sum.
     func scatter() {
-        walk { gradient, sum, _ in
-            gradient.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: sum, count: $0.count) }
+        let base = buffer.pointer.baseAddress!
+        walk { gradient, offset, _ in
+            gradient.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: base + offset, count: $0.count) }
         }
     }
 
@@ -82,10 +84,17 @@ public final class ExpertGradientSync: GradientGathering {
         }
     }
 
-    /// Visits every local slot's gradients with the place of its logical expert's sum in the buffer,
-    /// and whether the slot is its expert's first on this rank.
-    private func walk(_ body: (inout [Float], UnsafeMutablePointer<Float>, Bool) -> Void) {
-        let base = buffer.pointer.baseAddress!
+    /// With one local slot per logical expert, every element of the buffer is that slot's own.
+    var addsInPlace: Bool { !hasLocalReplicas }
+
+    /// Visits every local slot's gradients with the offset of its logical expert's sum in the buffer.
+    func visitGradients(_ body: (inout [Float], Int) -> Void) {
+        walk { gradient, offset, _ in body(&gradient, offset) }
+    }
+
+    /// Visits every local slot's gradients with the offset of its logical expert's sum in the
+    /// buffer, and whether the slot is its expert's first on this rank.
+    private func walk(_ body: (inout [Float], Int, Bool) -> Void) {
         var layerStart = 0
         for layer in layers {
             var seen = Set<Int>()
@@ -94,7 +103,7 @@ public final class ExpertGradientSync: GradientGathering {
                 let first = seen.insert(logical).inserted
                 var offset = layerStart + logical * perExpert
                 expert.visitParameters { p in
-                    body(&p.gradient.scalars, base + offset, first)
+                    body(&p.gradient.scalars, offset, first)
                     offset += p.gradient.count
                 }
             }

@@ -23,21 +23,25 @@ public final class GradientArena: GradientGathering {
     public var count: Int { buffer.count }
 
     func gather() {
-        walk { gradient, slot in gradient.withUnsafeBufferPointer { slot.update(from: $0.baseAddress!, count: $0.count) } }
+        let base = buffer.pointer.baseAddress!
+        visitGradients { gradient, offset in gradient.withUnsafeBufferPointer { (base + offset).update(from: $0.baseAddress!, count: $0.count) } }
     }
 
     func scatter() {
-        walk { gradient, slot in gradient.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: slot, count: $0.count) } }
+        let base = buffer.pointer.baseAddress!
+        visitGradients { gradient, offset in gradient.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: base + offset, count: $0.count) } }
     }
 
-    /// Visits each selected gradient with its place in the buffer, in buffer order.
-    private func walk(_ body: (inout [Float], UnsafeMutablePointer<Float>) -> Void) {
+    /// Every element of the buffer is one gradient element's.
+    var addsInPlace: Bool { true }
+
+    /// Visits each selected gradient with its offset in the buffer, in buffer order.
+    func visitGradients(_ body: (inout [Float], Int) -> Void) {
         var offset = 0
-        let base = buffer.pointer.baseAddress!
         for stage in stages {
             stage.visitParameters { p in
                 guard selects(p) else { return }
-                body(&p.gradient.scalars, base + offset)
+                body(&p.gradient.scalars, offset)
                 offset += p.gradient.count
             }
         }
@@ -49,6 +53,29 @@ protocol GradientGathering: AnyObject {
     var buffer: MessageBuffer<Float> { get }
     func gather()
     func scatter()
+    /// Whether each element of the buffer is exactly one gradient element, none the sum of two
+    /// local ones: then a partner's part can be added straight into the gradients
+    /// (`add(_:from:)`), with no gather before and no scatter after.
+    var addsInPlace: Bool { get }
+    /// Visits the gradients this buffer carries with their offsets in it (each at most once).
+    func visitGradients(_ body: (inout [Float], Int) -> Void)
+}
+
+extension GradientGathering {
+    /// Adds `other` ([piece.count] floats: a partner's elements `piece` of the buffer) into the
+    /// gradients those elements gather from: the addition the buffer would have made, on the same
+    /// operands, so the sum has the same bits. Only where `addsInPlace`.
+    func add(_ piece: Range<Int>, from other: UnsafePointer<Float>) {
+        precondition(addsInPlace, "adding in place into gradients that the buffer sums locally first")
+        visitGradients { gradient, offset in
+            let lower = max(offset, piece.lowerBound), upper = min(offset + gradient.count, piece.upperBound)
+            guard lower < upper else { return }
+            gradient.withUnsafeMutableBufferPointer { g in
+                let sum = g.baseAddress! + (lower - offset), part = other + (lower - piece.lowerBound)
+                for j in 0..<(upper - lower) { sum[j] += part[j] }
+            }
+        }
+    }
 }
 
 extension Parameter {

@@ -93,17 +93,25 @@ public final class MirrorShardedUpdate {
             for piece in Self.pieces(part.buffer.count) { sends.append(try pair.isend(part.buffer, range: piece, to: partner, tag: k)) }
             bytes += part.buffer.count * MemoryLayout<Float>.size
         }
-        for part in owned.gradients { part.gather() }
+        // Where the buffer's layout is the gradients' own, the partner's part goes straight into
+        // them: the owned stage is neither gathered nor scattered (about 1.5 ms of a step at PP 2).
+        let inPlace = owned.gradients.map(\.addsInPlace)
+        for (part, direct) in zip(owned.gradients, inPlace) where !direct { part.gather() }
         for (k, part) in owned.gradients.enumerated() {
             let pieces = Self.pieces(part.buffer.count)
             var next = try pieces.first.map { try pair.irecv(into: incoming[0], range: 0..<$0.count, from: partner, tag: k) }
             for (i, piece) in pieces.enumerated() {
                 _ = try next!.wait()
                 next = i + 1 < pieces.count ? try pair.irecv(into: incoming[(i + 1) % 2], range: 0..<pieces[i + 1].count, from: partner, tag: k) : nil
-                let sum = part.buffer.pointer.baseAddress! + piece.lowerBound, other = incoming[i % 2].pointer.baseAddress!
-                for j in 0..<piece.count { sum[j] += other[j] }
+                let other = UnsafePointer(incoming[i % 2].pointer.baseAddress!)
+                if inPlace[k] {
+                    part.add(piece, from: other)
+                } else {
+                    let sum = part.buffer.pointer.baseAddress! + piece.lowerBound
+                    for j in 0..<piece.count { sum[j] += other[j] }
+                }
             }
-            part.scatter()
+            if !inPlace[k] { part.scatter() }
         }
         try Requests.waitAll(sends)
         return bytes
