@@ -159,6 +159,9 @@ struct BenchSchedulesCommand: ParsableCommand {
                 print("\(pp) pipeline ranks, \(m) micro-batches, \(what); OpenBLAS \(BLAS.coreName); MPI progress: \(progress.mode.rawValue); \(TCPEagerLimit.description); FB pairs \(pairOrder.rawValue); medians of \(steps) steps, the schedules alternating step by step; \(cpuModelName())")
                 print(String(format: "one message (%d floats) ranks 0 -> 1: %.3f ms (half the median ping-pong), the simulator's latency; %.3f ms apart in a stream, the time it holds the link (messages on one link take turns)", messageFloats, latency * 1000, transfer * 1000))
                 print(renderTable(rows, textColumns: 1), terminator: "")
+                if let baseline = contenders.first(where: { $0.label == ScheduleKind.oneFOneB.title }) {
+                    print(renderTable(Self.againstBaseline(contenders, baseline: baseline), textColumns: 1), terminator: "")
+                }
                 var memory = [["schedule", "parameters held", "updated", "weights+gradients MiB", "AdamW moments MiB"]]
                 for c in contenders {
                     memory.append([c.label, String(c.parameters.held), String(c.parameters.updated),
@@ -195,9 +198,20 @@ struct BenchSchedulesCommand: ParsableCommand {
                     (outputs leaving inside it, a gradient before its W, a pair's late gradient awaited after its F);
                     sim/measured: that over the same step's time; replay: each step simulated with each action's own
                     measured time (what the mean costs miss is the actions' variance); hidden, simulated and the ratios are
-                    medians over the steps
+                    medians over the steps; whole step: step plus update; / 1F1B's: each step over 1F1B's step of the same
+                    round (the schedules take turns step by step), median over the steps
                     """)
             }
+        }
+    }
+
+    /// Each schedule's whole step (the schedule and the update after it), and its schedule and whole
+    /// step over `baseline`'s of the same round: the schedules alternate step by step, so each
+    /// ratio compares steps that ran a few hundred milliseconds apart, not two spells of the machine.
+    private static func againstBaseline(_ contenders: [Contender], baseline: Contender) -> [[String]] {
+        let ratio = { (a: [Double], b: [Double]) in decimal(median(zip(a, b).map { $0 / $1 }), 2) }
+        return [["schedule", "whole step ms", "step / 1F1B's", "whole step / 1F1B's"]] + contenders.map { c in
+            [c.label, decimal(median(c.wholeTimes) * 1000, 1), ratio(c.stepTimes, baseline.stepTimes), ratio(c.wholeTimes, baseline.wholeTimes)]
         }
     }
 
@@ -209,7 +223,7 @@ struct BenchSchedulesCommand: ParsableCommand {
         let schedule: Schedule
         let pairOrder: StageExecutor.PairOrder
         let step: (_ keepTrace: Bool) throws -> PipelineStepReport
-        var stepTimes: [Double] = [], updateTimes: [Double] = [], efficiency: [Double] = [], bubbles: [Double] = [], waits: [Double] = []
+        var stepTimes: [Double] = [], updateTimes: [Double] = [], wholeTimes: [Double] = [], efficiency: [Double] = [], bubbles: [Double] = [], waits: [Double] = []
         /// With --shaped: each round's step on the unshaped link, in seconds.
         var unshapedTimes: [Double] = []
         /// Rank 0: each timed step's actions and its time, in milliseconds.
@@ -227,6 +241,7 @@ struct BenchSchedulesCommand: ParsableCommand {
             let ranks = Double(report.waitSeconds.count)
             stepTimes.append(report.pipelineSeconds)
             updateTimes.append(report.stepSeconds - report.pipelineSeconds)
+            wholeTimes.append(report.stepSeconds)
             efficiency.append(report.efficiency)
             bubbles.append(report.pipelineSeconds - report.computeSeconds.reduce(0, +) / ranks)
             waits.append(report.waitSeconds.reduce(0, +) / ranks)
