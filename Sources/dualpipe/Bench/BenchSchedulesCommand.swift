@@ -13,7 +13,7 @@ struct BenchSchedulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "schedules",
         abstract: "Train every schedule on the same model and ranks; step time, efficiency, bubble and MPI waits beside the simulator's prediction.",
-        discussion: "Run under mpirun, e.g. `mpirun -np 2 dualpipe bench schedules`. Every rank is a pipeline rank (EP 1); the model's layers must split into 2 x PP stages (DualPipeV), so --layers defaults to 4 or, on more than 2 ranks, the smallest multiple of 2 x PP from 4 up (8 on 4 ranks). A setting some schedule cannot run is refused once, before any communication. Rank 0 prints the table, and below it the parameter memory each schedule asks of a rank. The five trainers are alive at once, as their steps take turns, so a rank needs memory for six or seven: DualPipe also runs as `train` does not by default. On one node, where AdamW is sharded over the mirror pairs, it runs again with AdamW on both copies of each stage (`DualPipe, AdamW on both copies`); where a mirror pair spans nodes, again with every gradient sum after the schedule (`DualPipe, sums after`), and with AdamW sharded (`DualPipe, AdamW sharded`).")
+        discussion: "Run under mpirun, e.g. `mpirun -np 2 dualpipe bench schedules`. Every rank is a pipeline rank (EP 1); the model's layers must split into 2 x PP stages (DualPipeV), so --layers defaults to 4 or, on more than 2 ranks, the smallest multiple of 2 x PP from 4 up (8 on 4 ranks). A setting some schedule cannot run is refused once, before any communication. Rank 0 prints the table, and below it the parameter memory each schedule asks of a rank. The five trainers are alive at once, as their steps take turns, so a rank needs memory for six or seven: DualPipe also runs as `train` does not by default; --schedules trains fewer. On one node, where AdamW is sharded over the mirror pairs, it runs again with AdamW on both copies of each stage (`DualPipe, AdamW on both copies`); where a mirror pair spans nodes, again with every gradient sum after the schedule (`DualPipe, sums after`), and with AdamW sharded (`DualPipe, AdamW sharded`).")
 
     @OptionGroup var model: ModelOptions
     @Option(name: .customLong("micro-batches"), help: ArgumentHelp("Micro-batches per step (default: 4 x PP, enough for every schedule).", valueName: "M"))
@@ -25,6 +25,8 @@ struct BenchSchedulesCommand: ParsableCommand {
     var steps = 5
     @Flag(help: "Also print each schedule's mean time of every kind of action on every stage (F, B, W, BW, FB), to see what its order does to the same arithmetic.")
     var actions = false
+    @Option(help: ArgumentHelp("The schedules to train, comma-separated, from dualpipe, dualpipev, 1f1b, zb1p and gpipe (default: all five, DualPipe only on an even PP). Fewer trainers are then in memory at once; the table against 1F1B needs 1f1b among them.", valueName: "LIST"))
+    var schedules: String?
     @Option(help: ArgumentHelp("With --unshaped: a shell command rank 0 runs to slow the link before each round's shaped steps (e.g. \"scripts/local-nodes link --delay 1ms --rate 1gbit\"); every schedule then steps on both links in turn, and a second table gives each one's slowdown.", valueName: "COMMAND"))
     var shaped: String?
     @Option(help: ArgumentHelp("With --shaped: the shell command that restores the plain link before each round's unshaped steps (e.g. \"scripts/local-nodes link --clear\").", valueName: "COMMAND"))
@@ -32,12 +34,27 @@ struct BenchSchedulesCommand: ParsableCommand {
 
     func validate() throws {
         guard steps >= 1 && steps <= 1000 else { throw ValidationError("--steps must be in 1...1000, got \(steps)") }
+        _ = try chosenKinds()
         guard (shaped == nil) == (unshaped == nil) else {
             throw ValidationError("\(shaped == nil ? "--unshaped" : "--shaped") needs \(shaped == nil ? "--shaped" : "--unshaped") too: each round runs every schedule on both links")
         }
         for (flag, command) in [("--shaped", shaped), ("--unshaped", unshaped)] where command?.allSatisfy(\.isWhitespace) == true {
             throw ValidationError("\(flag) '\(command!)': give the shell command that sets the link")
         }
+    }
+
+    /// The kinds --schedules names, in the table's order (nil: every kind). Throws, naming the
+    /// value, for an unknown name or an empty list.
+    func chosenKinds() throws -> [ScheduleKind]? {
+        guard let schedules else { return nil }
+        var chosen = Set<ScheduleKind>()
+        for name in schedules.split(separator: ",", omittingEmptySubsequences: false) {
+            let name = name.trimmingCharacters(in: .whitespaces)
+            do { chosen.insert(try ScheduleKind.named(name)) } catch {
+                throw ValidationError("--schedules '\(schedules)': \(name.isEmpty ? "an empty name: give kinds separated by commas, e.g. dualpipe,1f1b" : "\(error)")")
+            }
+        }
+        return ScheduleKind.allCases.filter(chosen.contains)
     }
 
     /// The MoE model's blocks without --layers: 4, or the smallest multiple of DualPipeV's 2 x PP
@@ -59,7 +76,9 @@ struct BenchSchedulesCommand: ParsableCommand {
             let pp = environment.world.size
             moe = model.isMLP ? nil : try model.configuration(defaultLayers: Self.defaultLayers(pipelineRanks: pp))
             m = microBatches ?? (mlp == nil ? 4 * pp : max(20, 4 * pp))
-            for kind in ScheduleKind.allCases where kind != .dualpipe || pp % 2 == 0 {
+            // Asked for by name, DualPipe on an odd PP is refused with its rule; by default left out.
+            let chosen = try chosenKinds()
+            for kind in chosen ?? ScheduleKind.allCases where chosen != nil || kind != .dualpipe || pp % 2 == 0 {
                 // --model mlp: the same 2 x PP blocks under every schedule (unless --layers), one per DualPipeV stage.
                 configurations[kind] = try mlp != nil
                     ? .mlp(kind: kind, pipelineRanks: pp, microBatches: m, blocks: model.layers ?? 2 * pp, worldSize: pp)
