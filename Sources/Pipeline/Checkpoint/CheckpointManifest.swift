@@ -69,27 +69,89 @@ public struct CheckpointManifest: Codable, Equatable, Sendable {
         GridShape(pipeline: pipelineRanks, expert: expertParallel, order: rankOrder ?? .pipeline)
     }
 
-    /// Why a run described by `run` cannot resume from this checkpoint (nil when it can), the
-    /// mismatching fields named with both values. A different EP size is allowed (`expertParallel`
-    /// and the micro-batches per EP rank it implies): the experts are placed anew. So is another
-    /// number of steps.
+    /// The `train` flag that sets each field of `model` and `training` whose value is the flag's
+    /// (`moeLayers`, `sharedExpert` and `microBatches` are spelt apart; the rest have no flag).
+    static let flags: [String: String] = [
+        "hidden": "--hidden", "heads": "--heads", "layers": "--layers", "ffnHidden": "--ffn-hidden",
+        "experts": "--experts", "expertHidden": "--expert-hidden", "topK": "--top-k", "groups": "--groups",
+        "topKGroups": "--topk-groups", "scoring": "--scoring", "sequenceLength": "--seq-len",
+        "microBatchSize": "--micro-batch-size", "learningRate": "--lr", "minimumLearningRate": "--min-lr",
+        "warmupSteps": "--warmup", "weightDecay": "--weight-decay", "clipNorm": "--clip",
+        "eplbPolicy": "--eplb-policy", "loadDecay": "--load-decay", "rebalanceEvery": "--rebalance-every",
+        "routerBiasSpeed": "--router-bias-speed",
+    ]
+
+    /// Why a run described by `run` cannot resume from this checkpoint (nil when it can): each
+    /// mismatch named by the flag that sets it, with both values, then the flags that would make
+    /// this run fit. A different EP size is allowed (`expertParallel` and the micro-batches per EP
+    /// rank it implies, as long as the micro-batches a step stay): the experts are placed anew. So
+    /// is another number of steps.
     public func mismatch(with run: CheckpointManifest) -> String? {
-        var reasons: [String] = []
+        var reasons: [String] = [], fits: [String] = []
+        /// A field set by `flag` (nil: by none) differs: `mine` is the checkpoint's value.
+        func differs(_ name: String, _ mine: String, _ theirs: String, flag: String?) {
+            reasons.append("\(flag ?? name) \(mine), this run \(theirs)")
+            if let flag { fits.append("\(flag) \(mine)") }
+        }
         if format != run.format { reasons.append("format \(format), this program writes \(run.format)") }
-        if schedule != run.schedule { reasons.append("schedule \(schedule), this run \(run.schedule)") }
-        if pipelineRanks != run.pipelineRanks { reasons.append("PP \(pipelineRanks), this run PP \(run.pipelineRanks)") }
+        if schedule != run.schedule { differs("schedule", schedule, run.schedule, flag: "--schedule") }
+        // What fits on this run's world: the checkpoint's PP, the EP the rest of the ranks make, and
+        // as many micro-batches a step as the checkpoint's (nil: the world does not split so).
+        let world = run.pipelineRanks * run.expertParallel
+        let fittingEP = world % pipelineRanks == 0 ? world / pipelineRanks : nil
+        let total = microBatches * expertParallel
+        let fittingMicroBatches = fittingEP.flatMap { total % $0 == 0 ? total / $0 : nil }
+        if pipelineRanks != run.pipelineRanks {
+            reasons.append("--pp \(pipelineRanks), this run \(run.pipelineRanks)")
+            if let fittingEP {
+                fits.append("--pp \(pipelineRanks)" + (fittingEP == run.expertParallel ? "" : " --ep \(fittingEP)"))
+            } else {
+                reasons.append("this run's \(world) ranks do not split into PP \(pipelineRanks) (resume on a multiple of \(pipelineRanks) ranks)")
+            }
+        }
         if rankOrder == .mirror && pipelineRanks % 2 != 0 { reasons.append("rank order mirror on an odd PP \(pipelineRanks), which no run writes") }
-        if seed != run.seed { reasons.append("seed \(seed), this run \(run.seed)") }
+        if seed != run.seed { differs("seed", "\(seed)", "\(run.seed)", flag: "--seed") }
         if expertParallel == run.expertParallel && microBatches != run.microBatches {
-            reasons.append("\(microBatches) micro-batches per EP rank, this run \(run.microBatches)")
+            reasons.append("--micro-batches \(microBatches), this run \(run.microBatches)")
+        } else if expertParallel != run.expertParallel && total != run.microBatches * run.expertParallel {
+            reasons.append("micro-batches a step (--micro-batches x EP) \(total) (\(microBatches) x EP \(expertParallel)), this run \(run.microBatches * run.expertParallel) (\(run.microBatches) x EP \(run.expertParallel))")
+        }
+        if let fittingMicroBatches {
+            if fittingMicroBatches != run.microBatches { fits.append("--micro-batches \(fittingMicroBatches)") }
+        } else if let fittingEP {
+            reasons.append("its \(total) micro-batches a step do not split over the EP \(fittingEP) of this run's \(world) ranks at PP \(pipelineRanks)")
         }
         for key in Set(model.keys).union(run.model.keys).sorted() where model[key] != run.model[key] {
-            reasons.append("model \(key) \(model[key] ?? "-"), this run \(run.model[key] ?? "-")")
+            let (mine, theirs) = (model[key] ?? "-", run.model[key] ?? "-")
+            switch key {
+            case "moeLayers":
+                reasons.append("MoE blocks \(mine.isEmpty ? "none" : mine), this run \(theirs.isEmpty ? "none" : theirs)")
+                if let dense = denseLayers { fits.append("--dense-layers \(dense)") }
+            case "sharedExpert":
+                let flag = { (value: String) in value == "true" ? "--shared-expert" : "--no-shared-expert" }
+                reasons.append("\(flag(mine)), this run \(flag(theirs))")
+                fits.append(flag(mine))
+            default:
+                differs("model \(key)", mine, theirs, flag: Self.flags[key])
+            }
         }
         // `steps` may grow: a resumed run can train longer (its learning-rate schedule then spans the new total).
         for key in Set(training.keys).union(run.training.keys).sorted() where key != "steps" && training[key] != run.training[key] {
-            reasons.append("\(key) \(training[key] ?? "-"), this run \(run.training[key] ?? "-")")
+            // The micro-batches a step: compared above, with the grid.
+            guard key != "microBatches" else { continue }
+            differs(key, training[key] ?? "-", run.training[key] ?? "-", flag: Self.flags[key])
         }
-        return reasons.isEmpty ? nil : reasons.joined(separator: "; ")
+        guard !reasons.isEmpty else { return nil }
+        let advice = fits.isEmpty ? "" : ". It fits with \(fits.joined(separator: " ")) (or train afresh with another --checkpoint-dir)"
+        return reasons.joined(separator: "; ") + advice
+    }
+
+    /// `--dense-layers` of the checkpoint's model, when its MoE blocks are the last ones (as that
+    /// flag makes them).
+    private var denseLayers: Int? {
+        guard let layers = model["layers"].flatMap(Int.init), let text = model["moeLayers"] else { return nil }
+        let moe = text.isEmpty ? [] : text.split(separator: ",").compactMap { Int($0) }
+        let dense = layers - moe.count
+        return moe == Array(dense..<layers) ? dense : nil
     }
 }
