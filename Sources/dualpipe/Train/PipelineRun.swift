@@ -194,8 +194,16 @@ struct PipelineRun {
         var firstResident = 0
         let outcome: RunProgress.TimeLimit.Outcome = o.checkpointDir == nil ? .lost : timeStop != nil ? .stopsBefore : .stopsAtTheSignal
         var progress = RunProgress(firstStep: firstStep, endStep: o.steps, timeLimit: jobEnd.map { .init(end: $0, outcome: outcome) })
+        // Rank 0 follows the job's end as slurm/train.sbatch re-reads it (a time limit updated while
+        // the job runs), before each step, in which it may ask for the stop.
+        var endWatch = lead ? JobEndWatch(ProcessInfo.processInfo.environment, start: jobEnd) : nil
         for step in firstStep..<o.steps {
             let iterationStart = monotonicSeconds()
+            if let end = endWatch?.moved() {
+                timeStop?.end = end
+                progress.timeLimit?.end = end
+                print("time limit: the job's end moved to \(TimeLimitStop.when(end))" + (timeStop.map { "; " + $0.stopsWhen } ?? ""))
+            }
             defer { StopSignals.noteStep(seconds: monotonicSeconds() - iterationStart) }
             let traced = o.keepsTrace && step == o.tracedStep
             let report = try trainer.step(keepTrace: traced) { step, losses in try check?.compare(step: step, losses: losses) }

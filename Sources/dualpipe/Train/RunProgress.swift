@@ -26,7 +26,8 @@ struct RunProgress {
     let firstStep: Int
     /// The step after the last one the run plans (`--steps`).
     let endStep: Int
-    let timeLimit: TimeLimit?
+    /// Moved with the job's end (`JobEndWatch`).
+    var timeLimit: TimeLimit?
     private(set) var iterationSeconds: [Double] = []
     private var tokens = 0
 

@@ -9,8 +9,8 @@ import Foundation
 struct TimeLimitStop {
     static let defaultMargin = 60.0
 
-    /// The job's end, Unix seconds.
-    let end: Double
+    /// The job's end, Unix seconds (moved when the job's time limit is, `JobEndWatch`).
+    var end: Double
     /// Seconds to leave before it, besides two of the longest iterations (the step the stop
     /// comes in and the checkpoint after it).
     let margin: Double
@@ -48,9 +48,18 @@ struct TimeLimitStop {
 
     /// The header's line: when the job ends and when the run will stop.
     func announcement(now: Double = Date().timeIntervalSince1970) -> String {
+        "time limit: the job ends \(Self.when(end, now: now)); " + stopsWhen
+    }
+
+    /// When the run stops, after the end.
+    var stopsWhen: String {
+        "the run stops with a checkpoint once less than \(RunProgress.duration(margin)) and two of its longest steps are left (--stop-before-limit)"
+    }
+
+    /// `2026-12-02 02:40:00 UTC, in 1h 02m`: the end `end` (Unix seconds), and how far from `now`.
+    static func when(_ end: Double, now: Double = Date().timeIntervalSince1970) -> String {
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyy-MM-dd HH:mm:ss zzz"
-        return "time limit: the job ends \(formatter.string(from: Date(timeIntervalSince1970: end))), in \(RunProgress.duration(max(0, end - now))); "
-            + "the run stops with a checkpoint once less than \(RunProgress.duration(margin)) and two of its longest steps are left (--stop-before-limit)"
+        return "\(formatter.string(from: Date(timeIntervalSince1970: end))), in \(RunProgress.duration(max(0, end - now)))"
     }
 }
