@@ -183,6 +183,8 @@ struct BenchSchedulesCommand: ParsableCommand {
                 print(renderTable(rows, textColumns: 1), terminator: "")
                 if let baseline = contenders.first(where: { $0.label == ScheduleKind.oneFOneB.title }) {
                     print(renderTable(Self.againstBaseline(contenders, baseline: baseline), textColumns: 1), terminator: "")
+                } else {
+                    print("(no table against 1F1B: --schedules leaves out 1f1b)")
                 }
                 var memory = [["schedule", "parameters held", "updated", "weights+gradients MiB", "AdamW moments MiB"]]
                 for c in contenders {
