@@ -82,6 +82,10 @@ struct BenchSchedulesCommand: ParsableCommand {
                 throw ValidationError("--schedules '\(schedules!)': \(ScheduleError.oddRanks(kind: .dualpipe, ranks: pp)), and every rank of this job is a pipeline rank (mpirun -np \(pp))")
             }
             for kind in chosen ?? ScheduleKind.allCases where chosen != nil || kind != .dualpipe || pp % 2 == 0 {
+                // The schedule's own rules first, in this command's terms (train's would name --schedule and --pp).
+                do { _ = try ScheduleConfiguration(kind: kind, ranks: pp, microBatches: m) } catch {
+                    throw ValidationError("\(error) (bench schedules on mpirun -np \(pp), --micro-batches \(m))")
+                }
                 // --model mlp: the same 2 x PP blocks under every schedule (unless --layers), one per DualPipeV stage.
                 configurations[kind] = try mlp != nil
                     ? .mlp(kind: kind, pipelineRanks: pp, microBatches: m, blocks: model.layers ?? 2 * pp, worldSize: pp)
