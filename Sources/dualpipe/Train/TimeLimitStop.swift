@@ -51,7 +51,7 @@ struct TimeLimitStop {
         "time limit: the job ends \(Self.when(end, now: now)); " + stopsWhen
     }
 
-    /// When the run stops, after the end.
+    /// When the run stops, as the header and a moved end say it after the job's end.
     var stopsWhen: String {
         "the run stops with a checkpoint once less than \(RunProgress.duration(margin)) and two of its longest steps are left (--stop-before-limit)"
     }
