@@ -78,9 +78,6 @@ struct BenchSchedulesCommand: ParsableCommand {
             m = microBatches ?? (mlp == nil ? 4 * pp : max(20, 4 * pp))
             // Asked for by name, DualPipe on an odd PP is refused with its rule; by default left out.
             let chosen = try chosenKinds()
-            if chosen?.contains(.dualpipe) == true && pp % 2 != 0 {
-                throw ValidationError("--schedules '\(schedules!)': \(ScheduleError.oddRanks(kind: .dualpipe, ranks: pp)), and every rank of this job is a pipeline rank (mpirun -np \(pp))")
-            }
             for kind in chosen ?? ScheduleKind.allCases where chosen != nil || kind != .dualpipe || pp % 2 == 0 {
                 // The schedule's own rules first, in this command's terms (train's would name --schedule and --pp).
                 do { _ = try ScheduleConfiguration(kind: kind, ranks: pp, microBatches: m) } catch {
