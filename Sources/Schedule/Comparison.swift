@@ -1,5 +1,6 @@
 /// The bubble formulas of the DualPipe README table, in our vocabulary (their B is our BW, their
-/// F&B our FB), with PP the number of stages.
+/// F&B our FB), with PP the number of stages; and Interleaved 1F1B's from the Megatron-LM paper,
+/// (N-1)(F+B) of one stage on N = PP/2 ranks.
 public enum BubbleFormula {
     /// The README's bubble for `kind` with `stages` pipeline stages (GPipe shares 1F1B's).
     public static func readme(_ kind: ScheduleKind, stages pp: Int, costs c: Costs) -> Double {
@@ -8,6 +9,7 @@ public enum BubbleFormula {
         case .oneFOneB, .gpipe: (p - 1) * (c.forward + c.backward)
         case .zb1p: (p - 1) * (c.forward + c.backward - 2 * c.backwardWeight)
         case .dualpipe, .dualpipev: (p / 2 - 1) * (c.forwardBackward + c.backward - 3 * c.backwardWeight)
+        case .interleaved1F1B: (p / 2 - 1) * (c.forward + c.backward)
         }
     }
 
@@ -15,7 +17,7 @@ public enum BubbleFormula {
     /// F&B the overlapped pair). Costs that break it make the formula negative: it is then no bubble.
     public static func assumption(_ kind: ScheduleKind) -> String? {
         switch kind {
-        case .oneFOneB, .gpipe: nil
+        case .oneFOneB, .gpipe, .interleaved1F1B: nil
         case .zb1p: "F+B >= 2W"
         case .dualpipe, .dualpipev: "F&B+B >= 3W"
         }
@@ -28,18 +30,26 @@ public enum BubbleFormula {
         return "n/a (costs break \(assumption))"
     }
 
+    /// Where the formula comes from: DeepSeek's DualPipe README, or for Interleaved 1F1B the
+    /// Megatron-LM paper (its table has no such row).
+    public static func source(_ kind: ScheduleKind) -> String {
+        kind == .interleaved1F1B ? "Megatron-LM paper" : "README"
+    }
+
     /// The formula as written in the README.
     public static func text(_ kind: ScheduleKind) -> String {
         switch kind {
         case .oneFOneB, .gpipe: "(PP-1)(F+B)"
         case .zb1p: "(PP-1)(F+B-2W)"
         case .dualpipe, .dualpipev: "(PP/2-1)(F&B+B-3W)"
+        case .interleaved1F1B: "(PP/2-1)(F+B)"
         }
     }
 }
 
 /// Every kind simulated for the same number of pipeline stages PP and micro-batches M, the way the
-/// README table compares them: DualPipeV folds PP stages onto PP/2 ranks, the others use PP ranks.
+/// README table compares them: DualPipeV folds PP stages onto PP/2 ranks and Interleaved 1F1B
+/// loops them twice around PP/2 ranks; the others use PP ranks.
 public struct Comparison: Sendable {
     public struct Row: Sendable {
         public let kind: ScheduleKind
@@ -57,7 +67,7 @@ public struct Comparison: Sendable {
     public let pairs: PairTiming
     public let rows: [Row]
 
-    public static let order: [ScheduleKind] = [.gpipe, .oneFOneB, .zb1p, .dualpipe, .dualpipev]
+    public static let order: [ScheduleKind] = [.gpipe, .oneFOneB, .zb1p, .interleaved1F1B, .dualpipe, .dualpipev]
 
     /// `pairs`: how the FB pairs of DualPipe and DualPipeV meet their messages.
     public init(stages: Int, microBatches: Int, costs: Costs, pairs: PairTiming = .atomic) {
@@ -66,11 +76,12 @@ public struct Comparison: Sendable {
         self.costs = costs
         self.pairs = pairs
         rows = Self.order.map { kind in
-            let ranks = kind == .dualpipev ? stages / 2 : stages
+            let perRank = ScheduleConfiguration.stagesPerRank(kind)
+            let ranks = stages / perRank
             let formula = BubbleFormula.readme(kind, stages: stages, costs: costs)
-            if kind == .dualpipev && stages % 2 != 0 {
+            if perRank == 2 && stages % 2 != 0 {
                 return Row(kind: kind, ranks: ranks, simulation: nil,
-                           skipped: "needs an even number of stages (PP = \(stages)) to fold onto PP/2 ranks", formula: formula)
+                           skipped: "needs an even number of stages (PP = \(stages)) to \(kind == .dualpipev ? "fold" : "loop") onto PP/2 ranks", formula: formula)
             }
             do {
                 let schedule = try Schedule.generate(kind: kind, ranks: ranks, microBatches: microBatches)

@@ -14,16 +14,19 @@ public struct Transfer: Hashable, Sendable, CustomStringConvertible {
     /// The chunk that consumes the message: the forward of `chunk` for an activation, the backward
     /// of `chunk` for a gradient.
     public var chunk: Chunk
-    /// 2 * micro-batch + (gradient ? 1 : 0). Unique per (source, destination) pair: between two ranks
-    /// at most one activation and one gradient of a micro-batch go each way (the validator checks it).
+    /// 2 * (lap * M + micro-batch) + (gradient ? 1 : 0). Unique per (source, destination) pair: in
+    /// one lap around the ranks, at most one activation and one gradient of a micro-batch go each
+    /// way between two ranks (the validator checks it).
     public var tag: Int
 
-    public init(payload: Payload, source: Int, destination: Int, chunk: Chunk) {
+    /// `lap`: the pass around the ranks `chunk` is on, where a micro-batch passes them more than once
+    /// (Interleaved 1F1B's stage s is on lap s / N); each lap's tags follow the last one's 2M.
+    public init(payload: Payload, source: Int, destination: Int, chunk: Chunk, lap: Int = 0, microBatches: Int = 0) {
         self.payload = payload
         self.source = source
         self.destination = destination
         self.chunk = chunk
-        self.tag = 2 * chunk.microBatch + (payload == .gradient ? 1 : 0)
+        self.tag = 2 * (lap * microBatches + chunk.microBatch) + (payload == .gradient ? 1 : 0)
     }
 
     public var description: String {
@@ -62,11 +65,11 @@ extension Schedule {
         var result: [Transfer] = []
         if let f = action.forwardChunk, f.stage > 0 {
             let source = configuration.rank(of: Chunk(stage: f.stage - 1, microBatch: f.microBatch))
-            if source != rank { result.append(Transfer(payload: .activation, source: source, destination: rank, chunk: f)) }
+            if source != rank { result.append(transfer(.activation, source, rank, f)) }
         }
         if let b = action.backwardChunk, b.stage < stages - 1 {
             let source = configuration.rank(of: Chunk(stage: b.stage + 1, microBatch: b.microBatch))
-            if source != rank { result.append(Transfer(payload: .gradient, source: source, destination: rank, chunk: b)) }
+            if source != rank { result.append(transfer(.gradient, source, rank, b)) }
         }
         return result
     }
@@ -77,14 +80,19 @@ extension Schedule {
         if let f = action.forwardChunk, f.stage < stages - 1 {
             let next = Chunk(stage: f.stage + 1, microBatch: f.microBatch)
             let destination = configuration.rank(of: next)
-            if destination != rank { result.append(Transfer(payload: .activation, source: rank, destination: destination, chunk: next)) }
+            if destination != rank { result.append(transfer(.activation, rank, destination, next)) }
         }
         if let b = action.backwardChunk, b.stage > 0 {
             let previous = Chunk(stage: b.stage - 1, microBatch: b.microBatch)
             let destination = configuration.rank(of: previous)
-            if destination != rank { result.append(Transfer(payload: .gradient, source: rank, destination: destination, chunk: previous)) }
+            if destination != rank { result.append(transfer(.gradient, rank, destination, previous)) }
         }
         return result
+    }
+
+    private func transfer(_ payload: Payload, _ source: Int, _ destination: Int, _ chunk: Chunk) -> Transfer {
+        Transfer(payload: payload, source: source, destination: destination, chunk: chunk,
+                 lap: configuration.lap(of: chunk.stage), microBatches: microBatches)
     }
 
     /// Lowers to instructions, with one receive and one send in flight per channel (source,

@@ -18,6 +18,7 @@ public struct Schedule: Hashable, Sendable {
         case .oneFOneB: OneFOneBGenerator.program(ranks: n, microBatches: m)
         case .zb1p: ZeroBubbleH1Generator.program(ranks: n, microBatches: m)
         case .gpipe: GPipeGenerator.program(ranks: n, microBatches: m)
+        case .interleaved1F1B: Interleaved1F1BGenerator.program(ranks: n, microBatches: m)
         }
         self.init(configuration: configuration, program: program)
     }

@@ -24,7 +24,7 @@ public struct ScheduleConfiguration: Hashable, Sendable {
                 rule: Self.minimumRule(kind))
         }
         // stages x M <= maximumChunks, written so that the product cannot overflow.
-        let stages = kind == .dualpipev ? 2 * ranks : ranks
+        let stages = Self.stagesPerRank(kind) * ranks
         guard microBatches <= Self.maximumChunks / stages else {
             throw ScheduleError.tooLarge(
                 kind: kind,
@@ -41,6 +41,9 @@ public struct ScheduleConfiguration: Hashable, Sendable {
             throw ScheduleError.tooFewMicroBatches(
                 kind: kind, microBatches: microBatches, minimum: minimum, rule: Self.minimumRule(kind))
         }
+        if kind == .interleaved1F1B && microBatches % ranks != 0 {
+            throw ScheduleError.microBatchesNotInGroups(kind: kind, microBatches: microBatches, ranks: ranks)
+        }
         self.kind = kind
         self.ranks = ranks
         self.microBatches = microBatches
@@ -55,7 +58,7 @@ public struct ScheduleConfiguration: Hashable, Sendable {
     public static func minimumMicroBatches(kind: ScheduleKind, ranks: Int) -> Int {
         switch kind {
         case .dualpipe, .dualpipev: 2 * max(ranks, 1)
-        case .zb1p: max(ranks, 1)
+        case .zb1p, .interleaved1F1B: max(ranks, 1)
         case .oneFOneB, .gpipe: 1
         }
     }
@@ -64,22 +67,42 @@ public struct ScheduleConfiguration: Hashable, Sendable {
         switch kind {
         case .dualpipe, .dualpipev: "at least twice as many micro-batches as ranks (M >= 2N)"
         case .zb1p: "at least as many micro-batches as ranks (M >= N)"
+        case .interleaved1F1B: "at least one group of micro-batches, one for each rank (M >= N)"
         case .oneFOneB, .gpipe: "at least one micro-batch (M >= 1)"
         }
     }
 
-    /// Global pipeline stages: DualPipeV folds 2N stages onto N ranks, the others have one per rank.
-    public var stages: Int { kind == .dualpipev ? 2 * ranks : ranks }
+    /// Global pipeline stages: DualPipeV folds 2N stages onto N ranks, Interleaved 1F1B loops
+    /// 2N around them, the others have one per rank.
+    public var stages: Int { Self.stagesPerRank(kind) * ranks }
+
+    /// The pass around the ranks that `stage` is on: Interleaved 1F1B's stage s on lap s / N;
+    /// 0 for the kinds whose micro-batches meet each rank pair once a direction.
+    public func lap(of stage: Int) -> Int {
+        kind == .interleaved1F1B ? stage / ranks : 0
+    }
+
+    /// Stages each rank holds: its model chunks.
+    public static func stagesPerRank(_ kind: ScheduleKind) -> Int {
+        switch kind {
+        case .dualpipev: 2
+        case .interleaved1F1B: Interleaved1F1BGenerator.chunksPerRank
+        case .dualpipe, .oneFOneB, .zb1p, .gpipe: 1
+        }
+    }
 
     /// The rank that holds `stage` for `microBatch`.
     /// DualPipe: micro-batches 0..<M/2 enter at rank 0 (stage s on rank s), the rest enter at rank
     /// N-1 (stage s on rank N-1-s). DualPipeV: stage s < N on rank s, stage s >= N on rank 2N-1-s.
+    /// Interleaved 1F1B: stage s on rank s mod N.
     public func rank(of chunk: Chunk) -> Int {
         switch kind {
         case .dualpipe:
             chunk.microBatch < microBatches / 2 ? chunk.stage : ranks - 1 - chunk.stage
         case .dualpipev:
             chunk.stage < ranks ? chunk.stage : 2 * ranks - 1 - chunk.stage
+        case .interleaved1F1B:
+            chunk.stage % ranks
         case .oneFOneB, .zb1p, .gpipe:
             chunk.stage
         }

@@ -5,6 +5,8 @@ public enum ScheduleError: Error, Equatable, CustomStringConvertible {
     case oddRanks(kind: ScheduleKind, ranks: Int)
     case oddMicroBatches(kind: ScheduleKind, microBatches: Int)
     case tooFewMicroBatches(kind: ScheduleKind, microBatches: Int, minimum: Int, rule: String)
+    /// Interleaved 1F1B runs its micro-batches in groups of N.
+    case microBatchesNotInGroups(kind: ScheduleKind, microBatches: Int, ranks: Int)
     case malformed(String)
     /// Beyond the documented size limits (`ScheduleConfiguration.maximumRanks`, `maximumChunks`).
     case tooLarge(kind: ScheduleKind, String)
@@ -24,6 +26,10 @@ public enum ScheduleError: Error, Equatable, CustomStringConvertible {
             return "\(kind.title) needs an even number of micro-batches (M even, half enter at each end), got M = \(m)"
         case .tooFewMicroBatches(let kind, let m, let minimum, let rule):
             return "\(kind.title) needs \(rule), got M = \(m) (minimum \(minimum))"
+        case .microBatchesNotInGroups(let kind, let m, let n):
+            let below = m / n * n, above = below + n
+            let choices = below >= n ? "M = \(below) or \(above)" : "M = \(above)"
+            return "\(kind.title) needs the micro-batches in groups of the ranks (M a multiple of N), got M = \(m) with N = \(n): e.g. \(choices)"
         case .malformed(let why):
             return "malformed schedule: \(why)"
         case .tooLarge(let kind, let why):

@@ -5,6 +5,7 @@ public enum ScheduleKind: String, Sendable, CaseIterable, Codable {
     case oneFOneB = "1f1b"
     case zb1p
     case gpipe
+    case interleaved1F1B = "interleaved1f1b"
 
     /// Parses a kind name, case-insensitively; throws `ScheduleError.unknownKind` otherwise.
     public static func named(_ name: String) throws -> ScheduleKind {
@@ -22,6 +23,7 @@ public enum ScheduleKind: String, Sendable, CaseIterable, Codable {
         case .oneFOneB: "1F1B"
         case .zb1p: "ZB1P"
         case .gpipe: "GPipe"
+        case .interleaved1F1B: "Interleaved 1F1B"
         }
     }
 }

@@ -96,7 +96,8 @@ extension LoweredSchedule {
                     openSend[slot(t)] = true
                     open += 1
                     let n = schedule.ranks
-                    guard tags.insert((t.source * n + t.destination) * 2 * schedule.microBatches + t.tag).inserted else {
+                    let tagsPerLink = 2 * schedule.microBatches * ScheduleConfiguration.stagesPerRank(schedule.kind)
+                    guard tags.insert((t.source * n + t.destination) * tagsPerLink + t.tag).inserted else {
                         throw schedule.failure("unique tags", "two messages \(t.source)->\(t.destination) with tag \(t.tag)", marks: [])
                     }
                 case .postReceive(let t):

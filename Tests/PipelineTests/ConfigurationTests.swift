@@ -60,10 +60,16 @@ extension ModelConfiguration {
         #expect(PipelineConfiguration.defaultMicroBatches(kind: .dualpipe, pipelineRanks: 1) == 4)
         #expect(PipelineConfiguration.defaultMicroBatches(kind: .oneFOneB, pipelineRanks: 8) == 4)
         #expect(PipelineConfiguration.defaultMicroBatches(kind: .zb1p, pipelineRanks: 8) == 8)
+        // Interleaved 1F1B: groups of PP, two of them.
+        #expect([1, 2, 3, 8].map { PipelineConfiguration.defaultMicroBatches(kind: .interleaved1F1B, pipelineRanks: $0) } == [4, 4, 6, 16])
+        for pp in 1...32 {
+            let m = PipelineConfiguration.defaultMicroBatches(kind: .interleaved1F1B, pipelineRanks: pp)
+            #expect((try? ScheduleConfiguration(kind: .interleaved1F1B, ranks: pp, microBatches: m)) != nil, "PP \(pp): default M \(m)")
+        }
     }
 
     /// Stage ownership follows the schedule: what each rank's program touches is what it holds.
-    @Test(arguments: [ScheduleKind.dualpipe, .dualpipev, .oneFOneB, .zb1p, .gpipe])
+    @Test(arguments: ScheduleKind.allCases)
     func stagesHeldMatchTheSchedule(_ kind: ScheduleKind) throws {
         let c = try PipelineConfiguration(kind: kind, pipelineRanks: 4, expertParallel: 2, microBatches: 8, model: .layers(8), worldSize: 8)
         let schedule = Schedule(c.schedule)

@@ -10,6 +10,7 @@ import Testing
         (.dualpipe, 2, 4, 4), (.dualpipe, 4, 8, 4), (.dualpipe, 4, 10, 4),
         (.dualpipev, 1, 2, 2), (.dualpipev, 2, 4, 4), (.dualpipev, 2, 6, 4),
         (.oneFOneB, 4, 6, 4), (.zb1p, 4, 4, 4), (.gpipe, 2, 3, 4),
+        (.interleaved1F1B, 1, 3, 2), (.interleaved1F1B, 2, 2, 4), (.interleaved1F1B, 2, 6, 4), (.interleaved1F1B, 3, 6, 6),
     ]
 
     @Test(arguments: cases.indices)
@@ -50,9 +51,9 @@ import Testing
 
     /// The forward-only program gives the losses of the full one, and leaves no saved context:
     /// running it again on the same micro-batch ids would trap if anything was kept.
-    @Test(arguments: [ScheduleKind.dualpipe, .dualpipev, .zb1p])
+    @Test(arguments: [ScheduleKind.dualpipe, .dualpipev, .zb1p, .interleaved1F1B])
     func forwardOnlyPassMatchesAndFrees(_ kind: ScheduleKind) throws {
-        let ranks = kind == .dualpipev ? 2 : 4, m = 8
+        let ranks = ScheduleConfiguration.stagesPerRank(kind) == 2 ? 2 : 4, m = 8
         let evaluation = try InProcessPipeline(kind, ranks: ranks, microBatches: m, forwardOnly: true)
         let first = try evaluation.pass(forwardOnly: true)
         let again = try evaluation.pass(forwardOnly: true)

@@ -30,7 +30,7 @@ import Testing
     /// Every kind and size: an early stage is early on every rank holding it, starts after the
     /// rank's last compute on it, and leaves compute after it; a stage left for later ends some
     /// holder's program.
-    @Test(arguments: [ScheduleKind.dualpipe, .dualpipev, .oneFOneB, .zb1p, .gpipe])
+    @Test(arguments: ScheduleKind.allCases)
     func holdersAgreeAndComputeRemains(kind: ScheduleKind) throws {
         for pp in [2, 4, 6, 8] {
             let m = ScheduleConfiguration.minimumMicroBatches(kind: kind, ranks: pp) + 4

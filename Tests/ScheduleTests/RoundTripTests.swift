@@ -5,6 +5,7 @@ import Testing
 @Suite struct RoundTripTests {
     static let samples: [(ScheduleKind, Int, Int)] = [
         (.dualpipe, 8, 20), (.dualpipe, 2, 6), (.dualpipev, 4, 11), (.oneFOneB, 4, 9), (.zb1p, 5, 7), (.gpipe, 3, 4),
+        (.interleaved1F1B, 3, 6),
     ]
 
     @Test func csvRoundTrips() throws {

@@ -123,15 +123,22 @@ public struct PipelineConfiguration: Sendable, Equatable {
     }
 
     /// The micro-batches per EP rank when --micro-batches is not given: at least 4 and at least
-    /// what the kind needs on PP ranks (DualPipe and DualPipeV: 2 PP), even for DualPipe.
+    /// what the kind needs on PP ranks (DualPipe and DualPipeV: 2 PP), even for DualPipe; for
+    /// Interleaved 1F1B two groups of PP (one group alone runs every forward before any backward).
     public static func defaultMicroBatches(kind: ScheduleKind, pipelineRanks: Int) -> Int {
         // A PP too large for any job is refused later; here it must only not overflow.
-        let m = max(4, ScheduleConfiguration.minimumMicroBatches(kind: kind, ranks: min(pipelineRanks, 1 << 20)))
-        return kind == .dualpipe ? m + m % 2 : m
+        let pp = max(1, min(pipelineRanks, 1 << 20))
+        let m = max(4, ScheduleConfiguration.minimumMicroBatches(kind: kind, ranks: pp))
+        return switch kind {
+        case .dualpipe: m + m % 2
+        case .interleaved1F1B: (max(m, 2 * pp) + pp - 1) / pp * pp
+        case .dualpipev, .oneFOneB, .zb1p, .gpipe: m
+        }
     }
 
     /// The global stages pipeline rank `pp` holds, ascending. DualPipe: `pp` and PP-1-pp (two
-    /// copies of the model's stages over the job); DualPipeV: `pp` and 2PP-1-pp; others: `pp`.
+    /// copies of the model's stages over the job); DualPipeV: `pp` and 2PP-1-pp; Interleaved 1F1B:
+    /// `pp` and PP+pp; others: `pp`.
     public func stagesHeld(byPipelineRank pp: Int) -> [Int] {
         Self.stagesHeld(kind: kind, pipelineRanks: pipelineRanks, pipelineRank: pp)
     }
@@ -141,6 +148,7 @@ public struct PipelineConfiguration: Sendable, Equatable {
         switch kind {
         case .dualpipe: [min(pp, pipelineRanks - 1 - pp), max(pp, pipelineRanks - 1 - pp)]
         case .dualpipev: [pp, 2 * pipelineRanks - 1 - pp]
+        case .interleaved1F1B: (0..<ScheduleConfiguration.stagesPerRank(kind)).map { $0 * pipelineRanks + pp }
         case .oneFOneB, .zb1p, .gpipe: [pp]
         }
     }
@@ -157,6 +165,7 @@ public struct PipelineConfiguration: Sendable, Equatable {
         switch kind {
         case .dualpipe, .oneFOneB, .zb1p, .gpipe: stage
         case .dualpipev: stage < pipelineRanks ? stage : 2 * pipelineRanks - 1 - stage
+        case .interleaved1F1B: stage % pipelineRanks
         }
     }
 

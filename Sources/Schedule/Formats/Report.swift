@@ -30,7 +30,7 @@ extension Simulation {
         let s = schedule
         var out = "\(s.kind.title): \(s.ranks) ranks, \(s.stages) stages, \(s.microBatches) micro-batches\n"
         out += "costs: \(costs.summary); FB pairs: \(pairs.name)\n"
-        out += "makespan \(fmt(makespan))  bubble (largest rank idle) \(fmt(bubble))  README formula \(BubbleFormula.text(s.kind)) = \(BubbleFormula.shown(BubbleFormula.readme(s.kind, stages: s.stages, costs: costs), s.kind))  bubble ratio \(fmt(bubbleRatio))\n\n"
+        out += "makespan \(fmt(makespan))  bubble (largest rank idle) \(fmt(bubble))  \(BubbleFormula.source(s.kind)) formula \(BubbleFormula.text(s.kind)) = \(BubbleFormula.shown(BubbleFormula.readme(s.kind, stages: s.stages, costs: costs), s.kind))  bubble ratio \(fmt(bubbleRatio))\n\n"
         var rows = [["rank", "stages", "busy", "idle", "peak activations", "parameter copies"]]
         for r in 0..<s.ranks {
             rows.append([String(r), s.stagesHeld(by: r).map(String.init).joined(separator: ","), fmt(busy[r]), fmt(idle[r]),
@@ -55,7 +55,10 @@ extension Comparison {
     public func report() -> String {
         var out = "PP = \(stages) stages, M = \(microBatches) micro-batches; costs: \(costs.summary); FB pairs: \(pairs.name)\n\n"
         let header = ["kind", "ranks", "makespan", "bubble", "README bubble", "formula", "bubble ratio", "activations/rank", "parameters/rank"]
-        let notes = rows.filter { $0.skipped != nil }.map { "\($0.kind.title): skipped, \($0.skipped!)" }
+        var notes = rows.filter { $0.skipped != nil }.map { "\($0.kind.title): skipped, \($0.skipped!)" }
+        if rows.contains(where: { $0.kind == .interleaved1F1B && $0.simulation != nil }) {
+            notes.append("\(ScheduleKind.interleaved1F1B.title): not in the README's table; its formula is the \(BubbleFormula.source(.interleaved1F1B))'s, (N-1)(F+B) on N = PP/2 ranks")
+        }
         out += table([header] + tableRows())
         if !notes.isEmpty { out += "\n" + notes.joined(separator: "\n") + "\n" }
         return out

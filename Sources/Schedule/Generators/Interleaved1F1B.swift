@@ -1,0 +1,36 @@
+/// Interleaved 1F1B (Megatron-LM's virtual pipeline, Narayanan et al. 2021, "Efficient Large-Scale
+/// Language Model Training on GPU Clusters"): N ranks, `chunksPerRank` x N stages, stage s on rank
+/// s mod N, so a micro-batch passes every rank `chunksPerRank` times. Each rank is 1F1B over its
+/// model chunks: forwards go in groups of N micro-batches through chunk 0, then the same group
+/// through chunk 1, ...; backwards in the same groups through the chunks in reverse. Smaller stages
+/// shrink the warm-up and drain by the chunk count: bubble (N-1)(F+B) with F and B of one stage,
+/// a 1/`chunksPerRank` of 1F1B's on the same model.
+enum Interleaved1F1BGenerator {
+    /// Model chunks (stages) each rank holds; 2, as DualPipeV's two stages a rank.
+    static let chunksPerRank = 2
+
+    static func program(ranks n: Int, microBatches m: Int) -> [[Action]] {
+        let v = chunksPerRank, total = v * m
+        // The k-th forward (or backward) of a rank, counted over all its chunks: group k / (vN) of
+        // N micro-batches, chunk (k mod vN) / N of it (reversed for backwards), micro-batch k mod N
+        // of the group.
+        func chunk(_ k: Int, rank: Int, backward: Bool) -> Chunk {
+            let within = k % (v * n)
+            let modelChunk = backward ? v - 1 - within / n : within / n
+            return Chunk(stage: modelChunk * n + rank, microBatch: k / (v * n) * n + k % n)
+        }
+        return (0..<n).map { rank in
+            // Megatron's warm-up: enough forwards that the first backward's gradient arrives from
+            // the last stage as this rank finishes them; all of them when every micro-batch of
+            // the step fits in one group (M = N).
+            let warmUp = m == n ? total : min(total, 2 * (n - rank - 1) + (v - 1) * n)
+            var actions = (0..<warmUp).map { Action.forward(chunk($0, rank: rank, backward: false)) }
+            for k in 0..<(total - warmUp) {
+                actions.append(.forward(chunk(k + warmUp, rank: rank, backward: false)))
+                actions.append(.backward(chunk(k, rank: rank, backward: true)))
+            }
+            actions += (total - warmUp..<total).map { Action.backward(chunk($0, rank: rank, backward: true)) }
+            return actions
+        }
+    }
+}
