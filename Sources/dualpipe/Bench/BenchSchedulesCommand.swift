@@ -25,7 +25,7 @@ struct BenchSchedulesCommand: ParsableCommand {
     var steps = 5
     @Flag(help: "Also print each schedule's mean time of every kind of action on every stage (F, B, W, BW, FB), to see what its order does to the same arithmetic.")
     var actions = false
-    @Option(help: ArgumentHelp("The schedules to train, comma-separated, from dualpipe, dualpipev, 1f1b, zb1p and gpipe (default: all five, DualPipe only on an even PP). Fewer trainers are then in memory at once; the table against 1F1B needs 1f1b among them.", valueName: "LIST"))
+    @Option(help: ArgumentHelp("The schedules to train, comma-separated, from dualpipe, dualpipev, 1f1b, zb1p, gpipe and interleaved1f1b (default: all six, DualPipe only on an even PP). Fewer trainers are then in memory at once; the table against 1F1B needs 1f1b among them.", valueName: "LIST"))
     var schedules: String?
     @Option(help: ArgumentHelp("With --unshaped: a shell command rank 0 runs to slow the link before each round's shaped steps (e.g. \"scripts/local-nodes link --delay 1ms --rate 1gbit\"); every schedule then steps on both links in turn, and a second table gives each one's slowdown.", valueName: "COMMAND"))
     var shaped: String?
@@ -81,7 +81,10 @@ struct BenchSchedulesCommand: ParsableCommand {
             for kind in chosen ?? ScheduleKind.allCases where chosen != nil || kind != .dualpipe || pp % 2 == 0 {
                 // The schedule's own rules first, in this command's terms (train's would name --schedule and --pp).
                 do { _ = try ScheduleConfiguration(kind: kind, ranks: pp, microBatches: m) } catch {
-                    throw ValidationError("\(error) (bench schedules on mpirun -np \(pp), --micro-batches \(m))")
+                    // Without --schedules, name the kinds that do run with these settings.
+                    let running = ScheduleKind.allCases.filter { (try? ScheduleConfiguration(kind: $0, ranks: pp, microBatches: m)) != nil }
+                    let leaveOut = chosen == nil && !running.isEmpty ? "; --schedules \(running.map(\.rawValue).joined(separator: ",")) trains the ones that run" : ""
+                    throw ValidationError("\(error) (bench schedules on mpirun -np \(pp), --micro-batches \(m)\(leaveOut))")
                 }
                 // --model mlp: the same 2 x PP blocks under every schedule (unless --layers), one per DualPipeV stage.
                 configurations[kind] = try mlp != nil
