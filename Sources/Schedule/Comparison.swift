@@ -1,6 +1,7 @@
 /// The bubble formulas of the DualPipe README table, in our vocabulary (their B is our BW, their
 /// F&B our FB), with PP the number of stages; and Interleaved 1F1B's from the Megatron-LM paper,
-/// (N-1)(F+B) of one stage on N = PP/2 ranks.
+/// (N-1)(F+B) of one stage on N = PP/2 ranks; and ZB-V's at equal costs, where its only idle time
+/// is the first forward's way to the last rank.
 public enum BubbleFormula {
     /// The README's bubble for `kind` with `stages` pipeline stages (GPipe shares 1F1B's).
     public static func readme(_ kind: ScheduleKind, stages pp: Int, costs c: Costs) -> Double {
@@ -10,15 +11,19 @@ public enum BubbleFormula {
         case .zb1p: (p - 1) * (c.forward + c.backward - 2 * c.backwardWeight)
         case .dualpipe, .dualpipev: (p / 2 - 1) * (c.forwardBackward + c.backward - 3 * c.backwardWeight)
         case .interleaved1F1B: (p / 2 - 1) * (c.forward + c.backward)
+        // NaN: no closed formula for other costs (the critical path changes with them).
+        case .zbv: c.forward == c.backwardInput && c.backwardInput == c.backwardWeight ? (p / 2 - 1) * c.forward : .nan
         }
     }
 
     /// What the formula assumes of the costs (in the README's letters: B is the full backward,
-    /// F&B the overlapped pair). Costs that break it make the formula negative: it is then no bubble.
+    /// F&B the overlapped pair). Costs that break it make the formula negative (ZB-V's NaN): it is
+    /// then no bubble.
     public static func assumption(_ kind: ScheduleKind) -> String? {
         switch kind {
         case .oneFOneB, .gpipe, .interleaved1F1B: nil
         case .zb1p: "F+B >= 2W"
+        case .zbv: "F = B = W"
         case .dualpipe, .dualpipev: "F&B+B >= 3W"
         }
     }
@@ -26,14 +31,19 @@ public enum BubbleFormula {
     /// The formula's value for a report: the number, or "n/a" and why when the costs break its
     /// assumption (a negative bubble means nothing).
     public static func shown(_ value: Double, _ kind: ScheduleKind) -> String {
-        guard value < 0, let assumption = assumption(kind) else { return fmt(value) }
+        guard value < 0 || value.isNaN, let assumption = assumption(kind) else { return fmt(value) }
         return "n/a (costs break \(assumption))"
     }
 
-    /// Where the formula comes from: DeepSeek's DualPipe README, or for Interleaved 1F1B the
-    /// Megatron-LM paper (its table has no such row).
+    /// Where the formula comes from: DeepSeek's DualPipe README; for Interleaved 1F1B the
+    /// Megatron-LM paper; for ZB-V the equal costs it is built for (neither has a row in the
+    /// README's table).
     public static func source(_ kind: ScheduleKind) -> String {
-        kind == .interleaved1F1B ? "Megatron-LM paper" : "README"
+        switch kind {
+        case .interleaved1F1B: "Megatron-LM paper"
+        case .zbv: "equal-cost"
+        case .oneFOneB, .gpipe, .zb1p, .dualpipe, .dualpipev: "README"
+        }
     }
 
     /// The formula as written in the README.
@@ -41,6 +51,7 @@ public enum BubbleFormula {
         switch kind {
         case .oneFOneB, .gpipe: "(PP-1)(F+B)"
         case .zb1p: "(PP-1)(F+B-2W)"
+        case .zbv: "(PP/2-1)F"
         case .dualpipe, .dualpipev: "(PP/2-1)(F&B+B-3W)"
         case .interleaved1F1B: "(PP/2-1)(F+B)"
         }
@@ -48,8 +59,8 @@ public enum BubbleFormula {
 }
 
 /// Every kind simulated for the same number of pipeline stages PP and micro-batches M, the way the
-/// README table compares them: DualPipeV folds PP stages onto PP/2 ranks and Interleaved 1F1B
-/// loops them twice around PP/2 ranks; the others use PP ranks.
+/// README table compares them: DualPipeV and ZB-V fold PP stages onto PP/2 ranks and Interleaved
+/// 1F1B loops them twice around PP/2 ranks; the others use PP ranks.
 public struct Comparison: Sendable {
     public struct Row: Sendable {
         public let kind: ScheduleKind
@@ -67,7 +78,7 @@ public struct Comparison: Sendable {
     public let pairs: PairTiming
     public let rows: [Row]
 
-    public static let order: [ScheduleKind] = [.gpipe, .oneFOneB, .zb1p, .interleaved1F1B, .dualpipe, .dualpipev]
+    public static let order: [ScheduleKind] = [.gpipe, .oneFOneB, .zb1p, .interleaved1F1B, .zbv, .dualpipe, .dualpipev]
 
     /// `pairs`: how the FB pairs of DualPipe and DualPipeV meet their messages.
     public init(stages: Int, microBatches: Int, costs: Costs, pairs: PairTiming = .atomic) {
@@ -81,7 +92,7 @@ public struct Comparison: Sendable {
             let formula = BubbleFormula.readme(kind, stages: stages, costs: costs)
             if perRank == 2 && stages % 2 != 0 {
                 return Row(kind: kind, ranks: ranks, simulation: nil,
-                           skipped: "needs an even number of stages (PP = \(stages)) to \(kind == .dualpipev ? "fold" : "loop") onto PP/2 ranks", formula: formula)
+                           skipped: "needs an even number of stages (PP = \(stages)) to \(kind == .interleaved1F1B ? "loop" : "fold") onto PP/2 ranks", formula: formula)
             }
             do {
                 let schedule = try Schedule.generate(kind: kind, ranks: ranks, microBatches: microBatches)

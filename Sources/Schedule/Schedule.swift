@@ -19,6 +19,7 @@ public struct Schedule: Hashable, Sendable {
         case .zb1p: ZeroBubbleH1Generator.program(ranks: n, microBatches: m)
         case .gpipe: GPipeGenerator.program(ranks: n, microBatches: m)
         case .interleaved1F1B: Interleaved1F1BGenerator.program(ranks: n, microBatches: m)
+        case .zbv: ZeroBubbleVGenerator.program(ranks: n, microBatches: m)
         }
         self.init(configuration: configuration, program: program)
     }

@@ -59,7 +59,7 @@ public struct ScheduleConfiguration: Hashable, Sendable {
         switch kind {
         case .dualpipe, .dualpipev: 2 * max(ranks, 1)
         case .zb1p, .interleaved1F1B: max(ranks, 1)
-        case .oneFOneB, .gpipe: 1
+        case .oneFOneB, .gpipe, .zbv: 1
         }
     }
 
@@ -68,12 +68,12 @@ public struct ScheduleConfiguration: Hashable, Sendable {
         case .dualpipe, .dualpipev: "at least twice as many micro-batches as ranks (M >= 2N)"
         case .zb1p: "at least as many micro-batches as ranks (M >= N)"
         case .interleaved1F1B: "at least one group of micro-batches, one for each rank (M >= N)"
-        case .oneFOneB, .gpipe: "at least one micro-batch (M >= 1)"
+        case .oneFOneB, .gpipe, .zbv: "at least one micro-batch (M >= 1)"
         }
     }
 
-    /// Global pipeline stages: DualPipeV folds 2N stages onto N ranks, Interleaved 1F1B loops
-    /// 2N around them, the others have one per rank.
+    /// Global pipeline stages: DualPipeV and ZB-V fold 2N stages onto N ranks, Interleaved 1F1B
+    /// loops 2N around them, the others have one per rank.
     public var stages: Int { Self.stagesPerRank(kind) * ranks }
 
     /// The pass around the ranks that `stage` is on: Interleaved 1F1B's stage s on lap s / N;
@@ -85,7 +85,7 @@ public struct ScheduleConfiguration: Hashable, Sendable {
     /// Stages each rank holds: its model chunks.
     public static func stagesPerRank(_ kind: ScheduleKind) -> Int {
         switch kind {
-        case .dualpipev: 2
+        case .dualpipev, .zbv: 2
         case .interleaved1F1B: Interleaved1F1BGenerator.chunksPerRank
         case .dualpipe, .oneFOneB, .zb1p, .gpipe: 1
         }
@@ -93,13 +93,14 @@ public struct ScheduleConfiguration: Hashable, Sendable {
 
     /// The rank that holds `stage` for `microBatch`.
     /// DualPipe: micro-batches 0..<M/2 enter at rank 0 (stage s on rank s), the rest enter at rank
-    /// N-1 (stage s on rank N-1-s). DualPipeV: stage s < N on rank s, stage s >= N on rank 2N-1-s.
+    /// N-1 (stage s on rank N-1-s). DualPipeV and ZB-V: stage s < N on rank s, stage s >= N on
+    /// rank 2N-1-s.
     /// Interleaved 1F1B: stage s on rank s mod N.
     public func rank(of chunk: Chunk) -> Int {
         switch kind {
         case .dualpipe:
             chunk.microBatch < microBatches / 2 ? chunk.stage : ranks - 1 - chunk.stage
-        case .dualpipev:
+        case .dualpipev, .zbv:
             chunk.stage < ranks ? chunk.stage : 2 * ranks - 1 - chunk.stage
         case .interleaved1F1B:
             chunk.stage % ranks

@@ -6,6 +6,7 @@ public enum ScheduleKind: String, Sendable, CaseIterable, Codable {
     case zb1p
     case gpipe
     case interleaved1F1B = "interleaved1f1b"
+    case zbv
 
     /// Parses a kind name, case-insensitively; throws `ScheduleError.unknownKind` otherwise.
     public static func named(_ name: String) throws -> ScheduleKind {
@@ -24,6 +25,7 @@ public enum ScheduleKind: String, Sendable, CaseIterable, Codable {
         case .zb1p: "ZB1P"
         case .gpipe: "GPipe"
         case .interleaved1F1B: "Interleaved 1F1B"
+        case .zbv: "ZB-V"
         }
     }
 }

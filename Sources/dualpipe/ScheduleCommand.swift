@@ -7,7 +7,7 @@ import Schedule
 /// The selectors shared by `schedule` and `simulate`: which schedule, on how many ranks, with how
 /// many micro-batches. The rules live in `ScheduleConfiguration`; this only reports them.
 struct ScheduleSelection: ParsableArguments {
-    @Option(name: .long, help: "Schedule kind: dualpipe, dualpipev, 1f1b, zb1p, gpipe or interleaved1f1b.")
+    @Option(name: .long, help: "Schedule kind: dualpipe, dualpipev, 1f1b, zb1p, gpipe, interleaved1f1b or zbv.")
     var kind: String = "dualpipe"
 
     @Option(name: [.customShort("n"), .long], help: "Number of pipeline ranks N; with simulate --compare, the number of stages PP.")

@@ -11,7 +11,7 @@ struct SimulateCommand: ParsableCommand {
         --latency after the action that produced it sends it, or later while the link from its rank \
         to the next still carries earlier messages, --transfer each. The bubble is the largest idle time of \
         any rank (makespan minus the rank's busy time). --compare runs every kind for the same \
-        number of stages (DualPipeV on N/2 ranks) and prints the README formula next to it.
+        number of stages (DualPipeV, ZB-V and Interleaved 1F1B on N/2 ranks) and prints the README formula next to it (Interleaved 1F1B and ZB-V, not in the README, their own).
         """
     )
 
@@ -107,7 +107,7 @@ struct SimulateCommand: ParsableCommand {
         }
     }
 
-    /// --compare runs every kind on N stages (DualPipeV on N/2 ranks); each kind that refuses the
+    /// --compare runs every kind on N stages (two-stage-a-rank kinds on N/2 ranks); each kind that refuses the
     /// configuration is skipped with its reason, so only the bounds every kind shares are checked.
     private func checkComparison() throws {
         let n = selection.ranks, m = selection.microBatches

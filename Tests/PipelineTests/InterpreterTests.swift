@@ -11,6 +11,7 @@ import Testing
         (.dualpipev, 1, 2, 2), (.dualpipev, 2, 4, 4), (.dualpipev, 2, 6, 4),
         (.oneFOneB, 4, 6, 4), (.zb1p, 4, 4, 4), (.gpipe, 2, 3, 4),
         (.interleaved1F1B, 1, 3, 2), (.interleaved1F1B, 2, 2, 4), (.interleaved1F1B, 2, 6, 4), (.interleaved1F1B, 3, 6, 6),
+        (.zbv, 1, 2, 2), (.zbv, 2, 2, 4), (.zbv, 2, 5, 4), (.zbv, 3, 7, 6),
     ]
 
     @Test(arguments: cases.indices)
@@ -51,7 +52,7 @@ import Testing
 
     /// The forward-only program gives the losses of the full one, and leaves no saved context:
     /// running it again on the same micro-batch ids would trap if anything was kept.
-    @Test(arguments: [ScheduleKind.dualpipe, .dualpipev, .zb1p, .interleaved1F1B])
+    @Test(arguments: [ScheduleKind.dualpipe, .dualpipev, .zb1p, .interleaved1F1B, .zbv])
     func forwardOnlyPassMatchesAndFrees(_ kind: ScheduleKind) throws {
         let ranks = ScheduleConfiguration.stagesPerRank(kind) == 2 ? 2 : 4, m = 8
         let evaluation = try InProcessPipeline(kind, ranks: ranks, microBatches: m, forwardOnly: true)

@@ -10,7 +10,7 @@ import Testing
     static let model = MLPConfiguration(hidden: 8, sequenceLength: 4, microBatchSize: 2)
     static let cases: [(ScheduleKind, Int, Int, Int?)] = [ // kind, ranks, micro-batches, blocks (nil: one per stage)
         (.dualpipe, 2, 4, nil), (.dualpipe, 4, 8, 8), (.dualpipev, 2, 4, nil), (.oneFOneB, 3, 5, 6), (.zb1p, 2, 4, nil), (.gpipe, 2, 3, 4),
-        (.interleaved1F1B, 2, 4, nil), (.interleaved1F1B, 3, 3, 12),
+        (.interleaved1F1B, 2, 4, nil), (.interleaved1F1B, 3, 3, 12), (.zbv, 2, 5, nil), (.zbv, 3, 2, 6),
     ]
 
     @Test(arguments: cases.indices, [StageExecutor.PairOrder.interleaved, .sequential])

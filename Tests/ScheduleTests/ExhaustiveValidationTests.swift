@@ -8,7 +8,8 @@ import Testing
         (1...16).flatMap { n -> [ScheduleConfiguration] in
             let minimum = ScheduleConfiguration.minimumMicroBatches(kind: kind, ranks: n)
             var ms = Array(minimum...(3 * minimum))
-            if kind == .oneFOneB || kind == .gpipe { ms += Array(n...(3 * n)) }   // past the warm-up too
+            if kind == .oneFOneB || kind == .gpipe || kind == .zbv { ms += Array(n...(3 * n)) }   // past the warm-up too
+            if kind == .zbv { ms += Array((3 * n)...(6 * n)) }   // and past its 2N-1 planned micro-batches
             return Set(ms).sorted().compactMap { try? ScheduleConfiguration(kind: kind, ranks: n, microBatches: $0) }
         }
     }

@@ -3,7 +3,9 @@ import Testing
 @testable import Schedule
 
 /// The golden programs were written by an independent transcription of the reference loops
-/// (deepseek-ai/DualPipe `step()` for DualPipe and DualPipeV), in the CSV form.
+/// (deepseek-ai/DualPipe `step()` for DualPipe and DualPipeV), in the CSV form; ZB-V's by
+/// PyTorch's own `ScheduleZBVZeroBubble._calculate_single_rank_operations` (torch 2.13), its
+/// actions written out in the same form.
 @Suite struct GoldenTests {
     static let files: [String] = {
         guard let folder = Bundle.module.url(forResource: "Golden", withExtension: nil),
@@ -14,6 +16,7 @@ import Testing
     @Test func goldensArePresent() {
         #expect(Self.files.filter { $0.hasPrefix("dualpipe-") }.count >= 4)
         #expect(Self.files.filter { $0.hasPrefix("dualpipev-") }.count >= 4)
+        #expect(Self.files.filter { $0.hasPrefix("zbv-") }.count >= 4)
     }
 
     @Test(arguments: files)

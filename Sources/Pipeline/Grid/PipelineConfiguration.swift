@@ -132,12 +132,12 @@ public struct PipelineConfiguration: Sendable, Equatable {
         return switch kind {
         case .dualpipe: m + m % 2
         case .interleaved1F1B: (max(m, 2 * pp) + pp - 1) / pp * pp
-        case .dualpipev, .oneFOneB, .zb1p, .gpipe: m
+        case .dualpipev, .oneFOneB, .zb1p, .gpipe, .zbv: m
         }
     }
 
     /// The global stages pipeline rank `pp` holds, ascending. DualPipe: `pp` and PP-1-pp (two
-    /// copies of the model's stages over the job); DualPipeV: `pp` and 2PP-1-pp; Interleaved 1F1B:
+    /// copies of the model's stages over the job); DualPipeV and ZB-V: `pp` and 2PP-1-pp; Interleaved 1F1B:
     /// `pp` and PP+pp; others: `pp`.
     public func stagesHeld(byPipelineRank pp: Int) -> [Int] {
         Self.stagesHeld(kind: kind, pipelineRanks: pipelineRanks, pipelineRank: pp)
@@ -147,7 +147,7 @@ public struct PipelineConfiguration: Sendable, Equatable {
     public static func stagesHeld(kind: ScheduleKind, pipelineRanks: Int, pipelineRank pp: Int) -> [Int] {
         switch kind {
         case .dualpipe: [min(pp, pipelineRanks - 1 - pp), max(pp, pipelineRanks - 1 - pp)]
-        case .dualpipev: [pp, 2 * pipelineRanks - 1 - pp]
+        case .dualpipev, .zbv: [pp, 2 * pipelineRanks - 1 - pp]
         case .interleaved1F1B: (0..<ScheduleConfiguration.stagesPerRank(kind)).map { $0 * pipelineRanks + pp }
         case .oneFOneB, .zb1p, .gpipe: [pp]
         }
@@ -164,7 +164,7 @@ public struct PipelineConfiguration: Sendable, Equatable {
     public func primaryPipelineRank(of stage: Int) -> Int {
         switch kind {
         case .dualpipe, .oneFOneB, .zb1p, .gpipe: stage
-        case .dualpipev: stage < pipelineRanks ? stage : 2 * pipelineRanks - 1 - stage
+        case .dualpipev, .zbv: stage < pipelineRanks ? stage : 2 * pipelineRanks - 1 - stage
         case .interleaved1F1B: stage % pipelineRanks
         }
     }

@@ -59,6 +59,9 @@ extension Comparison {
         if rows.contains(where: { $0.kind == .interleaved1F1B && $0.simulation != nil }) {
             notes.append("\(ScheduleKind.interleaved1F1B.title): not in the README's table; its formula is the \(BubbleFormula.source(.interleaved1F1B))'s, (N-1)(F+B) on N = PP/2 ranks")
         }
+        if rows.contains(where: { $0.kind == .zbv && $0.simulation != nil }) {
+            notes.append("\(ScheduleKind.zbv.title): not in the README's table; at F = B = W, the costs it is built for, its bubble is the first forward's way to the last rank, (PP/2-1)F, which the Zero Bubble paper counts as none")
+        }
         out += table([header] + tableRows())
         if !notes.isEmpty { out += "\n" + notes.joined(separator: "\n") + "\n" }
         return out
@@ -79,7 +82,7 @@ extension Comparison {
             guard let sim = row.simulation else {
                 return #"{"kind":"\#(row.kind.rawValue)","ranks":\#(row.ranks),"skipped":"\#(row.skipped ?? "")"}"#
             }
-            return #"{"kind":"\#(row.kind.rawValue)","ranks":\#(row.ranks),"makespan":\#(fmt(sim.makespan)),"bubble":\#(fmt(sim.bubble)),"readmeBubble":\#(fmt(row.formula)),"bubbleRatio":\#(sim.bubbleRatio),"peakActivations":\#(sim.peakActivations.max() ?? 0),"parameterCopies":\#(sim.parameterCopies.max() ?? 0)}"#
+            return #"{"kind":"\#(row.kind.rawValue)","ranks":\#(row.ranks),"makespan":\#(fmt(sim.makespan)),"bubble":\#(fmt(sim.bubble)),"readmeBubble":\#(row.formula.isNaN ? "null" : fmt(row.formula)),"bubbleRatio":\#(sim.bubbleRatio),"peakActivations":\#(sim.peakActivations.max() ?? 0),"parameterCopies":\#(sim.parameterCopies.max() ?? 0)}"#
         }
         return #"{"stages":\#(stages),"microbatches":\#(microBatches),"costs":\#(costs.json),"pairs":"\#(pairs.name)","kinds":[\#n  "# + items.joined(separator: ",\n  ") + "\n]}\n"
     }

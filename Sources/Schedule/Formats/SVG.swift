@@ -51,18 +51,18 @@ extension Simulation {
     private var directionNames: (String, String) {
         switch schedule.kind {
         case .dualpipe: ("entered at rank 0", "entered at the last rank")
-        case .dualpipev: ("way down (stages &lt; N)", "way back (stages &gt;= N)")
+        case .dualpipev, .zbv: ("way down (stages &lt; N)", "way back (stages &gt;= N)")
         case .interleaved1F1B: ("first pass (stages &lt; N)", "second pass (stages &gt;= N)")
         default: ("all micro-batches", "(unused)")
         }
     }
 
     /// Whether a chunk travels in the second direction (DualPipe: entered at the last rank;
-    /// DualPipeV: on the way back; Interleaved 1F1B: on its second pass over the ranks).
+    /// DualPipeV and ZB-V: on the way back; Interleaved 1F1B: on its second pass over the ranks).
     private func isSecondDirection(_ c: Chunk) -> Bool {
         switch schedule.kind {
         case .dualpipe: c.microBatch >= schedule.microBatches / 2
-        case .dualpipev, .interleaved1F1B: c.stage >= schedule.ranks
+        case .dualpipev, .zbv, .interleaved1F1B: c.stage >= schedule.ranks
         default: false
         }
     }

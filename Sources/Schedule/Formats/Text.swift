@@ -1,8 +1,8 @@
 extension Schedule {
     /// One line per rank, for a terminal. A token is an op and a micro-batch (`F12`, `B3`, `W3`,
     /// `BW7`; `F12&B3` is an overlapped forward and full backward); on DualPipeV a trailing `'`
-    /// marks the stage on the way back (stage >= N), where micro-batch ids repeat, and on
-    /// Interleaved 1F1B the second pass over the ranks.
+    /// marks the stage on the way back (stage >= N), where micro-batch ids repeat (ZB-V's too), and
+    /// on Interleaved 1F1B the second pass over the ranks.
     public func text() -> String {
         var lines = ["\(kind.title): \(ranks) ranks, \(stages) stages, \(microBatches) micro-batches"]
         let labels = (0..<ranks).map { "rank \($0) (stage\(stagesHeld(by: $0).count > 1 ? "s" : "") \(stagesHeld(by: $0).map(String.init).joined(separator: ",")))" }
