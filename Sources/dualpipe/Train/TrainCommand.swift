@@ -20,7 +20,7 @@ struct TrainCommand: ParsableCommand {
 
     @Flag(help: "Run the single-process reference trainer (no MPI): the oracle every parallel run is checked against.")
     var reference = false
-    @Option(help: "Pipeline schedule: dualpipe, dualpipev, 1f1b, zb1p, gpipe or interleaved1f1b.")
+    @Option(help: "Pipeline schedule: dualpipe, dualpipev, 1f1b, zb1p, gpipe, interleaved1f1b or zbv.")
     var schedule = "dualpipe"
     @Option(help: "Pipeline ranks PP (default: the world size / EP).")
     var pp: Int?
