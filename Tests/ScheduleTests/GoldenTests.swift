@@ -3,9 +3,9 @@ import Testing
 @testable import Schedule
 
 /// The golden programs were written by an independent transcription of the reference loops
-/// (deepseek-ai/DualPipe `step()` for DualPipe and DualPipeV), in the CSV form; ZB-V's by
-/// PyTorch's own `ScheduleZBVZeroBubble._calculate_single_rank_operations` (torch 2.13), its
-/// actions written out in the same form.
+/// (deepseek-ai/DualPipe `step()` for DualPipe and DualPipeV), in the CSV form; ZB-V's and
+/// Interleaved 1F1B's by PyTorch's own `ScheduleZBVZeroBubble` and `ScheduleInterleaved1F1B`
+/// (`_calculate_single_rank_operations`, torch 2.13), their actions written out in the same form.
 @Suite struct GoldenTests {
     static let files: [String] = {
         guard let folder = Bundle.module.url(forResource: "Golden", withExtension: nil),
@@ -17,6 +17,7 @@ import Testing
         #expect(Self.files.filter { $0.hasPrefix("dualpipe-") }.count >= 4)
         #expect(Self.files.filter { $0.hasPrefix("dualpipev-") }.count >= 4)
         #expect(Self.files.filter { $0.hasPrefix("zbv-") }.count >= 4)
+        #expect(Self.files.filter { $0.hasPrefix("interleaved1f1b-") }.count >= 3)
     }
 
     @Test(arguments: files)
