@@ -97,10 +97,16 @@ struct MLPRun {
             print(trainer.schedule.text().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
         }
         var schedules: [Double] = []
-        var progress = RunProgress(firstStep: 0, endStep: o.steps,
-                                   timeLimit: RunProgress.jobEnd(ProcessInfo.processInfo.environment).map { .init(end: $0, outcome: .lost) })
+        let jobEnd = RunProgress.jobEnd(ProcessInfo.processInfo.environment)
+        var progress = RunProgress(firstStep: 0, endStep: o.steps, timeLimit: jobEnd.map { .init(end: $0, outcome: .lost) })
+        // The estimate goes by the job's end as slurm/train.sbatch re-reads it, as the MoE run's does.
+        var endWatch = lead ? JobEndWatch(ProcessInfo.processInfo.environment, start: jobEnd) : nil
         for step in 0..<o.steps {
             let iterationStart = monotonicSeconds()
+            if let end = endWatch?.moved() {
+                progress.timeLimit?.end = end
+                print("time limit: the job's end moved to \(TimeLimitStop.when(end))")
+            }
             let traced = o.keepsTrace && step == o.tracedStep
             let report = try trainer.step(keepTrace: traced) { step, losses in try check?.compare(step: step, losses: losses) }
             check?.afterUpdate()
