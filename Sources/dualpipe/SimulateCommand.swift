@@ -11,7 +11,8 @@ struct SimulateCommand: ParsableCommand {
         --latency after the action that produced it sends it, or later while the link from its rank \
         to the next still carries earlier messages, --transfer each. The bubble is the largest idle time of \
         any rank (makespan minus the rank's busy time). --compare runs every kind for the same \
-        number of stages (DualPipeV, ZB-V and Interleaved 1F1B on N/2 ranks) and prints the README formula next to it (Interleaved 1F1B and ZB-V, not in the README, their own).
+        number of stages (DualPipeV, ZB-V and Interleaved 1F1B on N/2 ranks) and prints the README \
+        formula next to it (for Interleaved 1F1B and ZB-V, which the README does not have, their own).
         """
     )
 
@@ -107,8 +108,9 @@ struct SimulateCommand: ParsableCommand {
         }
     }
 
-    /// --compare runs every kind on N stages (two-stage-a-rank kinds on N/2 ranks); each kind that refuses the
-    /// configuration is skipped with its reason, so only the bounds every kind shares are checked.
+    /// --compare runs every kind on N stages (the kinds with two stages a rank on N/2 ranks); each
+    /// kind that refuses the configuration is skipped with its reason, so only the bounds every
+    /// kind shares are checked.
     private func checkComparison() throws {
         let n = selection.ranks, m = selection.microBatches
         guard n >= 1 else { throw ValidationError("-n/--ranks \(n): --compare needs at least 1 stage (PP >= 1)") }

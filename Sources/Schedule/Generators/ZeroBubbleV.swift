@@ -2,8 +2,9 @@
 /// stage 2N-1-r on the way back, every micro-batch entering and leaving at rank 0) run with the
 /// backward split into B and W and no overlapped pairs. Each rank fills the pipeline with
 /// forwards of both chunks, then repeats F B W on its first chunk and F B W on its second, and
-/// drains with the W it held back. With F, B and W of equal cost the ranks never idle once
-/// started; its peak activations are 1F1B's in units of the whole model.
+/// drains with the W it held back. With F, B and W of equal cost each rank idles only (N-1)F in
+/// the step, the time the first forward takes to walk down to the last rank; its peak activations
+/// are 1F1B's in units of the whole model.
 ///
 /// The phases are written for at least 2N-1 micro-batches; with fewer, the actions of the
 /// micro-batches that do not exist are dropped, which keeps every dependency in place.
