@@ -62,6 +62,16 @@ extension ModelConfiguration {
         #expect(PipelineConfiguration.defaultMicroBatches(kind: .zb1p, pipelineRanks: 8) == 8)
         // Interleaved 1F1B: groups of PP, two of them.
         #expect([1, 2, 3, 8].map { PipelineConfiguration.defaultMicroBatches(kind: .interleaved1F1B, pipelineRanks: $0) } == [4, 4, 6, 16])
+        // --model mlp's floor of 20 keeps each kind's rule.
+        #expect(PipelineConfiguration.defaultMicroBatches(kind: .interleaved1F1B, pipelineRanks: 3, atLeast: 20) == 21)
+        #expect(PipelineConfiguration.defaultMicroBatches(kind: .dualpipe, pipelineRanks: 12, atLeast: 20) == 24)
+        #expect(PipelineConfiguration.defaultMicroBatches(kind: .zbv, pipelineRanks: 3, atLeast: 20) == 20)
+        for kind in ScheduleKind.allCases {
+            for pp in 1...32 where kind != .dualpipe || pp % 2 == 0 {
+                let m = PipelineConfiguration.defaultMicroBatches(kind: kind, pipelineRanks: pp, atLeast: 20)
+                #expect(m >= 20 && (try? ScheduleConfiguration(kind: kind, ranks: pp, microBatches: m)) != nil, "\(kind) PP \(pp): M \(m)")
+            }
+        }
         for pp in 1...32 {
             let m = PipelineConfiguration.defaultMicroBatches(kind: .interleaved1F1B, pipelineRanks: pp)
             #expect((try? ScheduleConfiguration(kind: .interleaved1F1B, ranks: pp, microBatches: m)) != nil, "PP \(pp): default M \(m)")

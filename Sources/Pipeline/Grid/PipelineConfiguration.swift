@@ -136,6 +136,18 @@ public struct PipelineConfiguration: Sendable, Equatable {
         }
     }
 
+    /// `defaultMicroBatches`, and at least `floor` (`--model mlp`: the example's 20), still a count
+    /// the kind accepts: even for DualPipe, a multiple of PP for Interleaved 1F1B.
+    public static func defaultMicroBatches(kind: ScheduleKind, pipelineRanks: Int, atLeast floor: Int) -> Int {
+        let pp = max(1, min(pipelineRanks, 1 << 20))
+        let m = max(floor, defaultMicroBatches(kind: kind, pipelineRanks: pp))
+        return switch kind {
+        case .dualpipe: m + m % 2
+        case .interleaved1F1B: (m + pp - 1) / pp * pp
+        case .dualpipev, .oneFOneB, .zb1p, .gpipe, .zbv: m
+        }
+    }
+
     /// The global stages pipeline rank `pp` holds, ascending. DualPipe: `pp` and PP-1-pp (two
     /// copies of the model's stages over the job); DualPipeV and ZB-V: `pp` and 2PP-1-pp; Interleaved 1F1B:
     /// `pp` and PP+pp; others: `pp`.

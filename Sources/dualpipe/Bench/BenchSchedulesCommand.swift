@@ -75,7 +75,8 @@ struct BenchSchedulesCommand: ParsableCommand {
         try MPIJob.run(threadLevel: progress.threadLevel, check: { environment in
             let pp = environment.world.size
             moe = model.isMLP ? nil : try model.configuration(defaultLayers: Self.defaultLayers(pipelineRanks: pp))
-            m = microBatches ?? (mlp == nil ? 4 * pp : max(20, 4 * pp))
+            // --model mlp: the example's 20, or 4 x PP, rounded up to a multiple of PP (Interleaved 1F1B's groups).
+            m = microBatches ?? (mlp == nil ? 4 * pp : (max(20, 4 * pp) + pp - 1) / pp * pp)
             // Asked for by name, DualPipe on an odd PP is refused with its rule; by default left out.
             let chosen = try chosenKinds()
             for kind in chosen ?? ScheduleKind.allCases where chosen != nil || kind != .dualpipe || pp % 2 == 0 {

@@ -49,7 +49,7 @@ struct MLPRun {
         let kind = try ScheduleKind.named(o.schedule)
         let pp = o.pp ?? worldSize
         let configure = { (kind: ScheduleKind) throws in
-            let m = o.microBatches ?? max(20, PipelineConfiguration.defaultMicroBatches(kind: kind, pipelineRanks: min(pp, worldSize)))
+            let m = o.microBatches ?? PipelineConfiguration.defaultMicroBatches(kind: kind, pipelineRanks: min(pp, worldSize), atLeast: 20)
             return try PipelineConfiguration.mlp(kind: kind, pipelineRanks: pp, microBatches: m, blocks: o.model.layers, worldSize: worldSize)
         }
         let configuration: PipelineConfiguration
