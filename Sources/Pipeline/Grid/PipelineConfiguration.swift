@@ -122,28 +122,17 @@ public struct PipelineConfiguration: Sendable, Equatable {
         }
     }
 
-    /// The micro-batches per EP rank when --micro-batches is not given: at least 4 and at least
-    /// what the kind needs on PP ranks (DualPipe and DualPipeV: 2 PP), even for DualPipe; for
-    /// Interleaved 1F1B two groups of PP (one group alone runs every forward before any backward).
-    public static func defaultMicroBatches(kind: ScheduleKind, pipelineRanks: Int) -> Int {
+    /// The micro-batches per EP rank when --micro-batches is not given: at least `floor` (4, or
+    /// `--model mlp`'s 20, the example's) and at least what the kind needs on PP ranks (DualPipe and
+    /// DualPipeV: 2 PP), even for DualPipe; for Interleaved 1F1B at least two groups of PP (one
+    /// group alone runs every forward before any backward), a multiple of PP.
+    public static func defaultMicroBatches(kind: ScheduleKind, pipelineRanks: Int, atLeast floor: Int = 4) -> Int {
         // A PP too large for any job is refused later; here it must only not overflow.
         let pp = max(1, min(pipelineRanks, 1 << 20))
-        let m = max(4, ScheduleConfiguration.minimumMicroBatches(kind: kind, ranks: pp))
+        let m = max(floor, ScheduleConfiguration.minimumMicroBatches(kind: kind, ranks: pp))
         return switch kind {
         case .dualpipe: m + m % 2
         case .interleaved1F1B: (max(m, 2 * pp) + pp - 1) / pp * pp
-        case .dualpipev, .oneFOneB, .zb1p, .gpipe, .zbv: m
-        }
-    }
-
-    /// `defaultMicroBatches`, and at least `floor` (`--model mlp`: the example's 20), still a count
-    /// the kind accepts: even for DualPipe, a multiple of PP for Interleaved 1F1B.
-    public static func defaultMicroBatches(kind: ScheduleKind, pipelineRanks: Int, atLeast floor: Int) -> Int {
-        let pp = max(1, min(pipelineRanks, 1 << 20))
-        let m = max(floor, defaultMicroBatches(kind: kind, pipelineRanks: pp))
-        return switch kind {
-        case .dualpipe: m + m % 2
-        case .interleaved1F1B: (m + pp - 1) / pp * pp
         case .dualpipev, .oneFOneB, .zb1p, .gpipe, .zbv: m
         }
     }
