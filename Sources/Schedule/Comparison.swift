@@ -46,6 +46,15 @@ public enum BubbleFormula {
         }
     }
 
+    /// What `simulate --compare` says under its table of a kind that is not in the README's.
+    public static func note(_ kind: ScheduleKind) -> String? {
+        switch kind {
+        case .interleaved1F1B: "not in the README's table; its formula is the \(source(kind))'s, (N-1)(F+B) on N = PP/2 ranks"
+        case .zbv: "not in the README's table; at F = B = W, the costs it is built for, its bubble is the first forward's way to the last rank, (PP/2-1)F, which the Zero Bubble paper counts as none"
+        case .oneFOneB, .gpipe, .zb1p, .dualpipe, .dualpipev: nil
+        }
+    }
+
     /// The formula as written in the README.
     public static func text(_ kind: ScheduleKind) -> String {
         switch kind {

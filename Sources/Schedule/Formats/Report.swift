@@ -55,13 +55,8 @@ extension Comparison {
     public func report() -> String {
         var out = "PP = \(stages) stages, M = \(microBatches) micro-batches; costs: \(costs.summary); FB pairs: \(pairs.name)\n\n"
         let header = ["kind", "ranks", "makespan", "bubble", "README bubble", "formula", "bubble ratio", "activations/rank", "parameters/rank"]
-        var notes = rows.filter { $0.skipped != nil }.map { "\($0.kind.title): skipped, \($0.skipped!)" }
-        if rows.contains(where: { $0.kind == .interleaved1F1B && $0.simulation != nil }) {
-            notes.append("\(ScheduleKind.interleaved1F1B.title): not in the README's table; its formula is the \(BubbleFormula.source(.interleaved1F1B))'s, (N-1)(F+B) on N = PP/2 ranks")
-        }
-        if rows.contains(where: { $0.kind == .zbv && $0.simulation != nil }) {
-            notes.append("\(ScheduleKind.zbv.title): not in the README's table; at F = B = W, the costs it is built for, its bubble is the first forward's way to the last rank, (PP/2-1)F, which the Zero Bubble paper counts as none")
-        }
+        let notes = rows.filter { $0.skipped != nil }.map { "\($0.kind.title): skipped, \($0.skipped!)" }
+            + rows.filter { $0.simulation != nil }.compactMap { row in BubbleFormula.note(row.kind).map { "\(row.kind.title): \($0)" } }
         out += table([header] + tableRows())
         if !notes.isEmpty { out += "\n" + notes.joined(separator: "\n") + "\n" }
         return out
