@@ -13,7 +13,7 @@ struct BenchSchedulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "schedules",
         abstract: "Train every schedule on the same model and ranks; step time, efficiency, bubble and MPI waits beside the simulator's prediction.",
-        discussion: "Run under mpirun, e.g. `mpirun -np 2 dualpipe bench schedules`. Every rank is a pipeline rank (EP 1); the model's layers must split into 2 x PP stages (DualPipeV), so --layers defaults to 4 or, on more than 2 ranks, the smallest multiple of 2 x PP from 4 up (8 on 4 ranks). A setting some schedule cannot run is refused once, before any communication. Rank 0 prints the table, and below it the parameter memory each schedule asks of a rank. The five trainers are alive at once, as their steps take turns, so a rank needs memory for six or seven: DualPipe also runs as `train` does not by default; --schedules trains fewer. On one node, where AdamW is sharded over the mirror pairs, it runs again with AdamW on both copies of each stage (`DualPipe, AdamW on both copies`); where a mirror pair spans nodes, again with every gradient sum after the schedule (`DualPipe, sums after`), and with AdamW sharded (`DualPipe, AdamW sharded`).")
+        discussion: "Run under mpirun, e.g. `mpirun -np 2 dualpipe bench schedules`. Every rank is a pipeline rank (EP 1); the model's layers must split into 2 x PP stages (DualPipeV), so --layers defaults to 4 or, on more than 2 ranks, the smallest multiple of 2 x PP from 4 up (8 on 4 ranks). A setting some schedule cannot run is refused once, before any communication. Rank 0 prints the table, and below it the parameter memory each schedule asks of a rank. The seven schedules' trainers are alive at once, as their steps take turns, so a rank needs memory for eight or nine: DualPipe also runs as `train` does not by default; --schedules trains fewer. On one node, where AdamW is sharded over the mirror pairs, it runs again with AdamW on both copies of each stage (`DualPipe, AdamW on both copies`); where a mirror pair spans nodes, again with every gradient sum after the schedule (`DualPipe, sums after`), and with AdamW sharded (`DualPipe, AdamW sharded`).")
 
     @OptionGroup var model: ModelOptions
     @Option(name: .customLong("micro-batches"), help: ArgumentHelp("Micro-batches per step (default: 4 x PP, enough for every schedule).", valueName: "M"))
@@ -252,7 +252,9 @@ struct BenchSchedulesCommand: ParsableCommand {
         let schedule: Schedule
         let pairOrder: StageExecutor.PairOrder
         let step: (_ keepTrace: Bool) throws -> PipelineStepReport
-        var stepTimes: [Double] = [], updateTimes: [Double] = [], wholeTimes: [Double] = [], efficiency: [Double] = [], bubbles: [Double] = [], waits: [Double] = []
+        var stepTimes: [Double] = [], updateTimes: [Double] = [], efficiency: [Double] = [], bubbles: [Double] = [], waits: [Double] = []
+        /// Each step's schedule and update together.
+        var wholeTimes: [Double] { zip(stepTimes, updateTimes).map(+) }
         /// With --shaped: each round's step on the unshaped link, in seconds.
         var unshapedTimes: [Double] = []
         /// Rank 0: each timed step's actions and its time, in milliseconds.
@@ -270,7 +272,6 @@ struct BenchSchedulesCommand: ParsableCommand {
             let ranks = Double(report.waitSeconds.count)
             stepTimes.append(report.pipelineSeconds)
             updateTimes.append(report.stepSeconds - report.pipelineSeconds)
-            wholeTimes.append(report.stepSeconds)
             efficiency.append(report.efficiency)
             bubbles.append(report.pipelineSeconds - report.computeSeconds.reduce(0, +) / ranks)
             waits.append(report.waitSeconds.reduce(0, +) / ranks)
