@@ -1,16 +1,17 @@
 /// The bubble formulas of the DualPipe README table, in our vocabulary (their B is our BW, their
 /// F&B our FB), with PP the number of stages; and Interleaved 1F1B's from the Megatron-LM paper,
-/// (N-1)(F+B) of one stage on N = PP/2 ranks; and ZB-V's at equal costs, where its only idle time
-/// is the first forward's way to the last rank.
+/// (N-1)(F+B) of one stage on N = PP/V ranks; and ZB-V's at equal costs, where its only idle time
+/// is the first forward's way to the last rank. `v`, the stages a rank holds, matters only to
+/// Interleaved 1F1B (nil: its default, 2).
 public enum BubbleFormula {
     /// The README's bubble for `kind` with `stages` pipeline stages (GPipe shares 1F1B's).
-    public static func readme(_ kind: ScheduleKind, stages pp: Int, costs c: Costs) -> Double {
+    public static func readme(_ kind: ScheduleKind, stages pp: Int, stagesPerRank v: Int? = nil, costs c: Costs) -> Double {
         let p = Double(pp)
         return switch kind {
         case .oneFOneB, .gpipe: (p - 1) * (c.forward + c.backward)
         case .zb1p: (p - 1) * (c.forward + c.backward - 2 * c.backwardWeight)
         case .dualpipe, .dualpipev: (p / 2 - 1) * (c.forwardBackward + c.backward - 3 * c.backwardWeight)
-        case .interleaved1F1B: (p / 2 - 1) * (c.forward + c.backward)
+        case .interleaved1F1B: (p / Double(v ?? 2) - 1) * (c.forward + c.backward)
         // NaN: no closed formula for other costs (the critical path changes with them).
         case .zbv: c.forward == c.backwardInput && c.backwardInput == c.backwardWeight ? (p / 2 - 1) * c.forward : .nan
         }
@@ -47,33 +48,35 @@ public enum BubbleFormula {
     }
 
     /// What `simulate --compare` says under its table of a kind that is not in the README's.
-    public static func note(_ kind: ScheduleKind) -> String? {
+    public static func note(_ kind: ScheduleKind, stagesPerRank v: Int? = nil) -> String? {
         switch kind {
-        case .interleaved1F1B: "not in the README's table; its formula is the \(source(kind))'s, (N-1)(F+B) on N = PP/2 ranks"
+        case .interleaved1F1B: "not in the README's table; its formula is the \(source(kind))'s, (N-1)(F+B) on N = PP/\(v ?? 2) ranks"
         case .zbv: "not in the README's table; at F = B = W, the costs it is built for, its bubble is the first forward's way to the last rank, (PP/2-1)F, which the Zero Bubble paper counts as none"
         case .oneFOneB, .gpipe, .zb1p, .dualpipe, .dualpipev: nil
         }
     }
 
     /// The formula as written in the README.
-    public static func text(_ kind: ScheduleKind) -> String {
+    public static func text(_ kind: ScheduleKind, stagesPerRank v: Int? = nil) -> String {
         switch kind {
         case .oneFOneB, .gpipe: "(PP-1)(F+B)"
         case .zb1p: "(PP-1)(F+B-2W)"
         case .zbv: "(PP/2-1)F"
         case .dualpipe, .dualpipev: "(PP/2-1)(F&B+B-3W)"
-        case .interleaved1F1B: "(PP/2-1)(F+B)"
+        case .interleaved1F1B: "(PP/\(v ?? 2)-1)(F+B)"
         }
     }
 }
 
 /// Every kind simulated for the same number of pipeline stages PP and micro-batches M, the way the
 /// README table compares them: DualPipeV and ZB-V fold PP stages onto PP/2 ranks and Interleaved
-/// 1F1B loops them twice around PP/2 ranks; the others use PP ranks.
+/// 1F1B loops them V times around PP/V ranks (V = 2 unless chosen); the others use PP ranks.
 public struct Comparison: Sendable {
     public struct Row: Sendable {
         public let kind: ScheduleKind
         public let ranks: Int
+        /// V: the stages each of the ranks holds.
+        public let stagesPerRank: Int
         /// nil when the kind does not accept this configuration; `skipped` says why.
         public let simulation: Simulation?
         public let skipped: String?
@@ -89,25 +92,30 @@ public struct Comparison: Sendable {
 
     public static let order: [ScheduleKind] = [.gpipe, .oneFOneB, .zb1p, .interleaved1F1B, .zbv, .dualpipe, .dualpipev]
 
-    /// `pairs`: how the FB pairs of DualPipe and DualPipeV meet their messages.
-    public init(stages: Int, microBatches: Int, costs: Costs, pairs: PairTiming = .atomic) {
+    /// `pairs`: how the FB pairs of DualPipe and DualPipeV meet their messages; `interleavedStagesPerRank`:
+    /// Interleaved 1F1B's V.
+    public init(stages: Int, microBatches: Int, costs: Costs, pairs: PairTiming = .atomic, interleavedStagesPerRank: Int = 2) {
         self.stages = stages
         self.microBatches = microBatches
         self.costs = costs
         self.pairs = pairs
         rows = Self.order.map { kind in
-            let perRank = ScheduleConfiguration.stagesPerRank(kind)
+            let perRank = kind == .interleaved1F1B ? interleavedStagesPerRank : ScheduleConfiguration.defaultStagesPerRank(kind)
             let ranks = stages / perRank
-            let formula = BubbleFormula.readme(kind, stages: stages, costs: costs)
-            if perRank == 2 && stages % 2 != 0 {
-                return Row(kind: kind, ranks: ranks, simulation: nil,
-                           skipped: "needs an even number of stages (PP = \(stages)) to \(kind == .interleaved1F1B ? "loop" : "fold") onto PP/2 ranks", formula: formula)
+            let formula = BubbleFormula.readme(kind, stages: stages, stagesPerRank: perRank, costs: costs)
+            if stages % perRank != 0 {
+                let how = kind == .interleaved1F1B ? "loop" : "fold"
+                let need = perRank == 2 ? "an even number of stages" : "a multiple of \(perRank) stages"
+                return Row(kind: kind, ranks: ranks, stagesPerRank: perRank, simulation: nil,
+                           skipped: "needs \(need) (PP = \(stages)) to \(how) onto PP/\(perRank) ranks", formula: formula)
             }
             do {
-                let schedule = try Schedule.generate(kind: kind, ranks: ranks, microBatches: microBatches)
-                return Row(kind: kind, ranks: ranks, simulation: try schedule.simulate(costs, pairs: pairs), skipped: nil, formula: formula)
+                let schedule = try Schedule.generate(kind: kind, ranks: ranks, microBatches: microBatches,
+                                                     stagesPerRank: kind == .interleaved1F1B ? perRank : nil)
+                return Row(kind: kind, ranks: ranks, stagesPerRank: perRank, simulation: try schedule.simulate(costs, pairs: pairs),
+                           skipped: nil, formula: formula)
             } catch {
-                return Row(kind: kind, ranks: ranks, simulation: nil, skipped: "\(error)", formula: formula)
+                return Row(kind: kind, ranks: ranks, stagesPerRank: perRank, simulation: nil, skipped: "\(error)", formula: formula)
             }
         }
     }

@@ -18,21 +18,22 @@ public struct Schedule: Hashable, Sendable {
         case .oneFOneB: OneFOneBGenerator.program(ranks: n, microBatches: m)
         case .zb1p: ZeroBubbleH1Generator.program(ranks: n, microBatches: m)
         case .gpipe: GPipeGenerator.program(ranks: n, microBatches: m)
-        case .interleaved1F1B: Interleaved1F1BGenerator.program(ranks: n, microBatches: m)
+        case .interleaved1F1B: Interleaved1F1BGenerator.program(ranks: n, microBatches: m, stagesPerRank: configuration.stagesPerRank)
         case .zbv: ZeroBubbleVGenerator.program(ranks: n, microBatches: m)
         }
         self.init(configuration: configuration, program: program)
     }
 
     /// Checks the rules, then generates.
-    public static func generate(kind: ScheduleKind, ranks: Int, microBatches: Int) throws -> Schedule {
-        try Schedule(ScheduleConfiguration(kind: kind, ranks: ranks, microBatches: microBatches))
+    public static func generate(kind: ScheduleKind, ranks: Int, microBatches: Int, stagesPerRank: Int? = nil) throws -> Schedule {
+        try Schedule(ScheduleConfiguration(kind: kind, ranks: ranks, microBatches: microBatches, stagesPerRank: stagesPerRank))
     }
 
     public var kind: ScheduleKind { configuration.kind }
     public var ranks: Int { configuration.ranks }
     public var stages: Int { configuration.stages }
     public var microBatches: Int { configuration.microBatches }
+    public var stagesPerRank: Int { configuration.stagesPerRank }
 
     /// The distinct stages whose parameters rank r holds, in increasing order.
     public func stagesHeld(by rank: Int) -> [Int] {

@@ -1,9 +1,12 @@
-/// What to generate: a kind, a number of ranks N and of micro-batches M.
-/// `validated` is the one place where the rules on (kind, N, M) live; the command line uses it too.
+/// What to generate: a kind, a number of ranks N, of micro-batches M, and of stages V each rank
+/// holds. The init is the one place where the rules on (kind, N, M, V) live; the command line uses it too.
 public struct ScheduleConfiguration: Hashable, Sendable {
     public let kind: ScheduleKind
     public let ranks: Int
     public let microBatches: Int
+    /// V: the stages (model chunks) each rank holds. Fixed by the kind (DualPipeV and ZB-V 2, the
+    /// one-stage kinds 1), except Interleaved 1F1B's, Megatron-LM's virtual pipeline size (2 unless chosen).
+    public let stagesPerRank: Int
 
     /// At most this many ranks N: validation of the lowered program grows with N squared.
     public static let maximumRanks = 4096
@@ -11,20 +14,25 @@ public struct ScheduleConfiguration: Hashable, Sendable {
     /// actions and their messages, held at once by generation, lowering, validation and simulation
     /// (about 1 GiB and a few seconds at the limit).
     public static let maximumChunks = 1 << 19
+    /// At most this many stages V a rank (Interleaved 1F1B): each is a model chunk of at least one block.
+    public static let maximumStagesPerRank = 64
 
-    /// Checks the rules and throws `ScheduleError` naming the first one broken.
-    public init(kind: ScheduleKind, ranks: Int, microBatches: Int) throws {
+    /// Checks the rules and throws `ScheduleError` naming the first one broken. `stagesPerRank`
+    /// nil takes the kind's default.
+    public init(kind: ScheduleKind, ranks: Int, microBatches: Int, stagesPerRank: Int? = nil) throws {
         guard ranks >= 1 else { throw ScheduleError.tooFewRanks(kind: kind, ranks: ranks) }
         guard ranks <= Self.maximumRanks else {
             throw ScheduleError.tooLarge(kind: kind, "N = \(ranks) ranks exceeds the limit of \(Self.maximumRanks) ranks")
         }
+        let v = stagesPerRank ?? Self.defaultStagesPerRank(kind)
+        try Self.check(stagesPerRank: v, kind: kind)
         guard microBatches >= 1 else {
             throw ScheduleError.tooFewMicroBatches(
                 kind: kind, microBatches: microBatches, minimum: Self.minimumMicroBatches(kind: kind, ranks: ranks),
                 rule: Self.minimumRule(kind))
         }
         // stages x M <= maximumChunks, written so that the product cannot overflow.
-        let stages = Self.stagesPerRank(kind) * ranks
+        let stages = v * ranks
         guard microBatches <= Self.maximumChunks / stages else {
             throw ScheduleError.tooLarge(
                 kind: kind,
@@ -47,11 +55,12 @@ public struct ScheduleConfiguration: Hashable, Sendable {
         self.kind = kind
         self.ranks = ranks
         self.microBatches = microBatches
+        self.stagesPerRank = v
     }
 
     /// Parses the kind by name, then checks the rules.
-    public init(kindName: String, ranks: Int, microBatches: Int) throws {
-        try self.init(kind: ScheduleKind.named(kindName), ranks: ranks, microBatches: microBatches)
+    public init(kindName: String, ranks: Int, microBatches: Int, stagesPerRank: Int? = nil) throws {
+        try self.init(kind: ScheduleKind.named(kindName), ranks: ranks, microBatches: microBatches, stagesPerRank: stagesPerRank)
     }
 
     /// The smallest M the kind accepts for N ranks.
@@ -73,8 +82,8 @@ public struct ScheduleConfiguration: Hashable, Sendable {
     }
 
     /// Global pipeline stages: DualPipeV and ZB-V fold 2N stages onto N ranks, Interleaved 1F1B
-    /// loops 2N around them, the others have one per rank.
-    public var stages: Int { Self.stagesPerRank(kind) * ranks }
+    /// loops VN around them, the others have one per rank.
+    public var stages: Int { stagesPerRank * ranks }
 
     /// The pass around the ranks that `stage` is on: Interleaved 1F1B's stage s on lap s / N;
     /// 0 for the kinds whose micro-batches meet each rank pair once a direction.
@@ -82,11 +91,33 @@ public struct ScheduleConfiguration: Hashable, Sendable {
         kind == .interleaved1F1B ? stage / ranks : 0
     }
 
-    /// Stages each rank holds: its model chunks.
-    public static func stagesPerRank(_ kind: ScheduleKind) -> Int {
+    /// The rule on V alone: Interleaved 1F1B takes 2 to `maximumStagesPerRank`, the others their fixed V.
+    public static func check(stagesPerRank v: Int, kind: ScheduleKind) throws(ScheduleError) {
+        let fixed = defaultStagesPerRank(kind)
+        guard kind == .interleaved1F1B else {
+            guard v == fixed else {
+                throw .invalidStagesPerRank(kind: kind, stagesPerRank: v,
+                                            rule: "\(fixed) stage\(fixed == 1 ? "" : "s") a rank (V = \(fixed); only Interleaved 1F1B takes another V)")
+            }
+            return
+        }
+        guard v >= 2 else {
+            throw .invalidStagesPerRank(kind: kind, stagesPerRank: v, rule: "at least 2 stages a rank (V >= 2; with one it is 1F1B)")
+        }
+        guard v <= maximumStagesPerRank else {
+            throw .tooLarge(kind: kind, "V = \(v) stages a rank exceeds the limit of \(maximumStagesPerRank)")
+        }
+    }
+
+    /// The kind's name, with V where the kind takes one ("Interleaved 1F1B (V = 3)"), for a run's first line.
+    public var title: String {
+        kind == .interleaved1F1B ? "\(kind.title) (V = \(stagesPerRank))" : kind.title
+    }
+
+    /// The stages V each rank holds when none is chosen: its model chunks.
+    public static func defaultStagesPerRank(_ kind: ScheduleKind) -> Int {
         switch kind {
-        case .dualpipev, .zbv: 2
-        case .interleaved1F1B: Interleaved1F1BGenerator.chunksPerRank
+        case .dualpipev, .zbv, .interleaved1F1B: 2
         case .dualpipe, .oneFOneB, .zb1p, .gpipe: 1
         }
     }

@@ -7,6 +7,8 @@ public enum ScheduleError: Error, Equatable, CustomStringConvertible {
     case tooFewMicroBatches(kind: ScheduleKind, microBatches: Int, minimum: Int, rule: String)
     /// Interleaved 1F1B runs its micro-batches in groups of N.
     case microBatchesNotInGroups(kind: ScheduleKind, microBatches: Int, ranks: Int)
+    /// A number of stages a rank V that the kind does not take.
+    case invalidStagesPerRank(kind: ScheduleKind, stagesPerRank: Int, rule: String)
     case malformed(String)
     /// Beyond the documented size limits (`ScheduleConfiguration.maximumRanks`, `maximumChunks`).
     case tooLarge(kind: ScheduleKind, String)
@@ -30,6 +32,8 @@ public enum ScheduleError: Error, Equatable, CustomStringConvertible {
             let below = m / n * n, above = below + n
             let choices = below >= n ? "M = \(below) or \(above)" : "M = \(above)"
             return "\(kind.title) needs the micro-batches in groups of the ranks (M a multiple of N), got M = \(m) with N = \(n): e.g. \(choices)"
+        case .invalidStagesPerRank(let kind, let v, let rule):
+            return "\(kind.title) needs \(rule), got V = \(v)"
         case .malformed(let why):
             return "malformed schedule: \(why)"
         case .tooLarge(let kind, let why):

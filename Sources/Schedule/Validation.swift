@@ -96,7 +96,7 @@ extension LoweredSchedule {
                     openSend[slot(t)] = true
                     open += 1
                     let n = schedule.ranks
-                    let tagsPerLink = 2 * schedule.microBatches * ScheduleConfiguration.stagesPerRank(schedule.kind)
+                    let tagsPerLink = 2 * schedule.microBatches * schedule.stagesPerRank
                     guard tags.insert((t.source * n + t.destination) * tagsPerLink + t.tag).inserted else {
                         throw schedule.failure("unique tags", "two messages \(t.source)->\(t.destination) with tag \(t.tag)", marks: [])
                     }

@@ -16,9 +16,14 @@ struct ScheduleSelection: ParsableArguments {
     @Option(name: [.customShort("m"), .customLong("micro-batches")], help: "Number of micro-batches M.")
     var microBatches: Int = 20
 
+    @Option(name: .customLong("stages-per-rank"), help: ArgumentHelp(
+        "Stages V each rank holds, Interleaved 1F1B's model chunks (Megatron-LM's virtual pipeline size), 2 to \(ScheduleConfiguration.maximumStagesPerRank) (default: 2). The other kinds' V is fixed.",
+        valueName: "V"))
+    var stagesPerRank: Int?
+
     func configuration() throws -> ScheduleConfiguration {
         do {
-            return try ScheduleConfiguration(kindName: kind, ranks: ranks, microBatches: microBatches)
+            return try ScheduleConfiguration(kindName: kind, ranks: ranks, microBatches: microBatches, stagesPerRank: stagesPerRank)
         } catch let error as ScheduleError {
             throw ValidationError("\(flags(of: error)): \(error.description)")
         }
@@ -31,7 +36,8 @@ struct ScheduleSelection: ParsableArguments {
         case .tooFewRanks, .oddRanks: "-n/--ranks \(ranks)"
         case .oddMicroBatches: "-m/--micro-batches \(microBatches)"
         case .tooFewMicroBatches, .microBatchesNotInGroups: "-n/--ranks \(ranks), -m/--micro-batches \(microBatches)"
-        case .tooLarge, .malformed, .invalidCosts: "-n/--ranks \(ranks), -m/--micro-batches \(microBatches)"
+        case .invalidStagesPerRank: "--stages-per-rank \(stagesPerRank.map(String.init) ?? "")"
+        case .tooLarge, .malformed, .invalidCosts: "-n/--ranks \(ranks), -m/--micro-batches \(microBatches)" + (stagesPerRank.map { ", --stages-per-rank \($0)" } ?? "")
         }
     }
 

@@ -7,9 +7,10 @@ import Testing
 /// flags that would make the run fit, which must then fit.
 @Suite struct CheckpointManifestTests {
     /// A run's manifest: PP x EP ranks, `m` micro-batches on each EP rank.
-    func run(pp: Int, ep: Int, m: Int, model: ModelConfiguration = ModelConfiguration(), learningRate: Float = 3e-3) throws -> CheckpointManifest {
-        let configuration = try PipelineConfiguration(kind: .dualpipe, pipelineRanks: pp, expertParallel: ep, microBatches: m,
-                                                      model: model, worldSize: pp * ep)
+    func run(pp: Int, ep: Int, m: Int, model: ModelConfiguration = ModelConfiguration(), learningRate: Float = 3e-3,
+             kind: ScheduleKind = .dualpipe, v: Int? = nil) throws -> CheckpointManifest {
+        let configuration = try PipelineConfiguration(kind: kind, pipelineRanks: pp, expertParallel: ep, microBatches: m,
+                                                      stagesPerRank: v, model: model, worldSize: pp * ep)
         let training = TrainingConfiguration(steps: 10, microBatches: configuration.globalMicroBatches, learningRate: learningRate)
         return CheckpointManifest(configuration: configuration, model: model, training: training, balancing: ExpertBalancing(), step: 3, seed: 1)
     }
@@ -44,5 +45,19 @@ import Testing
         let why = checkpoint.mismatch(with: try run(pp: 2, ep: 1, m: 4, model: other, learningRate: 0.01)) ?? ""
         #expect(why.hasPrefix("MoE blocks 1,2,3, this run 2,3; --shared-expert, this run --no-shared-expert; --lr 0.003, this run 0.01. "))
         #expect(why.hasSuffix("It fits with --dense-layers 1 --shared-expert --lr 0.003 (or train afresh with another --checkpoint-dir)"))
+    }
+
+    /// Interleaved 1F1B's stages a rank cut the model differently: another V is another checkpoint.
+    /// A manifest without V (before it could be chosen) held the schedule's default.
+    @Test func anotherStagesPerRankNamesItsFlag() throws {
+        let twelve = ModelConfiguration.layers(12)
+        let checkpoint = try run(pp: 2, ep: 1, m: 4, model: twelve, kind: .interleaved1F1B, v: 3)
+        #expect(checkpoint.mismatch(with: try run(pp: 2, ep: 1, m: 4, model: twelve, kind: .interleaved1F1B, v: 3)) == nil)
+        #expect(checkpoint.mismatch(with: try run(pp: 2, ep: 1, m: 4, model: twelve, kind: .interleaved1F1B))
+            == "--stages-per-rank 3, this run 2. It fits with --stages-per-rank 3 (or train afresh with another --checkpoint-dir)")
+        var older = try run(pp: 2, ep: 1, m: 4, model: twelve, kind: .interleaved1F1B)
+        older.stagesPerRank = nil
+        #expect(older.mismatch(with: try run(pp: 2, ep: 1, m: 4, model: twelve, kind: .interleaved1F1B)) == nil)
+        #expect(older.mismatch(with: checkpoint) == "--stages-per-rank 2, this run 3. It fits with --stages-per-rank 2 (or train afresh with another --checkpoint-dir)")
     }
 }

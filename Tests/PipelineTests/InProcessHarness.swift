@@ -18,12 +18,12 @@ struct InProcessPipeline {
     let pools: [BufferPool]
     let sampler: MicroBatchSampler
 
-    init(_ kind: ScheduleKind, ranks: Int, microBatches: Int, layers: Int = 4, forwardOnly: Bool = false) throws {
+    init(_ kind: ScheduleKind, ranks: Int, microBatches: Int, stagesPerRank: Int? = nil, layers: Int = 4, forwardOnly: Bool = false) throws {
         var model = Self.model
         model.layers = layers
         model.moeLayers = Set(1..<layers)
         configuration = try PipelineConfiguration(kind: kind, pipelineRanks: ranks, expertParallel: 1,
-                                                  microBatches: microBatches, model: model, worldSize: ranks)
+                                                  microBatches: microBatches, stagesPerRank: stagesPerRank, model: model, worldSize: ranks)
         var schedule = Schedule(configuration.schedule)
         if forwardOnly { schedule = schedule.forwardOnly }
         let lowered = schedule.lowered()

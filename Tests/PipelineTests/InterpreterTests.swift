@@ -17,15 +17,30 @@ import Testing
     @Test(arguments: cases.indices)
     func equalsTheReference(_ index: Int) throws {
         let (kind, ranks, m, layers) = Self.cases[index]
-        let pipeline = try InProcessPipeline(kind, ranks: ranks, microBatches: m, layers: layers)
+        try expectReference(InProcessPipeline(kind, ranks: ranks, microBatches: m, layers: layers), "\(kind) \(ranks)x\(m)")
+    }
+
+    /// One pass of `pipeline` against the reference: losses bit for bit, gradients within 1e-5.
+    private func expectReference(_ pipeline: InProcessPipeline, _ label: String) throws {
         let losses = try pipeline.pass()
         let reference = try pipeline.reference()
         _ = reference.computeGradients(step: 0)
-        #expect(losses.map(\.bitPattern) == reference.microBatchLosses.map(\.bitPattern), "\(kind) \(ranks)x\(m) losses")
+        #expect(losses.map(\.bitPattern) == reference.microBatchLosses.map(\.bitPattern), "\(label) losses")
         for stage in reference.stages {
             let error = relativeError(pipeline.summedGradients(of: stage.index), stage.flatGradients())
-            #expect(error < 1e-5, "\(kind) \(ranks)x\(m): stage \(stage.index) gradient error \(error)")
+            #expect(error < 1e-5, "\(label): stage \(stage.index) gradient error \(error)")
         }
+    }
+
+    /// Interleaved 1F1B with more than two stages a rank: ranks, micro-batches, layers, V.
+    static let chunkCases: [(Int, Int, Int, Int)] = [(1, 2, 3, 3), (2, 4, 6, 3), (2, 2, 8, 4), (3, 6, 12, 4)]
+
+    @Test(arguments: chunkCases.indices)
+    func moreStagesARankEqualTheReference(_ index: Int) throws {
+        let (ranks, m, layers, v) = Self.chunkCases[index]
+        let pipeline = try InProcessPipeline(.interleaved1F1B, ranks: ranks, microBatches: m, stagesPerRank: v, layers: layers)
+        #expect(pipeline.configuration.partition.stages == v * ranks)
+        try expectReference(pipeline, "V \(v) \(ranks)x\(m)")
     }
 
     /// A gradient that skipped a micro-batch (one W dropped) is caught by the comparison above.
@@ -54,7 +69,7 @@ import Testing
     /// running it again on the same micro-batch ids would trap if anything was kept.
     @Test(arguments: [ScheduleKind.dualpipe, .dualpipev, .zb1p, .interleaved1F1B, .zbv])
     func forwardOnlyPassMatchesAndFrees(_ kind: ScheduleKind) throws {
-        let ranks = ScheduleConfiguration.stagesPerRank(kind) == 2 ? 2 : 4, m = 8
+        let ranks = ScheduleConfiguration.defaultStagesPerRank(kind) == 2 ? 2 : 4, m = 8
         let evaluation = try InProcessPipeline(kind, ranks: ranks, microBatches: m, forwardOnly: true)
         let first = try evaluation.pass(forwardOnly: true)
         let again = try evaluation.pass(forwardOnly: true)

@@ -8,15 +8,16 @@ import Testing
 /// order, with the F&B pairs' phases alternating and in sequence.
 @Suite struct MLPInProcessTests {
     static let model = MLPConfiguration(hidden: 8, sequenceLength: 4, microBatchSize: 2)
-    static let cases: [(ScheduleKind, Int, Int, Int?)] = [ // kind, ranks, micro-batches, blocks (nil: one per stage)
-        (.dualpipe, 2, 4, nil), (.dualpipe, 4, 8, 8), (.dualpipev, 2, 4, nil), (.oneFOneB, 3, 5, 6), (.zb1p, 2, 4, nil), (.gpipe, 2, 3, 4),
-        (.interleaved1F1B, 2, 4, nil), (.interleaved1F1B, 3, 3, 12), (.zbv, 2, 5, nil), (.zbv, 3, 2, 6),
+    static let cases: [(ScheduleKind, Int, Int, Int?, Int?)] = [ // kind, ranks, micro-batches, blocks (nil: one per stage), V
+        (.dualpipe, 2, 4, nil, nil), (.dualpipe, 4, 8, 8, nil), (.dualpipev, 2, 4, nil, nil), (.oneFOneB, 3, 5, 6, nil), (.zb1p, 2, 4, nil, nil),
+        (.gpipe, 2, 3, 4, nil), (.interleaved1F1B, 2, 4, nil, nil), (.interleaved1F1B, 3, 3, 12, nil), (.interleaved1F1B, 2, 4, nil, 3),
+        (.zbv, 2, 5, nil, nil), (.zbv, 3, 2, 6, nil),
     ]
 
     @Test(arguments: cases.indices, [StageExecutor.PairOrder.interleaved, .sequential])
     func equalsTheReference(_ index: Int, pairs: StageExecutor.PairOrder) throws {
-        let (kind, ranks, m, blocks) = Self.cases[index]
-        let configuration = try PipelineConfiguration.mlp(kind: kind, pipelineRanks: ranks, microBatches: m, blocks: blocks, worldSize: ranks)
+        let (kind, ranks, m, blocks, v) = Self.cases[index]
+        let configuration = try PipelineConfiguration.mlp(kind: kind, pipelineRanks: ranks, microBatches: m, stagesPerRank: v, blocks: blocks, worldSize: ranks)
         let stages = configuration.partition.stages, perStage = configuration.partition.blocksPerStage
         let shape = [Self.model.tokensPerMicroBatch, Self.model.hidden]
         let executors = (0..<ranks).map { pp in

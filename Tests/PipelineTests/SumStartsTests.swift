@@ -3,8 +3,8 @@ import Schedule
 import Testing
 
 @Suite struct SumStartsTests {
-    func configuration(_ kind: ScheduleKind, pp: Int, m: Int) throws -> (ScheduleConfiguration, [[Instruction]]) {
-        let configuration = try ScheduleConfiguration(kind: kind, ranks: pp, microBatches: m)
+    func configuration(_ kind: ScheduleKind, pp: Int, m: Int, v: Int? = nil) throws -> (ScheduleConfiguration, [[Instruction]]) {
+        let configuration = try ScheduleConfiguration(kind: kind, ranks: pp, microBatches: m, stagesPerRank: v)
         return (configuration, Schedule(configuration).lowered().programs)
     }
 
@@ -15,8 +15,8 @@ import Testing
     /// DualPipe at PP 2, M 20: both ranks end with `BW B W`, the BW on stage 1 and the B and W on
     /// stage 0. Stage 1's sums start after the BW (compute 21 of 24); stage 0 has nothing after it.
     @Test func dualPipeAtPP2StartsTheStageFinishedByTheLastBW() throws {
-        let (_, programs) = try configuration(.dualpipe, pp: 2, m: 20)
-        let held = { (p: Int) in PipelineConfiguration.stagesHeld(kind: .dualpipe, pipelineRanks: 2, pipelineRank: p) }
+        let (c, programs) = try configuration(.dualpipe, pp: 2, m: 20)
+        let held = { (p: Int) in PipelineConfiguration.stagesHeld(schedule: c, pipelineRank: p) }
         for rank in 0..<2 {
             let early = SumStarts.early(programs: programs, stagesHeld: held, pipelineRank: rank)
             #expect(early == [1: 21], "rank \(rank): \(early)")
@@ -33,9 +33,10 @@ import Testing
     @Test(arguments: ScheduleKind.allCases)
     func holdersAgreeAndComputeRemains(kind: ScheduleKind) throws {
         for pp in [2, 4, 6, 8] {
+          for v in kind == .interleaved1F1B ? [nil, 3] : [nil] {
             let m = ScheduleConfiguration.minimumMicroBatches(kind: kind, ranks: pp) + 4
-            guard let (_, programs) = try? configuration(kind, pp: pp, m: m + m % 2) else { continue }
-            let held = { (p: Int) in PipelineConfiguration.stagesHeld(kind: kind, pipelineRanks: pp, pipelineRank: p) }
+            guard let (c, programs) = try? configuration(kind, pp: pp, m: m + m % 2, v: v) else { continue }
+            let held = { (p: Int) in PipelineConfiguration.stagesHeld(schedule: c, pipelineRank: p) }
             let early = (0..<pp).map { SumStarts.early(programs: programs, stagesHeld: held, pipelineRank: $0) }
             for stage in Set((0..<pp).flatMap(held)) {
                 let holders = (0..<pp).filter { held($0).contains(stage) }
@@ -56,6 +57,7 @@ import Testing
             if kind == .oneFOneB || kind == .zb1p || kind == .gpipe {
                 #expect(early.allSatisfy { $0.isEmpty }, "\(kind) PP \(pp): one stage a rank, so nothing is left after it")
             }
+          }
         }
     }
 }

@@ -1,8 +1,9 @@
 import Testing
 @testable import Schedule
 
-/// Every kind for N = 1...16 (even N for DualPipe) and M from the minimum to three times it:
-/// generated, lowered and validated (dependencies, counts, matching messages, deadlock freedom).
+/// Every kind for N = 1...16 (even N for DualPipe) and M from the minimum to three times it
+/// (Interleaved 1F1B with V = 2, 3 and 4 stages a rank): generated, lowered and validated
+/// (dependencies, counts, matching messages, deadlock freedom).
 @Suite struct ExhaustiveValidationTests {
     static func configurations(_ kind: ScheduleKind) -> [ScheduleConfiguration] {
         (1...16).flatMap { n -> [ScheduleConfiguration] in
@@ -10,14 +11,15 @@ import Testing
             var ms = Array(minimum...(3 * minimum))
             if kind == .oneFOneB || kind == .gpipe || kind == .zbv { ms += Array(n...(3 * n)) }   // past the warm-up too
             if kind == .zbv { ms += Array((3 * n)...(6 * n)) }   // and past its 2N-1 planned micro-batches
-            return Set(ms).sorted().compactMap { try? ScheduleConfiguration(kind: kind, ranks: n, microBatches: $0) }
+            let vs: [Int?] = kind == .interleaved1F1B ? [2, 3, 4] : [nil]
+            return Set(ms).sorted().flatMap { m in vs.compactMap { try? ScheduleConfiguration(kind: kind, ranks: n, microBatches: m, stagesPerRank: $0) } }
         }
     }
 
     @Test(arguments: ScheduleKind.allCases)
     func everyConfigurationValidates(_ kind: ScheduleKind) throws {
         let configurations = Self.configurations(kind)
-        #expect(configurations.count >= (kind == .dualpipe ? 8 * 5 : 16 * 3))
+        #expect(configurations.count >= (kind == .dualpipe ? 8 * 5 : kind == .interleaved1F1B ? 16 * 3 * 3 : 16 * 3))
         for configuration in configurations {
             let schedule = Schedule(configuration)
             try schedule.lowered().validate()

@@ -1,5 +1,6 @@
 import Foundation
 import Model
+import Schedule
 
 /// What a checkpoint is, written by rank 0 after every shard is on disk: a checkpoint folder
 /// without its manifest is not a checkpoint. A resumed run must match it.
@@ -10,6 +11,9 @@ public struct CheckpointManifest: Codable, Equatable, Sendable {
     /// The next step to run: the checkpoint holds the state after steps 0..<step.
     public var step: Int
     public var schedule: String
+    /// V, the stages each pipeline rank held (absent in older checkpoints: the schedule's fixed V,
+    /// Interleaved 1F1B's 2).
+    public var stagesPerRank: Int?
     public var pipelineRanks: Int
     public var expertParallel: Int
     public var microBatches: Int
@@ -53,6 +57,7 @@ public struct CheckpointManifest: Codable, Equatable, Sendable {
         format = Self.format
         self.step = step
         schedule = c.kind.rawValue
+        stagesPerRank = c.stagesPerRank
         pipelineRanks = c.pipelineRanks
         expertParallel = c.expertParallel
         microBatches = c.microBatches
@@ -94,7 +99,13 @@ public struct CheckpointManifest: Codable, Equatable, Sendable {
             if let flag { fits.append("\(flag) \(mine)") }
         }
         if format != run.format { reasons.append("format \(format), this program writes \(run.format)") }
-        if schedule != run.schedule { differs("schedule", schedule, run.schedule, flag: "--schedule") }
+        if schedule != run.schedule {
+            differs("schedule", schedule, run.schedule, flag: "--schedule")
+        } else if let kind = ScheduleKind(rawValue: schedule) {
+            let fixed = ScheduleConfiguration.defaultStagesPerRank(kind)
+            let (mine, theirs) = (stagesPerRank ?? fixed, run.stagesPerRank ?? fixed)
+            if mine != theirs { differs("stages per rank", "\(mine)", "\(theirs)", flag: "--stages-per-rank") }
+        }
         // What fits on this run's world: the checkpoint's PP, the EP the rest of the ranks make, and
         // as many micro-batches a step as the checkpoint's (nil: the world does not split so).
         let world = run.pipelineRanks * run.expertParallel

@@ -18,6 +18,8 @@ public struct PipelineConfiguration: Sendable, Equatable {
     public var pipelineRanks: Int { schedule.ranks }
     /// M: micro-batches each EP rank runs per step.
     public var microBatches: Int { schedule.microBatches }
+    /// V: the stages each pipeline rank holds.
+    public var stagesPerRank: Int { schedule.stagesPerRank }
     /// Micro-batches of a whole step over the EP group: M x EP.
     public var globalMicroBatches: Int { microBatches * expertParallel }
     /// Which pipeline rank takes which world ranks (`GridShape.RankOrder`).
@@ -35,27 +37,27 @@ public struct PipelineConfiguration: Sendable, Equatable {
     }
 
     /// `worldSize` is the job's rank count; PP x EP must equal it. `replicas` nil takes
-    /// `defaultReplicas`.
-    public init(kind: ScheduleKind, pipelineRanks: Int, expertParallel: Int, microBatches: Int,
+    /// `defaultReplicas`; `stagesPerRank` nil the kind's V.
+    public init(kind: ScheduleKind, pipelineRanks: Int, expertParallel: Int, microBatches: Int, stagesPerRank: Int? = nil,
                 model: ModelConfiguration, replicas: Int? = nil, worldSize: Int) throws(ConfigurationError) {
         try self.init(kind: kind, pipelineRanks: pipelineRanks, expertParallel: expertParallel, microBatches: microBatches,
-                      layers: model.layers, experts: model.experts, replicas: replicas, worldSize: worldSize)
+                      stagesPerRank: stagesPerRank, layers: model.layers, experts: model.experts, replicas: replicas, worldSize: worldSize)
     }
 
     /// `--model mlp`: `blocks` `MLPBlock`s cut into the schedule's stages (nil: one per stage, as in
     /// DeepSeek's example), EP 1, no experts.
-    public static func mlp(kind: ScheduleKind, pipelineRanks: Int, microBatches: Int, blocks: Int? = nil,
+    public static func mlp(kind: ScheduleKind, pipelineRanks: Int, microBatches: Int, stagesPerRank: Int? = nil, blocks: Int? = nil,
                            worldSize: Int) throws(ConfigurationError) -> PipelineConfiguration {
         // A schedule that cannot be built is refused by the init, with the flags named.
-        let stages = (try? ScheduleConfiguration(kind: kind, ranks: pipelineRanks, microBatches: microBatches))?.stages ?? 1
+        let stages = (try? ScheduleConfiguration(kind: kind, ranks: pipelineRanks, microBatches: microBatches, stagesPerRank: stagesPerRank))?.stages ?? 1
         if let blocks, blocks < 1 || blocks > ModelLimits.layers {
             throw ConfigurationError("--layers \(blocks) must be in 1...\(ModelLimits.layers)")
         }
         return try PipelineConfiguration(kind: kind, pipelineRanks: pipelineRanks, expertParallel: 1, microBatches: microBatches,
-                                         layers: blocks ?? stages, experts: 1, replicas: nil, worldSize: worldSize)
+                                         stagesPerRank: stagesPerRank, layers: blocks ?? stages, experts: 1, replicas: nil, worldSize: worldSize)
     }
 
-    private init(kind: ScheduleKind, pipelineRanks: Int, expertParallel: Int, microBatches: Int,
+    private init(kind: ScheduleKind, pipelineRanks: Int, expertParallel: Int, microBatches: Int, stagesPerRank: Int?,
                  layers: Int, experts: Int, replicas: Int?, worldSize: Int) throws(ConfigurationError) {
         guard pipelineRanks >= 1 else { throw ConfigurationError("--pp must be at least 1, got \(pipelineRanks)") }
         guard expertParallel >= 1 else { throw ConfigurationError("--ep must be at least 1, got \(expertParallel)") }
@@ -67,14 +69,16 @@ public struct PipelineConfiguration: Sendable, Equatable {
             throw ConfigurationError("the rank grid PP \(pipelineRanks) x EP \(expertParallel) = \(pipelineRanks * expertParallel) ranks does not match the \(worldSize) ranks of the job (mpirun -np); choose --pp and --ep with PP x EP = \(worldSize)")
         }
         do {
-            schedule = try ScheduleConfiguration(kind: kind, ranks: pipelineRanks, microBatches: microBatches)
+            schedule = try ScheduleConfiguration(kind: kind, ranks: pipelineRanks, microBatches: microBatches, stagesPerRank: stagesPerRank)
         } catch {
-            throw ConfigurationError("\(error) (--schedule \(kind.rawValue), --pp \(pipelineRanks), --micro-batches \(microBatches))")
+            let v = stagesPerRank.map { ", --stages-per-rank \($0)" } ?? ""
+            throw ConfigurationError("\(error) (--schedule \(kind.rawValue), --pp \(pipelineRanks), --micro-batches \(microBatches)\(v))")
         }
         let stages = schedule.stages
         guard layers >= stages && layers % stages == 0 else {
             let working = (1...3).map { String($0 * stages) }.joined(separator: ", ")
-            throw ConfigurationError("\(layers) layers cannot be cut into the \(stages) stages of \(kind.title) on PP \(pipelineRanks) (each stage needs the same number of blocks): use a multiple of \(stages) layers, e.g. --layers \(working)")
+            let on = kind == .interleaved1F1B ? "PP \(pipelineRanks) x V \(schedule.stagesPerRank)" : "PP \(pipelineRanks)"
+            throw ConfigurationError("\(layers) layers cannot be cut into the \(stages) stages of \(kind.title) on \(on) (each stage needs the same number of blocks): use a multiple of \(stages) layers, e.g. --layers \(working)")
         }
         partition = try StagePartition(layers: layers, stages: stages)
         self.expertParallel = expertParallel
@@ -110,13 +114,15 @@ public struct PipelineConfiguration: Sendable, Equatable {
     /// grid's default), for an error to name when the defaults or one flag gave a grid that does
     /// not run. Pure: nothing is built.
     public static func grids(kind: ScheduleKind, model: ModelConfiguration, worldSize: Int, pipelineRanks: Int? = nil,
-                             expertParallel: Int? = nil, microBatches: Int? = nil, replicas: Int? = nil) -> [(pp: Int, ep: Int)] {
+                             expertParallel: Int? = nil, microBatches: Int? = nil, stagesPerRank: Int? = nil,
+                             replicas: Int? = nil) -> [(pp: Int, ep: Int)] {
         guard worldSize >= 1 else { return [] }
         return (1...worldSize).compactMap { ep in
             let pp = worldSize / ep
             guard worldSize % ep == 0, pipelineRanks.map({ $0 == pp }) ?? true, expertParallel.map({ $0 == ep }) ?? true else { return nil }
             let m = microBatches ?? defaultMicroBatches(kind: kind, pipelineRanks: pp)
-            let runs = (try? PipelineConfiguration(kind: kind, pipelineRanks: pp, expertParallel: ep, microBatches: m, model: model,
+            let runs = (try? PipelineConfiguration(kind: kind, pipelineRanks: pp, expertParallel: ep, microBatches: m,
+                                                   stagesPerRank: stagesPerRank, model: model,
                                                    replicas: replicas, worldSize: worldSize)) != nil
             return runs ? (pp, ep) : nil
         }
@@ -139,17 +145,18 @@ public struct PipelineConfiguration: Sendable, Equatable {
 
     /// The global stages pipeline rank `pp` holds, ascending. DualPipe: `pp` and PP-1-pp (two
     /// copies of the model's stages over the job); DualPipeV and ZB-V: `pp` and 2PP-1-pp; Interleaved 1F1B:
-    /// `pp` and PP+pp; others: `pp`.
+    /// `pp`, PP+pp, ..., (V-1)PP+pp; others: `pp`.
     public func stagesHeld(byPipelineRank pp: Int) -> [Int] {
-        Self.stagesHeld(kind: kind, pipelineRanks: pipelineRanks, pipelineRank: pp)
+        Self.stagesHeld(schedule: schedule, pipelineRank: pp)
     }
 
-    /// `stagesHeld(byPipelineRank:)` for any kind and PP.
-    public static func stagesHeld(kind: ScheduleKind, pipelineRanks: Int, pipelineRank pp: Int) -> [Int] {
-        switch kind {
-        case .dualpipe: [min(pp, pipelineRanks - 1 - pp), max(pp, pipelineRanks - 1 - pp)]
-        case .dualpipev, .zbv: [pp, 2 * pipelineRanks - 1 - pp]
-        case .interleaved1F1B: (0..<ScheduleConfiguration.stagesPerRank(kind)).map { $0 * pipelineRanks + pp }
+    /// `stagesHeld(byPipelineRank:)` for any schedule.
+    public static func stagesHeld(schedule: ScheduleConfiguration, pipelineRank pp: Int) -> [Int] {
+        let n = schedule.ranks
+        return switch schedule.kind {
+        case .dualpipe: [min(pp, n - 1 - pp), max(pp, n - 1 - pp)]
+        case .dualpipev, .zbv: [pp, 2 * n - 1 - pp]
+        case .interleaved1F1B: (0..<schedule.stagesPerRank).map { $0 * n + pp }
         case .oneFOneB, .zb1p, .gpipe: [pp]
         }
     }

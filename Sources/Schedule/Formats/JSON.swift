@@ -39,7 +39,10 @@ extension Schedule {
         } catch let error as DecodingError {
             throw ScheduleError.malformed("not schedule JSON: \(JSONProblem.describe(error, in: data))")
         }
-        let configuration = try ScheduleConfiguration(kindName: decoded.kind, ranks: decoded.ranks, microBatches: decoded.microbatches)
+        // Interleaved 1F1B's stages a rank V is what the stage count says; the other kinds' is fixed.
+        let kind = try ScheduleKind.named(decoded.kind)
+        let v = kind == .interleaved1F1B && decoded.ranks >= 1 && decoded.stages % decoded.ranks == 0 ? decoded.stages / decoded.ranks : nil
+        let configuration = try ScheduleConfiguration(kind: kind, ranks: decoded.ranks, microBatches: decoded.microbatches, stagesPerRank: v)
         guard configuration.stages == decoded.stages else {
             throw ScheduleError.malformed("\(decoded.stages) stages, but \(configuration.kind.title) on \(decoded.ranks) ranks has \(configuration.stages)")
         }

@@ -30,7 +30,7 @@ extension Simulation {
         let s = schedule
         var out = "\(s.kind.title): \(s.ranks) ranks, \(s.stages) stages, \(s.microBatches) micro-batches\n"
         out += "costs: \(costs.summary); FB pairs: \(pairs.name)\n"
-        out += "makespan \(fmt(makespan))  bubble (largest rank idle) \(fmt(bubble))  \(BubbleFormula.source(s.kind)) formula \(BubbleFormula.text(s.kind)) = \(BubbleFormula.shown(BubbleFormula.readme(s.kind, stages: s.stages, costs: costs), s.kind))  bubble ratio \(fmt(bubbleRatio))\n\n"
+        out += "makespan \(fmt(makespan))  bubble (largest rank idle) \(fmt(bubble))  \(BubbleFormula.source(s.kind)) formula \(BubbleFormula.text(s.kind, stagesPerRank: s.stagesPerRank)) = \(BubbleFormula.shown(BubbleFormula.readme(s.kind, stages: s.stages, stagesPerRank: s.stagesPerRank, costs: costs), s.kind))  bubble ratio \(fmt(bubbleRatio))\n\n"
         var rows = [["rank", "stages", "busy", "idle", "peak activations", "parameter copies"]]
         for r in 0..<s.ranks {
             rows.append([String(r), s.stagesHeld(by: r).map(String.init).joined(separator: ","), fmt(busy[r]), fmt(idle[r]),
@@ -56,7 +56,7 @@ extension Comparison {
         var out = "PP = \(stages) stages, M = \(microBatches) micro-batches; costs: \(costs.summary); FB pairs: \(pairs.name)\n\n"
         let header = ["kind", "ranks", "makespan", "bubble", "README bubble", "formula", "bubble ratio", "activations/rank", "parameters/rank"]
         let notes = rows.filter { $0.skipped != nil }.map { "\($0.kind.title): skipped, \($0.skipped!)" }
-            + rows.filter { $0.simulation != nil }.compactMap { row in BubbleFormula.note(row.kind).map { "\(row.kind.title): \($0)" } }
+            + rows.filter { $0.simulation != nil }.compactMap { row in BubbleFormula.note(row.kind, stagesPerRank: row.stagesPerRank).map { "\(row.kind.title): \($0)" } }
         out += table([header] + tableRows())
         if !notes.isEmpty { out += "\n" + notes.joined(separator: "\n") + "\n" }
         return out
@@ -66,7 +66,7 @@ extension Comparison {
         rows.compactMap { row in
             guard let sim = row.simulation else { return nil }
             return [row.kind.title, String(row.ranks), fmt(sim.makespan), fmt(sim.bubble), BubbleFormula.shown(row.formula, row.kind),
-                    BubbleFormula.text(row.kind), String(format3(sim.bubbleRatio)),
+                    BubbleFormula.text(row.kind, stagesPerRank: row.stagesPerRank), String(format3(sim.bubbleRatio)),
                     String(sim.peakActivations.max() ?? 0), "\(sim.parameterCopies.max() ?? 0)x"]
         }
     }

@@ -1,16 +1,13 @@
 /// Interleaved 1F1B (Megatron-LM's virtual pipeline, Narayanan et al. 2021, "Efficient Large-Scale
-/// Language Model Training on GPU Clusters"): N ranks, `chunksPerRank` x N stages, stage s on rank
-/// s mod N, so a micro-batch passes every rank `chunksPerRank` times. Each rank is 1F1B over its
-/// model chunks: forwards go in groups of N micro-batches through chunk 0, then the same group
-/// through chunk 1, ...; backwards in the same groups through the chunks in reverse. Smaller stages
-/// shrink the warm-up and drain by the chunk count: bubble (N-1)(F+B) with F and B of one stage,
-/// a 1/`chunksPerRank` of 1F1B's on the same model.
+/// Language Model Training on GPU Clusters"): N ranks, V x N stages, stage s on rank s mod N, so a
+/// micro-batch passes every rank V times (V, the paper's v, is the model chunks a rank holds).
+/// Each rank is 1F1B over its model chunks: forwards go in groups of N micro-batches through
+/// chunk 0, then the same group through chunk 1, ...; backwards in the same groups through the
+/// chunks in reverse. Smaller stages shrink the warm-up and drain by the chunk count: bubble
+/// (N-1)(F+B) with F and B of one stage, a 1/V of 1F1B's on the same model.
 enum Interleaved1F1BGenerator {
-    /// Model chunks (stages) each rank holds; 2, as DualPipeV's two stages a rank.
-    static let chunksPerRank = 2
-
-    static func program(ranks n: Int, microBatches m: Int) -> [[Action]] {
-        let v = chunksPerRank, total = v * m
+    static func program(ranks n: Int, microBatches m: Int, stagesPerRank v: Int) -> [[Action]] {
+        let total = v * m
         // The k-th forward (or backward) of a rank, counted over all its chunks: group k / (vN) of
         // N micro-batches, chunk (k mod vN) / N of it (reversed for backwards), micro-batch k mod N
         // of the group.

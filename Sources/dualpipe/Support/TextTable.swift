@@ -21,3 +21,10 @@ func renderTable(_ rows: [[String]], textColumns: Int) -> String {
         }.joined(separator: "  ")
     }.joined(separator: "\n") + "\n"
 }
+
+/// `items` as a sentence lists them: "0", "0 and 2", "0, 2 and 4".
+func listed<T>(_ items: [T]) -> String {
+    let words = items.map { "\($0)" }
+    guard words.count > 1 else { return words.first ?? "" }
+    return words.dropLast().joined(separator: ", ") + " and " + words.last!
+}

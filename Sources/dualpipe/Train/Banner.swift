@@ -12,7 +12,7 @@ extension PipelineRun {
         // here took as long as the trainer's own start on rank 0.
         let parameters = Int(plan.model.memoryEstimate.parameterCount)
         var lines = [
-            "dualpipe train: \(c.kind.title) on PP \(c.pipelineRanks) x EP \(c.expertParallel) = \(grid.worldSize) ranks on \(trainer.grid.nodes.nodeCount) node(s); \(ComputeSetup.kernelsDescription), \(BLAS.threadCount) thread(s) per rank; MPI progress: \(options.progress.mode.rawValue)\(IdleYield.note); \(TCPEagerLimit.description)",
+            "dualpipe train: \(c.schedule.title) on PP \(c.pipelineRanks) x EP \(c.expertParallel) = \(grid.worldSize) ranks on \(trainer.grid.nodes.nodeCount) node(s); \(ComputeSetup.kernelsDescription), \(BLAS.threadCount) thread(s) per rank; MPI progress: \(options.progress.mode.rawValue)\(IdleYield.note); \(TCPEagerLimit.description)",
             (c.rankOrder == .pipeline ? "grid: rank = pp * \(c.expertParallel) + ep" : MirrorPlacement.orderLine(c, choice: options.rankOrder))
                 + "; \(c.microBatches) micro-batches per EP rank, \(c.globalMicroBatches) per step" + trainer.executor.pairDescription(trainer.schedule),
             "model: \(plan.model.layers) blocks in \(c.partition.stages) stages of \(c.partition.blocksPerStage), \(parameters) parameters, \(plan.model.tokensPerMicroBatch) tokens per micro-batch; data: \(plan.corpus.bytes.count) bytes from \(plan.corpus.source), the last 5% held out",
@@ -34,7 +34,7 @@ extension PipelineRun {
             let ranks = (0..<c.expertParallel).map { String(grid.worldRank(pipeline: pp, expert: $0)) }.joined(separator: ",")
             let node = trainer.grid.nodes.nodeCount > 1 ? " on node \(trainer.grid.nodeOfRank[grid.worldRank(pipeline: pp, expert: 0)])" : ""
             let mirror = c.kind == .dualpipe ? " (copies of these stages also on pp \(c.pipelineRanks - 1 - pp))" : ""
-            lines.append("  pp \(pp): ranks \(ranks)\(node) hold stage\(c.stagesHeld(byPipelineRank: pp).count > 1 ? "s" : "") \(c.stagesHeld(byPipelineRank: pp).map(String.init).joined(separator: " and "))\(mirror)")
+            lines.append("  pp \(pp): ranks \(ranks)\(node) hold stage\(c.stagesHeld(byPipelineRank: pp).count > 1 ? "s" : "") \(listed(c.stagesHeld(byPipelineRank: pp)))\(mirror)")
         }
         lines.append(trainer.schedule.text().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
         return lines.joined(separator: "\n")

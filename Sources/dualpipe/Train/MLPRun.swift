@@ -48,9 +48,12 @@ struct MLPRun {
         let o = options
         let kind = try ScheduleKind.named(o.schedule)
         let pp = o.pp ?? worldSize
-        let configure = { (kind: ScheduleKind) throws in
-            let m = o.microBatches ?? PipelineConfiguration.defaultMicroBatches(kind: kind, pipelineRanks: min(pp, worldSize), atLeast: 20)
-            return try PipelineConfiguration.mlp(kind: kind, pipelineRanks: pp, microBatches: m, blocks: o.model.layers, worldSize: worldSize)
+        // --stages-per-rank is this run's, and the only V another kind could take is Interleaved 1F1B's.
+        let configure = { (other: ScheduleKind) throws in
+            let m = o.microBatches ?? PipelineConfiguration.defaultMicroBatches(kind: other, pipelineRanks: min(pp, worldSize), atLeast: 20)
+            return try PipelineConfiguration.mlp(kind: other, pipelineRanks: pp, microBatches: m,
+                                                 stagesPerRank: other == kind || other == .interleaved1F1B ? o.stagesPerRank : nil,
+                                                 blocks: o.model.layers, worldSize: worldSize)
         }
         let configuration: PipelineConfiguration
         do {
@@ -85,14 +88,14 @@ struct MLPRun {
         let counts = try largestParameterCounts(trainer.parameterCounts, world: world)
         if lead {
             let perStage = configuration.partition.blocksPerStage
-            print("dualpipe train --model mlp: \(configuration.kind.title) on PP \(configuration.pipelineRanks) = \(world.size) ranks on \(grid.nodes.nodeCount) node(s); \(ComputeSetup.kernelsDescription), \(BLAS.threadCount) thread(s) per rank; MPI progress: \(o.progress.mode.rawValue)\(IdleYield.note); \(TCPEagerLimit.description)")
+            print("dualpipe train --model mlp: \(configuration.schedule.title) on PP \(configuration.pipelineRanks) = \(world.size) ranks on \(grid.nodes.nodeCount) node(s); \(ComputeSetup.kernelsDescription), \(BLAS.threadCount) thread(s) per rank; MPI progress: \(o.progress.mode.rawValue)\(IdleYield.note); \(TCPEagerLimit.description)")
             print("model: \(configuration.partition.stages) stages of \(perStage) block\(perStage > 1 ? "s" : "") (\(model.hidden) -> \(model.inner) -> \(model.hidden), exact GELU, no biases), \(parameters) parameters; \(configuration.microBatches) micro-batches of \(model.microBatchSize) x \(model.sequenceLength) rows, random inputs and targets (seed \(o.seed)), MSE loss" + trainer.executor.pairDescription(trainer.schedule))
             if configuration.rankOrder == .mirror { print(MirrorPlacement.orderLine(configuration, choice: o.rankOrder)) }
             if let warning = MirrorPlacement.warning(grid: grid, configuration: configuration, stages: trainer.stages) { print(warning) }
             if let line = earlySumsLine(trainer.earlySumStages, pipelineRank: grid.pipelineRank) { print(line) }
             print(optimizerLine(configuration, sharded: trainer.shardsOptimizer, counts: counts))
             for pp in 0..<configuration.pipelineRanks {
-                print("  pp \(pp): holds stage\(configuration.stagesHeld(byPipelineRank: pp).count > 1 ? "s" : "") \(configuration.stagesHeld(byPipelineRank: pp).map(String.init).joined(separator: " and "))")
+                print("  pp \(pp): holds stage\(configuration.stagesHeld(byPipelineRank: pp).count > 1 ? "s" : "") \(listed(configuration.stagesHeld(byPipelineRank: pp)))")
             }
             print(trainer.schedule.text().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
         }

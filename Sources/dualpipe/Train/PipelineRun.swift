@@ -37,7 +37,7 @@ struct PipelineRun {
         let configuration: PipelineConfiguration
         do {
             configuration = try PipelineConfiguration(kind: kind, pipelineRanks: pp, expertParallel: ep, microBatches: m,
-                                                      model: model, replicas: o.replicas, worldSize: worldSize).ordered(o.rankOrder.named ?? .pipeline)
+                                                      stagesPerRank: o.stagesPerRank, model: model, replicas: o.replicas, worldSize: worldSize).ordered(o.rankOrder.named ?? .pipeline)
         } catch {
             // Flags the user gave are named by the error itself; a defaulted factor needs saying.
             guard o.pp == nil || o.ep == nil else { throw error }
@@ -89,9 +89,11 @@ struct PipelineRun {
             : o.pp == nil ? "PP \(pipelineRanks) is \(worldSize) rank(s) / --ep \(expertParallel)"
             : worldSize % pipelineRanks == 0 ? "EP \(expertParallel) is \(worldSize) rank(s) / --pp \(pipelineRanks)"
             : "--pp \(pipelineRanks) does not divide \(worldSize) rank(s)"
-        let grids = { (kind: ScheduleKind, pp: Int?, ep: Int?) in
-            PipelineConfiguration.grids(kind: kind, model: model, worldSize: worldSize, pipelineRanks: pp, expertParallel: ep,
-                                        microBatches: o.microBatches, replicas: o.replicas)
+        // --stages-per-rank is this run's, and the only V another kind could take is Interleaved 1F1B's.
+        let grids = { (other: ScheduleKind, pp: Int?, ep: Int?) in
+            PipelineConfiguration.grids(kind: other, model: model, worldSize: worldSize, pipelineRanks: pp, expertParallel: ep,
+                                        microBatches: o.microBatches, stagesPerRank: other == kind || other == .interleaved1F1B ? o.stagesPerRank : nil,
+                                        replicas: o.replicas)
         }
         let list = { (grids: [(pp: Int, ep: Int)]) in grids.map { "--pp \($0.pp) --ep \($0.ep)" }.joined(separator: ", ") }
         let these = grids(kind, o.pp, o.ep)

@@ -22,6 +22,8 @@ struct TrainCommand: ParsableCommand {
     var reference = false
     @Option(help: "Pipeline schedule: dualpipe, dualpipev, 1f1b, zb1p, gpipe, interleaved1f1b or zbv.")
     var schedule = "dualpipe"
+    @Option(name: .customLong("stages-per-rank"), help: ArgumentHelp("With --schedule interleaved1f1b: the model chunks V each pipeline rank holds (Megatron-LM's virtual pipeline size), 2 to \(ScheduleConfiguration.maximumStagesPerRank); the model's blocks are cut into V x PP stages (default: 2). The other schedules' V is fixed.", valueName: "V"))
+    var stagesPerRank: Int?
     @Option(help: "Pipeline ranks PP (default: the world size / EP).")
     var pp: Int?
     @Option(help: "Expert-parallel (data-parallel) ranks per pipeline rank (default: the world size / --pp when --pp is given; else 2 when the world size is even and >= 4, and for DualPipe a multiple of 4, so that PP is even; else 1). A grid that cannot run is refused with the grids of this world that can.")
@@ -104,6 +106,13 @@ struct TrainCommand: ParsableCommand {
         if let microBatches, microBatches < 1 {
             throw ValidationError("--micro-batches must be at least 1, got \(microBatches)")
         }
+        // An unknown --schedule is refused with the list of kinds by the run itself; --reference,
+        // which has no V, below.
+        if let stagesPerRank, !reference, let kind = try? ScheduleKind.named(schedule) {
+            do { try ScheduleConfiguration.check(stagesPerRank: stagesPerRank, kind: kind) } catch {
+                throw ValidationError("--stages-per-rank \(stagesPerRank): \(error)")
+            }
+        }
         _ = try failureDrill()
         do { _ = try balancing() } catch { throw ValidationError("\(error)") }
         // The optimizer's rules for every trainer, before MPI starts (the micro-batch count is
@@ -137,7 +146,7 @@ struct TrainCommand: ParsableCommand {
             if let (flag, _) = moeOnly.first(where: \.1) {
                 throw ValidationError("\(flag) applies to the MoE transformer, not to --model mlp")
             }
-            if reference, let (flag, _) = [("--pp", pp != nil), ("--rank-order", rankOrder == .mirror), ("--check-reference", checkReference), ("--trace", trace != nil),
+            if reference, let (flag, _) = [("--pp", pp != nil), ("--stages-per-rank", stagesPerRank != nil), ("--rank-order", rankOrder == .mirror), ("--check-reference", checkReference), ("--trace", trace != nil),
                                            ("--trace-svg", traceSVG != nil), ("--trace-step", traceStep != nil),
                                            ("--mpi-progress", progress.mode != .test), (shardOptimizerFlag, shardOptimizer != nil)].first(where: \.1) {
                 throw ValidationError("\(flag) applies to the pipeline trainer, not to --reference")
@@ -146,7 +155,7 @@ struct TrainCommand: ParsableCommand {
         }
         if reference {
             let pipelineOnly = [("--inject-failure", injectFailure != nil), ("--schedule-file", scheduleFile != nil), ("--checkpoint-dir", checkpointDir != nil), ("--replicas", replicas != nil),
-                                ("--rebalance-every", rebalanceEvery != 0), ("--eplb-policy", eplbPolicy != "balanced"), ("--pp", pp != nil), ("--ep", ep != nil), ("--rank-order", rankOrder == .mirror), ("--check-reference", checkReference),
+                                ("--rebalance-every", rebalanceEvery != 0), ("--eplb-policy", eplbPolicy != "balanced"), ("--pp", pp != nil), ("--ep", ep != nil), ("--stages-per-rank", stagesPerRank != nil), ("--rank-order", rankOrder == .mirror), ("--check-reference", checkReference),
                                 ("--trace", trace != nil), ("--trace-svg", traceSVG != nil), ("--trace-step", traceStep != nil),
                                 ("--mpi-progress", progress.mode != .test), (shardOptimizerFlag, shardOptimizer != nil)]
             if let (flag, _) = pipelineOnly.first(where: \.1) {
