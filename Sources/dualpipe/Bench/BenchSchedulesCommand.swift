@@ -13,11 +13,13 @@ struct BenchSchedulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "schedules",
         abstract: "Train every schedule on the same model and ranks; step time, efficiency, bubble and MPI waits beside the simulator's prediction.",
-        discussion: "Run under mpirun, e.g. `mpirun -np 2 dualpipe bench schedules`. Every rank is a pipeline rank (EP 1); the model's layers must split into 2 x PP stages (DualPipeV), so --layers defaults to 4 or, on more than 2 ranks, the smallest multiple of 2 x PP from 4 up (8 on 4 ranks). A setting some schedule cannot run is refused once, before any communication. Rank 0 prints the table, and below it the parameter memory each schedule asks of a rank. The seven schedules' trainers are alive at once, as their steps take turns, so a rank needs memory for eight or nine: DualPipe also runs as `train` does not by default; --schedules trains fewer. On one node, where AdamW is sharded over the mirror pairs, it runs again with AdamW on both copies of each stage (`DualPipe, AdamW on both copies`); where a mirror pair spans nodes, again with every gradient sum after the schedule (`DualPipe, sums after`), and with AdamW sharded (`DualPipe, AdamW sharded`).")
+        discussion: "Run under mpirun, e.g. `mpirun -np 2 dualpipe bench schedules`. Every rank is a pipeline rank (EP 1); the model's layers must split into 2 x PP stages (DualPipeV) and V x PP (Interleaved 1F1B, --stages-per-rank), so --layers defaults to 4 or, on more than 2 ranks or with an odd V, the smallest multiple of both from 4 up (8 on 4 ranks; 12 on 2 ranks with V = 3). A setting some schedule cannot run is refused once, before any communication. Rank 0 prints the table, and below it the parameter memory each schedule asks of a rank. The seven schedules' trainers are alive at once, as their steps take turns, so a rank needs memory for eight or nine: DualPipe also runs as `train` does not by default; --schedules trains fewer. On one node, where AdamW is sharded over the mirror pairs, it runs again with AdamW on both copies of each stage (`DualPipe, AdamW on both copies`); where a mirror pair spans nodes, again with every gradient sum after the schedule (`DualPipe, sums after`), and with AdamW sharded (`DualPipe, AdamW sharded`).")
 
     @OptionGroup var model: ModelOptions
     @Option(name: .customLong("micro-batches"), help: ArgumentHelp("Micro-batches per step (default: 4 x PP, enough for every schedule).", valueName: "M"))
     var microBatches: Int?
+    @Option(name: .customLong("stages-per-rank"), help: ArgumentHelp("Interleaved 1F1B's model chunks a rank V, 2 to \(ScheduleConfiguration.maximumStagesPerRank) (default: 2); the model then has a multiple of V x PP blocks as well as of 2 x PP, so every schedule runs the same arithmetic.", valueName: "V"))
+    var stagesPerRank: Int?
     @OptionGroup var progress: ProgressOptions
     @Flag(inversion: .prefixedNo, help: "FB pairs' forward and backward phases alternating, or (--no-overlap) F's then B's, as in `train`. Default: F then B on one node, alternating across nodes.")
     var overlap: Bool?
@@ -34,7 +36,15 @@ struct BenchSchedulesCommand: ParsableCommand {
 
     func validate() throws {
         guard steps >= 1 && steps <= 1000 else { throw ValidationError("--steps must be in 1...1000, got \(steps)") }
-        _ = try chosenKinds()
+        let chosen = try chosenKinds()
+        if let stagesPerRank {
+            do { try ScheduleConfiguration.check(stagesPerRank: stagesPerRank, kind: .interleaved1F1B) } catch {
+                throw ValidationError("--stages-per-rank \(stagesPerRank): \(error)")
+            }
+            if let chosen, !chosen.contains(.interleaved1F1B) {
+                throw ValidationError("--stages-per-rank \(stagesPerRank) is Interleaved 1F1B's, and --schedules '\(schedules!)' leaves it out")
+            }
+        }
         guard (shaped == nil) == (unshaped == nil) else {
             throw ValidationError("\(shaped == nil ? "--unshaped" : "--shaped") needs \(shaped == nil ? "--shaped" : "--unshaped") too: each round runs every schedule on both links")
         }
@@ -57,9 +67,14 @@ struct BenchSchedulesCommand: ParsableCommand {
         return ScheduleKind.allCases.filter(chosen.contains)
     }
 
-    /// The MoE model's blocks without --layers: 4, or the smallest multiple of DualPipeV's 2 x PP
-    /// stages from 4 up.
-    static func defaultLayers(pipelineRanks pp: Int) -> Int { (4 + 2 * pp - 1) / (2 * pp) * (2 * pp) }
+    /// The blocks every schedule's stages divide: DualPipeV's 2 x PP stages and Interleaved 1F1B's V x PP.
+    static func layerUnit(pipelineRanks pp: Int, stagesPerRank v: Int) -> Int { (v % 2 == 0 ? v : 2 * v) * pp }
+
+    /// The MoE model's blocks without --layers: 4, or the smallest multiple of the layer unit from 4 up.
+    static func defaultLayers(pipelineRanks pp: Int, stagesPerRank v: Int = 2) -> Int {
+        let unit = layerUnit(pipelineRanks: pp, stagesPerRank: v)
+        return (4 + unit - 1) / unit * unit
+    }
 
     func run() throws {
         try ComputeSetup.configure()
@@ -74,23 +89,28 @@ struct BenchSchedulesCommand: ParsableCommand {
         var m = 0
         try MPIJob.run(threadLevel: progress.threadLevel, check: { environment in
             let pp = environment.world.size
-            moe = model.isMLP ? nil : try model.configuration(defaultLayers: Self.defaultLayers(pipelineRanks: pp))
+            let v = stagesPerRank ?? 2
+            moe = model.isMLP ? nil : try model.configuration(defaultLayers: Self.defaultLayers(pipelineRanks: pp, stagesPerRank: v))
             // --model mlp: the example's 20, or 4 x PP, rounded up to a multiple of PP (Interleaved 1F1B's groups).
             m = microBatches ?? (mlp == nil ? 4 * pp : (max(20, 4 * pp) + pp - 1) / pp * pp)
             // Asked for by name, DualPipe on an odd PP is refused with its rule; by default left out.
             let chosen = try chosenKinds()
             for kind in chosen ?? ScheduleKind.allCases where chosen != nil || kind != .dualpipe || pp % 2 == 0 {
                 // The schedule's own rules first, in this command's terms (train's would name --schedule and --pp).
-                do { _ = try ScheduleConfiguration(kind: kind, ranks: pp, microBatches: m) } catch {
+                let kindV = kind == .interleaved1F1B ? stagesPerRank : nil
+                do { _ = try ScheduleConfiguration(kind: kind, ranks: pp, microBatches: m, stagesPerRank: kindV) } catch {
                     // Without --schedules, name the kinds that do run with these settings.
                     let running = ScheduleKind.allCases.filter { (try? ScheduleConfiguration(kind: $0, ranks: pp, microBatches: m)) != nil }
                     let leaveOut = chosen == nil && !running.isEmpty ? "; --schedules \(running.map(\.rawValue).joined(separator: ",")) trains the ones that run" : ""
                     throw ValidationError("\(error) (bench schedules on mpirun -np \(pp), --micro-batches \(m)\(leaveOut))")
                 }
-                // --model mlp: the same 2 x PP blocks under every schedule (unless --layers), one per DualPipeV stage.
+                // --model mlp: the same blocks under every schedule (unless --layers): one per DualPipeV
+                // stage, or the fewest that V x PP stages divide too.
                 configurations[kind] = try mlp != nil
-                    ? .mlp(kind: kind, pipelineRanks: pp, microBatches: m, blocks: model.layers ?? 2 * pp, worldSize: pp)
-                    : PipelineConfiguration(kind: kind, pipelineRanks: pp, expertParallel: 1, microBatches: m, model: moe!, worldSize: pp)
+                    ? .mlp(kind: kind, pipelineRanks: pp, microBatches: m, stagesPerRank: kindV,
+                           blocks: model.layers ?? Self.layerUnit(pipelineRanks: pp, stagesPerRank: v), worldSize: pp)
+                    : PipelineConfiguration(kind: kind, pipelineRanks: pp, expertParallel: 1, microBatches: m, stagesPerRank: kindV,
+                                            model: moe!, worldSize: pp)
             }
         }) { environment in
             let world = environment.world
@@ -158,7 +178,9 @@ struct BenchSchedulesCommand: ParsableCommand {
                     sumsEarly = try world.allreduce(earlyStages.isEmpty ? 0 : 1, op: .max) == 1
                     sharded = shardsOptimizer
                 }
-                contenders.append(Contender(label: variant.suffix.map { "\(kind.title), \($0)" } ?? kind.title, configuration: configuration,
+                // Interleaved 1F1B's V is named when it is not the default.
+                let title = configuration.stagesPerRank == ScheduleConfiguration.defaultStagesPerRank(kind) ? kind.title : configuration.schedule.title
+                contenders.append(Contender(label: variant.suffix.map { "\(title), \($0)" } ?? title, configuration: configuration,
                                             schedule: schedule, pairOrder: pairOrder, step: step, parameters: largest))
             }
             // With --shaped, each round runs every schedule on both links, the two halves in turn
@@ -181,7 +203,7 @@ struct BenchSchedulesCommand: ParsableCommand {
             if let shaping, linkShaped { try shaping.apply(shaping.unshaped, flag: "--unshaped", world: world, messageFloats: messageFloats) }
             if world.rank == 0 { rows += try contenders.map { try $0.row(latency: latency * 1000, transfer: transfer * 1000) } }
             if world.rank == 0 {
-                let what = mlp.map { "--model mlp (\(model.layers ?? 2 * pp) blocks, hidden \($0.hidden), \($0.tokensPerMicroBatch) rows a micro-batch)" }
+                let what = mlp.map { "--model mlp (\(model.layers ?? Self.layerUnit(pipelineRanks: pp, stagesPerRank: stagesPerRank ?? 2)) blocks, hidden \($0.hidden), \($0.tokensPerMicroBatch) rows a micro-batch)" }
                     ?? "\(moe!.layers) blocks, hidden \(moe!.hidden), \(moe!.tokensPerMicroBatch) tokens a micro-batch"
                 print("\(pp) pipeline ranks, \(m) micro-batches, \(what); OpenBLAS \(BLAS.coreName); MPI progress: \(progress.mode.rawValue); \(TCPEagerLimit.description); FB pairs \(pairOrder.rawValue); medians of \(steps) steps, the schedules alternating step by step; \(cpuModelName())")
                 print(String(format: "one message (%d floats) ranks 0 -> 1: %.3f ms (half the median ping-pong), the simulator's latency; %.3f ms apart in a stream, the time it holds the link (messages on one link take turns)", messageFloats, latency * 1000, transfer * 1000))
