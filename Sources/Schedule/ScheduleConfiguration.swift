@@ -49,13 +49,20 @@ public struct ScheduleConfiguration: Hashable, Sendable {
             throw ScheduleError.tooFewMicroBatches(
                 kind: kind, microBatches: microBatches, minimum: minimum, rule: Self.minimumRule(kind))
         }
-        if kind == .interleaved1F1B && microBatches % ranks != 0 {
+        // In groups of N (Megatron-LM's rule), or all in one group when fewer than 2N (PyTorch's
+        // rounds of more than N from 2N up can deadlock: N = 5, M = 14 does).
+        if kind == .interleaved1F1B && microBatches >= 2 * ranks && microBatches % ranks != 0 {
             throw ScheduleError.microBatchesNotInGroups(kind: kind, microBatches: microBatches, ranks: ranks)
         }
         self.kind = kind
         self.ranks = ranks
         self.microBatches = microBatches
         self.stagesPerRank = v
+    }
+
+    /// A configuration the rules were not asked about: for tests that show why a rule exists.
+    init(unchecked kind: ScheduleKind, ranks: Int, microBatches: Int, stagesPerRank: Int) {
+        (self.kind, self.ranks, self.microBatches, self.stagesPerRank) = (kind, ranks, microBatches, stagesPerRank)
     }
 
     /// Parses the kind by name, then checks the rules.
@@ -67,8 +74,8 @@ public struct ScheduleConfiguration: Hashable, Sendable {
     public static func minimumMicroBatches(kind: ScheduleKind, ranks: Int) -> Int {
         switch kind {
         case .dualpipe, .dualpipev: 2 * max(ranks, 1)
-        case .zb1p, .interleaved1F1B: max(ranks, 1)
-        case .oneFOneB, .gpipe, .zbv: 1
+        case .zb1p: max(ranks, 1)
+        case .oneFOneB, .gpipe, .zbv, .interleaved1F1B: 1
         }
     }
 
@@ -76,8 +83,7 @@ public struct ScheduleConfiguration: Hashable, Sendable {
         switch kind {
         case .dualpipe, .dualpipev: "at least twice as many micro-batches as ranks (M >= 2N)"
         case .zb1p: "at least as many micro-batches as ranks (M >= N)"
-        case .interleaved1F1B: "at least one group of micro-batches, one for each rank (M >= N)"
-        case .oneFOneB, .gpipe, .zbv: "at least one micro-batch (M >= 1)"
+        case .oneFOneB, .gpipe, .zbv, .interleaved1F1B: "at least one micro-batch (M >= 1)"
         }
     }
 

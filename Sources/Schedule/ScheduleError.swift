@@ -5,7 +5,7 @@ public enum ScheduleError: Error, Equatable, CustomStringConvertible {
     case oddRanks(kind: ScheduleKind, ranks: Int)
     case oddMicroBatches(kind: ScheduleKind, microBatches: Int)
     case tooFewMicroBatches(kind: ScheduleKind, microBatches: Int, minimum: Int, rule: String)
-    /// Interleaved 1F1B runs its micro-batches in groups of N.
+    /// Interleaved 1F1B runs its micro-batches in groups of N, or fewer than 2N in one group.
     case microBatchesNotInGroups(kind: ScheduleKind, microBatches: Int, ranks: Int)
     /// A number of stages a rank V that the kind does not take.
     case invalidStagesPerRank(kind: ScheduleKind, stagesPerRank: Int, rule: String)
@@ -29,9 +29,8 @@ public enum ScheduleError: Error, Equatable, CustomStringConvertible {
         case .tooFewMicroBatches(let kind, let m, let minimum, let rule):
             return "\(kind.title) needs \(rule), got M = \(m) (minimum \(minimum))"
         case .microBatchesNotInGroups(let kind, let m, let n):
-            let below = m / n * n, above = below + n
-            let choices = below >= n ? "M = \(below) or \(above)" : "M = \(above)"
-            return "\(kind.title) needs the micro-batches in groups of the ranks (M a multiple of N), got M = \(m) with N = \(n): e.g. \(choices)"
+            let below = m / n * n
+            return "\(kind.title) needs the micro-batches in groups of the ranks (M a multiple of N, or fewer than 2N in one group), got M = \(m) with N = \(n): e.g. M = \(below) or \(below + n)"
         case .invalidStagesPerRank(let kind, let v, let rule):
             return "\(kind.title) needs \(rule), got V = \(v)"
         case .malformed(let why):

@@ -9,7 +9,7 @@ import Testing
         (1...16).flatMap { n -> [ScheduleConfiguration] in
             let minimum = ScheduleConfiguration.minimumMicroBatches(kind: kind, ranks: n)
             var ms = Array(minimum...(3 * minimum))
-            if kind == .oneFOneB || kind == .gpipe || kind == .zbv { ms += Array(n...(3 * n)) }   // past the warm-up too
+            if [.oneFOneB, .gpipe, .zbv, .interleaved1F1B].contains(kind) { ms += Array(n...(3 * n)) }   // past the warm-up too
             if kind == .zbv { ms += Array((3 * n)...(6 * n)) }   // and past its 2N-1 planned micro-batches
             let vs: [Int?] = kind == .interleaved1F1B ? [2, 3, 4] : [nil]
             return Set(ms).sorted().flatMap { m in vs.compactMap { try? ScheduleConfiguration(kind: kind, ranks: n, microBatches: m, stagesPerRank: $0) } }

@@ -3,24 +3,24 @@
 /// micro-batch passes every rank V times (V, the paper's v, is the model chunks a rank holds).
 /// Each rank is 1F1B over its model chunks: forwards go in groups of N micro-batches through
 /// chunk 0, then the same group through chunk 1, ...; backwards in the same groups through the
-/// chunks in reverse. Smaller stages shrink the warm-up and drain by the chunk count: bubble
+/// chunks in reverse. Fewer than 2N micro-batches go as one group (PyTorch's order there). Smaller stages shrink the warm-up and drain by the chunk count: bubble
 /// (N-1)(F+B) with F and B of one stage, a 1/V of 1F1B's on the same model.
 enum Interleaved1F1BGenerator {
     static func program(ranks n: Int, microBatches m: Int, stagesPerRank v: Int) -> [[Action]] {
-        let total = v * m
-        // The k-th forward (or backward) of a rank, counted over all its chunks: group k / (vN) of
-        // N micro-batches, chunk (k mod vN) / N of it (reversed for backwards), micro-batch k mod N
+        let total = v * m, g = groupSize(ranks: n, microBatches: m)
+        // The k-th forward (or backward) of a rank, counted over all its chunks: group k / (vG) of
+        // G micro-batches, chunk (k mod vG) / G of it (reversed for backwards), micro-batch k mod G
         // of the group.
         func chunk(_ k: Int, rank: Int, backward: Bool) -> Chunk {
-            let within = k % (v * n)
-            let modelChunk = backward ? v - 1 - within / n : within / n
-            return Chunk(stage: modelChunk * n + rank, microBatch: k / (v * n) * n + k % n)
+            let within = k % (v * g)
+            let modelChunk = backward ? v - 1 - within / g : within / g
+            return Chunk(stage: modelChunk * n + rank, microBatch: k / (v * g) * g + k % g)
         }
         return (0..<n).map { rank in
             // Megatron's warm-up: enough forwards that the first backward's gradient arrives from
             // the last stage as this rank finishes them; all of them when every micro-batch of
-            // the step fits in one group (M = N).
-            let warmUp = m == n ? total : min(total, 2 * (n - rank - 1) + (v - 1) * n)
+            // the step fits in one group of N (M = N).
+            let warmUp = m == n ? total : min(total, 2 * (n - rank - 1) + (v - 1) * g)
             var actions = (0..<warmUp).map { Action.forward(chunk($0, rank: rank, backward: false)) }
             for k in 0..<(total - warmUp) {
                 actions.append(.forward(chunk(k + warmUp, rank: rank, backward: false)))
@@ -29,5 +29,12 @@ enum Interleaved1F1BGenerator {
             actions += (total - warmUp..<total).map { Action.backward(chunk($0, rank: rank, backward: true)) }
             return actions
         }
+    }
+
+    /// G: the micro-batches that go through a chunk together: N for M a multiple of N (Megatron-LM's
+    /// rule), all M when fewer than 2N. PyTorch's rounds of max(1, M / N) equal groups give the same;
+    /// its groups of more than N from 2N up are refused (`ScheduleConfiguration`).
+    static func groupSize(ranks n: Int, microBatches m: Int) -> Int {
+        m < 2 * n ? m : n
     }
 }
