@@ -96,6 +96,16 @@ import Testing
         #expect((0..<4).allSatisfy { svg.contains(">rank \($0)<") })
     }
 
+    /// Interleaved 1F1B's laps alternate dark and light, so that with three a rank the first and
+    /// third (forwards: dark orange) are told from the second (light orange) beside them.
+    @Test func svgAlternatesInterleavedLaps() throws {
+        let sim = try Schedule.generate(kind: .interleaved1F1B, ranks: 2, microBatches: 2, stagesPerRank: 3).simulate()
+        let forwards = sim.svg().split(separator: "\n").filter { $0.contains("<rect") && ($0.contains("#f28e2b") || $0.contains("#ffc98f")) }
+        // Legend: one of each; each rank: two micro-batches on each of three laps, two of them dark.
+        #expect(forwards.filter { $0.contains("#f28e2b") }.count == 1 + 2 * 2 * 2)
+        #expect(forwards.filter { $0.contains("#ffc98f") }.count == 1 + 2 * 2)
+    }
+
     @Test func textHasOneLinePerRank() throws {
         let s = try Schedule.generate(kind: .dualpipev, ranks: 3, microBatches: 6)
         let lines = s.text().split(separator: "\n")

@@ -52,17 +52,20 @@ extension Simulation {
         switch schedule.kind {
         case .dualpipe: ("entered at rank 0", "entered at the last rank")
         case .dualpipev, .zbv: ("way down (stages &lt; N)", "way back (stages &gt;= N)")
+        case .interleaved1F1B where schedule.stagesPerRank > 2: ("odd passes over the ranks (first, third, ...)", "even passes (second, fourth, ...)")
         case .interleaved1F1B: ("first pass (stages &lt; N)", "second pass (stages &gt;= N)")
         default: ("all micro-batches", "(unused)")
         }
     }
 
     /// Whether a chunk travels in the second direction (DualPipe: entered at the last rank;
-    /// DualPipeV and ZB-V: on the way back; Interleaved 1F1B: on its second pass over the ranks).
+    /// DualPipeV and ZB-V: on the way back; Interleaved 1F1B: on an even pass over the ranks, so
+    /// that neighbouring laps differ).
     private func isSecondDirection(_ c: Chunk) -> Bool {
         switch schedule.kind {
         case .dualpipe: c.microBatch >= schedule.microBatches / 2
-        case .dualpipev, .zbv, .interleaved1F1B: c.stage >= schedule.ranks
+        case .dualpipev, .zbv: c.stage >= schedule.ranks
+        case .interleaved1F1B: c.stage / schedule.ranks % 2 == 1
         default: false
         }
     }
