@@ -102,7 +102,7 @@ struct PipelineRun {
         if !unconstrained.isEmpty { return " (\(chosen); with the --pp/--ep given no grid runs \(kind.title) on this model; these do: \(list(unconstrained)))" }
         let others = ScheduleKind.allCases.filter { $0 != kind && !grids($0, nil, nil).isEmpty }.map(\.rawValue)
         return " (\(chosen); no PP x EP of \(worldSize) rank(s) runs \(kind.title) on this model"
-            + (others.isEmpty ? ")" : "; --schedule \(others.joined(separator: ", ")) would)")
+            + (others.isEmpty ? ")" : "; --schedule \(others.joined(separator: ", ")) would\(o.stagesPerRank == nil ? "" : " without --stages-per-rank"))")
     }
 
     /// The plan is made on every rank once MPI is up, before any communication; a bad one is
