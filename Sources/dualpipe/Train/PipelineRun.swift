@@ -67,7 +67,7 @@ struct PipelineRun {
         let text = String(decoding: data, as: UTF8.self)
         let schedule = path.hasSuffix(".json") ? try Schedule(json: text) : Schedule(configuration: configuration, program: try Schedule.program(csv: text))
         guard schedule.configuration == configuration else {
-            throw ConfigurationError("--schedule-file \(path) is a \(schedule.kind.title) schedule on \(schedule.ranks) ranks with \(schedule.microBatches) micro-batches; this run is \(configuration.kind.title) on PP \(configuration.ranks) with \(configuration.microBatches)")
+            throw ConfigurationError("--schedule-file \(path) holds \(schedule.configuration.title) on \(schedule.ranks) ranks with \(schedule.microBatches) micro-batches; this run is \(configuration.title) on PP \(configuration.ranks) with \(configuration.microBatches)")
         }
         guard !options.skipScheduleValidation else { return schedule }
         do {
