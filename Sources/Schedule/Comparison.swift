@@ -110,8 +110,7 @@ public struct Comparison: Sendable {
                            skipped: "needs \(need) (PP = \(stages)) to \(how) onto PP/\(perRank) ranks", formula: formula)
             }
             do {
-                let schedule = try Schedule.generate(kind: kind, ranks: ranks, microBatches: microBatches,
-                                                     stagesPerRank: kind == .interleaved1F1B ? perRank : nil)
+                let schedule = try Schedule.generate(kind: kind, ranks: ranks, microBatches: microBatches, stagesPerRank: perRank)
                 return Row(kind: kind, ranks: ranks, stagesPerRank: perRank, simulation: try schedule.simulate(costs, pairs: pairs),
                            skipped: nil, formula: formula)
             } catch {

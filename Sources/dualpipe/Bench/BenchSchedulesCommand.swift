@@ -203,7 +203,7 @@ struct BenchSchedulesCommand: ParsableCommand {
             if let shaping, linkShaped { try shaping.apply(shaping.unshaped, flag: "--unshaped", world: world, messageFloats: messageFloats) }
             if world.rank == 0 { rows += try contenders.map { try $0.row(latency: latency * 1000, transfer: transfer * 1000) } }
             if world.rank == 0 {
-                let what = mlp.map { "--model mlp (\(model.layers ?? Self.layerUnit(pipelineRanks: pp, stagesPerRank: stagesPerRank ?? 2)) blocks, hidden \($0.hidden), \($0.tokensPerMicroBatch) rows a micro-batch)" }
+                let what = mlp.map { "--model mlp (\(contenders[0].configuration.partition.layers) blocks, hidden \($0.hidden), \($0.tokensPerMicroBatch) rows a micro-batch)" }
                     ?? "\(moe!.layers) blocks, hidden \(moe!.hidden), \(moe!.tokensPerMicroBatch) tokens a micro-batch"
                 print("\(pp) pipeline ranks, \(m) micro-batches, \(what); OpenBLAS \(BLAS.coreName); MPI progress: \(progress.mode.rawValue); \(TCPEagerLimit.description); FB pairs \(pairOrder.rawValue); medians of \(steps) steps, the schedules alternating step by step; \(cpuModelName())")
                 print(String(format: "one message (%d floats) ranks 0 -> 1: %.3f ms (half the median ping-pong), the simulator's latency; %.3f ms apart in a stream, the time it holds the link (messages on one link take turns)", messageFloats, latency * 1000, transfer * 1000))

@@ -48,11 +48,10 @@ struct MLPRun {
         let o = options
         let kind = try ScheduleKind.named(o.schedule)
         let pp = o.pp ?? worldSize
-        // --stages-per-rank is this run's, and the only V another kind could take is Interleaved 1F1B's.
         let configure = { (other: ScheduleKind) throws in
             let m = o.microBatches ?? PipelineConfiguration.defaultMicroBatches(kind: other, pipelineRanks: min(pp, worldSize), atLeast: 20)
             return try PipelineConfiguration.mlp(kind: other, pipelineRanks: pp, microBatches: m,
-                                                 stagesPerRank: other == kind || other == .interleaved1F1B ? o.stagesPerRank : nil,
+                                                 stagesPerRank: o.stagesPerRank(for: other, chosen: kind),
                                                  blocks: o.model.layers, worldSize: worldSize)
         }
         let configuration: PipelineConfiguration

@@ -89,10 +89,9 @@ struct PipelineRun {
             : o.pp == nil ? "PP \(pipelineRanks) is \(worldSize) rank(s) / --ep \(expertParallel)"
             : worldSize % pipelineRanks == 0 ? "EP \(expertParallel) is \(worldSize) rank(s) / --pp \(pipelineRanks)"
             : "--pp \(pipelineRanks) does not divide \(worldSize) rank(s)"
-        // --stages-per-rank is this run's, and the only V another kind could take is Interleaved 1F1B's.
         let grids = { (other: ScheduleKind, pp: Int?, ep: Int?) in
             PipelineConfiguration.grids(kind: other, model: model, worldSize: worldSize, pipelineRanks: pp, expertParallel: ep,
-                                        microBatches: o.microBatches, stagesPerRank: other == kind || other == .interleaved1F1B ? o.stagesPerRank : nil,
+                                        microBatches: o.microBatches, stagesPerRank: o.stagesPerRank(for: other, chosen: kind),
                                         replicas: o.replicas)
         }
         let list = { (grids: [(pp: Int, ep: Int)]) in grids.map { "--pp \($0.pp) --ep \($0.ep)" }.joined(separator: ", ") }

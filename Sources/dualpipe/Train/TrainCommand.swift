@@ -179,6 +179,12 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
+    /// --stages-per-rank for `kind` where a plan or a hint tries other schedules than `chosen`
+    /// (--schedule): it is this run's, and of the others only Interleaved 1F1B takes a V.
+    func stagesPerRank(for kind: ScheduleKind, chosen: ScheduleKind) -> Int? {
+        kind == chosen || kind == .interleaved1F1B ? stagesPerRank : nil
+    }
+
     /// Refuses `--shard-optimizer` for a grid without mirror pairs, before any communication (the
     /// MoE and the MLP trainers' plans both ask).
     func requireShardingApplies(to configuration: PipelineConfiguration) throws {
