@@ -56,6 +56,15 @@ public struct LoweredSchedule: Hashable, Sendable {
     public let schedule: Schedule
     /// [ranks][instructions]
     public let programs: [[Instruction]]
+    /// The most messages in flight per channel (source, destination, payload) and direction: the
+    /// receive buffers a rank may hold for one peer's activations (or gradients), and the sends.
+    public let channelDepth: Int
+
+    public init(schedule: Schedule, programs: [[Instruction]], channelDepth: Int = 1) {
+        self.schedule = schedule
+        self.programs = programs
+        self.channelDepth = channelDepth
+    }
 }
 
 extension Schedule {
@@ -95,13 +104,52 @@ extension Schedule {
                  lap: configuration.lap(of: chunk.stage), microBatches: microBatches)
     }
 
-    /// Lowers to instructions, with one receive and one send in flight per channel (source,
-    /// destination, payload). Receives are posted as early as that allows: each channel's first at
-    /// the start, each next one as soon as the previous one has been waited for, so it is in
-    /// flight during the computes before it is needed. Sends are posted right after the compute
-    /// that produces them; a send is waited for just before the next send on its channel is posted,
-    /// or at the end.
+    /// Lowers with the shallowest channels that run: one message in flight per channel wherever
+    /// that is deadlock-free under MPI's strict reading (every schedule generated here but
+    /// Interleaved 1F1B's rounds of more than N micro-batches), deeper only where it is not, so
+    /// a rank holds as few message buffers as its schedule allows. Deeper channels only relax
+    /// waits, so the search halves the depths between 1 and the depth that posts every receive
+    /// at the start and waits for every send at the end; a schedule that deadlocks even then
+    /// (its data depend on each other in a cycle) is lowered at depth 1 for `validate()` to show.
     public func lowered() -> LoweredSchedule {
+        let shallowest = lowered(channelDepth: 1)
+        // Chunks outside the configuration (a hand-written schedule) are `validate()`'s to report.
+        guard program.joined().allSatisfy({ $0.chunks.allSatisfy(configuration.contains) }),
+              !shallowest.runsToTheEnd else { return shallowest }
+        let deepest = lowered(channelDepth: maximumChannelDepth)
+        guard deepest.runsToTheEnd else { return shallowest }
+        var (deadlocks, runs) = (1, deepest) // depth `deadlocks` deadlocks, `runs` runs
+        while runs.channelDepth - deadlocks > 1 {
+            let candidate = lowered(channelDepth: (deadlocks + runs.channelDepth) / 2)
+            if candidate.runsToTheEnd { runs = candidate } else { deadlocks = candidate.channelDepth }
+        }
+        return runs
+    }
+
+    /// The most messages any channel of any rank carries in a step: at that depth no receive
+    /// waits to be posted and no send is waited for before the end.
+    var maximumChannelDepth: Int {
+        var most = 1
+        for rank in 0..<ranks {
+            var counts: [Int: Int] = [:]
+            for action in program[rank] {
+                for t in sends(of: action, on: rank) {
+                    counts[2 * t.destination + (t.payload == .gradient ? 1 : 0), default: 0] += 1
+                }
+            }
+            most = max(most, counts.values.max() ?? 1)
+        }
+        return most
+    }
+
+    /// Lowers to instructions, with up to `channelDepth` receives and as many sends in flight per
+    /// channel (source, destination, payload). Receives are posted as early as that allows: each
+    /// channel's first `channelDepth` at the start, each next one as soon as the oldest one has
+    /// been waited for, so it is in flight during the computes before it is needed. Sends are
+    /// posted right after the compute that produces them; a send is waited for just before the
+    /// send `channelDepth` later on its channel is posted, or at the end.
+    public func lowered(channelDepth depth: Int) -> LoweredSchedule {
+        precondition(depth >= 1, "a channel holds at least one message")
         // A rank's channels, numbered 2 * peer + (gradient ? 1 : 0), separately for each direction.
         func channel(_ peer: Int, _ t: Transfer) -> Int { 2 * peer + (t.payload == .gradient ? 1 : 0) }
         let programs = (0..<ranks).map { rank -> [Instruction] in
@@ -110,11 +158,12 @@ extension Schedule {
             // [channel] the receives in the order this rank consumes them, and the next to post.
             var queues = [[Transfer]](repeating: [], count: 2 * ranks)
             for t in receives.joined() { queues[channel(t.source, t)].append(t) }
-            var next = [Int](repeating: 1, count: 2 * ranks)
-            var inFlight = [Transfer?](repeating: nil, count: 2 * ranks)
+            var next = queues.map { min(depth, $0.count) }
+            // [channel] sends posted and not yet waited for, oldest first.
+            var inFlight = [[Transfer]](repeating: [], count: 2 * ranks)
             var out: [Instruction] = []
             out.reserveCapacity(actions.count * 5)
-            for queue in queues where !queue.isEmpty { out.append(.postReceive(queue[0])) }
+            for queue in queues { out += queue.prefix(depth).map(Instruction.postReceive) }
             for (k, action) in actions.enumerated() {
                 for t in receives[k] {
                     out.append(.waitReceive(t))
@@ -127,14 +176,14 @@ extension Schedule {
                 out.append(.compute(action))
                 for t in sends(of: action, on: rank) {
                     let c = channel(t.destination, t)
-                    if let previous = inFlight[c] { out.append(.waitSend(previous)) }
+                    if inFlight[c].count == depth { out.append(.waitSend(inFlight[c].removeFirst())) }
                     out.append(.postSend(t))
-                    inFlight[c] = t
+                    inFlight[c].append(t)
                 }
             }
-            out += inFlight.compactMap { $0.map(Instruction.waitSend) }
+            out += inFlight.joined().map(Instruction.waitSend)
             return out
         }
-        return LoweredSchedule(schedule: self, programs: programs)
+        return LoweredSchedule(schedule: self, programs: programs, channelDepth: depth)
     }
 }

@@ -49,9 +49,8 @@ public struct ScheduleConfiguration: Hashable, Sendable {
             throw ScheduleError.tooFewMicroBatches(
                 kind: kind, microBatches: microBatches, minimum: minimum, rule: Self.minimumRule(kind))
         }
-        // In groups of N (Megatron-LM's rule), or all in one group when fewer than 2N (PyTorch's
-        // rounds of more than N from 2N up can deadlock: N = 5, M = 14 does).
-        if kind == .interleaved1F1B && microBatches >= 2 * ranks && microBatches % ranks != 0 {
+        // PyTorch's rounds: max(1, M / N) equal groups, so groups of N to 2N - 1 (all M below 2N).
+        if kind == .interleaved1F1B && !Self.splitsIntoRounds(microBatches: microBatches, ranks: ranks) {
             throw ScheduleError.microBatchesNotInGroups(kind: kind, microBatches: microBatches, ranks: ranks)
         }
         self.kind = kind
@@ -60,14 +59,16 @@ public struct ScheduleConfiguration: Hashable, Sendable {
         self.stagesPerRank = v
     }
 
-    /// A configuration the rules were not asked about: for tests that show why a rule exists.
-    init(unchecked kind: ScheduleKind, ranks: Int, microBatches: Int, stagesPerRank: Int) {
-        (self.kind, self.ranks, self.microBatches, self.stagesPerRank) = (kind, ranks, microBatches, stagesPerRank)
-    }
-
     /// Parses the kind by name, then checks the rules.
     public init(kindName: String, ranks: Int, microBatches: Int, stagesPerRank: Int? = nil) throws {
         try self.init(kind: ScheduleKind.named(kindName), ranks: ranks, microBatches: microBatches, stagesPerRank: stagesPerRank)
+    }
+
+    /// Interleaved 1F1B's rule for M, PyTorch's: M goes in max(1, M / N) rounds of equal groups,
+    /// so M must be a multiple of that count (any M below 2N, every multiple of N, and more:
+    /// N = 4 takes M = 10 as two groups of 5).
+    public static func splitsIntoRounds(microBatches m: Int, ranks n: Int) -> Bool {
+        m % max(1, m / max(n, 1)) == 0
     }
 
     /// The smallest M the kind accepts for N ranks.

@@ -5,7 +5,7 @@ public enum ScheduleError: Error, Equatable, CustomStringConvertible {
     case oddRanks(kind: ScheduleKind, ranks: Int)
     case oddMicroBatches(kind: ScheduleKind, microBatches: Int)
     case tooFewMicroBatches(kind: ScheduleKind, microBatches: Int, minimum: Int, rule: String)
-    /// Interleaved 1F1B runs its micro-batches in groups of N, or fewer than 2N in one group.
+    /// Interleaved 1F1B runs its micro-batches in max(1, M / N) rounds of equal groups (PyTorch's rule).
     case microBatchesNotInGroups(kind: ScheduleKind, microBatches: Int, ranks: Int)
     /// A number of stages a rank V that the kind does not take.
     case invalidStagesPerRank(kind: ScheduleKind, stagesPerRank: Int, rule: String)
@@ -29,8 +29,11 @@ public enum ScheduleError: Error, Equatable, CustomStringConvertible {
         case .tooFewMicroBatches(let kind, let m, let minimum, let rule):
             return "\(kind.title) needs \(rule), got M = \(m) (minimum \(minimum))"
         case .microBatchesNotInGroups(let kind, let m, let n):
-            let below = m / n * n
-            return "\(kind.title) needs the micro-batches in groups of the ranks (M a multiple of N, or fewer than 2N in one group), got M = \(m) with N = \(n): e.g. M = \(below) or \(below + n)"
+            let rounds = max(1, m / max(n, 1))
+            let fits = { ScheduleConfiguration.splitsIntoRounds(microBatches: $0, ranks: n) }
+            let below = stride(from: m - 1, to: 0, by: -1).first(where: fits) ?? 1
+            let above = ((m + 1)...).first(where: fits) ?? m + 1
+            return "\(kind.title) needs M in max(1, M / N) rounds of equal groups (M a multiple of the rounds), got M = \(m) with N = \(n): \(rounds) rounds do not divide it; e.g. M = \(below) or \(above)"
         case .invalidStagesPerRank(let kind, let v, let rule):
             return "\(kind.title) needs \(rule), got V = \(v)"
         case .malformed(let why):

@@ -180,7 +180,16 @@ extension LoweredSchedule {
         }
     }
 
-    private func checkDeadlockFree() throws {
+    /// Whether every rank runs to the end when each runs as far as it can, posts never blocking,
+    /// a receive's wait completing once the matching send is posted and a send's once the
+    /// matching receive is (so no reliance on MPI buffering a message).
+    var runsToTheEnd: Bool {
+        let pc = furthestInstructions()
+        return programs.indices.allSatisfy { pc[$0] == programs[$0].count }
+    }
+
+    /// [rank] the first instruction each rank cannot get past (its count where it finishes).
+    private func furthestInstructions() -> [Int] {
         let slots = 2 * schedule.stages * schedule.microBatches
         var sendPosted = [Bool](repeating: false, count: slots), receivePosted = sendPosted
         var pc = [Int](repeating: 0, count: programs.count)
@@ -203,6 +212,11 @@ extension LoweredSchedule {
                 if k != pc[rank] { pc[rank] = k; progressed = true }
             }
         }
+        return pc
+    }
+
+    private func checkDeadlockFree() throws {
+        let pc = furthestInstructions()
         let blocked = programs.indices.filter { pc[$0] < programs[$0].count }
         guard !blocked.isEmpty else { return }
         var marks: [(rank: Int, step: Int)] = []

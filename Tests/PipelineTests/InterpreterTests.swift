@@ -12,6 +12,7 @@ import Testing
         (.oneFOneB, 4, 6, 4), (.zb1p, 4, 4, 4), (.gpipe, 2, 3, 4),
         (.interleaved1F1B, 1, 3, 2), (.interleaved1F1B, 2, 2, 4), (.interleaved1F1B, 2, 6, 4), (.interleaved1F1B, 3, 6, 6),
         (.interleaved1F1B, 3, 4, 6), (.interleaved1F1B, 3, 2, 6), // one group of fewer than 2N
+        (.interleaved1F1B, 5, 14, 10), (.interleaved1F1B, 3, 8, 6), // PyTorch's larger rounds: two groups of 7 (two messages a channel), of 4
         (.zbv, 1, 2, 2), (.zbv, 2, 2, 4), (.zbv, 2, 5, 4), (.zbv, 3, 7, 6),
     ]
 

@@ -3,7 +3,8 @@ import Testing
 
 /// Every kind for N = 1...16 (even N for DualPipe) and M from the minimum to three times it
 /// (Interleaved 1F1B with V = 2, 3 and 4 stages a rank): generated, lowered and validated
-/// (dependencies, counts, matching messages, deadlock freedom).
+/// (dependencies, counts, matching messages, deadlock freedom), one message in flight per channel
+/// wherever that runs.
 @Suite struct ExhaustiveValidationTests {
     static func configurations(_ kind: ScheduleKind) -> [ScheduleConfiguration] {
         (1...16).flatMap { n -> [ScheduleConfiguration] in
@@ -20,9 +21,12 @@ import Testing
     func everyConfigurationValidates(_ kind: ScheduleKind) throws {
         let configurations = Self.configurations(kind)
         #expect(configurations.count >= (kind == .dualpipe ? 8 * 5 : kind == .interleaved1F1B ? 16 * 3 * 3 : 16 * 3))
-        for configuration in configurations {
-            let schedule = Schedule(configuration)
-            try schedule.lowered().validate()
+        for c in configurations {
+            let lowered = Schedule(c).lowered()
+            try lowered.validate()
+            // One message in flight per channel runs everything but PyTorch's larger rounds.
+            let largerRounds = kind == .interleaved1F1B && c.microBatches >= 2 * c.ranks && c.microBatches % c.ranks != 0
+            if !largerRounds { #expect(lowered.channelDepth == 1, "\(c)") }
         }
     }
 

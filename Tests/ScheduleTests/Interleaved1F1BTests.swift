@@ -98,44 +98,45 @@ import Testing
         #expect(throws: ScheduleError.self) { try Schedule(json: #"{"kind":"interleaved1f1b","ranks":2,"stages":5,"microbatches":4,"program":[]}"#) }
     }
 
-    /// From 2N up, M in groups of N; fewer than 2N go as one group, fewer than N too (PyTorch's order).
-    @Test func microBatchesComeInGroupsOfTheRanks() throws {
+    /// M in PyTorch's max(1, M / N) rounds of equal groups: any M below 2N (one group, fewer than
+    /// N too), every multiple of N, and M = 10 on 4 ranks (two groups of 5); not M = 9 or 14.
+    @Test func microBatchesComeInRoundsOfEqualGroups() throws {
         #expect(throws: ScheduleError.microBatchesNotInGroups(kind: .interleaved1F1B, microBatches: 5, ranks: 2)) {
             try ScheduleConfiguration(kind: .interleaved1F1B, ranks: 2, microBatches: 5)
         }
-        let message = "\(ScheduleError.microBatchesNotInGroups(kind: .interleaved1F1B, microBatches: 7, ranks: 3))"
-        #expect(message == "Interleaved 1F1B needs the micro-batches in groups of the ranks (M a multiple of N, or fewer than 2N in one group), got M = 7 with N = 3: e.g. M = 6 or 9")
-        for m in [1, 2, 3, 5, 6, 7, 8, 12, 16] {
+        let message = "\(ScheduleError.microBatchesNotInGroups(kind: .interleaved1F1B, microBatches: 14, ranks: 4))"
+        #expect(message == "Interleaved 1F1B needs M in max(1, M / N) rounds of equal groups (M a multiple of the rounds), got M = 14 with N = 4: 3 rounds do not divide it; e.g. M = 12 or 15")
+        for m in [1, 2, 3, 5, 6, 7, 8, 10, 12, 15, 16, 20] {
             #expect((try? ScheduleConfiguration(kind: .interleaved1F1B, ranks: 4, microBatches: m)) != nil, "N = 4, M = \(m)")
         }
-        for m in [9, 10, 11, 13, 14] {
+        for m in [9, 11, 13, 14, 17, 18, 19] {
             #expect(throws: ScheduleError.microBatchesNotInGroups(kind: .interleaved1F1B, microBatches: m, ranks: 4)) {
                 try ScheduleConfiguration(kind: .interleaved1F1B, ranks: 4, microBatches: m)
             }
         }
+        #expect(Interleaved1F1BGenerator.groupSize(ranks: 4, microBatches: 10) == 5)
+        #expect(Interleaved1F1BGenerator.groupSize(ranks: 4, microBatches: 6) == 6)
+        #expect(Interleaved1F1BGenerator.groupSize(ranks: 4, microBatches: 12) == 4)
         #expect(try ScheduleKind.named("Interleaved1F1B") == .interleaved1F1B)
     }
 
-    /// PyTorch's groups of more than N from 2N up (its rounds of max(1, M / N)) can deadlock: for
-    /// N = 5, M = 14 its order, two groups of 7, leaves every rank waiting. Why the rule stops there.
-    @Test func largerGroupsFromTwoNUpCanDeadlock() throws {
-        let n = 5, m = 14, g = 7
-        let chunk = { (k: Int, rank: Int, backward: Bool) -> Chunk in
-            let within = k % (2 * g), modelChunk = backward ? 1 - within / g : within / g
-            return Chunk(stage: modelChunk * n + rank, microBatch: k / (2 * g) * g + k % g)
-        }
-        let program: [[Action]] = (0..<n).map { rank in
-            let warmUp = min(2 * m, 2 * (n - rank - 1) + g)
-            var actions = (0..<warmUp).map { Action.forward(chunk($0, rank, false)) }
-            for k in 0..<(2 * m - warmUp) {
-                actions += [.forward(chunk(k + warmUp, rank, false)), .backward(chunk(k, rank, true))]
-            }
-            return actions + (2 * m - warmUp..<2 * m).map { Action.backward(chunk($0, rank, true)) }
-        }
-        let configuration = ScheduleConfiguration(unchecked: .interleaved1F1B, ranks: n, microBatches: m, stagesPerRank: 2)
-        let failure = try #require(throws: ScheduleValidationError.self) { try Schedule(configuration: configuration, program: program).lowered().validate() }
+    /// PyTorch's groups of more than N deadlock with one message in flight per channel under MPI's
+    /// strict reading: for N = 5, M = 14 (two groups of 7) every rank ends up waiting. Two in
+    /// flight run it, and the lowering picks that depth by itself; the other kinds keep one.
+    @Test func largerGroupsRunOnDeeperChannels() throws {
+        let schedule = try Schedule.generate(kind: .interleaved1F1B, ranks: 5, microBatches: 14)
+        let failure = try #require(throws: ScheduleValidationError.self) { try schedule.lowered(channelDepth: 1).validate() }
         #expect(failure.rule == "deadlock freedom")
-        // M = 10, two groups of N, runs.
-        try Schedule.generate(kind: .interleaved1F1B, ranks: n, microBatches: 10).lowered().validate()
+        let lowered = schedule.lowered()
+        #expect(lowered.channelDepth == 2)
+        try lowered.validate()
+        #expect(lowered == schedule.lowered(channelDepth: 2))
+        // Nine ranks in two groups of 13 need three.
+        let nine = try Schedule.generate(kind: .interleaved1F1B, ranks: 9, microBatches: 26).lowered()
+        #expect(nine.channelDepth == 3)
+        try nine.validate()
+        #expect(throws: ScheduleValidationError.self) { try nine.schedule.lowered(channelDepth: 2).validate() }
+        // Groups of N: one message a channel, as before.
+        #expect(try Schedule.generate(kind: .interleaved1F1B, ranks: 5, microBatches: 10).lowered().channelDepth == 1)
     }
 }

@@ -46,6 +46,48 @@ import Testing
             }
         }
     }
+
+    /// At depth d a rank never holds more than d receives, nor d sends, open on one channel, and
+    /// reaches d wherever a channel carries that many; at the deepest depth every receive is posted
+    /// before the first compute and no send is waited for before the last.
+    @Test func aChannelHoldsAtMostItsDepth() throws {
+        for schedule in [try Schedule.generate(kind: .dualpipe, ranks: 4, microBatches: 8),
+                         try Schedule.generate(kind: .interleaved1F1B, ranks: 5, microBatches: 14)] {
+            for depth in 1...3 {
+                let lowered = schedule.lowered(channelDepth: depth)
+                #expect(lowered.channelDepth == depth)
+                var reached = 0
+                for program in lowered.programs {
+                    // Open posts by (receive or send, payload, peer).
+                    var open: [[Int]: Int] = [:]
+                    for instruction in program {
+                        switch instruction {
+                        case .postReceive(let t): open[key(t, receive: true), default: 0] += 1
+                        case .waitReceive(let t): open[key(t, receive: true), default: 0] -= 1
+                        case .postSend(let t): open[key(t, receive: false), default: 0] += 1
+                        case .waitSend(let t): open[key(t, receive: false), default: 0] -= 1
+                        case .compute: break
+                        }
+                        let most = open.values.max() ?? 0
+                        #expect(most <= depth, "\(schedule.kind) depth \(depth)")
+                        reached = max(reached, most)
+                    }
+                }
+                #expect(reached == depth, "\(schedule.kind) depth \(depth)")
+            }
+            let deepest = schedule.lowered(channelDepth: schedule.maximumChannelDepth)
+            for program in deepest.programs {
+                let first = program.firstIndex { if case .compute = $0 { true } else { false } } ?? 0
+                let last = program.lastIndex { if case .compute = $0 { true } else { false } } ?? 0
+                #expect(!program[first...].contains { if case .postReceive = $0 { true } else { false } })
+                #expect(!program[...last].contains { if case .waitSend = $0 { true } else { false } })
+            }
+        }
+    }
+
+    private func key(_ t: Transfer, receive: Bool) -> [Int] {
+        [receive ? 1 : 0, t.payload == .gradient ? 1 : 0, receive ? t.source : t.destination]
+    }
 }
 
 @Suite struct LoweredTextTests {

@@ -14,7 +14,8 @@ extension Instruction: CustomStringConvertible {
 extension LoweredSchedule {
     /// The instruction lists, rank after rank, one instruction per line.
     public func text() -> String {
-        var lines = ["\(schedule.kind.title) lowered: \(schedule.ranks) ranks, \(schedule.stages) stages, \(schedule.microBatches) micro-batches"]
+        let depth = channelDepth == 1 ? "1 message" : "\(channelDepth) messages"
+        var lines = ["\(schedule.kind.title) lowered: \(schedule.ranks) ranks, \(schedule.stages) stages, \(schedule.microBatches) micro-batches, \(depth) in flight per channel"]
         for (rank, instructions) in programs.enumerated() {
             lines.append("rank \(rank): \(instructions.count) instructions")
             lines += instructions.map { "  " + $0.description }

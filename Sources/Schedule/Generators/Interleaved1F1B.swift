@@ -3,8 +3,9 @@
 /// micro-batch passes every rank V times (V, the paper's v, is the model chunks a rank holds).
 /// Each rank is 1F1B over its model chunks: forwards go in groups of N micro-batches through
 /// chunk 0, then the same group through chunk 1, ...; backwards in the same groups through the
-/// chunks in reverse. Fewer than 2N micro-batches go as one group (PyTorch's order there). Smaller stages shrink the warm-up and drain by the chunk count: bubble
-/// (N-1)(F+B) with F and B of one stage, a 1/V of 1F1B's on the same model.
+/// chunks in reverse. M that is no multiple of N goes in PyTorch's rounds: one group below 2N,
+/// groups of N + 1 to 2N - 1 above. Smaller stages shrink the warm-up and drain by the chunk
+/// count: bubble (N-1)(F+B) with F and B of one stage, a 1/V of 1F1B's on the same model.
 enum Interleaved1F1BGenerator {
     static func program(ranks n: Int, microBatches m: Int, stagesPerRank v: Int) -> [[Action]] {
         let total = v * m, g = groupSize(ranks: n, microBatches: m)
@@ -31,10 +32,11 @@ enum Interleaved1F1BGenerator {
         }
     }
 
-    /// G: the micro-batches that go through a chunk together: N for M a multiple of N (Megatron-LM's
-    /// rule), all M when fewer than 2N. PyTorch's rounds of max(1, M / N) equal groups give the same;
-    /// its groups of more than N from 2N up are refused (`ScheduleConfiguration`).
+    /// G: the micro-batches that go through a chunk together, PyTorch's rounds: M split into
+    /// max(1, M / N) equal groups (`ScheduleConfiguration.splitsIntoRounds`). N for M a multiple
+    /// of N (Megatron-LM's rule), all M below 2N, and groups of N + 1 to 2N - 1 otherwise, whose
+    /// order needs deeper channels under MPI (`Schedule.lowered()` finds the depth).
     static func groupSize(ranks n: Int, microBatches m: Int) -> Int {
-        m < 2 * n ? m : n
+        m / max(1, m / n)
     }
 }
