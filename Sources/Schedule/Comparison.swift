@@ -12,6 +12,7 @@ public enum BubbleFormula {
         case .zb1p: (p - 1) * (c.forward + c.backward - 2 * c.backwardWeight)
         case .dualpipe, .dualpipev: (p / 2 - 1) * (c.forwardBackward + c.backward - 3 * c.backwardWeight)
         case .interleaved1F1B: (p / Double(v ?? 2) - 1) * (c.forward + c.backward)
+        case .interleavedZB: (p / Double(v ?? 2) - 1) * (c.forward + c.backward - 2 * c.backwardWeight)
         // NaN: no closed formula for other costs (the critical path changes with them).
         case .zbv: c.forward == c.backwardInput && c.backwardInput == c.backwardWeight ? (p / 2 - 1) * c.forward : .nan
         }
@@ -23,7 +24,7 @@ public enum BubbleFormula {
     public static func assumption(_ kind: ScheduleKind) -> String? {
         switch kind {
         case .oneFOneB, .gpipe, .interleaved1F1B: nil
-        case .zb1p: "F+B >= 2W"
+        case .zb1p, .interleavedZB: "F+B >= 2W"
         case .zbv: "F = B = W"
         case .dualpipe, .dualpipev: "F&B+B >= 3W"
         }
@@ -42,6 +43,7 @@ public enum BubbleFormula {
     public static func source(_ kind: ScheduleKind) -> String {
         switch kind {
         case .interleaved1F1B: "Megatron-LM paper"
+        case .interleavedZB: "ZB1P"
         case .zbv: "equal-cost"
         case .oneFOneB, .gpipe, .zb1p, .dualpipe, .dualpipev: "README"
         }
@@ -51,6 +53,7 @@ public enum BubbleFormula {
     public static func note(_ kind: ScheduleKind, stagesPerRank v: Int? = nil) -> String? {
         switch kind {
         case .interleaved1F1B: "not in the README's table; its formula is the \(source(kind))'s, (N-1)(F+B) on N = PP/\(v ?? 2) ranks"
+        case .interleavedZB: "not in the README's table; its formula is ZB1P's, (N-1)(F+B-2W), on N = PP/\(v ?? 2) ranks"
         case .zbv: "not in the README's table; at F = B = W, the costs it is built for, its bubble is the first forward's way to the last rank, (PP/2-1)F, which the Zero Bubble paper counts as none"
         case .oneFOneB, .gpipe, .zb1p, .dualpipe, .dualpipev: nil
         }
@@ -64,6 +67,7 @@ public enum BubbleFormula {
         case .zbv: "(PP/2-1)F"
         case .dualpipe, .dualpipev: "(PP/2-1)(F&B+B-3W)"
         case .interleaved1F1B: "(PP/\(v ?? 2)-1)(F+B)"
+        case .interleavedZB: "(PP/\(v ?? 2)-1)(F+B-2W)"
         }
     }
 }
@@ -90,7 +94,7 @@ public struct Comparison: Sendable {
     public let pairs: PairTiming
     public let rows: [Row]
 
-    public static let order: [ScheduleKind] = [.gpipe, .oneFOneB, .zb1p, .interleaved1F1B, .zbv, .dualpipe, .dualpipev]
+    public static let order: [ScheduleKind] = [.gpipe, .oneFOneB, .zb1p, .interleaved1F1B, .interleavedZB, .zbv, .dualpipe, .dualpipev]
 
     /// `pairs`: how the FB pairs of DualPipe and DualPipeV meet their messages; `interleavedStagesPerRank`:
     /// Interleaved 1F1B's V.
@@ -100,11 +104,11 @@ public struct Comparison: Sendable {
         self.costs = costs
         self.pairs = pairs
         rows = Self.order.map { kind in
-            let perRank = kind == .interleaved1F1B ? interleavedStagesPerRank : ScheduleConfiguration.defaultStagesPerRank(kind)
+            let perRank = kind.isInterleaved ? interleavedStagesPerRank : ScheduleConfiguration.defaultStagesPerRank(kind)
             let ranks = stages / perRank
             let formula = BubbleFormula.readme(kind, stages: stages, stagesPerRank: perRank, costs: costs)
             if stages % perRank != 0 {
-                let how = kind == .interleaved1F1B ? "loop" : "fold"
+                let how = kind.isInterleaved ? "loop" : "fold"
                 let need = perRank == 2 ? "an even number of stages" : "a multiple of \(perRank) stages"
                 return Row(kind: kind, ranks: ranks, stagesPerRank: perRank, simulation: nil,
                            skipped: "needs \(need) (PP = \(stages)) to \(how) onto PP/\(perRank) ranks", formula: formula)

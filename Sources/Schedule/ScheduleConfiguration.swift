@@ -50,7 +50,7 @@ public struct ScheduleConfiguration: Hashable, Sendable {
                 kind: kind, microBatches: microBatches, minimum: minimum, rule: Self.minimumRule(kind))
         }
         // PyTorch's rounds: max(1, M / N) equal groups, so groups of N to 2N - 1 (all M below 2N).
-        if kind == .interleaved1F1B && !Self.splitsIntoRounds(microBatches: microBatches, ranks: ranks) {
+        if kind.isInterleaved && !Self.splitsIntoRounds(microBatches: microBatches, ranks: ranks) {
             throw ScheduleError.microBatchesNotInGroups(kind: kind, microBatches: microBatches, ranks: ranks)
         }
         self.kind = kind
@@ -76,7 +76,7 @@ public struct ScheduleConfiguration: Hashable, Sendable {
         switch kind {
         case .dualpipe, .dualpipev: 2 * max(ranks, 1)
         case .zb1p: max(ranks, 1)
-        case .oneFOneB, .gpipe, .zbv, .interleaved1F1B: 1
+        case .oneFOneB, .gpipe, .zbv, .interleaved1F1B, .interleavedZB: 1
         }
     }
 
@@ -84,7 +84,7 @@ public struct ScheduleConfiguration: Hashable, Sendable {
         switch kind {
         case .dualpipe, .dualpipev: "at least twice as many micro-batches as ranks (M >= 2N)"
         case .zb1p: "at least as many micro-batches as ranks (M >= N)"
-        case .oneFOneB, .gpipe, .zbv, .interleaved1F1B: "at least one micro-batch (M >= 1)"
+        case .oneFOneB, .gpipe, .zbv, .interleaved1F1B, .interleavedZB: "at least one micro-batch (M >= 1)"
         }
     }
 
@@ -95,16 +95,16 @@ public struct ScheduleConfiguration: Hashable, Sendable {
     /// The pass around the ranks that `stage` is on: Interleaved 1F1B's stage s on lap s / N;
     /// 0 for the kinds whose micro-batches meet each rank pair once a direction.
     public func lap(of stage: Int) -> Int {
-        kind == .interleaved1F1B ? stage / ranks : 0
+        kind.isInterleaved ? stage / ranks : 0
     }
 
     /// The rule on V alone: Interleaved 1F1B takes 2 to `maximumStagesPerRank`, the others their fixed V.
     public static func check(stagesPerRank v: Int, kind: ScheduleKind) throws(ScheduleError) {
         let fixed = defaultStagesPerRank(kind)
-        guard kind == .interleaved1F1B else {
+        guard kind.isInterleaved else {
             guard v == fixed else {
                 throw .invalidStagesPerRank(kind: kind, stagesPerRank: v,
-                                            rule: "\(fixed) stage\(fixed == 1 ? "" : "s") a rank (V = \(fixed); only Interleaved 1F1B takes another V)")
+                                            rule: "\(fixed) stage\(fixed == 1 ? "" : "s") a rank (V = \(fixed); only Interleaved 1F1B and Interleaved ZB take another V)")
             }
             return
         }
@@ -118,13 +118,13 @@ public struct ScheduleConfiguration: Hashable, Sendable {
 
     /// The kind's name, with V where the kind takes one ("Interleaved 1F1B (V = 3)"), for a run's first line.
     public var title: String {
-        kind == .interleaved1F1B ? "\(kind.title) (V = \(stagesPerRank))" : kind.title
+        kind.isInterleaved ? "\(kind.title) (V = \(stagesPerRank))" : kind.title
     }
 
     /// The stages V each rank holds when none is chosen: its model chunks.
     public static func defaultStagesPerRank(_ kind: ScheduleKind) -> Int {
         switch kind {
-        case .dualpipev, .zbv, .interleaved1F1B: 2
+        case .dualpipev, .zbv, .interleaved1F1B, .interleavedZB: 2
         case .dualpipe, .oneFOneB, .zb1p, .gpipe: 1
         }
     }
@@ -140,7 +140,7 @@ public struct ScheduleConfiguration: Hashable, Sendable {
             chunk.microBatch < microBatches / 2 ? chunk.stage : ranks - 1 - chunk.stage
         case .dualpipev, .zbv:
             chunk.stage < ranks ? chunk.stage : 2 * ranks - 1 - chunk.stage
-        case .interleaved1F1B:
+        case .interleaved1F1B, .interleavedZB:
             chunk.stage % ranks
         case .oneFOneB, .zb1p, .gpipe:
             chunk.stage

@@ -7,6 +7,7 @@ public enum ScheduleKind: String, Sendable, CaseIterable, Codable {
     case gpipe
     case interleaved1F1B = "interleaved1f1b"
     case zbv
+    case interleavedZB = "interleavedzb"
 
     /// Parses a kind name, case-insensitively; throws `ScheduleError.unknownKind` otherwise.
     public static func named(_ name: String) throws -> ScheduleKind {
@@ -26,6 +27,11 @@ public enum ScheduleKind: String, Sendable, CaseIterable, Codable {
         case .gpipe: "GPipe"
         case .interleaved1F1B: "Interleaved 1F1B"
         case .zbv: "ZB-V"
+        case .interleavedZB: "Interleaved ZB"
         }
     }
+
+    /// Megatron-LM's virtual pipeline layout: V stages a rank (any V from 2), stage s on rank
+    /// s mod N, so a micro-batch passes the ranks V times.
+    public var isInterleaved: Bool { self == .interleaved1F1B || self == .interleavedZB }
 }

@@ -11,8 +11,8 @@ struct SimulateCommand: ParsableCommand {
         --latency after the action that produced it sends it, or later while the link from its rank \
         to the next still carries earlier messages, --transfer each. The bubble is the largest idle time of \
         any rank (makespan minus the rank's busy time). --compare runs every kind for the same \
-        number of stages (DualPipeV and ZB-V on N/2 ranks, Interleaved 1F1B on N/V) and prints the README \
-        formula next to it (for Interleaved 1F1B and ZB-V, which the README does not have, their own).
+        number of stages (DualPipeV and ZB-V on N/2 ranks, Interleaved 1F1B and ZB on N/V) and prints the README \
+        formula next to it (for Interleaved 1F1B, Interleaved ZB and ZB-V, which the README does not have, their own).
         """
     )
 
@@ -122,7 +122,7 @@ struct SimulateCommand: ParsableCommand {
             throw ValidationError("-n/--ranks \(n) x -m/--micro-batches \(m) exceeds the limit of \(ScheduleConfiguration.maximumChunks) chunks (stages x micro-batches; docs/inputs.md)")
         }
         if let v = selection.stagesPerRank, !(2...ScheduleConfiguration.maximumStagesPerRank).contains(v) {
-            throw ValidationError("--stages-per-rank \(v): with --compare it is Interleaved 1F1B's V, from 2 to \(ScheduleConfiguration.maximumStagesPerRank)")
+            throw ValidationError("--stages-per-rank \(v): with --compare it is the interleaved kinds' V, from 2 to \(ScheduleConfiguration.maximumStagesPerRank)")
         }
     }
 

@@ -14,6 +14,7 @@ import Testing
         (.interleaved1F1B, 3, 4, 6), (.interleaved1F1B, 3, 2, 6), // one group of fewer than 2N
         (.interleaved1F1B, 5, 14, 10), (.interleaved1F1B, 3, 8, 6), // PyTorch's larger rounds: two groups of 7 (two messages a channel), of 4
         (.zbv, 1, 2, 2), (.zbv, 2, 2, 4), (.zbv, 2, 5, 4), (.zbv, 3, 7, 6),
+        (.interleavedZB, 2, 4, 4), (.interleavedZB, 4, 8, 8), (.interleavedZB, 5, 14, 10), (.interleavedZB, 3, 2, 6),
     ]
 
     @Test(arguments: cases.indices)

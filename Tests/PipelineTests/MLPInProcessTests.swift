@@ -12,7 +12,7 @@ import Testing
         (.dualpipe, 2, 4, nil, nil), (.dualpipe, 4, 8, 8, nil), (.dualpipev, 2, 4, nil, nil), (.oneFOneB, 3, 5, 6, nil), (.zb1p, 2, 4, nil, nil),
         (.gpipe, 2, 3, 4, nil), (.interleaved1F1B, 2, 4, nil, nil), (.interleaved1F1B, 3, 3, 12, nil), (.interleaved1F1B, 2, 4, nil, 3), (.interleaved1F1B, 3, 5, nil, nil),
         (.interleaved1F1B, 5, 14, nil, nil), // PyTorch's two groups of 7: two messages in flight a channel
-        (.zbv, 2, 5, nil, nil), (.zbv, 3, 2, 6, nil),
+        (.zbv, 2, 5, nil, nil), (.zbv, 3, 2, 6, nil), (.interleavedZB, 4, 8, nil, nil), (.interleavedZB, 2, 4, nil, 3),
     ]
 
     @Test(arguments: cases.indices, [StageExecutor.PairOrder.interleaved, .sequential])

@@ -4,9 +4,10 @@ import Testing
 
 /// The golden programs were written by an independent transcription of the reference loops
 /// (deepseek-ai/DualPipe `step()` for DualPipe and DualPipeV), in the CSV form; ZB-V's and
-/// Interleaved 1F1B's by PyTorch's own `ScheduleZBVZeroBubble` and `ScheduleInterleaved1F1B`
+/// Interleaved 1F1B's and Interleaved ZB's by PyTorch's own `ScheduleZBVZeroBubble`,
+/// `ScheduleInterleaved1F1B` and `ScheduleInterleavedZeroBubble`
 /// (`_calculate_single_rank_operations`, torch 2.13), their actions written out in the same form;
-/// a `-v<V>` suffix is Interleaved 1F1B with V stages a rank (PyTorch's `n_local_stages`).
+/// a `-v<V>` suffix is an interleaved kind with V stages a rank (PyTorch's `n_local_stages`).
 @Suite struct GoldenTests {
     static let files: [String] = {
         guard let folder = Bundle.module.url(forResource: "Golden", withExtension: nil),
@@ -20,6 +21,7 @@ import Testing
         #expect(Self.files.filter { $0.hasPrefix("zbv-") }.count >= 4)
         #expect(Self.files.filter { $0.hasPrefix("interleaved1f1b-") }.count >= 6)
         #expect(Self.files.filter { $0.hasPrefix("interleaved1f1b-") && $0.contains("-v") }.count >= 3)
+        #expect(Self.files.filter { $0.hasPrefix("interleavedzb-") }.count >= 4)
     }
 
     @Test(arguments: files)

@@ -77,7 +77,7 @@ public struct PipelineConfiguration: Sendable, Equatable {
         let stages = schedule.stages
         guard layers >= stages && layers % stages == 0 else {
             let working = (1...3).map { String($0 * stages) }.joined(separator: ", ")
-            let on = kind == .interleaved1F1B ? "PP \(pipelineRanks) x V \(schedule.stagesPerRank)" : "PP \(pipelineRanks)"
+            let on = kind.isInterleaved ? "PP \(pipelineRanks) x V \(schedule.stagesPerRank)" : "PP \(pipelineRanks)"
             throw ConfigurationError("\(layers) layers cannot be cut into the \(stages) stages of \(kind.title) on \(on) (each stage needs the same number of blocks): use a multiple of \(stages) layers, e.g. --layers \(working)")
         }
         partition = try StagePartition(layers: layers, stages: stages)
@@ -130,7 +130,7 @@ public struct PipelineConfiguration: Sendable, Equatable {
 
     /// The micro-batches per EP rank when --micro-batches is not given: at least `floor` (4, or
     /// `--model mlp`'s 20, the example's) and at least what the kind needs on PP ranks (DualPipe and
-    /// DualPipeV: 2 PP), even for DualPipe; for Interleaved 1F1B at least two groups of PP (one
+    /// DualPipeV: 2 PP), even for DualPipe; for Interleaved 1F1B and Interleaved ZB at least two groups of PP (one
     /// group alone runs every forward before any backward), a multiple of PP.
     public static func defaultMicroBatches(kind: ScheduleKind, pipelineRanks: Int, atLeast floor: Int = 4) -> Int {
         // A PP too large for any job is refused later; here it must only not overflow.
@@ -138,13 +138,13 @@ public struct PipelineConfiguration: Sendable, Equatable {
         let m = max(floor, ScheduleConfiguration.minimumMicroBatches(kind: kind, ranks: pp))
         return switch kind {
         case .dualpipe: m + m % 2
-        case .interleaved1F1B: (max(m, 2 * pp) + pp - 1) / pp * pp
+        case .interleaved1F1B, .interleavedZB: (max(m, 2 * pp) + pp - 1) / pp * pp
         case .dualpipev, .oneFOneB, .zb1p, .gpipe, .zbv: m
         }
     }
 
     /// The global stages pipeline rank `pp` holds, ascending. DualPipe: `pp` and PP-1-pp (two
-    /// copies of the model's stages over the job); DualPipeV and ZB-V: `pp` and 2PP-1-pp; Interleaved 1F1B:
+    /// copies of the model's stages over the job); DualPipeV and ZB-V: `pp` and 2PP-1-pp; Interleaved 1F1B and ZB:
     /// `pp`, PP+pp, ..., (V-1)PP+pp; others: `pp`.
     public func stagesHeld(byPipelineRank pp: Int) -> [Int] {
         Self.stagesHeld(schedule: schedule, pipelineRank: pp)
@@ -156,7 +156,7 @@ public struct PipelineConfiguration: Sendable, Equatable {
         return switch schedule.kind {
         case .dualpipe: [min(pp, n - 1 - pp), max(pp, n - 1 - pp)]
         case .dualpipev, .zbv: [pp, 2 * n - 1 - pp]
-        case .interleaved1F1B: (0..<schedule.stagesPerRank).map { $0 * n + pp }
+        case .interleaved1F1B, .interleavedZB: (0..<schedule.stagesPerRank).map { $0 * n + pp }
         case .oneFOneB, .zb1p, .gpipe: [pp]
         }
     }
@@ -173,7 +173,7 @@ public struct PipelineConfiguration: Sendable, Equatable {
         switch kind {
         case .dualpipe, .oneFOneB, .zb1p, .gpipe: stage
         case .dualpipev, .zbv: stage < pipelineRanks ? stage : 2 * pipelineRanks - 1 - stage
-        case .interleaved1F1B: stage % pipelineRanks
+        case .interleaved1F1B, .interleavedZB: stage % pipelineRanks
         }
     }
 

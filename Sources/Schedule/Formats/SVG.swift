@@ -52,8 +52,8 @@ extension Simulation {
         switch schedule.kind {
         case .dualpipe: ("entered at rank 0", "entered at the last rank")
         case .dualpipev, .zbv: ("way down (stages &lt; N)", "way back (stages &gt;= N)")
-        case .interleaved1F1B where schedule.stagesPerRank > 2: ("odd passes over the ranks (first, third, ...)", "even passes (second, fourth, ...)")
-        case .interleaved1F1B: ("first pass (stages &lt; N)", "second pass (stages &gt;= N)")
+        case .interleaved1F1B where schedule.stagesPerRank > 2, .interleavedZB where schedule.stagesPerRank > 2: ("odd passes over the ranks (first, third, ...)", "even passes (second, fourth, ...)")
+        case .interleaved1F1B, .interleavedZB: ("first pass (stages &lt; N)", "second pass (stages &gt;= N)")
         default: ("all micro-batches", "(unused)")
         }
     }
@@ -65,7 +65,7 @@ extension Simulation {
         switch schedule.kind {
         case .dualpipe: c.microBatch >= schedule.microBatches / 2
         case .dualpipev, .zbv: c.stage >= schedule.ranks
-        case .interleaved1F1B: c.stage / schedule.ranks % 2 == 1
+        case .interleaved1F1B, .interleavedZB: c.stage / schedule.ranks % 2 == 1
         default: false
         }
     }

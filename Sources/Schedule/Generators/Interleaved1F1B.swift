@@ -9,13 +9,8 @@
 enum Interleaved1F1BGenerator {
     static func program(ranks n: Int, microBatches m: Int, stagesPerRank v: Int) -> [[Action]] {
         let total = v * m, g = groupSize(ranks: n, microBatches: m)
-        // The k-th forward (or backward) of a rank, counted over all its chunks: group k / (vG) of
-        // G micro-batches, chunk (k mod vG) / G of it (reversed for backwards), micro-batch k mod G
-        // of the group.
         func chunk(_ k: Int, rank: Int, backward: Bool) -> Chunk {
-            let within = k % (v * g)
-            let modelChunk = backward ? v - 1 - within / g : within / g
-            return Chunk(stage: modelChunk * n + rank, microBatch: k / (v * g) * g + k % g)
+            Self.chunk(k, rank: rank, ranks: n, stagesPerRank: v, groupSize: g, backward: backward)
         }
         return (0..<n).map { rank in
             // Megatron's warm-up: enough forwards that the first backward's gradient arrives from
@@ -30,6 +25,15 @@ enum Interleaved1F1BGenerator {
             actions += (total - warmUp..<total).map { Action.backward(chunk($0, rank: rank, backward: true)) }
             return actions
         }
+    }
+
+    /// The k-th forward (or backward) of a rank, counted over all its chunks: group k / (VG) of
+    /// G micro-batches, chunk (k mod VG) / G of it (reversed for backwards), micro-batch k mod G
+    /// of the group.
+    static func chunk(_ k: Int, rank: Int, ranks n: Int, stagesPerRank v: Int, groupSize g: Int, backward: Bool) -> Chunk {
+        let within = k % (v * g)
+        let modelChunk = backward ? v - 1 - within / g : within / g
+        return Chunk(stage: modelChunk * n + rank, microBatch: k / (v * g) * g + k % g)
     }
 
     /// G: the micro-batches that go through a chunk together, PyTorch's rounds: M split into
