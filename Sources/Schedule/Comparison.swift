@@ -1,8 +1,8 @@
 /// The bubble formulas of the DualPipe README table, in our vocabulary (their B is our BW, their
 /// F&B our FB), with PP the number of stages; and Interleaved 1F1B's from the Megatron-LM paper,
-/// (N-1)(F+B) of one stage on N = PP/V ranks; and ZB-V's at equal costs, where its only idle time
+/// (N-1)(F+B) of one stage on N = PP/V ranks; Interleaved ZB's, ZB1P's on those N ranks; and ZB-V's at equal costs, where its only idle time
 /// is the first forward's way to the last rank. `v`, the stages a rank holds, matters only to
-/// Interleaved 1F1B (nil: its default, 2).
+/// the interleaved kinds (nil: their default, 2).
 public enum BubbleFormula {
     /// The README's bubble for `kind` with `stages` pipeline stages (GPipe shares 1F1B's).
     public static func readme(_ kind: ScheduleKind, stages pp: Int, stagesPerRank v: Int? = nil, costs c: Costs) -> Double {
@@ -97,7 +97,7 @@ public struct Comparison: Sendable {
     public static let order: [ScheduleKind] = [.gpipe, .oneFOneB, .zb1p, .interleaved1F1B, .interleavedZB, .zbv, .dualpipe, .dualpipev]
 
     /// `pairs`: how the FB pairs of DualPipe and DualPipeV meet their messages; `interleavedStagesPerRank`:
-    /// Interleaved 1F1B's V.
+    /// the interleaved kinds' V.
     public init(stages: Int, microBatches: Int, costs: Costs, pairs: PairTiming = .atomic, interleavedStagesPerRank: Int = 2) {
         self.stages = stages
         self.microBatches = microBatches

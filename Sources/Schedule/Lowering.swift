@@ -20,7 +20,7 @@ public struct Transfer: Hashable, Sendable, CustomStringConvertible {
     public var tag: Int
 
     /// `lap`: the pass around the ranks `chunk` is on, where a micro-batch passes them more than once
-    /// (Interleaved 1F1B's stage s is on lap s / N); each lap's tags follow the last one's 2M.
+    /// (an interleaved kind's stage s is on lap s / N); each lap's tags follow the last one's 2M.
     public init(payload: Payload, source: Int, destination: Int, chunk: Chunk, lap: Int = 0, microBatches: Int = 0) {
         self.payload = payload
         self.source = source
@@ -106,7 +106,8 @@ extension Schedule {
 
     /// Lowers with the shallowest channels that run: one message in flight per channel wherever
     /// that is deadlock-free under MPI's strict reading (every schedule generated here but
-    /// Interleaved 1F1B's rounds of more than N micro-batches), deeper only where it is not, so
+    /// Interleaved 1F1B's rounds of more than N micro-batches and Interleaved ZB from 5 ranks
+    /// up), deeper only where it is not, so
     /// a rank holds as few message buffers as its schedule allows. Deeper channels only relax
     /// waits, so the search halves the depths between 1 and the depth that posts every receive
     /// at the start and waits for every send at the end; a schedule that deadlocks even then

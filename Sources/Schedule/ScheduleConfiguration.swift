@@ -5,7 +5,7 @@ public struct ScheduleConfiguration: Hashable, Sendable {
     public let ranks: Int
     public let microBatches: Int
     /// V: the stages (model chunks) each rank holds. Fixed by the kind (DualPipeV and ZB-V 2, the
-    /// one-stage kinds 1), except Interleaved 1F1B's, Megatron-LM's virtual pipeline size (2 unless chosen).
+    /// one-stage kinds 1), except the interleaved kinds', Megatron-LM's virtual pipeline size (2 unless chosen).
     public let stagesPerRank: Int
 
     /// At most this many ranks N: validation of the lowered program grows with N squared.
@@ -14,7 +14,7 @@ public struct ScheduleConfiguration: Hashable, Sendable {
     /// actions and their messages, held at once by generation, lowering, validation and simulation
     /// (about 1 GiB and a few seconds at the limit).
     public static let maximumChunks = 1 << 19
-    /// At most this many stages V a rank (Interleaved 1F1B): each is a model chunk of at least one block.
+    /// At most this many stages V a rank (the interleaved kinds): each is a model chunk of at least one block.
     public static let maximumStagesPerRank = 64
 
     /// Checks the rules and throws `ScheduleError` naming the first one broken. `stagesPerRank`
@@ -64,7 +64,7 @@ public struct ScheduleConfiguration: Hashable, Sendable {
         try self.init(kind: ScheduleKind.named(kindName), ranks: ranks, microBatches: microBatches, stagesPerRank: stagesPerRank)
     }
 
-    /// Interleaved 1F1B's rule for M, PyTorch's: M goes in max(1, M / N) rounds of equal groups,
+    /// The interleaved kinds' rule for M, PyTorch's: M goes in max(1, M / N) rounds of equal groups,
     /// so M must be a multiple of that count (any M below 2N, every multiple of N, and more:
     /// N = 4 takes M = 10 as two groups of 5).
     public static func splitsIntoRounds(microBatches m: Int, ranks n: Int) -> Bool {
@@ -88,17 +88,17 @@ public struct ScheduleConfiguration: Hashable, Sendable {
         }
     }
 
-    /// Global pipeline stages: DualPipeV and ZB-V fold 2N stages onto N ranks, Interleaved 1F1B
-    /// loops VN around them, the others have one per rank.
+    /// Global pipeline stages: DualPipeV and ZB-V fold 2N stages onto N ranks, the interleaved
+    /// kinds loop VN around them, the others have one per rank.
     public var stages: Int { stagesPerRank * ranks }
 
-    /// The pass around the ranks that `stage` is on: Interleaved 1F1B's stage s on lap s / N;
+    /// The pass around the ranks that `stage` is on: an interleaved kind's stage s on lap s / N;
     /// 0 for the kinds whose micro-batches meet each rank pair once a direction.
     public func lap(of stage: Int) -> Int {
         kind.isInterleaved ? stage / ranks : 0
     }
 
-    /// The rule on V alone: Interleaved 1F1B takes 2 to `maximumStagesPerRank`, the others their fixed V.
+    /// The rule on V alone: the interleaved kinds take 2 to `maximumStagesPerRank`, the others their fixed V.
     public static func check(stagesPerRank v: Int, kind: ScheduleKind) throws(ScheduleError) {
         let fixed = defaultStagesPerRank(kind)
         guard kind.isInterleaved else {
@@ -133,7 +133,7 @@ public struct ScheduleConfiguration: Hashable, Sendable {
     /// DualPipe: micro-batches 0..<M/2 enter at rank 0 (stage s on rank s), the rest enter at rank
     /// N-1 (stage s on rank N-1-s). DualPipeV and ZB-V: stage s < N on rank s, stage s >= N on
     /// rank 2N-1-s.
-    /// Interleaved 1F1B: stage s on rank s mod N.
+    /// Interleaved 1F1B and ZB: stage s on rank s mod N.
     public func rank(of chunk: Chunk) -> Int {
         switch kind {
         case .dualpipe:

@@ -5,7 +5,7 @@ public enum ScheduleError: Error, Equatable, CustomStringConvertible {
     case oddRanks(kind: ScheduleKind, ranks: Int)
     case oddMicroBatches(kind: ScheduleKind, microBatches: Int)
     case tooFewMicroBatches(kind: ScheduleKind, microBatches: Int, minimum: Int, rule: String)
-    /// Interleaved 1F1B runs its micro-batches in max(1, M / N) rounds of equal groups (PyTorch's rule).
+    /// The interleaved kinds run their micro-batches in max(1, M / N) rounds of equal groups (PyTorch's rule).
     case microBatchesNotInGroups(kind: ScheduleKind, microBatches: Int, ranks: Int)
     /// A number of stages a rank V that the kind does not take.
     case invalidStagesPerRank(kind: ScheduleKind, stagesPerRank: Int, rule: String)

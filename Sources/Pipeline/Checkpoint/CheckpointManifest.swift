@@ -12,7 +12,7 @@ public struct CheckpointManifest: Codable, Equatable, Sendable {
     public var step: Int
     public var schedule: String
     /// V, the stages each pipeline rank held (absent in older checkpoints: the schedule's fixed V,
-    /// Interleaved 1F1B's 2).
+    /// an interleaved kind's 2).
     public var stagesPerRank: Int?
     public var pipelineRanks: Int
     public var expertParallel: Int

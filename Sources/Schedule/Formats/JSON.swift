@@ -39,7 +39,7 @@ extension Schedule {
         } catch let error as DecodingError {
             throw ScheduleError.malformed("not schedule JSON: \(JSONProblem.describe(error, in: data))")
         }
-        // Interleaved 1F1B's stages a rank V is what the stage count says; the other kinds' is fixed.
+        // An interleaved kind's stages a rank V is what the stage count says; the other kinds' is fixed.
         let kind = try ScheduleKind.named(decoded.kind)
         let v = kind.isInterleaved && decoded.ranks >= 1 && decoded.stages % decoded.ranks == 0 ? decoded.stages / decoded.ranks : nil
         let configuration = try ScheduleConfiguration(kind: kind, ranks: decoded.ranks, microBatches: decoded.microbatches, stagesPerRank: v)

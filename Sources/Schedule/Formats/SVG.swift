@@ -59,7 +59,7 @@ extension Simulation {
     }
 
     /// Whether a chunk travels in the second direction (DualPipe: entered at the last rank;
-    /// DualPipeV and ZB-V: on the way back; Interleaved 1F1B: on an even pass over the ranks, so
+    /// DualPipeV and ZB-V: on the way back; the interleaved kinds: on an even pass over the ranks, so
     /// that neighbouring laps differ).
     private func isSecondDirection(_ c: Chunk) -> Bool {
         switch schedule.kind {
