@@ -147,6 +147,17 @@ public struct ScheduleConfiguration: Hashable, Sendable {
         }
     }
 
+    /// The stages `rank` holds, ascending: those `rank(of:)` puts there for the first micro-batch
+    /// or the last (DualPipe places a stage by the end its micro-batch enters at). DualPipe: r and
+    /// N-1-r; DualPipeV and ZB-V: r and 2N-1-r; the interleaved kinds: r, N+r, ..., (V-1)N+r; the
+    /// others: r.
+    public func stagesHeld(by rank: Int) -> [Int] {
+        (0..<stages).filter { stage in
+            self.rank(of: Chunk(stage: stage, microBatch: 0)) == rank
+                || self.rank(of: Chunk(stage: stage, microBatch: microBatches - 1)) == rank
+        }
+    }
+
     /// Whether `rank` runs micro-batch `microBatch`'s first stage (it reads the input) and its last
     /// (it reads the targets).
     public func runsEnds(of microBatch: Int, onRank rank: Int) -> (first: Bool, last: Bool) {

@@ -16,7 +16,7 @@ import Testing
     /// stage 0. Stage 1's sums start after the BW (compute 21 of 24); stage 0 has nothing after it.
     @Test func dualPipeAtPP2StartsTheStageFinishedByTheLastBW() throws {
         let (c, programs) = try configuration(.dualpipe, pp: 2, m: 20)
-        let held = { (p: Int) in PipelineConfiguration.stagesHeld(schedule: c, pipelineRank: p) }
+        let held = { (p: Int) in c.stagesHeld(by: p) }
         for rank in 0..<2 {
             let early = SumStarts.early(programs: programs, stagesHeld: held, pipelineRank: rank)
             #expect(early == [1: 21], "rank \(rank): \(early)")
@@ -36,7 +36,7 @@ import Testing
           for v in kind == .interleaved1F1B ? [nil, 3] : [nil] {
             let m = ScheduleConfiguration.minimumMicroBatches(kind: kind, ranks: pp) + 4
             guard let (c, programs) = try? configuration(kind, pp: pp, m: m + m % 2, v: v) else { continue }
-            let held = { (p: Int) in PipelineConfiguration.stagesHeld(schedule: c, pipelineRank: p) }
+            let held = { (p: Int) in c.stagesHeld(by: p) }
             let early = (0..<pp).map { SumStarts.early(programs: programs, stagesHeld: held, pipelineRank: $0) }
             for stage in Set((0..<pp).flatMap(held)) {
                 let holders = (0..<pp).filter { held($0).contains(stage) }

@@ -4,7 +4,7 @@ import Testing
 /// Every kind for N = 1...16 (even N for DualPipe) and M from the minimum to three times it
 /// (Interleaved 1F1B with V = 2, 3 and 4 stages a rank): generated, lowered and validated
 /// (dependencies, counts, matching messages, deadlock freedom), one message in flight per channel
-/// wherever that runs.
+/// wherever that runs, each rank's stages those of the configuration's layout.
 @Suite struct ExhaustiveValidationTests {
     static func configurations(_ kind: ScheduleKind) -> [ScheduleConfiguration] {
         (1...16).flatMap { n -> [ScheduleConfiguration] in
@@ -24,6 +24,8 @@ import Testing
         for c in configurations {
             let lowered = Schedule(c).lowered()
             try lowered.validate()
+            // The layout the runtime builds its stages from is where the program runs them.
+            for rank in 0..<c.ranks { #expect(c.stagesHeld(by: rank) == lowered.schedule.stagesHeld(by: rank), "\(c) rank \(rank)") }
             // One message in flight per channel runs everything but PyTorch's larger rounds and its
             // Interleaved ZB.
             let largerRounds = kind == .interleaved1F1B && c.microBatches >= 2 * c.ranks && c.microBatches % c.ranks != 0

@@ -143,22 +143,10 @@ public struct PipelineConfiguration: Sendable, Equatable {
         }
     }
 
-    /// The global stages pipeline rank `pp` holds, ascending. DualPipe: `pp` and PP-1-pp (two
-    /// copies of the model's stages over the job); DualPipeV and ZB-V: `pp` and 2PP-1-pp; Interleaved 1F1B and ZB:
-    /// `pp`, PP+pp, ..., (V-1)PP+pp; others: `pp`.
+    /// The global stages pipeline rank `pp` holds, ascending (the schedule's layout,
+    /// `ScheduleConfiguration.stagesHeld(by:)`).
     public func stagesHeld(byPipelineRank pp: Int) -> [Int] {
-        Self.stagesHeld(schedule: schedule, pipelineRank: pp)
-    }
-
-    /// `stagesHeld(byPipelineRank:)` for any schedule.
-    public static func stagesHeld(schedule: ScheduleConfiguration, pipelineRank pp: Int) -> [Int] {
-        let n = schedule.ranks
-        return switch schedule.kind {
-        case .dualpipe: [min(pp, n - 1 - pp), max(pp, n - 1 - pp)]
-        case .dualpipev, .zbv: [pp, 2 * n - 1 - pp]
-        case .interleaved1F1B, .interleavedZB: (0..<schedule.stagesPerRank).map { $0 * n + pp }
-        case .oneFOneB, .zb1p, .gpipe: [pp]
-        }
+        schedule.stagesHeld(by: pp)
     }
 
     /// The held stages this pipeline rank counts once in global sums (the gradient norm, the
@@ -168,13 +156,10 @@ public struct PipelineConfiguration: Sendable, Equatable {
         kind == .dualpipe ? [pp] : stagesHeld(byPipelineRank: pp)
     }
 
-    /// The pipeline rank whose copy of `stage` is the primary one.
+    /// The pipeline rank whose copy of `stage` is the primary one: where micro-batch 0 meets it
+    /// (DualPipe's stage s on rank s; the other kinds hold one copy).
     public func primaryPipelineRank(of stage: Int) -> Int {
-        switch kind {
-        case .dualpipe, .oneFOneB, .zb1p, .gpipe: stage
-        case .dualpipev, .zbv: stage < pipelineRanks ? stage : 2 * pipelineRanks - 1 - stage
-        case .interleaved1F1B, .interleavedZB: stage % pipelineRanks
-        }
+        schedule.rank(of: Chunk(stage: stage, microBatch: 0))
     }
 
     /// Ranks that hold the same stages, and so sum their gradients: DualPipe's mirror pair
