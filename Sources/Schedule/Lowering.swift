@@ -107,19 +107,28 @@ extension Schedule {
     /// Lowers with the shallowest channels that run: one message in flight per channel wherever
     /// that is deadlock-free under MPI's strict reading (every schedule generated here but
     /// Interleaved 1F1B's rounds of more than N micro-batches and Interleaved ZB from 5 ranks
-    /// up), deeper only where it is not, so
-    /// a rank holds as few message buffers as its schedule allows. Deeper channels only relax
-    /// waits, so the search halves the depths between 1 and the depth that posts every receive
-    /// at the start and waits for every send at the end; a schedule that deadlocks even then
-    /// (its data depend on each other in a cycle) is lowered at depth 1 for `validate()` to show.
+    /// up), deeper only where it is not, so a rank holds as few message buffers as its schedule
+    /// allows. Deeper channels only relax waits: after depths 2 to 8 the search halves the
+    /// depths up to the one that posts every receive at the start and waits for every send at
+    /// the end. A schedule that deadlocks even then (its data depend on each other in a cycle) is
+    /// lowered at depth 1 for `validate()` to show.
     public func lowered() -> LoweredSchedule {
         let shallowest = lowered(channelDepth: 1)
         // Chunks outside the configuration (a hand-written schedule) are `validate()`'s to report.
         guard program.joined().allSatisfy({ $0.chunks.allSatisfy(configuration.contains) }),
               !shallowest.runsToTheEnd else { return shallowest }
-        let deepest = lowered(channelDepth: maximumChannelDepth)
-        guard deepest.runsToTheEnd else { return shallowest }
-        var (deadlocks, runs) = (1, deepest) // depth `deadlocks` deadlocks, `runs` runs
+        // The schedules here need 2 to 5 where 1 deadlocks (Interleaved ZB about N / 4 + 1): try
+        // the shallow depths one by one.
+        let most = maximumChannelDepth
+        var deadlocks = 1 // the deepest depth known to deadlock
+        for depth in 2...max(2, min(8, most)) where depth <= most {
+            let candidate = lowered(channelDepth: depth)
+            if candidate.runsToTheEnd { return candidate }
+            deadlocks = depth
+        }
+        guard most > deadlocks else { return shallowest }
+        var runs = lowered(channelDepth: most)
+        guard runs.runsToTheEnd else { return shallowest }
         while runs.channelDepth - deadlocks > 1 {
             let candidate = lowered(channelDepth: (deadlocks + runs.channelDepth) / 2)
             if candidate.runsToTheEnd { runs = candidate } else { deadlocks = candidate.channelDepth }

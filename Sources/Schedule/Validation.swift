@@ -188,29 +188,51 @@ extension LoweredSchedule {
         return programs.indices.allSatisfy { pc[$0] == programs[$0].count }
     }
 
-    /// [rank] the first instruction each rank cannot get past (its count where it finishes).
+    /// [rank] the first instruction each rank cannot get past (its count where it finishes). A
+    /// blocked rank is set aside under the message it waits for and runs on when that message's
+    /// other side is posted, so each instruction is visited once.
     private func furthestInstructions() -> [Int] {
         let slots = 2 * schedule.stages * schedule.microBatches
         var sendPosted = [Bool](repeating: false, count: slots), receivePosted = sendPosted
         var pc = [Int](repeating: 0, count: programs.count)
-        var progressed = true
-        while progressed {
-            progressed = false
-            for rank in programs.indices {
-                let program = programs[rank]
-                var k = pc[rank]
-                run: while k < program.count {
-                    switch program[k] {
-                    case .postSend(let t): sendPosted[slot(t)] = true
-                    case .postReceive(let t): receivePosted[slot(t)] = true
-                    case .waitReceive(let t): if !sendPosted[slot(t)] { break run }
-                    case .waitSend(let t): if !receivePosted[slot(t)] { break run }
-                    case .compute: break
-                    }
-                    k += 1
+        // [slot] the rank waiting for the send (or the receive) of that message to be posted, -1
+        // for none; a second waiter (only in a malformed program) queues in `alsoAwaiting`.
+        var awaitingSend = [Int](repeating: -1, count: slots), awaitingReceive = awaitingSend
+        var alsoAwaiting: [Int: [Int]] = [:] // 2 * slot + (waits for the receive ? 1 : 0)
+        var runnable = Array(programs.indices.reversed())
+        func wake(_ awaiting: inout [Int], _ slot: Int, _ key: Int) {
+            guard awaiting[slot] >= 0 else { return }
+            runnable.append(awaiting[slot])
+            awaiting[slot] = -1
+            runnable += alsoAwaiting.removeValue(forKey: key) ?? []
+        }
+        func park(_ rank: Int, _ awaiting: inout [Int], _ slot: Int, _ key: Int) {
+            if awaiting[slot] < 0 { awaiting[slot] = rank } else { alsoAwaiting[key, default: []].append(rank) }
+        }
+        while let rank = runnable.popLast() {
+            let program = programs[rank]
+            var k = pc[rank]
+            run: while k < program.count {
+                switch program[k] {
+                case .postSend(let t):
+                    let i = slot(t)
+                    sendPosted[i] = true
+                    wake(&awaitingSend, i, 2 * i)
+                case .postReceive(let t):
+                    let i = slot(t)
+                    receivePosted[i] = true
+                    wake(&awaitingReceive, i, 2 * i + 1)
+                case .waitReceive(let t):
+                    let i = slot(t)
+                    if !sendPosted[i] { park(rank, &awaitingSend, i, 2 * i); break run }
+                case .waitSend(let t):
+                    let i = slot(t)
+                    if !receivePosted[i] { park(rank, &awaitingReceive, i, 2 * i + 1); break run }
+                case .compute: break
                 }
-                if k != pc[rank] { pc[rank] = k; progressed = true }
+                k += 1
             }
+            pc[rank] = k
         }
         return pc
     }
