@@ -43,9 +43,15 @@ struct ScheduleSelection: ParsableArguments {
 
     /// Generates the schedule, lowers it and validates both, so nothing invalid is ever printed.
     func validatedSchedule() throws -> Schedule {
-        let schedule = Schedule(try configuration())
-        try schedule.lowered().validate()
-        return schedule
+        try validatedLowering().schedule
+    }
+
+    /// `validatedSchedule()` with its lowering, for output that shows it (lowering searches the
+    /// channel depth, so it is done once).
+    func validatedLowering() throws -> LoweredSchedule {
+        let lowered = Schedule(try configuration()).lowered()
+        try lowered.validate()
+        return lowered
     }
 }
 
@@ -102,13 +108,14 @@ struct ScheduleCommand: ParsableCommand {
             try compare(trace: compareTrace, with: try selection.validatedSchedule())
             return
         }
-        let schedule = try selection.validatedSchedule()
+        let lowered = try selection.validatedLowering()
+        let schedule = lowered.schedule
         let text: String = switch format {
         case .text: schedule.text()
         case .json: schedule.json()
         case .csv: schedule.csv()
         case .svg: try schedule.simulate(Costs(forwardBackward: 2)).svg()
-        case .lowered: schedule.lowered().text()
+        case .lowered: lowered.text()
         }
         try emit(text, to: output)
     }
