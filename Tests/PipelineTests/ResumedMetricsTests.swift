@@ -32,6 +32,26 @@ import Testing
         #expect(try String(contentsOfFile: path, encoding: .utf8).isEmpty)
     }
 
+    /// Kept records that are not the file's first lines (a step written out of order, a blank
+    /// line) are written again, in their order and without the lines between them.
+    @Test func rewritesKeptRecordsThatAreNotTheFilesStart() throws {
+        let path = try temporaryFile([0, 1, 5, 2].map(record).joined(separator: "\n") + "\n\n" + record(3) + "\n")
+        let (writer, kept) = try ResumedMetrics.open(path: path, resumingAt: 4)
+        #expect(kept == ResumedMetrics.Kept(kept: 4, dropped: 1))
+        try writer.write(record(4) + "\n")
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == [0, 1, 2, 3, 4].map { record($0) + "\n" }.joined())
+    }
+
+    /// Where the kept records are the file's start, the file is cut after them: what follows, a
+    /// longer tail included, is gone before the resumed steps are appended.
+    @Test func cutsTheFileAfterItsKeptStart() throws {
+        let path = try temporaryFile((0...9).map(record).joined(separator: "\n") + "\n")
+        let (writer, kept) = try ResumedMetrics.open(path: path, resumingAt: 2)
+        #expect(kept == ResumedMetrics.Kept(kept: 2, dropped: 8))
+        try writer.write(record(2) + "\n")
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == (0...2).map { record($0) + "\n" }.joined())
+    }
+
     /// A resumed run that names a new file starts it empty.
     @Test func startsAMissingFile() throws {
         let path = try temporaryFile(nil)

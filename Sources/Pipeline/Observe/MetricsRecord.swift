@@ -71,7 +71,7 @@ public struct MetricsRecord: Codable, Sendable, Equatable {
     }
 }
 
-/// Appends lines to a file created (truncated) when opened.
+/// Appends lines to a file created (truncated) when opened, or continued after its first bytes.
 public final class LineWriter {
     private let handle: FileHandle
     public let path: String
@@ -85,8 +85,21 @@ public final class LineWriter {
         self.path = path
     }
 
+    /// Continues an existing file after its first `offset` bytes, dropping the rest.
+    public init(appendingTo path: String, after offset: Int) throws {
+        guard let handle = FileHandle(forWritingAtPath: path) else { throw PipelineError("cannot open \(path) for writing") }
+        try handle.truncate(atOffset: UInt64(offset))
+        try handle.seekToEnd()
+        self.handle = handle
+        self.path = path
+    }
+
     public func write(_ line: String) throws {
-        try handle.write(contentsOf: Data(line.utf8))
+        try write(Data(line.utf8))
+    }
+
+    public func write(_ bytes: Data) throws {
+        try handle.write(contentsOf: bytes)
     }
 
     deinit { try? handle.close() }
