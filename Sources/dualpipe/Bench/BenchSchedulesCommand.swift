@@ -196,7 +196,7 @@ struct BenchSchedulesCommand: ParsableCommand {
                     for c in contenders.indices {
                         let report = try contenders[c].step(n > 0 && onShaped)
                         guard n > 0 else { continue } // step 0 warms up
-                        if onShaped { contenders[c].record(report) } else { contenders[c].unshapedTimes.append(report.pipelineSeconds) }
+                        if onShaped { contenders[c].record(report) } else { contenders[c].recordUnshaped(report) }
                     }
                 }
             }
@@ -226,14 +226,17 @@ struct BenchSchedulesCommand: ParsableCommand {
                 }
                 if let shaping {
                     print("the table's steps ran on the link --shaped sets ('\(shaping.shaped)'); in every round each schedule also stepped on the one --unshaped sets ('\(shaping.unshaped)'), the halves of a round in turn:")
-                    var slowdowns = [["schedule", "unshaped ms", "shaped ms", "slowdown"]]
+                    var slowdowns = [["schedule", "unshaped ms", "shaped ms", "slowdown", "whole unshaped ms", "whole shaped ms", "whole slowdown"]]
                     for c in contenders {
                         let ratios = zip(c.stepTimes, c.unshapedTimes).map { $0 / $1 }
+                        let wholeRatios = zip(c.wholeTimes, c.unshapedWholeTimes).map { $0 / $1 }
                         slowdowns.append([c.label, decimal(median(c.unshapedTimes) * 1000, 1),
-                                          decimal(median(c.stepTimes) * 1000, 1), decimal(median(ratios), 2)])
+                                          decimal(median(c.stepTimes) * 1000, 1), decimal(median(ratios), 2),
+                                          decimal(median(c.unshapedWholeTimes) * 1000, 1), decimal(median(c.wholeTimes) * 1000, 1),
+                                          decimal(median(wholeRatios), 2)])
                     }
                     print(renderTable(slowdowns, textColumns: 1), terminator: "")
-                    print("slowdown: the median over the rounds of a round's shaped step over its unshaped one")
+                    print("slowdown: the median over the rounds of a round's shaped step over its unshaped one; whole: the step with its update")
                 }
                 print("""
                     step: the schedule's wall time (slowest rank), without the gradient sums and the update; update: the
@@ -277,8 +280,8 @@ struct BenchSchedulesCommand: ParsableCommand {
         var stepTimes: [Double] = [], updateTimes: [Double] = [], efficiency: [Double] = [], bubbles: [Double] = [], waits: [Double] = []
         /// Each step's schedule and update together.
         var wholeTimes: [Double] { zip(stepTimes, updateTimes).map(+) }
-        /// With --shaped: each round's step on the unshaped link, in seconds.
-        var unshapedTimes: [Double] = []
+        /// With --shaped: each round's step on the unshaped link, and that step with its update, in seconds.
+        var unshapedTimes: [Double] = [], unshapedWholeTimes: [Double] = []
         /// Rank 0: each timed step's actions and its time, in milliseconds.
         var traced: [(durations: [Action: Double], measured: Double)] = []
         /// The parameters the largest rank holds, and the most that one rank updates.
@@ -288,6 +291,11 @@ struct BenchSchedulesCommand: ParsableCommand {
              step: @escaping (Bool) throws -> PipelineStepReport, parameters: (held: Int, updated: Int)) {
             self.label = label; self.configuration = configuration; self.schedule = schedule; self.pairOrder = pairOrder; self.step = step
             self.parameters = parameters
+        }
+
+        mutating func recordUnshaped(_ report: PipelineStepReport) {
+            unshapedTimes.append(report.pipelineSeconds)
+            unshapedWholeTimes.append(report.stepSeconds)
         }
 
         mutating func record(_ report: PipelineStepReport) {
