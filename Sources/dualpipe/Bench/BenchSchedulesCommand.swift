@@ -6,9 +6,9 @@ import Pipeline
 import Schedule
 import Tensor
 
-/// `dualpipe bench schedules`: DualPipe, DualPipeV, 1F1B, ZB1P and GPipe trained on the same model,
-/// data and ranks, side by side, each beside the simulator's prediction from the F, B, W, BW and
-/// FB costs measured in the same run.
+/// `dualpipe bench schedules`: every schedule kind trained on the same model, data and ranks, side
+/// by side, each beside the simulator's prediction from the F, B, W, BW and FB costs measured in
+/// the same run; DualPipe in the rank order `train` would give it on these nodes.
 struct BenchSchedulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "schedules",
@@ -29,6 +29,8 @@ struct BenchSchedulesCommand: ParsableCommand {
     var actions = false
     @Option(help: ArgumentHelp("The schedules to train, comma-separated, from dualpipe, dualpipev, 1f1b, zb1p, gpipe, interleaved1f1b, zbv and interleavedzb (default: all eight, DualPipe only on an even PP). Fewer trainers are then in memory at once; the table against 1F1B needs 1f1b among them.", valueName: "LIST"))
     var schedules: String?
+    @Option(name: .customLong("rank-order"), help: ArgumentHelp("DualPipe's rank order, as `train`'s: pipeline (pp = world rank), mirror (pp 0, PP-1, 1, PP-2, ...: each mirror pair on neighbouring ranks, so a node of an even number of ranks holds whole pairs and their gradient sums stay inside it), or auto: mirror when the pipeline order would split pairs across nodes and that one splits fewer. The other schedules have no mirror pairs and keep the pipeline order, so each runs in the placement `train` gives it.", valueName: "auto|pipeline|mirror"))
+    var rankOrder: RankOrderChoice = .auto
     @Option(help: ArgumentHelp("With --unshaped: a shell command rank 0 runs to slow the link before each round's shaped steps (e.g. \"scripts/local-nodes link --delay 1ms --rate 1gbit\"); every schedule then steps on both links in turn, and a second table gives each one's slowdown.", valueName: "COMMAND"))
     var shaped: String?
     @Option(help: ArgumentHelp("With --shaped: the shell command that restores the plain link before each round's unshaped steps (e.g. \"scripts/local-nodes link --clear\").", valueName: "COMMAND"))
@@ -44,6 +46,9 @@ struct BenchSchedulesCommand: ParsableCommand {
             if let chosen, !chosen.contains(where: \.isInterleaved) {
                 throw ValidationError("--stages-per-rank \(stagesPerRank) is Interleaved 1F1B's and Interleaved ZB's, and --schedules '\(schedules!)' leaves both out")
             }
+        }
+        if rankOrder == .mirror, let chosen, !chosen.contains(.dualpipe) {
+            throw ValidationError("--rank-order mirror orders DualPipe's mirror pairs, and --schedules '\(schedules!)' leaves DualPipe out")
         }
         guard (shaped == nil) == (unshaped == nil) else {
             throw ValidationError("\(shaped == nil ? "--unshaped" : "--shaped") needs \(shaped == nil ? "--shaped" : "--unshaped") too: each round runs every schedule on both links")
@@ -95,6 +100,9 @@ struct BenchSchedulesCommand: ParsableCommand {
             m = microBatches ?? (mlp == nil ? 4 * pp : (max(20, 4 * pp) + pp - 1) / pp * pp)
             // Asked for by name, DualPipe on an odd PP is refused with its rule; by default left out.
             let chosen = try chosenKinds()
+            if rankOrder == .mirror && pp % 2 != 0 {
+                throw ValidationError("--rank-order mirror pairs pipeline rank pp with PP-1-pp, so PP must be even; got mpirun -np \(pp)")
+            }
             for kind in chosen ?? ScheduleKind.allCases where chosen != nil || kind != .dualpipe || pp % 2 == 0 {
                 // The schedule's own rules first, in this command's terms (train's would name --schedule and --pp).
                 let kindV = kind.isInterleaved ? stagesPerRank : nil
@@ -117,6 +125,11 @@ struct BenchSchedulesCommand: ParsableCommand {
             let progressThread = try progress.start(environment)
             defer { progressThread?.stop() }
             let pp = world.size
+            // DualPipe in the order `train` would give it on these nodes (auto), or the one named.
+            let nodesOfRanks = try RankGrid.nodes(of: world)
+            if let dualPipe = configurations[.dualpipe] {
+                configurations[.dualpipe] = try rankOrder.resolve(try dualPipe.ordered(rankOrder.named ?? .pipeline), nodeOfRank: nodesOfRanks.1)
+            }
             let corpus = moe == nil ? nil : try ByteCorpus.standard()
             // The link the simulator is given is the one the timed steps of the main table ran on.
             let shaping = shaped.map { LinkShaping(shaped: $0, unshaped: unshaped!) }
@@ -129,7 +142,7 @@ struct BenchSchedulesCommand: ParsableCommand {
             // round, so a slow spell of the machine falls on all of them rather than on one.
             var contenders: [Contender] = []
             // FB pairs as `train` runs them (EP 1): by default sequential on one node.
-            let nodes = try world.splitByNode().nodeCount
+            let nodes = nodesOfRanks.0.nodeCount
             let pairOrder = StageExecutor.PairOrder(overlap: overlap, expertParallel: 1, nodes: nodes)
             // DualPipe also runs as `train` does not by default, to show what its defaults save:
             // across nodes (where some stage's sums run during the schedule) with every sum after
@@ -155,7 +168,7 @@ struct BenchSchedulesCommand: ParsableCommand {
                     let trainer = try MLPPipelineTrainer(
                         configuration: configuration, model: mlp,
                         training: TrainingConfiguration(steps: steps + 1, microBatches: configuration.globalMicroBatches),
-                        grid: try RankGrid(world: world, configuration: configuration), seed: 1, earlySums: earlySums,
+                        grid: try RankGrid(world: world, configuration: configuration, nodes: nodesOfRanks), seed: 1, earlySums: earlySums,
                         shardOptimizer: variant.shard)
                     trainer.executor.pollsBetweenPhases = progress.pollsBetweenPhases
                     trainer.executor.pairOrder = pairOrder
@@ -165,7 +178,7 @@ struct BenchSchedulesCommand: ParsableCommand {
                     let trainer = try PipelineTrainer(
                         configuration: configuration, model: moe!,
                         training: TrainingConfiguration(steps: steps + 1, microBatches: configuration.globalMicroBatches),
-                        grid: try RankGrid(world: world, configuration: configuration), corpus: corpus!, seed: 1, earlySums: earlySums,
+                        grid: try RankGrid(world: world, configuration: configuration, nodes: nodesOfRanks), corpus: corpus!, seed: 1, earlySums: earlySums,
                         shardOptimizer: variant.shard)
                     trainer.executor.pollsBetweenPhases = progress.pollsBetweenPhases
                     trainer.executor.pairOrder = pairOrder
@@ -206,6 +219,9 @@ struct BenchSchedulesCommand: ParsableCommand {
                 let what = mlp.map { "--model mlp (\(contenders[0].configuration.partition.layers) blocks, hidden \($0.hidden), \($0.tokensPerMicroBatch) rows a micro-batch)" }
                     ?? "\(moe!.layers) blocks, hidden \(moe!.hidden), \(moe!.tokensPerMicroBatch) tokens a micro-batch"
                 print("\(pp) pipeline ranks, \(m) micro-batches, \(what); OpenBLAS \(BLAS.coreName); MPI progress: \(progress.mode.rawValue); \(TCPEagerLimit.description); FB pairs \(pairOrder.rawValue); medians of \(steps) steps, the schedules alternating step by step; \(cpuModelName())")
+                if let dualPipe = configurations[.dualpipe], dualPipe.rankOrder == .mirror {
+                    print("DualPipe's " + MirrorPlacement.orderLine(dualPipe, choice: rankOrder) + "; the other schedules: rank = pp")
+                }
                 print(String(format: "one message (%d floats) ranks 0 -> 1: %.3f ms (half the median ping-pong), the simulator's latency; %.3f ms apart in a stream, the time it holds the link (messages on one link take turns)", messageFloats, latency * 1000, transfer * 1000))
                 print(renderTable(rows, textColumns: 1), terminator: "")
                 if let baseline = contenders.first(where: { $0.label == ScheduleKind.oneFOneB.title }) {
