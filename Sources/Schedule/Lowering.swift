@@ -121,7 +121,7 @@ extension Schedule {
         // the shallow depths one by one.
         let most = maximumChannelDepth
         var deadlocks = 1 // the deepest depth known to deadlock
-        for depth in 2...max(2, min(8, most)) where depth <= most {
+        for depth in stride(from: 2, through: min(8, most), by: 1) {
             let candidate = lowered(channelDepth: depth)
             if candidate.runsToTheEnd { return candidate }
             deadlocks = depth

@@ -29,17 +29,14 @@ public enum ResumedMetrics {
         func bytes(_ line: Range<Int>) -> Data { data[data.startIndex + line.lowerBound..<data.startIndex + line.upperBound] }
         let decoder = JSONDecoder()
         var kept: [Range<Int>] = [], dropped = 0
+        // The kept lines are the file's start while each begins where the one before it ended.
+        var isPrefix = true, keptEnd = 0
         for line in lines(of: data) {
-            if let record = try? decoder.decode(StepOnly.self, from: bytes(line)), record.step < step { kept.append(line) } else { dropped += 1 }
+            guard let record = try? decoder.decode(StepOnly.self, from: bytes(line)), record.step < step else { dropped += 1; continue }
+            kept.append(line)
+            if line.lowerBound == keptEnd { keptEnd = line.upperBound + 1 } else { isPrefix = false }
         }
         let counts = Kept(kept: kept.count, dropped: dropped)
-        // The kept lines are the file's start when each begins where the one before it ended.
-        let keptEnd = kept.last.map { $0.upperBound + 1 } ?? 0
-        var lineStart = 0
-        let isPrefix = kept.allSatisfy { line in
-            defer { lineStart = line.upperBound + 1 }
-            return line.lowerBound == lineStart
-        }
         if isPrefix { return (try LineWriter(appendingTo: path, after: keptEnd), counts) }
         let writer = try LineWriter(path: path)
         var rewritten = Data(capacity: kept.reduce(0) { $0 + $1.count + 1 })
