@@ -13,9 +13,8 @@ struct Dataflow {
 
     let schedule: Schedule
     let cost: (Action) -> Double
-    let latency: Double
-    /// What a message holds its link for (`Costs.transfer`).
-    var transfer: Double = 0
+    /// Each link's latency and what a message holds it for.
+    let links: Links
     /// How FB pairs meet their messages, and what a pair's parts cost alone (for `.interleaved`).
     var pairs: PairTiming = .atomic
     var parts: (Action) -> PairParts = { _ in .even }
@@ -46,14 +45,14 @@ struct Dataflow {
         }
 
         // When a message sent at `sent` from one rank reaches another: it waits for the link to
-        // finish the messages sent before it, holds it for `transfer`, and lands `latency` after
-        // it started to cross.
+        // finish the messages sent before it, holds it for the link's transfer, and lands the
+        // link's latency after it started to cross.
         func deliver(sent: Double, from: Int, to consumer: Chunk) -> Double {
             let to = config.rank(of: consumer)
             guard to != from else { return sent }
             let crossing = max(sent, linkFree[from * n + to])
-            linkFree[from * n + to] = crossing + transfer
-            return crossing + latency
+            linkFree[from * n + to] = crossing + links.transfer(from: from, to: to)
+            return crossing + links.latency(from: from, to: to)
         }
 
         /// When `action` could start on `rank` but for the output gradient its backward consumes,

@@ -81,6 +81,9 @@ public struct TimedAction: Hashable, Sendable {
 public struct Simulation: Sendable {
     public let schedule: Schedule
     public let costs: Costs
+    /// What each message cost on its link: `costs.latency` and `costs.transfer` on every link,
+    /// unless the simulation was given links of their own (then `costs` holds 0 for both).
+    public let links: Links
     /// [ranks][steps]
     public let timeline: [[TimedAction]]
     /// End of the last action on any rank.
@@ -112,6 +115,7 @@ extension Simulation {
     public init(measured schedule: Schedule, costs: Costs, timeline: [[TimedAction]]) {
         self.schedule = schedule
         self.costs = costs
+        links = Links(ranks: schedule.ranks, latency: costs.latency, transfer: costs.transfer)
         self.timeline = timeline
         makespan = timeline.compactMap { $0.map(\.end).max() }.max() ?? 0
         busy = timeline.map { $0.reduce(0) { $0 + ($1.end - $1.start) } }
@@ -124,7 +128,8 @@ extension Schedule {
     /// Times the schedule under `costs`, its FB pairs timed as `pairs` says (by default as one
     /// indivisible action each). The schedule must pass `validate()`.
     public func simulate(_ costs: Costs = Costs(), pairs: PairTiming = .atomic) throws -> Simulation {
-        try simulate(costs, pairs: pairs, parts: costs.pairParts(of:), cost: costs.cost(of:))
+        try simulate(costs, links: Links(ranks: ranks, latency: costs.latency, transfer: costs.transfer), pairs: pairs,
+                     parts: costs.pairParts(of:), cost: costs.cost(of:))
     }
 
     /// Times the schedule with each action's own duration (`duration(action)`, e.g. as a run
@@ -135,14 +140,23 @@ extension Schedule {
     public func replay(latency: Double, transfer: Double = 0, pairs: PairTiming = .atomic,
                        parts: (Action) -> PairParts = { _ in .even },
                        duration: (Action) -> Double) throws -> Simulation {
-        try simulate(Costs(latency: latency, transfer: transfer), pairs: pairs, parts: parts, cost: duration)
+        try simulate(Costs(latency: latency, transfer: transfer), links: Links(ranks: ranks, latency: latency, transfer: transfer),
+                     pairs: pairs, parts: parts, cost: duration)
     }
 
-    private func simulate(_ costs: Costs, pairs: PairTiming, parts: (Action) -> PairParts,
+    /// A replay whose messages cost what their own link does (a link between nodes slower than one
+    /// inside a node, say).
+    public func replay(links: Links, pairs: PairTiming = .atomic, parts: (Action) -> PairParts = { _ in .even },
+                       duration: (Action) -> Double) throws -> Simulation {
+        try links.validate(for: self)
+        return try simulate(Costs(), links: links, pairs: pairs, parts: parts, cost: duration)
+    }
+
+    private func simulate(_ costs: Costs, links: Links, pairs: PairTiming, parts: (Action) -> PairParts,
                           cost: (Action) -> Double) throws -> Simulation {
         let outcome = withoutActuallyEscaping(cost) { cost in
             withoutActuallyEscaping(parts) { parts in
-                Dataflow(schedule: self, cost: cost, latency: costs.latency, transfer: costs.transfer, pairs: pairs, parts: parts).run()
+                Dataflow(schedule: self, cost: cost, links: links, pairs: pairs, parts: parts).run()
             }
         }
         guard outcome.finished else {
@@ -157,6 +171,7 @@ extension Schedule {
         var simulation = Simulation(
             schedule: self,
             costs: costs,
+            links: links,
             timeline: timeline,
             makespan: outcome.end.compactMap(\.last).max() ?? 0,
             busy: program.map { $0.reduce(0) { $0 + cost($1) } },

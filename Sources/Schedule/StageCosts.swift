@@ -86,4 +86,9 @@ extension Schedule {
     public func simulate(_ costs: StageCosts, latency: Double, transfer: Double = 0, pairs: PairTiming = .atomic) throws -> Simulation {
         try replay(latency: latency, transfer: transfer, pairs: pairs, parts: costs.pairParts(of:), duration: costs.cost(of:))
     }
+
+    /// The same with each message costed on its own link.
+    public func simulate(_ costs: StageCosts, links: Links, pairs: PairTiming = .atomic) throws -> Simulation {
+        try replay(links: links, pairs: pairs, parts: costs.pairParts(of:), duration: costs.cost(of:))
+    }
 }

@@ -52,7 +52,7 @@ extension Schedule {
                 }
             }
         }
-        let outcome = Dataflow(schedule: self, cost: { _ in 1 }, latency: 0).run()
+        let outcome = Dataflow(schedule: self, cost: { _ in 1 }, links: Links(ranks: ranks, latency: 0)).run()
         if !outcome.finished {
             let stuck = outcome.blocked.enumerated().compactMap { rank, step in step.map { (rank: rank, step: $0) } }
             let what = stuck.map { "rank \($0.rank) step \($0.step) \(program[$0.rank][$0.step])" }.joined(separator: ", ")

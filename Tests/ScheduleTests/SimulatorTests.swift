@@ -47,6 +47,40 @@ import Testing
         #expect(slowFirst.makespan == 4 + 1 + 1 + 1) // the slow F0, then F1 and BW1 on rank 1, then BW0 on rank 0
     }
 
+    /// 1F1B on 3 ranks, 1 micro-batch: a chain of four hops, two on each link. With a slow link
+    /// between ranks 1 and 2 only its two hops pay its latency; links all alike replay exactly as
+    /// one latency does.
+    @Test func eachMessagePaysItsOwnLinksLatency() throws {
+        let s = try Schedule.generate(kind: .oneFOneB, ranks: 3, microBatches: 1)
+        let costs = Costs(forward: 1, backwardInput: 1, backwardWeight: 1)
+        let links = Links(ranks: 3) { from, to in (latency: Set([from, to]) == [1, 2] ? 3 : 0.5, transfer: 0) }
+        let sim = try s.replay(links: links, duration: costs.cost(of:))
+        // F0 0-1, F1 1.5-2.5, F2 5.5-6.5, BW2 6.5-8.5, BW1 11.5-13.5, BW0 14-16.
+        #expect(sim.timeline[1][0].start == 1.5)
+        #expect(sim.timeline[2][0].start == 5.5)
+        #expect(sim.timeline[0][1].start == 14)
+        #expect(sim.makespan == 16)
+        #expect(sim.links.latency(from: 2, to: 1) == 3 && sim.links.latency(from: 1, to: 0) == 0.5)
+        let dualPipe = try Schedule.generate(kind: .dualpipe, ranks: 4, microBatches: 8)
+        let uneven = Costs(forward: 1, backwardInput: 1.5, backwardWeight: 0.5)
+        for transfer in [0.0, 0.3] {
+            #expect(try dualPipe.replay(links: Links(ranks: 4, latency: 0.2, transfer: transfer), duration: uneven.cost(of:)).makespan
+                    == dualPipe.replay(latency: 0.2, transfer: transfer, duration: uneven.cost(of:)).makespan)
+        }
+    }
+
+    @Test func linksAreCheckedAgainstTheSchedule() throws {
+        let s = try Schedule.generate(kind: .oneFOneB, ranks: 3, microBatches: 3)
+        #expect(throws: ScheduleError.invalidCosts("links for 2 ranks: the schedule has 3")) {
+            try s.replay(links: Links(ranks: 2, latency: 1)) { _ in 1 }
+        }
+        let negative = Links(ranks: 3) { from, to in (latency: from == 2 && to == 0 ? -1 : 1, transfer: 0) }
+        #expect(throws: ScheduleError.invalidCosts("latency of link 2 -> 0 = -1.0: every cost must be a finite number >= 0")) {
+            try s.replay(links: negative) { _ in 1 }
+        }
+        #expect(throws: ScheduleError.self) { try s.replay(links: Links(ranks: 3, latency: 1, transfer: .nan)) { _ in 1 } }
+    }
+
     @Test func theTurnOfDualPipeVCostsNoLatency() throws {
         // On the last rank stage N-1 feeds stage N directly, so F(N,0) starts the moment F(N-1,0) ends.
         let s = try Schedule.generate(kind: .dualpipev, ranks: 3, microBatches: 6)

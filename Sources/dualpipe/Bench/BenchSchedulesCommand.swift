@@ -134,8 +134,6 @@ struct BenchSchedulesCommand: ParsableCommand {
             // The link the simulator is given is the one the timed steps of the main table ran on.
             let shaping = shaped.map { LinkShaping(shaped: $0, unshaped: unshaped!) }
             if let shaping { try shaping.apply(shaping.shaped, flag: "--shaped", world: world, messageFloats: messageFloats) }
-            let latency = try messageLatency(world, floats: messageFloats)
-            let transfer = try messageTransfer(world, floats: messageFloats, alone: try messageLatency(world, floats: 1))
             var rows = [["schedule", "stages", "step ms", "update ms", "efficiency", "bubble ms", "MPI wait ms", "comm ms", "hidden",
                          "simulated ms", "sim/measured", "replay/measured", "sim bubble ms"]]
             // Every schedule's trainer is built first and their steps then alternate, one of each per
@@ -196,6 +194,10 @@ struct BenchSchedulesCommand: ParsableCommand {
                 contenders.append(Contender(label: variant.suffix.map { "\(title), \($0)" } ?? title, configuration: configuration,
                                             schedule: schedule, pairOrder: pairOrder, step: step, parameters: largest))
             }
+            // Each link the schedules' messages take, as each is placed: at PP 4 on two nodes some
+            // pipeline neighbours share a node and some do not.
+            let linkPairs = contenders.reduce(into: Set<LinkProbe.Pair>()) { $0.formUnion(LinkProbe.pairs(of: $1.schedule, worldRank: $1.worldRank)) }
+            let probe = try LinkProbe(world: world, pairs: linkPairs.sorted(), floats: messageFloats)
             // With --shaped, each round runs every schedule on both links, the two halves in turn
             // (plain then shaped, then shaped then plain), so the link changes once a round.
             var linkShaped = shaping != nil
@@ -214,7 +216,7 @@ struct BenchSchedulesCommand: ParsableCommand {
                 }
             }
             if let shaping, linkShaped { try shaping.apply(shaping.unshaped, flag: "--unshaped", world: world, messageFloats: messageFloats) }
-            if world.rank == 0 { rows += try contenders.map { try $0.row(latency: latency * 1000, transfer: transfer * 1000) } }
+            if world.rank == 0 { rows += try contenders.map { try $0.row(links: probe.links(of: $0.schedule, worldRank: $0.worldRank, scale: 1000)) } }
             if world.rank == 0 {
                 let what = mlp.map { "--model mlp (\(contenders[0].configuration.partition.layers) blocks, hidden \($0.hidden), \($0.tokensPerMicroBatch) rows a micro-batch)" }
                     ?? "\(moe!.layers) blocks, hidden \(moe!.hidden), \(moe!.tokensPerMicroBatch) tokens a micro-batch"
@@ -222,7 +224,7 @@ struct BenchSchedulesCommand: ParsableCommand {
                 if let dualPipe = configurations[.dualpipe], dualPipe.rankOrder == .mirror {
                     print("DualPipe's " + MirrorPlacement.orderLine(dualPipe, choice: rankOrder) + "; the other schedules: rank = pp")
                 }
-                print(String(format: "one message (%d floats) ranks 0 -> 1: %.3f ms (half the median ping-pong), the simulator's latency; %.3f ms apart in a stream, the time it holds the link (messages on one link take turns)", messageFloats, latency * 1000, transfer * 1000))
+                print(probe.report(floats: messageFloats))
                 print(renderTable(rows, textColumns: 1), terminator: "")
                 if let baseline = contenders.first(where: { $0.label == ScheduleKind.oneFOneB.title }) {
                     print(renderTable(Self.againstBaseline(contenders, baseline: baseline), textColumns: 1), terminator: "")
@@ -260,11 +262,11 @@ struct BenchSchedulesCommand: ParsableCommand {
                     clipping and AdamW (DualPipe on one node: sharded over the mirror pair, each rank updating one stage and
                     sending its weights; `AdamW on both copies` and, across nodes, DualPipe: unsharded); bubble: step minus
                     a rank's compute, mean over ranks; MPI wait: time blocked on messages (bubble included), mean over
-                    ranks; comm: a rank's messages times the latency above (or the time each holds the link, if longer:
-                    messages that follow each other go no faster than that); hidden: the share of that the step does not pay
-                    for (1 - (replay with the latency - replay without) / comm); simulated: the schedule costed with each
-                    step's own mean F, B, W, BW and FB of every stage on every rank and the latency above (a message waiting
-                    while the link carries the ones sent before it), each FB pair and BW timed as the runtime ran it
+                    ranks; comm: a rank's messages, each at its link's latency above (or the time it holds the link, if
+                    longer: messages that follow each other go no faster than that); hidden: the share of that the step does
+                    not pay for (1 - (replay with the latencies - replay without) / comm); simulated: the schedule costed
+                    with each step's own mean F, B, W, BW and FB of every stage on every rank and each message at its link's
+                    latency above (waiting while its link carries the ones sent before it), each FB pair and BW timed as the runtime ran it
                     (outputs leaving inside it, a gradient before its W, a pair's late gradient awaited after its F);
                     sim/measured: that over the same step's time; replay: each step simulated with each action's own
                     measured time (what the mean costs miss is the actions' variance); hidden, simulated and the ratios are
@@ -302,6 +304,8 @@ struct BenchSchedulesCommand: ParsableCommand {
         var traced: [(durations: [Action: Double], measured: Double)] = []
         /// The parameters the largest rank holds, and the most that one rank updates.
         let parameters: (held: Int, updated: Int)
+        /// The world rank of each pipeline rank, in the order the schedule was placed in.
+        func worldRank(_ pipelineRank: Int) -> Int { configuration.grid.worldRank(pipeline: pipelineRank, expert: 0) }
 
         init(label: String, configuration: PipelineConfiguration, schedule: Schedule, pairOrder: StageExecutor.PairOrder,
              step: @escaping (Bool) throws -> PipelineStepReport, parameters: (held: Int, updated: Int)) {
@@ -352,33 +356,37 @@ struct BenchSchedulesCommand: ParsableCommand {
             .joined(separator: "  ")
         }
 
-        /// The table's row; `latency` is one message's, in milliseconds, and `transfer` the time each
-        /// holds the link. Each step is predicted from its own costs and compared with its own time,
-        /// so a slow spell in one step is in both the prediction and the measurement it is held to.
-        func row(latency: Double, transfer: Double) throws -> [String] {
+        /// The table's row, each message costed on its link (`links`, in milliseconds). Each step is
+        /// predicted from its own costs and compared with its own time, so a slow spell in one step
+        /// is in both the prediction and the measurement it is held to.
+        func row(links: Links) throws -> [String] {
             var predicted: [Double] = [], simulatedBubbles: [Double] = [], predictedRatio: [Double] = [],
                 replayRatio: [Double] = [], hiddenShares: [Double] = []
             let pp = schedule.ranks
-            let messages = Double(schedule.lowered().programs.joined().filter { if case .postSend = $0 { true } else { false } }.count) / Double(pp)
-            // A message costs its latency alone, and no less than its turn on the link in a stream.
-            let communication = messages * max(latency, transfer)
+            // A message costs its link's latency alone, and no less than its turn on the link in a stream.
+            var communication = 0.0
+            for case .postSend(let t) in schedule.lowered().programs.joined() {
+                communication += max(links.latency(from: t.source, to: t.destination), links.transfer(from: t.source, to: t.destination))
+            }
+            communication /= Double(pp)
+            let free = Links(ranks: pp, latency: 0)
             // Pairs as the runtime ran them (EP 1, so a late gradient is awaited after the forward),
             // their parts in the proportions of the step's own means.
             let pairs: PairTiming = pairOrder == .sequential ? .sequential : .interleaved(lateGradient: true)
             for (durations, measured) in traced {
                 let costs = StageCosts(durations, of: schedule)
-                let simulated = try schedule.simulate(costs, latency: latency, transfer: transfer, pairs: pairs)
-                let replay = { (latency: Double, transfer: Double) in
-                    try schedule.replay(latency: latency, transfer: transfer, pairs: pairs, parts: costs.pairParts(of:)) { durations[$0] ?? 0 }
+                let simulated = try schedule.simulate(costs, links: links, pairs: pairs)
+                let replay = { (links: Links) in
+                    try schedule.replay(links: links, pairs: pairs, parts: costs.pairParts(of:)) { durations[$0] ?? 0 }
                 }
-                let replayed = try replay(latency, transfer)
+                let replayed = try replay(links)
                 predicted.append(simulated.makespan)
                 simulatedBubbles.append(simulated.bubble)
                 predictedRatio.append(simulated.makespan / measured)
                 replayRatio.append(replayed.makespan / measured)
-                // Communication: every message a rank sends, at the measured latency. What of it the
-                // step pays for is how much later the replay ends with the latency than without.
-                let exposed = max(0, replayed.makespan - (try replay(0, 0)).makespan)
+                // Communication: every message a rank sends, at its link's measured latency. What of it
+                // the step pays for is how much later the replay ends with the latencies than without.
+                let exposed = max(0, replayed.makespan - (try replay(free)).makespan)
                 hiddenShares.append(communication > 0 ? min(1, max(0, 1 - exposed / communication)) : 1)
             }
             return [label, "\(configuration.partition.stages)", decimal(median(stepTimes) * 1000, 1),
@@ -386,59 +394,5 @@ struct BenchSchedulesCommand: ParsableCommand {
                     decimal(median(waits) * 1000, 1), decimal(communication, 1), decimal(median(hiddenShares), 2), decimal(median(predicted), 1),
                     decimal(median(predictedRatio), 2), decimal(median(replayRatio), 2), decimal(median(simulatedBubbles), 1)]
         }
-    }
-
-    /// Seconds one activation holds the link from rank 0 to rank 1 when activations follow each
-    /// other: a burst of 8 sent at once and answered by one float, less the two crossings of a lone
-    /// float (`alone`), over 8; the median of 5 bursts after 1 untimed. A link that lets a burst
-    /// through faster than its rate (a token bucket) gives a lone message the ping-pong's time and
-    /// a stream this one. The same on every rank; 0 on one rank. Collective.
-    private func messageTransfer(_ world: Communicator, floats: Int, alone: Double) throws -> Double {
-        guard world.size > 1 else { return 0 }
-        let burst = 8
-        var bursts: [Double] = []
-        if world.rank < 2 {
-            let peer = 1 - world.rank
-            let buffers = (0..<burst).map { _ in MessageBuffer<Float>(count: floats, repeating: 1) }
-            for round in 0..<6 {
-                let start = monotonicSeconds()
-                if world.rank == 0 {
-                    let sends = try buffers.map { try world.isend($0, to: peer, tag: 8) }
-                    for send in sends { _ = try send.wait() }
-                    _ = try world.receive(Float.self, capacity: 1, from: peer, tag: 9)
-                } else {
-                    let receives = try buffers.map { try world.irecv(into: $0, from: peer, tag: 8) }
-                    for receive in receives { _ = try receive.wait() }
-                    try world.send([Float(0)], to: peer, tag: 9)
-                }
-                if round >= 1 { bursts.append(monotonicSeconds() - start) }
-            }
-        }
-        let mine = world.rank == 0 ? max(0, median(bursts) - 2 * alone) / Double(burst) : 0
-        return try world.allreduce(mine, op: .max)
-    }
-
-    /// Seconds one activation takes from rank 0 to rank 1: half the median of 9 ping-pongs (after
-    /// 3 untimed), the same on every rank; 0 on one rank. Collective.
-    private func messageLatency(_ world: Communicator, floats: Int) throws -> Double {
-        guard world.size > 1 else { return 0 }
-        let message = [Float](repeating: 1, count: floats)
-        var roundTrips: [Double] = []
-        if world.rank < 2 {
-            let peer = 1 - world.rank
-            for trip in 0..<12 {
-                let start = monotonicSeconds()
-                if world.rank == 0 {
-                    try world.send(message, to: peer, tag: 7)
-                    _ = try world.receive(Float.self, capacity: floats, from: peer, tag: 7)
-                } else {
-                    _ = try world.receive(Float.self, capacity: floats, from: peer, tag: 7)
-                    try world.send(message, to: peer, tag: 7)
-                }
-                if trip >= 3 { roundTrips.append(monotonicSeconds() - start) }
-            }
-        }
-        let mine = world.rank == 0 ? median(roundTrips) / 2 : 0
-        return try world.allreduce(mine, op: .max)
     }
 }
