@@ -244,17 +244,19 @@ struct BenchSchedulesCommand: ParsableCommand {
                 }
                 if let shaping {
                     print("the table's steps ran on the link --shaped sets ('\(shaping.shaped)'); in every round each schedule also stepped on the one --unshaped sets ('\(shaping.unshaped)'), the halves of a round in turn:")
-                    var slowdowns = [["schedule", "unshaped ms", "shaped ms", "slowdown", "whole unshaped ms", "whole shaped ms", "whole slowdown"]]
+                    var slowdowns = [["schedule", "unshaped ms", "shaped ms", "slowdown", "whole unshaped ms", "whole shaped ms", "whole slowdown",
+                                      "compute slowdown"]]
                     for c in contenders {
-                        let ratios = zip(c.stepTimes, c.unshapedTimes).map { $0 / $1 }
-                        let wholeRatios = zip(c.wholeTimes, c.unshapedWholeTimes).map { $0 / $1 }
+                        let ratio = { (shaped: [Double], unshaped: [Double]) in decimal(median(zip(shaped, unshaped).map { $0 / $1 }), 2) }
                         slowdowns.append([c.label, decimal(median(c.unshapedTimes) * 1000, 1),
-                                          decimal(median(c.stepTimes) * 1000, 1), decimal(median(ratios), 2),
+                                          decimal(median(c.stepTimes) * 1000, 1), ratio(c.stepTimes, c.unshapedTimes),
                                           decimal(median(c.unshapedWholeTimes) * 1000, 1), decimal(median(c.wholeTimes) * 1000, 1),
-                                          decimal(median(wholeRatios), 2)])
+                                          ratio(c.wholeTimes, c.unshapedWholeTimes), ratio(c.computeTimes, c.unshapedComputeTimes)])
                     }
                     print(renderTable(slowdowns, textColumns: 1), terminator: "")
-                    print("slowdown: the median over the rounds of a round's shaped step over its unshaped one; whole: the step with its update")
+                    print("slowdown: the median over the rounds of a round's shaped step over its unshaped one; whole: the step with its update; "
+                          + "compute: a rank's compute actions in the step, mean over the ranks (where it slows as much as the step, the "
+                          + "messages are hidden and the slower link costs the actions CPU: TCP's, or the emulated wire's on these cores)")
                 }
                 print("""
                     step: the schedule's wall time (slowest rank), without the gradient sums and the update; update: the
@@ -300,6 +302,11 @@ struct BenchSchedulesCommand: ParsableCommand {
         var wholeTimes: [Double] { zip(stepTimes, updateTimes).map(+) }
         /// With --shaped: each round's step on the unshaped link, and that step with its update, in seconds.
         var unshapedTimes: [Double] = [], unshapedWholeTimes: [Double] = []
+        /// Each timed step's compute, mean over the ranks, in seconds: on the table's link, and with
+        /// --shaped on the unshaped one. What a slower link does to the actions themselves (the
+        /// CPU that carries the messages, or emulates the wire, is the ranks' CPU) rather than to
+        /// the waits between them.
+        var computeTimes: [Double] = [], unshapedComputeTimes: [Double] = []
         /// Rank 0: each timed step's actions and its time, in milliseconds.
         var traced: [(durations: [Action: Double], measured: Double)] = []
         /// The parameters the largest rank holds, and the most that one rank updates.
@@ -316,6 +323,7 @@ struct BenchSchedulesCommand: ParsableCommand {
         mutating func recordUnshaped(_ report: PipelineStepReport) {
             unshapedTimes.append(report.pipelineSeconds)
             unshapedWholeTimes.append(report.stepSeconds)
+            unshapedComputeTimes.append(report.computeSeconds.reduce(0, +) / Double(report.computeSeconds.count))
         }
 
         mutating func record(_ report: PipelineStepReport) {
@@ -323,6 +331,7 @@ struct BenchSchedulesCommand: ParsableCommand {
             stepTimes.append(report.pipelineSeconds)
             updateTimes.append(report.stepSeconds - report.pipelineSeconds)
             efficiency.append(report.efficiency)
+            computeTimes.append(report.computeSeconds.reduce(0, +) / ranks)
             bubbles.append(report.pipelineSeconds - report.computeSeconds.reduce(0, +) / ranks)
             waits.append(report.waitSeconds.reduce(0, +) / ranks)
             guard let timelines = report.timelines else { return }
