@@ -63,8 +63,9 @@ struct LinkProbe {
         while try request.test() == nil { usleep(200) }
     }
 
-    /// The links of `schedule`'s ranks, in the unit of `scale` seconds (1000: milliseconds); a
-    /// pair no message joins costs 0.
+    /// The links of `schedule`'s ranks, in the unit of `scale` seconds (1000: milliseconds): a
+    /// pair's measurement (from its lower rank) for both directions, as the two ranks' traffic
+    /// crosses the same kind of link both ways; a pair no message joins costs 0.
     func links(of schedule: Schedule, worldRank: (Int) -> Int, scale: Double) -> Links {
         Links(ranks: schedule.ranks) { from, to in
             let cost = costs[Pair(worldRank(from), worldRank(to))]
