@@ -247,11 +247,10 @@ struct BenchSchedulesCommand: ParsableCommand {
                     var slowdowns = [["schedule", "unshaped ms", "shaped ms", "slowdown", "whole unshaped ms", "whole shaped ms", "whole slowdown",
                                       "compute slowdown"]]
                     for c in contenders {
-                        let ratio = { (shaped: [Double], unshaped: [Double]) in decimal(median(zip(shaped, unshaped).map { $0 / $1 }), 2) }
                         slowdowns.append([c.label, decimal(median(c.unshapedTimes) * 1000, 1),
-                                          decimal(median(c.stepTimes) * 1000, 1), ratio(c.stepTimes, c.unshapedTimes),
+                                          decimal(median(c.stepTimes) * 1000, 1), Self.medianRatio(c.stepTimes, c.unshapedTimes),
                                           decimal(median(c.unshapedWholeTimes) * 1000, 1), decimal(median(c.wholeTimes) * 1000, 1),
-                                          ratio(c.wholeTimes, c.unshapedWholeTimes), ratio(c.computeTimes, c.unshapedComputeTimes)])
+                                          Self.medianRatio(c.wholeTimes, c.unshapedWholeTimes), Self.medianRatio(c.computeTimes, c.unshapedComputeTimes)])
                     }
                     print(renderTable(slowdowns, textColumns: 1), terminator: "")
                     print("slowdown: the median over the rounds of a round's shaped step over its unshaped one; whole: the step with its update; "
@@ -283,10 +282,14 @@ struct BenchSchedulesCommand: ParsableCommand {
     /// step over `baseline`'s of the same round: the schedules alternate step by step, so each
     /// ratio compares steps that ran a few hundred milliseconds apart, not two spells of the machine.
     private static func againstBaseline(_ contenders: [Contender], baseline: Contender) -> [[String]] {
-        let ratio = { (a: [Double], b: [Double]) in decimal(median(zip(a, b).map { $0 / $1 }), 2) }
-        return [["schedule", "whole step ms", "step / 1F1B's", "whole step / 1F1B's"]] + contenders.map { c in
-            [c.label, decimal(median(c.wholeTimes) * 1000, 1), ratio(c.stepTimes, baseline.stepTimes), ratio(c.wholeTimes, baseline.wholeTimes)]
+        [["schedule", "whole step ms", "step / 1F1B's", "whole step / 1F1B's"]] + contenders.map { c in
+            [c.label, decimal(median(c.wholeTimes) * 1000, 1), medianRatio(c.stepTimes, baseline.stepTimes), medianRatio(c.wholeTimes, baseline.wholeTimes)]
         }
+    }
+
+    /// The median of the step-by-step ratios a[i] / b[i] (steps of the same round), to 2 decimals.
+    private static func medianRatio(_ a: [Double], _ b: [Double]) -> String {
+        decimal(median(zip(a, b).map { $0 / $1 }), 2)
     }
 
     /// One schedule's trainer and what its timed steps measured.
@@ -320,10 +323,15 @@ struct BenchSchedulesCommand: ParsableCommand {
             self.parameters = parameters
         }
 
+        /// A rank's compute actions in the step, mean over the ranks, in seconds.
+        static func meanCompute(_ report: PipelineStepReport) -> Double {
+            report.computeSeconds.reduce(0, +) / Double(report.computeSeconds.count)
+        }
+
         mutating func recordUnshaped(_ report: PipelineStepReport) {
             unshapedTimes.append(report.pipelineSeconds)
             unshapedWholeTimes.append(report.stepSeconds)
-            unshapedComputeTimes.append(report.computeSeconds.reduce(0, +) / Double(report.computeSeconds.count))
+            unshapedComputeTimes.append(Self.meanCompute(report))
         }
 
         mutating func record(_ report: PipelineStepReport) {
@@ -331,8 +339,9 @@ struct BenchSchedulesCommand: ParsableCommand {
             stepTimes.append(report.pipelineSeconds)
             updateTimes.append(report.stepSeconds - report.pipelineSeconds)
             efficiency.append(report.efficiency)
-            computeTimes.append(report.computeSeconds.reduce(0, +) / ranks)
-            bubbles.append(report.pipelineSeconds - report.computeSeconds.reduce(0, +) / ranks)
+            let compute = Self.meanCompute(report)
+            computeTimes.append(compute)
+            bubbles.append(report.pipelineSeconds - compute)
             waits.append(report.waitSeconds.reduce(0, +) / ranks)
             guard let timelines = report.timelines else { return }
             var durations: [Action: Double] = [:]
