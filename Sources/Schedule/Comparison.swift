@@ -97,8 +97,10 @@ public struct Comparison: Sendable {
     public static let order: [ScheduleKind] = [.gpipe, .oneFOneB, .zb1p, .interleaved1F1B, .interleavedZB, .zbv, .dualpipe, .dualpipev]
 
     /// `pairs`: how the FB pairs of DualPipe and DualPipeV meet their messages; `interleavedStagesPerRank`:
-    /// the interleaved kinds' V.
-    public init(stages: Int, microBatches: Int, costs: Costs, pairs: PairTiming = .atomic, interleavedStagesPerRank: Int = 2) {
+    /// the interleaved kinds' V; `placement`: the nodes each kind's ranks sit on (nil: one node,
+    /// every message at `costs.latency`), asked of each kind's schedule as it has its own ranks.
+    public init(stages: Int, microBatches: Int, costs: Costs, pairs: PairTiming = .atomic, interleavedStagesPerRank: Int = 2,
+                placement: (Schedule) -> NodePlacement? = { _ in nil }) {
         self.stages = stages
         self.microBatches = microBatches
         self.costs = costs
@@ -115,7 +117,7 @@ public struct Comparison: Sendable {
             }
             do {
                 let schedule = try Schedule.generate(kind: kind, ranks: ranks, microBatches: microBatches, stagesPerRank: perRank)
-                return Row(kind: kind, ranks: ranks, stagesPerRank: perRank, simulation: try schedule.simulate(costs, pairs: pairs),
+                return Row(kind: kind, ranks: ranks, stagesPerRank: perRank, simulation: try schedule.simulate(costs, pairs: pairs, placement: placement(schedule)),
                            skipped: nil, formula: formula)
             } catch {
                 return Row(kind: kind, ranks: ranks, stagesPerRank: perRank, simulation: nil, skipped: "\(error)", formula: formula)

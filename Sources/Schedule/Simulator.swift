@@ -97,6 +97,9 @@ public struct Simulation: Sendable {
     public let parameterCopies: [Int]
     /// How the FB pairs met their messages.
     public internal(set) var pairs: PairTiming = .atomic
+    /// The nodes the ranks sat on, if the simulation was given them (then `links` holds their
+    /// costs across nodes, and `costs.latency` and `costs.transfer` the ones inside a node).
+    public internal(set) var placement: NodePlacement?
 
     /// [ranks] makespan minus busy time.
     public var idle: [Double] { busy.map { makespan - $0 } }
@@ -126,10 +129,17 @@ extension Simulation {
 
 extension Schedule {
     /// Times the schedule under `costs`, its FB pairs timed as `pairs` says (by default as one
-    /// indivisible action each). The schedule must pass `validate()`.
-    public func simulate(_ costs: Costs = Costs(), pairs: PairTiming = .atomic) throws -> Simulation {
-        try simulate(costs, links: Links(ranks: ranks, latency: costs.latency, transfer: costs.transfer), pairs: pairs,
-                     parts: costs.pairParts(of:), cost: costs.cost(of:))
+    /// indivisible action each), every message at `costs.latency` and `costs.transfer`, or with a
+    /// `placement` those between its nodes at the placement's. The schedule must pass `validate()`.
+    public func simulate(_ costs: Costs = Costs(), pairs: PairTiming = .atomic, placement: NodePlacement? = nil) throws -> Simulation {
+        var links = Links(ranks: ranks, latency: costs.latency, transfer: costs.transfer)
+        if let placement {
+            try placement.validate(for: self)
+            links = placement.links(inside: costs)
+        }
+        var simulation = try simulate(costs, links: links, pairs: pairs, parts: costs.pairParts(of:), cost: costs.cost(of:))
+        simulation.placement = placement
+        return simulation
     }
 
     /// Times the schedule with each action's own duration (`duration(action)`, e.g. as a run

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Pipeline
 import Schedule
 
 struct SimulateCommand: ParsableCommand {
@@ -12,7 +13,10 @@ struct SimulateCommand: ParsableCommand {
         to the next still carries earlier messages, --transfer each. The bubble is the largest idle time of \
         any rank (makespan minus the rank's busy time). --compare runs every kind for the same \
         number of stages (DualPipeV and ZB-V on N/2 ranks, Interleaved 1F1B and ZB on N/V) and prints the README \
-        formula next to it (for Interleaved 1F1B, Interleaved ZB and ZB-V, which the README does not have, their own).
+        formula next to it (for Interleaved 1F1B, Interleaved ZB and ZB-V, which the README does not have, their own). \
+        --ranks-per-node spreads the ranks over nodes and prices the schedule's messages between them at \
+        --inter-node-latency and --inter-node-transfer (not the gradient sums after the schedule, which DualPipe's \
+        mirror order keeps inside a node).
         """
     )
 
@@ -51,6 +55,15 @@ struct SimulateCommand: ParsableCommand {
     var latency: Double = 0
     @Option(help: "The time a message holds the link from one rank to another (its size over the link's sustained rate); the messages on one link take turns, each arriving --latency after its turn began (default: 0, the link never busy).")
     var transfer: Double = 0
+    @Option(name: .customLong("ranks-per-node"), help: ArgumentHelp("Spread the ranks over nodes of K ranks each, filled in world-rank order (as a hostfile or Slurm's block distribution packs them), and price a message between nodes at --inter-node-latency and --inter-node-transfer; --latency and --transfer are then the costs inside a node (default: one node).", valueName: "K"))
+    var ranksPerNode: Int?
+    @Option(name: .customLong("inter-node-latency"), help: "With --ranks-per-node, the latency of a message between nodes (default: --latency).")
+    var interNodeLatency: Double?
+    @Option(name: .customLong("inter-node-transfer"), help: "With --ranks-per-node, the time a message holds a link between nodes (default: --transfer).")
+    var interNodeTransfer: Double?
+    @Option(name: .customLong("rank-order"), help: ArgumentHelp("With --ranks-per-node, where DualPipe's pipeline ranks sit, as train's: pipeline (world rank = pp), mirror (pp 0, PP-1, 1, PP-2, ...: each mirror pair side by side, their gradient sums inside a node and more pipeline hops across), or auto: mirror when DualPipe's pairs would span nodes in pipeline order and fewer do in mirror order. The other kinds keep the pipeline order.", valueName: "auto|pipeline|mirror"))
+    var rankOrder: RankOrderChoice = .auto
+
     @Option(help: ArgumentHelp("""
         How an FB pair meets its messages: atomic (one action: it starts once both inputs are here, both outputs \
         leave when it ends), interleaved (as the runtime runs it: the forward's output leaves after the forward and \
@@ -84,6 +97,7 @@ struct SimulateCommand: ParsableCommand {
         } catch {
             throw ValidationError("\(costFlag(of: error.description)): \(error)")
         }
+        try validateNodes()
         if let trace { try Files.checkWritable(trace, flag: "--trace") }
         if let svg { try Files.checkWritable(svg, flag: "--svg") }
         if compare {
@@ -108,6 +122,41 @@ struct SimulateCommand: ParsableCommand {
         }
     }
 
+    /// The node flags' rules: a node of at least one rank, costs between nodes as every cost's,
+    /// and the flags that describe nodes only beside the one that makes them.
+    private func validateNodes() throws {
+        guard let ranksPerNode else {
+            let given = [("--inter-node-latency", interNodeLatency.map { "\($0)" }), ("--inter-node-transfer", interNodeTransfer.map { "\($0)" }),
+                         ("--rank-order", rankOrder == .auto ? nil : rankOrder.rawValue)]
+            if let (flag, value) = given.first(where: { $0.1 != nil }) {
+                throw ValidationError("\(flag) \(value!) describes ranks on several nodes: give --ranks-per-node K too")
+            }
+            return
+        }
+        guard ranksPerNode >= 1 else { throw ValidationError("--ranks-per-node \(ranksPerNode): a node holds at least 1 rank") }
+        for (flag, value) in [("--inter-node-latency", interNodeLatency), ("--inter-node-transfer", interNodeTransfer)] {
+            if let value, !(value.isFinite && value >= 0) { throw ValidationError("\(flag) \(value): every cost must be a finite number >= 0") }
+        }
+        if rankOrder == .mirror && !compare {
+            let configuration = try selection.configuration()
+            if configuration.kind != .dualpipe {
+                throw ValidationError("--rank-order mirror puts DualPipe's mirror pairs (pp and PP-1-pp) side by side, and \(configuration.kind.title) has none (it holds one copy of each stage): use --kind dualpipe, or --rank-order pipeline")
+            }
+        }
+    }
+
+    /// Where `schedule`'s ranks sit with --ranks-per-node: DualPipe in the --rank-order chosen (auto
+    /// decided as train decides it), every other kind in pipeline order.
+    private func placement(for schedule: Schedule) -> NodePlacement? {
+        guard let ranksPerNode else { return nil }
+        let n = schedule.ranks
+        let order: GridShape.RankOrder = schedule.kind != .dualpipe ? .pipeline : rankOrder.named
+            ?? .automatic(isDualPipe: true, pipeline: n, expert: 1, nodeOfRank: (0..<n).map { $0 / ranksPerNode })
+        let grid = GridShape(pipeline: n, expert: 1, order: order)
+        return NodePlacement(ranksPerNode: ranksPerNode, worldRanks: (0..<n).map { grid.worldRank(pipeline: $0, expert: 0) },
+                             latency: interNodeLatency ?? latency, transfer: interNodeTransfer ?? transfer)
+    }
+
     /// --compare runs every kind on N stages (the kinds with two stages a rank on N/2 ranks); each
     /// kind that refuses the configuration is skipped with its reason, so only the bounds every
     /// kind shares are checked.
@@ -129,11 +178,12 @@ struct SimulateCommand: ParsableCommand {
     func run() throws {
         if compare {
             let comparison = Comparison(stages: selection.ranks, microBatches: selection.microBatches, costs: costs, pairs: pairs.timing,
-                                        interleavedStagesPerRank: selection.stagesPerRank ?? 2)
+                                        interleavedStagesPerRank: selection.stagesPerRank ?? 2, placement: placement(for:))
             try emit(format == .json ? comparison.reportJSON() : comparison.report(), to: nil)
             return
         }
-        let simulation = try selection.validatedSchedule().simulate(costs, pairs: pairs.timing)
+        let schedule = try selection.validatedSchedule()
+        let simulation = try schedule.simulate(costs, pairs: pairs.timing, placement: placement(for: schedule))
         try emit(format == .json ? simulation.reportJSON() : simulation.report(), to: nil)
         if let trace { try emit(simulation.chromeTrace(), to: trace, flag: "--trace") }
         if let svg { try emit(simulation.svg(), to: svg, flag: "--svg") }

@@ -24,17 +24,31 @@ extension String {
     }
 }
 
+extension NodePlacement {
+    /// What a message between nodes costs, beside the costs' line (whose latency is then the one
+    /// inside a node).
+    var summary: String {
+        "\(ranksPerNode) rank\(ranksPerNode == 1 ? "" : "s") a node; between nodes latency=\(fmt(latency))" + (transfer > 0 ? " transfer=\(fmt(transfer))" : "")
+            + ", inside a node the costs' latency and transfer"
+    }
+    var nodesJSON: String { "[" + nodes.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }.joined(separator: ",") + "]" }
+    var json: String {
+        #"{"ranksPerNode":\#(ranksPerNode),"latency":\#(fmt(latency)),"transfer":\#(fmt(transfer)),"nodes":\#(nodesJSON)}"#
+    }
+}
+
 extension Simulation {
     /// The human report of `dualpipe simulate`.
     public func report() -> String {
         let s = schedule
         var out = "\(s.kind.title): \(s.ranks) ranks, \(s.stages) stages, \(s.microBatches) micro-batches\n"
         out += "costs: \(costs.summary); FB pairs: \(pairs.name)\n"
+        if let placement { out += "nodes: \(placement.nodesSummary) (pipeline ranks); \(placement.summary)\n" }
         out += "makespan \(fmt(makespan))  bubble (largest rank idle) \(fmt(bubble))  \(BubbleFormula.source(s.kind)) formula \(BubbleFormula.text(s.kind, stagesPerRank: s.stagesPerRank)) = \(BubbleFormula.shown(BubbleFormula.readme(s.kind, stages: s.stages, stagesPerRank: s.stagesPerRank, costs: costs), s.kind))  bubble ratio \(fmt(bubbleRatio))\n\n"
-        var rows = [["rank", "stages", "busy", "idle", "peak activations", "parameter copies"]]
+        var rows = [["rank", "stages", "busy", "idle", "peak activations", "parameter copies"] + (placement == nil ? [] : ["node"])]
         for r in 0..<s.ranks {
             rows.append([String(r), s.stagesHeld(by: r).map(String.init).joined(separator: ","), fmt(busy[r]), fmt(idle[r]),
-                         String(peakActivations[r]), String(parameterCopies[r])])
+                         String(peakActivations[r]), String(parameterCopies[r])] + (placement.map { [String($0.node(of: r))] } ?? []))
         }
         return out + table(rows)
     }
@@ -45,7 +59,7 @@ extension Simulation {
         let ranks = (0..<s.ranks).map { r in
             #"{"rank":\#(r),"stages":[\#(s.stagesHeld(by: r).map(String.init).joined(separator: ","))],"busy":\#(fmt(busy[r])),"idle":\#(fmt(idle[r])),"peakActivations":\#(peakActivations[r]),"parameterCopies":\#(parameterCopies[r])}"#
         }
-        return #"{"kind":"\#(s.kind.rawValue)","ranks":\#(s.ranks),"stages":\#(s.stages),"microbatches":\#(s.microBatches),"costs":\#(costs.json),"pairs":"\#(pairs.name)","makespan":\#(fmt(makespan)),"bubble":\#(fmt(bubble)),"bubbleRatio":\#(bubbleRatio),"perRank":[\#n  "#
+        return #"{"kind":"\#(s.kind.rawValue)","ranks":\#(s.ranks),"stages":\#(s.stages),"microbatches":\#(s.microBatches),"costs":\#(costs.json),"pairs":"\#(pairs.name)",\#(placement.map { #""nodes":\#($0.json),"# } ?? "")"makespan":\#(fmt(makespan)),"bubble":\#(fmt(bubble)),"bubbleRatio":\#(bubbleRatio),"perRank":[\#n  "#
             + ranks.joined(separator: ",\n  ") + "\n]}\n"
     }
 }
@@ -53,8 +67,13 @@ extension Simulation {
 extension Comparison {
     /// The side-by-side table of `dualpipe simulate --compare`.
     public func report() -> String {
-        var out = "PP = \(stages) stages, M = \(microBatches) micro-batches; costs: \(costs.summary); FB pairs: \(pairs.name)\n\n"
+        var out = "PP = \(stages) stages, M = \(microBatches) micro-batches; costs: \(costs.summary); FB pairs: \(pairs.name)\n"
+        if let placement = rows.lazy.compactMap({ $0.simulation?.placement }).first {
+            out += "nodes: \(placement.summary); each kind's pipeline ranks on the nodes in its column\n"
+        }
+        out += "\n"
         let header = ["kind", "ranks", "makespan", "bubble", "README bubble", "formula", "bubble ratio", "activations/rank", "parameters/rank"]
+            + (hasPlacement ? ["nodes"] : [])
         let notes = rows.filter { $0.skipped != nil }.map { "\($0.kind.title): skipped, \($0.skipped!)" }
             + rows.filter { $0.simulation != nil }.compactMap { row in BubbleFormula.note(row.kind, stagesPerRank: row.stagesPerRank).map { "\(row.kind.title): \($0)" } }
         out += table([header] + tableRows())
@@ -68,8 +87,11 @@ extension Comparison {
             return [row.kind.title, String(row.ranks), fmt(sim.makespan), fmt(sim.bubble), BubbleFormula.shown(row.formula, row.kind),
                     BubbleFormula.text(row.kind, stagesPerRank: row.stagesPerRank), String(format3(sim.bubbleRatio)),
                     String(sim.peakActivations.max() ?? 0), "\(sim.parameterCopies.max() ?? 0)x"]
+                + (hasPlacement ? [sim.placement?.nodesSummary ?? "-"] : [])
         }
     }
+
+    private var hasPlacement: Bool { rows.contains { $0.simulation?.placement != nil } }
 
     /// The JSON form of `dualpipe simulate --compare --format json`.
     public func reportJSON() -> String {
@@ -77,9 +99,12 @@ extension Comparison {
             guard let sim = row.simulation else {
                 return #"{"kind":"\#(row.kind.rawValue)","ranks":\#(row.ranks),"skipped":"\#(row.skipped ?? "")"}"#
             }
-            return #"{"kind":"\#(row.kind.rawValue)","ranks":\#(row.ranks),"makespan":\#(fmt(sim.makespan)),"bubble":\#(fmt(sim.bubble)),"readmeBubble":\#(row.formula.isNaN ? "null" : fmt(row.formula)),"bubbleRatio":\#(sim.bubbleRatio),"peakActivations":\#(sim.peakActivations.max() ?? 0),"parameterCopies":\#(sim.parameterCopies.max() ?? 0)}"#
+            return #"{"kind":"\#(row.kind.rawValue)","ranks":\#(row.ranks),"makespan":\#(fmt(sim.makespan)),"bubble":\#(fmt(sim.bubble)),"readmeBubble":\#(row.formula.isNaN ? "null" : fmt(row.formula)),"bubbleRatio":\#(sim.bubbleRatio),"peakActivations":\#(sim.peakActivations.max() ?? 0),"parameterCopies":\#(sim.parameterCopies.max() ?? 0)\#(sim.placement.map { #","nodes":\#($0.nodesJSON)"# } ?? "")}"#
         }
-        return #"{"stages":\#(stages),"microbatches":\#(microBatches),"costs":\#(costs.json),"pairs":"\#(pairs.name)","kinds":[\#n  "# + items.joined(separator: ",\n  ") + "\n]}\n"
+        let nodes = rows.lazy.compactMap({ $0.simulation?.placement }).first.map {
+            #""nodes":{"ranksPerNode":\#($0.ranksPerNode),"latency":\#(fmt($0.latency)),"transfer":\#(fmt($0.transfer))},"#
+        } ?? ""
+        return #"{"stages":\#(stages),"microbatches":\#(microBatches),"costs":\#(costs.json),"pairs":"\#(pairs.name)",\#(nodes)"kinds":[\#n  "# + items.joined(separator: ",\n  ") + "\n]}\n"
     }
 }
 
