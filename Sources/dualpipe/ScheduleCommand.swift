@@ -141,18 +141,7 @@ struct ScheduleCommand: ParsableCommand {
 
     /// The measured order of every rank in a trace against the generated program of its pipeline rank.
     private func compare(trace path: String, with schedule: Schedule) throws {
-        let data = try Files.read(path, flag: "--compare-trace")
-        let what = "--compare-trace '\(path)': not a trace written by dualpipe train --trace"
-        let document: Any
-        do { document = try JSONSerialization.jsonObject(with: data) } catch { throw ValidationError("--compare-trace '\(path)': \(JSONProblem.syntax(data))") }
-        guard let events = (document as? [String: Any])?["traceEvents"] as? [Any], events.allSatisfy({ $0 is [String: Any] }) else {
-            throw ValidationError("\(what) (it needs a traceEvents array of objects)")
-        }
-        let orders: [ChromeTrace.RankOrder]
-        do { orders = try ChromeTrace.computeOrder(of: data) } catch {
-            let reason = CommandFailure.describe(error)
-            throw ValidationError(reason.contains("DecodingError") ? "\(what) (an event lacks name, ph or pid, or has a field of the wrong type)" : "--compare-trace '\(path)': \(reason)")
-        }
+        let orders = try TraceFile(path, flag: "--compare-trace").decode(ChromeTrace.computeOrder(of:))
         guard !orders.isEmpty else { throw ValidationError("\(path): no compute actions in the trace") }
         for order in orders {
             guard (0..<schedule.ranks).contains(order.pipelineRank) else {

@@ -41,16 +41,18 @@ struct SimulateCommand: ParsableCommand {
 
     @OptionGroup var selection: ScheduleSelection
 
-    @Option(name: .customLong("cost-f"), help: "Cost of a forward F.")
-    var costF: Double = 1
-    @Option(name: .customLong("cost-b"), help: "Cost of an input-gradient backward B.")
-    var costB: Double = 1
-    @Option(name: .customLong("cost-w"), help: "Cost of a weight-gradient backward W.")
-    var costW: Double = 1
-    @Option(name: .customLong("cost-bw"), help: "Cost of a full backward BW (default: B + W).")
+    @Option(name: .customLong("cost-f"), help: "Cost of a forward F (default: 1, or the trace's).")
+    var costF: Double?
+    @Option(name: .customLong("cost-b"), help: "Cost of an input-gradient backward B (default: 1, or the trace's).")
+    var costB: Double?
+    @Option(name: .customLong("cost-w"), help: "Cost of a weight-gradient backward W (default: 1, or the trace's).")
+    var costW: Double?
+    @Option(name: .customLong("cost-bw"), help: "Cost of a full backward BW (default: B + W, or the trace's).")
     var costBW: Double?
-    @Option(name: .customLong("cost-fb"), help: "Cost of an overlapped forward and full backward FB (default: F + BW).")
+    @Option(name: .customLong("cost-fb"), help: "Cost of an overlapped forward and full backward FB (default: F + BW, or the trace's).")
     var costFB: Double?
+    @Option(name: .customLong("costs-from-trace"), help: ArgumentHelp("Take F, B, W, BW and FB from a `dualpipe train --trace` file: each kind's mean compute time in milliseconds over the traced step (a pair's time blocked inside left out; a kind the step did not run as the others imply it, BW = B + W, FB = F + BW). A --cost-* flag given too wins; --latency and --transfer stay yours to give, in milliseconds (default: none).", valueName: "file"))
+    var costsFromTrace: String?
     @Option(help: "Latency of one point-to-point message, from its send to its arrival.")
     var latency: Double = 0
     @Option(help: "The time a message holds the link from one rank to another (its size over the link's sustained rate); the messages on one link take turns, each arriving --latency after its turn began (default: 0, the link never busy).")
@@ -86,15 +88,39 @@ struct SimulateCommand: ParsableCommand {
     @Option(help: "Also write the timeline as an SVG picture to this file (default: none).")
     var svg: String?
 
-    var costs: Costs {
-        Costs(forward: costF, backwardInput: costB, backwardWeight: costW,
-              backward: costBW, forwardBackward: costFB, latency: latency, transfer: transfer)
+    /// The costs the flags give: the trace's means (if named), each overridden by its own flag.
+    func costs() throws -> Costs {
+        guard let costsFromTrace else {
+            return Costs(forward: costF ?? 1, backwardInput: costB ?? 1, backwardWeight: costW ?? 1,
+                         backward: costBW, forwardBackward: costFB, latency: latency, transfer: transfer)
+        }
+        let measured = Costs(measured: try traceDurations(costsFromTrace))
+        let b = costB ?? measured.backwardInput, w = costW ?? measured.backwardWeight
+        // A B or W given alone moves the trace's BW with it, as BW = B + W without a trace.
+        let bw = costBW ?? (costB == nil && costW == nil ? measured.backward : b + w)
+        return Costs(forward: costF ?? measured.forward, backwardInput: b, backwardWeight: w, backward: bw,
+                     forwardBackward: costFB ?? measured.forwardBackward, latency: latency, transfer: transfer)
+    }
+
+    /// [kind] the compute milliseconds of each action of that kind in the trace.
+    private func traceDurations(_ path: String) throws -> [Action.Op: [Double]] {
+        let durations = try TraceFile(path, flag: "--costs-from-trace").decode(ChromeTrace.computeMilliseconds(of:))
+        guard !durations.isEmpty else { throw ValidationError("--costs-from-trace '\(path)': no compute actions in the trace") }
+        return durations
+    }
+
+    /// The text report's first line with --costs-from-trace: where the costs came from.
+    private func traceLine() throws -> String? {
+        guard let costsFromTrace, format == .text else { return nil }
+        let durations = try traceDurations(costsFromTrace)
+        let counts = Action.Op.allCases.compactMap { op in durations[op].map { "\($0.count) \(op.rawValue)" } }
+        return "costs from the trace '\(costsFromTrace)': each kind's mean compute ms over its \(counts.joined(separator: ", ")) (a --cost-* flag wins)"
     }
 
     func validate() throws {
         do {
-            try costs.validate()
-        } catch {
+            try costs().validate()
+        } catch let error as ScheduleError {
             throw ValidationError("\(costFlag(of: error.description)): \(error)")
         }
         try validateNodes()
@@ -109,14 +135,15 @@ struct SimulateCommand: ParsableCommand {
     }
 
     /// The flag and value of the cost an error names first ("FB = 0.5 ..." -> "--cost-fb 0.5"); a
-    /// default BW or FB is shown as its formula.
+    /// default BW or FB is shown as its formula, a cost the trace gave as the trace.
     private func costFlag(of message: String) -> String {
-        switch message.prefix(while: { $0 != " " }) {
-        case "F": "--cost-f \(costF)"
-        case "B": "--cost-b \(costB)"
-        case "W": "--cost-w \(costW)"
-        case "BW": costBW.map { "--cost-bw \($0)" } ?? "--cost-bw (default B+W)"
-        case "FB": costFB.map { "--cost-fb \($0)" } ?? "--cost-fb (default F+BW)"
+        let fromTrace = costsFromTrace.map { "--costs-from-trace '\($0)'" }
+        return switch message.prefix(while: { $0 != " " }) {
+        case "F": costF.map { "--cost-f \($0)" } ?? fromTrace ?? "--cost-f 1.0"
+        case "B": costB.map { "--cost-b \($0)" } ?? fromTrace ?? "--cost-b 1.0"
+        case "W": costW.map { "--cost-w \($0)" } ?? fromTrace ?? "--cost-w 1.0"
+        case "BW": costBW.map { "--cost-bw \($0)" } ?? fromTrace ?? "--cost-bw (default B+W)"
+        case "FB": costFB.map { "--cost-fb \($0)" } ?? fromTrace ?? "--cost-fb (default F+BW)"
         case "transfer": "--transfer \(transfer)"
         default: "--latency \(latency)"
         }
@@ -176,14 +203,15 @@ struct SimulateCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let line = try traceLine() { print(line) }
         if compare {
-            let comparison = Comparison(stages: selection.ranks, microBatches: selection.microBatches, costs: costs, pairs: pairs.timing,
+            let comparison = Comparison(stages: selection.ranks, microBatches: selection.microBatches, costs: try costs(), pairs: pairs.timing,
                                         interleavedStagesPerRank: selection.stagesPerRank ?? 2, placement: placement(for:))
             try emit(format == .json ? comparison.reportJSON() : comparison.report(), to: nil)
             return
         }
         let schedule = try selection.validatedSchedule()
-        let simulation = try schedule.simulate(costs, pairs: pairs.timing, placement: placement(for: schedule))
+        let simulation = try schedule.simulate(try costs(), pairs: pairs.timing, placement: placement(for: schedule))
         try emit(format == .json ? simulation.reportJSON() : simulation.report(), to: nil)
         if let trace { try emit(simulation.chromeTrace(), to: trace, flag: "--trace") }
         if let svg { try emit(simulation.svg(), to: svg, flag: "--svg") }

@@ -1,4 +1,5 @@
 import Foundation
+import Schedule
 
 /// A measured step as a Chrome trace (JSON array format; opens in Perfetto and chrome://tracing):
 /// one process per world rank (pid = rank), a complete event per compute action, named in the
@@ -94,6 +95,36 @@ extension ChromeTrace {
             let entry = byRank[rank]!
             return RankOrder(rank: rank, pipelineRank: entry.pp, actions: entry.spans.sorted { $0.0 < $1.0 }.map(\.1))
         }
+    }
+}
+
+extension ChromeTrace {
+    /// The compute time of every action in a trace, in milliseconds by kind: each span's length
+    /// less the time an FB pair spent blocked inside it (`blocked_ms`), as the trace's picture
+    /// costs them. `Costs(measured:)` turns them into a simulation's costs.
+    public static func computeMilliseconds(of data: Data) throws -> [Action.Op: [Double]] {
+        struct Document: Decodable { var traceEvents: [Event] }
+        struct Event: Decodable {
+            var name: String, ph: String, pid: Int, dur: Double?, cat: String?
+            var args: Arguments?
+        }
+        struct Arguments: Decodable {
+            var blocked: Double?
+            enum CodingKeys: String, CodingKey { case blocked = "blocked_ms" }
+        }
+        let document: Document
+        do {
+            document = try JSONDecoder().decode(Document.self, from: data)
+        } catch let error as DecodingError {
+            throw PipelineError("not a trace written by dualpipe train --trace: \(describe(error))")
+        }
+        var durations: [Action.Op: [Double]] = [:]
+        for event in document.traceEvents where event.ph == "X" && event.cat != "wait" {
+            guard let action = Action(event.name) else { throw PipelineError("trace event '\(event.name)' of rank \(event.pid) is not an action") }
+            guard let dur = event.dur, dur.isFinite, dur >= 0 else { throw PipelineError("trace event '\(event.name)' of rank \(event.pid) lacks a duration >= 0") }
+            durations[action.op, default: []].append(max(0, dur / 1000 - (event.args?.blocked ?? 0)))
+        }
+        return durations
     }
 }
 
