@@ -2,7 +2,7 @@
 /// F&B our FB), with PP the number of stages; and Interleaved 1F1B's from the Megatron-LM paper,
 /// (N-1)(F+B) of one stage on N = PP/V ranks; Interleaved ZB's, ZB1P's on those N ranks; and ZB-V's at equal costs, where its only idle time
 /// is the first forward's way to the last rank. `v`, the stages a rank holds, matters only to
-/// the interleaved kinds (nil: their default, 2).
+/// the looped kinds (nil: their default, 2).
 public enum BubbleFormula {
     /// The README's bubble for `kind` with `stages` pipeline stages (GPipe shares 1F1B's).
     public static func readme(_ kind: ScheduleKind, stages pp: Int, stagesPerRank v: Int? = nil, costs c: Costs) -> Double {
@@ -11,7 +11,7 @@ public enum BubbleFormula {
         case .oneFOneB, .gpipe: (p - 1) * (c.forward + c.backward)
         case .zb1p: (p - 1) * (c.forward + c.backward - 2 * c.backwardWeight)
         case .dualpipe, .dualpipev: (p / 2 - 1) * (c.forwardBackward + c.backward - 3 * c.backwardWeight)
-        case .interleaved1F1B: (p / Double(v ?? 2) - 1) * (c.forward + c.backward)
+        case .interleaved1F1B, .loopedBFS: (p / Double(v ?? 2) - 1) * (c.forward + c.backward)
         case .interleavedZB: (p / Double(v ?? 2) - 1) * (c.forward + c.backward - 2 * c.backwardWeight)
         // NaN: no closed formula for other costs (the critical path changes with them).
         case .zbv: c.forward == c.backwardInput && c.backwardInput == c.backwardWeight ? (p / 2 - 1) * c.forward : .nan
@@ -23,7 +23,7 @@ public enum BubbleFormula {
     /// then no bubble.
     public static func assumption(_ kind: ScheduleKind) -> String? {
         switch kind {
-        case .oneFOneB, .gpipe, .interleaved1F1B: nil
+        case .oneFOneB, .gpipe, .interleaved1F1B, .loopedBFS: nil
         case .zb1p, .interleavedZB: "F+B >= 2W"
         case .zbv: "F = B = W"
         case .dualpipe, .dualpipev: "F&B+B >= 3W"
@@ -44,6 +44,7 @@ public enum BubbleFormula {
         switch kind {
         case .interleaved1F1B: "Megatron-LM paper"
         case .interleavedZB: "ZB1P"
+        case .loopedBFS: "BFS paper"
         case .zbv: "equal-cost"
         case .oneFOneB, .gpipe, .zb1p, .dualpipe, .dualpipev: "README"
         }
@@ -55,6 +56,7 @@ public enum BubbleFormula {
         case .interleaved1F1B: "not in the README's table; its formula is the \(source(kind))'s, (N-1)(F+B) on N = PP/\(v ?? 2) ranks"
         case .interleavedZB: "not in the README's table; its formula is ZB1P's, (N-1)(F+B-2W), on N = PP/\(v ?? 2) ranks"
         case .zbv: "not in the README's table; at F = B = W, the costs it is built for, its bubble is the first forward's way to the last rank, (PP/2-1)F, which the Zero Bubble paper counts as none"
+        case .loopedBFS: "not in the README's table; its formula is GPipe's on N = PP/\(v ?? 2) ranks, (N-1)(F+B), which holds for M >= N (with fewer micro-batches than ranks each loop waits for the last)"
         case .oneFOneB, .gpipe, .zb1p, .dualpipe, .dualpipev: nil
         }
     }
@@ -66,7 +68,7 @@ public enum BubbleFormula {
         case .zb1p: "(PP-1)(F+B-2W)"
         case .zbv: "(PP/2-1)F"
         case .dualpipe, .dualpipev: "(PP/2-1)(F&B+B-3W)"
-        case .interleaved1F1B: "(PP/\(v ?? 2)-1)(F+B)"
+        case .interleaved1F1B, .loopedBFS: "(PP/\(v ?? 2)-1)(F+B)"
         case .interleavedZB: "(PP/\(v ?? 2)-1)(F+B-2W)"
         }
     }
@@ -94,10 +96,10 @@ public struct Comparison: Sendable {
     public let pairs: PairTiming
     public let rows: [Row]
 
-    public static let order: [ScheduleKind] = [.gpipe, .oneFOneB, .zb1p, .interleaved1F1B, .interleavedZB, .zbv, .dualpipe, .dualpipev]
+    public static let order: [ScheduleKind] = [.gpipe, .oneFOneB, .zb1p, .loopedBFS, .interleaved1F1B, .interleavedZB, .zbv, .dualpipe, .dualpipev]
 
     /// `pairs`: how the FB pairs of DualPipe and DualPipeV meet their messages; `interleavedStagesPerRank`:
-    /// the interleaved kinds' V; `placement`: the nodes each kind's ranks sit on (nil: one node,
+    /// the looped kinds' V; `placement`: the nodes each kind's ranks sit on (nil: one node,
     /// every message at `costs.latency`), asked of each kind's schedule as it has its own ranks.
     public init(stages: Int, microBatches: Int, costs: Costs, pairs: PairTiming = .atomic, interleavedStagesPerRank: Int = 2,
                 placement: (Schedule) -> NodePlacement? = { _ in nil }) {
@@ -106,11 +108,11 @@ public struct Comparison: Sendable {
         self.costs = costs
         self.pairs = pairs
         rows = Self.order.map { kind in
-            let perRank = kind.isInterleaved ? interleavedStagesPerRank : ScheduleConfiguration.defaultStagesPerRank(kind)
+            let perRank = kind.isLooped ? interleavedStagesPerRank : ScheduleConfiguration.defaultStagesPerRank(kind)
             let ranks = stages / perRank
             let formula = BubbleFormula.readme(kind, stages: stages, stagesPerRank: perRank, costs: costs)
             if stages % perRank != 0 {
-                let how = kind.isInterleaved ? "loop" : "fold"
+                let how = kind.isLooped ? "loop" : "fold"
                 let need = perRank == 2 ? "an even number of stages" : "a multiple of \(perRank) stages"
                 return Row(kind: kind, ranks: ranks, stagesPerRank: perRank, simulation: nil,
                            skipped: "needs \(need) (PP = \(stages)) to \(how) onto PP/\(perRank) ranks", formula: formula)

@@ -21,6 +21,7 @@ public struct Schedule: Hashable, Sendable {
         case .interleaved1F1B: Interleaved1F1BGenerator.program(ranks: n, microBatches: m, stagesPerRank: configuration.stagesPerRank)
         case .zbv: ZeroBubbleVGenerator.program(ranks: n, microBatches: m)
         case .interleavedZB: InterleavedZeroBubbleGenerator.program(ranks: n, microBatches: m, stagesPerRank: configuration.stagesPerRank)
+        case .loopedBFS: LoopedBFSGenerator.program(ranks: n, microBatches: m, stagesPerRank: configuration.stagesPerRank)
         }
         self.init(configuration: configuration, program: program)
     }

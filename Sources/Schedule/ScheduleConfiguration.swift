@@ -5,7 +5,7 @@ public struct ScheduleConfiguration: Hashable, Sendable {
     public let ranks: Int
     public let microBatches: Int
     /// V: the stages (model chunks) each rank holds. Fixed by the kind (DualPipeV and ZB-V 2, the
-    /// one-stage kinds 1), except the interleaved kinds', Megatron-LM's virtual pipeline size (2 unless chosen).
+    /// one-stage kinds 1), except the looped kinds', Megatron-LM's virtual pipeline size (2 unless chosen).
     public let stagesPerRank: Int
 
     /// At most this many ranks N: validation of the lowered program grows with N squared.
@@ -14,7 +14,7 @@ public struct ScheduleConfiguration: Hashable, Sendable {
     /// actions and their messages, held at once by generation, lowering, validation and simulation
     /// (about 1 GiB and a few seconds at the limit).
     public static let maximumChunks = 1 << 19
-    /// At most this many stages V a rank (the interleaved kinds): each is a model chunk of at least one block.
+    /// At most this many stages V a rank (the looped kinds): each is a model chunk of at least one block.
     public static let maximumStagesPerRank = 64
 
     /// Checks the rules and throws `ScheduleError` naming the first one broken. `stagesPerRank`
@@ -50,7 +50,7 @@ public struct ScheduleConfiguration: Hashable, Sendable {
                 kind: kind, microBatches: microBatches, minimum: minimum, rule: Self.minimumRule(kind))
         }
         // PyTorch's rounds: max(1, M / N) equal groups, so groups of N to 2N - 1 (all M below 2N).
-        if kind.isInterleaved && !Self.splitsIntoRounds(microBatches: microBatches, ranks: ranks) {
+        if kind.runsInRounds && !Self.splitsIntoRounds(microBatches: microBatches, ranks: ranks) {
             throw ScheduleError.microBatchesNotInGroups(kind: kind, microBatches: microBatches, ranks: ranks)
         }
         self.kind = kind
@@ -76,7 +76,7 @@ public struct ScheduleConfiguration: Hashable, Sendable {
         switch kind {
         case .dualpipe, .dualpipev: 2 * max(ranks, 1)
         case .zb1p: max(ranks, 1)
-        case .oneFOneB, .gpipe, .zbv, .interleaved1F1B, .interleavedZB: 1
+        case .oneFOneB, .gpipe, .zbv, .interleaved1F1B, .interleavedZB, .loopedBFS: 1
         }
     }
 
@@ -84,7 +84,7 @@ public struct ScheduleConfiguration: Hashable, Sendable {
         switch kind {
         case .dualpipe, .dualpipev: "at least twice as many micro-batches as ranks (M >= 2N)"
         case .zb1p: "at least as many micro-batches as ranks (M >= N)"
-        case .oneFOneB, .gpipe, .zbv, .interleaved1F1B, .interleavedZB: "at least one micro-batch (M >= 1)"
+        case .oneFOneB, .gpipe, .zbv, .interleaved1F1B, .interleavedZB, .loopedBFS: "at least one micro-batch (M >= 1)"
         }
     }
 
@@ -95,16 +95,16 @@ public struct ScheduleConfiguration: Hashable, Sendable {
     /// The pass around the ranks that `stage` is on: an interleaved kind's stage s on lap s / N;
     /// 0 for the kinds whose micro-batches meet each rank pair once a direction.
     public func lap(of stage: Int) -> Int {
-        kind.isInterleaved ? stage / ranks : 0
+        kind.isLooped ? stage / ranks : 0
     }
 
-    /// The rule on V alone: the interleaved kinds take 2 to `maximumStagesPerRank`, the others their fixed V.
+    /// The rule on V alone: the looped kinds take 2 to `maximumStagesPerRank`, the others their fixed V.
     public static func check(stagesPerRank v: Int, kind: ScheduleKind) throws(ScheduleError) {
         let fixed = defaultStagesPerRank(kind)
-        guard kind.isInterleaved else {
+        guard kind.isLooped else {
             guard v == fixed else {
                 throw .invalidStagesPerRank(kind: kind, stagesPerRank: v,
-                                            rule: "\(fixed) stage\(fixed == 1 ? "" : "s") a rank (V = \(fixed); only Interleaved 1F1B and Interleaved ZB take another V)")
+                                            rule: "\(fixed) stage\(fixed == 1 ? "" : "s") a rank (V = \(fixed); only Interleaved 1F1B, Interleaved ZB and Looped BFS take another V)")
             }
             return
         }
@@ -118,13 +118,13 @@ public struct ScheduleConfiguration: Hashable, Sendable {
 
     /// The kind's name, with V where the kind takes one ("Interleaved 1F1B (V = 3)"), for a run's first line.
     public var title: String {
-        kind.isInterleaved ? "\(kind.title) (V = \(stagesPerRank))" : kind.title
+        kind.isLooped ? "\(kind.title) (V = \(stagesPerRank))" : kind.title
     }
 
     /// The stages V each rank holds when none is chosen: its model chunks.
     public static func defaultStagesPerRank(_ kind: ScheduleKind) -> Int {
         switch kind {
-        case .dualpipev, .zbv, .interleaved1F1B, .interleavedZB: 2
+        case .dualpipev, .zbv, .interleaved1F1B, .interleavedZB, .loopedBFS: 2
         case .dualpipe, .oneFOneB, .zb1p, .gpipe: 1
         }
     }
@@ -133,14 +133,14 @@ public struct ScheduleConfiguration: Hashable, Sendable {
     /// DualPipe: micro-batches 0..<M/2 enter at rank 0 (stage s on rank s), the rest enter at rank
     /// N-1 (stage s on rank N-1-s). DualPipeV and ZB-V: stage s < N on rank s, stage s >= N on
     /// rank 2N-1-s.
-    /// Interleaved 1F1B and ZB: stage s on rank s mod N.
+    /// Interleaved 1F1B and ZB, Looped BFS: stage s on rank s mod N.
     public func rank(of chunk: Chunk) -> Int {
         switch kind {
         case .dualpipe:
             chunk.microBatch < microBatches / 2 ? chunk.stage : ranks - 1 - chunk.stage
         case .dualpipev, .zbv:
             chunk.stage < ranks ? chunk.stage : 2 * ranks - 1 - chunk.stage
-        case .interleaved1F1B, .interleavedZB:
+        case .interleaved1F1B, .interleavedZB, .loopedBFS:
             chunk.stage % ranks
         case .oneFOneB, .zb1p, .gpipe:
             chunk.stage
@@ -149,7 +149,7 @@ public struct ScheduleConfiguration: Hashable, Sendable {
 
     /// The stages `rank` holds, ascending: those `rank(of:)` puts there for the first micro-batch
     /// or the last (DualPipe places a stage by the end its micro-batch enters at). DualPipe: r and
-    /// N-1-r; DualPipeV and ZB-V: r and 2N-1-r; the interleaved kinds: r, N+r, ..., (V-1)N+r; the
+    /// N-1-r; DualPipeV and ZB-V: r and 2N-1-r; the looped kinds: r, N+r, ..., (V-1)N+r; the
     /// others: r.
     public func stagesHeld(by rank: Int) -> [Int] {
         (0..<stages).filter { stage in

@@ -7,7 +7,7 @@ import Schedule
 /// The selectors shared by `schedule` and `simulate`: which schedule, on how many ranks, with how
 /// many micro-batches. The rules live in `ScheduleConfiguration`; this only reports them.
 struct ScheduleSelection: ParsableArguments {
-    @Option(name: .long, help: "Schedule kind: dualpipe, dualpipev, 1f1b, zb1p, gpipe, interleaved1f1b, zbv or interleavedzb.")
+    @Option(name: .long, help: "Schedule kind: dualpipe, dualpipev, 1f1b, zb1p, gpipe, interleaved1f1b, zbv, interleavedzb or loopedbfs.")
     var kind: String = "dualpipe"
 
     @Option(name: [.customShort("n"), .long], help: "Number of pipeline ranks N; with simulate --compare, the number of stages PP.")
@@ -17,7 +17,7 @@ struct ScheduleSelection: ParsableArguments {
     var microBatches: Int = 20
 
     @Option(name: .customLong("stages-per-rank"), help: ArgumentHelp(
-        "Stages V each rank holds, Interleaved 1F1B's and Interleaved ZB's model chunks (Megatron-LM's virtual pipeline size), 2 to \(ScheduleConfiguration.maximumStagesPerRank) (default: 2). The other kinds' V is fixed.",
+        "Stages V each rank holds, the model chunks of Interleaved 1F1B, Interleaved ZB and Looped BFS (Megatron-LM's virtual pipeline size), 2 to \(ScheduleConfiguration.maximumStagesPerRank) (default: 2). The other kinds' V is fixed.",
         valueName: "V"))
     var stagesPerRank: Int?
 

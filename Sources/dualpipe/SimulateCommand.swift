@@ -13,7 +13,7 @@ struct SimulateCommand: ParsableCommand {
         to the next still carries earlier messages, --transfer each. The bubble is the largest idle time of \
         any rank (makespan minus the rank's busy time). --compare runs every kind for the same \
         number of stages (DualPipeV and ZB-V on N/2 ranks, Interleaved 1F1B and ZB on N/V) and prints the README \
-        formula next to it (for Interleaved 1F1B, Interleaved ZB and ZB-V, which the README does not have, their own). \
+        formula next to it (for Interleaved 1F1B, Interleaved ZB, Looped BFS and ZB-V, which the README does not have, their own). \
         --ranks-per-node spreads the ranks over nodes and prices the schedule's messages between them at \
         --inter-node-latency and --inter-node-transfer (not the gradient sums after the schedule, which DualPipe's \
         mirror order keeps inside a node).
@@ -198,7 +198,7 @@ struct SimulateCommand: ParsableCommand {
             throw ValidationError("-n/--ranks \(n) x -m/--micro-batches \(m) exceeds the limit of \(ScheduleConfiguration.maximumChunks) chunks (stages x micro-batches; docs/inputs.md)")
         }
         if let v = selection.stagesPerRank, !(2...ScheduleConfiguration.maximumStagesPerRank).contains(v) {
-            throw ValidationError("--stages-per-rank \(v): with --compare it is the interleaved kinds' V, from 2 to \(ScheduleConfiguration.maximumStagesPerRank)")
+            throw ValidationError("--stages-per-rank \(v): with --compare it is the looped kinds' V (Interleaved 1F1B, Interleaved ZB, Looped BFS), from 2 to \(ScheduleConfiguration.maximumStagesPerRank)")
         }
     }
 

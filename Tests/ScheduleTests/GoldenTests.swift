@@ -6,8 +6,9 @@ import Testing
 /// (deepseek-ai/DualPipe `step()` for DualPipe and DualPipeV), in the CSV form; ZB-V's and
 /// Interleaved 1F1B's and Interleaved ZB's by PyTorch's own `ScheduleZBVZeroBubble`,
 /// `ScheduleInterleaved1F1B` and `ScheduleInterleavedZeroBubble`
-/// (`_calculate_single_rank_operations`, torch 2.13), their actions written out in the same form;
-/// a `-v<V>` suffix is an interleaved kind with V stages a rank (PyTorch's `n_local_stages`).
+/// (`_calculate_single_rank_operations`, torch 2.13), Looped BFS's by `ScheduleLoopedBFS`'s (torch
+/// 2.15, its padding left out), their actions written out in the same form; a `-v<V>` suffix is a
+/// looped kind with V stages a rank (PyTorch's `n_local_stages`).
 @Suite struct GoldenTests {
     static let files: [String] = {
         guard let folder = Bundle.module.url(forResource: "Golden", withExtension: nil),
@@ -22,6 +23,8 @@ import Testing
         #expect(Self.files.filter { $0.hasPrefix("interleaved1f1b-") }.count >= 6)
         #expect(Self.files.filter { $0.hasPrefix("interleaved1f1b-") && $0.contains("-v") }.count >= 3)
         #expect(Self.files.filter { $0.hasPrefix("interleavedzb-") }.count >= 4)
+        #expect(Self.files.filter { $0.hasPrefix("loopedbfs-") }.count >= 6)
+        #expect(Self.files.filter { $0.hasPrefix("loopedbfs-") && $0.contains("-v") }.count >= 3)
     }
 
     @Test(arguments: files)

@@ -78,7 +78,7 @@ import Testing
         let one = try #require(throws: ScheduleError.self) { try ScheduleConfiguration(kind: .interleaved1F1B, ranks: 2, microBatches: 4, stagesPerRank: 1) }
         #expect("\(one)" == "Interleaved 1F1B needs at least 2 stages a rank (V >= 2; with one it is 1F1B), got V = 1")
         let v = try #require(throws: ScheduleError.self) { try ScheduleConfiguration(kind: .dualpipev, ranks: 2, microBatches: 4, stagesPerRank: 3) }
-        #expect("\(v)" == "DualPipeV needs 2 stages a rank (V = 2; only Interleaved 1F1B and Interleaved ZB take another V), got V = 3")
+        #expect("\(v)" == "DualPipeV needs 2 stages a rank (V = 2; only Interleaved 1F1B, Interleaved ZB and Looped BFS take another V), got V = 3")
         let plain = try #require(throws: ScheduleError.self) { try ScheduleConfiguration(kind: .oneFOneB, ranks: 2, microBatches: 4, stagesPerRank: 2) }
         #expect("\(plain)".hasPrefix("1F1B needs 1 stage a rank (V = 1;"))
         let limit = ScheduleConfiguration.maximumStagesPerRank

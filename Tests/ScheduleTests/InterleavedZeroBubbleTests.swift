@@ -48,7 +48,7 @@ import Testing
         let s = try Schedule.generate(kind: .interleavedZB, ranks: 3, microBatches: 6, stagesPerRank: 3)
         #expect(try Schedule(json: s.json()) == s)
         #expect(s.configuration.title == "Interleaved ZB (V = 3)")
-        #expect(try ScheduleKind.named("InterleavedZB") == .interleavedZB && ScheduleKind.interleavedZB.isInterleaved)
+        #expect(try ScheduleKind.named("InterleavedZB") == .interleavedZB && ScheduleKind.interleavedZB.isLooped)
     }
 
     /// Its warm-up is half Interleaved 1F1B's slope, so a rank sends its neighbour gradients

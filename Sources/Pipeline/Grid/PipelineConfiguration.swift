@@ -77,7 +77,7 @@ public struct PipelineConfiguration: Sendable, Equatable {
         let stages = schedule.stages
         guard layers >= stages && layers % stages == 0 else {
             let working = (1...3).map { String($0 * stages) }.joined(separator: ", ")
-            let on = kind.isInterleaved ? "PP \(pipelineRanks) x V \(schedule.stagesPerRank)" : "PP \(pipelineRanks)"
+            let on = kind.isLooped ? "PP \(pipelineRanks) x V \(schedule.stagesPerRank)" : "PP \(pipelineRanks)"
             throw ConfigurationError("\(layers) layers cannot be cut into the \(stages) stages of \(kind.title) on \(on) (each stage needs the same number of blocks): use a multiple of \(stages) layers, e.g. --layers \(working)")
         }
         partition = try StagePartition(layers: layers, stages: stages)
@@ -131,7 +131,8 @@ public struct PipelineConfiguration: Sendable, Equatable {
     /// The micro-batches per EP rank when --micro-batches is not given: at least `floor` (4, or
     /// `--model mlp`'s 20, the example's) and at least what the kind needs on PP ranks (DualPipe and
     /// DualPipeV: 2 PP), even for DualPipe; for Interleaved 1F1B and Interleaved ZB at least two groups of PP (one
-    /// group alone runs every forward before any backward), a multiple of PP.
+    /// group alone runs every forward before any backward), a multiple of PP; for Looped BFS at
+    /// least PP (fewer, and each loop around the ranks waits for the one before).
     public static func defaultMicroBatches(kind: ScheduleKind, pipelineRanks: Int, atLeast floor: Int = 4) -> Int {
         // A PP too large for any job is refused later; here it must only not overflow.
         let pp = max(1, min(pipelineRanks, 1 << 20))
@@ -139,6 +140,7 @@ public struct PipelineConfiguration: Sendable, Equatable {
         return switch kind {
         case .dualpipe: m + m % 2
         case .interleaved1F1B, .interleavedZB: (max(m, 2 * pp) + pp - 1) / pp * pp
+        case .loopedBFS: max(m, pp)
         case .dualpipev, .oneFOneB, .zb1p, .gpipe, .zbv: m
         }
     }

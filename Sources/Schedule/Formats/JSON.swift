@@ -41,7 +41,7 @@ extension Schedule {
         }
         // An interleaved kind's stages a rank V is what the stage count says; the other kinds' is fixed.
         let kind = try ScheduleKind.named(decoded.kind)
-        let v = kind.isInterleaved && decoded.ranks >= 1 && decoded.stages % decoded.ranks == 0 ? decoded.stages / decoded.ranks : nil
+        let v = kind.isLooped && decoded.ranks >= 1 && decoded.stages % decoded.ranks == 0 ? decoded.stages / decoded.ranks : nil
         let configuration = try ScheduleConfiguration(kind: kind, ranks: decoded.ranks, microBatches: decoded.microbatches, stagesPerRank: v)
         guard configuration.stages == decoded.stages else {
             throw ScheduleError.malformed("\(decoded.stages) stages, but \(configuration.kind.title) on \(decoded.ranks) ranks has \(configuration.stages)")

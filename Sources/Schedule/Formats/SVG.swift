@@ -52,20 +52,20 @@ extension Simulation {
         switch schedule.kind {
         case .dualpipe: ("entered at rank 0", "entered at the last rank")
         case .dualpipev, .zbv: ("way down (stages &lt; N)", "way back (stages &gt;= N)")
-        case .interleaved1F1B where schedule.stagesPerRank > 2, .interleavedZB where schedule.stagesPerRank > 2: ("odd passes over the ranks (first, third, ...)", "even passes (second, fourth, ...)")
-        case .interleaved1F1B, .interleavedZB: ("first pass (stages &lt; N)", "second pass (stages &gt;= N)")
+        case _ where schedule.kind.isLooped && schedule.stagesPerRank > 2: ("odd passes over the ranks (first, third, ...)", "even passes (second, fourth, ...)")
+        case _ where schedule.kind.isLooped: ("first pass (stages &lt; N)", "second pass (stages &gt;= N)")
         default: ("all micro-batches", "(unused)")
         }
     }
 
     /// Whether a chunk travels in the second direction (DualPipe: entered at the last rank;
-    /// DualPipeV and ZB-V: on the way back; the interleaved kinds: on an even pass over the ranks, so
+    /// DualPipeV and ZB-V: on the way back; the looped kinds: on an even pass over the ranks, so
     /// that neighbouring laps differ).
     private func isSecondDirection(_ c: Chunk) -> Bool {
         switch schedule.kind {
         case .dualpipe: c.microBatch >= schedule.microBatches / 2
         case .dualpipev, .zbv: c.stage >= schedule.ranks
-        case .interleaved1F1B, .interleavedZB: c.stage / schedule.ranks % 2 == 1
+        case _ where schedule.kind.isLooped: c.stage / schedule.ranks % 2 == 1
         default: false
         }
     }

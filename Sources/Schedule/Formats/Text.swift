@@ -2,7 +2,7 @@ extension Schedule {
     /// One line per rank, for a terminal. A token is an op and a micro-batch (`F12`, `B3`, `W3`,
     /// `BW7`; `F12&B3` is an overlapped forward and full backward); on DualPipeV a trailing `'`
     /// marks the stage on the way back (stage >= N), where micro-batch ids repeat (ZB-V's too), and
-    /// on the interleaved kinds each pass over the ranks after the first adds one (`F3''` on the third).
+    /// on the looped kinds each pass over the ranks after the first adds one (`F3''` on the third).
     public func text() -> String {
         var lines = ["\(kind.title): \(ranks) ranks, \(stages) stages, \(microBatches) micro-batches"]
         let labels = (0..<ranks).map { "rank \($0) (stage\(stagesHeld(by: $0).count > 1 ? "s" : "") \(stagesHeld(by: $0).map(String.init).joined(separator: ",")))" }

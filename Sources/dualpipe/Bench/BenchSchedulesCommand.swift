@@ -13,12 +13,12 @@ struct BenchSchedulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "schedules",
         abstract: "Train every schedule on the same model and ranks; step time, efficiency, bubble and MPI waits beside the simulator's prediction.",
-        discussion: "Run under mpirun, e.g. `mpirun -np 2 dualpipe bench schedules`. Every rank is a pipeline rank (EP 1); the model's layers must split into 2 x PP stages (DualPipeV) and V x PP (Interleaved 1F1B and Interleaved ZB, --stages-per-rank), so --layers defaults to 4 or, on more than 2 ranks or with an odd V, the smallest multiple of both from 4 up (8 on 4 ranks; 12 on 2 ranks with V = 3). A setting some schedule cannot run is refused once, before any communication. Rank 0 prints the table, and below it the parameter memory each schedule asks of a rank. The eight schedules' trainers are alive at once, as their steps take turns, so a rank needs memory for nine or ten: DualPipe also runs as `train` does not by default; --schedules trains fewer. On one node, where AdamW is sharded over the mirror pairs, it runs again with AdamW on both copies of each stage (`DualPipe, AdamW on both copies`); where a mirror pair spans nodes, again with every gradient sum after the schedule (`DualPipe, sums after`), and with AdamW sharded (`DualPipe, AdamW sharded`).")
+        discussion: "Run under mpirun, e.g. `mpirun -np 2 dualpipe bench schedules`. Every rank is a pipeline rank (EP 1); the model's layers must split into 2 x PP stages (DualPipeV) and V x PP (Interleaved 1F1B, Interleaved ZB and Looped BFS, --stages-per-rank), so --layers defaults to 4 or, on more than 2 ranks or with an odd V, the smallest multiple of both from 4 up (8 on 4 ranks; 12 on 2 ranks with V = 3). A setting some schedule cannot run is refused once, before any communication. Rank 0 prints the table, and below it the parameter memory each schedule asks of a rank. The eight schedules' trainers are alive at once, as their steps take turns, so a rank needs memory for nine or ten: DualPipe also runs as `train` does not by default; --schedules trains fewer. On one node, where AdamW is sharded over the mirror pairs, it runs again with AdamW on both copies of each stage (`DualPipe, AdamW on both copies`); where a mirror pair spans nodes, again with every gradient sum after the schedule (`DualPipe, sums after`), and with AdamW sharded (`DualPipe, AdamW sharded`).")
 
     @OptionGroup var model: ModelOptions
     @Option(name: .customLong("micro-batches"), help: ArgumentHelp("Micro-batches per step (default: 4 x PP, enough for every schedule).", valueName: "M"))
     var microBatches: Int?
-    @Option(name: .customLong("stages-per-rank"), help: ArgumentHelp("Interleaved 1F1B's and Interleaved ZB's model chunks a rank V, 2 to \(ScheduleConfiguration.maximumStagesPerRank) (default: 2); the model then has a multiple of V x PP blocks as well as of 2 x PP, so every schedule runs the same arithmetic.", valueName: "V"))
+    @Option(name: .customLong("stages-per-rank"), help: ArgumentHelp("The model chunks a rank V of Interleaved 1F1B, Interleaved ZB and Looped BFS, 2 to \(ScheduleConfiguration.maximumStagesPerRank) (default: 2); the model then has a multiple of V x PP blocks as well as of 2 x PP, so every schedule runs the same arithmetic.", valueName: "V"))
     var stagesPerRank: Int?
     @OptionGroup var progress: ProgressOptions
     @Flag(inversion: .prefixedNo, help: "FB pairs' forward and backward phases alternating, or (--no-overlap) F's then B's, as in `train`. Default: F then B on one node, alternating across nodes.")
@@ -27,7 +27,7 @@ struct BenchSchedulesCommand: ParsableCommand {
     var steps = 5
     @Flag(help: "Also print each schedule's mean time of every kind of action on every stage (F, B, W, BW, FB), to see what its order does to the same arithmetic.")
     var actions = false
-    @Option(help: ArgumentHelp("The schedules to train, comma-separated, from dualpipe, dualpipev, 1f1b, zb1p, gpipe, interleaved1f1b, zbv and interleavedzb (default: all eight, DualPipe only on an even PP). Fewer trainers are then in memory at once; the table against 1F1B needs 1f1b among them.", valueName: "LIST"))
+    @Option(help: ArgumentHelp("The schedules to train, comma-separated, from dualpipe, dualpipev, 1f1b, zb1p, gpipe, interleaved1f1b, zbv, interleavedzb and loopedbfs (default: all nine, DualPipe only on an even PP). Fewer trainers are then in memory at once; the table against 1F1B needs 1f1b among them.", valueName: "LIST"))
     var schedules: String?
     @Option(name: .customLong("rank-order"), help: ArgumentHelp("DualPipe's rank order, as `train`'s: pipeline (pp = world rank), mirror (pp 0, PP-1, 1, PP-2, ...: each mirror pair on neighbouring ranks, so a node of an even number of ranks holds whole pairs and their gradient sums stay inside it), or auto: mirror when the pipeline order would split pairs across nodes and that one splits fewer. The other schedules have no mirror pairs and keep the pipeline order, so each runs in the placement `train` gives it.", valueName: "auto|pipeline|mirror"))
     var rankOrder: RankOrderChoice = .auto
@@ -43,8 +43,8 @@ struct BenchSchedulesCommand: ParsableCommand {
             do { try ScheduleConfiguration.check(stagesPerRank: stagesPerRank, kind: .interleaved1F1B) } catch {
                 throw ValidationError("--stages-per-rank \(stagesPerRank): \(error)")
             }
-            if let chosen, !chosen.contains(where: \.isInterleaved) {
-                throw ValidationError("--stages-per-rank \(stagesPerRank) is Interleaved 1F1B's and Interleaved ZB's, and --schedules '\(schedules!)' leaves both out")
+            if let chosen, !chosen.contains(where: \.isLooped) {
+                throw ValidationError("--stages-per-rank \(stagesPerRank) is the looped kinds' (Interleaved 1F1B, Interleaved ZB, Looped BFS), and --schedules '\(schedules!)' leaves them all out")
             }
         }
         if rankOrder == .mirror, let chosen, !chosen.contains(.dualpipe) {
@@ -72,7 +72,7 @@ struct BenchSchedulesCommand: ParsableCommand {
         return ScheduleKind.allCases.filter(chosen.contains)
     }
 
-    /// The blocks every schedule's stages divide: DualPipeV's 2 x PP stages and the interleaved kinds' V x PP.
+    /// The blocks every schedule's stages divide: DualPipeV's 2 x PP stages and the looped kinds' V x PP.
     static func layerUnit(pipelineRanks pp: Int, stagesPerRank v: Int) -> Int { (v % 2 == 0 ? v : 2 * v) * pp }
 
     /// The MoE model's blocks without --layers: 4, or the smallest multiple of the layer unit from 4 up.
@@ -105,7 +105,7 @@ struct BenchSchedulesCommand: ParsableCommand {
             }
             for kind in chosen ?? ScheduleKind.allCases where chosen != nil || kind != .dualpipe || pp % 2 == 0 {
                 // The schedule's own rules first, in this command's terms (train's would name --schedule and --pp).
-                let kindV = kind.isInterleaved ? stagesPerRank : nil
+                let kindV = kind.isLooped ? stagesPerRank : nil
                 do { _ = try ScheduleConfiguration(kind: kind, ranks: pp, microBatches: m, stagesPerRank: kindV) } catch {
                     // Without --schedules, name the kinds that do run with these settings.
                     let running = ScheduleKind.allCases.filter { (try? ScheduleConfiguration(kind: $0, ranks: pp, microBatches: m)) != nil }

@@ -20,9 +20,9 @@ struct TrainCommand: ParsableCommand {
 
     @Flag(help: "Run the single-process reference trainer (no MPI): the oracle every parallel run is checked against.")
     var reference = false
-    @Option(help: "Pipeline schedule: dualpipe, dualpipev, 1f1b, zb1p, gpipe, interleaved1f1b, zbv or interleavedzb.")
+    @Option(help: "Pipeline schedule: dualpipe, dualpipev, 1f1b, zb1p, gpipe, interleaved1f1b, zbv, interleavedzb or loopedbfs.")
     var schedule = "dualpipe"
-    @Option(name: .customLong("stages-per-rank"), help: ArgumentHelp("With --schedule interleaved1f1b or interleavedzb: the model chunks V each pipeline rank holds (Megatron-LM's virtual pipeline size), 2 to \(ScheduleConfiguration.maximumStagesPerRank); the model's blocks are cut into V x PP stages (default: 2). The other schedules' V is fixed.", valueName: "V"))
+    @Option(name: .customLong("stages-per-rank"), help: ArgumentHelp("With --schedule interleaved1f1b, interleavedzb or loopedbfs: the model chunks V each pipeline rank holds (Megatron-LM's virtual pipeline size), 2 to \(ScheduleConfiguration.maximumStagesPerRank); the model's blocks are cut into V x PP stages (default: 2). The other schedules' V is fixed.", valueName: "V"))
     var stagesPerRank: Int?
     @Option(help: "Pipeline ranks PP (default: the world size / EP).")
     var pp: Int?
@@ -180,9 +180,9 @@ struct TrainCommand: ParsableCommand {
     }
 
     /// --stages-per-rank for `kind` where a plan or a hint tries other schedules than `chosen`
-    /// (--schedule): it is this run's, and of the others only the interleaved kinds take a V.
+    /// (--schedule): it is this run's, and of the others only the looped kinds take a V.
     func stagesPerRank(for kind: ScheduleKind, chosen: ScheduleKind) -> Int? {
-        kind == chosen || kind.isInterleaved ? stagesPerRank : nil
+        kind == chosen || kind.isLooped ? stagesPerRank : nil
     }
 
     /// Refuses `--shard-optimizer` for a grid without mirror pairs, before any communication (the
