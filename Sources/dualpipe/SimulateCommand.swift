@@ -89,12 +89,15 @@ struct SimulateCommand: ParsableCommand {
     var svg: String?
 
     /// The costs the flags give: the trace's means (if named), each overridden by its own flag.
-    func costs() throws -> Costs {
-        guard let costsFromTrace else {
+    func costs() throws -> Costs { try costs(measured: costsFromTrace.map(traceDurations)) }
+
+    /// The costs from the trace's durations (nil: no trace), each overridden by its own flag.
+    private func costs(measured durations: [Action.Op: [Double]]?) -> Costs {
+        guard let durations else {
             return Costs(forward: costF ?? 1, backwardInput: costB ?? 1, backwardWeight: costW ?? 1,
                          backward: costBW, forwardBackward: costFB, latency: latency, transfer: transfer)
         }
-        let measured = Costs(measured: try traceDurations(costsFromTrace))
+        let measured = Costs(measured: durations)
         let b = costB ?? measured.backwardInput, w = costW ?? measured.backwardWeight
         // A B or W given alone moves the trace's BW with it, as BW = B + W without a trace.
         let bw = costBW ?? (costB == nil && costW == nil ? measured.backward : b + w)
@@ -110,9 +113,8 @@ struct SimulateCommand: ParsableCommand {
     }
 
     /// The text report's first line with --costs-from-trace: where the costs came from.
-    private func traceLine() throws -> String? {
-        guard let costsFromTrace, format == .text else { return nil }
-        let durations = try traceDurations(costsFromTrace)
+    private func traceLine(_ durations: [Action.Op: [Double]]?) -> String? {
+        guard let costsFromTrace, let durations, format == .text else { return nil }
         let counts = Action.Op.allCases.compactMap { op in durations[op].map { "\($0.count) \(op.rawValue)" } }
         return "costs from the trace '\(costsFromTrace)': each kind's mean compute ms over its \(counts.joined(separator: ", ")) (a --cost-* flag wins)"
     }
@@ -203,15 +205,18 @@ struct SimulateCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let line = try traceLine() { print(line) }
+        // The trace is read once here (validate() read it too, to check the costs before any work).
+        let durations = try costsFromTrace.map(traceDurations)
+        let costs = costs(measured: durations)
+        if let line = traceLine(durations) { print(line) }
         if compare {
-            let comparison = Comparison(stages: selection.ranks, microBatches: selection.microBatches, costs: try costs(), pairs: pairs.timing,
+            let comparison = Comparison(stages: selection.ranks, microBatches: selection.microBatches, costs: costs, pairs: pairs.timing,
                                         interleavedStagesPerRank: selection.stagesPerRank ?? 2, placement: placement(for:))
             try emit(format == .json ? comparison.reportJSON() : comparison.report(), to: nil)
             return
         }
         let schedule = try selection.validatedSchedule()
-        let simulation = try schedule.simulate(try costs(), pairs: pairs.timing, placement: placement(for: schedule))
+        let simulation = try schedule.simulate(costs, pairs: pairs.timing, placement: placement(for: schedule))
         try emit(format == .json ? simulation.reportJSON() : simulation.report(), to: nil)
         if let trace { try emit(simulation.chromeTrace(), to: trace, flag: "--trace") }
         if let svg { try emit(simulation.svg(), to: svg, flag: "--svg") }
