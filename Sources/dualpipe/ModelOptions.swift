@@ -35,10 +35,11 @@ struct ModelOptions: ParsableArguments {
     var microBatchSize: Int?
 
     /// Refused while the flags are parsed, so that a bad model is reported before any work, once
-    /// under mpirun (see DualPipeCommand.main).
+    /// under mpirun (see DualPipeCommand.main). Its memory is the command's to check: the whole
+    /// model in one process (`configuration()`), or each rank's share once the job is known.
     func validate() throws {
         guard ["moe", "mlp"].contains(kind) else { throw ValidationError("--model \(kind) is not one of moe, mlp") }
-        if isMLP { _ = try mlpConfiguration() } else { _ = try configuration() }
+        if isMLP { _ = try mlpConfiguration() } else { _ = try configuration(memory: nil) }
     }
 
     var isMLP: Bool { kind == "mlp" }
@@ -68,9 +69,10 @@ struct ModelOptions: ParsableArguments {
         return configuration
     }
 
-    /// The configuration these flags describe, validated (limits and the memory estimate included:
-    /// see ModelConfiguration.validate and docs/inputs.md); `defaultLayers` where --layers is not given.
-    func configuration(defaultLayers: Int = 4) throws -> ModelConfiguration {
+    /// The configuration these flags describe, validated (limits, and the whole model's memory
+    /// estimate against `memory` bytes unless nil: see ModelConfiguration.validate and
+    /// docs/inputs.md); `defaultLayers` where --layers is not given.
+    func configuration(defaultLayers: Int = 4, memory: Int? = PhysicalMemory.total) throws -> ModelConfiguration {
         guard !isMLP else { throw ValidationError("this command runs the MoE transformer only, not --model mlp") }
         let layers = layers ?? defaultLayers, hidden = hidden ?? 128, sequenceLength = sequenceLength ?? 128, microBatchSize = microBatchSize ?? 4
         guard let scoring = RouterScoring(rawValue: scoring) else {
@@ -91,7 +93,7 @@ struct ModelOptions: ParsableArguments {
             groups: groups, topKGroups: topKGroups, sharedExpert: sharedExpert, scoring: scoring,
             sequenceLength: sequenceLength, microBatchSize: microBatchSize)
         do {
-            try configuration.validate()
+            try configuration.validate(memory: memory)
         } catch {
             throw ValidationError(error.description)
         }

@@ -49,6 +49,29 @@ import Model
         }
     }
 
+    /// Each stage of a partition counts exactly its own parameters (embedding on the first, head on
+    /// the last), and the stages' activations add up to the whole model's.
+    @Test func aStageCountsItsOwnShare() throws {
+        let c = ModelConfiguration(hidden: 16, heads: 2, layers: 4, moeLayers: [1, 2, 3], ffnHidden: 24, experts: 6, expertHidden: 8,
+                                   topK: 2, groups: 3, topKGroups: 2, sequenceLength: 8, microBatchSize: 2)
+        let whole = c.memoryEstimate
+        for stages in [1, 2, 4] {
+            let partition = try StagePartition(layers: 4, stages: stages)
+            let estimates = (0..<stages).map { c.memoryEstimate(ofStage: $0, in: partition) }
+            for s in 0..<stages {
+                let built = Stage(index: s, partition: partition, configuration: c, seed: 1)
+                #expect(estimates[s].parameterCount == Double(built.parameterCount), "stage \(s) of \(stages)")
+                #expect(estimates[s].transient == whole.transient)
+            }
+            #expect(estimates.map(\.parameterCount).reduce(0, +) == whole.parameterCount)
+            #expect(abs(estimates.map(\.activations).reduce(0, +) - whole.activations) < 1e-6 * whole.activations)
+        }
+        // An EP rank's slots replace the experts' weights: 3 x hidden x expert hidden each, per MoE block.
+        let partition = try StagePartition(layers: 4, stages: 2)
+        let fewer = c.memoryEstimate(ofStage: 1, in: partition, expertSlots: 2).parameterCount
+        #expect(c.memoryEstimate(ofStage: 1, in: partition).parameterCount - fewer == 2 * 4 * 3 * 16 * 8)
+    }
+
     @Test func activationsGrowWithTokensAndTheAttentionSquare() {
         let base = ModelConfiguration().memoryEstimate.activations
         let twiceTheSequences = ModelConfiguration(microBatchSize: 8).memoryEstimate.activations

@@ -124,7 +124,7 @@ public struct ModelConfiguration: Sendable, Equatable {
             + "ffn hidden \(ffnHidden), \(microBatchSize) sequences of \(sequenceLength) tokens per micro-batch"
         throw ConfigurationError(
             "the model (\(shape)) needs about \(gib(estimate.total)) to train: \(gib(estimate.parameters)) for its "
-                + "\(Int(estimate.parameterCount)) parameters with gradients and AdamW moments, \(gib(estimate.activations)) "
+                + "\(Int(estimate.parameterCount)) parameters with gradients and AdamW moments, \(gib(estimate.activations + estimate.transient)) "
                 + "for one micro-batch's activations; this machine has \(gib(Double(memory))) (MemTotal)")
     }
 }

@@ -231,12 +231,14 @@ struct BenchSchedulesCommand: ParsableCommand {
                 } else {
                     print("(no table against 1F1B: --schedules leaves out 1f1b)")
                 }
-                var memory = [["schedule", "parameters held", "updated", "weights+gradients MiB", "AdamW moments MiB"]]
+                var memory = [["schedule", "parameters held", "updated", "weights+gradients MiB", "AdamW moments MiB", "micro-batches kept"]]
                 for c in contenders {
                     memory.append([c.label, String(c.parameters.held), String(c.parameters.updated),
-                                   pairOfFloatsMiB(c.parameters.held), pairOfFloatsMiB(c.parameters.updated)])
+                                   pairOfFloatsMiB(c.parameters.held), pairOfFloatsMiB(c.parameters.updated),
+                                   String(c.schedule.savedContexts.max() ?? 0)])
                 }
-                print("parameter memory a rank needs (each column the largest over the ranks): a weight and a gradient for every parameter it holds, two AdamW moments for every one it updates")
+                print("memory a rank needs (each column the largest over the ranks): a weight and a gradient for every parameter it holds, two AdamW moments for every one it updates; "
+                      + "micro-batches kept: the most stage activations its schedule keeps at once, each from its F until its W (a stage is 1/stages of the model: see the first table)")
                 print(renderTable(memory, textColumns: 1), terminator: "")
                 if actions {
                     print("actions: each kind on each stage (FB by its forward's and its backward's stage), its mean over a step's actions on every rank, median over the steps, in ms")

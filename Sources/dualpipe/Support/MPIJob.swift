@@ -52,16 +52,23 @@ enum MPIJob {
         throw ValidationError(String(decoding: text, as: UTF8.self))
     }
 
-    /// Refuses a job whose ranks on some node together need more than that node's memory:
-    /// `perRank` bytes on every rank (each rank reports its node's count and MemTotal; the worst
+    /// Refuses a job whose ranks on some node together need more than that node's memory: `need`
+    /// bytes on this rank (the ranks of a node add theirs and compare with its MemTotal; the worst
     /// node decides, the same verdict everywhere). `what` says which flags ask for the memory.
-    static func requireMemory(perRank: Double, world: Communicator, what: String) throws {
+    static func requireMemory(need: Double, world: Communicator, what: String) throws {
         let node = try world.splitByNode().node
-        var need = [perRank * Double(node.size)]
-        var have = [Double(PhysicalMemory.total ?? Int.max)]
-        try world.allreduce(&need, op: .max)
-        try world.allreduce(&have, op: .min)
-        guard need[0] > have[0] else { return }
-        throw ValidationError("\(what): the ranks of a node need about \(PhysicalMemory.formatted(need[0])) together (\(PhysicalMemory.formatted(perRank)) each); a node has \(PhysicalMemory.formatted(have[0])) (MemTotal)")
+        var together = [need]
+        try node.allreduce(&together, op: .sum)
+        let have = Double(PhysicalMemory.total ?? Int.max)
+        // [node's need - its memory (the worst node's excess), its need, its memory, its ranks, one rank's most]
+        var worst = [together[0] - have, together[0], have, Double(node.size), need]
+        var excess = [worst[0]]
+        try world.allreduce(&excess, op: .max)
+        guard excess[0] > 0 else { return }
+        if worst[0] != excess[0] { worst = Array(repeating: -.infinity, count: worst.count) }
+        try world.allreduce(&worst, op: .max)
+        let most = PhysicalMemory.formatted(worst[4])
+        let each = abs(worst[4] * worst[3] - worst[1]) <= 1e-9 * worst[1] ? "\(most) each" : "up to \(most) a rank"
+        throw ValidationError("\(what): the ranks of a node need about \(PhysicalMemory.formatted(worst[1])) together (\(each)); a node has \(PhysicalMemory.formatted(worst[2])) (MemTotal)")
     }
 }

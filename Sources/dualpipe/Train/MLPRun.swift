@@ -34,7 +34,7 @@ struct MLPRun {
             }.max() ?? 0
             let perRank = 4 * (Double(dataParts) * floats
                                + blocks * (9 * Double(c.microBatches) * floats + 4 * 8 * Double(model.hidden * model.hidden)))
-            try MPIJob.requireMemory(perRank: perRank, world: world, what: "--model mlp, --hidden \(model.hidden), --seq-len \(model.sequenceLength), --micro-batch-size \(model.microBatchSize), --micro-batches \(c.microBatches)")
+            try MPIJob.requireMemory(need: perRank, world: world, what: "--model mlp, --hidden \(model.hidden), --seq-len \(model.sequenceLength), --micro-batch-size \(model.microBatchSize), --micro-batches \(c.microBatches)")
         }) { environment in
             let progressThread = try options.progress.start(environment)
             defer { progressThread?.stop() }

@@ -22,11 +22,21 @@ struct PipelineRun {
         var schedule: Schedule?
         /// With --resume: the checkpoint to continue from.
         var resumeFrom: (folder: String, manifest: CheckpointManifest)?
+
+        /// [PP] what each pipeline rank needs in memory, estimated from the shapes and the schedule.
+        var rankMemory: [RankMemoryEstimate] {
+            let schedule = self.schedule ?? Schedule(configuration.schedule)
+            return (0..<configuration.pipelineRanks).map {
+                configuration.memoryEstimate(ofPipelineRank: $0, model: model, schedule: schedule)
+            }
+        }
     }
+
 
     func plan(worldSize: Int) throws -> Plan {
         let o = options
-        let model = try o.model.configuration()
+        // Its memory is checked per node, with the schedule's, in run().
+        let model = try o.model.configuration(memory: nil)
         let kind = try ScheduleKind.named(o.schedule)
         // With --pp alone, EP is what completes the world.
         let ep = o.ep ?? o.pp.flatMap { $0 >= 1 && worldSize % $0 == 0 ? worldSize / $0 : nil }
@@ -114,10 +124,27 @@ struct PipelineRun {
         var plan: Plan?
         var stopped = false
         try MPIJob.run(threadLevel: options.progress.threadLevel,
-                       check: { environment in try MPIJob.agreeing(environment) { plan = try self.plan(worldSize: environment.world.size) } }) { environment in
+                       check: { environment in
+                           try MPIJob.agreeing(environment) { plan = try self.plan(worldSize: environment.world.size) }
+                           try requireMemory(plan!, world: environment.world)
+                       }) { environment in
             stopped = train(plan!, environment: environment)
         }
         if stopped { throw ExitCode(StopSignals.exitStatus) }
+    }
+
+    /// Refuses a run whose ranks on some node need more than its memory together: each rank its
+    /// held stages' parameters and the micro-batch contexts the schedule keeps alive on it at once
+    /// (`RankMemoryEstimate`). The message describes the pipeline rank that needs the most.
+    private func requireMemory(_ plan: Plan, world: Communicator) throws {
+        let c = plan.configuration, model = plan.model, estimates = plan.rankMemory
+        let largest = estimates.indices.max { estimates[$0].total < estimates[$1].total }!
+        let e = estimates[largest], gib = PhysicalMemory.formatted
+        let what = "\(c.kind.title) on PP \(c.pipelineRanks) x EP \(c.expertParallel) with \(c.microBatches) micro-batches of "
+            + "\(model.microBatchSize) sequences of \(model.sequenceLength) tokens, hidden \(model.hidden): pipeline rank \(largest) keeps up to "
+            + "\(e.contexts) micro-batches' activations at once (\(gib(e.contextBytes)) each) and \(gib(e.parameters)) of parameters "
+            + "with gradients and AdamW moments"
+        try MPIJob.requireMemory(need: estimates[c.grid.coordinates(of: world.rank).pipeline].total, world: world, what: what)
     }
 
     /// Any error ends the whole job at once (MPI_Abort), while the trainer and its requests in
@@ -247,7 +274,8 @@ struct PipelineRun {
             }
             if step == firstStep { firstResident = report.residentBytes.max() ?? 0 }
             if step == o.steps - 1 {
-                print("memory: largest resident set \(mebibytes(firstResident)) after step \(firstStep), \(mebibytes(report.residentBytes.max() ?? 0)) after step \(step); \(trainer.messageBuffers) message buffers on rank 0")
+                let estimate = plan.rankMemory.map(\.total).max() ?? 0
+                print("memory: largest resident set \(mebibytes(firstResident)) after step \(firstStep), \(mebibytes(report.residentBytes.max() ?? 0)) after step \(step) (estimated before the start: \(mebibytes(Int(estimate))), the rank that needs most); \(trainer.messageBuffers) message buffers on rank 0")
             }
             try metrics?.write(try MetricsRecord(report, evalLoss: evaluation?.loss).jsonLine())
             if let (folder, seconds) = saved { print(String(format: "checkpoint after step %d: %@ (%.2f s)", step, folder, seconds)) }

@@ -113,6 +113,9 @@ struct TrainCommand: ParsableCommand {
                 throw ValidationError("--stages-per-rank \(stagesPerRank): \(error)")
             }
         }
+        // The reference holds the whole model in one process; under mpirun each rank's share is
+        // checked against its node once the job is known (PipelineRun, MLPRun).
+        if reference && !model.isMLP { _ = try model.configuration() }
         _ = try failureDrill()
         do { _ = try balancing() } catch { throw ValidationError("\(error)") }
         // The optimizer's rules for every trainer, before MPI starts (the micro-batch count is
