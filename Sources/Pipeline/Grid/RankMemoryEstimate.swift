@@ -14,8 +14,10 @@ public struct RankMemoryEstimate: Sendable, Equatable {
     /// Bytes of one context: the largest of the held stages'.
     public var contextBytes: Double
     public var transient: Double
+    /// Inputs and targets held for the whole step (`--model mlp`'s, drawn before it starts).
+    public var data: Double = 0
     public var activations: Double { Double(contexts) * contextBytes }
-    public var total: Double { parameters + activations + transient }
+    public var total: Double { parameters + activations + transient + data }
 }
 
 extension PipelineConfiguration {
@@ -29,5 +31,24 @@ extension PipelineConfiguration {
                                   contexts: schedule.savedContexts[pp],
                                   contextBytes: stages.map(\.activations).max() ?? 0,
                                   transient: stages.map(\.transient).max() ?? 0)
+    }
+}
+
+extension PipelineConfiguration {
+    /// `--model mlp`'s estimate for pipeline rank `pp`: per held block 8 x hidden² weights with
+    /// gradient and two moments; a context per held stage of 9 x hidden floats a row per block (x,
+    /// gelu(u) and gelu'(u)); the inputs of the micro-batches whose first stage the rank runs and
+    /// the targets of those whose last stage it runs, tokens x hidden each.
+    public func memoryEstimate(ofPipelineRank pp: Int, mlp: MLPConfiguration, schedule: Schedule) -> RankMemoryEstimate {
+        let rows = Double(mlp.tokensPerMicroBatch), hidden = Double(mlp.hidden)
+        let blocks = Double(stagesHeld(byPipelineRank: pp).count * partition.blocksPerStage)
+        let dataParts = (0..<microBatches).reduce(0) { parts, mb in
+            let ends = self.schedule.runsEnds(of: mb, onRank: pp)
+            return parts + (ends.first ? 1 : 0) + (ends.last ? 1 : 0)
+        }
+        return RankMemoryEstimate(parameters: 4 * 4 * 8 * hidden * hidden * blocks,
+                                  contexts: schedule.savedContexts[pp],
+                                  contextBytes: 4 * 9 * rows * hidden * Double(partition.blocksPerStage),
+                                  transient: 0, data: 4 * Double(dataParts) * rows * hidden)
     }
 }

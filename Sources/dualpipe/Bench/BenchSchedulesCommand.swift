@@ -95,7 +95,8 @@ struct BenchSchedulesCommand: ParsableCommand {
         try MPIJob.run(threadLevel: progress.threadLevel, check: { environment in
             let pp = environment.world.size
             let v = stagesPerRank ?? 2
-            moe = model.isMLP ? nil : try model.configuration(defaultLayers: Self.defaultLayers(pipelineRanks: pp, stagesPerRank: v))
+            // Its memory is checked below, every trainer's together.
+            moe = model.isMLP ? nil : try model.configuration(defaultLayers: Self.defaultLayers(pipelineRanks: pp, stagesPerRank: v), memory: nil)
             // --model mlp: the example's 20, or 4 x PP, rounded up to a multiple of PP (Interleaved 1F1B's groups).
             m = microBatches ?? (mlp == nil ? 4 * pp : (max(20, 4 * pp) + pp - 1) / pp * pp)
             // Asked for by name, DualPipe on an odd PP is refused with its rule; by default left out.
@@ -120,6 +121,16 @@ struct BenchSchedulesCommand: ParsableCommand {
                     : PipelineConfiguration(kind: kind, pipelineRanks: pp, expertParallel: 1, microBatches: m, stagesPerRank: kindV,
                                             model: moe!, worldSize: pp)
             }
+            // Every trainer is in memory at once, DualPipe's at least twice (its variant rows).
+            let rank = environment.world.rank
+            let trainers = configurations.keys.sorted { $0.rawValue < $1.rawValue }.flatMap { $0 == .dualpipe ? [$0, $0] : [$0] }
+            let need = trainers.reduce(0.0) { sum, kind in
+                let c = configurations[kind]!, schedule = Schedule(c.schedule)
+                return sum + (mlp.map { c.memoryEstimate(ofPipelineRank: rank, mlp: $0, schedule: schedule) }
+                              ?? c.memoryEstimate(ofPipelineRank: rank, model: moe!, schedule: schedule)).total
+            }
+            try MPIJob.requireMemory(need: need, world: environment.world,
+                                     what: "bench schedules holds its \(trainers.count) trainers (DualPipe's twice) at once, each rank its stages and the micro-batches each schedule keeps (--micro-batches \(m))")
         }) { environment in
             let world = environment.world
             let progressThread = try progress.start(environment)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import MPI
 import Model
+import Pipeline
 
 /// Runs a command's MPI part the way `train` does: MPI starts, every rank asks `check` for its
 /// verdict on the job (the world size, the memory a node has) and, on a refusal, rank 0 prints it
@@ -50,6 +51,18 @@ enum MPIJob {
         if world.rank != first { text = [UInt8](repeating: 0, count: Int(length[0])) }
         try world.broadcast(&text, root: first)
         throw ValidationError(String(decoding: text, as: UTF8.self))
+    }
+
+    /// Refuses a pipeline run whose ranks on some node need more than its memory together: each
+    /// rank `estimates[its pipeline rank]` (`RankMemoryEstimate`: its held stages and the micro-batch
+    /// contexts its schedule keeps alive at once). The message, after `run`, describes the pipeline
+    /// rank that needs the most.
+    static func requireMemory(_ estimates: [RankMemoryEstimate], of configuration: PipelineConfiguration, world: Communicator, run: String) throws {
+        let largest = estimates.indices.max { estimates[$0].total < estimates[$1].total }!
+        let e = estimates[largest], gib = PhysicalMemory.formatted
+        let what = "\(run): pipeline rank \(largest) keeps up to \(e.contexts) micro-batches' activations at once (\(gib(e.contextBytes)) each) and "
+            + "\(gib(e.parameters)) of parameters with gradients and AdamW moments" + (e.data > 0 ? ", \(gib(e.data)) of inputs and targets" : "")
+        try requireMemory(need: estimates[configuration.grid.coordinates(of: world.rank).pipeline].total, world: world, what: what)
     }
 
     /// Refuses a job whose ranks on some node together need more than that node's memory: `need`

@@ -20,21 +20,9 @@ struct MLPRun {
         try MPIJob.run(threadLevel: options.progress.threadLevel, check: { environment in
             let world = environment.world
             try MPIJob.agreeing(environment) { configuration = try plan(worldSize: world.size) }
-            let c = configuration!, floats = Double(model.tokensPerMicroBatch * model.hidden)
-            // The inputs of the micro-batches whose first stage a rank runs and the targets of those
-            // whose last stage it runs (the most of any rank); per held block, the in-flight contexts
-            // of up to M micro-batches (x, gelu(u) and gelu'(u): 9 x hidden a row) and 8 hidden²
-            // weights with their gradient and two moments.
-            let blocks = Double(c.stagesHeld(byPipelineRank: 0).count * c.partition.blocksPerStage)
-            let dataParts = (0..<c.pipelineRanks).map { pp in
-                (0..<c.microBatches).reduce(0) { parts, mb in
-                    let ends = c.schedule.runsEnds(of: mb, onRank: pp)
-                    return parts + (ends.first ? 1 : 0) + (ends.last ? 1 : 0)
-                }
-            }.max() ?? 0
-            let perRank = 4 * (Double(dataParts) * floats
-                               + blocks * (9 * Double(c.microBatches) * floats + 4 * 8 * Double(model.hidden * model.hidden)))
-            try MPIJob.requireMemory(need: perRank, world: world, what: "--model mlp, --hidden \(model.hidden), --seq-len \(model.sequenceLength), --micro-batch-size \(model.microBatchSize), --micro-batches \(c.microBatches)")
+            let c = configuration!, schedule = Schedule(c.schedule)
+            try MPIJob.requireMemory((0..<c.pipelineRanks).map { c.memoryEstimate(ofPipelineRank: $0, mlp: model, schedule: schedule) }, of: c, world: world,
+                                     run: "--model mlp, \(c.kind.title) on PP \(c.pipelineRanks) with \(c.microBatches) micro-batches of \(model.microBatchSize) sequences of \(model.sequenceLength) tokens, hidden \(model.hidden)")
         }) { environment in
             let progressThread = try options.progress.start(environment)
             defer { progressThread?.stop() }

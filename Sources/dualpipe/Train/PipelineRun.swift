@@ -126,25 +126,13 @@ struct PipelineRun {
         try MPIJob.run(threadLevel: options.progress.threadLevel,
                        check: { environment in
                            try MPIJob.agreeing(environment) { plan = try self.plan(worldSize: environment.world.size) }
-                           try requireMemory(plan!, world: environment.world)
+                           let (c, model) = (plan!.configuration, plan!.model)
+                           try MPIJob.requireMemory(plan!.rankMemory, of: c, world: environment.world,
+                                                    run: "\(c.kind.title) on PP \(c.pipelineRanks) x EP \(c.expertParallel) with \(c.microBatches) micro-batches of \(model.microBatchSize) sequences of \(model.sequenceLength) tokens, hidden \(model.hidden)")
                        }) { environment in
             stopped = train(plan!, environment: environment)
         }
         if stopped { throw ExitCode(StopSignals.exitStatus) }
-    }
-
-    /// Refuses a run whose ranks on some node need more than its memory together: each rank its
-    /// held stages' parameters and the micro-batch contexts the schedule keeps alive on it at once
-    /// (`RankMemoryEstimate`). The message describes the pipeline rank that needs the most.
-    private func requireMemory(_ plan: Plan, world: Communicator) throws {
-        let c = plan.configuration, model = plan.model, estimates = plan.rankMemory
-        let largest = estimates.indices.max { estimates[$0].total < estimates[$1].total }!
-        let e = estimates[largest], gib = PhysicalMemory.formatted
-        let what = "\(c.kind.title) on PP \(c.pipelineRanks) x EP \(c.expertParallel) with \(c.microBatches) micro-batches of "
-            + "\(model.microBatchSize) sequences of \(model.sequenceLength) tokens, hidden \(model.hidden): pipeline rank \(largest) keeps up to "
-            + "\(e.contexts) micro-batches' activations at once (\(gib(e.contextBytes)) each) and \(gib(e.parameters)) of parameters "
-            + "with gradients and AdamW moments"
-        try MPIJob.requireMemory(need: estimates[c.grid.coordinates(of: world.rank).pipeline].total, world: world, what: what)
     }
 
     /// Any error ends the whole job at once (MPI_Abort), while the trainer and its requests in

@@ -1,0 +1,56 @@
+import Model
+import Pipeline
+import Schedule
+import Testing
+
+/// What a pipeline rank is estimated to need: its held stages and its schedule's saved contexts.
+@Suite struct RankMemoryEstimateTests {
+    let model = ModelConfiguration(layers: 4)
+
+    @Test func aRankCountsItsHeldStagesAndItsSchedulesContexts() throws {
+        for kind in [ScheduleKind.dualpipe, .oneFOneB, .gpipe, .zb1p] {
+            let c = try PipelineConfiguration(kind: kind, pipelineRanks: 2, expertParallel: 1, microBatches: 8, model: model, worldSize: 2)
+            let schedule = Schedule(c.schedule)
+            for pp in 0..<2 {
+                let e = c.memoryEstimate(ofPipelineRank: pp, model: model, schedule: schedule)
+                let stages = c.stagesHeld(byPipelineRank: pp).map { model.memoryEstimate(ofStage: $0, in: c.partition) }
+                #expect(e.parameters == stages.map(\.parameters).reduce(0, +), "\(kind) pp \(pp)")
+                #expect(e.contexts == schedule.savedContexts[pp])
+                #expect(e.contextBytes == stages.map(\.activations).max())
+                #expect(e.total == e.parameters + Double(e.contexts) * e.contextBytes + e.transient)
+            }
+        }
+        // DualPipe's rank holds both halves of the model, 1F1B's one; GPipe keeps all 8 micro-batches.
+        let dualPipe = try PipelineConfiguration(kind: .dualpipe, pipelineRanks: 2, expertParallel: 1, microBatches: 8, model: model, worldSize: 2)
+        #expect(dualPipe.memoryEstimate(ofPipelineRank: 0, model: model, schedule: Schedule(dualPipe.schedule)).parameters == model.memoryEstimate.parameters)
+        let gpipe = try PipelineConfiguration(kind: .gpipe, pipelineRanks: 2, expertParallel: 1, microBatches: 8, model: model, worldSize: 2)
+        #expect(gpipe.memoryEstimate(ofPipelineRank: 1, model: model, schedule: Schedule(gpipe.schedule)).contexts == 8)
+    }
+
+    /// An EP rank holds its slots of each MoE layer, not every expert.
+    @Test func expertParallelRanksHoldTheirSlots() throws {
+        let whole = try PipelineConfiguration(kind: .oneFOneB, pipelineRanks: 2, expertParallel: 1, microBatches: 4, model: model, worldSize: 2)
+        let split = try PipelineConfiguration(kind: .oneFOneB, pipelineRanks: 2, expertParallel: 2, microBatches: 4, model: model, worldSize: 4)
+        let a = whole.memoryEstimate(ofPipelineRank: 0, model: model, schedule: Schedule(whole.schedule))
+        let b = split.memoryEstimate(ofPipelineRank: 0, model: model, schedule: Schedule(split.schedule))
+        #expect(split.slotsPerRank < model.experts && b.parameters < a.parameters)
+        #expect(b.parameters == model.memoryEstimate(ofStage: 0, in: split.partition, expertSlots: split.slotsPerRank).parameters)
+    }
+
+    /// --model mlp: a rank holds the inputs of the micro-batches it starts and the targets of those
+    /// it ends; 1F1B's first rank all M inputs, its last all M targets, DualPipe's each half of both.
+    @Test func theMLPCountsItsDataAndBlocks() throws {
+        let mlp = MLPConfiguration(hidden: 8, sequenceLength: 4, microBatchSize: 2)
+        let floats = 4.0 * 8 * 8  // bytes of one micro-batch's input: rows x hidden floats
+        for kind in [ScheduleKind.oneFOneB, .dualpipe] {
+            let c = try PipelineConfiguration.mlp(kind: kind, pipelineRanks: 2, microBatches: 8, worldSize: 2)
+            let schedule = Schedule(c.schedule)
+            for pp in 0..<2 {
+                let e = c.memoryEstimate(ofPipelineRank: pp, mlp: mlp, schedule: schedule)
+                #expect(e.data == 8 * floats, "\(kind) pp \(pp)")
+                #expect(e.parameters == Double(c.stagesHeld(byPipelineRank: pp).count) * 16 * 8 * 64)
+                #expect(e.contextBytes == 9 * floats && e.contexts == schedule.savedContexts[pp])
+            }
+        }
+    }
+}
