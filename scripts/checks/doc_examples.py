@@ -2,7 +2,8 @@
 
 python3 scripts/checks/doc_examples.py DUALPIPE FILE...: runs every example of FILE (a fenced
 block opening with `$ dualpipe schedule ...` or `$ dualpipe simulate ...` followed by its output,
-or a `sh` block holding the command alone followed by a block of its output) and compares the
+a `sh` block holding the command alone followed by a block of its output, or a paragraph opening
+with the command in backticks whose line of prose ends with a colon before the output's block) and compares the
 output with the block, whole. Blocks with more than one command, cut short with `...`, or reading
 or writing files are left out. Exits 1 when an example differs or fewer than 5 were checked.
 Run by scripts/test, so that an example cannot go stale when the program's output changes.
@@ -15,6 +16,8 @@ for path in files:
     text = open(path).read()
     examples = [(m.group(1), m.group(2)) for m in re.finditer(r"^ *```\n *\$ (dualpipe (?:schedule|simulate)\b[^\n]*)\n(.*?)^ *```$", text, re.S | re.M)]
     examples += [(m.group(1), m.group(2)) for m in re.finditer(r"^```sh\n(dualpipe (?:schedule|simulate)\b[^\n]*)\n```\n```\n(.*?)^```$", text, re.S | re.M)]
+    # A command in backticks opening a paragraph whose one line of prose ends with ":" before the block.
+    examples += [(m.group(1), m.group(2)) for m in re.finditer(r"^`(dualpipe (?:schedule|simulate)\b[^`\n]*)`\n[^\n]*:\n\n```\n(.*?)^```$", text, re.S | re.M)]
     for command, shown in examples:
         indent = re.match(r" *", shown).group(0)
         shown = "".join(line[len(indent):] if line.startswith(indent) else line for line in shown.splitlines(True))
