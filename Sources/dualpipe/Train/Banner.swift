@@ -30,6 +30,12 @@ extension PipelineRun {
         if let warning = MirrorPlacement.warning(grid: trainer.grid, configuration: c, stages: trainer.stages) { lines.append(warning) }
         if let line = earlySumsLine(trainer.earlySumStages, pipelineRank: trainer.grid.pipelineRank) { lines.append(line) }
         lines.append(optimizerLine(c, sharded: trainer.shardsOptimizer, counts: counts))
+        let estimates = plan.rankMemory
+        if let largest = estimates.indices.max(by: { estimates[$0].total < estimates[$1].total }) {
+            let e = estimates[largest], gib = PhysicalMemory.formatted
+            lines.append("memory: about \(gib(e.total)) on pp \(largest), the rank that needs the most (an estimate: \(gib(e.parameters)) of parameters with gradients and AdamW moments, "
+                + "\(e.contexts) micro-batches kept at once by its schedule, \(gib(e.contextBytes)) each); every node's ranks together fit its MemTotal")
+        }
         for pp in 0..<c.pipelineRanks {
             let ranks = (0..<c.expertParallel).map { String(grid.worldRank(pipeline: pp, expert: $0)) }.joined(separator: ",")
             let node = trainer.grid.nodes.nodeCount > 1 ? " on node \(trainer.grid.nodeOfRank[grid.worldRank(pipeline: pp, expert: 0)])" : ""
