@@ -30,12 +30,7 @@ extension PipelineRun {
         if let warning = MirrorPlacement.warning(grid: trainer.grid, configuration: c, stages: trainer.stages) { lines.append(warning) }
         if let line = earlySumsLine(trainer.earlySumStages, pipelineRank: trainer.grid.pipelineRank) { lines.append(line) }
         lines.append(optimizerLine(c, sharded: trainer.shardsOptimizer, counts: counts))
-        let estimates = plan.rankMemory
-        if let largest = estimates.indices.max(by: { estimates[$0].total < estimates[$1].total }) {
-            let e = estimates[largest], gib = PhysicalMemory.formatted
-            lines.append("memory: about \(gib(e.total)) on pp \(largest), the rank that needs the most (an estimate: \(gib(e.parameters)) of parameters with gradients and AdamW moments, "
-                + "\(e.contexts) micro-batches kept at once by its schedule, \(gib(e.contextBytes)) each); every node's ranks together fit its MemTotal")
-        }
+        lines.append(memoryLine(plan.rankMemory))
         for pp in 0..<c.pipelineRanks {
             let ranks = (0..<c.expertParallel).map { String(grid.worldRank(pipeline: pp, expert: $0)) }.joined(separator: ",")
             let node = trainer.grid.nodes.nodeCount > 1 ? " on node \(trainer.grid.nodeOfRank[grid.worldRank(pipeline: pp, expert: 0)])" : ""
@@ -53,6 +48,14 @@ func earlySumsLine(_ stages: [Int], pipelineRank: Int) -> String? {
     guard !stages.isEmpty else { return nil }
     let names = stages.map(String.init).joined(separator: " and ")
     return "gradient sums: mirror pairs across nodes sum a stage that both ranks finish before their last action during the schedule (pp \(pipelineRank): stage \(names)), swapped once their pipeline messages are through; the other sums follow the schedule"
+}
+
+/// The banner's `memory:` line: the estimate of the rank that needs the most (`estimates` [PP]).
+func memoryLine(_ estimates: [RankMemoryEstimate]) -> String {
+    let largest = estimates.indices.max { estimates[$0].total < estimates[$1].total } ?? 0
+    let e = estimates[largest], gib = PhysicalMemory.formatted
+    return "memory: about \(gib(e.total)) on pp \(largest), the rank that needs the most (an estimate: \(gib(e.parameters)) of parameters with gradients and AdamW moments, "
+        + "\(e.contexts) micro-batches kept at once by its schedule, \(gib(e.contextBytes)) each\(e.data > 0 ? ", \(gib(e.data)) of inputs and targets" : "")); every node's ranks together fit its MemTotal"
 }
 
 /// The banner's `optimizer:` line: who runs AdamW on what, and the parameter memory a rank needs

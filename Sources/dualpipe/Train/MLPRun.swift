@@ -81,6 +81,8 @@ struct MLPRun {
             if let warning = MirrorPlacement.warning(grid: grid, configuration: configuration, stages: trainer.stages) { print(warning) }
             if let line = earlySumsLine(trainer.earlySumStages, pipelineRank: grid.pipelineRank) { print(line) }
             print(optimizerLine(configuration, sharded: trainer.shardsOptimizer, counts: counts))
+            let schedule = Schedule(configuration.schedule)
+            print(memoryLine((0..<configuration.pipelineRanks).map { configuration.memoryEstimate(ofPipelineRank: $0, mlp: model, schedule: schedule) }))
             for pp in 0..<configuration.pipelineRanks {
                 print("  pp \(pp): holds stage\(configuration.stagesHeld(byPipelineRank: pp).count > 1 ? "s" : "") \(listed(configuration.stagesHeld(byPipelineRank: pp)))")
             }
