@@ -162,7 +162,7 @@ extension Schedule {
         return try simulate(Costs(), links: links, pairs: pairs, parts: parts, cost: duration)
     }
 
-    private func simulate(_ costs: Costs, links: Links, pairs: PairTiming, parts: (Action) -> PairParts,
+    func simulate(_ costs: Costs, links: Links, pairs: PairTiming, parts: (Action) -> PairParts,
                           cost: (Action) -> Double) throws -> Simulation {
         let outcome = withoutActuallyEscaping(cost) { cost in
             withoutActuallyEscaping(parts) { parts in

@@ -91,4 +91,20 @@ extension Schedule {
     public func simulate(_ costs: StageCosts, links: Links, pairs: PairTiming = .atomic) throws -> Simulation {
         try replay(links: links, pairs: pairs, parts: costs.pairParts(of:), duration: costs.cost(of:))
     }
+
+    /// The same with the messages costed as `simulate(_:pairs:placement:)` costs them: `link`'s
+    /// latency and transfer on every link, or `placement`'s across nodes. The report's costs are
+    /// each kind's mean with `link`'s latency and transfer.
+    public func simulate(_ costs: StageCosts, link: Costs, pairs: PairTiming = .atomic, placement: NodePlacement? = nil) throws -> Simulation {
+        var links = Links(ranks: ranks, latency: link.latency, transfer: link.transfer)
+        if let placement {
+            try placement.validate(for: self)
+            links = placement.links(inside: link)
+        }
+        var legend = costs.kinds
+        (legend.latency, legend.transfer) = (link.latency, link.transfer)
+        var simulation = try simulate(legend, links: links, pairs: pairs, parts: costs.pairParts(of:), cost: costs.cost(of:))
+        simulation.placement = placement
+        return simulation
+    }
 }

@@ -51,7 +51,7 @@ struct SimulateCommand: ParsableCommand {
     var costBW: Double?
     @Option(name: .customLong("cost-fb"), help: "Cost of an overlapped forward and full backward FB (default: F + BW, or the trace's).")
     var costFB: Double?
-    @Option(name: .customLong("costs-from-trace"), help: ArgumentHelp("Take F, B, W, BW and FB from a `dualpipe train --trace` file: each kind's mean compute time in milliseconds over the traced step (a pair's time blocked inside left out; a kind the step did not run as the others imply it, BW = B + W, FB = F + BW). A --cost-* flag given too wins; --latency and --transfer stay yours to give, in milliseconds (default: none).", valueName: "file"))
+    @Option(name: .customLong("costs-from-trace"), help: ArgumentHelp("Take F, B, W, BW and FB from a `dualpipe train --trace` file: each kind's mean compute time in milliseconds over the traced step (a pair's time blocked inside left out; a kind the step did not run as the others imply it, BW = B + W, FB = F + BW). Where the trace ran the simulated schedule itself (the same kind, PP and M) and no --cost-* flag is given, each action costs its own stage's and rank's mean instead. A --cost-* flag given too wins; --latency and --transfer stay yours to give, in milliseconds (default: none).", valueName: "file"))
     var costsFromTrace: String?
     @Option(help: "Latency of one point-to-point message, from its send to its arrival.")
     var latency: Double = 0
@@ -89,7 +89,7 @@ struct SimulateCommand: ParsableCommand {
     var svg: String?
 
     /// The costs the flags give: the trace's means (if named), each overridden by its own flag.
-    func costs() throws -> Costs { try costs(measured: costsFromTrace.map(traceDurations)) }
+    func costs() throws -> Costs { try costs(measured: costsFromTrace.map(traceSpans).map(ChromeTrace.byKind)) }
 
     /// The costs from the trace's durations (nil: no trace), each overridden by its own flag.
     private func costs(measured durations: [Action.Op: [Double]]?) -> Costs {
@@ -105,16 +105,30 @@ struct SimulateCommand: ParsableCommand {
                      forwardBackward: costFB ?? measured.forwardBackward, latency: latency, transfer: transfer)
     }
 
-    /// [kind] the compute milliseconds of each action of that kind in the trace.
-    private func traceDurations(_ path: String) throws -> [Action.Op: [Double]] {
-        let durations = try TraceFile(path, flag: "--costs-from-trace").decode(ChromeTrace.computeMilliseconds(of:))
-        guard !durations.isEmpty else { throw ValidationError("--costs-from-trace '\(path)': no compute actions in the trace") }
-        return durations
+    /// Every compute action of the trace, with its rank and milliseconds.
+    private func traceSpans(_ path: String) throws -> [ChromeTrace.ComputeSpan] {
+        let spans = try TraceFile(path, flag: "--costs-from-trace").decode(ChromeTrace.computeSpans(of:))
+        guard !spans.isEmpty else { throw ValidationError("--costs-from-trace '\(path)': no compute actions in the trace") }
+        return spans
+    }
+
+    /// The trace's actions as costs of each (rank, kind, stage) of `schedule`, when the trace ran
+    /// exactly its actions (the same kind, PP and M) and no --cost-* flag overrides a kind: the
+    /// prediction then keeps stages and ranks as uneven as the run had them.
+    private func stageCosts(_ spans: [ChromeTrace.ComputeSpan], of schedule: Schedule) -> StageCosts? {
+        guard [costF, costB, costW, costBW, costFB].allSatisfy({ $0 == nil }) else { return nil }
+        let durations = ChromeTrace.byAction(spans)
+        guard Set(durations.keys) == Set(schedule.program.joined()) else { return nil }
+        return StageCosts(durations, of: schedule)
     }
 
     /// The text report's first line with --costs-from-trace: where the costs came from.
-    private func traceLine(_ durations: [Action.Op: [Double]]?) -> String? {
-        guard let costsFromTrace, let durations, format == .text else { return nil }
+    private func traceLine(_ spans: [ChromeTrace.ComputeSpan]?, perStage: Bool) -> String? {
+        guard let costsFromTrace, let spans, format == .text else { return nil }
+        if perStage {
+            return "costs from the trace '\(costsFromTrace)': it ran this schedule, so each action costs its own stage's and rank's mean compute ms over the trace's \(spans.count) actions (the kinds' means below)"
+        }
+        let durations = ChromeTrace.byKind(spans)
         let counts = Action.Op.allCases.compactMap { op in durations[op].map { "\($0.count) \(op.rawValue)" } }
         return "costs from the trace '\(costsFromTrace)': each kind's mean compute ms over its \(counts.joined(separator: ", ")) (a --cost-* flag wins)"
     }
@@ -206,17 +220,20 @@ struct SimulateCommand: ParsableCommand {
 
     func run() throws {
         // The trace is read once here (validate() read it too, to check the costs before any work).
-        let durations = try costsFromTrace.map(traceDurations)
-        let costs = costs(measured: durations)
-        if let line = traceLine(durations) { print(line) }
+        let spans = try costsFromTrace.map(traceSpans)
+        let costs = costs(measured: spans.map(ChromeTrace.byKind))
         if compare {
+            if let line = traceLine(spans, perStage: false) { print(line) }
             let comparison = Comparison(stages: selection.ranks, microBatches: selection.microBatches, costs: costs, pairs: pairs.timing,
                                         interleavedStagesPerRank: selection.stagesPerRank ?? 2, placement: placement(for:))
             try emit(format == .json ? comparison.reportJSON() : comparison.report(), to: nil)
             return
         }
         let schedule = try selection.validatedSchedule()
-        let simulation = try schedule.simulate(costs, pairs: pairs.timing, placement: placement(for: schedule))
+        let perStage = spans.flatMap { stageCosts($0, of: schedule) }
+        if let line = traceLine(spans, perStage: perStage != nil) { print(line) }
+        let simulation = try perStage.map { try schedule.simulate($0, link: costs, pairs: pairs.timing, placement: placement(for: schedule)) }
+            ?? schedule.simulate(costs, pairs: pairs.timing, placement: placement(for: schedule))
         try emit(format == .json ? simulation.reportJSON() : simulation.report(), to: nil)
         if let trace { try emit(simulation.chromeTrace(), to: trace, flag: "--trace") }
         if let svg { try emit(simulation.svg(), to: svg, flag: "--svg") }

@@ -26,6 +26,19 @@ import Schedule
         #expect(try ChromeTrace.computeOrder(of: data).map(\.actions) == [["F0:0", "B0:0", "W0:0"], ["F1:0", "FB1:1+1:0"]])
     }
 
+    /// The ranks of an EP group run the same actions: each action's time is their mean.
+    @Test func eachActionIsTheMeanOverTheRanksThatRanIt() throws {
+        let grid = GridShape(pipeline: 1, expert: 2)
+        let timelines: [[TimelineEvent]] = [
+            [TimelineEvent(kind: .compute, name: "F0:0", start: 0, end: 0.010), TimelineEvent(kind: .compute, name: "BW0:0", start: 0.010, end: 0.030)],
+            [TimelineEvent(kind: .compute, name: "F0:0", start: 0, end: 0.014), TimelineEvent(kind: .compute, name: "BW0:0", start: 0.014, end: 0.030)],
+        ]
+        let spans = try ChromeTrace.computeSpans(of: try ChromeTrace.json(timelines: timelines, grid: grid, title: "test"))
+        #expect(spans.map(\.rank) == [0, 0, 1, 1])
+        let byAction = ChromeTrace.byAction(spans).mapValues { ($0 * 1e6).rounded() / 1e6 }
+        #expect(byAction == [.forward(Chunk(stage: 0, microBatch: 0)): 12, .backward(Chunk(stage: 0, microBatch: 0)): 18])
+    }
+
     @Test func aSpanThatIsNoActionIsNamed() throws {
         let data = Data(#"{"traceEvents":[{"name":"X9","cat":"X","ph":"X","pid":3,"ts":0,"dur":5}]}"#.utf8)
         let notAnAction = #expect(throws: PipelineError.self) { try ChromeTrace.computeMilliseconds(of: data) }

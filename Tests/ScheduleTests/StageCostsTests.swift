@@ -23,6 +23,21 @@ import Testing
         #expect(try s.simulate(kindMeans).makespan != exact)
     }
 
+    /// With a link and nodes: a replay of the same durations on the same placement, and the
+    /// report's costs each kind's mean with the link's latency.
+    @Test func theLinkAndTheNodesPriceTheMessages() throws {
+        let s = try Schedule.generate(kind: .oneFOneB, ranks: 4, microBatches: 6)
+        let truth = { (action: Action) -> Double in (action.op == .F ? 1 : 2) * Double(1 + action.chunks[0].stage) }
+        let durations = Dictionary(uniqueKeysWithValues: s.program.joined().map { ($0, truth($0)) })
+        let link = Costs(latency: 0.5, transfer: 0)
+        let placement = NodePlacement(ranksPerNode: 2, worldRanks: [0, 1, 2, 3], latency: 3)
+        let simulated = try s.simulate(StageCosts(durations, of: s), link: link, placement: placement)
+        let replayed = try s.replay(links: placement.links(inside: link), duration: truth)
+        #expect(simulated.makespan == replayed.makespan)
+        #expect(simulated.placement == placement && simulated.costs.latency == 0.5)
+        #expect(simulated.makespan > (try s.simulate(StageCosts(durations, of: s), link: link)).makespan)
+    }
+
     /// Micro-batches of one (rank, kind, stage) are averaged; a (rank, kind, stage) that never ran
     /// costs its kind's mean; a kind that never ran costs what the others imply.
     @Test func meansFallBackFromStageToKindToImplied() throws {

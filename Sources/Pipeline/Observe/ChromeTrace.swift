@@ -99,10 +99,17 @@ extension ChromeTrace {
 }
 
 extension ChromeTrace {
-    /// The compute time of every action in a trace, in milliseconds by kind: each span's length
-    /// less the time an FB pair spent blocked inside it (`blocked_ms`), as the trace's picture
-    /// costs them. `Costs(measured:)` turns them into a simulation's costs.
-    public static func computeMilliseconds(of data: Data) throws -> [Action.Op: [Double]] {
+    /// One compute action of a trace: the world rank that ran it and its compute time in
+    /// milliseconds, the span's length less the time an FB pair spent blocked inside it
+    /// (`blocked_ms`), as the trace's picture costs it.
+    public struct ComputeSpan: Sendable, Equatable {
+        public var rank: Int
+        public var action: Action
+        public var milliseconds: Double
+    }
+
+    /// Every compute action of a trace written by `json(timelines:grid:title:)`.
+    public static func computeSpans(of data: Data) throws -> [ComputeSpan] {
         struct Document: Decodable { var traceEvents: [Event] }
         struct Event: Decodable {
             var name: String, ph: String, pid: Int, dur: Double?, cat: String?
@@ -118,13 +125,31 @@ extension ChromeTrace {
         } catch let error as DecodingError {
             throw PipelineError("not a trace written by dualpipe train --trace: \(describe(error))")
         }
-        var durations: [Action.Op: [Double]] = [:]
-        for event in document.traceEvents where event.ph == "X" && event.cat != "wait" {
+        return try document.traceEvents.filter { $0.ph == "X" && $0.cat != "wait" }.map { event in
             guard let action = Action(event.name) else { throw PipelineError("trace event '\(event.name)' of rank \(event.pid) is not an action") }
             guard let dur = event.dur, dur.isFinite, dur >= 0 else { throw PipelineError("trace event '\(event.name)' of rank \(event.pid) lacks a duration >= 0") }
-            durations[action.op, default: []].append(max(0, dur / 1000 - (event.args?.blocked ?? 0)))
+            return ComputeSpan(rank: event.pid, action: action, milliseconds: max(0, dur / 1000 - (event.args?.blocked ?? 0)))
         }
-        return durations
+    }
+
+    /// The compute milliseconds of every action in a trace, by kind: what `Costs(measured:)` turns
+    /// into a simulation's costs.
+    public static func computeMilliseconds(of data: Data) throws -> [Action.Op: [Double]] {
+        byKind(try computeSpans(of: data))
+    }
+
+    public static func byKind(_ spans: [ComputeSpan]) -> [Action.Op: [Double]] {
+        spans.reduce(into: [:]) { $0[$1.action.op, default: []].append($1.milliseconds) }
+    }
+
+    /// Each action's compute milliseconds, the mean over the world ranks that ran it (the ranks of
+    /// an EP group run the same actions): what `StageCosts` turns into per-stage costs.
+    public static func byAction(_ spans: [ComputeSpan]) -> [Action: Double] {
+        let sums = spans.reduce(into: [Action: (total: Double, count: Int)]()) {
+            $0[$1.action, default: (0, 0)].total += $1.milliseconds
+            $0[$1.action, default: (0, 0)].count += 1
+        }
+        return sums.mapValues { $0.total / Double($0.count) }
     }
 }
 
