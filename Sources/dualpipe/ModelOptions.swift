@@ -70,9 +70,9 @@ struct ModelOptions: ParsableArguments {
     }
 
     /// The configuration these flags describe, validated (limits, and the whole model's memory
-    /// estimate against `memory` bytes unless nil: see ModelConfiguration.validate and
+    /// estimate against `memory` unless nil: see ModelConfiguration.validate and
     /// docs/inputs.md); `defaultLayers` where --layers is not given.
-    func configuration(defaultLayers: Int = 4, memory: Int? = PhysicalMemory.total) throws -> ModelConfiguration {
+    func configuration(defaultLayers: Int = 4, memory: MemoryLimit? = PhysicalMemory.limit) throws -> ModelConfiguration {
         guard !isMLP else { throw ValidationError("this command runs the MoE transformer only, not --model mlp") }
         let layers = layers ?? defaultLayers, hidden = hidden ?? 128, sequenceLength = sequenceLength ?? 128, microBatchSize = microBatchSize ?? 4
         guard let scoring = RouterScoring(rawValue: scoring) else {

@@ -1,12 +1,13 @@
+import Foundation
 import Testing
-import Model
+@testable import Model
 
 /// The limits and the memory estimate of ModelConfiguration.validate (docs/inputs.md): absurd
 /// values are refused by rule, never trapped on or allocated.
 @Suite struct ConfigurationLimitTests {
     private func message(_ c: ModelConfiguration, memory: Int? = nil) -> String? {
         do {
-            try c.validate(memory: memory)
+            try c.validate(memory: memory.map { MemoryLimit(bytes: $0) })
             return nil
         } catch {
             return error.description
@@ -89,6 +90,30 @@ import Model
         // The default model fits in 256 MiB; nothing is refused without a memory figure.
         #expect(message(ModelConfiguration(), memory: 256 << 20) == nil)
         #expect(message(c, memory: nil) == nil)
+    }
+
+    /// A cgroup's limit, or an ancestor's, caps what the process may use: v2's memory.max ("max":
+    /// none) and v1's memory.limit_in_bytes (near 2^63: none); the lowest on the path wins.
+    @Test func theLowestCgroupLimitOnThePathIsTheLimit() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("cgroup-\(UInt64.random(in: 0...UInt64.max))").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        func write(_ path: String, _ text: String) throws {
+            try FileManager.default.createDirectory(atPath: (root + path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try text.write(toFile: root + path, atomically: true, encoding: .utf8)
+        }
+        try write("/memory.max", "max\n")
+        try write("/slurm/memory.max", "max\n")
+        try write("/slurm/job_12/memory.max", "1073741824\n")
+        try write("/slurm/job_12/step_0/memory.max", "max\n")
+        let v2 = PhysicalMemory.cgroupLimit(procSelfCgroup: "0::/slurm/job_12/step_0\n", root: root)
+        #expect(v2 == MemoryLimit(bytes: 1 << 30, source: "the memory limit of cgroup /slurm/job_12"))
+        try write("/memory/memory.limit_in_bytes", "9223372036854771712\n")
+        try write("/memory/docker/abc/memory.limit_in_bytes", "536870912\n")
+        let v1 = PhysicalMemory.cgroupLimit(procSelfCgroup: "5:cpuacct,cpu:/docker/abc\n4:memory:/docker/abc\n", root: root)
+        #expect(v1 == MemoryLimit(bytes: 1 << 29, source: "the memory limit of cgroup /docker/abc"))
+        #expect(PhysicalMemory.cgroupLimit(procSelfCgroup: "4:memory:/\n", root: root) == nil)
+        #expect(PhysicalMemory.cgroupLimit(procSelfCgroup: "0::/elsewhere\n", root: root) == nil)
+        #expect(PhysicalMemory.cgroupLimit(procSelfCgroup: nil, root: root) == nil)
     }
 
     @Test func physicalMemoryReadsMemTotal() {

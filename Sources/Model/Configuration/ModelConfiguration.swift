@@ -82,8 +82,9 @@ public struct ModelConfiguration: Sendable, Equatable {
 
     /// Checks every rule, naming the offending values: each value at least 1 and within its
     /// `ModelLimits`, the shape rules, and, when `memory` (bytes) is given, that the estimated
-    /// memory of training the model fits in it (`PhysicalMemory.total` by default: MemTotal).
-    public func validate(memory: Int? = PhysicalMemory.total) throws(ConfigurationError) {
+    /// memory of training the model fits in it (`PhysicalMemory.limit` by default: MemTotal, or
+    /// the process's cgroup limit where lower).
+    public func validate(memory: MemoryLimit? = PhysicalMemory.limit) throws(ConfigurationError) {
         func require(_ ok: Bool, _ message: @autoclosure () -> String) throws(ConfigurationError) {
             if !ok { throw ConfigurationError(message()) }
         }
@@ -115,17 +116,17 @@ public struct ModelConfiguration: Sendable, Equatable {
         if let memory { try requireFits(in: memory) }
     }
 
-    /// Refuses a model whose estimated training memory exceeds `memory` bytes, with the estimate.
-    public func requireFits(in memory: Int) throws(ConfigurationError) {
+    /// Refuses a model whose estimated training memory exceeds `memory`, with the estimate.
+    public func requireFits(in memory: MemoryLimit) throws(ConfigurationError) {
         let estimate = memoryEstimate
-        guard estimate.total > Double(memory) else { return }
+        guard estimate.total > Double(memory.bytes) else { return }
         let gib = PhysicalMemory.formatted
         let shape = "hidden \(hidden), \(layers) layers, " + (moeLayers.isEmpty ? "" : "\(experts) experts of width \(expertHidden), ")
             + "ffn hidden \(ffnHidden), \(microBatchSize) sequences of \(sequenceLength) tokens per micro-batch"
         throw ConfigurationError(
             "the model (\(shape)) needs about \(gib(estimate.total)) to train: \(gib(estimate.parameters)) for its "
                 + "\(Int(estimate.parameterCount)) parameters with gradients and AdamW moments, \(gib(estimate.activations + estimate.transient)) "
-                + "for one micro-batch's activations; this machine has \(gib(Double(memory))) (MemTotal)")
+                + "for one micro-batch's activations; this machine has \(gib(Double(memory.bytes))) (\(memory.source))")
     }
 }
 

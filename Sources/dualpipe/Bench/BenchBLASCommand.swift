@@ -26,8 +26,8 @@ struct BenchBLASCommand: ParsableCommand {
             guard n >= 1 else { throw ValidationError("--sizes \(n): a matrix size must be at least 1") }
             // Three n x n float matrices (A, B, C), estimated in Double so that n * n cannot overflow.
             let bytes = 3 * 4 * Double(n) * Double(n)
-            if let memory = PhysicalMemory.total, bytes > Double(memory) {
-                throw ValidationError("--sizes \(n): three \(n) x \(n) float matrices need \(PhysicalMemory.formatted(bytes)); this machine has \(PhysicalMemory.formatted(Double(memory))) (MemTotal)")
+            if let memory = PhysicalMemory.limit, bytes > Double(memory.bytes) {
+                throw ValidationError("--sizes \(n): three \(n) x \(n) float matrices need \(PhysicalMemory.formatted(bytes)); this machine has \(PhysicalMemory.formatted(Double(memory.bytes))) (\(memory.source))")
             }
         }
         guard seconds > 0 && seconds.isFinite else { throw ValidationError("--seconds \(seconds): the time per size must be a finite number of seconds > 0") }

@@ -66,15 +66,18 @@ enum MPIJob {
     }
 
     /// Refuses a job whose ranks on some node together need more than that node's memory: `need`
-    /// bytes on this rank (the ranks of a node add theirs and compare with its MemTotal; the worst
+    /// bytes on this rank (the ranks of a node add theirs and compare with its MemTotal, or their
+    /// cgroup's memory limit where lower: a Slurm job's --mem, a container's; the worst
     /// node decides, the same verdict everywhere). `what` says which flags ask for the memory.
     static func requireMemory(need: Double, world: Communicator, what: String) throws {
         let node = try world.splitByNode().node
         var together = [need]
         try node.allreduce(&together, op: .sum)
-        let have = Double(PhysicalMemory.total ?? Int.max)
-        // [node's need - its memory (the worst node's excess), its need, its memory, its ranks, one rank's most]
-        var worst = [together[0] - have, together[0], have, Double(node.size), need]
+        let limit = PhysicalMemory.limit
+        let have = Double(limit?.bytes ?? Int.max)
+        // [node's need - its memory (the worst node's excess), its need, its memory, its ranks, one
+        // rank's most, whether its memory is a cgroup's limit]
+        var worst = [together[0] - have, together[0], have, Double(node.size), need, limit?.isCgroup == true ? 1 : 0]
         var excess = [worst[0]]
         try world.allreduce(&excess, op: .max)
         guard excess[0] > 0 else { return }
@@ -82,6 +85,6 @@ enum MPIJob {
         try world.allreduce(&worst, op: .max)
         let most = PhysicalMemory.formatted(worst[4])
         let each = abs(worst[4] * worst[3] - worst[1]) <= 1e-9 * worst[1] ? "\(most) each" : "up to \(most) a rank"
-        throw ValidationError("\(what): the ranks of a node need about \(PhysicalMemory.formatted(worst[1])) together (\(each)); a node has \(PhysicalMemory.formatted(worst[2])) (MemTotal)")
+        throw ValidationError("\(what): the ranks of a node need about \(PhysicalMemory.formatted(worst[1])) together (\(each)); a node has \(PhysicalMemory.formatted(worst[2])) (\(worst[5] > 0 ? "the memory limit of its cgroup" : "MemTotal"))")
     }
 }
