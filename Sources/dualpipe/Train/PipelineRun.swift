@@ -32,7 +32,6 @@ struct PipelineRun {
         }
     }
 
-
     func plan(worldSize: Int) throws -> Plan {
         let o = options
         // Its memory is checked per node, with the schedule's, in run().
@@ -263,7 +262,7 @@ struct PipelineRun {
             if step == firstStep { firstResident = report.residentBytes.max() ?? 0 }
             if step == o.steps - 1 {
                 let estimate = plan.rankMemory.map(\.total).max() ?? 0
-                print("memory: largest resident set \(mebibytes(firstResident)) after step \(firstStep), \(mebibytes(report.residentBytes.max() ?? 0)) after step \(step) (estimated before the start: \(mebibytes(Int(estimate))), the rank that needs most); \(trainer.messageBuffers) message buffers on rank 0")
+                print("memory: largest resident set \(mebibytes(firstResident)) after step \(firstStep), \(mebibytes(report.residentBytes.max() ?? 0)) after step \(step) (estimated before the start: \(mebibytes(Int(estimate))) on the rank that needs the most); \(trainer.messageBuffers) message buffers on rank 0")
             }
             try metrics?.write(try MetricsRecord(report, evalLoss: evaluation?.loss).jsonLine())
             if let (folder, seconds) = saved { print(String(format: "checkpoint after step %d: %@ (%.2f s)", step, folder, seconds)) }
