@@ -28,4 +28,14 @@ import Testing
         let zb = try Schedule.generate(kind: .zb1p, ranks: 4, microBatches: 8)
         #expect(try zip(zb.savedContexts, zb.simulate(Costs(forward: 1, backwardInput: 1, backwardWeight: 1)).peakActivations).contains { $0 > $1 })
     }
+
+    /// `simulate` reports them beside the activation peak, in text and JSON: ZB1P's last rank keeps
+    /// every context of its warm-up until its deferred Ws.
+    @Test func theReportShowsThemBesideThePeak() throws {
+        let sim = try Schedule.generate(kind: .zb1p, ranks: 4, microBatches: 8).simulate(Costs(forward: 1, backwardInput: 1, backwardWeight: 1))
+        let lastRow = try #require(sim.report().split(separator: "\n").last).split(separator: " ")
+        #expect(sim.report().contains("peak activations  kept until W"))
+        #expect(lastRow[4] == "1" && lastRow[5] == "4", "rank 3: peak 1, kept 4")
+        #expect(sim.reportJSON().contains(#""rank":3,"stages":[3],"busy":24,"idle":3,"peakActivations":1,"keptUntilW":4,"#))
+    }
 }

@@ -45,10 +45,11 @@ extension Simulation {
         out += "costs: \(costs.summary); FB pairs: \(pairs.name)\n"
         if let placement { out += "nodes: \(placement.nodesSummary) (pipeline ranks); \(placement.summary)\n" }
         out += "makespan \(fmt(makespan))  bubble (largest rank idle) \(fmt(bubble))  \(BubbleFormula.source(s.kind)) formula \(BubbleFormula.text(s.kind, stagesPerRank: s.stagesPerRank)) = \(BubbleFormula.shown(BubbleFormula.readme(s.kind, stages: s.stages, stagesPerRank: s.stagesPerRank, costs: costs), s.kind))  bubble ratio \(fmt(bubbleRatio))\n\n"
-        var rows = [["rank", "stages", "busy", "idle", "peak activations", "parameter copies"] + (placement == nil ? [] : ["node"])]
+        var rows = [["rank", "stages", "busy", "idle", "peak activations", "kept until W", "parameter copies"] + (placement == nil ? [] : ["node"])]
+        let kept = s.savedContexts
         for r in 0..<s.ranks {
             rows.append([String(r), s.stagesHeld(by: r).map(String.init).joined(separator: ","), fmt(busy[r]), fmt(idle[r]),
-                         String(peakActivations[r]), String(parameterCopies[r])] + (placement.map { [String($0.node(of: r))] } ?? []))
+                         String(peakActivations[r]), String(kept[r]), String(parameterCopies[r])] + (placement.map { [String($0.node(of: r))] } ?? []))
         }
         return out + table(rows)
     }
@@ -56,8 +57,9 @@ extension Simulation {
     /// The JSON report of `dualpipe simulate --format json`.
     public func reportJSON() -> String {
         let s = schedule
+        let kept = s.savedContexts
         let ranks = (0..<s.ranks).map { r in
-            #"{"rank":\#(r),"stages":[\#(s.stagesHeld(by: r).map(String.init).joined(separator: ","))],"busy":\#(fmt(busy[r])),"idle":\#(fmt(idle[r])),"peakActivations":\#(peakActivations[r]),"parameterCopies":\#(parameterCopies[r])}"#
+            #"{"rank":\#(r),"stages":[\#(s.stagesHeld(by: r).map(String.init).joined(separator: ","))],"busy":\#(fmt(busy[r])),"idle":\#(fmt(idle[r])),"peakActivations":\#(peakActivations[r]),"keptUntilW":\#(kept[r]),"parameterCopies":\#(parameterCopies[r])}"#
         }
         return #"{"kind":"\#(s.kind.rawValue)","ranks":\#(s.ranks),"stages":\#(s.stages),"microbatches":\#(s.microBatches),"costs":\#(costs.json),"pairs":"\#(pairs.name)",\#(placement.map { #""nodes":\#($0.json),"# } ?? "")"makespan":\#(fmt(makespan)),"bubble":\#(fmt(bubble)),"bubbleRatio":\#(bubbleRatio),"perRank":[\#n  "#
             + ranks.joined(separator: ",\n  ") + "\n]}\n"
