@@ -17,8 +17,11 @@ public struct ModelMemoryEstimate: Sendable, Equatable {
 extension ModelConfiguration {
     /// The whole model in one process: the only stage of a one-stage partition.
     public var memoryEstimate: ModelMemoryEstimate {
-        // One stage holds every block; the partition cannot be refused.
-        memoryEstimate(ofStage: 0, in: try! StagePartition(layers: layers, stages: 1))
+        // A model of no blocks (refused by validate() before it asks) has no partition: nothing.
+        guard let whole = try? StagePartition(layers: layers, stages: 1) else {
+            return ModelMemoryEstimate(parameterCount: 0, parameters: 0, activations: 0, transient: 0)
+        }
+        return memoryEstimate(ofStage: 0, in: whole)
     }
 
     /// One stage of `partition`: its blocks, with the embedding on stage 0 and the head on the last.

@@ -5,8 +5,9 @@ import Schedule
 /// its held stages' parameters with gradients and AdamW moments (an EP rank's expert slots
 /// only), the most micro-batch contexts the schedule keeps alive on it at once
 /// (`Schedule.savedContexts`) each at the size of its largest held stage's, and the attention
-/// backward's transient buffers once. A lower bound: message buffers, the data and the
-/// allocator's slack come on top (measured resident sets run 5 to 20% above).
+/// backward's transient buffers once. An estimate, not a bound: the process itself (about 40 MiB),
+/// message buffers and the allocator's slack come on top, while a split B frees part of a context
+/// before its W; on 2 ranks the resident set ran from 3% below it to 45% above (docs/inputs.md).
 public struct RankMemoryEstimate: Sendable, Equatable {
     public var parameters: Double
     /// Micro-batch contexts alive at once at most.
