@@ -130,7 +130,7 @@ struct BenchSchedulesCommand: ParsableCommand {
                               ?? c.memoryEstimate(ofPipelineRank: rank, model: moe!, schedule: schedule)).total
             }
             try MPIJob.requireMemory(need: need, world: environment.world,
-                                     what: "bench schedules holds its \(trainers.count) trainers (DualPipe's twice) at once, each rank its stages and the micro-batches each schedule keeps (--micro-batches \(m))")
+                                     what: "bench schedules holds its \(trainers.count) trainers\(configurations[.dualpipe] == nil ? "" : " (DualPipe's twice)") at once, each rank its stages and the micro-batches each schedule keeps (--micro-batches \(m))")
         }) { environment in
             let world = environment.world
             let progressThread = try progress.start(environment)
