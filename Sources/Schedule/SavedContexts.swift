@@ -6,13 +6,6 @@ extension Schedule {
     /// at least `Simulation.peakActivations`, which ends a context at B (the zero-bubble papers'
     /// activation count), and equal to it where no B is split from its W.
     public var savedContexts: [Int] {
-        program.map { actions in
-            var live = 0, peak = 0
-            for action in actions {
-                if action.forwardChunk != nil { live += 1; peak = max(peak, live) }
-                if action.weightChunk != nil { live -= 1 }
-            }
-            return peak
-        }
+        program.map { Self.mostAlive($0, until: \.weightChunk) }
     }
 }

@@ -193,13 +193,16 @@ extension Schedule {
     }
 
     static func peakActivations(_ actions: [Action]) -> Int {
+        mostAlive(actions, until: \.backwardChunk)
+    }
+
+    /// The most chunks alive at once in `actions`: each from its forward until the action whose
+    /// `end` names a chunk (counted before that action frees one, so an FB's new forward is in).
+    static func mostAlive(_ actions: [Action], until end: KeyPath<Action, Chunk?>) -> Int {
         var live = 0, peak = 0
         for action in actions {
             if action.forwardChunk != nil { live += 1; peak = max(peak, live) }
-            switch action {
-            case .backwardInput, .backward, .forwardBackward: live -= 1
-            case .forward, .backwardWeight: break
-            }
+            if action[keyPath: end] != nil { live -= 1 }
         }
         return peak
     }

@@ -7,16 +7,18 @@ import Darwin
 /// What memory this process may use, and where that figure came from, for messages.
 public struct MemoryLimit: Sendable, Equatable {
     public var bytes: Int
-    /// "MemTotal", or "the memory limit of cgroup /slurm/uid_0/job_12".
-    public var source: String
+    /// The cgroup whose limit this is ("/slurm/uid_0/job_12"); nil for the machine's MemTotal.
+    public var cgroup: String?
 
-    public init(bytes: Int, source: String = "MemTotal") {
+    public init(bytes: Int, cgroup: String? = nil) {
         self.bytes = bytes
-        self.source = source
+        self.cgroup = cgroup
     }
 
     /// Whether the limit is a cgroup's rather than the machine's.
-    public var isCgroup: Bool { source != "MemTotal" }
+    public var isCgroup: Bool { cgroup != nil }
+    /// "MemTotal", or "the memory limit of cgroup /slurm/uid_0/job_12".
+    public var source: String { cgroup.map { "the memory limit of cgroup \($0)" } ?? "MemTotal" }
 }
 
 /// The machine's memory, for refusing a configuration that cannot fit before anything is allocated.
@@ -63,7 +65,7 @@ public enum PhysicalMemory {
             while true {
                 let limitText = contents(directory + (path == "/" ? "" : path) + "/" + file)?.split(separator: "\n").first
                 if let limitText, let bytes = Int(limitText), bytes < 1 << 62, bytes < lowest?.bytes ?? Int.max {
-                    lowest = MemoryLimit(bytes: bytes, source: "the memory limit of cgroup \(path)")
+                    lowest = MemoryLimit(bytes: bytes, cgroup: path)
                 }
                 guard path != "/", let slash = path.lastIndex(of: "/") else { break }
                 path = slash == path.startIndex ? "/" : String(path[..<slash])

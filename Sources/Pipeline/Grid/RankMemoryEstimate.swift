@@ -21,6 +21,13 @@ public struct RankMemoryEstimate: Sendable, Equatable {
     public var total: Double { parameters + activations + transient + data }
 }
 
+extension Array where Element == RankMemoryEstimate {
+    /// The pipeline rank that needs the most, and its estimate (nil for no ranks).
+    public var largest: (pipelineRank: Int, estimate: RankMemoryEstimate)? {
+        indices.max { self[$0].total < self[$1].total }.map { ($0, self[$0]) }
+    }
+}
+
 extension PipelineConfiguration {
     /// The estimate for pipeline rank `pp` running `schedule` (this configuration's, or a file's for
     /// the same kind, PP and M) on `model`.

@@ -58,8 +58,8 @@ enum MPIJob {
     /// contexts its schedule keeps alive at once). The message, after `run`, describes the pipeline
     /// rank that needs the most.
     static func requireMemory(_ estimates: [RankMemoryEstimate], of configuration: PipelineConfiguration, world: Communicator, run: String) throws {
-        let largest = estimates.indices.max { estimates[$0].total < estimates[$1].total }!
-        let e = estimates[largest], gib = PhysicalMemory.formatted
+        let (largest, e) = estimates.largest!
+        let gib = PhysicalMemory.formatted
         let what = "\(run): pipeline rank \(largest) keeps up to \(e.contexts) micro-batches' activations at once (\(gib(e.contextBytes)) each) and "
             + "\(gib(e.parameters)) of parameters with gradients and AdamW moments" + (e.data > 0 ? ", \(gib(e.data)) of inputs and targets" : "")
         try requireMemory(need: estimates[configuration.grid.coordinates(of: world.rank).pipeline].total, world: world, what: what)

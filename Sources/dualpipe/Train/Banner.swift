@@ -52,8 +52,8 @@ func earlySumsLine(_ stages: [Int], pipelineRank: Int) -> String? {
 
 /// The banner's `memory:` line: the estimate of the rank that needs the most (`estimates` [PP]).
 func memoryLine(_ estimates: [RankMemoryEstimate]) -> String {
-    let largest = estimates.indices.max { estimates[$0].total < estimates[$1].total } ?? 0
-    let e = estimates[largest], gib = PhysicalMemory.formatted
+    let (largest, e) = estimates.largest!
+    let gib = PhysicalMemory.formatted
     return "memory: about \(gib(e.total)) on pp \(largest), the rank that needs the most (an estimate: \(gib(e.parameters)) of parameters with gradients and AdamW moments, "
         + "\(e.contexts) micro-batches kept at once by its schedule, \(gib(e.contextBytes)) each\(e.data > 0 ? ", \(gib(e.data)) of inputs and targets" : "")); every node's ranks together fit its \(PhysicalMemory.limit?.isCgroup == true ? "cgroup's memory limit" : "MemTotal")"
 }

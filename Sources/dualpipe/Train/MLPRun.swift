@@ -17,16 +17,19 @@ struct MLPRun {
         let model = try options.model.mlpConfiguration()
         if options.reference { return try runReference(model) }
         var configuration: PipelineConfiguration?
+        // [PP] each pipeline rank's estimate: checked against the nodes, then shown in the header.
+        var memory: [RankMemoryEstimate] = []
         try MPIJob.run(threadLevel: options.progress.threadLevel, check: { environment in
             let world = environment.world
             try MPIJob.agreeing(environment) { configuration = try plan(worldSize: world.size) }
             let c = configuration!, schedule = Schedule(c.schedule)
-            try MPIJob.requireMemory((0..<c.pipelineRanks).map { c.memoryEstimate(ofPipelineRank: $0, mlp: model, schedule: schedule) }, of: c, world: world,
+            memory = (0..<c.pipelineRanks).map { c.memoryEstimate(ofPipelineRank: $0, mlp: model, schedule: schedule) }
+            try MPIJob.requireMemory(memory, of: c, world: world,
                                      run: "--model mlp, \(c.kind.title) on PP \(c.pipelineRanks) with \(c.microBatches) micro-batches of \(model.microBatchSize) sequences of \(model.sequenceLength) tokens, hidden \(model.hidden)")
         }) { environment in
             let progressThread = try options.progress.start(environment)
             defer { progressThread?.stop() }
-            try train(configuration!, model, world: environment.world)
+            try train(configuration!, model, memory: memory, world: environment.world)
         }
     }
 
@@ -56,7 +59,7 @@ struct MLPRun {
         return configuration
     }
 
-    private func train(_ planned: PipelineConfiguration, _ model: MLPConfiguration, world: Communicator) throws {
+    private func train(_ planned: PipelineConfiguration, _ model: MLPConfiguration, memory: [RankMemoryEstimate], world: Communicator) throws {
         let o = options
         // The nodes first: under --rank-order auto they choose the order the grid is built in.
         let nodes = try RankGrid.nodes(of: world)
@@ -81,8 +84,7 @@ struct MLPRun {
             if let warning = MirrorPlacement.warning(grid: grid, configuration: configuration, stages: trainer.stages) { print(warning) }
             if let line = earlySumsLine(trainer.earlySumStages, pipelineRank: grid.pipelineRank) { print(line) }
             print(optimizerLine(configuration, sharded: trainer.shardsOptimizer, counts: counts))
-            let schedule = Schedule(configuration.schedule)
-            print(memoryLine((0..<configuration.pipelineRanks).map { configuration.memoryEstimate(ofPipelineRank: $0, mlp: model, schedule: schedule) }))
+            print(memoryLine(memory))
             for pp in 0..<configuration.pipelineRanks {
                 print("  pp \(pp): holds stage\(configuration.stagesHeld(byPipelineRank: pp).count > 1 ? "s" : "") \(listed(configuration.stagesHeld(byPipelineRank: pp)))")
             }

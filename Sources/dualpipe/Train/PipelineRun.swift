@@ -22,14 +22,9 @@ struct PipelineRun {
         var schedule: Schedule?
         /// With --resume: the checkpoint to continue from.
         var resumeFrom: (folder: String, manifest: CheckpointManifest)?
-
-        /// [PP] what each pipeline rank needs in memory, estimated from the shapes and the schedule.
-        var rankMemory: [RankMemoryEstimate] {
-            let schedule = self.schedule ?? Schedule(configuration.schedule)
-            return (0..<configuration.pipelineRanks).map {
-                configuration.memoryEstimate(ofPipelineRank: $0, model: model, schedule: schedule)
-            }
-        }
+        /// [PP] what each pipeline rank needs in memory, estimated from the shapes and the schedule:
+        /// checked against the nodes before the start, shown in the header and after the last step.
+        var rankMemory: [RankMemoryEstimate] = []
     }
 
     func plan(worldSize: Int) throws -> Plan {
@@ -65,8 +60,11 @@ struct PipelineRun {
             let run = CheckpointManifest(configuration: configuration, model: model, training: training, balancing: balancing, step: 0, seed: o.seed)
             resumeFrom = try Checkpointer.newest(in: directory, for: run)
         }
+        let schedule = try o.scheduleFile.map { try scheduleFromFile($0, configuration.schedule) }
+        let run = schedule ?? Schedule(configuration.schedule)
         return Plan(configuration: configuration, model: model, training: training, balancing: balancing, corpus: corpus,
-                    schedule: try o.scheduleFile.map { try scheduleFromFile($0, configuration.schedule) }, resumeFrom: resumeFrom)
+                    schedule: schedule, resumeFrom: resumeFrom,
+                    rankMemory: (0..<configuration.pipelineRanks).map { configuration.memoryEstimate(ofPipelineRank: $0, model: model, schedule: run) })
     }
 
     /// A schedule read from a file: it must be for this run's kind, PP and M, and pass validation
@@ -261,7 +259,7 @@ struct PipelineRun {
             }
             if step == firstStep { firstResident = report.residentBytes.max() ?? 0 }
             if step == o.steps - 1 {
-                let estimate = plan.rankMemory.map(\.total).max() ?? 0
+                let estimate = plan.rankMemory.largest?.estimate.total ?? 0
                 print("memory: largest resident set \(mebibytes(firstResident)) after step \(firstStep), \(mebibytes(report.residentBytes.max() ?? 0)) after step \(step) (estimated before the start: \(mebibytes(Int(estimate))) on the rank that needs the most); \(trainer.messageBuffers) message buffers on rank 0")
             }
             try metrics?.write(try MetricsRecord(report, evalLoss: evaluation?.loss).jsonLine())
