@@ -28,10 +28,11 @@ public final class ReferenceTrainer {
     public private(set) var microBatchLosses: [Float] = []
 
     /// `stageCount` only changes how the model is cut, never the numbers: each stage's
-    /// parameters are initialised from their own streams of `seed`.
+    /// parameters are initialised from their own streams of `seed`. The model's memory estimate
+    /// is held to `memory` (nil: not at all, as after `--skip-memory-check`).
     public init(model: ModelConfiguration, training: TrainingConfiguration, sampler: MicroBatchSampler,
-                seed: UInt64, stageCount: Int = 1) throws(ConfigurationError) {
-        try model.validate()
+                seed: UInt64, stageCount: Int = 1, memory: MemoryLimit? = PhysicalMemory.limit) throws(ConfigurationError) {
+        try model.validate(memory: memory)
         try training.validate()
         guard sampler.sequenceLength == model.sequenceLength && sampler.sequences == model.microBatchSize else {
             throw ConfigurationError("sampler draws \(sampler.sequences) x \(sampler.sequenceLength) tokens, model wants \(model.microBatchSize) x \(model.sequenceLength)")

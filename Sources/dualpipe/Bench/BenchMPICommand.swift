@@ -20,6 +20,8 @@ struct BenchMPICommand: ParsableCommand {
     @Option(help: "Timed samples per measurement; the median is reported.")
     var samples: Int = 5
 
+    @OptionGroup var memoryCheck: MemoryCheckOption
+
     /// MPI counts are 32-bit ints: one message, and one rank's whole alltoallv buffer, hold at most this many bytes.
     static let countLimit = Int(Int32.max)
 
@@ -48,7 +50,8 @@ struct BenchMPICommand: ParsableCommand {
             }
             // Every rank holds the ping-pong message, then the alltoallv send and receive buffers.
             let perRank = Double(max(maxBytes, 2 * alltoallBytes * world.size))
-            try MPIJob.requireMemory(need: perRank, world: world, what: "--max-bytes \(maxBytes), --alltoall-bytes \(alltoallBytes) on \(world.size) ranks")
+            try MPIJob.requireMemory(need: perRank, world: world, what: "--max-bytes \(maxBytes), --alltoall-bytes \(alltoallBytes) on \(world.size) ranks",
+                                     skip: memoryCheck.skip)
         }) { environment in
             try pingPong(environment.world)
             try alltoallv(environment.world)

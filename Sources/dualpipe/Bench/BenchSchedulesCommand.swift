@@ -21,6 +21,7 @@ struct BenchSchedulesCommand: ParsableCommand {
     @Option(name: .customLong("stages-per-rank"), help: ArgumentHelp("The model chunks a rank V of Interleaved 1F1B, Interleaved ZB and Looped BFS, 2 to \(ScheduleConfiguration.maximumStagesPerRank) (default: 2); the model then has a multiple of V x PP blocks as well as of 2 x PP, so every schedule runs the same arithmetic.", valueName: "V"))
     var stagesPerRank: Int?
     @OptionGroup var progress: ProgressOptions
+    @OptionGroup var memoryCheck: MemoryCheckOption
     @Flag(inversion: .prefixedNo, help: "FB pairs' forward and backward phases alternating, or (--no-overlap) F's then B's, as in `train`. Default: F then B on one node, alternating across nodes.")
     var overlap: Bool?
     @Option(help: "Timed steps per schedule after one warm-up step, the schedules taking turns step by step; medians are reported.")
@@ -130,7 +131,8 @@ struct BenchSchedulesCommand: ParsableCommand {
                               ?? c.memoryEstimate(ofPipelineRank: rank, model: moe!, schedule: schedule)).total
             }
             try MPIJob.requireMemory(need: need, world: environment.world,
-                                     what: "bench schedules holds its \(trainers.count) trainers\(configurations[.dualpipe] == nil ? "" : " (DualPipe's twice)") at once, each rank its stages and the micro-batches each schedule keeps (--micro-batches \(m))")
+                                     what: "bench schedules holds its \(trainers.count) trainers\(configurations[.dualpipe] == nil ? "" : " (DualPipe's twice)") at once, each rank its stages and the micro-batches each schedule keeps (--micro-batches \(m))",
+                                     skip: memoryCheck.skip)
         }) { environment in
             let world = environment.world
             let progressThread = try progress.start(environment)

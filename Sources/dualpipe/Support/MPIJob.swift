@@ -57,19 +57,21 @@ enum MPIJob {
     /// rank `estimates[its pipeline rank]` (`RankMemoryEstimate`: its held stages and the micro-batch
     /// contexts its schedule keeps alive at once). The message, after `run`, describes the pipeline
     /// rank that needs the most.
-    static func requireMemory(_ estimates: [RankMemoryEstimate], of configuration: PipelineConfiguration, world: Communicator, run: String) throws {
+    static func requireMemory(_ estimates: [RankMemoryEstimate], of configuration: PipelineConfiguration, world: Communicator, run: String,
+                              skip: Bool) throws {
         let (largest, e) = estimates.largest!
         let gib = PhysicalMemory.formatted
         let what = "\(run): pipeline rank \(largest) keeps up to \(e.contexts) micro-batches' activations at once (\(gib(e.contextBytes)) each) and "
             + "\(gib(e.parameters)) of parameters with gradients and AdamW moments" + (e.data > 0 ? ", \(gib(e.data)) of inputs and targets" : "")
-        try requireMemory(need: estimates[configuration.grid.coordinates(of: world.rank).pipeline].total, world: world, what: what)
+        try requireMemory(need: estimates[configuration.grid.coordinates(of: world.rank).pipeline].total, world: world, what: what, skip: skip)
     }
 
     /// Refuses a job whose ranks on some node together need more than that node's memory: `need`
     /// bytes on this rank (the ranks of a node add theirs and compare with its MemTotal, or their
     /// cgroup's memory limit where lower: a Slurm job's --mem, a container's; the worst
-    /// node decides, the same verdict everywhere). `what` says which flags ask for the memory.
-    static func requireMemory(need: Double, world: Communicator, what: String) throws {
+    /// node decides, the same verdict everywhere). `what` says which flags ask for the memory. With
+    /// `skip` (--skip-memory-check) rank 0 prints the refusal as a warning and the job goes on.
+    static func requireMemory(need: Double, world: Communicator, what: String, skip: Bool) throws {
         let node = try world.splitByNode().node
         var together = [need]
         try node.allreduce(&together, op: .sum)
@@ -85,6 +87,8 @@ enum MPIJob {
         try world.allreduce(&worst, op: .max)
         let most = PhysicalMemory.formatted(worst[4])
         let each = abs(worst[4] * worst[3] - worst[1]) <= 1e-9 * worst[1] ? "\(most) each" : "up to \(most) a rank"
-        throw ValidationError("\(what): the ranks of a node need about \(PhysicalMemory.formatted(worst[1])) together (\(each)); a node has \(PhysicalMemory.formatted(worst[2])) (\(worst[5] > 0 ? "the memory limit of its cgroup" : "MemTotal"))")
+        let verdict = "\(what): the ranks of a node need about \(PhysicalMemory.formatted(worst[1])) together (\(each)); a node has \(PhysicalMemory.formatted(worst[2])) (\(worst[5] > 0 ? "the memory limit of its cgroup" : "MemTotal"))"
+        guard skip else { throw ValidationError("\(verdict); \(MemoryCheckOption.hint)") }
+        if world.rank == 0 { printError("warning: \(verdict); running anyway (--skip-memory-check)") }
     }
 }

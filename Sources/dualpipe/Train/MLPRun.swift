@@ -25,7 +25,8 @@ struct MLPRun {
             let c = configuration!, schedule = Schedule(c.schedule)
             memory = (0..<c.pipelineRanks).map { c.memoryEstimate(ofPipelineRank: $0, mlp: model, schedule: schedule) }
             try MPIJob.requireMemory(memory, of: c, world: world,
-                                     run: "--model mlp, \(c.kind.title) on PP \(c.pipelineRanks) with \(c.microBatches) micro-batches of \(model.microBatchSize) sequences of \(model.sequenceLength) tokens, hidden \(model.hidden)")
+                                     run: "--model mlp, \(c.kind.title) on PP \(c.pipelineRanks) with \(c.microBatches) micro-batches of \(model.microBatchSize) sequences of \(model.sequenceLength) tokens, hidden \(model.hidden)",
+                                     skip: options.memoryCheck.skip)
         }) { environment in
             let progressThread = try options.progress.start(environment)
             defer { progressThread?.stop() }

@@ -125,7 +125,8 @@ struct PipelineRun {
                            try MPIJob.agreeing(environment) { plan = try self.plan(worldSize: environment.world.size) }
                            let (c, model) = (plan!.configuration, plan!.model)
                            try MPIJob.requireMemory(plan!.rankMemory, of: c, world: environment.world,
-                                                    run: "\(c.kind.title) on PP \(c.pipelineRanks) x EP \(c.expertParallel) with \(c.microBatches) micro-batches of \(model.microBatchSize) sequences of \(model.sequenceLength) tokens, hidden \(model.hidden)")
+                                                    run: "\(c.kind.title) on PP \(c.pipelineRanks) x EP \(c.expertParallel) with \(c.microBatches) micro-batches of \(model.microBatchSize) sequences of \(model.sequenceLength) tokens, hidden \(model.hidden)",
+                                                    skip: options.memoryCheck.skip)
                        }) { environment in
             stopped = train(plan!, environment: environment)
         }

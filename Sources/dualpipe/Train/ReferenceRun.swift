@@ -1,4 +1,5 @@
 import ArgumentParser
+import MPI
 import Model
 import Pipeline
 import Tensor
@@ -9,7 +10,10 @@ struct ReferenceRun {
 
     func run() throws {
         let o = options
-        let modelConfiguration = try o.model.configuration()
+        let modelConfiguration = try o.model.configuration(memory: nil)
+        if o.memoryCheck.skip, let limit = PhysicalMemory.limit {
+            do { try modelConfiguration.requireFits(in: limit) } catch { printError("warning: \(error); running anyway (--skip-memory-check)") }
+        }
         let microBatches = o.microBatches ?? 4
         let stageCount = o.stages ?? 1
         let trainer: ReferenceTrainer
@@ -23,7 +27,7 @@ struct ReferenceRun {
             evaluationSampler = try MicroBatchSampler(corpus: corpus, sequenceLength: modelConfiguration.sequenceLength,
                                                       sequences: modelConfiguration.microBatchSize, seed: o.seed, span: split.evaluation)
             trainer = try ReferenceTrainer(model: modelConfiguration, training: o.trainingConfiguration(microBatches: microBatches),
-                                           sampler: sampler, seed: o.seed, stageCount: stageCount)
+                                           sampler: sampler, seed: o.seed, stageCount: stageCount, memory: nil) // held to the limit in validate
         } catch let error as ConfigurationError {
             throw ValidationError(error.description)
         }

@@ -94,6 +94,7 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("inject-failure"), help: ArgumentHelp("Failure drill: world rank RANK throws halfway through step STEP's schedule (with :kill, kills itself with SIGKILL; with :stall, stops after the schedule, alive, until the --comm-timeout watchdog of the ranks waiting for it ends the job); the whole job must end, naming it.", valueName: "RANK@STEP[:kill|:stall]"))
     var injectFailure: String?
     @OptionGroup var progress: ProgressOptions
+    @OptionGroup var memoryCheck: MemoryCheckOption
     @Option(name: .customLong("trace-svg"), help: ArgumentHelp("Draw the traced step's measured timeline, with the simulated one beneath, to FILE.", valueName: "FILE"))
     var traceSVG: String?
 
@@ -115,7 +116,11 @@ struct TrainCommand: ParsableCommand {
         }
         // The reference holds the whole model in one process; under mpirun each rank's share is
         // checked against its node once the job is known (PipelineRun, MLPRun).
-        if reference && !model.isMLP { _ = try model.configuration() }
+        if reference && !model.isMLP && !memoryCheck.skip, let limit = PhysicalMemory.limit {
+            do { try model.configuration(memory: nil).requireFits(in: limit) } catch let error as ConfigurationError {
+                throw ValidationError("\(error.description); \(MemoryCheckOption.hint)")
+            }
+        }
         _ = try failureDrill()
         do { _ = try balancing() } catch { throw ValidationError("\(error)") }
         // The optimizer's rules for every trainer, before MPI starts (the micro-batch count is
