@@ -15,6 +15,16 @@ import Foundation
         #expect(topK(v, k: 2, allowed: [false, true, false, true]) == [1, 3])
     }
 
+    /// Initial weights are the generator's normals in element order, scaled: the draw's order is
+    /// what makes a stage's weights the same on every rank and in every cut of the model.
+    @Test func normalTensorIsTheGeneratorsSequenceScaled() {
+        var drawing = SplitMix64(seed: 7, streams: [5, 1, 0])
+        let t = Tensor(shape: [3, 37], normalStandardDeviation: 0.25, rng: &drawing)
+        var one = SplitMix64(seed: 7, streams: [5, 1, 0])
+        #expect(t.scalars == (0..<111).map { _ in 0.25 * one.nextNormal() })
+        #expect(drawing.next() == one.next())
+    }
+
     @Test func addAndScale() {
         var a = Tensor(shape: [2, 2], scalars: [1, 2, 3, 4])
         add(Tensor(shape: [4], scalars: [1, 1, 1, 1]), scaledBy: 2, into: &a)
