@@ -100,6 +100,9 @@ public struct Simulation: Sendable {
     /// The nodes the ranks sat on, if the simulation was given them (then `links` holds their
     /// costs across nodes, and `costs.latency` and `costs.transfer` the ones inside a node).
     public internal(set) var placement: NodePlacement?
+    /// Whether each action was costed at its own (rank, kind, stages) mean (`StageCosts`); `costs`
+    /// then holds only each kind's mean over all of them, the legend and not what was simulated.
+    public internal(set) var costsPerStage = false
 
     /// [ranks] makespan minus busy time.
     public var idle: [Double] { busy.map { makespan - $0 } }

@@ -84,12 +84,16 @@ extension Schedule {
     /// Times the schedule with every action at its (rank, kind, stages) mean and `latency` per
     /// message (each holding its link for `transfer`), its FB pairs timed as `pairs` says.
     public func simulate(_ costs: StageCosts, latency: Double, transfer: Double = 0, pairs: PairTiming = .atomic) throws -> Simulation {
-        try replay(latency: latency, transfer: transfer, pairs: pairs, parts: costs.pairParts(of:), duration: costs.cost(of:))
+        var simulation = try replay(latency: latency, transfer: transfer, pairs: pairs, parts: costs.pairParts(of:), duration: costs.cost(of:))
+        simulation.costsPerStage = true
+        return simulation
     }
 
     /// The same with each message costed on its own link.
     public func simulate(_ costs: StageCosts, links: Links, pairs: PairTiming = .atomic) throws -> Simulation {
-        try replay(links: links, pairs: pairs, parts: costs.pairParts(of:), duration: costs.cost(of:))
+        var simulation = try replay(links: links, pairs: pairs, parts: costs.pairParts(of:), duration: costs.cost(of:))
+        simulation.costsPerStage = true
+        return simulation
     }
 
     /// The same with the messages costed as `simulate(_:pairs:placement:)` costs them: `link`'s
@@ -105,6 +109,7 @@ extension Schedule {
         (legend.latency, legend.transfer) = (link.latency, link.transfer)
         var simulation = try simulate(legend, links: links, pairs: pairs, parts: costs.pairParts(of:), cost: costs.cost(of:))
         simulation.placement = placement
+        simulation.costsPerStage = true
         return simulation
     }
 }

@@ -35,6 +35,11 @@ import Testing
         let replayed = try s.replay(links: placement.links(inside: link), duration: truth)
         #expect(simulated.makespan == replayed.makespan)
         #expect(simulated.placement == placement && simulated.costs.latency == 0.5)
+        // The report says its costs are only the legend, and a plain simulation does not.
+        #expect(simulated.costsPerStage && simulated.reportJSON().contains(#""costsPerStage":true"#))
+        #expect(simulated.report().contains("every action costed at its own stage's and rank's"))
+        let plain = try s.simulate(link)
+        #expect(!plain.costsPerStage && plain.reportJSON().contains(#""costsPerStage":false"#))
         #expect(simulated.makespan > (try s.simulate(StageCosts(durations, of: s), link: link)).makespan)
     }
 

@@ -42,7 +42,7 @@ extension Simulation {
     public func report() -> String {
         let s = schedule
         var out = "\(s.kind.title): \(s.ranks) ranks, \(s.stages) stages, \(s.microBatches) micro-batches\n"
-        out += "costs: \(costs.summary); FB pairs: \(pairs.name)\n"
+        out += "costs: \(costs.summary)\(costsPerStage ? " (each kind's mean; every action costed at its own stage's and rank's)" : ""); FB pairs: \(pairs.name)\n"
         if let placement { out += "nodes: \(placement.nodesSummary) (pipeline ranks); \(placement.summary)\n" }
         out += "makespan \(fmt(makespan))  bubble (largest rank idle) \(fmt(bubble))  \(BubbleFormula.source(s.kind)) formula \(BubbleFormula.text(s.kind, stagesPerRank: s.stagesPerRank)) = \(BubbleFormula.shown(BubbleFormula.readme(s.kind, stages: s.stages, stagesPerRank: s.stagesPerRank, costs: costs), s.kind))  bubble ratio \(fmt(bubbleRatio))\n\n"
         var rows = [["rank", "stages", "busy", "idle", "peak activations", "kept until W", "parameter copies"] + (placement == nil ? [] : ["node"])]
@@ -61,7 +61,7 @@ extension Simulation {
         let ranks = (0..<s.ranks).map { r in
             #"{"rank":\#(r),"stages":[\#(s.stagesHeld(by: r).map(String.init).joined(separator: ","))],"busy":\#(fmt(busy[r])),"idle":\#(fmt(idle[r])),"peakActivations":\#(peakActivations[r]),"keptUntilW":\#(kept[r]),"parameterCopies":\#(parameterCopies[r])}"#
         }
-        return #"{"kind":"\#(s.kind.rawValue)","ranks":\#(s.ranks),"stages":\#(s.stages),"microbatches":\#(s.microBatches),"costs":\#(costs.json),"pairs":"\#(pairs.name)",\#(placement.map { #""nodes":\#($0.json),"# } ?? "")"makespan":\#(fmt(makespan)),"bubble":\#(fmt(bubble)),"bubbleRatio":\#(bubbleRatio),"perRank":[\#n  "#
+        return #"{"kind":"\#(s.kind.rawValue)","ranks":\#(s.ranks),"stages":\#(s.stages),"microbatches":\#(s.microBatches),"costs":\#(costs.json),"costsPerStage":\#(costsPerStage),"pairs":"\#(pairs.name)",\#(placement.map { #""nodes":\#($0.json),"# } ?? "")"makespan":\#(fmt(makespan)),"bubble":\#(fmt(bubble)),"bubbleRatio":\#(bubbleRatio),"perRank":[\#n  "#
             + ranks.joined(separator: ",\n  ") + "\n]}\n"
     }
 }

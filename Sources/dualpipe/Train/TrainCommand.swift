@@ -94,9 +94,9 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("inject-failure"), help: ArgumentHelp("Failure drill: world rank RANK throws halfway through step STEP's schedule (with :kill, kills itself with SIGKILL; with :stall, stops after the schedule, alive, until the --comm-timeout watchdog of the ranks waiting for it ends the job); the whole job must end, naming it.", valueName: "RANK@STEP[:kill|:stall]"))
     var injectFailure: String?
     @OptionGroup var progress: ProgressOptions
-    @OptionGroup var memoryCheck: MemoryCheckOption
     @Option(name: .customLong("trace-svg"), help: ArgumentHelp("Draw the traced step's measured timeline, with the simulated one beneath, to FILE.", valueName: "FILE"))
     var traceSVG: String?
+    @OptionGroup var memoryCheck: MemoryCheckOption
 
     func validate() throws {
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }

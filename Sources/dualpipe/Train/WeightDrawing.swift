@@ -1,5 +1,5 @@
 /// The longest silent wait of a run's start: every rank draws its stages' initial weights, one
-/// Box-Muller draw a parameter (about 31 ns on a core of the development VM's AMD EPYC), before the header.
+/// Box-Muller draw a parameter (about 35 ns on a core of the development VM's AMD EPYC), before the header.
 enum WeightDrawing {
     /// Models at least this large say so first (a second or more).
     static let announcedFrom = 20_000_000
