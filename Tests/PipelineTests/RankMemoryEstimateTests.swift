@@ -27,6 +27,34 @@ import Testing
         #expect(gpipe.memoryEstimate(ofPipelineRank: 1, model: model, schedule: Schedule(gpipe.schedule)).contexts == 8)
     }
 
+    /// With AdamW sharded over DualPipe's mirror pairs a rank keeps moments for its primary stage
+    /// alone: 8 bytes a parameter held and 8 more a parameter of that stage. What the estimate
+    /// expects of sharding follows the nodes: by default where every pair shares one.
+    @Test func shardedAdamWKeepsOneStagesMoments() throws {
+        let c = try PipelineConfiguration(kind: .dualpipe, pipelineRanks: 4, expertParallel: 1, microBatches: 8, model: model, worldSize: 4)
+        let schedule = Schedule(c.schedule)
+        for pp in 0..<4 {
+            let count = { (stage: Int) in model.memoryEstimate(ofStage: stage, in: c.partition).parameterCount }
+            let held = c.stagesHeld(byPipelineRank: pp).map(count).reduce(0, +)
+            var sharded = c.memoryEstimate(ofPipelineRank: pp, model: model, schedule: schedule, shardedOptimizer: true)
+            #expect(sharded.parameters == 8 * held + 8 * count(pp), "pp \(pp)")
+            #expect(c.memoryEstimate(ofPipelineRank: pp, model: model, schedule: schedule).parameters == 16 * held)
+            sharded.process = 40 * 1_048_576
+            #expect(sharded.total == sharded.run + 40 * 1_048_576)
+        }
+        // pp 0 and 3, 1 and 2 are the pairs: split 0,1 | 2,3 they span the nodes, in 0,3 | 1,2 not.
+        #expect(!OptimizerSharding.expected(nil, configuration: c, nodeOfRank: [0, 0, 1, 1]))
+        #expect(OptimizerSharding.expected(nil, configuration: c, nodeOfRank: [0, 1, 1, 0]))
+        #expect(OptimizerSharding.expected(true, configuration: c, nodeOfRank: [0, 0, 1, 1]))
+        #expect(!OptimizerSharding.expected(false, configuration: c, nodeOfRank: [0, 0, 0, 0]))
+        let oneFOneB = try PipelineConfiguration(kind: .oneFOneB, pipelineRanks: 4, expertParallel: 1, microBatches: 8, model: model, worldSize: 4)
+        #expect(!OptimizerSharding.expected(nil, configuration: oneFOneB, nodeOfRank: [0, 0, 0, 0]))
+        // --model mlp the same way: a held block 8 x hidden² floats with gradients, moments for one.
+        let mlp = MLPConfiguration(hidden: 8, sequenceLength: 4, microBatchSize: 2)
+        let m = try PipelineConfiguration.mlp(kind: .dualpipe, pipelineRanks: 2, microBatches: 8, worldSize: 2)
+        #expect(m.memoryEstimate(ofPipelineRank: 0, mlp: mlp, schedule: Schedule(m.schedule), shardedOptimizer: true).parameters == 3 * 4 * 2 * 8 * 64)
+    }
+
     /// An EP rank holds its slots of each MoE layer, not every expert.
     @Test func expertParallelRanksHoldTheirSlots() throws {
         let whole = try PipelineConfiguration(kind: .oneFOneB, pipelineRanks: 2, expertParallel: 1, microBatches: 4, model: model, worldSize: 2)

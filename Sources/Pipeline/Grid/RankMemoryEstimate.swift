@@ -2,12 +2,12 @@ import Model
 import Schedule
 
 /// What one pipeline rank of a run needs in memory, in bytes, estimated before anything is built:
-/// its held stages' parameters with gradients and AdamW moments (an EP rank's expert slots
-/// only), the most micro-batch contexts the schedule keeps alive on it at once
+/// its held stages' parameters with gradients, and AdamW moments for those it updates (an EP
+/// rank's expert slots only), the most micro-batch contexts the schedule keeps alive on it at once
 /// (`Schedule.savedContexts`) each at the size of its largest held stage's, and the attention
-/// backward's transient buffers once. An estimate, not a bound: the process itself (about 40 MiB),
-/// message buffers and the allocator's slack come on top, while a split B frees part of a context
-/// before its W; on 2 ranks the resident set ran from 3% below it to 45% above (docs/inputs.md).
+/// backward's transient buffers once; and, where the job measured it, the process as it stood
+/// before the run allocated. An estimate, not a bound: message buffers and the allocator's slack
+/// come on top, while a split B frees part of a context before its W (docs/inputs.md).
 public struct RankMemoryEstimate: Sendable, Equatable {
     public var parameters: Double
     /// Micro-batch contexts alive at once at most.
@@ -17,8 +17,13 @@ public struct RankMemoryEstimate: Sendable, Equatable {
     public var transient: Double
     /// Inputs and targets held for the whole step (`--model mlp`'s, drawn before it starts).
     public var data: Double = 0
+    /// The resident set of a rank's process before the run allocates (the Swift runtime, Open
+    /// MPI, OpenBLAS, the program): measured once the job has started, 0 until then.
+    public var process: Double = 0
     public var activations: Double { Double(contexts) * contextBytes }
-    public var total: Double { parameters + activations + transient + data }
+    /// What the run itself allocates: all but the process.
+    public var run: Double { parameters + activations + transient + data }
+    public var total: Double { run + process }
 }
 
 extension Array where Element == RankMemoryEstimate {
@@ -29,13 +34,21 @@ extension Array where Element == RankMemoryEstimate {
 }
 
 extension PipelineConfiguration {
+    /// The held stages of pipeline rank `pp` whose AdamW moments it keeps: all of them, or with
+    /// AdamW sharded over DualPipe's mirror pairs (`shardedOptimizer`) its primary stage alone.
+    func stagesUpdated(byPipelineRank pp: Int, shardedOptimizer: Bool) -> [Int] {
+        shardedOptimizer ? primaryStages(ofPipelineRank: pp) : stagesHeld(byPipelineRank: pp)
+    }
+
     /// The estimate for pipeline rank `pp` running `schedule` (this configuration's, or a file's for
-    /// the same kind, PP and M) on `model`.
-    public func memoryEstimate(ofPipelineRank pp: Int, model: ModelConfiguration, schedule: Schedule) -> RankMemoryEstimate {
-        let stages = stagesHeld(byPipelineRank: pp).map {
-            model.memoryEstimate(ofStage: $0, in: partition, expertSlots: slotsPerRank)
-        }
-        return RankMemoryEstimate(parameters: stages.map(\.parameters).reduce(0, +),
+    /// the same kind, PP and M) on `model`, AdamW sharded over the mirror pairs or not.
+    public func memoryEstimate(ofPipelineRank pp: Int, model: ModelConfiguration, schedule: Schedule, shardedOptimizer: Bool = false) -> RankMemoryEstimate {
+        let estimate = { model.memoryEstimate(ofStage: $0, in: self.partition, expertSlots: self.slotsPerRank) }
+        let stages = stagesHeld(byPipelineRank: pp).map(estimate)
+        // 8 bytes a parameter held (a weight, its gradient), 8 more a parameter updated (two moments).
+        let held = stages.map(\.parameterCount).reduce(0, +)
+        let updated = stagesUpdated(byPipelineRank: pp, shardedOptimizer: shardedOptimizer).map { estimate($0).parameterCount }.reduce(0, +)
+        return RankMemoryEstimate(parameters: 8 * held + 8 * updated,
                                   contexts: schedule.savedContexts[pp],
                                   contextBytes: stages.map(\.activations).max() ?? 0,
                                   transient: stages.map(\.transient).max() ?? 0)
@@ -44,17 +57,19 @@ extension PipelineConfiguration {
 
 extension PipelineConfiguration {
     /// `--model mlp`'s estimate for pipeline rank `pp`: per held block 8 x hidden² weights with
-    /// gradient and two moments; a context per held stage of 9 x hidden floats a row per block (x,
+    /// their gradients, and two moments each where the rank updates the block; a context per held stage of 9 x hidden floats a row per block (x,
     /// gelu(u) and gelu'(u)); the inputs of the micro-batches whose first stage the rank runs and
-    /// the targets of those whose last stage it runs, tokens x hidden each.
-    public func memoryEstimate(ofPipelineRank pp: Int, mlp: MLPConfiguration, schedule: Schedule) -> RankMemoryEstimate {
+    /// the targets of those whose last stage it runs, tokens x hidden each. AdamW's moments only for
+    /// the stages the rank updates (`shardedOptimizer`: as in the other estimate).
+    public func memoryEstimate(ofPipelineRank pp: Int, mlp: MLPConfiguration, schedule: Schedule, shardedOptimizer: Bool = false) -> RankMemoryEstimate {
         let rows = Double(mlp.tokensPerMicroBatch), hidden = Double(mlp.hidden)
         let blocks = Double(stagesHeld(byPipelineRank: pp).count * partition.blocksPerStage)
+        let updatedBlocks = Double(stagesUpdated(byPipelineRank: pp, shardedOptimizer: shardedOptimizer).count * partition.blocksPerStage)
         let dataParts = (0..<microBatches).reduce(0) { parts, mb in
             let ends = self.schedule.runsEnds(of: mb, onRank: pp)
             return parts + (ends.first ? 1 : 0) + (ends.last ? 1 : 0)
         }
-        return RankMemoryEstimate(parameters: 4 * 4 * 8 * hidden * hidden * blocks,
+        return RankMemoryEstimate(parameters: 4 * 2 * 8 * hidden * hidden * (blocks + updatedBlocks),
                                   contexts: schedule.savedContexts[pp],
                                   contextBytes: 4 * 9 * rows * hidden * Double(partition.blocksPerStage),
                                   transient: 0, data: 4 * Double(dataParts) * rows * hidden)

@@ -206,6 +206,14 @@ public enum OptimizerSharding {
         return try pair.splitSharedMemory().size == pair.size
     }
 
+    /// What `resolve` will answer, from the node of every world rank before the grid exists (for
+    /// the memory check): `requested`, or whether every mirror pair, all its EP ranks, shares a
+    /// node; false for a grid without pairs.
+    public static func expected(_ requested: Bool?, configuration: PipelineConfiguration, nodeOfRank: [Int]) -> Bool {
+        guard applies(to: configuration) else { return false }
+        return requested ?? configuration.grid.mirrorPairsAcrossNodes(nodeOfRank: nodeOfRank).isEmpty
+    }
+
     /// Why `--shard-optimizer` cannot run on this grid.
     public static func refusal(_ configuration: PipelineConfiguration) -> String {
         "--shard-optimizer shards AdamW over DualPipe's mirror pairs; \(configuration.kind.title) holds one copy of each stage"

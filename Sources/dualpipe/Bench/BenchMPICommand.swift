@@ -50,7 +50,7 @@ struct BenchMPICommand: ParsableCommand {
             }
             // Every rank holds the ping-pong message, then the alltoallv send and receive buffers.
             let perRank = Double(max(maxBytes, 2 * alltoallBytes * world.size))
-            try MPIJob.requireMemory(need: perRank, world: world, what: "--max-bytes \(maxBytes), --alltoall-bytes \(alltoallBytes) on \(world.size) ranks",
+            try MPIJob.requireMemory(need: perRank, process: try MPIJob.processResident(world), world: world, what: "--max-bytes \(maxBytes), --alltoall-bytes \(alltoallBytes) on \(world.size) ranks",
                                      skip: memoryCheck.skip)
         }) { environment in
             try pingPong(environment.world)

@@ -128,9 +128,9 @@ struct BenchSchedulesCommand: ParsableCommand {
             let need = trainers.reduce(0.0) { sum, kind in
                 let c = configurations[kind]!, schedule = Schedule(c.schedule)
                 return sum + (mlp.map { c.memoryEstimate(ofPipelineRank: rank, mlp: $0, schedule: schedule) }
-                              ?? c.memoryEstimate(ofPipelineRank: rank, model: moe!, schedule: schedule)).total
+                              ?? c.memoryEstimate(ofPipelineRank: rank, model: moe!, schedule: schedule)).run
             }
-            try MPIJob.requireMemory(need: need, world: environment.world,
+            try MPIJob.requireMemory(need: need, process: try MPIJob.processResident(environment.world), world: environment.world,
                                      what: "bench schedules holds its \(trainers.count) trainers\(configurations[.dualpipe] == nil ? "" : " (DualPipe's twice)") at once, each rank its stages and the micro-batches each schedule keeps (--micro-batches \(m))",
                                      skip: memoryCheck.skip)
         }) { environment in

@@ -53,33 +53,45 @@ enum MPIJob {
         throw ValidationError(String(decoding: text, as: UTF8.self))
     }
 
+    /// The resident set of the largest process of the job as it stands, before the run allocates:
+    /// what every rank needs before its model (about 35 MiB: the Swift runtime, Open MPI, OpenBLAS).
+    /// The largest, so that every rank counts the same. Collective over `world`.
+    static func processResident(_ world: Communicator) throws -> Double {
+        var bytes = [Double(residentBytes())]
+        try world.allreduce(&bytes, op: .max)
+        return bytes[0]
+    }
+
     /// Refuses a pipeline run whose ranks on some node need more than its memory together: each
     /// rank `estimates[its pipeline rank]` (`RankMemoryEstimate`: its held stages and the micro-batch
-    /// contexts its schedule keeps alive at once). The message, after `run`, describes the pipeline
-    /// rank that needs the most.
-    static func requireMemory(_ estimates: [RankMemoryEstimate], of configuration: PipelineConfiguration, world: Communicator, run: String,
+    /// contexts its schedule keeps alive at once; its `process` is measured here, on every
+    /// estimate). The message, after `run`, describes the pipeline rank that needs the most.
+    static func requireMemory(_ estimates: inout [RankMemoryEstimate], of configuration: PipelineConfiguration, world: Communicator, run: String,
                               skip: Bool) throws {
+        let process = try processResident(world)
+        for i in estimates.indices { estimates[i].process = process }
         let (largest, e) = estimates.largest!
         let gib = PhysicalMemory.formatted
         let what = "\(run): pipeline rank \(largest) keeps up to \(e.contexts) micro-batches' activations at once (\(gib(e.contextBytes)) each) and "
             + "\(gib(e.parameters)) of parameters with gradients and AdamW moments" + (e.data > 0 ? ", \(gib(e.data)) of inputs and targets" : "")
-        try requireMemory(need: estimates[configuration.grid.coordinates(of: world.rank).pipeline].total, world: world, what: what, skip: skip)
+        try requireMemory(need: estimates[configuration.grid.coordinates(of: world.rank).pipeline].run, process: process, world: world, what: what, skip: skip)
     }
 
     /// Refuses a job whose ranks on some node together need more than that node's memory: `need`
-    /// bytes on this rank (the ranks of a node add theirs and compare with its MemTotal, or their
-    /// cgroup's memory limit where lower: a Slurm job's --mem, a container's; the worst
-    /// node decides, the same verdict everywhere). `what` says which flags ask for the memory. With
-    /// `skip` (--skip-memory-check) rank 0 prints the refusal as a warning and the job goes on.
-    static func requireMemory(need: Double, world: Communicator, what: String, skip: Bool) throws {
+    /// bytes on this rank beyond `process`, each rank's process before it allocates (the ranks of a
+    /// node add theirs and compare with its MemTotal, or their cgroup's memory limit where lower: a
+    /// Slurm job's --mem, a container's; the worst node decides, the same verdict everywhere).
+    /// `what` says which flags ask for the memory. With `skip` (--skip-memory-check) rank 0 prints
+    /// the refusal as a warning and the job goes on.
+    static func requireMemory(need: Double, process: Double, world: Communicator, what: String, skip: Bool) throws {
         let node = try world.splitByNode().node
-        var together = [need]
+        var together = [need, process]
         try node.allreduce(&together, op: .sum)
         let limit = PhysicalMemory.limit
         let have = Double(limit?.bytes ?? Int.max)
-        // [node's need - its memory (the worst node's excess), its need, its memory, its ranks, one
-        // rank's most, whether its memory is a cgroup's limit]
-        var worst = [together[0] - have, together[0], have, Double(node.size), need, limit?.isCgroup == true ? 1 : 0]
+        // [node's need with its processes - its memory (the worst node's excess), its need, its
+        // memory, its ranks, one rank's most, whether its memory is a cgroup's limit, its processes]
+        var worst = [together[0] + together[1] - have, together[0], have, Double(node.size), need, limit?.isCgroup == true ? 1 : 0, together[1]]
         var excess = [worst[0]]
         try world.allreduce(&excess, op: .max)
         guard excess[0] > 0 else { return }
@@ -87,7 +99,8 @@ enum MPIJob {
         try world.allreduce(&worst, op: .max)
         let most = PhysicalMemory.formatted(worst[4])
         let each = abs(worst[4] * worst[3] - worst[1]) <= 1e-9 * worst[1] ? "\(most) each" : "up to \(most) a rank"
-        let verdict = "\(what): the ranks of a node need about \(PhysicalMemory.formatted(worst[1])) together (\(each)); a node has \(PhysicalMemory.formatted(worst[2])) (\(worst[5] > 0 ? "the memory limit of its cgroup" : "MemTotal"))"
+        let processes = worst[6] > 0 ? " and \(PhysicalMemory.formatted(worst[6])) for their \(Int(worst[3])) process\(worst[3] == 1 ? "" : "es") as they started" : ""
+        let verdict = "\(what): the ranks of a node need about \(PhysicalMemory.formatted(worst[1])) together (\(each))\(processes); a node has \(PhysicalMemory.formatted(worst[2])) (\(worst[5] > 0 ? "the memory limit of its cgroup" : "MemTotal"))"
         guard skip else { throw ValidationError("\(verdict); \(MemoryCheckOption.hint)") }
         if world.rank == 0 { printError("warning: \(verdict); running anyway (--skip-memory-check)") }
     }

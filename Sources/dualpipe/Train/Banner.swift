@@ -54,7 +54,7 @@ func earlySumsLine(_ stages: [Int], pipelineRank: Int) -> String? {
 func memoryLine(_ estimates: [RankMemoryEstimate]) -> String {
     let (largest, e) = estimates.largest!
     let gib = PhysicalMemory.formatted
-    return "memory: about \(gib(e.total)) on pp \(largest), the rank that needs the most (an estimate: \(gib(e.parameters)) of parameters with gradients and AdamW moments, "
+    return "memory: about \(gib(e.total)) on pp \(largest), the rank that needs the most (an estimate: \(gib(e.process)) for the process as it started, \(gib(e.parameters)) of parameters with gradients and AdamW moments, "
         + "\(e.contexts) micro-batches kept at once by its schedule, \(gib(e.contextBytes)) each\(e.data > 0 ? ", \(gib(e.data)) of inputs and targets" : "")); every node's ranks together fit its \(PhysicalMemory.limit?.isCgroup == true ? "cgroup's memory limit" : "MemTotal")"
 }
 

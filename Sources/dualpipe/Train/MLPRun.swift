@@ -17,20 +17,26 @@ struct MLPRun {
         let model = try options.model.mlpConfiguration()
         if options.reference { return try runReference(model) }
         var configuration: PipelineConfiguration?
+        var nodes: (NodeLayout, [Int])?
         // [PP] each pipeline rank's estimate: checked against the nodes, then shown in the header.
         var memory: [RankMemoryEstimate] = []
         try MPIJob.run(threadLevel: options.progress.threadLevel, check: { environment in
             let world = environment.world
             try MPIJob.agreeing(environment) { configuration = try plan(worldSize: world.size) }
+            // The nodes, and under --rank-order auto the order they choose, before the memory
+            // check: it adds each node's ranks, and sharding halves a rank's moments.
+            nodes = try RankGrid.nodes(of: world)
+            configuration = try options.rankOrder.resolve(configuration!, nodeOfRank: nodes!.1)
             let c = configuration!, schedule = Schedule(c.schedule)
-            memory = (0..<c.pipelineRanks).map { c.memoryEstimate(ofPipelineRank: $0, mlp: model, schedule: schedule) }
-            try MPIJob.requireMemory(memory, of: c, world: world,
+            let sharded = OptimizerSharding.expected(options.shardOptimizer, configuration: c, nodeOfRank: nodes!.1)
+            memory = (0..<c.pipelineRanks).map { c.memoryEstimate(ofPipelineRank: $0, mlp: model, schedule: schedule, shardedOptimizer: sharded) }
+            try MPIJob.requireMemory(&memory, of: c, world: world,
                                      run: "--model mlp, \(c.kind.title) on PP \(c.pipelineRanks) with \(c.microBatches) micro-batches of \(model.microBatchSize) sequences of \(model.sequenceLength) tokens, hidden \(model.hidden)",
                                      skip: options.memoryCheck.skip)
         }) { environment in
             let progressThread = try options.progress.start(environment)
             defer { progressThread?.stop() }
-            try train(configuration!, model, memory: memory, world: environment.world)
+            try train(configuration!, nodes: nodes!, model, memory: memory, world: environment.world)
         }
     }
 
@@ -60,11 +66,9 @@ struct MLPRun {
         return configuration
     }
 
-    private func train(_ planned: PipelineConfiguration, _ model: MLPConfiguration, memory: [RankMemoryEstimate], world: Communicator) throws {
+    private func train(_ configuration: PipelineConfiguration, nodes: (NodeLayout, [Int]), _ model: MLPConfiguration,
+                       memory: [RankMemoryEstimate], world: Communicator) throws {
         let o = options
-        // The nodes first: under --rank-order auto they choose the order the grid is built in.
-        let nodes = try RankGrid.nodes(of: world)
-        let configuration = try o.rankOrder.resolve(planned, nodeOfRank: nodes.1)
         let grid = try RankGrid(world: world, configuration: configuration, nodes: nodes)
         let parameters = configuration.partition.layers * 8 * model.hidden * model.hidden
         WeightDrawing.announce(parameters: parameters, lead: world.rank == 0)

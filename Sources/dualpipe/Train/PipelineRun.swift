@@ -22,9 +22,17 @@ struct PipelineRun {
         var schedule: Schedule?
         /// With --resume: the checkpoint to continue from.
         var resumeFrom: (folder: String, manifest: CheckpointManifest)?
-        /// [PP] what each pipeline rank needs in memory, estimated from the shapes and the schedule:
-        /// checked against the nodes before the start, shown in the header and after the last step.
+        /// [PP] what each pipeline rank needs in memory, estimated from the shapes, the schedule and
+        /// the nodes: checked against them before the start, shown in the header and after the last step.
         var rankMemory: [RankMemoryEstimate] = []
+
+        /// Every pipeline rank's estimate, AdamW sharded over the mirror pairs or not.
+        func memoryEstimates(shardedOptimizer: Bool) -> [RankMemoryEstimate] {
+            let run = schedule ?? Schedule(configuration.schedule)
+            return (0..<configuration.pipelineRanks).map {
+                configuration.memoryEstimate(ofPipelineRank: $0, model: model, schedule: run, shardedOptimizer: shardedOptimizer)
+            }
+        }
     }
 
     func plan(worldSize: Int) throws -> Plan {
@@ -61,10 +69,8 @@ struct PipelineRun {
             resumeFrom = try Checkpointer.newest(in: directory, for: run)
         }
         let schedule = try o.scheduleFile.map { try scheduleFromFile($0, configuration.schedule) }
-        let run = schedule ?? Schedule(configuration.schedule)
         return Plan(configuration: configuration, model: model, training: training, balancing: balancing, corpus: corpus,
-                    schedule: schedule, resumeFrom: resumeFrom,
-                    rankMemory: (0..<configuration.pipelineRanks).map { configuration.memoryEstimate(ofPipelineRank: $0, model: model, schedule: run) })
+                    schedule: schedule, resumeFrom: resumeFrom)
     }
 
     /// A schedule read from a file: it must be for this run's kind, PP and M, and pass validation
@@ -119,16 +125,23 @@ struct PipelineRun {
     func run() throws {
         if options.checkpointDir != nil { StopSignals.install() }
         var plan: Plan?
+        var nodes: (NodeLayout, [Int])?
         var stopped = false
         try MPIJob.run(threadLevel: options.progress.threadLevel,
                        check: { environment in
                            try MPIJob.agreeing(environment) { plan = try self.plan(worldSize: environment.world.size) }
+                           // The nodes, and under --rank-order auto the order they choose, before the
+                           // memory check: it adds each node's ranks, and sharding halves a rank's moments.
+                           nodes = try RankGrid.nodes(of: environment.world)
+                           plan!.configuration = try options.rankOrder.resolve(plan!.configuration, nodeOfRank: nodes!.1)
+                           plan!.rankMemory = plan!.memoryEstimates(shardedOptimizer: OptimizerSharding.expected(
+                               options.shardOptimizer, configuration: plan!.configuration, nodeOfRank: nodes!.1))
                            let (c, model) = (plan!.configuration, plan!.model)
-                           try MPIJob.requireMemory(plan!.rankMemory, of: c, world: environment.world,
+                           try MPIJob.requireMemory(&plan!.rankMemory, of: c, world: environment.world,
                                                     run: "\(c.kind.title) on PP \(c.pipelineRanks) x EP \(c.expertParallel) with \(c.microBatches) micro-batches of \(model.microBatchSize) sequences of \(model.sequenceLength) tokens, hidden \(model.hidden)",
                                                     skip: options.memoryCheck.skip)
                        }) { environment in
-            stopped = train(plan!, environment: environment)
+            stopped = train(plan!, nodes: nodes!, environment: environment)
         }
         if stopped { throw ExitCode(StopSignals.exitStatus) }
     }
@@ -136,17 +149,13 @@ struct PipelineRun {
     /// Any error ends the whole job at once (MPI_Abort), while the trainer and its requests in
     /// flight are still alive: no peer is left waiting, and no buffer is freed under MPI. Returns
     /// whether the run stopped early on a signal.
-    private func train(_ plan: Plan, environment: Environment) -> Bool {
+    private func train(_ plan: Plan, nodes: (NodeLayout, [Int]), environment: Environment) -> Bool {
         let world = environment.world
         var trainer: PipelineTrainer?
         var progressThread: ProgressThread?
         defer { progressThread?.stop() }
         do {
             progressThread = try options.progress.start(environment)
-            // The nodes first: under --rank-order auto they choose the order the grid is built in.
-            let nodes = try RankGrid.nodes(of: world)
-            var plan = plan
-            plan.configuration = try options.rankOrder.resolve(plan.configuration, nodeOfRank: nodes.1)
             let grid = try RankGrid(world: world, configuration: plan.configuration, nodes: nodes)
             WeightDrawing.announce(parameters: Int(plan.model.memoryEstimate.parameterCount), lead: world.rank == 0)
             trainer = try PipelineTrainer(configuration: plan.configuration, model: plan.model, training: plan.training,
