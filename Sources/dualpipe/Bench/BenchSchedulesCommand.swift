@@ -13,7 +13,7 @@ struct BenchSchedulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "schedules",
         abstract: "Train every schedule on the same model and ranks; step time, efficiency, bubble and MPI waits beside the simulator's prediction.",
-        discussion: "Run under mpirun, e.g. `mpirun -np 2 dualpipe bench schedules`. Every rank is a pipeline rank (EP 1); the model's layers must split into 2 x PP stages (DualPipeV) and V x PP (Interleaved 1F1B, Interleaved ZB and Looped BFS, --stages-per-rank), so --layers defaults to 4 or, on more than 2 ranks or with an odd V, the smallest multiple of both from 4 up (8 on 4 ranks; 12 on 2 ranks with V = 3). A setting some schedule cannot run is refused once, before any communication. Rank 0 prints the table, and below it the parameter memory each schedule asks of a rank. The eight schedules' trainers are alive at once, as their steps take turns, so a rank needs memory for nine or ten: DualPipe also runs as `train` does not by default; --schedules trains fewer. On one node, where AdamW is sharded over the mirror pairs, it runs again with AdamW on both copies of each stage (`DualPipe, AdamW on both copies`); where a mirror pair spans nodes, again with every gradient sum after the schedule (`DualPipe, sums after`), and with AdamW sharded (`DualPipe, AdamW sharded`).")
+        discussion: "Run under mpirun, e.g. `mpirun -np 2 dualpipe bench schedules`. Every rank is a pipeline rank (EP 1); the model's layers must split into 2 x PP stages (DualPipeV) and V x PP (Interleaved 1F1B, Interleaved ZB and Looped BFS, --stages-per-rank), so --layers defaults to 4 or, on more than 2 ranks or with an odd V, the smallest multiple of both from 4 up (8 on 4 ranks; 12 on 2 ranks with V = 3). A setting some schedule cannot run is refused once, before any communication. Rank 0 prints the table, and below it the parameter memory each schedule asks of a rank. The nine schedules' trainers are alive at once, as their steps take turns, so a rank needs memory for ten or eleven (the memory check counts them all): DualPipe also runs as `train` does not by default; --schedules trains fewer. On one node, where AdamW is sharded over the mirror pairs, it runs again with AdamW on both copies of each stage (`DualPipe, AdamW on both copies`); where a mirror pair spans nodes, again with every gradient sum after the schedule (`DualPipe, sums after`), and with AdamW sharded (`DualPipe, AdamW sharded`).")
 
     @OptionGroup var model: ModelOptions
     @Option(name: .customLong("micro-batches"), help: ArgumentHelp("Micro-batches per step (default: 4 x PP, enough for every schedule).", valueName: "M"))
@@ -93,6 +93,7 @@ struct BenchSchedulesCommand: ParsableCommand {
         // of the job. DualPipe is left out on an odd PP.
         var configurations: [ScheduleKind: PipelineConfiguration] = [:]
         var m = 0
+        var nodesOfRanks: (NodeLayout, [Int])?
         try MPIJob.run(threadLevel: progress.threadLevel, check: { environment in
             let pp = environment.world.size
             let v = stagesPerRank ?? 2
@@ -122,27 +123,35 @@ struct BenchSchedulesCommand: ParsableCommand {
                     : PipelineConfiguration(kind: kind, pipelineRanks: pp, expertParallel: 1, microBatches: m, stagesPerRank: kindV,
                                             model: moe!, worldSize: pp)
             }
-            // Every trainer is in memory at once, DualPipe's at least twice (its variant rows).
-            let rank = environment.world.rank
-            let trainers = configurations.keys.sorted { $0.rawValue < $1.rawValue }.flatMap { $0 == .dualpipe ? [$0, $0] : [$0] }
-            let need = trainers.reduce(0.0) { sum, kind in
-                let c = configurations[kind]!, schedule = Schedule(c.schedule)
-                return sum + (mlp.map { c.memoryEstimate(ofPipelineRank: rank, mlp: $0, schedule: schedule) }
-                              ?? c.memoryEstimate(ofPipelineRank: rank, model: moe!, schedule: schedule)).run
+            // DualPipe in the order `train` would give it on these nodes (auto), or the one named.
+            nodesOfRanks = try RankGrid.nodes(of: environment.world)
+            if let dualPipe = configurations[.dualpipe] {
+                configurations[.dualpipe] = try rankOrder.resolve(try dualPipe.ordered(rankOrder.named ?? .pipeline), nodeOfRank: nodesOfRanks!.1)
             }
+            // Every trainer is in memory at once, DualPipe's as its variant rows will run: on one node
+            // with AdamW sharded as `train` shards it and on both copies; across nodes at most three.
+            let rank = environment.world.rank
+            let dualPipeSharding: [Bool] = configurations[.dualpipe].map { c in
+                nodesOfRanks!.0.nodeCount > 1 ? [false, false, true]
+                    : [OptimizerSharding.expected(nil, configuration: c, nodeOfRank: nodesOfRanks!.1), false]
+            } ?? []
+            let trainers = configurations.keys.sorted { $0.rawValue < $1.rawValue }
+                .flatMap { kind in kind == .dualpipe ? dualPipeSharding.map { (kind, $0) } : [(kind, false)] }
+            let need = trainers.reduce(0.0) { sum, trainer in
+                let c = configurations[trainer.0]!, schedule = Schedule(c.schedule)
+                return sum + (mlp.map { c.memoryEstimate(ofPipelineRank: c.grid.coordinates(of: rank).pipeline, mlp: $0, schedule: schedule, shardedOptimizer: trainer.1) }
+                              ?? c.memoryEstimate(ofPipelineRank: c.grid.coordinates(of: rank).pipeline, model: moe!, schedule: schedule, shardedOptimizer: trainer.1)).run
+            }
+            let times = ["", "", "twice", "three times"]
             try MPIJob.requireMemory(need: need, process: try MPIJob.processResident(environment.world), world: environment.world,
-                                     what: "bench schedules holds its \(trainers.count) trainers\(configurations[.dualpipe] == nil ? "" : " (DualPipe's twice)") at once, each rank its stages and the micro-batches each schedule keeps (--micro-batches \(m))",
+                                     what: "bench schedules holds its \(trainers.count) trainers\(dualPipeSharding.isEmpty ? "" : " (DualPipe's \(times[dualPipeSharding.count]))") at once, each rank its stages and the micro-batches each schedule keeps (--micro-batches \(m))",
                                      skip: memoryCheck.skip)
         }) { environment in
             let world = environment.world
             let progressThread = try progress.start(environment)
             defer { progressThread?.stop() }
             let pp = world.size
-            // DualPipe in the order `train` would give it on these nodes (auto), or the one named.
-            let nodesOfRanks = try RankGrid.nodes(of: world)
-            if let dualPipe = configurations[.dualpipe] {
-                configurations[.dualpipe] = try rankOrder.resolve(try dualPipe.ordered(rankOrder.named ?? .pipeline), nodeOfRank: nodesOfRanks.1)
-            }
+            let nodesOfRanks = nodesOfRanks!
             let corpus = moe == nil ? nil : try ByteCorpus.standard()
             // The link the simulator is given is the one the timed steps of the main table ran on.
             let shaping = shaped.map { LinkShaping(shaped: $0, unshaped: unshaped!) }
