@@ -34,14 +34,15 @@ public final class ReferenceCheck {
         try waitForTheReference()
     }
 
-    /// The whole model as one process trains it, on rank 0.
+    /// The whole model as one process trains it, on rank 0 (the job counts its memory before the
+    /// start, with the pipeline's: `train`'s memory check).
     private static func reference(of trainer: PipelineTrainer, corpus: ByteCorpus, seed: UInt64) throws -> ReferenceTrainer {
         let model = trainer.model
         let split = try CorpusSplit(bytes: corpus.bytes.count, sequenceLength: model.sequenceLength, source: corpus.source)
         let sampler = try MicroBatchSampler(corpus: corpus, sequenceLength: model.sequenceLength, sequences: model.microBatchSize,
                                             seed: seed, span: split.training)
         let reference = try ReferenceTrainer(model: model, training: trainer.training, sampler: sampler, seed: seed,
-                                             stageCount: trainer.configuration.partition.stages)
+                                             stageCount: trainer.configuration.partition.stages, memory: nil)
         reference.routerBiasSpeed = trainer.balancing.routerBiasSpeed
         return reference
     }

@@ -137,9 +137,11 @@ struct PipelineRun {
                            plan!.rankMemory = plan!.memoryEstimates(shardedOptimizer: OptimizerSharding.expected(
                                options.shardOptimizer, configuration: plan!.configuration, nodeOfRank: nodes!.1))
                            let (c, model) = (plan!.configuration, plan!.model)
+                           // --check-reference: rank 0 trains the whole model a second time, in one process.
+                           let reference = options.checkReference ? (model.memoryEstimate.total, "also holds the whole model for --check-reference") : nil
                            try MPIJob.requireMemory(&plan!.rankMemory, of: c, world: environment.world,
                                                     run: "\(c.kind.title) on PP \(c.pipelineRanks) x EP \(c.expertParallel) with \(c.microBatches) micro-batches of \(model.microBatchSize) sequences of \(model.sequenceLength) tokens, hidden \(model.hidden)",
-                                                    skip: options.memoryCheck.skip)
+                                                    rankZero: reference, skip: options.memoryCheck.skip)
                        }) { environment in
             stopped = train(plan!, nodes: nodes!, environment: environment)
         }
