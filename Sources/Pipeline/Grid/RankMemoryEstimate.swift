@@ -43,12 +43,12 @@ extension PipelineConfiguration {
     /// The estimate for pipeline rank `pp` running `schedule` (this configuration's, or a file's for
     /// the same kind, PP and M) on `model`, AdamW sharded over the mirror pairs or not.
     public func memoryEstimate(ofPipelineRank pp: Int, model: ModelConfiguration, schedule: Schedule, shardedOptimizer: Bool = false) -> RankMemoryEstimate {
-        let estimate = { model.memoryEstimate(ofStage: $0, in: self.partition, expertSlots: self.slotsPerRank) }
-        let stages = stagesHeld(byPipelineRank: pp).map(estimate)
+        let held = stagesHeld(byPipelineRank: pp), updating = stagesUpdated(byPipelineRank: pp, shardedOptimizer: shardedOptimizer)
+        let stages = held.map { model.memoryEstimate(ofStage: $0, in: partition, expertSlots: slotsPerRank) }
         // 8 bytes a parameter held (a weight, its gradient), 8 more a parameter updated (two moments).
-        let held = stages.map(\.parameterCount).reduce(0, +)
-        let updated = stagesUpdated(byPipelineRank: pp, shardedOptimizer: shardedOptimizer).map { estimate($0).parameterCount }.reduce(0, +)
-        return RankMemoryEstimate(parameters: 8 * held + 8 * updated,
+        let parameters = stages.map(\.parameterCount).reduce(0, +)
+        let updated = zip(held, stages).filter { updating.contains($0.0) }.map(\.1.parameterCount).reduce(0, +)
+        return RankMemoryEstimate(parameters: 8 * parameters + 8 * updated,
                                   contexts: schedule.savedContexts[pp],
                                   contextBytes: stages.map(\.activations).max() ?? 0,
                                   transient: stages.map(\.transient).max() ?? 0)

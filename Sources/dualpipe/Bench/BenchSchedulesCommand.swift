@@ -138,9 +138,9 @@ struct BenchSchedulesCommand: ParsableCommand {
             let trainers = configurations.keys.sorted { $0.rawValue < $1.rawValue }
                 .flatMap { kind in kind == .dualpipe ? dualPipeSharding.map { (kind, $0) } : [(kind, false)] }
             let need = trainers.reduce(0.0) { sum, trainer in
-                let c = configurations[trainer.0]!, schedule = Schedule(c.schedule)
-                return sum + (mlp.map { c.memoryEstimate(ofPipelineRank: c.grid.coordinates(of: rank).pipeline, mlp: $0, schedule: schedule, shardedOptimizer: trainer.1) }
-                              ?? c.memoryEstimate(ofPipelineRank: c.grid.coordinates(of: rank).pipeline, model: moe!, schedule: schedule, shardedOptimizer: trainer.1)).run
+                let c = configurations[trainer.0]!, schedule = Schedule(c.schedule), pp = c.grid.coordinates(of: rank).pipeline
+                return sum + (mlp.map { c.memoryEstimate(ofPipelineRank: pp, mlp: $0, schedule: schedule, shardedOptimizer: trainer.1) }
+                              ?? c.memoryEstimate(ofPipelineRank: pp, model: moe!, schedule: schedule, shardedOptimizer: trainer.1)).run
             }
             let times = ["", "", "twice", "three times"]
             try MPIJob.requireMemory(need: need, process: try MPIJob.processResident(environment.world), world: environment.world,

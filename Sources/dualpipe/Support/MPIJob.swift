@@ -104,7 +104,6 @@ enum MPIJob {
         let each = abs(worst[4] * worst[3] - worst[1]) <= 1e-9 * worst[1] ? "\(most) each" : "up to \(most) a rank"
         let processes = worst[6] > 0 ? " and \(PhysicalMemory.formatted(worst[6])) for their \(Int(worst[3])) process\(worst[3] == 1 ? "" : "es") as they started" : ""
         let verdict = "\(what): the ranks of a node need about \(PhysicalMemory.formatted(worst[1])) together (\(each))\(processes); a node has \(PhysicalMemory.formatted(worst[2])) (\(worst[5] > 0 ? "the memory limit of its cgroup" : "MemTotal"))"
-        guard skip else { throw ValidationError("\(verdict); \(MemoryCheckOption.hint)") }
-        if world.rank == 0 { printError("warning: \(verdict); running anyway (--skip-memory-check)") }
+        try MemoryCheckOption.refuse(verdict, skip: skip, prints: world.rank == 0)
     }
 }

@@ -1,4 +1,6 @@
 import ArgumentParser
+import MPI
+import Model
 
 /// `--skip-memory-check`: the way past a refusal by the memory estimate, for a job the user knows
 /// fits (the estimate counts each context whole until its W, where a B already frees part of it)
@@ -8,6 +10,16 @@ struct MemoryCheckOption: ParsableArguments {
     @Flag(name: .customLong("skip-memory-check"), help: "Run even where the memory estimate says the ranks of a node need more than its memory (MemTotal, or the cgroup's limit); rank 0 prints the estimate as a warning instead.")
     var skip = false
 
-    /// The text that tells a refused user the way past it.
-    static let hint = "--skip-memory-check runs it anyway"
+    /// The one verdict of every memory check: refused with the way past it named, or, with `skip`,
+    /// the same text as a warning (printed where `prints`: rank 0 of a job) and the run goes on.
+    static func refuse(_ verdict: String, skip: Bool, prints: Bool = true) throws {
+        guard skip else { throw ValidationError("\(verdict); --skip-memory-check runs it anyway") }
+        if prints { printError("warning: \(verdict); running anyway (--skip-memory-check)") }
+    }
+
+    /// The whole model in this one process (`train --reference`) against the machine's memory.
+    func requireFits(_ model: ModelConfiguration) throws {
+        guard let limit = PhysicalMemory.limit else { return }
+        do { try model.requireFits(in: limit) } catch { try Self.refuse(error.description, skip: skip) }
+    }
 }

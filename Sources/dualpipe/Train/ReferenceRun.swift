@@ -1,5 +1,4 @@
 import ArgumentParser
-import MPI
 import Model
 import Pipeline
 import Tensor
@@ -10,10 +9,10 @@ struct ReferenceRun {
 
     func run() throws {
         let o = options
+        // Held to the machine's memory in TrainCommand.validate, or here with the warning of
+        // --skip-memory-check.
         let modelConfiguration = try o.model.configuration(memory: nil)
-        if o.memoryCheck.skip, let limit = PhysicalMemory.limit {
-            do { try modelConfiguration.requireFits(in: limit) } catch { printError("warning: \(error); running anyway (--skip-memory-check)") }
-        }
+        if o.memoryCheck.skip { try o.memoryCheck.requireFits(modelConfiguration) }
         let microBatches = o.microBatches ?? 4
         let stageCount = o.stages ?? 1
         let trainer: ReferenceTrainer
@@ -27,7 +26,7 @@ struct ReferenceRun {
             evaluationSampler = try MicroBatchSampler(corpus: corpus, sequenceLength: modelConfiguration.sequenceLength,
                                                       sequences: modelConfiguration.microBatchSize, seed: o.seed, span: split.evaluation)
             trainer = try ReferenceTrainer(model: modelConfiguration, training: o.trainingConfiguration(microBatches: microBatches),
-                                           sampler: sampler, seed: o.seed, stageCount: stageCount, memory: nil) // held to the limit in validate
+                                           sampler: sampler, seed: o.seed, stageCount: stageCount, memory: nil)
         } catch let error as ConfigurationError {
             throw ValidationError(error.description)
         }

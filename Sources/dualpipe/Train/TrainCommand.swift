@@ -116,11 +116,8 @@ struct TrainCommand: ParsableCommand {
         }
         // The reference holds the whole model in one process; under mpirun each rank's share is
         // checked against its node once the job is known (PipelineRun, MLPRun).
-        if reference && !model.isMLP && !memoryCheck.skip, let limit = PhysicalMemory.limit {
-            do { try model.configuration(memory: nil).requireFits(in: limit) } catch let error as ConfigurationError {
-                throw ValidationError("\(error.description); \(MemoryCheckOption.hint)")
-            }
-        }
+        // (With --skip-memory-check the run warns instead, once: validate may run more than once.)
+        if reference && !model.isMLP && !memoryCheck.skip { try memoryCheck.requireFits(model.configuration(memory: nil)) }
         _ = try failureDrill()
         do { _ = try balancing() } catch { throw ValidationError("\(error)") }
         // The optimizer's rules for every trainer, before MPI starts (the micro-batch count is
