@@ -373,11 +373,33 @@ BODY void transpose_body(const float *restrict a, long lda, float *restrict b, l
     for (; i < rows; i++)
         for (long j = 0; j < columns; j++) b[j * ldb + i] = a[i * lda + j];
 }
+
+// The core's multiply-add peak for a set's lanes: independent chains x = x a + b, twelve vectors
+// of them, enough that two multiply-add units with a 4-cycle latency (Zen 3, Skylake-X) never
+// wait on a chain, and few enough to stay in registers (AVX2 has 16). Each vector16 is split into
+// the set's own registers (three SSE2 sets of four, six AVX2 pairs, twelve AVX-512 ones).
+#define PEAK_REGISTERS 12
+BODY float multiply_add_chains_body(long iterations, float a, float b, long lanes) {
+    vector16 x[PEAK_REGISTERS];
+    const long count = PEAK_REGISTERS * lanes / 16;
+    for (long v = 0; v < count; v++)
+        for (int l = 0; l < 16; l++) x[v][l] = (float)(16 * v + l);
+    for (long k = 0; k < iterations; k++) {
+        // Unrolled whole, so that x lives in registers rather than in memory.
+#pragma clang loop unroll(full)
+        for (long v = 0; v < PEAK_REGISTERS; v++)
+            if (v < count) x[v] = x[v] * a + b;
+    }
+    float sum = 0;
+    for (long v = 0; v < count; v++)
+        for (int l = 0; l < 16; l++) sum += x[v][l];
+    return sum;
+}
 #pragma clang diagnostic pop
 
-// One table of the kernels, each a function compiled with `attributes` around its body,
-// and for the causal products that set's row and vector blocking.
-#define LANE_KERNELS(set, attributes, block_rows, block_vectors)                                          \
+// One table of the kernels, each a function compiled with `attributes` around its body; `lanes`
+// floats fit one of the set's registers, and the causal products take its row and vector blocking.
+#define LANE_KERNELS(set, attributes, lanes, block_rows, block_vectors)                                    \
     attributes static float softmax_##set(float *row, long n, float scale, float *maximum) {                 \
         return softmax_body(row, n, scale, maximum);                                                           \
     }                                                                                                          \
@@ -439,22 +461,26 @@ BODY void transpose_body(const float *restrict a, long lda, float *restrict b, l
                                            long rows, long columns) {                                          \
         transpose_body(a, lda, b, ldb, rows, columns);                                                         \
     }                                                                                                          \
+    attributes static float multiply_add_chains_##set(long iterations, float a, float b) {                   \
+        return multiply_add_chains_body(iterations, a, b, lanes);                                              \
+    }                                                                                                          \
     static const dp_lane_kernels kernels_##set = {                                                             \
         #set, softmax_##set, softmax_backward_##set, causal_softmax_##set, causal_softmax_backward_##set,      \
         swiglu_##set, swiglu_backward_##set, gelu_##set, gelu_with_derivative_##set, gelu_backward_##set,      \
         silu_##set, silu_backward_##set, sigmoid_##set, adamw_##set, causal_product_##set, rms_norm_##set,     \
-        rms_norm_backward_##set, rms_norm_gain_gradient_##set, transpose_##set,                                \
+        rms_norm_backward_##set, rms_norm_gain_gradient_##set, transpose_##set, multiply_add_chains_##set,     \
+        PEAK_REGISTERS * lanes,                                                                                \
     };
 
 // 16 SSE2 registers: 2 rows x 4 of sums, 4 for b's row, 1 broadcast. 16 AVX2: 4 x 2, 2, 1.
 // 32 AVX-512: 8 x 2, 2, 1. Rows that divide 128 and 16 leave no remainder of single rows at
 // the sequence's end, where causal rows are longest; on AVX-512 8 rows beat 6 by 5 to 15%
-// (fewer broadcast loads per multiply-add) and 12 left such a remainder.
-LANE_KERNELS(generic, , 2, 1)
+// (fewer broadcast loads per multiply-add) and 12 left such a remainder. Lanes: 4, 8, 16.
+LANE_KERNELS(generic, , 4, 2, 1)
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
-LANE_KERNELS(avx2, __attribute__((target("avx2,fma"))), 4, 1)
-LANE_KERNELS(avx512, __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma"))), 8, 2)
+LANE_KERNELS(avx2, __attribute__((target("avx2,fma"))), 8, 4, 1)
+LANE_KERNELS(avx512, __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma"))), 16, 8, 2)
 
 // __builtin_cpu_supports also checks that the OS saves the wide registers (XCR0).
 static int runs_avx2(void) {

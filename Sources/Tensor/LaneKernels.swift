@@ -44,3 +44,19 @@ public enum LaneKernels {
         return dp_lane_kernels_best().pointee
     }()
 }
+
+extension LaneKernels {
+    /// Independent multiply-add chains in the widest set this CPU runs, whatever
+    /// DUALPIPE_LANE_KERNELS asks (the peak belongs to the core, not to the set in use): `chains`
+    /// floats stepped x = x·a + b `iterations` times (2 · chains · iterations FLOP), returning
+    /// their sum. Timed, it is the core's multiply-add peak: the roofline sgemm is a share of.
+    public static func multiplyAddChains(iterations: Int, a: Float, b: Float) -> Float {
+        dp_lane_kernels_best().pointee.multiply_add_chains(iterations, a, b)
+    }
+
+    /// The floats each iteration of `multiplyAddChains` updates (twelve registers of lanes).
+    public static var peakChains: Int { dp_lane_kernels_best().pointee.peak_chains }
+
+    /// The set `multiplyAddChains` runs in.
+    public static var peakSet: String { String(cString: dp_lane_kernels_best().pointee.name) }
+}

@@ -57,6 +57,24 @@ import Tensor
         for name in LaneKernels.supported { #expect(LaneKernels.problem(requesting: name, supported: LaneKernels.supported) == nil) }
     }
 
+    /// The peak probe's chains really run: every chain of every set steps the number of times
+    /// asked (a = b = 1 counts up from its start j, exactly in float at these sizes), and each set
+    /// keeps twelve registers of its own lanes.
+    @Test func multiplyAddChainsStepEveryChain() {
+        let lanes = ["generic": 4, "avx2": 8, "avx512": 16]
+        for name in LaneKernels.supported {
+            let k = table(name), chains = k.peak_chains
+            #expect(chains == 12 * lanes[name]!, "\(name): \(chains) chains")
+            for iterations in [0, 1, 1000] {
+                let want = Float(chains * (chains - 1) / 2 + chains * iterations)
+                #expect(k.multiply_add_chains(iterations, 1, 1) == want, "\(name), \(iterations) iterations")
+            }
+        }
+        // The peak is the core's: the widest set's, whatever set is in use.
+        #expect(LaneKernels.peakSet == LaneKernels.supported.first)
+        #expect(LaneKernels.peakChains == table(LaneKernels.peakSet).peak_chains)
+    }
+
     @Test(arguments: lengths) func softmaxBothWays(n: Int) {
         for name in LaneKernels.supported {
             let k = table(name), scale: Float = 0.7

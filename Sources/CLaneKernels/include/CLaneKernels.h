@@ -97,6 +97,13 @@ typedef struct dp_lane_kernels {
                                    const float *__restrict dy, float *__restrict dg, long rows, long width);
     /// b[j][i] = a[i][j] for i < rows, j < columns; a's rows are lda apart, b's ldb apart.
     void (*transpose)(const float *__restrict a, long lda, float *__restrict b, long ldb, long rows, long columns);
+    /// `peak_chains` independent chains x = x a + b, chain j starting at j, each stepped
+    /// `iterations` times; returns the sum of the chains. Its time is the core's multiply-add peak
+    /// for this set's lanes: 2 peak_chains iterations FLOP (with a = b = 1 the sum is exact,
+    /// peak_chains (peak_chains - 1) / 2 + peak_chains iterations, for small counts).
+    float (*multiply_add_chains)(long iterations, float a, float b);
+    /// Twelve registers of this set's lanes: 48 (SSE2), 96 (AVX2), 192 (AVX-512).
+    long peak_chains;
 } dp_lane_kernels;
 
 /// The widest set this CPU and its OS run (never NULL).

@@ -7,8 +7,8 @@ import Tensor
 struct BenchBLASCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "blas",
-        abstract: "Single-core sgemm GFLOP/s for square matrices.",
-        discussion: "Uses one OpenBLAS thread unless OPENBLAS_NUM_THREADS is set. With --pages, also the products of one --model mlp block on buffers the kernel backs with 4 KiB pages and on 2 MiB transparent huge pages (madvise), alternating in this process: what dualpipe's huge pages (glibc.malloc.hugetlb=1, `dualpipe env`'s pages column) are worth here.")
+        abstract: "Single-core sgemm GFLOP/s for square matrices, beside the core's multiply-add peak.",
+        discussion: "Uses one OpenBLAS thread unless OPENBLAS_NUM_THREADS is set. The peak is timed first: independent multiply-add chains in the widest lanes this CPU runs (whatever DUALPIPE_LANE_KERNELS asks), touching no memory; each size's `of peak` is its sgemm GFLOP/s over it. With --pages, also the products of one --model mlp block on buffers the kernel backs with 4 KiB pages and on 2 MiB transparent huge pages (madvise), alternating in this process: what dualpipe's huge pages (glibc.malloc.hugetlb=1, `dualpipe env`'s pages column) are worth here.")
 
     @Option(parsing: .upToNextOption, help: "Matrix sizes n.")
     var sizes: [Int] = [256, 512, 1024, 2048]
@@ -38,9 +38,12 @@ struct BenchBLASCommand: ParsableCommand {
     func run() throws {
         try ComputeSetup.configure()
         print("OpenBLAS: \(BLAS.configuration), threads \(BLAS.threadCount)")
-        print("      n   GFLOP/s")
+        let peak = MultiplyAddPeakProbe.gflops(seconds: seconds)
+        print(String(format: "multiply-add peak of one core: %.1f GFLOP/s (%@ lanes, %d independent chains)", peak, LaneKernels.peakSet, LaneKernels.peakChains))
+        print("      n   GFLOP/s  of peak")
         for n in sizes {
-            print(String(format: "%7d  %8.1f", n, SgemmProbe.gflops(n: n, seconds: seconds)))
+            let gflops = SgemmProbe.gflops(n: n, seconds: seconds)
+            print(String(format: "%7d  %8.1f  %7.2f", n, gflops, gflops / peak))
         }
         guard pages else { return }
         let block = PageProbe.Block(tokens: 768, hidden: hidden)
