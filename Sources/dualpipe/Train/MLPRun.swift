@@ -23,10 +23,7 @@ struct MLPRun {
         try MPIJob.run(threadLevel: options.progress.threadLevel, check: { environment in
             let world = environment.world
             try MPIJob.agreeing(environment) { configuration = try plan(worldSize: world.size) }
-            // The nodes, and under --rank-order auto the order they choose, before the memory
-            // check: it adds each node's ranks, and sharding halves a rank's moments.
-            nodes = try RankGrid.nodes(of: world)
-            configuration = try options.rankOrder.resolve(configuration!, nodeOfRank: nodes!.1)
+            (configuration, nodes) = try options.rankOrder.place(configuration!, on: world)
             let c = configuration!, schedule = Schedule(c.schedule)
             let sharded = OptimizerSharding.expected(options.shardOptimizer, configuration: c, nodeOfRank: nodes!.1)
             memory = (0..<c.pipelineRanks).map { c.memoryEstimate(ofPipelineRank: $0, mlp: model, schedule: schedule, shardedOptimizer: sharded) }

@@ -130,10 +130,7 @@ struct PipelineRun {
         try MPIJob.run(threadLevel: options.progress.threadLevel,
                        check: { environment in
                            try MPIJob.agreeing(environment) { plan = try self.plan(worldSize: environment.world.size) }
-                           // The nodes, and under --rank-order auto the order they choose, before the
-                           // memory check: it adds each node's ranks, and sharding halves a rank's moments.
-                           nodes = try RankGrid.nodes(of: environment.world)
-                           plan!.configuration = try options.rankOrder.resolve(plan!.configuration, nodeOfRank: nodes!.1)
+                           (plan!.configuration, nodes) = try options.rankOrder.place(plan!.configuration, on: environment.world)
                            plan!.rankMemory = plan!.memoryEstimates(shardedOptimizer: OptimizerSharding.expected(
                                options.shardOptimizer, configuration: plan!.configuration, nodeOfRank: nodes!.1))
                            let (c, model) = (plan!.configuration, plan!.model)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Model
+import MPI
 import Pipeline
 import Schedule
 import Tensor
@@ -274,5 +275,14 @@ enum RankOrderChoice: String, CaseIterable, ExpressibleByArgument {
         let c = configuration
         return try c.ordered(.automatic(isDualPipe: c.kind == .dualpipe, pipeline: c.pipelineRanks, expert: c.expertParallel,
                                         nodeOfRank: nodeOfRank))
+    }
+
+    /// The ranks' nodes (`RankGrid.nodes`) and `configuration` resolved on them. Runs find both in
+    /// their check, before the memory check: it adds each node's ranks, and the order decides
+    /// whether DualPipe's AdamW is sharded (which halves a rank's moments).
+    func place(_ configuration: PipelineConfiguration, on world: Communicator) throws
+        -> (configuration: PipelineConfiguration, nodes: (NodeLayout, [Int])) {
+        let nodes = try RankGrid.nodes(of: world)
+        return (try resolve(configuration, nodeOfRank: nodes.1), nodes)
     }
 }
