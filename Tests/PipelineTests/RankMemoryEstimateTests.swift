@@ -81,4 +81,20 @@ import Testing
             }
         }
     }
+
+    /// `--model mlp`'s whole model in one process (its reference): 16 bytes for every parameter the
+    /// reference really holds, one micro-batch's context through every block, and the inputs and
+    /// targets of every micro-batch.
+    @Test func theMLPReferenceHoldsEveryBlockAndAllTheData() throws {
+        let mlp = MLPConfiguration(hidden: 8, sequenceLength: 4, microBatchSize: 2)
+        let floats = 4.0 * 8 * 8  // bytes of one micro-batch's input: rows x hidden floats
+        let reference = try MLPReference(configuration: mlp, training: TrainingConfiguration(microBatches: 5), stages: 1,
+                                         blocksPerStage: 3, seed: 1)
+        var parameters = 0
+        for stage in reference.stages { stage.visitParameters { parameters += $0.value.scalars.count } }
+        let e = RankMemoryEstimate.mlpReference(mlp, blocks: 3, microBatches: 5)
+        #expect(e.parameters == 16 * Double(parameters))
+        #expect(e.contexts == 1 && e.contextBytes == 3 * 9 * floats)
+        #expect(e.data == 2 * 5 * floats)
+    }
 }

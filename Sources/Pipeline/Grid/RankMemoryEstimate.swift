@@ -75,3 +75,17 @@ extension PipelineConfiguration {
                                   transient: 0, data: 4 * Double(dataParts) * rows * hidden)
     }
 }
+
+extension RankMemoryEstimate {
+    /// `--model mlp`'s whole model in one process as `MLPReference` holds it (`train --model mlp
+    /// --reference`, and each rank's copy under `--check-reference`): `blocks` blocks with gradients
+    /// and AdamW moments, one micro-batch's context through every block (it runs each micro-batch
+    /// forward and back before the next), and the inputs and targets of all `microBatches`, drawn
+    /// once and kept.
+    public static func mlpReference(_ mlp: MLPConfiguration, blocks: Int, microBatches: Int) -> RankMemoryEstimate {
+        let rows = Double(mlp.tokensPerMicroBatch), hidden = Double(mlp.hidden)
+        return RankMemoryEstimate(parameters: 4 * 4 * 8 * hidden * hidden * Double(blocks), contexts: 1,
+                                  contextBytes: 4 * 9 * rows * hidden * Double(blocks), transient: 0,
+                                  data: 4 * 2 * Double(microBatches) * rows * hidden)
+    }
+}

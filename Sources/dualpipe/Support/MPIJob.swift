@@ -65,18 +65,18 @@ enum MPIJob {
     /// Refuses a pipeline run whose ranks on some node need more than its memory together: each
     /// rank `estimates[its pipeline rank]` (`RankMemoryEstimate`: its held stages and the micro-batch
     /// contexts its schedule keeps alive at once; its `process` is measured here, on every
-    /// estimate), world rank 0 also `rankZero` (bytes, and what holds them: the same text on every
-    /// rank). The message, after `run`, describes the pipeline rank that needs the most.
+    /// estimate), and `reference` (--check-reference's copy) where it is held. The message, after
+    /// `run`, describes the pipeline rank that needs the most.
     static func requireMemory(_ estimates: inout [RankMemoryEstimate], of configuration: PipelineConfiguration, world: Communicator, run: String,
-                              rankZero: (bytes: Double, what: String)? = nil, skip: Bool) throws {
+                              reference: ReferenceCopy? = nil, skip: Bool) throws {
         let process = try processResident(world)
         for i in estimates.indices { estimates[i].process = process }
         let (largest, e) = estimates.largest!
         let gib = PhysicalMemory.formatted
         let what = "\(run): pipeline rank \(largest) keeps up to \(e.contexts) micro-batches' activations at once (\(gib(e.contextBytes)) each) and "
             + "\(gib(e.parameters)) of parameters with gradients and AdamW moments" + (e.data > 0 ? ", \(gib(e.data)) of inputs and targets" : "")
-            + (rankZero.map { ", and rank 0 \($0.what) (\(gib($0.bytes)))" } ?? "")
-        let extra = world.rank == 0 ? rankZero?.bytes ?? 0 : 0
+            + (reference.map { ", and \($0)" } ?? "")
+        let extra = reference?.bytes(onWorldRank: world.rank) ?? 0
         try requireMemory(need: estimates[configuration.grid.coordinates(of: world.rank).pipeline].run + extra, process: process, world: world, what: what, skip: skip)
     }
 

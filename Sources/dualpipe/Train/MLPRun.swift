@@ -20,6 +20,8 @@ struct MLPRun {
         var nodes: (NodeLayout, [Int])?
         // [PP] each pipeline rank's estimate: checked against the nodes, then shown in the header.
         var memory: [RankMemoryEstimate] = []
+        // With --check-reference: every rank's copy of the whole model (MLPReferenceCheck).
+        var reference: ReferenceCopy?
         try MPIJob.run(threadLevel: options.progress.threadLevel, check: { environment in
             let world = environment.world
             try MPIJob.agreeing(environment) { configuration = try plan(worldSize: world.size) }
@@ -27,13 +29,16 @@ struct MLPRun {
             let c = configuration!, schedule = Schedule(c.schedule)
             let sharded = OptimizerSharding.expected(options.shardOptimizer, configuration: c, nodeOfRank: nodes!.1)
             memory = (0..<c.pipelineRanks).map { c.memoryEstimate(ofPipelineRank: $0, mlp: model, schedule: schedule, shardedOptimizer: sharded) }
+            reference = options.checkReference
+                ? ReferenceCopy(bytes: RankMemoryEstimate.mlpReference(model, blocks: c.partition.layers, microBatches: c.globalMicroBatches).run, onEveryRank: true)
+                : nil
             try MPIJob.requireMemory(&memory, of: c, world: world,
                                      run: "--model mlp, \(c.kind.title) on PP \(c.pipelineRanks) with \(c.microBatches) micro-batches of \(model.microBatchSize) sequences of \(model.sequenceLength) tokens, hidden \(model.hidden)",
-                                     skip: options.memoryCheck.skip)
+                                     reference: reference, skip: options.memoryCheck.skip)
         }) { environment in
             let progressThread = try options.progress.start(environment)
             defer { progressThread?.stop() }
-            try train(configuration!, nodes: nodes!, model, memory: memory, world: environment.world)
+            try train(configuration!, nodes: nodes!, model, memory: memory, reference: reference, world: environment.world)
         }
     }
 
@@ -64,7 +69,7 @@ struct MLPRun {
     }
 
     private func train(_ configuration: PipelineConfiguration, nodes: (NodeLayout, [Int]), _ model: MLPConfiguration,
-                       memory: [RankMemoryEstimate], world: Communicator) throws {
+                       memory: [RankMemoryEstimate], reference: ReferenceCopy?, world: Communicator) throws {
         let o = options
         let grid = try RankGrid(world: world, configuration: configuration, nodes: nodes)
         let parameters = configuration.partition.layers * 8 * model.hidden * model.hidden
@@ -86,7 +91,7 @@ struct MLPRun {
             if let warning = MirrorPlacement.warning(grid: grid, configuration: configuration, stages: trainer.stages) { print(warning) }
             if let line = earlySumsLine(trainer.earlySumStages, pipelineRank: grid.pipelineRank) { print(line) }
             print(optimizerLine(configuration, sharded: trainer.shardsOptimizer, counts: counts))
-            print(memoryLine(memory))
+            print(memoryLine(memory, reference: reference))
             for pp in 0..<configuration.pipelineRanks {
                 print("  pp \(pp): holds stage\(configuration.stagesHeld(byPipelineRank: pp).count > 1 ? "s" : "") \(listed(configuration.stagesHeld(byPipelineRank: pp)))")
             }
@@ -136,9 +141,10 @@ struct MLPRun {
     private func runReference(_ model: MLPConfiguration) throws {
         let o = options
         let microBatches = o.microBatches ?? 20, blocks = o.model.layers ?? 2
+        guard blocks >= 1 && blocks <= ModelLimits.layers else { throw ValidationError("--layers \(blocks) must be in 1...\(ModelLimits.layers)") }
+        try requireReferenceFits(model, blocks: blocks, microBatches: microBatches)
         let reference: MLPReference
         do {
-            guard blocks >= 1 && blocks <= ModelLimits.layers else { throw ConfigurationError("--layers \(blocks) must be in 1...\(ModelLimits.layers)") }
             reference = try MLPReference(configuration: model, training: o.trainingConfiguration(microBatches: microBatches), stages: 1,
                                          blocksPerStage: blocks, seed: o.seed)
         } catch { throw ValidationError("\(error)") }
@@ -158,5 +164,19 @@ struct MLPRun {
                 computeSeconds: [seconds], waitSeconds: [0], sentBytes: [0], syncBytes: [0], residentBytes: [residentBytes()], timelines: nil)
             try metrics?.write(try MetricsRecord(record, evalLoss: nil).jsonLine())
         }
+    }
+
+    /// The whole model in this one process against the machine's memory, before it is built, as
+    /// `train --reference` holds the MoE model (with --skip-memory-check: a warning instead).
+    private func requireReferenceFits(_ model: MLPConfiguration, blocks: Int, microBatches: Int) throws {
+        guard let limit = PhysicalMemory.limit else { return }
+        let e = RankMemoryEstimate.mlpReference(model, blocks: blocks, microBatches: microBatches)
+        let process = Double(residentBytes()), gib = PhysicalMemory.formatted
+        guard e.run + process > Double(limit.bytes) else { return }
+        try MemoryCheckOption.refuse(
+            "--model mlp --reference (\(blocks) block\(blocks > 1 ? "s" : "") of hidden \(model.hidden), \(microBatches) micro-batches of \(model.microBatchSize) sequences of \(model.sequenceLength) tokens) needs about \(gib(e.run)) to train: "
+                + "\(gib(e.parameters)) for its \(8 * blocks * model.hidden * model.hidden) parameters with gradients and AdamW moments, \(gib(e.activations)) for one micro-batch's activations, "
+                + "\(gib(e.data)) of inputs and targets; and \(gib(process)) for the process as it started; this machine has \(gib(Double(limit.bytes))) (\(limit.source))",
+            skip: options.memoryCheck.skip)
     }
 }

@@ -25,6 +25,8 @@ struct PipelineRun {
         /// [PP] what each pipeline rank needs in memory, estimated from the shapes, the schedule and
         /// the nodes: checked against them before the start, shown in the header and after the last step.
         var rankMemory: [RankMemoryEstimate] = []
+        /// With --check-reference: rank 0's second copy of the whole model, counted beside its share.
+        var reference: ReferenceCopy?
 
         /// Every pipeline rank's estimate, AdamW sharded over the mirror pairs or not.
         func memoryEstimates(shardedOptimizer: Bool) -> [RankMemoryEstimate] {
@@ -135,10 +137,10 @@ struct PipelineRun {
                                options.shardOptimizer, configuration: plan!.configuration, nodeOfRank: nodes!.1))
                            let (c, model) = (plan!.configuration, plan!.model)
                            // --check-reference: rank 0 trains the whole model a second time, in one process.
-                           let reference = options.checkReference ? (model.memoryEstimate.total, "also holds the whole model for --check-reference") : nil
+                           plan!.reference = options.checkReference ? ReferenceCopy(bytes: model.memoryEstimate.total, onEveryRank: false) : nil
                            try MPIJob.requireMemory(&plan!.rankMemory, of: c, world: environment.world,
                                                     run: "\(c.kind.title) on PP \(c.pipelineRanks) x EP \(c.expertParallel) with \(c.microBatches) micro-batches of \(model.microBatchSize) sequences of \(model.sequenceLength) tokens, hidden \(model.hidden)",
-                                                    rankZero: reference, skip: options.memoryCheck.skip)
+                                                    reference: plan!.reference, skip: options.memoryCheck.skip)
                        }) { environment in
             stopped = train(plan!, nodes: nodes!, environment: environment)
         }
@@ -268,7 +270,8 @@ struct PipelineRun {
             }
             if step == firstStep { firstResident = report.residentBytes.max() ?? 0 }
             if step == o.steps - 1 {
-                let estimate = plan.rankMemory.largest?.estimate.total ?? 0
+                let estimate = plan.reference?.largestTotal(plan.rankMemory, rankZeroPipelineRank: plan.configuration.grid.coordinates(of: 0).pipeline)
+                    ?? plan.rankMemory.largest?.estimate.total ?? 0
                 print("memory: largest resident set \(mebibytes(firstResident)) after step \(firstStep), \(mebibytes(report.residentBytes.max() ?? 0)) after step \(step) (estimated before the start: \(mebibytes(Int(estimate))) on the rank that needs the most); \(trainer.messageBuffers) message buffers on rank 0")
             }
             try metrics?.write(try MetricsRecord(report, evalLoss: evaluation?.loss).jsonLine())
