@@ -45,12 +45,14 @@ struct ModelOptions: ParsableArguments {
     var isMLP: Bool { kind == "mlp" }
 
     /// Floats in one activation (or its gradient) between stages: tokens x hidden of either model.
+    /// Shapes only: a model too large for one machine has activations too (its ranks' shares are
+    /// checked once the job is known).
     func activationFloats() throws -> Int {
         if isMLP {
             let mlp = try mlpConfiguration()
             return mlp.tokensPerMicroBatch * mlp.hidden
         }
-        let moe = try configuration()
+        let moe = try configuration(memory: nil)
         return moe.tokensPerMicroBatch * moe.hidden
     }
 

@@ -18,17 +18,22 @@ struct BenchEPCommand: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @Option(help: "Timed repetitions per row; the median is reported (slowest rank).")
     var samples = 5
+    @OptionGroup var memoryCheck: MemoryCheckOption
 
     func validate() throws {
         guard samples >= 1 else { throw ValidationError("--samples \(samples): it must be >= 1") }
-        guard try model.configuration().moeLayers.min() != nil else {
+        // The whole model against the machine's memory (with --skip-memory-check: a warning from
+        // rank 0 once the job runs; validate may run more than once).
+        let configuration = try model.configuration(memory: nil)
+        if !memoryCheck.skip { try memoryCheck.requireFits(configuration) }
+        guard configuration.moeLayers.min() != nil else {
             throw ValidationError("--dense-layers \(model.denseLayers) = --layers \(model.layers ?? 4): the model has no MoE layer to measure")
         }
     }
 
     func run() throws {
         try ComputeSetup.configure()
-        let configuration = try model.configuration()
+        let configuration = try model.configuration(memory: nil)
         let block = configuration.moeLayers.min()!
         // The same TCP eager limit as `train` on this model, so exchanges across nodes cost what they cost there.
         TCPEagerLimit.raise(toFit: try model.activationFloats() * MemoryLayout<Float>.size)
@@ -36,6 +41,7 @@ struct BenchEPCommand: ParsableCommand {
             guard environment.world.size >= 2 else {
                 throw ValidationError("bench ep needs at least 2 ranks, got \(environment.world.size): run it under mpirun -np 2 or more")
             }
+            if memoryCheck.skip { try memoryCheck.requireFits(configuration, prints: environment.world.rank == 0) }
         }) { environment in
             let world = environment.world
             var rows = [["EP", "replicas", "tokens", "layer F+B ms", "dispatch+combine ms", "alltoallv ms", "ratio", "rebalance ms", "moved", "MiB"]]

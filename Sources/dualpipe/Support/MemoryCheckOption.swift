@@ -17,9 +17,11 @@ struct MemoryCheckOption: ParsableArguments {
         if prints { printError("warning: \(verdict); running anyway (--skip-memory-check)") }
     }
 
-    /// The whole model in this one process (`train --reference`) against the machine's memory.
-    func requireFits(_ model: ModelConfiguration) throws {
+    /// The whole model in one process (`train --reference`; `bench ep`, whose ranks hold at most
+    /// every MoE layer's experts between them) against the machine's memory; with `skip` the
+    /// warning is printed where `prints`.
+    func requireFits(_ model: ModelConfiguration, prints: Bool = true) throws {
         guard let limit = PhysicalMemory.limit else { return }
-        do { try model.requireFits(in: limit) } catch { try Self.refuse(error.description, skip: skip) }
+        do { try model.requireFits(in: limit) } catch { try Self.refuse(error.description, skip: skip, prints: prints) }
     }
 }
