@@ -1,6 +1,7 @@
 import ArgumentParser
 import MPI
 import Model
+import Pipeline
 
 /// `--skip-memory-check`: the way past a refusal by the memory estimate, for a job the user knows
 /// fits (the estimate counts each context whole until its W, where a B already frees part of it)
@@ -22,6 +23,6 @@ struct MemoryCheckOption: ParsableArguments {
     /// warning is printed where `prints`.
     func requireFits(_ model: ModelConfiguration, prints: Bool = true) throws {
         guard let limit = PhysicalMemory.limit else { return }
-        do { try model.requireFits(in: limit) } catch { try Self.refuse(error.description, skip: skip, prints: prints) }
+        do { try model.requireFits(in: limit, process: Double(residentBytes())) } catch { try Self.refuse(error.description, skip: skip, prints: prints) }
     }
 }
