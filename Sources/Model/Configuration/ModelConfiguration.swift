@@ -129,7 +129,6 @@ public struct ModelConfiguration: Sendable, Equatable {
                 + "\(Int(estimate.parameterCount)) parameters with gradients and AdamW moments, \(gib(estimate.activations + estimate.transient)) "
                 + "for one micro-batch's activations\(process > 0 ? "; and \(gib(process)) for the process as it started" : ""); this machine has \(gib(Double(memory.bytes))) (\(memory.source))")
     }
-
 }
 
 /// A configuration (model, partition, data, training) that cannot work, with the reason.

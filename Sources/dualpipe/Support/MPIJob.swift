@@ -66,9 +66,10 @@ enum MPIJob {
     /// rank `estimates[its pipeline rank]` (`RankMemoryEstimate`: its held stages and the micro-batch
     /// contexts its schedule keeps alive at once; its `process` is measured here, on every
     /// estimate), and `reference` (--check-reference's copy) where it is held. The message, after
-    /// `run`, describes the pipeline rank that needs the most.
+    /// `run`, describes the pipeline rank that needs the most. Returns whether every node fits.
+    @discardableResult
     static func requireMemory(_ estimates: inout [RankMemoryEstimate], of configuration: PipelineConfiguration, world: Communicator, run: String,
-                              reference: ReferenceCopy? = nil, skip: Bool) throws {
+                              reference: ReferenceCopy? = nil, skip: Bool) throws -> Bool {
         let process = try processResident(world)
         for i in estimates.indices { estimates[i].process = process }
         let (largest, e) = estimates.largest!
@@ -77,7 +78,7 @@ enum MPIJob {
             + "\(gib(e.parameters)) of parameters with gradients and AdamW moments" + (e.data > 0 ? ", \(gib(e.data)) of inputs and targets" : "")
             + (reference.map { ", and \($0)" } ?? "")
         let extra = reference?.bytes(onWorldRank: world.rank) ?? 0
-        try requireMemory(need: estimates[configuration.grid.coordinates(of: world.rank).pipeline].run + extra, process: process, world: world, what: what, skip: skip)
+        return try requireMemory(need: estimates[configuration.grid.coordinates(of: world.rank).pipeline].run + extra, process: process, world: world, what: what, skip: skip)
     }
 
     /// Refuses a job whose ranks on some node together need more than that node's memory: `need`
@@ -85,8 +86,9 @@ enum MPIJob {
     /// node add theirs and compare with its MemTotal, or their cgroup's memory limit where lower: a
     /// Slurm job's --mem, a container's; the worst node decides, the same verdict everywhere).
     /// `what` says which flags ask for the memory. With `skip` (--skip-memory-check) rank 0 prints
-    /// the refusal as a warning and the job goes on.
-    static func requireMemory(need: Double, process: Double, world: Communicator, what: String, skip: Bool) throws {
+    /// the refusal as a warning and the job goes on; returns whether every node fits.
+    @discardableResult
+    static func requireMemory(need: Double, process: Double, world: Communicator, what: String, skip: Bool) throws -> Bool {
         let node = try world.splitByNode().node
         var together = [need, process]
         try node.allreduce(&together, op: .sum)
@@ -97,7 +99,7 @@ enum MPIJob {
         var worst = [together[0] + together[1] - have, together[0], have, Double(node.size), need, limit?.isCgroup == true ? 1 : 0, together[1]]
         var excess = [worst[0]]
         try world.allreduce(&excess, op: .max)
-        guard excess[0] > 0 else { return }
+        guard excess[0] > 0 else { return true }
         if worst[0] != excess[0] { worst = Array(repeating: -.infinity, count: worst.count) }
         try world.allreduce(&worst, op: .max)
         let most = PhysicalMemory.formatted(worst[4])
@@ -105,5 +107,6 @@ enum MPIJob {
         let processes = worst[6] > 0 ? " and \(PhysicalMemory.formatted(worst[6])) for their \(Int(worst[3])) process\(worst[3] == 1 ? "" : "es") as they started" : ""
         let verdict = "\(what): the ranks of a node need about \(PhysicalMemory.formatted(worst[1])) together (\(each))\(processes); a node has \(PhysicalMemory.formatted(worst[2])) (\(worst[5] > 0 ? "the memory limit of its cgroup" : "MemTotal"))"
         try MemoryCheckOption.refuse(verdict, skip: skip, prints: world.rank == 0)
+        return false
     }
 }

@@ -30,7 +30,7 @@ extension PipelineRun {
         if let warning = MirrorPlacement.warning(grid: trainer.grid, configuration: c, stages: trainer.stages) { lines.append(warning) }
         if let line = earlySumsLine(trainer.earlySumStages, pipelineRank: trainer.grid.pipelineRank) { lines.append(line) }
         lines.append(optimizerLine(c, sharded: trainer.shardsOptimizer, counts: counts))
-        lines.append(memoryLine(plan.rankMemory, reference: plan.reference))
+        lines.append(memoryLine(plan.rankMemory, reference: plan.reference, fits: plan.memoryFits))
         for pp in 0..<c.pipelineRanks {
             let ranks = (0..<c.expertParallel).map { String(grid.worldRank(pipeline: pp, expert: $0)) }.joined(separator: ",")
             let node = trainer.grid.nodes.nodeCount > 1 ? " on node \(trainer.grid.nodeOfRank[grid.worldRank(pipeline: pp, expert: 0)])" : ""
@@ -51,14 +51,16 @@ func earlySumsLine(_ stages: [Int], pipelineRank: Int) -> String? {
 }
 
 /// The banner's `memory:` line: the estimate of the rank that needs the most (`estimates` [PP]),
-/// and --check-reference's copy where there is one.
-func memoryLine(_ estimates: [RankMemoryEstimate], reference: ReferenceCopy?) -> String {
+/// --check-reference's copy where there is one, and whether every node fits (`fits`: false where
+/// --skip-memory-check let the job past the check).
+func memoryLine(_ estimates: [RankMemoryEstimate], reference: ReferenceCopy?, fits: Bool) -> String {
     let (largest, e) = estimates.largest!
     let gib = PhysicalMemory.formatted
     return "memory: about \(gib(e.total)) on pp \(largest), the rank that needs the most (an estimate: \(gib(e.process)) for the process as it started, \(gib(e.parameters)) of parameters with gradients and AdamW moments, "
         + "\(e.contexts) micro-batches kept at once by its schedule, \(gib(e.contextBytes)) each\(e.data > 0 ? ", \(gib(e.data)) of inputs and targets" : ""))"
         + (reference.map { "; \($0)" } ?? "")
-        + "; every node's ranks together fit its \(PhysicalMemory.limit?.isCgroup == true ? "cgroup's memory limit" : "MemTotal")"
+        + "; \(fits ? "every node's ranks together fit" : "a node's ranks together need more than") its \(PhysicalMemory.limit?.isCgroup == true ? "cgroup's memory limit" : "MemTotal")"
+        + (fits ? "" : " (running anyway: --skip-memory-check)")
 }
 
 /// The banner's `optimizer:` line: who runs AdamW on what, and the parameter memory a rank needs

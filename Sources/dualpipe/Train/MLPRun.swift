@@ -22,6 +22,7 @@ struct MLPRun {
         var memory: [RankMemoryEstimate] = []
         // With --check-reference: every rank's copy of the whole model (MLPReferenceCheck).
         var reference: ReferenceCopy?
+        var memoryFits = true
         try MPIJob.run(threadLevel: options.progress.threadLevel, check: { environment in
             let world = environment.world
             try MPIJob.agreeing(environment) { configuration = try plan(worldSize: world.size) }
@@ -32,13 +33,13 @@ struct MLPRun {
             reference = options.checkReference
                 ? ReferenceCopy(bytes: RankMemoryEstimate.mlpReference(model, blocks: c.partition.layers, microBatches: c.globalMicroBatches).run, onEveryRank: true)
                 : nil
-            try MPIJob.requireMemory(&memory, of: c, world: world,
+            memoryFits = try MPIJob.requireMemory(&memory, of: c, world: world,
                                      run: "--model mlp, \(c.kind.title) on PP \(c.pipelineRanks) with \(c.microBatches) micro-batches of \(model.microBatchSize) sequences of \(model.sequenceLength) tokens, hidden \(model.hidden)",
                                      reference: reference, skip: options.memoryCheck.skip)
         }) { environment in
             let progressThread = try options.progress.start(environment)
             defer { progressThread?.stop() }
-            try train(configuration!, nodes: nodes!, model, memory: memory, reference: reference, world: environment.world)
+            try train(configuration!, nodes: nodes!, model, memory: memory, reference: reference, memoryFits: memoryFits, world: environment.world)
         }
     }
 
@@ -69,7 +70,7 @@ struct MLPRun {
     }
 
     private func train(_ configuration: PipelineConfiguration, nodes: (NodeLayout, [Int]), _ model: MLPConfiguration,
-                       memory: [RankMemoryEstimate], reference: ReferenceCopy?, world: Communicator) throws {
+                       memory: [RankMemoryEstimate], reference: ReferenceCopy?, memoryFits: Bool, world: Communicator) throws {
         let o = options
         let grid = try RankGrid(world: world, configuration: configuration, nodes: nodes)
         let parameters = configuration.partition.layers * 8 * model.hidden * model.hidden
@@ -91,7 +92,7 @@ struct MLPRun {
             if let warning = MirrorPlacement.warning(grid: grid, configuration: configuration, stages: trainer.stages) { print(warning) }
             if let line = earlySumsLine(trainer.earlySumStages, pipelineRank: grid.pipelineRank) { print(line) }
             print(optimizerLine(configuration, sharded: trainer.shardsOptimizer, counts: counts))
-            print(memoryLine(memory, reference: reference))
+            print(memoryLine(memory, reference: reference, fits: memoryFits))
             for pp in 0..<configuration.pipelineRanks {
                 print("  pp \(pp): holds stage\(configuration.stagesHeld(byPipelineRank: pp).count > 1 ? "s" : "") \(listed(configuration.stagesHeld(byPipelineRank: pp)))")
             }

@@ -27,6 +27,8 @@ struct PipelineRun {
         var rankMemory: [RankMemoryEstimate] = []
         /// With --check-reference: rank 0's second copy of the whole model, counted beside its share.
         var reference: ReferenceCopy?
+        /// Whether every node fits its ranks' estimates (false: --skip-memory-check went past).
+        var memoryFits = true
 
         /// Every pipeline rank's estimate, AdamW sharded over the mirror pairs or not.
         func memoryEstimates(shardedOptimizer: Bool) -> [RankMemoryEstimate] {
@@ -138,7 +140,7 @@ struct PipelineRun {
                            let (c, model) = (plan!.configuration, plan!.model)
                            // --check-reference: rank 0 trains the whole model a second time, in one process.
                            plan!.reference = options.checkReference ? ReferenceCopy(bytes: model.memoryEstimate.total, onEveryRank: false) : nil
-                           try MPIJob.requireMemory(&plan!.rankMemory, of: c, world: environment.world,
+                           plan!.memoryFits = try MPIJob.requireMemory(&plan!.rankMemory, of: c, world: environment.world,
                                                     run: "\(c.kind.title) on PP \(c.pipelineRanks) x EP \(c.expertParallel) with \(c.microBatches) micro-batches of \(model.microBatchSize) sequences of \(model.sequenceLength) tokens, hidden \(model.hidden)",
                                                     reference: plan!.reference, skip: options.memoryCheck.skip)
                        }) { environment in
