@@ -171,6 +171,28 @@ def run_ours(arguments, folder):
     return {"times": [r["schedule_seconds"] for r in records[1:]], "steps": [r["step_seconds"] for r in records[1:]], "banner": blas}
 
 
+def sgemm_gflop_per_rank(arguments, input_gradient):
+    """The most sgemm GFLOP a rank computes in one step of DualPipe on this model: rank r holds stage
+    r of one direction and stage PP-1-r of the other, M/2 micro-batches each; a block's F, B and W
+    are two products of 2 x rows x hidden x 4 hidden FLOP each, except that B skips the data's
+    gradient on a direction's first stage unless `input_gradient` (PyTorch computes it, we do not)."""
+    product = 2 * arguments.micro_batch_size * arguments.seq_len * arguments.hidden * 4 * arguments.hidden
+    def products(first):
+        return 5 if first and not input_gradient else 6
+    per_rank = [arguments.micro_batches // 2 * (products(r == 0) + products(r == arguments.pp - 1)) for r in range(arguments.pp)]
+    return max(per_rank) * product / 1e9
+
+
+def multiply_add_peak(arguments):
+    """One core's multiply-add peak in GFLOP/s, as `dualpipe bench blas` measures it (None if it fails)."""
+    result = subprocess.run([arguments.dualpipe, "bench", "blas", "--sizes", "64", "--seconds", "0.5"],
+                            env=one_thread_environment(), capture_output=True, text=True)
+    for line in result.stdout.splitlines():
+        if line.startswith("multiply-add peak of one core:"):
+            return float(line.split(":", 1)[1].split()[0])
+    return None
+
+
 def main():
     arguments = parse_arguments()
     if arguments.worker:
@@ -199,6 +221,13 @@ def main():
         print(f"PyTorch {torch_result['torch']} ({torch_result['blas']}, {torch_result['threads']} thread); ours: {ours['banner'].strip()}")
     t, o = statistics.median(all_torch), statistics.median(all_ours)
     print(f"median of {len(all_torch)} steps each: PyTorch DualPipe {t:.3f} s, ours {o:.3f} s; ours / PyTorch = {o / t:.2f}")
+    ours_gflop, torch_gflop = sgemm_gflop_per_rank(arguments, False), sgemm_gflop_per_rank(arguments, True)
+    peak = multiply_add_peak(arguments)
+    if peak:
+        # The roofline: no kernel runs the step's products faster than the core's multiply-adds.
+        print(f"roofline: our busiest rank computes {ours_gflop:.1f} GFLOP of sgemm a step (PyTorch's {torch_gflop:.1f}, with the data's gradient), "
+              f"{ours_gflop / o:.1f} GFLOP/s, {ours_gflop / o / peak:.2f} of one core's multiply-add peak ({peak:.1f} GFLOP/s, `dualpipe bench blas`); "
+              f"at that peak, with nothing but the products, ours would take {ours_gflop / peak:.3f} s, {ours_gflop / peak / t:.2f} of PyTorch's step")
 
 
 if __name__ == "__main__":
