@@ -66,13 +66,15 @@ struct BenchModelCommand: ParsableCommand {
         // Rounds alternate the yardstick and the models, so that a machine that slows down or
         // speeds up (a shared VM, turbo) moves both sides of the ratio alike; the best of every
         // round counts on both sides.
-        var sgemm = 0.0
+        var sgemm = 0.0, peak = 0.0
         var results = models.map { _ in ModelTiming() }
         for _ in 0..<rounds {
             sgemm = max(sgemm, SgemmProbe.gflops(n: 1024))
+            peak = max(peak, MultiplyAddPeakProbe.gflops(seconds: 0.1))
             for (k, (_, c)) in models.enumerated() { results[k].keepFaster(try measure(c)) }
         }
-        print(String(format: "sgemm n=1024: %.1f GFLOP/s (OpenBLAS %@, threads %d); %@ lane kernels; best of %d alternating rounds; %@", sgemm, BLAS.coreName, BLAS.threadCount, LaneKernels.name, rounds, cpuModelName()))
+        print(String(format: "sgemm n=1024: %.1f GFLOP/s (OpenBLAS %@, threads %d), %.2f of the core's multiply-add peak (%.1f GFLOP/s); %@ lane kernels; best of %d alternating rounds; %@",
+                     sgemm, BLAS.coreName, BLAS.threadCount, sgemm / peak, peak, LaneKernels.name, rounds, cpuModelName()))
         var rows = [["model", "params", "tokens", "F ms", "B ms", "W ms", "F GF/s", "B GF/s", "W GF/s", "all GF/s", "ratio",
                      "BLAS share", "BLAS GF/s", "BLAS ratio"]]
         for (k, (name, c)) in models.enumerated() {
