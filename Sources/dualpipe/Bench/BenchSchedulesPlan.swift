@@ -1,0 +1,83 @@
+import ArgumentParser
+import MPI
+import Model
+import Pipeline
+import Schedule
+
+extension BenchSchedulesCommand {
+    /// What every rank agrees to run before any communication: each schedule's configuration on the
+    /// job's ranks, the model, and the ranks' nodes.
+    struct Plan {
+        /// --model mlp's shape, or nil for the MoE transformer (`moe`).
+        let mlp: MLPConfiguration?
+        let moe: ModelConfiguration?
+        /// Micro-batches a step, the same for every schedule.
+        let microBatches: Int
+        /// Each kind that runs; DualPipe in the rank order `train` would give it on these nodes.
+        let configurations: [ScheduleKind: PipelineConfiguration]
+        let nodes: (NodeLayout, [Int])
+    }
+
+    /// Every schedule's configuration, made (and so checked) in the job's check, so that a setting
+    /// one of them cannot run is refused once, by rank 0, not by every rank in the middle of the
+    /// job; then every trainer's memory against each node's. DualPipe is left out on an odd PP
+    /// unless asked for by name, when its rule refuses it.
+    func plan(_ environment: Environment, mlp: MLPConfiguration?) throws -> Plan {
+        let pp = environment.world.size
+        let v = stagesPerRank ?? 2
+        // Its memory is checked below, every trainer's together.
+        let moe = model.isMLP ? nil : try model.configuration(defaultLayers: Self.defaultLayers(pipelineRanks: pp, stagesPerRank: v), memory: nil)
+        // --model mlp: the example's 20, or 4 x PP, rounded up to a multiple of PP (Interleaved 1F1B's groups).
+        let m = microBatches ?? (mlp == nil ? 4 * pp : (max(20, 4 * pp) + pp - 1) / pp * pp)
+        let chosen = try chosenKinds()
+        if rankOrder == .mirror && pp % 2 != 0 {
+            throw ValidationError("--rank-order mirror pairs pipeline rank pp with PP-1-pp, so PP must be even; got mpirun -np \(pp)")
+        }
+        var configurations: [ScheduleKind: PipelineConfiguration] = [:]
+        for kind in chosen ?? ScheduleKind.allCases where chosen != nil || kind != .dualpipe || pp % 2 == 0 {
+            // The schedule's own rules first, in this command's terms (train's would name --schedule and --pp).
+            let kindV = kind.isLooped ? stagesPerRank : nil
+            do { _ = try ScheduleConfiguration(kind: kind, ranks: pp, microBatches: m, stagesPerRank: kindV) } catch {
+                // Without --schedules, name the kinds that do run with these settings.
+                let running = ScheduleKind.allCases.filter { (try? ScheduleConfiguration(kind: $0, ranks: pp, microBatches: m)) != nil }
+                let leaveOut = chosen == nil && !running.isEmpty ? "; --schedules \(running.map(\.rawValue).joined(separator: ",")) trains the ones that run" : ""
+                throw ValidationError("\(error) (bench schedules on mpirun -np \(pp), --micro-batches \(m)\(leaveOut))")
+            }
+            // --model mlp: the same blocks under every schedule (unless --layers): one per DualPipeV
+            // stage, or the fewest that V x PP stages divide too.
+            configurations[kind] = try mlp != nil
+                ? .mlp(kind: kind, pipelineRanks: pp, microBatches: m, stagesPerRank: kindV,
+                       blocks: model.layers ?? Self.layerUnit(pipelineRanks: pp, stagesPerRank: v), worldSize: pp)
+                : PipelineConfiguration(kind: kind, pipelineRanks: pp, expertParallel: 1, microBatches: m, stagesPerRank: kindV,
+                                        model: moe!, worldSize: pp)
+        }
+        // DualPipe in the order `train` would give it on these nodes (auto), or the one named.
+        let nodes = try RankGrid.nodes(of: environment.world)
+        if let dualPipe = configurations[.dualpipe] {
+            configurations[.dualpipe] = try rankOrder.resolve(try dualPipe.ordered(rankOrder.named ?? .pipeline), nodeOfRank: nodes.1)
+        }
+        let plan = Plan(mlp: mlp, moe: moe, microBatches: m, configurations: configurations, nodes: nodes)
+        try requireMemory(plan, world: environment.world)
+        return plan
+    }
+
+    /// Every trainer is in memory at once, DualPipe's as its variant rows will run: on one node
+    /// with AdamW sharded as `train` shards it and on both copies; across nodes at most three.
+    private func requireMemory(_ plan: Plan, world: Communicator) throws {
+        let dualPipeSharding: [Bool] = plan.configurations[.dualpipe].map { c in
+            plan.nodes.0.nodeCount > 1 ? [false, false, true]
+                : [OptimizerSharding.expected(nil, configuration: c, nodeOfRank: plan.nodes.1), false]
+        } ?? []
+        let trainers = plan.configurations.keys.sorted { $0.rawValue < $1.rawValue }
+            .flatMap { kind in kind == .dualpipe ? dualPipeSharding.map { (kind, $0) } : [(kind, false)] }
+        let need = trainers.reduce(0.0) { sum, trainer in
+            let c = plan.configurations[trainer.0]!, schedule = Schedule(c.schedule), pp = c.grid.coordinates(of: world.rank).pipeline
+            return sum + (plan.mlp.map { c.memoryEstimate(ofPipelineRank: pp, mlp: $0, schedule: schedule, shardedOptimizer: trainer.1) }
+                          ?? c.memoryEstimate(ofPipelineRank: pp, model: plan.moe!, schedule: schedule, shardedOptimizer: trainer.1)).run
+        }
+        let times = ["", "", "twice", "three times"]
+        try MPIJob.requireMemory(need: need, process: try MPIJob.processResident(world), world: world,
+                                 what: "bench schedules holds its \(trainers.count) trainers\(dualPipeSharding.isEmpty ? "" : " (DualPipe's \(times[dualPipeSharding.count]))") at once, each rank its stages and the micro-batches each schedule keeps (--micro-batches \(plan.microBatches))",
+                                 skip: memoryCheck.skip)
+    }
+}
