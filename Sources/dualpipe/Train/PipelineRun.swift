@@ -185,32 +185,11 @@ struct PipelineRun {
         trainer.executor.pollsBetweenPhases = o.progress.pollsBetweenPhases
         let check = o.checkReference ? try ReferenceCheck(trainer: trainer, corpus: plan.corpus, seed: o.seed) : nil
         let lead = world.rank == 0
-        // A resumed run continues its --metrics file from the checkpoint's step.
-        var metrics: LineWriter?
-        var metricsKept: ResumedMetrics.Kept?
-        if lead, let path = o.metrics {
-            if let step = plan.resumeFrom?.manifest.step {
-                (metrics, metricsKept) = try ResumedMetrics.open(path: path, resumingAt: step)
-            } else {
-                metrics = try LineWriter(path: path)
-            }
-        }
+        let (metrics, metricsKept) = lead ? try openMetrics(plan) : (nil, nil)
         let counts = try largestParameterCounts(trainer.parameterCounts, world: world)
         if lead { print(banner(plan, trainer: trainer, counts: counts)) }
         if let timeStop { print(timeStop.announcement()) }
-        if let (folder, manifest) = plan.resumeFrom {
-            try Checkpointer.restore(trainer, from: folder, manifest: manifest)
-            if lead {
-                let grid = manifest.expertParallel == plan.configuration.expertParallel ? "" : " (written on EP \(manifest.expertParallel): experts placed anew)"
-                print("resumed from \(folder) at step \(manifest.step)\(grid)")
-            }
-            if let metricsKept, let path = o.metrics {
-                let dropped = metricsKept.dropped == 0 ? "" : " (\(metricsKept.dropped) line(s) of later steps removed: this run trains them again)"
-                print(metricsKept.kept == 0
-                      ? "metrics: \(path) starts at step \(manifest.step): it held no line of an earlier step\(dropped)"
-                      : "metrics: continuing \(path) after its \(metricsKept.kept) line(s) of steps before \(manifest.step)\(dropped)")
-            }
-        }
+        try resume(plan, trainer: trainer, metricsKept: metricsKept, lead: lead)
         guard trainer.nextStep < o.steps else {
             if lead { print("the checkpoint is at step \(trainer.nextStep): nothing left to train for --steps \(o.steps)") }
             return false
@@ -251,25 +230,7 @@ struct PipelineRun {
                 if stopping { return true }
                 continue
             }
-            let meanWait = report.waitSeconds.reduce(0, +) / Double(report.waitSeconds.count)
-            print(stepLine(step: step, loss: report.loss, lr: report.learningRate, gradientNorm: report.gradientNorm,
-                           tokensPerSecond: report.tokensPerSecond,
-                           String(format: "step %6.3fs  efficiency %.2f  MPI wait %6.3fs/rank  experts a2a %6.3fs/rank", report.stepSeconds,
-                                  report.efficiency, meanWait, report.expertExchangeSeconds.reduce(0, +) / Double(max(1, report.expertExchangeSeconds.count)))))
-            if let evaluation {
-                print(String(format: "eval %4d  loss %.4f  (held-out, %d micro-batches)", step, evaluation.loss, plan.configuration.globalMicroBatches))
-            }
-            if let (report, invariance) = rebalance {
-                print(String(format: "rebalance after step %d (%@): %d of %d slots moved, %@ sent; busiest/mean rank load %.2f -> %.2f (worst layer, moving-average loads)",
-                             step, plan.balancing.policy.rawValue, report.movedSlots, report.slots, mebibytes(report.sentBytes),
-                             report.imbalanceBefore, report.imbalanceAfter) + (invariance.map { "; " + $0 } ?? ""))
-            }
-            if let check {
-                print("check step \(step): \(check.summary)")
-                if !check.failures.isEmpty {
-                    throw PipelineError("--check-reference failed:\n  " + check.failures.joined(separator: "\n  "))
-                }
-            }
+            try printStep(step, report, plan: plan, evaluation: evaluation, rebalance: rebalance, check: check)
             if step == firstStep { firstResident = report.residentBytes.max() ?? 0 }
             if step == o.steps - 1 {
                 let estimate = plan.reference?.largestTotal(plan.rankMemory, rankZeroPipelineRank: plan.configuration.grid.coordinates(of: 0).pipeline)
@@ -292,6 +253,57 @@ struct PipelineRun {
             if stopping { return true }
         }
         return false
+    }
+
+    /// Rank 0's --metrics file; a resumed run continues it from the checkpoint's step, keeping the
+    /// lines of the steps before it (`kept`, said once the checkpoint is restored).
+    private func openMetrics(_ plan: Plan) throws -> (LineWriter?, ResumedMetrics.Kept?) {
+        guard let path = options.metrics else { return (nil, nil) }
+        guard let step = plan.resumeFrom?.manifest.step else { return (try LineWriter(path: path), nil) }
+        let (writer, kept) = try ResumedMetrics.open(path: path, resumingAt: step)
+        return (writer, kept)
+    }
+
+    /// With --resume: the checkpoint restored on every rank, and said once with what became of the
+    /// --metrics file.
+    private func resume(_ plan: Plan, trainer: PipelineTrainer, metricsKept: ResumedMetrics.Kept?, lead: Bool) throws {
+        guard let (folder, manifest) = plan.resumeFrom else { return }
+        try Checkpointer.restore(trainer, from: folder, manifest: manifest)
+        if lead {
+            let grid = manifest.expertParallel == plan.configuration.expertParallel ? "" : " (written on EP \(manifest.expertParallel): experts placed anew)"
+            print("resumed from \(folder) at step \(manifest.step)\(grid)")
+        }
+        if let metricsKept, let path = options.metrics {
+            let dropped = metricsKept.dropped == 0 ? "" : " (\(metricsKept.dropped) line(s) of later steps removed: this run trains them again)"
+            print(metricsKept.kept == 0
+                  ? "metrics: \(path) starts at step \(manifest.step): it held no line of an earlier step\(dropped)"
+                  : "metrics: continuing \(path) after its \(metricsKept.kept) line(s) of steps before \(manifest.step)\(dropped)")
+        }
+    }
+
+    /// Rank 0's lines for a step: the step line, the held-out loss, the rebalance and the
+    /// --check-reference comparison, which ends the run on a mismatch.
+    private func printStep(_ step: Int, _ report: PipelineStepReport, plan: Plan, evaluation: (loss: Float, microBatchLosses: [Float])?,
+                           rebalance: (PipelineTrainer.RebalanceReport, String?)?, check: ReferenceCheck?) throws {
+        let meanWait = report.waitSeconds.reduce(0, +) / Double(report.waitSeconds.count)
+        print(stepLine(step: step, loss: report.loss, lr: report.learningRate, gradientNorm: report.gradientNorm,
+                       tokensPerSecond: report.tokensPerSecond,
+                       String(format: "step %6.3fs  efficiency %.2f  MPI wait %6.3fs/rank  experts a2a %6.3fs/rank", report.stepSeconds,
+                              report.efficiency, meanWait, report.expertExchangeSeconds.reduce(0, +) / Double(max(1, report.expertExchangeSeconds.count)))))
+        if let evaluation {
+            print(String(format: "eval %4d  loss %.4f  (held-out, %d micro-batches)", step, evaluation.loss, plan.configuration.globalMicroBatches))
+        }
+        if let (rebalanced, invariance) = rebalance {
+            print(String(format: "rebalance after step %d (%@): %d of %d slots moved, %@ sent; busiest/mean rank load %.2f -> %.2f (worst layer, moving-average loads)",
+                         step, plan.balancing.policy.rawValue, rebalanced.movedSlots, rebalanced.slots, mebibytes(rebalanced.sentBytes),
+                         rebalanced.imbalanceBefore, rebalanced.imbalanceAfter) + (invariance.map { "; " + $0 } ?? ""))
+        }
+        if let check {
+            print("check step \(step): \(check.summary)")
+            if !check.failures.isEmpty {
+                throw PipelineError("--check-reference failed:\n  " + check.failures.joined(separator: "\n  "))
+            }
+        }
     }
 
     /// Why the run stops: the job's time limit (rank 0's own request) and the signals, from the
