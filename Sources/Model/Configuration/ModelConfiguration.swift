@@ -116,18 +116,22 @@ public struct ModelConfiguration: Sendable, Equatable {
         if let memory { try requireFits(in: memory) }
     }
 
-    /// Refuses a model whose estimated training memory, with `process` bytes already resident (the
-    /// program before the model), exceeds `memory`, with the estimate.
-    public func requireFits(in memory: MemoryLimit, process: Double = 0) throws(ConfigurationError) {
+    /// Refuses a model whose estimated training memory exceeds `memory`, with the estimate.
+    public func requireFits(in memory: MemoryLimit) throws(ConfigurationError) {
+        guard memoryEstimate.total > Double(memory.bytes) else { return }
+        throw ConfigurationError(memoryRefusal(in: memory))
+    }
+
+    /// What a refusal by memory says: the estimate's parts against `memory`, and `process` bytes
+    /// already resident (the program before the model) where the caller measured them.
+    public func memoryRefusal(in memory: MemoryLimit, process: Double = 0) -> String {
         let estimate = memoryEstimate
-        guard estimate.total + process > Double(memory.bytes) else { return }
         let gib = PhysicalMemory.formatted
         let shape = "hidden \(hidden), \(layers) layers, " + (moeLayers.isEmpty ? "" : "\(experts) experts of width \(expertHidden), ")
             + "ffn hidden \(ffnHidden), \(microBatchSize) sequences of \(sequenceLength) tokens per micro-batch"
-        throw ConfigurationError(
-            "the model (\(shape)) needs about \(gib(estimate.total)) to train: \(gib(estimate.parameters)) for its "
-                + "\(Int(estimate.parameterCount)) parameters with gradients and AdamW moments, \(gib(estimate.activations + estimate.transient)) "
-                + "for one micro-batch's activations\(process > 0 ? "; and \(gib(process)) for the process as it started" : ""); this machine has \(gib(Double(memory.bytes))) (\(memory.source))")
+        return "the model (\(shape)) needs about \(gib(estimate.total)) to train: \(gib(estimate.parameters)) for its "
+            + "\(Int(estimate.parameterCount)) parameters with gradients and AdamW moments, \(gib(estimate.activations + estimate.transient)) "
+            + "for one micro-batch's activations\(process > 0 ? "; and \(gib(process)) for the process as it started" : ""); this machine has \(gib(Double(memory.bytes))) (\(memory.source))"
     }
 }
 

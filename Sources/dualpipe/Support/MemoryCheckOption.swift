@@ -18,11 +18,19 @@ struct MemoryCheckOption: ParsableArguments {
         if prints { printError("warning: \(verdict); running anyway (--skip-memory-check)") }
     }
 
-    /// The whole model in one process (`train --reference`; `bench ep`, whose ranks hold at most
-    /// every MoE layer's experts between them) against the machine's memory; with `skip` the
-    /// warning is printed where `prints`.
-    func requireFits(_ model: ModelConfiguration, prints: Bool = true) throws {
+    /// One process's need against the machine's memory (MemTotal, or its cgroup's limit): `run`
+    /// bytes it will allocate beside the process as it stands now; `verdict` says what needs them,
+    /// given the process's bytes and the limit. With `skip` the warning is printed where `prints`.
+    func requireFits(run: Double, prints: Bool = true, verdict: (_ process: Double, _ limit: MemoryLimit) -> String) throws {
         guard let limit = PhysicalMemory.limit else { return }
-        do { try model.requireFits(in: limit, process: Double(residentBytes())) } catch { try Self.refuse(error.description, skip: skip, prints: prints) }
+        let process = Double(residentBytes())
+        guard run + process > Double(limit.bytes) else { return }
+        try Self.refuse(verdict(process, limit), skip: skip, prints: prints)
+    }
+
+    /// The whole model in one process (`train --reference`; `bench ep`, whose ranks hold at most
+    /// every MoE layer's experts between them).
+    func requireFits(_ model: ModelConfiguration, prints: Bool = true) throws {
+        try requireFits(run: model.memoryEstimate.total, prints: prints) { model.memoryRefusal(in: $1, process: $0) }
     }
 }

@@ -170,14 +170,11 @@ struct MLPRun {
     /// The whole model in this one process against the machine's memory, before it is built, as
     /// `train --reference` holds the MoE model (with --skip-memory-check: a warning instead).
     private func requireReferenceFits(_ model: MLPConfiguration, blocks: Int, microBatches: Int) throws {
-        guard let limit = PhysicalMemory.limit else { return }
-        let e = RankMemoryEstimate.mlpReference(model, blocks: blocks, microBatches: microBatches)
-        let process = Double(residentBytes()), gib = PhysicalMemory.formatted
-        guard e.run + process > Double(limit.bytes) else { return }
-        try MemoryCheckOption.refuse(
+        let e = RankMemoryEstimate.mlpReference(model, blocks: blocks, microBatches: microBatches), gib = PhysicalMemory.formatted
+        try options.memoryCheck.requireFits(run: e.run) { process, limit in
             "--model mlp --reference (\(blocks) block\(blocks > 1 ? "s" : "") of hidden \(model.hidden), \(microBatches) micro-batches of \(model.microBatchSize) sequences of \(model.sequenceLength) tokens) needs about \(gib(e.run)) to train: "
                 + "\(gib(e.parameters)) for its \(8 * blocks * model.hidden * model.hidden) parameters with gradients and AdamW moments, \(gib(e.activations)) for one micro-batch's activations, "
-                + "\(gib(e.data)) of inputs and targets; and \(gib(process)) for the process as it started; this machine has \(gib(Double(limit.bytes))) (\(limit.source))",
-            skip: options.memoryCheck.skip)
+                + "\(gib(e.data)) of inputs and targets; and \(gib(process)) for the process as it started; this machine has \(gib(Double(limit.bytes))) (\(limit.source))"
+        }
     }
 }

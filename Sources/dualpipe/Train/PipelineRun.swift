@@ -260,8 +260,7 @@ struct PipelineRun {
     private func openMetrics(_ plan: Plan) throws -> (LineWriter?, ResumedMetrics.Kept?) {
         guard let path = options.metrics else { return (nil, nil) }
         guard let step = plan.resumeFrom?.manifest.step else { return (try LineWriter(path: path), nil) }
-        let (writer, kept) = try ResumedMetrics.open(path: path, resumingAt: step)
-        return (writer, kept)
+        return try ResumedMetrics.open(path: path, resumingAt: step)
     }
 
     /// With --resume: the checkpoint restored on every rank, and said once with what became of the
