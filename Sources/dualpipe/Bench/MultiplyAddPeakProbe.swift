@@ -10,15 +10,9 @@ enum MultiplyAddPeakProbe {
         // 2 · chains FLOP an iteration: 5 ms at 100 GFLOP/s on AVX2's 96 chains.
         let iterations = max(1, 500_000_000 / (2 * chains))
         let flops = 2 * Double(chains) * Double(iterations)
-        var best = Double.infinity, spent = 0.0, sink: Float = 0
-        repeat {
-            let start = ContinuousClock.now
-            // a just below 1 keeps every chain finite and normal however long it runs.
-            sink += LaneKernels.multiplyAddChains(iterations: iterations, a: 0.999_999, b: 1e-7)
-            let elapsed = (ContinuousClock.now - start).inSeconds
-            best = min(best, elapsed)
-            spent += elapsed
-        } while spent < seconds
+        var sink: Float = 0
+        // a just below 1 keeps every chain finite and normal however long it runs.
+        let best = fastestRepetition(over: seconds) { sink += LaneKernels.multiplyAddChains(iterations: iterations, a: 0.999_999, b: 1e-7) }
         precondition(sink.isFinite, "the multiply-add chains overflowed: \(sink)")
         return flops / best / 1e9
     }

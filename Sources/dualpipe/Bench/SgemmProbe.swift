@@ -11,14 +11,7 @@ enum SgemmProbe {
         var c = Tensor(shape: [n, n])
         matmul(a, b, accumulatingInto: &c, beta: 0)  // warm-up: page in, pick kernels
         let flops = 2 * Double(n) * Double(n) * Double(n)
-        var best = Double.infinity, spent = 0.0
-        while spent < seconds {
-            let start = ContinuousClock.now
-            matmul(a, b, accumulatingInto: &c, beta: 0)
-            let elapsed = (ContinuousClock.now - start).inSeconds
-            best = min(best, elapsed)
-            spent += elapsed
-        }
+        let best = fastestRepetition(over: seconds) { matmul(a, b, accumulatingInto: &c, beta: 0) }
         return flops / best / 1e9
     }
 }
