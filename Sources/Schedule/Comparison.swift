@@ -100,9 +100,10 @@ public struct Comparison: Sendable {
 
     /// `pairs`: how the FB pairs of DualPipe and DualPipeV meet their messages; `interleavedStagesPerRank`:
     /// the looped kinds' V; `placement`: the nodes each kind's ranks sit on (nil: one node,
-    /// every message at `costs.latency`), asked of each kind's schedule as it has its own ranks.
+    /// every message at `costs.latency`), asked of each kind's schedule as it has its own ranks;
+    /// `gradientSums`: what summing a stage held twice costs, for each kind's whole step (nil: none).
     public init(stages: Int, microBatches: Int, costs: Costs, pairs: PairTiming = .atomic, interleavedStagesPerRank: Int = 2,
-                placement: (Schedule) -> NodePlacement? = { _ in nil }) {
+                placement: (Schedule) -> NodePlacement? = { _ in nil }, gradientSums: GradientSumCosts? = nil) {
         self.stages = stages
         self.microBatches = microBatches
         self.costs = costs
@@ -119,8 +120,9 @@ public struct Comparison: Sendable {
             }
             do {
                 let schedule = try Schedule.generate(kind: kind, ranks: ranks, microBatches: microBatches, stagesPerRank: perRank)
-                return Row(kind: kind, ranks: ranks, stagesPerRank: perRank, simulation: try schedule.simulate(costs, pairs: pairs, placement: placement(schedule)),
-                           skipped: nil, formula: formula)
+                var simulation = try schedule.simulate(costs, pairs: pairs, placement: placement(schedule))
+                simulation.gradientSums = gradientSums
+                return Row(kind: kind, ranks: ranks, stagesPerRank: perRank, simulation: simulation, skipped: nil, formula: formula)
             } catch {
                 return Row(kind: kind, ranks: ranks, stagesPerRank: perRank, simulation: nil, skipped: "\(error)", formula: formula)
             }

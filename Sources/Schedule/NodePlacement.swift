@@ -6,7 +6,7 @@
 ///
 /// The order of `worldRanks` is where placements differ: DualPipe in mirror order puts pipeline
 /// ranks pp and PP-1-pp side by side, so its gradient sums stay inside a node while more of its
-/// pipeline hops cross. The simulation times the schedule, not those sums.
+/// pipeline hops cross. The simulation times the schedule; `Simulation.wholeStep` adds those sums.
 public struct NodePlacement: Hashable, Sendable {
     public let ranksPerNode: Int
     /// [pipeline rank] its world rank: a permutation of 0..<ranks.

@@ -103,6 +103,12 @@ public struct Simulation: Sendable {
     /// Whether each action was costed at its own (rank, kind, stages) mean (`StageCosts`); `costs`
     /// then holds only each kind's mean over all of them, the legend and not what was simulated.
     public internal(set) var costsPerStage = false
+    /// What summing a stage held by two ranks costs, for the reports' whole step (nil: the reports
+    /// end with the schedule).
+    public var gradientSums: GradientSumCosts?
+
+    /// The step with its gradient sums, when `gradientSums` is given.
+    public var wholeStep: WholeStep? { gradientSums.map(wholeStep(_:)) }
 
     /// [ranks] makespan minus busy time.
     public var idle: [Double] { busy.map { makespan - $0 } }

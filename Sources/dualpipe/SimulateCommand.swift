@@ -15,8 +15,9 @@ struct SimulateCommand: ParsableCommand {
         number of stages (DualPipeV and ZB-V on N/2 ranks, Interleaved 1F1B and ZB on N/V) and prints the README \
         formula next to it (for Interleaved 1F1B, Interleaved ZB, Looped BFS and ZB-V, which the README does not have, their own). \
         --ranks-per-node spreads the ranks over nodes and prices the schedule's messages between them at \
-        --inter-node-latency and --inter-node-transfer (not the gradient sums after the schedule, which DualPipe's \
-        mirror order keeps inside a node).
+        --inter-node-latency and --inter-node-transfer. --gradient-sum adds the step's end: DualPipe holds two \
+        copies of every stage, whose gradients its two ranks sum every step (at --inter-node-gradient-sum when \
+        they sit on different nodes, where DualPipe's mirror order keeps them on one).
         """
     )
 
@@ -65,6 +66,10 @@ struct SimulateCommand: ParsableCommand {
     var interNodeTransfer: Double?
     @Option(name: .customLong("rank-order"), help: ArgumentHelp("With --ranks-per-node, where DualPipe's pipeline ranks sit, as train's: pipeline (world rank = pp), mirror (pp 0, PP-1, 1, PP-2, ...: each mirror pair side by side, their gradient sums inside a node and more pipeline hops across), or auto: mirror when DualPipe's pairs would span nodes in pipeline order and fewer do in mirror order. The other kinds keep the pipeline order.", valueName: "auto|pipeline|mirror"))
     var rankOrder: RankOrderChoice = .auto
+    @Option(name: .customLong("gradient-sum"), help: ArgumentHelp("Also time the step to its end: the sum of each stage held by two ranks (DualPipe's copies) costs C, started once both ranks are free after the schedule, in stage order, as train sums them; across nodes, a stage whose copies are final on both ranks before their last action is summed during the schedule (default: none; the report ends with the schedule).", valueName: "C"))
+    var gradientSum: Double?
+    @Option(name: .customLong("inter-node-gradient-sum"), help: ArgumentHelp("With --ranks-per-node, what such a sum costs when the two ranks sit on different nodes (default: --gradient-sum).", valueName: "C"))
+    var interNodeGradientSum: Double?
 
     @Option(help: ArgumentHelp("""
         How an FB pair meets its messages: atomic (one action: it starts once both inputs are here, both outputs \
@@ -140,6 +145,9 @@ struct SimulateCommand: ParsableCommand {
             throw ValidationError("\(costFlag(of: error.description)): \(error)")
         }
         try validateNodes()
+        if let gradientSum, !(gradientSum.isFinite && gradientSum >= 0) {
+            throw ValidationError("--gradient-sum \(gradientSum): every cost must be a finite number >= 0")
+        }
         if let trace { try Files.checkWritable(trace, flag: "--trace") }
         if let svg { try Files.checkWritable(svg, flag: "--svg") }
         if compare {
@@ -170,6 +178,7 @@ struct SimulateCommand: ParsableCommand {
     private func validateNodes() throws {
         guard let ranksPerNode else {
             let given = [("--inter-node-latency", interNodeLatency.map { "\($0)" }), ("--inter-node-transfer", interNodeTransfer.map { "\($0)" }),
+                         ("--inter-node-gradient-sum", interNodeGradientSum.map { "\($0)" }),
                          ("--rank-order", rankOrder == .auto ? nil : rankOrder.rawValue)]
             if let (flag, value) = given.first(where: { $0.1 != nil }) {
                 throw ValidationError("\(flag) \(value!) describes ranks on several nodes: give --ranks-per-node K too")
@@ -177,7 +186,7 @@ struct SimulateCommand: ParsableCommand {
             return
         }
         guard ranksPerNode >= 1 else { throw ValidationError("--ranks-per-node \(ranksPerNode): a node holds at least 1 rank") }
-        for (flag, value) in [("--inter-node-latency", interNodeLatency), ("--inter-node-transfer", interNodeTransfer)] {
+        for (flag, value) in [("--inter-node-latency", interNodeLatency), ("--inter-node-transfer", interNodeTransfer), ("--inter-node-gradient-sum", interNodeGradientSum)] {
             if let value, !(value.isFinite && value >= 0) { throw ValidationError("\(flag) \(value): every cost must be a finite number >= 0") }
         }
         if rankOrder == .mirror && !compare {
@@ -186,6 +195,12 @@ struct SimulateCommand: ParsableCommand {
                 throw ValidationError("--rank-order mirror puts DualPipe's mirror pairs (pp and PP-1-pp) side by side, and \(configuration.kind.title) has none (it holds one copy of each stage): use --kind dualpipe, or --rank-order pipeline")
             }
         }
+    }
+
+    /// What a stage's sum over its two copies costs, when --gradient-sum or --inter-node-gradient-sum asks.
+    private var gradientSums: GradientSumCosts? {
+        guard gradientSum != nil || interNodeGradientSum != nil else { return nil }
+        return GradientSumCosts(inside: gradientSum ?? 0, between: interNodeGradientSum ?? gradientSum)
     }
 
     /// Where `schedule`'s ranks sit with --ranks-per-node: DualPipe in the --rank-order chosen (auto
@@ -225,15 +240,16 @@ struct SimulateCommand: ParsableCommand {
         if compare {
             if let line = traceLine(spans, perStage: false) { print(line) }
             let comparison = Comparison(stages: selection.ranks, microBatches: selection.microBatches, costs: costs, pairs: pairs.timing,
-                                        interleavedStagesPerRank: selection.stagesPerRank ?? 2, placement: placement(for:))
+                                        interleavedStagesPerRank: selection.stagesPerRank ?? 2, placement: placement(for:), gradientSums: gradientSums)
             try emit(format == .json ? comparison.reportJSON() : comparison.report(), to: nil)
             return
         }
         let schedule = try selection.validatedSchedule()
         let perStage = spans.flatMap { stageCosts($0, of: schedule) }
         if let line = traceLine(spans, perStage: perStage != nil) { print(line) }
-        let simulation = try perStage.map { try schedule.simulate($0, link: costs, pairs: pairs.timing, placement: placement(for: schedule)) }
+        var simulation = try perStage.map { try schedule.simulate($0, link: costs, pairs: pairs.timing, placement: placement(for: schedule)) }
             ?? schedule.simulate(costs, pairs: pairs.timing, placement: placement(for: schedule))
+        simulation.gradientSums = gradientSums
         try emit(format == .json ? simulation.reportJSON() : simulation.report(), to: nil)
         if let trace { try emit(simulation.chromeTrace(), to: trace, flag: "--trace") }
         if let svg { try emit(simulation.svg(), to: svg, flag: "--svg") }

@@ -54,6 +54,11 @@ import Testing
                             "\(kind) PP \(pp) stage \(stage): left for after the schedule though every holder computes after it")
                 }
             }
+            // The simulator's whole step sums the same stages early, its pairs all across nodes.
+            let simulated = try Schedule(c).simulate(placement: NodePlacement(ranksPerNode: 1, worldRanks: Array(0..<pp), latency: 0))
+                .wholeStep(GradientSumCosts(inside: 1)).sums.filter(\.early).map(\.stage)
+            let runtime = Set(early.flatMap(\.keys)).filter { stage in (0..<pp).filter { held($0).contains(stage) }.count == 2 }
+            #expect(Set(simulated) == runtime, "\(kind) PP \(pp): simulated early \(simulated), runtime \(runtime.sorted())")
             if kind == .oneFOneB || kind == .zb1p || kind == .gpipe {
                 #expect(early.allSatisfy { $0.isEmpty }, "\(kind) PP \(pp): one stage a rank, so nothing is left after it")
             }

@@ -44,12 +44,19 @@ extension Simulation {
         var out = "\(s.kind.title): \(s.ranks) ranks, \(s.stages) stages, \(s.microBatches) micro-batches\n"
         out += "costs: \(costs.summary)\(costsPerStage ? " (each kind's mean; every action costed at its own stage's and rank's)" : ""); FB pairs: \(pairs.name)\n"
         if let placement { out += "nodes: \(placement.nodesSummary) (pipeline ranks); \(placement.summary)\n" }
-        out += "makespan \(fmt(makespan))  bubble (largest rank idle) \(fmt(bubble))  \(BubbleFormula.source(s.kind)) formula \(BubbleFormula.text(s.kind, stagesPerRank: s.stagesPerRank)) = \(BubbleFormula.shown(BubbleFormula.readme(s.kind, stages: s.stages, stagesPerRank: s.stagesPerRank, costs: costs), s.kind))  bubble ratio \(fmt(bubbleRatio))\n\n"
-        var rows = [["rank", "stages", "busy", "idle", "peak activations", "kept until W", "parameter copies"] + (placement == nil ? [] : ["node"])]
+        out += "makespan \(fmt(makespan))  bubble (largest rank idle) \(fmt(bubble))  \(BubbleFormula.source(s.kind)) formula \(BubbleFormula.text(s.kind, stagesPerRank: s.stagesPerRank)) = \(BubbleFormula.shown(BubbleFormula.readme(s.kind, stages: s.stages, stagesPerRank: s.stagesPerRank, costs: costs), s.kind))  bubble ratio \(fmt(bubbleRatio))\n"
+        let whole = wholeStep
+        if let whole, let gradientSums { out += whole.summary(makespan: makespan, costs: gradientSums, placed: placement != nil) + "\n" }
+        out += "\n"
+        var rows = [["rank", "stages", "busy", "idle", "peak activations", "kept until W", "parameter copies"]
+            + (placement == nil ? [] : ["node"]) + (whole == nil ? [] : ["step end"])]
         let kept = s.savedContexts
         for r in 0..<s.ranks {
-            rows.append([String(r), s.stagesHeld(by: r).map(String.init).joined(separator: ","), fmt(busy[r]), fmt(idle[r]),
-                         String(peakActivations[r]), String(kept[r]), String(parameterCopies[r])] + (placement.map { [String($0.node(of: r))] } ?? []))
+            var row = [String(r), s.stagesHeld(by: r).map(String.init).joined(separator: ","), fmt(busy[r]), fmt(idle[r]),
+                       String(peakActivations[r]), String(kept[r]), String(parameterCopies[r])]
+            if let placement { row.append(String(placement.node(of: r))) }
+            if let whole { row.append(fmt(whole.end[r])) }
+            rows.append(row)
         }
         return out + table(rows)
     }
@@ -58,11 +65,30 @@ extension Simulation {
     public func reportJSON() -> String {
         let s = schedule
         let kept = s.savedContexts
+        let whole = wholeStep
         let ranks = (0..<s.ranks).map { r in
-            #"{"rank":\#(r),"stages":[\#(s.stagesHeld(by: r).map(String.init).joined(separator: ","))],"busy":\#(fmt(busy[r])),"idle":\#(fmt(idle[r])),"peakActivations":\#(peakActivations[r]),"keptUntilW":\#(kept[r]),"parameterCopies":\#(parameterCopies[r])}"#
+            #"{"rank":\#(r),"stages":[\#(s.stagesHeld(by: r).map(String.init).joined(separator: ","))],"busy":\#(fmt(busy[r])),"idle":\#(fmt(idle[r])),"peakActivations":\#(peakActivations[r]),"keptUntilW":\#(kept[r]),"parameterCopies":\#(parameterCopies[r])\#(whole.map { #","stepEnd":\#(fmt($0.end[r]))"# } ?? "")}"#
         }
-        return #"{"kind":"\#(s.kind.rawValue)","ranks":\#(s.ranks),"stages":\#(s.stages),"microbatches":\#(s.microBatches),"costs":\#(costs.json),"costsPerStage":\#(costsPerStage),"pairs":"\#(pairs.name)",\#(placement.map { #""nodes":\#($0.json),"# } ?? "")"makespan":\#(fmt(makespan)),"bubble":\#(fmt(bubble)),"bubbleRatio":\#(bubbleRatio),"perRank":[\#n  "#
+        var sums = ""
+        if let whole, let gradientSums { sums = #""gradientSums":\#(whole.json(gradientSums)),"wholeStep":\#(fmt(whole.makespan)),"# }
+        return #"{"kind":"\#(s.kind.rawValue)","ranks":\#(s.ranks),"stages":\#(s.stages),"microbatches":\#(s.microBatches),"costs":\#(costs.json),"costsPerStage":\#(costsPerStage),"pairs":"\#(pairs.name)",\#(placement.map { #""nodes":\#($0.json),"# } ?? "")"makespan":\#(fmt(makespan)),\#(sums)"bubble":\#(fmt(bubble)),"bubbleRatio":\#(bubbleRatio),"perRank":[\#n  "#
             + ranks.joined(separator: ",\n  ") + "\n]}\n"
+    }
+}
+
+extension WholeStep {
+    /// The report's line: the whole step, what a sum cost, and which ran during the schedule.
+    func summary(makespan: Double, costs: GradientSumCosts, placed: Bool) -> String {
+        let cost = placed ? "\(fmt(costs.inside)) inside a node, \(fmt(costs.between)) between nodes" : fmt(costs.inside)
+        guard !sums.isEmpty else { return "whole step \(fmt(self.makespan)): no stage is held by two ranks, so nothing to sum (a sum \(cost))" }
+        let early = sums.filter(\.early).map { String($0.stage) }
+        let during = early.isEmpty ? "all after the schedule" : "stage\(early.count == 1 ? "" : "s") \(early.joined(separator: ",")) during the schedule (across nodes, from when both copies are final), the rest after it"
+        return "whole step \(fmt(self.makespan)) with the gradient sums of the \(sums.count) stages held twice (a sum \(cost)): \(during); the sums add \(fmt(self.makespan - makespan))"
+    }
+
+    func json(_ costs: GradientSumCosts) -> String {
+        let items = sums.map { #"{"stage":\#($0.stage),"ranks":[\#($0.ranks.map(String.init).joined(separator: ","))],"start":\#(fmt($0.start)),"end":\#(fmt($0.end)),"early":\#($0.early)}"# }
+        return #"{"inside":\#(fmt(costs.inside)),"between":\#(fmt(costs.between)),"sums":[\#(items.joined(separator: ","))]}"#
     }
 }
 
@@ -73,9 +99,13 @@ extension Comparison {
         if let placement = rows.lazy.compactMap({ $0.simulation?.placement }).first {
             out += "nodes: \(placement.summary); each kind's pipeline ranks on the nodes in its column\n"
         }
+        if let sums = rows.lazy.compactMap({ $0.simulation?.gradientSums }).first {
+            let cost = hasPlacement ? "\(fmt(sums.inside)) inside a node, \(fmt(sums.between)) between nodes" : fmt(sums.inside)
+            out += "whole step: the schedule and the sums of the stages a kind holds twice (DualPipe's), each \(cost), as `simulate` times them alone\n"
+        }
         out += "\n"
         let header = ["kind", "ranks", "makespan", "bubble", "README bubble", "formula", "bubble ratio", "activations/rank", "parameters/rank"]
-            + (hasPlacement ? ["nodes"] : [])
+            + (hasPlacement ? ["nodes"] : []) + (hasSums ? ["whole step"] : [])
         let notes = rows.filter { $0.skipped != nil }.map { "\($0.kind.title): skipped, \($0.skipped!)" }
             + rows.filter { $0.simulation != nil }.compactMap { row in BubbleFormula.note(row.kind, stagesPerRank: row.stagesPerRank).map { "\(row.kind.title): \($0)" } }
         out += table([header] + tableRows())
@@ -89,11 +119,12 @@ extension Comparison {
             return [row.kind.title, String(row.ranks), fmt(sim.makespan), fmt(sim.bubble), BubbleFormula.shown(row.formula, row.kind),
                     BubbleFormula.text(row.kind, stagesPerRank: row.stagesPerRank), String(format3(sim.bubbleRatio)),
                     String(sim.peakActivations.max() ?? 0), "\(sim.parameterCopies.max() ?? 0)x"]
-                + (hasPlacement ? [sim.placement?.nodesSummary ?? "-"] : [])
+                + (hasPlacement ? [sim.placement?.nodesSummary ?? "-"] : []) + (sim.wholeStep.map { [fmt($0.makespan)] } ?? [])
         }
     }
 
     private var hasPlacement: Bool { rows.contains { $0.simulation?.placement != nil } }
+    private var hasSums: Bool { rows.contains { $0.simulation?.gradientSums != nil } }
 
     /// The JSON form of `dualpipe simulate --compare --format json`.
     public func reportJSON() -> String {
@@ -101,7 +132,7 @@ extension Comparison {
             guard let sim = row.simulation else {
                 return #"{"kind":"\#(row.kind.rawValue)","ranks":\#(row.ranks),"skipped":"\#(row.skipped ?? "")"}"#
             }
-            return #"{"kind":"\#(row.kind.rawValue)","ranks":\#(row.ranks),"makespan":\#(fmt(sim.makespan)),"bubble":\#(fmt(sim.bubble)),"readmeBubble":\#(row.formula.isNaN ? "null" : fmt(row.formula)),"bubbleRatio":\#(sim.bubbleRatio),"peakActivations":\#(sim.peakActivations.max() ?? 0),"parameterCopies":\#(sim.parameterCopies.max() ?? 0)\#(sim.placement.map { #","nodes":\#($0.nodesJSON)"# } ?? "")}"#
+            return #"{"kind":"\#(row.kind.rawValue)","ranks":\#(row.ranks),"makespan":\#(fmt(sim.makespan)),"bubble":\#(fmt(sim.bubble)),"readmeBubble":\#(row.formula.isNaN ? "null" : fmt(row.formula)),"bubbleRatio":\#(sim.bubbleRatio),"peakActivations":\#(sim.peakActivations.max() ?? 0),"parameterCopies":\#(sim.parameterCopies.max() ?? 0)\#(sim.placement.map { #","nodes":\#($0.nodesJSON)"# } ?? "")\#(sim.wholeStep.map { #","wholeStep":\#(fmt($0.makespan))"# } ?? "")}"#
         }
         let nodes = rows.lazy.compactMap({ $0.simulation?.placement }).first.map {
             #""nodes":{"ranksPerNode":\#($0.ranksPerNode),"latency":\#(fmt($0.latency)),"transfer":\#(fmt($0.transfer))},"#
