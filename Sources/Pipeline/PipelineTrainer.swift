@@ -188,26 +188,34 @@ public final class PipelineTrainer {
         let pipelineEnd = monotonicSeconds()
         if drill == .stall { FailureDrill.stall(rank: grid.world.rank, step: step) }
 
-        var syncBytes = try watchdog.guarding(StepWaits.gradientSums(step)) { try sums.finish() }
+        // Each phase after the schedule is a span of the trace (`StepRecorder.phase`).
+        let phases = trainPass.recorder
+        var syncBytes = try phases.phase("gradient sums") { try watchdog.guarding(StepWaits.gradientSums(step)) { try sums.finish() } }
         if let mirrorShards {
-            syncBytes += try watchdog.guarding(StepWaits.mirrorSums(step, partner: grid.mirrorPartnerWorldRank)) {
-                try mirrorShards.reduceGradients()
+            syncBytes += try phases.phase("mirror's gradient sums") {
+                try watchdog.guarding(StepWaits.mirrorSums(step, partner: grid.mirrorPartnerWorldRank)) { try mirrorShards.reduceGradients() }
             }
         }
-        var losses = try watchdog.guarding(StepWaits.losses(step)) { try gatherLosses(appending: stopRequested() ? 1 : 0) }
+        var losses = try phases.phase("losses") {
+            try watchdog.guarding(StepWaits.losses(step)) { try gatherLosses(appending: stopRequested() ? 1 : 0) }
+        }
         let stopRequests = Int(losses.removeLast())
         try inspect(step, losses)
-        let norm = try watchdog.guarding(StepWaits.gradientNorm(step)) { try globalNorm() }
+        let norm = try phases.phase("gradient norm") { try watchdog.guarding(StepWaits.gradientNorm(step)) { try globalNorm() } }
         let factor = GradientClipping.scale(globalNorm: norm, maxNorm: training.clipNorm)
         let lr = training.schedule.rate(at: step)
-        for optimizer in updatedOptimizers { optimizer.update(gradientScale: factor, learningRate: lr) }
+        phases.phase("AdamW") {
+            for optimizer in updatedOptimizers { optimizer.update(gradientScale: factor, learningRate: lr) }
+        }
         if let mirrorShards {
-            syncBytes += try watchdog.guarding(StepWaits.mirrorWeights(step, partner: grid.mirrorPartnerWorldRank)) {
-                try mirrorShards.shareWeights()
+            syncBytes += try phases.phase("mirror's weights") {
+                try watchdog.guarding(StepWaits.mirrorWeights(step, partner: grid.mirrorPartnerWorldRank)) { try mirrorShards.shareWeights() }
             }
         }
-        try watchdog.guarding("the expert loads of step \(step)") { try loads.record() }
-        loads.balanceRouting(speed: balancing.routerBiasSpeed)
+        try phases.phase("expert loads") {
+            try watchdog.guarding("the expert loads of step \(step)") { try loads.record() }
+            loads.balanceRouting(speed: balancing.routerBiasSpeed)
+        }
         let end = monotonicSeconds()
         nextStep += 1
 

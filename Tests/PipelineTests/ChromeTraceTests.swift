@@ -39,6 +39,34 @@ import Schedule
         #expect(byAction == [.forward(Chunk(stage: 0, microBatch: 0)): 12, .backward(Chunk(stage: 0, microBatch: 0)): 18])
     }
 
+    /// The phases after the schedule go on a track of their own, category `update`, and count
+    /// neither as compute actions nor in the recorder's compute and wait totals.
+    @Test func thePhasesAfterTheScheduleAreSpansOfTheirOwn() throws {
+        let recorder = StepRecorder()
+        recorder.reset(origin: monotonicSeconds(), keepEvents: true)
+        recorder.record(.compute, "F0:0", start: recorder.origin, end: recorder.origin + 0.010)
+        let sum = recorder.phase("gradient sums") { 7 }
+        recorder.phase("AdamW") {}
+        #expect(sum == 7)
+        #expect(recorder.events.map(\.kind) == [.compute, .update, .update])
+        #expect(recorder.events.map(\.name) == ["F0:0", "gradient sums", "AdamW"])
+        #expect(recorder.events[1].start >= 0 && recorder.events[2].start >= recorder.events[1].end)
+        #expect(abs(recorder.computeSeconds - 0.010) < 1e-9 && recorder.waitSeconds == 0)
+
+        let data = try ChromeTrace.json(timelines: [recorder.events], grid: GridShape(pipeline: 1, expert: 1), title: "test")
+        let events = try #require(JSONSerialization.jsonObject(with: data) as? [String: Any])["traceEvents"] as? [[String: Any]]
+        let phases = try #require(events).filter { $0["cat"] as? String == "update" }
+        #expect(phases.map { $0["name"] as? String } == ["gradient sums", "AdamW"])
+        #expect(phases.allSatisfy { $0["tid"] as? Int == 2 })
+        #expect(try ChromeTrace.computeOrder(of: data).map(\.actions) == [["F0:0"]])
+        #expect(try ChromeTrace.computeSpans(of: data).map(\.action) == [.forward(Chunk(stage: 0, microBatch: 0))])
+
+        // Without a trace asked for, nothing is kept.
+        recorder.reset(origin: monotonicSeconds(), keepEvents: false)
+        recorder.phase("AdamW") {}
+        #expect(recorder.events.isEmpty)
+    }
+
     @Test func aSpanThatIsNoActionIsNamed() throws {
         let data = Data(#"{"traceEvents":[{"name":"X9","cat":"X","ph":"X","pid":3,"ts":0,"dur":5}]}"#.utf8)
         let notAnAction = #expect(throws: PipelineError.self) { try ChromeTrace.computeMilliseconds(of: data) }

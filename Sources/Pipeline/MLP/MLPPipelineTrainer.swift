@@ -112,27 +112,33 @@ public final class MLPPipelineTrainer {
         try trainPass.run()
         let pipelineEnd = monotonicSeconds()
 
-        var syncBytes = try watchdog.guarding(StepWaits.gradientSums(step)) { try sums.finish() }
+        // Each phase after the schedule is a span of the trace (`StepRecorder.phase`).
+        let phases = trainPass.recorder
+        var syncBytes = try phases.phase("gradient sums") { try watchdog.guarding(StepWaits.gradientSums(step)) { try sums.finish() } }
         if let mirrorShards {
-            syncBytes += try watchdog.guarding(StepWaits.mirrorSums(step, partner: grid.mirrorPartnerWorldRank)) {
-                try mirrorShards.reduceGradients()
+            syncBytes += try phases.phase("mirror's gradient sums") {
+                try watchdog.guarding(StepWaits.mirrorSums(step, partner: grid.mirrorPartnerWorldRank)) { try mirrorShards.reduceGradients() }
             }
         }
         var losses = [Float](repeating: 0, count: configuration.globalMicroBatches)
         for (mb, loss) in executor.losses { losses[mb] = loss }
-        try watchdog.guarding(StepWaits.losses(step)) { try grid.world.allreduce(&losses, op: .sum) }
+        try phases.phase("losses") { try watchdog.guarding(StepWaits.losses(step)) { try grid.world.allreduce(&losses, op: .sum) } }
         try inspect(step, losses)
-        let norm = try watchdog.guarding(StepWaits.gradientNorm(step)) {
-            try grid.sumInGridOrder(primaryStages.reduce(0.0) { $0 + GradientClipping.sumOfSquares($1) }).squareRoot()
+        let norm = try phases.phase("gradient norm") {
+            try watchdog.guarding(StepWaits.gradientNorm(step)) {
+                try grid.sumInGridOrder(primaryStages.reduce(0.0) { $0 + GradientClipping.sumOfSquares($1) }).squareRoot()
+            }
         }
         let factor = GradientClipping.scale(globalNorm: norm, maxNorm: training.clipNorm)
         let lr = training.schedule.rate(at: step)
-        for (s, stage) in stages.enumerated() where updates(stage) {
-            optimizers[s].update(stage, gradientScale: factor, learningRate: lr)
+        phases.phase("AdamW") {
+            for (s, stage) in stages.enumerated() where updates(stage) {
+                optimizers[s].update(stage, gradientScale: factor, learningRate: lr)
+            }
         }
         if let mirrorShards {
-            syncBytes += try watchdog.guarding(StepWaits.mirrorWeights(step, partner: grid.mirrorPartnerWorldRank)) {
-                try mirrorShards.shareWeights()
+            syncBytes += try phases.phase("mirror's weights") {
+                try watchdog.guarding(StepWaits.mirrorWeights(step, partner: grid.mirrorPartnerWorldRank)) { try mirrorShards.shareWeights() }
             }
         }
         let end = monotonicSeconds()

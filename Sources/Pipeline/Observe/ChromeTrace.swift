@@ -3,7 +3,9 @@ import Schedule
 
 /// A measured step as a Chrome trace (JSON array format; opens in Perfetto and chrome://tracing):
 /// one process per world rank (pid = rank), a complete event per compute action, named in the
-/// schedule's short syntax, and one per message wait, named with its peer and tag.
+/// schedule's short syntax (thread 0), one per message wait, named with its peer and tag (thread
+/// 1), and one per phase of the step after the schedule, the gradient sums to AdamW (thread 2,
+/// category `update`).
 public struct ChromeTrace {
     struct Event: Encodable {
         var name: String
@@ -37,13 +39,16 @@ public struct ChromeTrace {
             events.append(Event(name: "process_name", ph: "M", pid: rank, tid: 0,
                                 args: Arguments(name: "rank \(rank) (pp \(pp), ep \(ep))")))
             events.append(Event(name: "process_sort_index", ph: "M", pid: rank, tid: 0, args: Arguments(sortIndex: rank)))
+            for (tid, track) in ["compute", "message waits", "after the schedule"].enumerated() {
+                events.append(Event(name: "thread_name", ph: "M", pid: rank, tid: tid, args: Arguments(name: track)))
+            }
             for span in timeline {
-                let category: String
-                switch span.kind {
-                case .compute: category = span.name.prefix { $0.isLetter }.description
-                case .wait: category = "wait"
+                let (category, tid): (String, Int) = switch span.kind {
+                case .compute: (span.name.prefix { $0.isLetter }.description, 0)
+                case .wait: ("wait", 1)
+                case .update: ("update", 2)
                 }
-                events.append(Event(name: span.name, cat: category, ph: "X", pid: rank, tid: span.kind == .compute ? 0 : 1,
+                events.append(Event(name: span.name, cat: category, ph: "X", pid: rank, tid: tid,
                                     ts: span.start * 1e6, dur: (span.end - span.start) * 1e6,
                                     args: Arguments(pp: pp, ep: ep, peer: span.peer, tag: span.tag,
                                                     blockedMilliseconds: span.blocked.map { $0 * 1000 })))
@@ -61,6 +66,9 @@ public struct ChromeTrace {
 }
 
 extension ChromeTrace {
+    /// The categories of the spans that are not compute actions: message waits, and the phases after the schedule.
+    static let notCompute: Set<String> = ["wait", "update"]
+
     /// What one rank of a trace computed, in time order.
     public struct RankOrder: Sendable, Equatable {
         public var rank: Int
@@ -87,7 +95,7 @@ extension ChromeTrace {
             throw PipelineError("not a trace written by dualpipe train --trace: \(error.localizedDescription)")
         }
         var byRank: [Int: (pp: Int, spans: [(Double, String)])] = [:]
-        for event in document.traceEvents where event.ph == "X" && event.cat != "wait" {
+        for event in document.traceEvents where event.ph == "X" && !notCompute.contains(event.cat ?? "") {
             guard let pp = event.args?.pp, let ts = event.ts else { throw PipelineError("trace event '\(event.name)' lacks its pp or ts") }
             byRank[event.pid, default: (pp, [])].spans.append((ts, event.name))
         }
@@ -125,7 +133,7 @@ extension ChromeTrace {
         } catch let error as DecodingError {
             throw PipelineError("not a trace written by dualpipe train --trace: \(describe(error))")
         }
-        return try document.traceEvents.filter { $0.ph == "X" && $0.cat != "wait" }.map { event in
+        return try document.traceEvents.filter { $0.ph == "X" && !notCompute.contains($0.cat ?? "") }.map { event in
             guard let action = Action(event.name) else { throw PipelineError("trace event '\(event.name)' of rank \(event.pid) is not an action") }
             guard let dur = event.dur, dur.isFinite, dur >= 0 else { throw PipelineError("trace event '\(event.name)' of rank \(event.pid) lacks a duration >= 0") }
             return ComputeSpan(rank: event.pid, action: action, milliseconds: max(0, dur / 1000 - (event.args?.blocked ?? 0)))

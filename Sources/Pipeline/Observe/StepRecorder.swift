@@ -12,7 +12,9 @@ public func monotonicSeconds() -> Double {
 
 /// One span of a rank's step: a compute action, or a wait on a message.
 public struct TimelineEvent: Codable, Sendable, Equatable {
-    public enum Kind: String, Codable, Sendable { case compute, wait }
+    /// `update`: a phase of the step after the schedule (the gradient sums, AdamW, ...), counted
+    /// in neither the compute nor the wait totals.
+    public enum Kind: String, Codable, Sendable { case compute, wait, update }
     public var kind: Kind
     /// The action in the schedule's short syntax (`F3:12`, `FB3:12+4:7`), or what is awaited
     /// (`recv act(3:12) from 2 tag 24`).
@@ -66,11 +68,19 @@ public final class StepRecorder {
         switch kind {
         case .compute: computeSeconds += end - start - blocked
         case .wait: waitSeconds += end - start
+        case .update: break
         }
         if keepsEvents {
             events.append(TimelineEvent(kind: kind, name: name(), start: start - origin, end: end - origin, peer: peer, tag: tag,
                                         blocked: blocked > 0 ? blocked : nil))
         }
+    }
+
+    /// Runs one phase of the step after the schedule, and keeps its span for the trace.
+    func phase<T>(_ name: @autoclosure () -> String, _ body: () throws -> T) rethrows -> T {
+        let start = monotonicSeconds()
+        defer { record(.update, name(), start: start, end: monotonicSeconds()) }
+        return try body()
     }
 
     func recordSend(inFlight: Double, blocked: Double) {
