@@ -190,12 +190,7 @@ public final class PipelineTrainer {
 
         // Each phase after the schedule is a span of the trace (`StepRecorder.phase`).
         let phases = trainPass.recorder
-        var syncBytes = try phases.phase("gradient sums") { try watchdog.guarding(StepWaits.gradientSums(step)) { try sums.finish() } }
-        if let mirrorShards {
-            syncBytes += try phases.phase("mirror's gradient sums") {
-                try watchdog.guarding(StepWaits.mirrorSums(step, partner: grid.mirrorPartnerWorldRank)) { try mirrorShards.reduceGradients() }
-            }
-        }
+        var syncBytes = try sync.sumGradients(step: step, phases: phases)
         var losses = try phases.phase("losses") {
             try watchdog.guarding(StepWaits.losses(step)) { try gatherLosses(appending: stopRequested() ? 1 : 0) }
         }
@@ -207,11 +202,7 @@ public final class PipelineTrainer {
         phases.phase("AdamW") {
             for optimizer in updatedOptimizers { optimizer.update(gradientScale: factor, learningRate: lr) }
         }
-        if let mirrorShards {
-            syncBytes += try phases.phase("mirror's weights") {
-                try watchdog.guarding(StepWaits.mirrorWeights(step, partner: grid.mirrorPartnerWorldRank)) { try mirrorShards.shareWeights() }
-            }
-        }
+        syncBytes += try sync.shareWeights(step: step, phases: phases)
         try phases.phase("expert loads") {
             try watchdog.guarding("the expert loads of step \(step)") { try loads.record() }
             loads.balanceRouting(speed: balancing.routerBiasSpeed)
@@ -230,6 +221,10 @@ public final class PipelineTrainer {
         report.expertExchangeWaitSeconds = report.extraColumns[1]
         report.stopRequests = stopRequests
         return report
+    }
+
+    private var sync: StepSync {
+        StepSync(sums: sums, mirrorShards: mirrorShards, watchdog: watchdog, partner: grid.mirrorPartnerWorldRank)
     }
 
     /// The global gradient norm over the model's unique parameters: the dense parameters of each

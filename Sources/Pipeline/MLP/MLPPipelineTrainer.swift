@@ -114,12 +114,8 @@ public final class MLPPipelineTrainer {
 
         // Each phase after the schedule is a span of the trace (`StepRecorder.phase`).
         let phases = trainPass.recorder
-        var syncBytes = try phases.phase("gradient sums") { try watchdog.guarding(StepWaits.gradientSums(step)) { try sums.finish() } }
-        if let mirrorShards {
-            syncBytes += try phases.phase("mirror's gradient sums") {
-                try watchdog.guarding(StepWaits.mirrorSums(step, partner: grid.mirrorPartnerWorldRank)) { try mirrorShards.reduceGradients() }
-            }
-        }
+        let sync = StepSync(sums: sums, mirrorShards: mirrorShards, watchdog: watchdog, partner: grid.mirrorPartnerWorldRank)
+        var syncBytes = try sync.sumGradients(step: step, phases: phases)
         var losses = [Float](repeating: 0, count: configuration.globalMicroBatches)
         for (mb, loss) in executor.losses { losses[mb] = loss }
         try phases.phase("losses") { try watchdog.guarding(StepWaits.losses(step)) { try grid.world.allreduce(&losses, op: .sum) } }
@@ -136,11 +132,7 @@ public final class MLPPipelineTrainer {
                 optimizers[s].update(stage, gradientScale: factor, learningRate: lr)
             }
         }
-        if let mirrorShards {
-            syncBytes += try phases.phase("mirror's weights") {
-                try watchdog.guarding(StepWaits.mirrorWeights(step, partner: grid.mirrorPartnerWorldRank)) { try mirrorShards.shareWeights() }
-            }
-        }
+        syncBytes += try sync.shareWeights(step: step, phases: phases)
         let end = monotonicSeconds()
         nextStep += 1
 
