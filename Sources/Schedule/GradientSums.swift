@@ -44,6 +44,28 @@ public struct WholeStep: Hashable, Sendable {
     public let end: [Double]
     /// The slowest rank's end.
     public var makespan: Double { end.max() ?? 0 }
+
+    /// [ranks] each rank's sums as spans of its timeline, for the picture.
+    public func spans(ranks: Int) -> [[StepSpan]] {
+        var spans = [[StepSpan]](repeating: [], count: ranks)
+        for sum in sums {
+            for r in sum.ranks { spans[r].append(StepSpan(name: "sum \(sum.stage)", start: sum.start, end: sum.end, alongside: sum.early)) }
+        }
+        return spans
+    }
+}
+
+/// A span of a rank's step that is no action of the schedule (a gradient sum, AdamW, ...): after
+/// the rank's actions, or `alongside` them (a sum in flight while the rank computes).
+public struct StepSpan: Hashable, Sendable {
+    public var name: String
+    public var start: Double
+    public var end: Double
+    public var alongside: Bool
+
+    public init(name: String, start: Double, end: Double, alongside: Bool = false) {
+        (self.name, self.start, self.end, self.alongside) = (name, start, end, alongside)
+    }
 }
 
 extension Simulation {

@@ -107,6 +107,10 @@ public struct Simulation: Sendable {
     /// end with the schedule).
     public var gradientSums: GradientSumCosts?
 
+    /// [ranks] the step's work beyond the schedule's actions as measured (the phases after the
+    /// schedule of a trace), for the picture; a simulation with `gradientSums` draws its sums.
+    public var otherWork: [[StepSpan]] = []
+
     /// The step with its gradient sums, when `gradientSums` is given.
     public var wholeStep: WholeStep? { gradientSums.map(wholeStep(_:)) }
 

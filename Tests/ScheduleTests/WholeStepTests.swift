@@ -57,6 +57,26 @@ import Testing
         }
     }
 
+    /// The picture draws each sum on each rank summing it: a grey box after the actions, or a bar
+    /// beneath the row while the actions run; without sums nothing grey is drawn.
+    @Test func thePictureDrawsTheSums() throws {
+        let schedule = try Schedule.generate(kind: .dualpipe, ranks: 4, microBatches: 8)
+        var simulation = try schedule.simulate(costs, placement: NodePlacement(ranksPerNode: 2, worldRanks: [0, 1, 2, 3], latency: 1))
+        let grey = { (svg: String) in svg.split(separator: "\n").filter { $0.contains("#c4c4c4") } }
+        #expect(grey(simulation.svg()).isEmpty)
+        simulation.gradientSums = GradientSumCosts(inside: 0.5, between: 20)
+        let whole = try #require(simulation.wholeStep)
+        let spans = whole.spans(ranks: 4)
+        #expect(spans.map(\.count) == [2, 2, 2, 2])
+        #expect(spans.joined().filter(\.alongside).count == 2 * whole.sums.filter(\.early).count)
+        let svg = simulation.svg()
+        let lines = grey(svg)
+        // Every span, and the legend's box.
+        #expect(lines.count == 8 + 1)
+        #expect(lines.filter { $0.contains(#"height="4""#) }.count == spans.joined().filter(\.alongside).count)
+        #expect(svg.contains("whole step \(fmt(whole.makespan)) with the gradient sums"))
+    }
+
     @Test func costsAreCheckedByRule() {
         #expect(throws: ScheduleError.self) { try GradientSumCosts(inside: -1).validate() }
         #expect(throws: ScheduleError.self) { try GradientSumCosts(inside: 1, between: .nan).validate() }

@@ -5,16 +5,21 @@ extension Simulation {
     /// B green, W blue, BW teal) and direction (dark: down / first leg, light: up / way back),
     /// labelled with its micro-batch. An FB pair is one box with a shared black border, split in
     /// proportion F : BW. `title` replaces the default heading (kind, shape, makespan, bubble).
+    ///
+    /// The step's other work (`otherWork`, or the sums of `wholeStep`) is drawn in grey: after a
+    /// rank's actions as labelled boxes, alongside them as a bar beneath the row.
     public func svg(title: String? = nil) -> String {
         let s = schedule
         let left = 96.0, top = 40.0, rowHeight = 28.0, boxHeight = 22.0
-        let unit = max(4, min(26, 1500 / max(makespan, 1)))
-        let width = left + makespan * unit + 20
-        let height = top + Double(s.ranks) * rowHeight + 56
+        let other = otherWork.isEmpty ? wholeStep?.spans(ranks: s.ranks) ?? [] : otherWork
+        let end = max(makespan, other.joined().map(\.end).max() ?? 0)
+        let unit = max(4, min(26, 1500 / max(end, 1)))
+        let width = left + end * unit + 20
+        let height = top + Double(s.ranks) * rowHeight + 56 + (other.joined().isEmpty ? 0 : 18)
         var out: [String] = []
         out.append(#"<svg xmlns="http://www.w3.org/2000/svg" width="\#(fmt(width))" height="\#(fmt(height))" viewBox="0 0 \#(fmt(width)) \#(fmt(height))" font-family="Helvetica, Arial, sans-serif">"#)
         out.append(#"<rect width="100%" height="100%" fill="white"/>"#)
-        out.append(#"<text x="\#(fmt(left))" y="22" font-size="15" font-weight="bold">\#(title ?? "\(s.kind.title): \(s.ranks) ranks, \(s.stages) stages, \(s.microBatches) micro-batches; makespan \(fmt(makespan)), bubble \(fmt(bubble))")</text>"#)
+        out.append(#"<text x="\#(fmt(left))" y="22" font-size="15" font-weight="bold">\#(title ?? "\(s.kind.title): \(s.ranks) ranks, \(s.stages) stages, \(s.microBatches) micro-batches; makespan \(fmt(makespan)), bubble \(fmt(bubble))" + (wholeStep.map { "; whole step \(fmt($0.makespan)) with the gradient sums" } ?? ""))</text>"#)
         for (rank, actions) in timeline.enumerated() {
             let y = top + Double(rank) * rowHeight
             out.append(#"<text x="8" y="\#(fmt(y + boxHeight * 0.72))" font-size="13">rank \#(rank)</text>"#)
@@ -32,6 +37,12 @@ extension Simulation {
                     out.append(box(x, y, w, boxHeight, colour(timed.action.op, c), label(c)))
                 }
             }
+            for span in rank < other.count ? other[rank] : [] {
+                let x = left + span.start * unit, w = max(1, (span.end - span.start) * unit)
+                out.append(span.alongside
+                    ? #"<rect x="\#(fmt(x))" y="\#(fmt(y + boxHeight + 1))" width="\#(fmt(w))" height="4" fill="\#(Self.otherWorkFill)"><title>\#(span.name)</title></rect>"#
+                    : box(x, y, w, boxHeight, Self.otherWorkFill, w >= 6 * Double(span.name.count) ? span.name : ""))
+            }
         }
         let legendY = top + Double(s.ranks) * rowHeight + 14
         var x = left
@@ -43,10 +54,16 @@ extension Simulation {
         }
         out.append(#"<rect x="\#(fmt(x))" y="\#(fmt(legendY))" width="36" height="14" fill="none" stroke="black" stroke-width="2"/>"#)
         out.append(#"<text x="\#(fmt(x + 42))" y="\#(fmt(legendY + 11))" font-size="12">F&amp;B overlapped pair</text>"#)
+        if !other.joined().isEmpty {
+            out.append(box(left, legendY + 42, 36, 14, Self.otherWorkFill, ""))
+            out.append(#"<text x="\#(fmt(left + 42))" y="\#(fmt(legendY + 53))" font-size="12">\#(other.joined().contains(where: \.alongside) ? "the rest of the step: after a rank's actions, or as a bar beneath them while they run" : "the rest of the step, after a rank's actions")</text>"#)
+        }
         out.append(#"<text x="\#(fmt(left))" y="\#(fmt(legendY + 32))" font-size="11" fill="dimgray">dark: \#(directionNames.0), light: \#(directionNames.1); labels are micro-batch ids; costs F=\#(fmt(costs.forward)) B=\#(fmt(costs.backwardInput)) W=\#(fmt(costs.backwardWeight)) BW=\#(fmt(costs.backward)) FB=\#(fmt(costs.forwardBackward))</text>"#)
         out.append("</svg>")
         return out.joined(separator: "\n") + "\n"
     }
+
+    private static let otherWorkFill = "#c4c4c4"
 
     private var directionNames: (String, String) {
         switch schedule.kind {
