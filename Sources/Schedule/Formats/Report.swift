@@ -101,7 +101,7 @@ extension Comparison {
         }
         if let sums = rows.lazy.compactMap({ $0.simulation?.gradientSums }).first {
             let cost = hasPlacement ? "\(fmt(sums.inside)) inside a node, \(fmt(sums.between)) between nodes" : fmt(sums.inside)
-            out += "whole step: the schedule and the sums of the stages a kind holds twice (DualPipe's), each \(cost), as `simulate` times them alone\n"
+            out += "whole step: the schedule, then the sums of the stages a kind holds twice (DualPipe's two copies), a sum costing \(cost)\n"
         }
         out += "\n"
         let header = ["kind", "ranks", "makespan", "bubble", "README bubble", "formula", "bubble ratio", "activations/rank", "parameters/rank"]
