@@ -9,13 +9,15 @@ checked. Run by scripts/test, so that renaming a heading or moving a file cannot
 """
 import os, re, sys
 
+def without_fences(text):
+    return re.sub(r"^ *```.*?^ *```", "", text, flags=re.S | re.M)
+
 def without_code(text):
-    text = re.sub(r"^ *```.*?^ *```", "", text, flags=re.S | re.M)
-    return re.sub(r"`[^`\n]*`", "", text)
+    return re.sub(r"`[^`\n]*`", "", without_fences(text))
 
 def slugs(path):
     found, seen = set(), {}
-    text = re.sub(r"^ *```.*?^ *```", "", open(path).read(), flags=re.S | re.M)
+    text = without_fences(open(path).read())
     for heading in re.findall(r"^#{1,6} +(.*?) *#*$", text, re.M):
         heading = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading)
         slug = re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")

@@ -114,7 +114,6 @@ public final class MLPPipelineTrainer {
 
         // Each phase after the schedule is a span of the trace (`StepRecorder.phase`).
         let phases = trainPass.recorder
-        let sync = StepSync(sums: sums, mirrorShards: mirrorShards, watchdog: watchdog, partner: grid.mirrorPartnerWorldRank)
         var syncBytes = try sync.sumGradients(step: step, phases: phases)
         var losses = [Float](repeating: 0, count: configuration.globalMicroBatches)
         for (mb, loss) in executor.losses { losses[mb] = loss }
@@ -142,5 +141,9 @@ public final class MLPPipelineTrainer {
                 tokens: configuration.globalMicroBatches * model.tokensPerMicroBatch, recorder: trainPass.recorder,
                 start: start, pipelineEnd: pipelineEnd, end: end, syncBytes: syncBytes, keepTrace: keepTrace)
         }
+    }
+
+    private var sync: StepSync {
+        StepSync(sums: sums, mirrorShards: mirrorShards, watchdog: watchdog, partner: grid.mirrorPartnerWorldRank)
     }
 }

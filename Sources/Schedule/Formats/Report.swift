@@ -76,10 +76,17 @@ extension Simulation {
     }
 }
 
+extension GradientSumCosts {
+    /// What a sum costs, in the reports' words: both costs where the ranks sit on nodes.
+    func summary(placed: Bool) -> String {
+        placed ? "\(fmt(inside)) inside a node, \(fmt(between)) between nodes" : fmt(inside)
+    }
+}
+
 extension WholeStep {
     /// The report's line: the whole step, what a sum cost, and which ran during the schedule.
     func summary(makespan: Double, costs: GradientSumCosts, placed: Bool) -> String {
-        let cost = placed ? "\(fmt(costs.inside)) inside a node, \(fmt(costs.between)) between nodes" : fmt(costs.inside)
+        let cost = costs.summary(placed: placed)
         guard !sums.isEmpty else { return "whole step \(fmt(self.makespan)): no stage is held by two ranks, so nothing to sum (a sum \(cost))" }
         let early = sums.filter(\.early).map { String($0.stage) }
         let during = early.isEmpty ? "all after the schedule" : "stage\(early.count == 1 ? "" : "s") \(early.joined(separator: ",")) during the schedule (across nodes, from when both copies are final), the rest after it"
@@ -100,8 +107,7 @@ extension Comparison {
             out += "nodes: \(placement.summary); each kind's pipeline ranks on the nodes in its column\n"
         }
         if let sums = rows.lazy.compactMap({ $0.simulation?.gradientSums }).first {
-            let cost = hasPlacement ? "\(fmt(sums.inside)) inside a node, \(fmt(sums.between)) between nodes" : fmt(sums.inside)
-            out += "whole step: the schedule, then the sums of the stages a kind holds twice (DualPipe's two copies), a sum costing \(cost)\n"
+            out += "whole step: the schedule, then the sums of the stages a kind holds twice (DualPipe's two copies), a sum costing \(sums.summary(placed: hasPlacement))\n"
         }
         out += "\n"
         let header = ["kind", "ranks", "makespan", "bubble", "README bubble", "formula", "bubble ratio", "activations/rank", "parameters/rank"]

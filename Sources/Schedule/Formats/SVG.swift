@@ -11,7 +11,8 @@ extension Simulation {
     public func svg(title: String? = nil) -> String {
         let s = schedule
         let left = 96.0, top = 40.0, rowHeight = 28.0, boxHeight = 22.0
-        let other = otherWork.isEmpty ? wholeStep?.spans(ranks: s.ranks) ?? [] : otherWork
+        let whole = wholeStep
+        let other = otherWork.isEmpty ? whole?.spans(ranks: s.ranks) ?? [] : otherWork
         let end = max(makespan, other.joined().map(\.end).max() ?? 0)
         let unit = max(4, min(26, 1500 / max(end, 1)))
         let width = left + end * unit + 20
@@ -19,7 +20,7 @@ extension Simulation {
         var out: [String] = []
         out.append(#"<svg xmlns="http://www.w3.org/2000/svg" width="\#(fmt(width))" height="\#(fmt(height))" viewBox="0 0 \#(fmt(width)) \#(fmt(height))" font-family="Helvetica, Arial, sans-serif">"#)
         out.append(#"<rect width="100%" height="100%" fill="white"/>"#)
-        out.append(#"<text x="\#(fmt(left))" y="22" font-size="15" font-weight="bold">\#(title ?? "\(s.kind.title): \(s.ranks) ranks, \(s.stages) stages, \(s.microBatches) micro-batches; makespan \(fmt(makespan)), bubble \(fmt(bubble))" + (wholeStep.map { "; whole step \(fmt($0.makespan)) with the gradient sums" } ?? ""))</text>"#)
+        out.append(#"<text x="\#(fmt(left))" y="22" font-size="15" font-weight="bold">\#(title ?? "\(s.kind.title): \(s.ranks) ranks, \(s.stages) stages, \(s.microBatches) micro-batches; makespan \(fmt(makespan)), bubble \(fmt(bubble))" + (whole.map { "; whole step \(fmt($0.makespan)) with the gradient sums" } ?? ""))</text>"#)
         for (rank, actions) in timeline.enumerated() {
             let y = top + Double(rank) * rowHeight
             out.append(#"<text x="8" y="\#(fmt(y + boxHeight * 0.72))" font-size="13">rank \#(rank)</text>"#)
