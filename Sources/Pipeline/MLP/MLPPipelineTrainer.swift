@@ -17,6 +17,7 @@ public final class MLPPipelineTrainer {
     /// Runs the compute actions: its `pairOrder` and `pollsBetweenPhases` are the run's settings.
     public let executor: StageExecutor
     let trainPass: Interpreter<MPITransport>
+    let pool: BufferPool
     let sums: StageGradientSums
     /// AdamW sharded over the mirror pair (nil: every copy updates every held stage).
     let mirrorShards: MirrorShardedUpdate?
@@ -25,6 +26,8 @@ public final class MLPPipelineTrainer {
     /// `--comm-timeout` for the waits after the schedule (nil: none).
     let watchdog: CollectiveWatchdog?
     public private(set) var nextStep = 0
+    /// Buffers the message pool has created so far (flat after the first step).
+    public var messageBuffers: Int { pool.allocated }
 
     /// `earlySums` false runs every gradient sum after the schedule (see `StageGradientSums`);
     /// `shardOptimizer` as `PipelineTrainer`'s.
@@ -43,7 +46,7 @@ public final class MLPPipelineTrainer {
         }
         schedule = Schedule(configuration.schedule)
         executor = StageExecutor(configuration: configuration, pipelineRank: pp, stages: stages)
-        let pool = BufferPool(capacity: model.tokensPerMicroBatch * model.hidden)
+        pool = BufferPool(capacity: model.tokensPerMicroBatch * model.hidden)
         let programs = schedule.lowered().programs
         trainPass = Interpreter(program: programs[pp], pipelineRank: pp, transport: MPITransport(grid.pipeline),
                                 executor: executor, pool: pool, messageShape: [model.tokensPerMicroBatch, model.hidden])

@@ -100,20 +100,19 @@ struct MLPRun {
         }
         var schedules: [Double] = []
         let jobEnd = RunProgress.jobEnd(ProcessInfo.processInfo.environment)
-        var progress = RunProgress(firstStep: 0, endStep: o.steps, timeLimit: jobEnd.map { .init(end: $0, outcome: .lost) })
         // The estimate goes by the job's end as slurm/train.sbatch re-reads it, as the MoE run's does.
-        var endWatch = lead ? JobEndWatch(ProcessInfo.processInfo.environment, start: jobEnd) : nil
+        var log = lead ? StepLog(metrics: metrics, progress: RunProgress(firstStep: 0, endStep: o.steps, timeLimit: jobEnd.map { .init(end: $0, outcome: .lost) }),
+                                 jobEnd: jobEnd) : nil
+        let estimate = reference?.largestTotal(memory, rankZeroPipelineRank: configuration.grid.coordinates(of: 0).pipeline)
+            ?? memory.largest?.estimate.total ?? 0
         for step in 0..<o.steps {
             let iterationStart = monotonicSeconds()
-            if let end = endWatch?.moved() {
-                progress.timeLimit?.end = end
-                print("time limit: the job's end moved to \(TimeLimitStop.when(end))")
-            }
+            if let end = log?.movedJobEnd() { print("time limit: the job's end moved to \(TimeLimitStop.when(end))") }
             let traced = o.keepsTrace && step == o.tracedStep
             let report = try trainer.step(keepTrace: traced) { step, losses in try check?.compare(step: step, losses: losses) }
             check?.afterUpdate()
             if step > 0 || o.steps == 1 { schedules.append(report.pipelineSeconds) }
-            guard lead else { continue }
+            guard log != nil else { continue }
             let meanWait = report.waitSeconds.reduce(0, +) / Double(report.waitSeconds.count)
             print(stepLine(step: step, loss: report.loss, lr: report.learningRate, gradientNorm: report.gradientNorm,
                            tokensPerSecond: report.tokensPerSecond,
@@ -125,15 +124,15 @@ struct MLPRun {
                     throw PipelineError("--check-reference failed:\n  " + check.failures.joined(separator: "\n  "))
                 }
             }
-            try metrics?.write(try MetricsRecord(report, evalLoss: nil).jsonLine())
+            if let line = log!.memoryLine(after: step, report, estimate: estimate, messageBuffers: trainer.messageBuffers) { print(line) }
             if let timelines = report.timelines {
                 try o.writeTrace(timelines, title: "\(configuration.kind.title) --model mlp, PP \(configuration.pipelineRanks), step \(step)",
                                  grid: configuration.grid, schedule: trainer.schedule, step: step)
             }
-            for line in progress.record(step: step, seconds: monotonicSeconds() - iterationStart, tokens: report.tokens) { print(line) }
+            try log!.record(step: step, report, evalLoss: nil, seconds: monotonicSeconds() - iterationStart)
         }
-        if lead {
-            print(progress.summary)
+        if let log {
+            print(log.progress.summary)
             print(String(format: "median schedule time %.3f s over %d step(s)%@", median(schedules), schedules.count, o.steps > 1 ? " after the first" : ""))
         }
     }

@@ -196,63 +196,80 @@ struct PipelineRun {
         }
         // A resumed run's first step is the checkpoint's, not 0.
         let firstStep = trainer.nextStep
-        var firstResident = 0
         let outcome: RunProgress.TimeLimit.Outcome = o.checkpointDir == nil ? .lost : timeStop != nil ? .stopsBefore : .stopsAtTheSignal
-        var progress = RunProgress(firstStep: firstStep, endStep: o.steps, timeLimit: jobEnd.map { .init(end: $0, outcome: outcome) })
-        // Rank 0 follows the job's end as slurm/train.sbatch re-reads it (a time limit updated while
-        // the job runs), before each step, in which it may ask for the stop.
-        var endWatch = lead ? JobEndWatch(ProcessInfo.processInfo.environment, start: jobEnd) : nil
+        // Rank 0 follows the job's end before each step, in which it may ask for the stop.
+        var log = lead ? StepLog(metrics: metrics, progress: RunProgress(firstStep: firstStep, endStep: o.steps, timeLimit: jobEnd.map { .init(end: $0, outcome: outcome) }),
+                                 jobEnd: jobEnd) : nil
         for step in firstStep..<o.steps {
             let iterationStart = monotonicSeconds()
-            if let end = endWatch?.moved() {
+            if let end = log?.movedJobEnd() {
                 timeStop?.end = end
-                progress.timeLimit?.end = end
                 print("time limit: the job's end moved to \(TimeLimitStop.when(end))" + (timeStop.map { "; " + $0.stopsWhen } ?? ""))
             }
             defer { StopSignals.noteStep(seconds: monotonicSeconds() - iterationStart) }
-            let traced = o.keepsTrace && step == o.tracedStep
-            let report = try trainer.step(keepTrace: traced) { step, losses in try check?.compare(step: step, losses: losses) }
-            try check?.afterUpdate(step: step)
-            let evaluation = o.evaluates(after: step) ? try trainer.evaluate() : nil
-            if let evaluation { try check?.compareEvaluation(step: step, losses: evaluation.microBatchLosses) }
-            let rebalance = plan.balancing.rebalanceEvery > 0 && (step + 1) % plan.balancing.rebalanceEvery == 0
-                ? try rebalanceChecked(trainer, checking: check != nil) : nil
-            // A signal that some rank saw during the step stops every rank after it (after the last
-            // step there is nothing left to stop).
-            let stopping = report.stopRequests > 0 && step < o.steps - 1
-            if report.stopRequests > 0 { StopSignals.agree() }
-            var saved: (String, Double)?
-            if let options = o.checkpointing, o.checkpoints(after: step) || stopping {
-                let start = monotonicSeconds()
-                saved = (try Checkpointer.save(trainer, step: step + 1, seed: o.seed, options: options), monotonicSeconds() - start)
-            }
-            guard lead else {
-                if stopping { return true }
-                continue
-            }
-            try printStep(step, report, plan: plan, evaluation: evaluation, rebalance: rebalance, check: check)
-            if step == firstStep { firstResident = report.residentBytes.max() ?? 0 }
-            if step == o.steps - 1 {
-                let estimate = plan.reference?.largestTotal(plan.rankMemory, rankZeroPipelineRank: plan.configuration.grid.coordinates(of: 0).pipeline)
-                    ?? plan.rankMemory.largest?.estimate.total ?? 0
-                print("memory: largest resident set \(mebibytes(firstResident)) after step \(firstStep), \(mebibytes(report.residentBytes.max() ?? 0)) after step \(step) (estimated before the start: \(mebibytes(Int(estimate))) on the rank that needs the most); \(trainer.messageBuffers) message buffers on rank 0")
-            }
-            try metrics?.write(try MetricsRecord(report, evalLoss: evaluation?.loss).jsonLine())
-            if let (folder, seconds) = saved { print(String(format: "checkpoint after step %d: %@ (%.2f s)", step, folder, seconds)) }
-            for line in progress.record(step: step, seconds: monotonicSeconds() - iterationStart, tokens: report.tokens) { print(line) }
-            if stopping || step == o.steps - 1 { print(progress.summary) }
-            if stopping {
-                print("stopped after step \(step) of \(o.steps): " + stopReasons(report.stopRequests, world: world.size, timeStop: timeStop)
-                      + "; continue with the same flags and --resume (exit status \(StopSignals.exitStatus))")
-            }
-            if let timelines = report.timelines {
-                let c = plan.configuration
-                try o.writeTrace(timelines, title: "\(c.kind.title), PP \(c.pipelineRanks) x EP \(c.expertParallel), step \(step)",
-                                 grid: c.grid, schedule: trainer.schedule, step: step)
-            }
-            if stopping { return true }
+            let done = try runStep(step, plan: plan, trainer: trainer, check: check)
+            if log != nil { try tell(done, since: iterationStart, plan: plan, trainer: trainer, check: check, timeStop: timeStop, log: &log!) }
+            if done.stopping { return true }
         }
         return false
+    }
+
+    /// A step as every rank ends it.
+    private struct FinishedStep {
+        var step: Int
+        var report: PipelineStepReport
+        /// The held-out loss after it (--eval-every), and each micro-batch's.
+        var evaluation: (loss: Float, microBatchLosses: [Float])?
+        var rebalance: (PipelineTrainer.RebalanceReport, String?)?
+        var checkpoint: (folder: String, seconds: Double)?
+        /// Whether the run stops after it, on a signal or the time limit some rank saw.
+        var stopping: Bool
+    }
+
+    /// Step `step` on every rank: trained, compared with --check-reference, evaluated, rebalanced
+    /// and checkpointed where the flags ask, and the stop agreed on.
+    private func runStep(_ step: Int, plan: Plan, trainer: PipelineTrainer, check: ReferenceCheck?) throws -> FinishedStep {
+        let o = options
+        let traced = o.keepsTrace && step == o.tracedStep
+        let report = try trainer.step(keepTrace: traced) { step, losses in try check?.compare(step: step, losses: losses) }
+        try check?.afterUpdate(step: step)
+        let evaluation = o.evaluates(after: step) ? try trainer.evaluate() : nil
+        if let evaluation { try check?.compareEvaluation(step: step, losses: evaluation.microBatchLosses) }
+        let rebalance = plan.balancing.rebalanceEvery > 0 && (step + 1) % plan.balancing.rebalanceEvery == 0
+            ? try rebalanceChecked(trainer, checking: check != nil) : nil
+        // A signal that some rank saw during the step stops every rank after it (after the last
+        // step there is nothing left to stop).
+        let stopping = report.stopRequests > 0 && step < o.steps - 1
+        if report.stopRequests > 0 { StopSignals.agree() }
+        var saved: (folder: String, seconds: Double)?
+        if let options = o.checkpointing, o.checkpoints(after: step) || stopping {
+            let start = monotonicSeconds()
+            saved = (try Checkpointer.save(trainer, step: step + 1, seed: o.seed, options: options), monotonicSeconds() - start)
+        }
+        return FinishedStep(step: step, report: report, evaluation: evaluation, rebalance: rebalance, checkpoint: saved, stopping: stopping)
+    }
+
+    /// Rank 0's output after a step, in this order: the step's lines, the memory after the last, the
+    /// checkpoint, the --metrics line and the progress, the stop, the trace.
+    private func tell(_ done: FinishedStep, since iterationStart: Double, plan: Plan, trainer: PipelineTrainer, check: ReferenceCheck?,
+                      timeStop: TimeLimitStop?, log: inout StepLog) throws {
+        let (o, step, report) = (options, done.step, done.report)
+        try printStep(step, report, plan: plan, evaluation: done.evaluation, rebalance: done.rebalance, check: check)
+        let estimate = plan.reference?.largestTotal(plan.rankMemory, rankZeroPipelineRank: plan.configuration.grid.coordinates(of: 0).pipeline)
+            ?? plan.rankMemory.largest?.estimate.total ?? 0
+        if let line = log.memoryLine(after: step, report, estimate: estimate, messageBuffers: trainer.messageBuffers) { print(line) }
+        if let (folder, seconds) = done.checkpoint { print(String(format: "checkpoint after step %d: %@ (%.2f s)", step, folder, seconds)) }
+        try log.record(step: step, report, evalLoss: done.evaluation?.loss, seconds: monotonicSeconds() - iterationStart)
+        if done.stopping || step == o.steps - 1 { print(log.progress.summary) }
+        if done.stopping {
+            print("stopped after step \(step) of \(o.steps): " + stopReasons(report.stopRequests, world: trainer.grid.world.size, timeStop: timeStop)
+                  + "; continue with the same flags and --resume (exit status \(StopSignals.exitStatus))")
+        }
+        if let timelines = report.timelines {
+            let c = plan.configuration
+            try o.writeTrace(timelines, title: "\(c.kind.title), PP \(c.pipelineRanks) x EP \(c.expertParallel), step \(step)",
+                             grid: c.grid, schedule: trainer.schedule, step: step)
+        }
     }
 
     /// Rank 0's --metrics file; a resumed run continues it from the checkpoint's step, keeping the

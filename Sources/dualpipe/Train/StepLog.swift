@@ -1,0 +1,44 @@
+import Foundation
+import Pipeline
+
+/// What rank 0 keeps across the steps of a run, the MoE model's and `--model mlp`'s alike: the
+/// --metrics file, the progress estimate, the job's end as slurm/train.sbatch re-reads it, and the
+/// resident set after the first step, for the memory line after the last.
+struct StepLog {
+    let metrics: LineWriter?
+    private(set) var progress: RunProgress
+    private var endWatch: JobEndWatch?
+    private var firstResident = 0
+
+    /// `jobEnd`: the job's end when the run started (`RunProgress.jobEnd`), nil outside a job that
+    /// has one.
+    init(metrics: LineWriter?, progress: RunProgress, jobEnd: Double?) {
+        self.metrics = metrics
+        self.progress = progress
+        endWatch = JobEndWatch(ProcessInfo.processInfo.environment, start: jobEnd)
+    }
+
+    /// Before a step: the job's end, if it moved since the last look; the estimate goes by it from
+    /// now on.
+    mutating func movedJobEnd() -> Double? {
+        guard let end = endWatch?.moved() else { return nil }
+        progress.timeLimit?.end = end
+        return end
+    }
+
+    /// After a step: on the run's last, what the ranks held beside what was estimated before the
+    /// start (`estimate`, bytes, on the rank that needs the most).
+    mutating func memoryLine(after step: Int, _ report: PipelineStepReport, estimate: Double, messageBuffers: Int) -> String? {
+        let largest = report.residentBytes.max() ?? 0
+        if step == progress.firstStep { firstResident = largest }
+        guard step == progress.endStep - 1 else { return nil }
+        return "memory: largest resident set \(mebibytes(firstResident)) after step \(progress.firstStep), \(mebibytes(largest)) after step \(step) (estimated before the start: \(mebibytes(Int(estimate))) on the rank that needs the most); \(messageBuffers) message buffers on rank 0"
+    }
+
+    /// After a step: its --metrics line, then the progress lines due (`seconds`: the whole
+    /// iteration, its output included).
+    mutating func record(step: Int, _ report: PipelineStepReport, evalLoss: Float?, seconds: Double) throws {
+        try metrics?.write(try MetricsRecord(report, evalLoss: evalLoss).jsonLine())
+        for line in progress.record(step: step, seconds: seconds, tokens: report.tokens) { print(line) }
+    }
+}
