@@ -1,5 +1,5 @@
 import Model
-import Pipeline
+@testable import Pipeline
 import Schedule
 import Testing
 
@@ -17,7 +17,11 @@ import Testing
                 #expect(e.parameters == stages.map(\.parameters).reduce(0, +), "\(kind) pp \(pp)")
                 #expect(e.contexts == schedule.savedContexts[pp])
                 #expect(e.contextBytes == stages.map(\.activations).max())
-                #expect(e.total == e.parameters + Double(e.contexts) * e.contextBytes + e.transient)
+                #expect(e.total == e.parameters + Double(e.contexts) * e.contextBytes + e.transient + e.sums)
+                // DualPipe's mirror copies gather every held stage's gradients to sum them (every
+                // expert once, by logical expert); the other kinds at EP 1 hold one copy, no sums.
+                let summed = c.stagesHeld(byPipelineRank: pp).map { model.memoryEstimate(ofStage: $0, in: c.partition, expertSlots: model.experts).parameterCount }
+                #expect(e.sums == (kind == .dualpipe ? 4 * summed.reduce(0, +) : 0), "\(kind) pp \(pp)")
             }
         }
         // DualPipe's rank holds both halves of the model, 1F1B's one; GPipe keeps all 8 micro-batches.
@@ -55,6 +59,44 @@ import Testing
         #expect(m.memoryEstimate(ofPipelineRank: 0, mlp: mlp, schedule: Schedule(m.schedule), shardedOptimizer: true).parameters == 3 * 4 * 2 * 8 * 64)
     }
 
+    /// The sums' buffers: sharded at EP 1 the pair gathers only the partner's stage (its own stage's
+    /// part is added in place), plus four windows; unsharded, both held stages; at EP 2 the replica
+    /// group's allreduce gathers every held stage, sharded or not; 1F1B at EP 2 sums its one stage.
+    @Test func theSumsGatherWhatTheirCollectivesSum() throws {
+        let windows = Double(4 * 4 * MirrorShardedUpdate.windowFloats)
+        let floats = { (c: PipelineConfiguration, stages: [Int]) in
+            4 * stages.map { model.memoryEstimate(ofStage: $0, in: c.partition, expertSlots: model.experts).parameterCount }.reduce(0, +)
+        }
+        let pairs = try PipelineConfiguration(kind: .dualpipe, pipelineRanks: 4, expertParallel: 1, microBatches: 8, model: model, worldSize: 4)
+        let schedule = Schedule(pairs.schedule)
+        for pp in 0..<4 {
+            let mirror = pairs.pipelineRanks - 1 - pp
+            #expect(pairs.memoryEstimate(ofPipelineRank: pp, model: model, schedule: schedule, shardedOptimizer: true).sums == floats(pairs, [mirror]) + windows)
+            #expect(pairs.memoryEstimate(ofPipelineRank: pp, model: model, schedule: schedule).sums == floats(pairs, [pp, mirror]))
+        }
+        let groups = try PipelineConfiguration(kind: .dualpipe, pipelineRanks: 2, expertParallel: 2, microBatches: 4, model: model, worldSize: 4)
+        #expect(groups.memoryEstimate(ofPipelineRank: 0, model: model, schedule: Schedule(groups.schedule), shardedOptimizer: true).sums == floats(groups, [0, 1]) + windows)
+        let replicas = try PipelineConfiguration(kind: .oneFOneB, pipelineRanks: 2, expertParallel: 2, microBatches: 4, model: model, worldSize: 4)
+        #expect(replicas.memoryEstimate(ofPipelineRank: 1, model: model, schedule: Schedule(replicas.schedule)).sums == floats(replicas, [1]))
+        // --model mlp: a block's 8 x hidden² floats for the partner's stage, sharded.
+        let mlp = MLPConfiguration(hidden: 8, sequenceLength: 4, microBatchSize: 2)
+        let m = try PipelineConfiguration.mlp(kind: .dualpipe, pipelineRanks: 2, microBatches: 8, worldSize: 2)
+        #expect(m.memoryEstimate(ofPipelineRank: 0, mlp: mlp, schedule: Schedule(m.schedule), shardedOptimizer: true).sums == 4 * 8 * 64 + windows)
+    }
+
+    /// The floats the estimate counts for a stage's sums are those the runtime's buffers gather: the
+    /// dense arena's and, by logical expert, the experts' (here every expert once).
+    @Test func theSumsCountTheArenasFloats() throws {
+        let partition = try StagePartition(layers: model.layers, stages: 2)
+        for index in 0..<2 {
+            let stage = Stage(index: index, partition: partition, configuration: model, seed: 1)
+            let dense = GradientArena(stages: [stage]) { !$0.isRoutedExpert }.count
+            var experts = 0
+            stage.visitParameters { if $0.isRoutedExpert { experts += $0.gradient.count } }
+            #expect(Double(dense + experts) == model.memoryEstimate(ofStage: index, in: partition, expertSlots: model.experts).parameterCount)
+        }
+    }
+
     /// An EP rank holds its slots of each MoE layer, not every expert.
     @Test func expertParallelRanksHoldTheirSlots() throws {
         let whole = try PipelineConfiguration(kind: .oneFOneB, pipelineRanks: 2, expertParallel: 1, microBatches: 4, model: model, worldSize: 2)
@@ -77,7 +119,7 @@ import Testing
                 let e = c.memoryEstimate(ofPipelineRank: pp, mlp: mlp, schedule: schedule)
                 #expect(e.data == 8 * floats, "\(kind) pp \(pp)")
                 #expect(e.parameters == Double(c.stagesHeld(byPipelineRank: pp).count) * 16 * 8 * 64)
-                #expect(e.contextBytes == 9 * floats && e.contexts == schedule.savedContexts[pp])
+                #expect(e.contextBytes == 10 * floats && e.contexts == schedule.savedContexts[pp])
             }
         }
     }

@@ -9,11 +9,14 @@ import Model
 public final class ExpertGradientSync: GradientGathering {
     let layers: [ExpertSlots]
     let replicas: Communicator?
-    /// [layers * experts * parameters per expert]
-    let buffer: MessageBuffer<Float>
+    /// layers * experts * parameters per expert
+    let count: Int
+    /// [count]: allocated when first used (never where every gradient is already its expert's sum,
+    /// or where a mirror pair adds the partner's part in place).
+    private(set) lazy var buffer = MessageBuffer<Float>(count: count, repeating: 0)
     let perExpert: Int
     /// The partner's sums, for a nonblocking sum between two ranks.
-    private lazy var received = MessageBuffer<Float>(uninitializedCount: buffer.count)
+    private lazy var received = MessageBuffer<Float>(uninitializedCount: count)
 
     /// `layers`: the MoE layers of this rank's stages, in increasing stage then block order (the
     /// same order on every rank of the replica group).
@@ -21,7 +24,7 @@ public final class ExpertGradientSync: GradientGathering {
         self.layers = layers
         self.replicas = replicas
         perExpert = layers.first?.parametersPerExpert ?? 0
-        buffer = MessageBuffer(count: layers.reduce(0) { $0 + $1.logicalExperts } * perExpert, repeating: 0)
+        count = layers.reduce(0) { $0 + $1.logicalExperts } * perExpert
     }
 
     /// Returns the bytes this rank contributed to the reduction.
@@ -30,18 +33,18 @@ public final class ExpertGradientSync: GradientGathering {
         let communicates = (replicas?.size ?? 1) > 1
         // Alone with one slot per expert (1F1B and the like at EP 1) every gradient is already its
         // expert's sum; the copies in and out cost 0.4 ms a step on the default model.
-        guard buffer.count > 0, communicates || hasLocalReplicas else { return 0 }
+        guard count > 0, communicates || hasLocalReplicas else { return 0 }
         gather()
         // Blocking, as GradientSync's (coll/tuned is the faster path here).
         if let replicas, communicates { try replicas.allreduce(buffer, op: .sum) }
         scatter()
-        return communicates ? buffer.count * MemoryLayout<Float>.size : 0
+        return communicates ? count * MemoryLayout<Float>.size : 0
     }
 
     /// The early form of the sum, as `GradientSync.prepareSwap`: the local slots added into the
     /// buffer, and the swap with the other copy of the pair.
     func prepareSwap() -> PairSwap? {
-        guard let replicas, buffer.count > 0 else { return nil }
+        guard let replicas, count > 0 else { return nil }
         gather()
         return PairSwap(buffer: buffer, received: received, pair: replicas) { [self] in scatter() }
     }

@@ -4,9 +4,10 @@ import Schedule
 /// What one pipeline rank of a run needs in memory, in bytes, estimated before anything is built:
 /// its held stages' parameters with gradients, and AdamW moments for those it updates (an EP
 /// rank's expert slots only), the most micro-batch contexts the schedule keeps alive on it at once
-/// (`Schedule.savedContexts`) each at the size of its largest held stage's, and the attention
-/// backward's transient buffers once; and, where the job measured it, the process as it stood
-/// before the run allocated. An estimate, not a bound: message buffers and the allocator's slack
+/// (`Schedule.savedContexts`) each at the size of its largest held stage's, the attention
+/// backward's transient buffers once, and the flat buffers its gradient sums gather into; and,
+/// where the job measured it, the process as it stood before the run allocated. An estimate, not a
+/// bound: message buffers, the early swap's second buffer across nodes and the allocator's slack
 /// come on top, while a split B frees part of a context before its W (docs/inputs.md).
 public struct RankMemoryEstimate: Sendable, Equatable {
     public var parameters: Double
@@ -17,12 +18,16 @@ public struct RankMemoryEstimate: Sendable, Equatable {
     public var transient: Double
     /// Inputs and targets held for the whole step (`--model mlp`'s, drawn before it starts).
     public var data: Double = 0
+    /// The gradient sums' flat buffers: a float for each gradient element the rank gathers to sum
+    /// with another copy (`GradientArena`, `ExpertGradientSync`: routed experts by logical expert),
+    /// and the mirror pair's four windows where AdamW is sharded.
+    public var sums: Double = 0
     /// The resident set of a rank's process before the run allocates (the Swift runtime, Open
     /// MPI, OpenBLAS, the program): measured once the job has started, 0 until then.
     public var process: Double = 0
     public var activations: Double { Double(contexts) * contextBytes }
     /// What the run itself allocates: all but the process.
-    public var run: Double { parameters + activations + transient + data }
+    public var run: Double { parameters + activations + transient + data + sums }
     public var total: Double { run + process }
 }
 
@@ -48,19 +53,42 @@ extension PipelineConfiguration {
         // 8 bytes a parameter held (a weight, its gradient), 8 more a parameter updated (two moments).
         let parameters = stages.map(\.parameterCount).reduce(0, +)
         let updated = zip(held, stages).filter { updating.contains($0.0) }.map(\.1.parameterCount).reduce(0, +)
+        let summed = stagesSummed(byPipelineRank: pp, shardedOptimizer: shardedOptimizer).map {
+            model.memoryEstimate(ofStage: $0, in: partition, expertSlots: model.experts).parameterCount
+        }
         return RankMemoryEstimate(parameters: 8 * parameters + 8 * updated,
                                   contexts: schedule.savedContexts[pp],
                                   contextBytes: stages.map(\.activations).max() ?? 0,
-                                  transient: stages.map(\.transient).max() ?? 0)
+                                  transient: stages.map(\.transient).max() ?? 0,
+                                  sums: sumBuffers(floats: summed.reduce(0, +), shardedOptimizer: shardedOptimizer))
+    }
+
+    /// The held stages whose gradients pipeline rank `pp` gathers into a flat buffer to sum: every
+    /// held stage with another copy (DualPipe's mirror, the EP group's replicas), except that the
+    /// mirror pair at EP 1 under sharded AdamW gathers only the partner's stage, adding the
+    /// partner's part of its own in place.
+    func stagesSummed(byPipelineRank pp: Int, shardedOptimizer: Bool) -> [Int] {
+        let copies = (kind == .dualpipe ? 2 : 1) * expertParallel
+        guard copies > 1 else { return [] }
+        let held = stagesHeld(byPipelineRank: pp)
+        guard shardedOptimizer && expertParallel == 1 else { return held }
+        let owned = Set(primaryStages(ofPipelineRank: pp))
+        return held.filter { !owned.contains($0) }
+    }
+
+    /// Bytes of the sums' buffers for `floats` gathered gradient elements, with sharded AdamW's windows.
+    func sumBuffers(floats: Double, shardedOptimizer: Bool) -> Double {
+        4 * floats + (shardedOptimizer ? Double(4 * 4 * MirrorShardedUpdate.windowFloats) : 0)
     }
 }
 
 extension PipelineConfiguration {
     /// `--model mlp`'s estimate for pipeline rank `pp`: per held block 8 x hidden² weights with
-    /// their gradients, and two moments each where the rank updates the block; a context per held stage of 9 x hidden floats a row per block (x,
-    /// gelu(u) and gelu'(u)); the inputs of the micro-batches whose first stage the rank runs and
-    /// the targets of those whose last stage it runs, tokens x hidden each. AdamW's moments only for
-    /// the stages the rank updates (`shardedOptimizer`: as in the other estimate).
+    /// their gradients, and two moments each where the rank updates the block (`shardedOptimizer`:
+    /// as in the other estimate); a context of 10 x hidden floats a row per block of a stage, the
+    /// larger of F's (x, gelu(u), gelu'(u)) and what B leaves for W (x, gelu(u), du, dy), and B's
+    /// du beside gelu'(u) once; the inputs of the micro-batches whose first stage the rank runs and
+    /// the targets of those whose last stage it runs, tokens x hidden each; the sums' buffers.
     public func memoryEstimate(ofPipelineRank pp: Int, mlp: MLPConfiguration, schedule: Schedule, shardedOptimizer: Bool = false) -> RankMemoryEstimate {
         let rows = Double(mlp.tokensPerMicroBatch), hidden = Double(mlp.hidden)
         let blocks = Double(stagesHeld(byPipelineRank: pp).count * partition.blocksPerStage)
@@ -69,10 +97,12 @@ extension PipelineConfiguration {
             let ends = self.schedule.runsEnds(of: mb, onRank: pp)
             return parts + (ends.first ? 1 : 0) + (ends.last ? 1 : 0)
         }
+        let summedBlocks = Double(stagesSummed(byPipelineRank: pp, shardedOptimizer: shardedOptimizer).count * partition.blocksPerStage)
         return RankMemoryEstimate(parameters: 4 * 2 * 8 * hidden * hidden * (blocks + updatedBlocks),
                                   contexts: schedule.savedContexts[pp],
-                                  contextBytes: 4 * 9 * rows * hidden * Double(partition.blocksPerStage),
-                                  transient: 0, data: 4 * Double(dataParts) * rows * hidden)
+                                  contextBytes: 4 * 10 * rows * hidden * Double(partition.blocksPerStage),
+                                  transient: 4 * 4 * rows * hidden, data: 4 * Double(dataParts) * rows * hidden,
+                                  sums: sumBuffers(floats: 8 * hidden * hidden * summedBlocks, shardedOptimizer: shardedOptimizer))
     }
 }
 

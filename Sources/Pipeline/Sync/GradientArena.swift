@@ -8,8 +8,12 @@ import Model
 public final class GradientArena: GradientGathering {
     let stages: [any ParameterOwner]
     let selects: (Parameter) -> Bool
-    /// [floats] the selected gradients, concatenated.
-    public let buffer: MessageBuffer<Float>
+    /// The selected gradients' elements.
+    public let count: Int
+    /// [count] the selected gradients, concatenated; allocated when first used, so that an arena
+    /// whose sums add in place (the owned stage of a mirror pair) or that has no one to sum with
+    /// holds no second copy of the gradients.
+    public private(set) lazy var buffer = MessageBuffer<Float>(count: count, repeating: 0)
 
     /// `stages` in increasing index; `selects` picks the parameters this arena carries.
     public init(stages: [any ParameterOwner], selects: @escaping (Parameter) -> Bool) {
@@ -17,10 +21,8 @@ public final class GradientArena: GradientGathering {
         self.selects = selects
         var count = 0
         for stage in stages { stage.visitParameters { if selects($0) { count += $0.gradient.count } } }
-        buffer = MessageBuffer(count: count, repeating: 0)
+        self.count = count
     }
-
-    public var count: Int { buffer.count }
 
     func gather() {
         let base = buffer.pointer.baseAddress!
@@ -50,6 +52,8 @@ public final class GradientArena: GradientGathering {
 
 /// Gradients gathered into one flat buffer that a message or a collective sums, and scattered back.
 protocol GradientGathering: AnyObject {
+    /// The buffer's elements (known without allocating it).
+    var count: Int { get }
     var buffer: MessageBuffer<Float> { get }
     func gather()
     func scatter()

@@ -17,8 +17,10 @@ import Model
 /// an expert's replicas sit on other EP ranks), and the pair is the two ranks of the same EP rank:
 /// it saves the moments and AdamW of one stage, and adds the weights' transfer.
 ///
-/// No buffer the size of a stage is added: the partner's gradients arrive piece by piece in two
-/// small windows into the buffers the sums gather into, and the weights travel through two more.
+/// One buffer the size of a stage's gradients: the mirrored stage's, gathered to be sent. The
+/// partner's gradients of the owned stage arrive piece by piece in two small windows and are added
+/// into the gradients themselves (its gather buffer is never allocated), and the weights travel
+/// through two more windows.
 public final class MirrorShardedUpdate {
     /// A stage as the update sees it: its parameters, and the gradients this update sums.
     public struct StageParts {
@@ -38,7 +40,7 @@ public final class MirrorShardedUpdate {
         public init(moeStage stage: Stage) {
             values = ParameterValues(stage)
             gradients = [GradientArena(stages: [stage]) { !$0.isRoutedExpert },
-                         ExpertGradientSync(layers: stage.expertSlots, replicas: nil)].filter { $0.buffer.count > 0 }
+                         ExpertGradientSync(layers: stage.expertSlots, replicas: nil)].filter { $0.count > 0 }
         }
 
         /// A stage whose gradients the replica group's allreduce sums: only its weights travel.
@@ -90,15 +92,15 @@ public final class MirrorShardedUpdate {
         for (k, part) in mirrored.gradients.enumerated() {
             part.gather()
             // Messages between two ranks with one tag arrive in the order they were sent.
-            for piece in Self.pieces(part.buffer.count) { sends.append(try pair.isend(part.buffer, range: piece, to: partner, tag: k)) }
-            bytes += part.buffer.count * MemoryLayout<Float>.size
+            for piece in Self.pieces(part.count) { sends.append(try pair.isend(part.buffer, range: piece, to: partner, tag: k)) }
+            bytes += part.count * MemoryLayout<Float>.size
         }
         // Where the buffer's layout is the gradients' own, the partner's part goes straight into
         // them: the owned stage is neither gathered nor scattered (about 1.5 ms of a step at PP 2).
         let inPlace = owned.gradients.map(\.addsInPlace)
         for (part, direct) in zip(owned.gradients, inPlace) where !direct { part.gather() }
         for (k, part) in owned.gradients.enumerated() {
-            let pieces = Self.pieces(part.buffer.count)
+            let pieces = Self.pieces(part.count)
             var next = try pieces.first.map { try pair.irecv(into: incoming[0], range: 0..<$0.count, from: partner, tag: k) }
             for (i, piece) in pieces.enumerated() {
                 _ = try next!.wait()
