@@ -5,7 +5,8 @@ import Testing
 
 /// `--model mlp` through the interpreter and executor on several ranks in one process, against
 /// `MLPReference`: the same losses bit for bit, the same gradients (copies summed) up to summation
-/// order, with the F&B pairs' phases alternating and in sequence.
+/// order, with the F&B pairs' phases alternating and in sequence; and the message buffers each
+/// rank allocates against the count the memory estimate takes from its lowered program.
 @Suite struct MLPInProcessTests {
     static let model = MLPConfiguration(hidden: 8, sequenceLength: 4, microBatchSize: 2)
     static let cases: [(ScheduleKind, Int, Int, Int?, Int?)] = [ // kind, ranks, micro-batches, blocks (nil: one per stage), V
@@ -27,9 +28,10 @@ import Testing
             })
         }
         let network = InProcessNetwork(), lowered = Schedule(configuration.schedule).lowered()
+        let pools = (0..<ranks).map { _ in BufferPool(capacity: shape.reduce(1, *)) }
         let interpreters = (0..<ranks).map { pp in
             Interpreter(program: lowered.programs[pp], pipelineRank: pp, transport: network.transport(rank: pp),
-                        executor: executors[pp], pool: BufferPool(capacity: shape.reduce(1, *)), messageShape: shape)
+                        executor: executors[pp], pool: pools[pp], messageShape: shape)
         }
         let data = MLPData(configuration: Self.model, seed: 3)
         for executor in executors {
@@ -37,6 +39,13 @@ import Testing
             executor.begin(data: { data.batch($0) }, lossGradient: 1 / Float(m), forwardOnly: false)
         }
         try network.run(interpreters)
+        for pp in 0..<ranks {
+            let bound = lowered.messageBuffersHeld(byRank: pp)
+            // The memory estimate's count is never below what the run allocates, and at most one
+            // above (a send posted after its compute is counted from the compute).
+            #expect(pools[pp].allocated <= bound && bound <= pools[pp].allocated + 1,
+                    "\(kind) \(ranks)x\(m) pp \(pp): \(pools[pp].allocated) message buffers, the estimate \(bound)")
+        }
         var losses = [Float](repeating: .nan, count: m)
         for executor in executors { for (mb, loss) in executor.losses { losses[mb] = loss } }
 

@@ -12,12 +12,15 @@ import Testing
             let c = try PipelineConfiguration(kind: kind, pipelineRanks: 2, expertParallel: 1, microBatches: 8, model: model, worldSize: 2)
             let schedule = Schedule(c.schedule)
             for pp in 0..<2 {
-                let e = c.memoryEstimate(ofPipelineRank: pp, model: model, schedule: schedule)
+                let e = c.memoryEstimate(ofPipelineRank: pp, model: model, lowered: schedule.lowered())
                 let stages = c.stagesHeld(byPipelineRank: pp).map { model.memoryEstimate(ofStage: $0, in: c.partition) }
                 #expect(e.parameters == stages.map(\.parameters).reduce(0, +), "\(kind) pp \(pp)")
                 #expect(e.contexts == schedule.savedContexts[pp])
                 #expect(e.contextBytes == stages.map(\.activations).max())
-                #expect(e.total == e.parameters + Double(e.contexts) * e.contextBytes + e.transient + e.sums)
+                #expect(e.total == e.parameters + Double(e.contexts) * e.contextBytes + e.transient + e.sums + e.messages)
+                // The message buffers its lowered program holds at once, [tokens, hidden] floats each.
+                #expect(e.messageBuffers == schedule.lowered().messageBuffersHeld(byRank: pp) && e.messageBuffers > 0)
+                #expect(e.messageBufferBytes == 4 * Double(model.tokensPerMicroBatch * model.hidden))
                 // DualPipe's mirror copies gather every held stage's gradients to sum them (every
                 // expert once, by logical expert); the other kinds at EP 1 hold one copy, no sums.
                 let summed = c.stagesHeld(byPipelineRank: pp).map { model.memoryEstimate(ofStage: $0, in: c.partition, expertSlots: model.experts).parameterCount }
@@ -26,9 +29,9 @@ import Testing
         }
         // DualPipe's rank holds both halves of the model, 1F1B's one; GPipe keeps all 8 micro-batches.
         let dualPipe = try PipelineConfiguration(kind: .dualpipe, pipelineRanks: 2, expertParallel: 1, microBatches: 8, model: model, worldSize: 2)
-        #expect(dualPipe.memoryEstimate(ofPipelineRank: 0, model: model, schedule: Schedule(dualPipe.schedule)).parameters == model.memoryEstimate.parameters)
+        #expect(dualPipe.memoryEstimate(ofPipelineRank: 0, model: model, lowered: Schedule(dualPipe.schedule).lowered()).parameters == model.memoryEstimate.parameters)
         let gpipe = try PipelineConfiguration(kind: .gpipe, pipelineRanks: 2, expertParallel: 1, microBatches: 8, model: model, worldSize: 2)
-        #expect(gpipe.memoryEstimate(ofPipelineRank: 1, model: model, schedule: Schedule(gpipe.schedule)).contexts == 8)
+        #expect(gpipe.memoryEstimate(ofPipelineRank: 1, model: model, lowered: Schedule(gpipe.schedule).lowered()).contexts == 8)
     }
 
     /// With AdamW sharded over DualPipe's mirror pairs a rank keeps moments for its primary stage
@@ -40,9 +43,9 @@ import Testing
         for pp in 0..<4 {
             let count = { (stage: Int) in model.memoryEstimate(ofStage: stage, in: c.partition).parameterCount }
             let held = c.stagesHeld(byPipelineRank: pp).map(count).reduce(0, +)
-            var sharded = c.memoryEstimate(ofPipelineRank: pp, model: model, schedule: schedule, shardedOptimizer: true)
+            var sharded = c.memoryEstimate(ofPipelineRank: pp, model: model, lowered: schedule.lowered(), shardedOptimizer: true)
             #expect(sharded.parameters == 8 * held + 8 * count(pp), "pp \(pp)")
-            #expect(c.memoryEstimate(ofPipelineRank: pp, model: model, schedule: schedule).parameters == 16 * held)
+            #expect(c.memoryEstimate(ofPipelineRank: pp, model: model, lowered: schedule.lowered()).parameters == 16 * held)
             sharded.process = 40 * 1_048_576
             #expect(sharded.total == sharded.run + 40 * 1_048_576)
         }
@@ -56,7 +59,7 @@ import Testing
         // --model mlp the same way: a held block 8 x hidden² floats with gradients, moments for one.
         let mlp = MLPConfiguration(hidden: 8, sequenceLength: 4, microBatchSize: 2)
         let m = try PipelineConfiguration.mlp(kind: .dualpipe, pipelineRanks: 2, microBatches: 8, worldSize: 2)
-        #expect(m.memoryEstimate(ofPipelineRank: 0, mlp: mlp, schedule: Schedule(m.schedule), shardedOptimizer: true).parameters == 3 * 4 * 2 * 8 * 64)
+        #expect(m.memoryEstimate(ofPipelineRank: 0, mlp: mlp, lowered: Schedule(m.schedule).lowered(), shardedOptimizer: true).parameters == 3 * 4 * 2 * 8 * 64)
     }
 
     /// The sums' buffers: sharded at EP 1 the pair gathers only the partner's stage (its own stage's
@@ -71,17 +74,17 @@ import Testing
         let schedule = Schedule(pairs.schedule)
         for pp in 0..<4 {
             let mirror = pairs.pipelineRanks - 1 - pp
-            #expect(pairs.memoryEstimate(ofPipelineRank: pp, model: model, schedule: schedule, shardedOptimizer: true).sums == floats(pairs, [mirror]) + windows)
-            #expect(pairs.memoryEstimate(ofPipelineRank: pp, model: model, schedule: schedule).sums == floats(pairs, [pp, mirror]))
+            #expect(pairs.memoryEstimate(ofPipelineRank: pp, model: model, lowered: schedule.lowered(), shardedOptimizer: true).sums == floats(pairs, [mirror]) + windows)
+            #expect(pairs.memoryEstimate(ofPipelineRank: pp, model: model, lowered: schedule.lowered()).sums == floats(pairs, [pp, mirror]))
         }
         let groups = try PipelineConfiguration(kind: .dualpipe, pipelineRanks: 2, expertParallel: 2, microBatches: 4, model: model, worldSize: 4)
-        #expect(groups.memoryEstimate(ofPipelineRank: 0, model: model, schedule: Schedule(groups.schedule), shardedOptimizer: true).sums == floats(groups, [0, 1]) + windows)
+        #expect(groups.memoryEstimate(ofPipelineRank: 0, model: model, lowered: Schedule(groups.schedule).lowered(), shardedOptimizer: true).sums == floats(groups, [0, 1]) + windows)
         let replicas = try PipelineConfiguration(kind: .oneFOneB, pipelineRanks: 2, expertParallel: 2, microBatches: 4, model: model, worldSize: 4)
-        #expect(replicas.memoryEstimate(ofPipelineRank: 1, model: model, schedule: Schedule(replicas.schedule)).sums == floats(replicas, [1]))
+        #expect(replicas.memoryEstimate(ofPipelineRank: 1, model: model, lowered: Schedule(replicas.schedule).lowered()).sums == floats(replicas, [1]))
         // --model mlp: a block's 8 x hidden² floats for the partner's stage, sharded.
         let mlp = MLPConfiguration(hidden: 8, sequenceLength: 4, microBatchSize: 2)
         let m = try PipelineConfiguration.mlp(kind: .dualpipe, pipelineRanks: 2, microBatches: 8, worldSize: 2)
-        #expect(m.memoryEstimate(ofPipelineRank: 0, mlp: mlp, schedule: Schedule(m.schedule), shardedOptimizer: true).sums == 4 * 8 * 64 + windows)
+        #expect(m.memoryEstimate(ofPipelineRank: 0, mlp: mlp, lowered: Schedule(m.schedule).lowered(), shardedOptimizer: true).sums == 4 * 8 * 64 + windows)
     }
 
     /// The floats the estimate counts for a stage's sums are those the runtime's buffers gather: the
@@ -101,8 +104,8 @@ import Testing
     @Test func expertParallelRanksHoldTheirSlots() throws {
         let whole = try PipelineConfiguration(kind: .oneFOneB, pipelineRanks: 2, expertParallel: 1, microBatches: 4, model: model, worldSize: 2)
         let split = try PipelineConfiguration(kind: .oneFOneB, pipelineRanks: 2, expertParallel: 2, microBatches: 4, model: model, worldSize: 4)
-        let a = whole.memoryEstimate(ofPipelineRank: 0, model: model, schedule: Schedule(whole.schedule))
-        let b = split.memoryEstimate(ofPipelineRank: 0, model: model, schedule: Schedule(split.schedule))
+        let a = whole.memoryEstimate(ofPipelineRank: 0, model: model, lowered: Schedule(whole.schedule).lowered())
+        let b = split.memoryEstimate(ofPipelineRank: 0, model: model, lowered: Schedule(split.schedule).lowered())
         #expect(split.slotsPerRank < model.experts && b.parameters < a.parameters)
         #expect(b.parameters == model.memoryEstimate(ofStage: 0, in: split.partition, expertSlots: split.slotsPerRank).parameters)
     }
@@ -116,7 +119,7 @@ import Testing
             let c = try PipelineConfiguration.mlp(kind: kind, pipelineRanks: 2, microBatches: 8, worldSize: 2)
             let schedule = Schedule(c.schedule)
             for pp in 0..<2 {
-                let e = c.memoryEstimate(ofPipelineRank: pp, mlp: mlp, schedule: schedule)
+                let e = c.memoryEstimate(ofPipelineRank: pp, mlp: mlp, lowered: schedule.lowered())
                 #expect(e.data == 8 * floats, "\(kind) pp \(pp)")
                 #expect(e.parameters == Double(c.stagesHeld(byPipelineRank: pp).count) * 16 * 8 * 64)
                 #expect(e.contextBytes == 10 * floats && e.contexts == schedule.savedContexts[pp])

@@ -5,10 +5,11 @@ import Schedule
 /// its held stages' parameters with gradients, and AdamW moments for those it updates (an EP
 /// rank's expert slots only), the most micro-batch contexts the schedule keeps alive on it at once
 /// (`Schedule.savedContexts`) each at the size of its largest held stage's, the attention
-/// backward's transient buffers once, and the flat buffers its gradient sums gather into; and,
+/// backward's transient buffers once, the flat buffers its gradient sums gather into, and the
+/// message buffers its lowered program holds at once (`LoweredSchedule.messageBuffersHeld`); and,
 /// where the job measured it, the process as it stood before the run allocated. An estimate, not a
-/// bound: message buffers, the early swap's second buffer across nodes and the allocator's slack
-/// come on top, while a split B frees part of a context before its W (docs/inputs.md).
+/// bound: the early swap's second buffer across nodes and the allocator's slack come on top, while
+/// a split B frees part of a context before its W (docs/inputs.md).
 public struct RankMemoryEstimate: Sendable, Equatable {
     public var parameters: Double
     /// Micro-batch contexts alive at once at most.
@@ -22,12 +23,16 @@ public struct RankMemoryEstimate: Sendable, Equatable {
     /// with another copy (`GradientArena`, `ExpertGradientSync`: routed experts by logical expert),
     /// and the mirror pair's four windows where AdamW is sharded.
     public var sums: Double = 0
+    /// Message buffers held at once at most, each `[tokens, hidden]` floats.
+    public var messageBuffers = 0
+    public var messageBufferBytes: Double = 0
     /// The resident set of a rank's process before the run allocates (the Swift runtime, Open
     /// MPI, OpenBLAS, the program): measured once the job has started, 0 until then.
     public var process: Double = 0
     public var activations: Double { Double(contexts) * contextBytes }
+    public var messages: Double { Double(messageBuffers) * messageBufferBytes }
     /// What the run itself allocates: all but the process.
-    public var run: Double { parameters + activations + transient + data + sums }
+    public var run: Double { parameters + activations + transient + data + sums + messages }
     public var total: Double { run + process }
 }
 
@@ -45,9 +50,10 @@ extension PipelineConfiguration {
         shardedOptimizer ? primaryStages(ofPipelineRank: pp) : stagesHeld(byPipelineRank: pp)
     }
 
-    /// The estimate for pipeline rank `pp` running `schedule` (this configuration's, or a file's for
-    /// the same kind, PP and M) on `model`, AdamW sharded over the mirror pairs or not.
-    public func memoryEstimate(ofPipelineRank pp: Int, model: ModelConfiguration, schedule: Schedule, shardedOptimizer: Bool = false) -> RankMemoryEstimate {
+    /// The estimate for pipeline rank `pp` running `lowered` (this configuration's schedule, or a
+    /// file's for the same kind, PP and M, as the runtime lowers it) on `model`, AdamW sharded over
+    /// the mirror pairs or not.
+    public func memoryEstimate(ofPipelineRank pp: Int, model: ModelConfiguration, lowered: LoweredSchedule, shardedOptimizer: Bool = false) -> RankMemoryEstimate {
         let held = stagesHeld(byPipelineRank: pp), updating = stagesUpdated(byPipelineRank: pp, shardedOptimizer: shardedOptimizer)
         let stages = held.map { model.memoryEstimate(ofStage: $0, in: partition, expertSlots: slotsPerRank) }
         // 8 bytes a parameter held (a weight, its gradient), 8 more a parameter updated (two moments).
@@ -57,10 +63,12 @@ extension PipelineConfiguration {
             model.memoryEstimate(ofStage: $0, in: partition, expertSlots: model.experts).parameterCount
         }
         return RankMemoryEstimate(parameters: 8 * parameters + 8 * updated,
-                                  contexts: schedule.savedContexts[pp],
+                                  contexts: lowered.schedule.savedContexts[pp],
                                   contextBytes: stages.map(\.activations).max() ?? 0,
                                   transient: stages.map(\.transient).max() ?? 0,
-                                  sums: sumBuffers(floats: summed.reduce(0, +), shardedOptimizer: shardedOptimizer))
+                                  sums: sumBuffers(floats: summed.reduce(0, +), shardedOptimizer: shardedOptimizer),
+                                  messageBuffers: lowered.messageBuffersHeld(byRank: pp),
+                                  messageBufferBytes: 4 * Double(model.tokensPerMicroBatch) * Double(model.hidden))
     }
 
     /// The held stages whose gradients pipeline rank `pp` gathers into a flat buffer to sum: every
@@ -89,7 +97,7 @@ extension PipelineConfiguration {
     /// larger of F's (x, gelu(u), gelu'(u)) and what B leaves for W (x, gelu(u), du, dy), and B's
     /// du beside gelu'(u) once; the inputs of the micro-batches whose first stage the rank runs and
     /// the targets of those whose last stage it runs, tokens x hidden each; the sums' buffers.
-    public func memoryEstimate(ofPipelineRank pp: Int, mlp: MLPConfiguration, schedule: Schedule, shardedOptimizer: Bool = false) -> RankMemoryEstimate {
+    public func memoryEstimate(ofPipelineRank pp: Int, mlp: MLPConfiguration, lowered: LoweredSchedule, shardedOptimizer: Bool = false) -> RankMemoryEstimate {
         let rows = Double(mlp.tokensPerMicroBatch), hidden = Double(mlp.hidden)
         let blocks = Double(stagesHeld(byPipelineRank: pp).count * partition.blocksPerStage)
         let updatedBlocks = Double(stagesUpdated(byPipelineRank: pp, shardedOptimizer: shardedOptimizer).count * partition.blocksPerStage)
@@ -99,10 +107,11 @@ extension PipelineConfiguration {
         }
         let summedBlocks = Double(stagesSummed(byPipelineRank: pp, shardedOptimizer: shardedOptimizer).count * partition.blocksPerStage)
         return RankMemoryEstimate(parameters: 4 * 2 * 8 * hidden * hidden * (blocks + updatedBlocks),
-                                  contexts: schedule.savedContexts[pp],
+                                  contexts: lowered.schedule.savedContexts[pp],
                                   contextBytes: 4 * 10 * rows * hidden * Double(partition.blocksPerStage),
                                   transient: 4 * 4 * rows * hidden, data: 4 * Double(dataParts) * rows * hidden,
-                                  sums: sumBuffers(floats: 8 * hidden * hidden * summedBlocks, shardedOptimizer: shardedOptimizer))
+                                  sums: sumBuffers(floats: 8 * hidden * hidden * summedBlocks, shardedOptimizer: shardedOptimizer),
+                                  messageBuffers: lowered.messageBuffersHeld(byRank: pp), messageBufferBytes: 4 * rows * hidden)
     }
 }
 

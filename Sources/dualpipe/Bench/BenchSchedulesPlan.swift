@@ -71,9 +71,9 @@ extension BenchSchedulesCommand {
         let trainers = plan.configurations.keys.sorted { $0.rawValue < $1.rawValue }
             .flatMap { kind in kind == .dualpipe ? dualPipeSharding.map { (kind, $0) } : [(kind, false)] }
         let need = trainers.reduce(0.0) { sum, trainer in
-            let c = plan.configurations[trainer.0]!, schedule = Schedule(c.schedule), pp = c.grid.coordinates(of: world.rank).pipeline
-            return sum + (plan.mlp.map { c.memoryEstimate(ofPipelineRank: pp, mlp: $0, schedule: schedule, shardedOptimizer: trainer.1) }
-                          ?? c.memoryEstimate(ofPipelineRank: pp, model: plan.moe!, schedule: schedule, shardedOptimizer: trainer.1)).run
+            let c = plan.configurations[trainer.0]!, lowered = Schedule(c.schedule).lowered(), pp = c.grid.coordinates(of: world.rank).pipeline
+            return sum + (plan.mlp.map { c.memoryEstimate(ofPipelineRank: pp, mlp: $0, lowered: lowered, shardedOptimizer: trainer.1) }
+                          ?? c.memoryEstimate(ofPipelineRank: pp, model: plan.moe!, lowered: lowered, shardedOptimizer: trainer.1)).run
         }
         let times = ["", "", "twice", "three times"]
         try MPIJob.requireMemory(need: need, process: try MPIJob.processResident(world), world: world,

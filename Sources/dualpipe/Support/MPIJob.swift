@@ -77,6 +77,7 @@ enum MPIJob {
         let what = "\(run): pipeline rank \(largest) keeps up to \(e.contexts) micro-batches' activations at once (\(gib(e.contextBytes)) each) and "
             + "\(gib(e.parameters)) of parameters with gradients and AdamW moments" + (e.data > 0 ? ", \(gib(e.data)) of inputs and targets" : "")
             + (e.sums > 0 ? ", \(gib(e.sums)) of buffers for the gradient sums" : "")
+            + (e.messageBuffers > 0 ? ", \(gib(e.messages)) for \(e.messageBuffers) message buffers" : "")
             + (reference.map { ", and \($0)" } ?? "")
         let extra = reference?.bytes(onWorldRank: world.rank) ?? 0
         return try requireMemory(need: estimates[configuration.grid.coordinates(of: world.rank).pipeline].run + extra, process: process, world: world, what: what, skip: skip)

@@ -27,9 +27,9 @@ struct MLPRun {
             let world = environment.world
             try MPIJob.agreeing(environment) { configuration = try plan(worldSize: world.size) }
             (configuration, nodes) = try options.rankOrder.place(configuration!, on: world)
-            let c = configuration!, schedule = Schedule(c.schedule)
+            let c = configuration!, lowered = Schedule(c.schedule).lowered()
             let sharded = OptimizerSharding.expected(options.shardOptimizer, configuration: c, nodeOfRank: nodes!.1)
-            memory = (0..<c.pipelineRanks).map { c.memoryEstimate(ofPipelineRank: $0, mlp: model, schedule: schedule, shardedOptimizer: sharded) }
+            memory = (0..<c.pipelineRanks).map { c.memoryEstimate(ofPipelineRank: $0, mlp: model, lowered: lowered, shardedOptimizer: sharded) }
             reference = options.checkReference
                 ? ReferenceCopy(bytes: RankMemoryEstimate.mlpReference(model, blocks: c.partition.layers, microBatches: c.globalMicroBatches).run, onEveryRank: true)
                 : nil
@@ -124,7 +124,8 @@ struct MLPRun {
                     throw PipelineError("--check-reference failed:\n  " + check.failures.joined(separator: "\n  "))
                 }
             }
-            if let line = log!.memoryLine(after: step, report, estimate: estimate, messageBuffers: trainer.messageBuffers) { print(line) }
+            if let line = log!.memoryLine(after: step, report, estimate: estimate, messageBuffers: trainer.messageBuffers,
+                                          estimatedBuffers: memory[configuration.grid.coordinates(of: 0).pipeline].messageBuffers) { print(line) }
             if let timelines = report.timelines {
                 try o.writeTrace(timelines, title: "\(configuration.kind.title) --model mlp, PP \(configuration.pipelineRanks), step \(step)",
                                  grid: configuration.grid, schedule: trainer.schedule, step: step)

@@ -32,9 +32,9 @@ struct PipelineRun {
 
         /// Every pipeline rank's estimate, AdamW sharded over the mirror pairs or not.
         func memoryEstimates(shardedOptimizer: Bool) -> [RankMemoryEstimate] {
-            let run = schedule ?? Schedule(configuration.schedule)
+            let lowered = (schedule ?? Schedule(configuration.schedule)).lowered()
             return (0..<configuration.pipelineRanks).map {
-                configuration.memoryEstimate(ofPipelineRank: $0, model: model, schedule: run, shardedOptimizer: shardedOptimizer)
+                configuration.memoryEstimate(ofPipelineRank: $0, model: model, lowered: lowered, shardedOptimizer: shardedOptimizer)
             }
         }
     }
@@ -255,9 +255,10 @@ struct PipelineRun {
                       timeStop: TimeLimitStop?, log: inout StepLog) throws {
         let (o, step, report) = (options, done.step, done.report)
         try printStep(step, report, plan: plan, evaluation: done.evaluation, rebalance: done.rebalance, check: check)
-        let estimate = plan.reference?.largestTotal(plan.rankMemory, rankZeroPipelineRank: plan.configuration.grid.coordinates(of: 0).pipeline)
-            ?? plan.rankMemory.largest?.estimate.total ?? 0
-        if let line = log.memoryLine(after: step, report, estimate: estimate, messageBuffers: trainer.messageBuffers) { print(line) }
+        let rankZero = plan.configuration.grid.coordinates(of: 0).pipeline
+        let estimate = plan.reference?.largestTotal(plan.rankMemory, rankZeroPipelineRank: rankZero) ?? plan.rankMemory.largest?.estimate.total ?? 0
+        if let line = log.memoryLine(after: step, report, estimate: estimate, messageBuffers: trainer.messageBuffers,
+                                     estimatedBuffers: plan.rankMemory[rankZero].messageBuffers) { print(line) }
         if let (folder, seconds) = done.checkpoint { print(String(format: "checkpoint after step %d: %@ (%.2f s)", step, folder, seconds)) }
         try log.record(step: step, report, evalLoss: done.evaluation?.loss, seconds: monotonicSeconds() - iterationStart)
         if done.stopping || step == o.steps - 1 { print(log.progress.summary) }
