@@ -208,7 +208,7 @@ struct PipelineRun {
             }
             defer { StopSignals.noteStep(seconds: monotonicSeconds() - iterationStart) }
             let done = try runStep(step, plan: plan, trainer: trainer, check: check)
-            if log != nil { try tell(done, since: iterationStart, plan: plan, trainer: trainer, check: check, timeStop: timeStop, log: &log!) }
+            if log != nil { try printAfterStep(done, since: iterationStart, plan: plan, trainer: trainer, check: check, timeStop: timeStop, log: &log!) }
             if done.stopping { return true }
         }
         return false
@@ -251,8 +251,8 @@ struct PipelineRun {
 
     /// Rank 0's output after a step, in this order: the step's lines, the memory after the last, the
     /// checkpoint, the --metrics line and the progress, the stop, the trace.
-    private func tell(_ done: FinishedStep, since iterationStart: Double, plan: Plan, trainer: PipelineTrainer, check: ReferenceCheck?,
-                      timeStop: TimeLimitStop?, log: inout StepLog) throws {
+    private func printAfterStep(_ done: FinishedStep, since iterationStart: Double, plan: Plan, trainer: PipelineTrainer, check: ReferenceCheck?,
+                                timeStop: TimeLimitStop?, log: inout StepLog) throws {
         let (o, step, report) = (options, done.step, done.report)
         try printStep(step, report, plan: plan, evaluation: done.evaluation, rebalance: done.rebalance, check: check)
         let rankZero = plan.configuration.grid.coordinates(of: 0).pipeline
