@@ -66,6 +66,7 @@ import Testing
     /// part is added in place), plus four windows; unsharded, both held stages; at EP 2 the replica
     /// group's allreduce gathers every held stage, sharded or not; 1F1B at EP 2 sums its one stage.
     @Test func theSumsGatherWhatTheirCollectivesSum() throws {
+        // The default model's stages exceed a window: four whole windows.
         let windows = Double(4 * 4 * MirrorShardedUpdate.windowFloats)
         let floats = { (c: PipelineConfiguration, stages: [Int]) in
             4 * stages.map { model.memoryEstimate(ofStage: $0, in: c.partition, expertSlots: model.experts).parameterCount }.reduce(0, +)
@@ -81,10 +82,10 @@ import Testing
         #expect(groups.memoryEstimate(ofPipelineRank: 0, model: model, lowered: Schedule(groups.schedule).lowered(), shardedOptimizer: true).sums == floats(groups, [0, 1]) + windows)
         let replicas = try PipelineConfiguration(kind: .oneFOneB, pipelineRanks: 2, expertParallel: 2, microBatches: 4, model: model, worldSize: 4)
         #expect(replicas.memoryEstimate(ofPipelineRank: 1, model: model, lowered: Schedule(replicas.schedule).lowered()).sums == floats(replicas, [1]))
-        // --model mlp: a block's 8 x hidden² floats for the partner's stage, sharded.
         let mlp = MLPConfiguration(hidden: 8, sequenceLength: 4, microBatchSize: 2)
         let m = try PipelineConfiguration.mlp(kind: .dualpipe, pipelineRanks: 2, microBatches: 8, worldSize: 2)
-        #expect(m.memoryEstimate(ofPipelineRank: 0, mlp: mlp, lowered: Schedule(m.schedule).lowered(), shardedOptimizer: true).sums == 4 * 8 * 64 + windows)
+        // --model mlp at hidden 8: a block's 512 floats, smaller than a window, are each window's size.
+        #expect(m.memoryEstimate(ofPipelineRank: 0, mlp: mlp, lowered: Schedule(m.schedule).lowered(), shardedOptimizer: true).sums == 4 * 8 * 64 + 4 * 4 * 8 * 64)
     }
 
     /// The floats the estimate counts for a stage's sums are those the runtime's buffers gather: the

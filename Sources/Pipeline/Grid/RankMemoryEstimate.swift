@@ -66,7 +66,8 @@ extension PipelineConfiguration {
                                   contexts: lowered.schedule.savedContexts[pp],
                                   contextBytes: stages.map(\.activations).max() ?? 0,
                                   transient: stages.map(\.transient).max() ?? 0,
-                                  sums: sumBuffers(floats: summed.reduce(0, +), shardedOptimizer: shardedOptimizer),
+                                  sums: sumBuffers(floats: summed.reduce(0, +), largestStage: stages.map(\.parameterCount).max() ?? 0,
+                                                   shardedOptimizer: shardedOptimizer),
                                   messageBuffers: lowered.messageBuffersHeld(byRank: pp),
                                   messageBufferBytes: 4 * Double(model.tokensPerMicroBatch) * Double(model.hidden))
     }
@@ -84,9 +85,10 @@ extension PipelineConfiguration {
         return held.filter { !owned.contains($0) }
     }
 
-    /// Bytes of the sums' buffers for `floats` gathered gradient elements, with sharded AdamW's windows.
-    func sumBuffers(floats: Double, shardedOptimizer: Bool) -> Double {
-        4 * floats + (shardedOptimizer ? Double(4 * 4 * MirrorShardedUpdate.windowFloats) : 0)
+    /// Bytes of the sums' buffers for `floats` gathered gradient elements, with sharded AdamW's four
+    /// windows (each a piece, or the largest held stage where it is smaller).
+    func sumBuffers(floats: Double, largestStage: Double, shardedOptimizer: Bool) -> Double {
+        4 * floats + (shardedOptimizer ? Double(4 * 4 * MirrorShardedUpdate.window(stageFloats: Int(largestStage))) : 0)
     }
 }
 
@@ -110,7 +112,8 @@ extension PipelineConfiguration {
                                   contexts: lowered.schedule.savedContexts[pp],
                                   contextBytes: 4 * 10 * rows * hidden * Double(partition.blocksPerStage),
                                   transient: 4 * 4 * rows * hidden, data: 4 * Double(dataParts) * rows * hidden,
-                                  sums: sumBuffers(floats: 8 * hidden * hidden * summedBlocks, shardedOptimizer: shardedOptimizer),
+                                  sums: sumBuffers(floats: 8 * hidden * hidden * summedBlocks, largestStage: 8 * hidden * hidden * Double(partition.blocksPerStage),
+                                                   shardedOptimizer: shardedOptimizer),
                                   messageBuffers: lowered.messageBuffersHeld(byRank: pp), messageBufferBytes: 4 * rows * hidden)
     }
 }

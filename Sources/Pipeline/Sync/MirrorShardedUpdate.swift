@@ -55,12 +55,17 @@ public final class MirrorShardedUpdate {
     /// The stage the partner updates; this rank sends it its gradients and takes its weights.
     let mirrored: StageParts
     let pair: Communicator
-    /// [2][windowFloats]: where the partner's gradients and weights land, a piece each, while the
+    /// [2][window]: where the partner's gradients and weights land, a piece each, while the
     /// other's piece is used.
     private let incoming: [MessageBuffer<Float>]
-    /// [2][windowFloats]: the owned stage's weights on their way out, a piece each.
+    /// [2][window]: the owned stage's weights on their way out, a piece each.
     private let outgoing: [MessageBuffer<Float>]
+    /// The most floats a piece carries (pieces are cut at this size).
     static let windowFloats = 1 << 18
+
+    /// Floats of each of the four windows for stages of `stageFloats` parameters at most: a piece,
+    /// or the whole stage where it is smaller.
+    static func window(stageFloats: Int) -> Int { max(1, min(windowFloats, stageFloats)) }
 
     /// Collective over `pair` (two ranks, each passing the stage the other passes as `mirrored`
     /// as its `owned`): the messages go over a duplicate of it, apart from any other traffic.
@@ -70,8 +75,10 @@ public final class MirrorShardedUpdate {
         self.owned = owned
         self.mirrored = mirrored
         self.pair = try pair.duplicate()
-        incoming = (0..<2).map { _ in MessageBuffer(uninitializedCount: Self.windowFloats) }
-        outgoing = (0..<2).map { _ in MessageBuffer(uninitializedCount: Self.windowFloats) }
+        // Every piece is of one of the two stages (gradients of the owned one, weights of either).
+        let window = Self.window(stageFloats: max(owned.values.count, mirrored.values.count))
+        incoming = (0..<2).map { _ in MessageBuffer(uninitializedCount: window) }
+        outgoing = (0..<2).map { _ in MessageBuffer(uninitializedCount: window) }
     }
 
     /// Whether the pair sums the gradients itself (EP 1), rather than the replica group's allreduce.

@@ -16,6 +16,13 @@ extension BenchSchedulesCommand {
         /// Each kind that runs; DualPipe in the rank order `train` would give it on these nodes.
         let configurations: [ScheduleKind: PipelineConfiguration]
         let nodes: (NodeLayout, [Int])
+
+        /// What `train`'s memory check counts for pipeline rank `pp` of a trainer of `configuration`
+        /// (its schedule lowered as `lowered`), AdamW sharded over the mirror pairs or not.
+        func estimate(_ configuration: PipelineConfiguration, lowered: LoweredSchedule, pipelineRank pp: Int, sharded: Bool) -> RankMemoryEstimate {
+            mlp.map { configuration.memoryEstimate(ofPipelineRank: pp, mlp: $0, lowered: lowered, shardedOptimizer: sharded) }
+                ?? configuration.memoryEstimate(ofPipelineRank: pp, model: moe!, lowered: lowered, shardedOptimizer: sharded)
+        }
     }
 
     /// Every schedule's configuration, made (and so checked) in the job's check, so that a setting
@@ -71,9 +78,9 @@ extension BenchSchedulesCommand {
         let trainers = plan.configurations.keys.sorted { $0.rawValue < $1.rawValue }
             .flatMap { kind in kind == .dualpipe ? dualPipeSharding.map { (kind, $0) } : [(kind, false)] }
         let need = trainers.reduce(0.0) { sum, trainer in
-            let c = plan.configurations[trainer.0]!, lowered = Schedule(c.schedule).lowered(), pp = c.grid.coordinates(of: world.rank).pipeline
-            return sum + (plan.mlp.map { c.memoryEstimate(ofPipelineRank: pp, mlp: $0, lowered: lowered, shardedOptimizer: trainer.1) }
-                          ?? c.memoryEstimate(ofPipelineRank: pp, model: plan.moe!, lowered: lowered, shardedOptimizer: trainer.1)).run
+            let c = plan.configurations[trainer.0]!
+            return sum + plan.estimate(c, lowered: Schedule(c.schedule).lowered(), pipelineRank: c.grid.coordinates(of: world.rank).pipeline,
+                                       sharded: trainer.1).run
         }
         let times = ["", "", "twice", "three times"]
         try MPIJob.requireMemory(need: need, process: try MPIJob.processResident(world), world: world,

@@ -25,13 +25,14 @@ extension BenchSchedulesCommand {
         } else {
             print("(no table against 1F1B: --schedules leaves out 1f1b)")
         }
-        var memory = [["schedule", "parameters held", "updated", "weights+gradients MiB", "AdamW moments MiB", "micro-batches kept"]]
+        var memory = [["schedule", "parameters held", "updated", "weights+gradients MiB", "AdamW moments MiB", "estimated MiB", "micro-batches kept"]]
         for c in contenders {
             memory.append([c.label, String(c.parameters.held), String(c.parameters.updated),
                            pairOfFloatsMiB(c.parameters.held), pairOfFloatsMiB(c.parameters.updated),
-                           String(c.schedule.savedContexts.max() ?? 0)])
+                           decimal(c.estimatedBytes / 1_048_576, 1), String(c.schedule.savedContexts.max() ?? 0)])
         }
         print("memory a rank needs (each column the largest over the ranks): a weight and a gradient for every parameter it holds, two AdamW moments for every one it updates; "
+              + "estimated: all that train's memory check counts but the process (the parameters and moments, the micro-batches kept, the gradient sums' and the message buffers: docs/inputs.md); "
               + "micro-batches kept: the most stage activations its schedule keeps at once, each from its F until its W (a stage is 1/stages of the model: see the first table)")
         print(renderTable(memory, textColumns: 1), terminator: "")
         if actions {

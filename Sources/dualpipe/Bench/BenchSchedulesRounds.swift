@@ -53,8 +53,12 @@ extension BenchSchedulesCommand {
             }
             // An interleaved kind's V is named when it is not the default.
             let title = configuration.stagesPerRank == ScheduleConfiguration.defaultStagesPerRank(kind) ? kind.title : configuration.schedule.title
+            let lowered = schedule.lowered()
+            let estimated = (0..<configuration.pipelineRanks).map {
+                plan.estimate(configuration, lowered: lowered, pipelineRank: $0, sharded: shardsOptimizer).run
+            }.max() ?? 0
             contenders.append(Contender(label: variant.suffix.map { "\(title), \($0)" } ?? title, configuration: configuration,
-                                        schedule: schedule, pairOrder: pairOrder, step: step, parameters: largest))
+                                        schedule: schedule, pairOrder: pairOrder, step: step, parameters: largest, estimatedBytes: estimated))
         }
         return contenders
     }

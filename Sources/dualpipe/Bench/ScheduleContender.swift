@@ -24,13 +24,16 @@ extension BenchSchedulesCommand {
         var traced: [(durations: [Action: Double], measured: Double)] = []
         /// The parameters the largest rank holds, and the most that one rank updates.
         let parameters: (held: Int, updated: Int)
+        /// What `train`'s memory check counts for the rank that needs the most, without the
+        /// process (`RankMemoryEstimate.run`), in bytes.
+        let estimatedBytes: Double
         /// The world rank of each pipeline rank, in the order the schedule was placed in.
         func worldRank(_ pipelineRank: Int) -> Int { configuration.grid.worldRank(pipeline: pipelineRank, expert: 0) }
 
         init(label: String, configuration: PipelineConfiguration, schedule: Schedule, pairOrder: StageExecutor.PairOrder,
-             step: @escaping (Bool) throws -> PipelineStepReport, parameters: (held: Int, updated: Int)) {
+             step: @escaping (Bool) throws -> PipelineStepReport, parameters: (held: Int, updated: Int), estimatedBytes: Double) {
             self.label = label; self.configuration = configuration; self.schedule = schedule; self.pairOrder = pairOrder; self.step = step
-            self.parameters = parameters
+            self.parameters = parameters; self.estimatedBytes = estimatedBytes
         }
 
         /// A rank's compute actions in the step, mean over the ranks, in seconds.
