@@ -13,10 +13,11 @@ extension Simulation {
         let left = 96.0, top = 40.0, rowHeight = 28.0, boxHeight = 22.0
         let whole = wholeStep
         let other = otherWork.isEmpty ? whole?.spans(ranks: s.ranks) ?? [] : otherWork
-        let end = max(makespan, other.joined().map(\.end).max() ?? 0)
+        let otherSpans = Array(other.joined())
+        let end = max(makespan, otherSpans.map(\.end).max() ?? 0)
         let unit = max(4, min(26, 1500 / max(end, 1)))
         let width = left + end * unit + 20
-        let height = top + Double(s.ranks) * rowHeight + 56 + (other.joined().isEmpty ? 0 : 18)
+        let height = top + Double(s.ranks) * rowHeight + 56 + (otherSpans.isEmpty ? 0 : 18)
         var out: [String] = []
         out.append(#"<svg xmlns="http://www.w3.org/2000/svg" width="\#(fmt(width))" height="\#(fmt(height))" viewBox="0 0 \#(fmt(width)) \#(fmt(height))" font-family="Helvetica, Arial, sans-serif">"#)
         out.append(#"<rect width="100%" height="100%" fill="white"/>"#)
@@ -55,9 +56,9 @@ extension Simulation {
         }
         out.append(#"<rect x="\#(fmt(x))" y="\#(fmt(legendY))" width="36" height="14" fill="none" stroke="black" stroke-width="2"/>"#)
         out.append(#"<text x="\#(fmt(x + 42))" y="\#(fmt(legendY + 11))" font-size="12">F&amp;B overlapped pair</text>"#)
-        if !other.joined().isEmpty {
+        if !otherSpans.isEmpty {
             out.append(box(left, legendY + 42, 36, 14, Self.otherWorkFill, ""))
-            out.append(#"<text x="\#(fmt(left + 42))" y="\#(fmt(legendY + 53))" font-size="12">\#(other.joined().contains(where: \.alongside) ? "the rest of the step: after a rank's actions, or as a bar beneath them while they run" : "the rest of the step, after a rank's actions")</text>"#)
+            out.append(#"<text x="\#(fmt(left + 42))" y="\#(fmt(legendY + 53))" font-size="12">\#(otherSpans.contains(where: \.alongside) ? "the rest of the step: after a rank's actions, or as a bar beneath them while they run" : "the rest of the step, after a rank's actions")</text>"#)
         }
         out.append(#"<text x="\#(fmt(left))" y="\#(fmt(legendY + 32))" font-size="11" fill="dimgray">dark: \#(directionNames.0), light: \#(directionNames.1); labels are micro-batch ids; costs F=\#(fmt(costs.forward)) B=\#(fmt(costs.backwardInput)) W=\#(fmt(costs.backwardWeight)) BW=\#(fmt(costs.backward)) FB=\#(fmt(costs.forwardBackward))</text>"#)
         out.append("</svg>")

@@ -102,9 +102,8 @@ struct MLPRun {
         let jobEnd = RunProgress.jobEnd(ProcessInfo.processInfo.environment)
         // The estimate goes by the job's end as slurm/train.sbatch re-reads it, as the MoE run's does.
         var log = lead ? StepLog(metrics: metrics, progress: RunProgress(firstStep: 0, endStep: o.steps, timeLimit: jobEnd.map { .init(end: $0, outcome: .lost) }),
-                                 jobEnd: jobEnd) : nil
-        let estimate = reference?.largestTotal(memory, rankZeroPipelineRank: configuration.grid.coordinates(of: 0).pipeline)
-            ?? memory.largest?.estimate.total ?? 0
+                                 jobEnd: jobEnd, memory: memory, reference: reference,
+                                 rankZeroPipelineRank: configuration.grid.coordinates(of: 0).pipeline) : nil
         for step in 0..<o.steps {
             let iterationStart = monotonicSeconds()
             if let end = log?.movedJobEnd() { print("time limit: the job's end moved to \(TimeLimitStop.when(end))") }
@@ -124,8 +123,7 @@ struct MLPRun {
                     throw PipelineError("--check-reference failed:\n  " + check.failures.joined(separator: "\n  "))
                 }
             }
-            if let line = log!.memoryLine(after: step, report, estimate: estimate, messageBuffers: trainer.messageBuffers,
-                                          estimatedBuffers: memory[configuration.grid.coordinates(of: 0).pipeline].messageBuffers) { print(line) }
+            if let line = log!.memoryLine(after: step, report, messageBuffers: trainer.messageBuffers) { print(line) }
             if let timelines = report.timelines {
                 try o.writeTrace(timelines, title: "\(configuration.kind.title) --model mlp, PP \(configuration.pipelineRanks), step \(step)",
                                  grid: configuration.grid, schedule: trainer.schedule, step: step)

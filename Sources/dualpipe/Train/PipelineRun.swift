@@ -199,7 +199,8 @@ struct PipelineRun {
         let outcome: RunProgress.TimeLimit.Outcome = o.checkpointDir == nil ? .lost : timeStop != nil ? .stopsBefore : .stopsAtTheSignal
         // Rank 0 follows the job's end before each step, in which it may ask for the stop.
         var log = lead ? StepLog(metrics: metrics, progress: RunProgress(firstStep: firstStep, endStep: o.steps, timeLimit: jobEnd.map { .init(end: $0, outcome: outcome) }),
-                                 jobEnd: jobEnd) : nil
+                                 jobEnd: jobEnd, memory: plan.rankMemory, reference: plan.reference,
+                                 rankZeroPipelineRank: plan.configuration.grid.coordinates(of: 0).pipeline) : nil
         for step in firstStep..<o.steps {
             let iterationStart = monotonicSeconds()
             if let end = log?.movedJobEnd() {
@@ -255,10 +256,7 @@ struct PipelineRun {
                                 timeStop: TimeLimitStop?, log: inout StepLog) throws {
         let (o, step, report) = (options, done.step, done.report)
         try printStep(step, report, plan: plan, evaluation: done.evaluation, rebalance: done.rebalance, check: check)
-        let rankZero = plan.configuration.grid.coordinates(of: 0).pipeline
-        let estimate = plan.reference?.largestTotal(plan.rankMemory, rankZeroPipelineRank: rankZero) ?? plan.rankMemory.largest?.estimate.total ?? 0
-        if let line = log.memoryLine(after: step, report, estimate: estimate, messageBuffers: trainer.messageBuffers,
-                                     estimatedBuffers: plan.rankMemory[rankZero].messageBuffers) { print(line) }
+        if let line = log.memoryLine(after: step, report, messageBuffers: trainer.messageBuffers) { print(line) }
         if let (folder, seconds) = done.checkpoint { print(String(format: "checkpoint after step %d: %@ (%.2f s)", step, folder, seconds)) }
         try log.record(step: step, report, evalLoss: done.evaluation?.loss, seconds: monotonicSeconds() - iterationStart)
         if done.stopping || step == o.steps - 1 { print(log.progress.summary) }
