@@ -21,6 +21,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import warnings
+
+# PyTorch's wheels warn on import when NumPy is absent; nothing here uses NumPy.
+NUMPY_WARNING = "Failed to initialize NumPy"
 
 
 def parse_arguments():
@@ -151,7 +155,9 @@ def run_torch(arguments, folder):
                "--pp", str(arguments.pp), "--hidden", str(arguments.hidden), "--seq-len", str(arguments.seq_len),
                "--micro-batch-size", str(arguments.micro_batch_size), "--micro-batches", str(arguments.micro_batches),
                "--steps", str(arguments.steps)]
-    subprocess.run(command, check=True, env=one_thread_environment())
+    environment = one_thread_environment()
+    environment["PYTHONWARNINGS"] = f"ignore:{NUMPY_WARNING}:UserWarning"
+    subprocess.run(command, check=True, env=environment)
     with open(output) as f:
         return json.load(f)
 
@@ -193,10 +199,27 @@ def multiply_add_peak(arguments):
     return None
 
 
+def cpu_description():
+    """The CPU as /proc/cpuinfo names it, with its family and model: a VM's name alone ("AMD EPYC")
+    does not tell one generation from another."""
+    fields = {}
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if not line.strip():
+                break
+            name, _, value = line.partition(":")
+            fields.setdefault(name.strip(), value.strip())
+    name = fields.get("model name", "unknown CPU")
+    if "cpu family" in fields and "model" in fields:
+        name += f" (family {fields['cpu family']}, model {fields['model']})"
+    return name
+
+
 def main():
     arguments = parse_arguments()
     if arguments.worker:
         return worker_main(arguments)
+    warnings.filterwarnings("ignore", message=NUMPY_WARNING)
     try:
         import torch  # noqa: F401
         import dualpipe  # noqa: F401
@@ -204,7 +227,7 @@ def main():
         sys.exit(f"bench/peer needs PyTorch and DeepSeek's dualpipe package: pip install torch dualpipe ({error})")
     if not os.access(arguments.dualpipe, os.X_OK):
         sys.exit(f"--dualpipe {arguments.dualpipe} is not an executable: build it with `swift build -c release`")
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "unknown CPU")
+    cpu = cpu_description()
     print(f"DualPipe, PP {arguments.pp}, hidden {arguments.hidden}, {arguments.micro_batch_size} x {arguments.seq_len} rows a micro-batch, "
           f"{arguments.micro_batches} micro-batches, one thread per rank; {os.cpu_count()} cores of {cpu}")
     rows = []
