@@ -169,4 +169,13 @@ public struct PipelineConfiguration: Sendable, Equatable {
     public func replicaGroup(ofPipelineRank pp: Int) -> Int {
         kind == .dualpipe ? min(pp, pipelineRanks - 1 - pp) : pp
     }
+
+    /// The pipeline ranks of pipeline rank `pp`'s replica group (each over the whole EP group):
+    /// DualPipe's mirror pair, otherwise `pp` alone.
+    public func replicaPipelineRanks(ofPipelineRank pp: Int) -> [Int] {
+        kind == .dualpipe ? [pp, pipelineRanks - 1 - pp].sorted() : [pp]
+    }
+
+    /// Ranks in each replica group: the copies of every stage that the gradient sums add.
+    public var replicaGroupSize: Int { (kind == .dualpipe ? 2 : 1) * expertParallel }
 }

@@ -8,8 +8,8 @@ import Schedule
 /// backward's transient buffers once, the flat buffers its gradient sums gather into, and the
 /// message buffers its lowered program holds at once (`LoweredSchedule.messageBuffersHeld`); and,
 /// where the job measured it, the process as it stood before the run allocated. An estimate, not a
-/// bound: the early swap's second buffer across nodes and the allocator's slack come on top, while
-/// a split B frees part of a context before its W (docs/inputs.md).
+/// bound: the allocator's slack comes on top, while a split B frees part of a context before its W
+/// (docs/inputs.md).
 public struct RankMemoryEstimate: Sendable, Equatable {
     public var parameters: Double
     /// Micro-batch contexts alive at once at most.
@@ -21,7 +21,8 @@ public struct RankMemoryEstimate: Sendable, Equatable {
     public var data: Double = 0
     /// The gradient sums' flat buffers: a float for each gradient element the rank gathers to sum
     /// with another copy (`GradientArena`, `ExpertGradientSync`: routed experts by logical expert),
-    /// and the mirror pair's four windows where AdamW is sharded.
+    /// another for each it receives from its pair where a stage's sum swaps during the schedule
+    /// across nodes (`StageGradientSums`), and the mirror pair's four windows where AdamW is sharded.
     public var sums: Double = 0
     /// Message buffers held at once at most, each `[tokens, hidden]` floats.
     public var messageBuffers = 0
@@ -52,14 +53,17 @@ extension PipelineConfiguration {
 
     /// The estimate for pipeline rank `pp` running `lowered` (this configuration's schedule, or a
     /// file's for the same kind, PP and M, as the runtime lowers it) on `model`, AdamW sharded over
-    /// the mirror pairs or not.
-    public func memoryEstimate(ofPipelineRank pp: Int, model: ModelConfiguration, lowered: LoweredSchedule, shardedOptimizer: Bool = false) -> RankMemoryEstimate {
+    /// the mirror pairs or not, its ranks on the nodes `nodeOfRank` gives (every world rank's node
+    /// index; nil: all on one).
+    public func memoryEstimate(ofPipelineRank pp: Int, model: ModelConfiguration, lowered: LoweredSchedule, shardedOptimizer: Bool = false,
+                               nodeOfRank: [Int]? = nil) -> RankMemoryEstimate {
         let held = stagesHeld(byPipelineRank: pp), updating = stagesUpdated(byPipelineRank: pp, shardedOptimizer: shardedOptimizer)
         let stages = held.map { model.memoryEstimate(ofStage: $0, in: partition, expertSlots: slotsPerRank) }
         // 8 bytes a parameter held (a weight, its gradient), 8 more a parameter updated (two moments).
         let parameters = stages.map(\.parameterCount).reduce(0, +)
         let updated = zip(held, stages).filter { updating.contains($0.0) }.map(\.1.parameterCount).reduce(0, +)
-        let summed = stagesSummed(byPipelineRank: pp, shardedOptimizer: shardedOptimizer).map {
+        let summed = (stagesSummed(byPipelineRank: pp, shardedOptimizer: shardedOptimizer)
+            + stagesSwappedEarly(byPipelineRank: pp, lowered: lowered, shardedOptimizer: shardedOptimizer, nodeOfRank: nodeOfRank)).map {
             model.memoryEstimate(ofStage: $0, in: partition, expertSlots: model.experts).parameterCount
         }
         return RankMemoryEstimate(parameters: 8 * parameters + 8 * updated,
@@ -77,12 +81,24 @@ extension PipelineConfiguration {
     /// mirror pair at EP 1 under sharded AdamW gathers only the partner's stage, adding the
     /// partner's part of its own in place.
     func stagesSummed(byPipelineRank pp: Int, shardedOptimizer: Bool) -> [Int] {
-        let copies = (kind == .dualpipe ? 2 : 1) * expertParallel
-        guard copies > 1 else { return [] }
+        guard replicaGroupSize > 1 else { return [] }
         let held = stagesHeld(byPipelineRank: pp)
         guard shardedOptimizer && expertParallel == 1 else { return held }
         let owned = Set(primaryStages(ofPipelineRank: pp))
         return held.filter { !owned.contains($0) }
+    }
+
+    /// The held stages whose sums pipeline rank `pp` swaps with the other copy during the schedule,
+    /// receiving it into a second buffer as large as the first: those `SumStarts.early` picks, where
+    /// the replica group is two ranks on two nodes of `nodeOfRank` and summing (not, at EP 1, AdamW
+    /// sharded over the pair, which sums through its windows), as `StageGradientSums` decides.
+    func stagesSwappedEarly(byPipelineRank pp: Int, lowered: LoweredSchedule, shardedOptimizer: Bool, nodeOfRank: [Int]?) -> [Int] {
+        guard let nodeOfRank, replicaGroupSize == 2, !(shardedOptimizer && expertParallel == 1) else { return [] }
+        let nodes = Set(replicaPipelineRanks(ofPipelineRank: pp).flatMap { p in
+            (0..<expertParallel).map { nodeOfRank[grid.worldRank(pipeline: p, expert: $0)] }
+        })
+        guard nodes.count == 2 else { return [] }
+        return SumStarts.early(programs: lowered.programs, stagesHeld: stagesHeld, pipelineRank: pp).keys.sorted()
     }
 
     /// Bytes of the sums' buffers for `floats` gathered gradient elements, with sharded AdamW's four
@@ -99,7 +115,8 @@ extension PipelineConfiguration {
     /// larger of F's (x, gelu(u), gelu'(u)) and what B leaves for W (x, gelu(u), du, dy), and B's
     /// du beside gelu'(u) once; the inputs of the micro-batches whose first stage the rank runs and
     /// the targets of those whose last stage it runs, tokens x hidden each; the sums' buffers.
-    public func memoryEstimate(ofPipelineRank pp: Int, mlp: MLPConfiguration, lowered: LoweredSchedule, shardedOptimizer: Bool = false) -> RankMemoryEstimate {
+    public func memoryEstimate(ofPipelineRank pp: Int, mlp: MLPConfiguration, lowered: LoweredSchedule, shardedOptimizer: Bool = false,
+                               nodeOfRank: [Int]? = nil) -> RankMemoryEstimate {
         let rows = Double(mlp.tokensPerMicroBatch), hidden = Double(mlp.hidden)
         let blocks = Double(stagesHeld(byPipelineRank: pp).count * partition.blocksPerStage)
         let updatedBlocks = Double(stagesUpdated(byPipelineRank: pp, shardedOptimizer: shardedOptimizer).count * partition.blocksPerStage)
@@ -107,7 +124,9 @@ extension PipelineConfiguration {
             let ends = self.schedule.runsEnds(of: mb, onRank: pp)
             return parts + (ends.first ? 1 : 0) + (ends.last ? 1 : 0)
         }
-        let summedBlocks = Double(stagesSummed(byPipelineRank: pp, shardedOptimizer: shardedOptimizer).count * partition.blocksPerStage)
+        let summedStages = stagesSummed(byPipelineRank: pp, shardedOptimizer: shardedOptimizer)
+            + stagesSwappedEarly(byPipelineRank: pp, lowered: lowered, shardedOptimizer: shardedOptimizer, nodeOfRank: nodeOfRank)
+        let summedBlocks = Double(summedStages.count * partition.blocksPerStage)
         return RankMemoryEstimate(parameters: 4 * 2 * 8 * hidden * hidden * (blocks + updatedBlocks),
                                   contexts: lowered.schedule.savedContexts[pp],
                                   contextBytes: 4 * 10 * rows * hidden * Double(partition.blocksPerStage),

@@ -18,10 +18,14 @@ extension BenchSchedulesCommand {
         let nodes: (NodeLayout, [Int])
 
         /// What `train`'s memory check counts for pipeline rank `pp` of a trainer of `configuration`
-        /// (its schedule lowered as `lowered`), AdamW sharded over the mirror pairs or not.
-        func estimate(_ configuration: PipelineConfiguration, lowered: LoweredSchedule, pipelineRank pp: Int, sharded: Bool) -> RankMemoryEstimate {
-            mlp.map { configuration.memoryEstimate(ofPipelineRank: pp, mlp: $0, lowered: lowered, shardedOptimizer: sharded) }
-                ?? configuration.memoryEstimate(ofPipelineRank: pp, model: moe!, lowered: lowered, shardedOptimizer: sharded)
+        /// (its schedule lowered as `lowered`) on the job's nodes, AdamW sharded over the mirror
+        /// pairs or not, its sums started during the schedule where they can be or all after it.
+        func estimate(_ configuration: PipelineConfiguration, lowered: LoweredSchedule, pipelineRank pp: Int, sharded: Bool,
+                      earlySums: Bool = true) -> RankMemoryEstimate {
+            // Without early sums no stage swaps during the schedule: as on one node.
+            let nodeOfRank = earlySums ? nodes.1 : nil
+            return mlp.map { configuration.memoryEstimate(ofPipelineRank: pp, mlp: $0, lowered: lowered, shardedOptimizer: sharded, nodeOfRank: nodeOfRank) }
+                ?? configuration.memoryEstimate(ofPipelineRank: pp, model: moe!, lowered: lowered, shardedOptimizer: sharded, nodeOfRank: nodeOfRank)
         }
     }
 
@@ -71,16 +75,16 @@ extension BenchSchedulesCommand {
     /// Every trainer is in memory at once, DualPipe's as its variant rows will run: on one node
     /// with AdamW sharded as `train` shards it and on both copies; across nodes at most three.
     private func requireMemory(_ plan: Plan, world: Communicator) throws {
-        let dualPipeSharding: [Bool] = plan.configurations[.dualpipe].map { c in
-            plan.nodes.0.nodeCount > 1 ? [false, false, true]
-                : [OptimizerSharding.expected(nil, configuration: c, nodeOfRank: plan.nodes.1), false]
+        let dualPipeSharding: [(sharded: Bool, earlySums: Bool)] = plan.configurations[.dualpipe].map { c in
+            plan.nodes.0.nodeCount > 1 ? [(false, true), (false, false), (true, true)]
+                : [(OptimizerSharding.expected(nil, configuration: c, nodeOfRank: plan.nodes.1), true), (false, true)]
         } ?? []
         let trainers = plan.configurations.keys.sorted { $0.rawValue < $1.rawValue }
-            .flatMap { kind in kind == .dualpipe ? dualPipeSharding.map { (kind, $0) } : [(kind, false)] }
+            .flatMap { kind in kind == .dualpipe ? dualPipeSharding.map { (kind, $0.sharded, $0.earlySums) } : [(kind, false, true)] }
         let need = trainers.reduce(0.0) { sum, trainer in
             let c = plan.configurations[trainer.0]!
             return sum + plan.estimate(c, lowered: Schedule(c.schedule).lowered(), pipelineRank: c.grid.coordinates(of: world.rank).pipeline,
-                                       sharded: trainer.1).run
+                                       sharded: trainer.1, earlySums: trainer.2).run
         }
         let times = ["", "", "twice", "three times"]
         try MPIJob.requireMemory(need: need, process: try MPIJob.processResident(world), world: world,

@@ -55,7 +55,7 @@ extension BenchSchedulesCommand {
             let title = configuration.stagesPerRank == ScheduleConfiguration.defaultStagesPerRank(kind) ? kind.title : configuration.schedule.title
             let lowered = schedule.lowered()
             let estimated = (0..<configuration.pipelineRanks).map {
-                plan.estimate(configuration, lowered: lowered, pipelineRank: $0, sharded: shardsOptimizer).run
+                plan.estimate(configuration, lowered: lowered, pipelineRank: $0, sharded: shardsOptimizer, earlySums: earlySums).run
             }.max() ?? 0
             contenders.append(Contender(label: variant.suffix.map { "\(title), \($0)" } ?? title, configuration: configuration,
                                         schedule: schedule, pairOrder: pairOrder, step: step, parameters: largest, estimatedBytes: estimated))

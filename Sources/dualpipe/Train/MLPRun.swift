@@ -29,7 +29,9 @@ struct MLPRun {
             (configuration, nodes) = try options.rankOrder.place(configuration!, on: world)
             let c = configuration!, lowered = Schedule(c.schedule).lowered()
             let sharded = OptimizerSharding.expected(options.shardOptimizer, configuration: c, nodeOfRank: nodes!.1)
-            memory = (0..<c.pipelineRanks).map { c.memoryEstimate(ofPipelineRank: $0, mlp: model, lowered: lowered, shardedOptimizer: sharded) }
+            memory = (0..<c.pipelineRanks).map {
+                c.memoryEstimate(ofPipelineRank: $0, mlp: model, lowered: lowered, shardedOptimizer: sharded, nodeOfRank: nodes!.1)
+            }
             reference = options.checkReference
                 ? ReferenceCopy(bytes: RankMemoryEstimate.mlpReference(model, blocks: c.partition.layers, microBatches: c.globalMicroBatches).run, onEveryRank: true)
                 : nil

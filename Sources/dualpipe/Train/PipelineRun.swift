@@ -30,11 +30,13 @@ struct PipelineRun {
         /// Whether every node fits its ranks' estimates (false: --skip-memory-check went past).
         var memoryFits = true
 
-        /// Every pipeline rank's estimate, AdamW sharded over the mirror pairs or not.
-        func memoryEstimates(shardedOptimizer: Bool) -> [RankMemoryEstimate] {
+        /// Every pipeline rank's estimate on the nodes `nodeOfRank` gives, AdamW sharded over the
+        /// mirror pairs as `train` will shard it there.
+        func memoryEstimates(shardedOptimizer requested: Bool?, nodeOfRank: [Int]) -> [RankMemoryEstimate] {
             let lowered = (schedule ?? Schedule(configuration.schedule)).lowered()
+            let sharded = OptimizerSharding.expected(requested, configuration: configuration, nodeOfRank: nodeOfRank)
             return (0..<configuration.pipelineRanks).map {
-                configuration.memoryEstimate(ofPipelineRank: $0, model: model, lowered: lowered, shardedOptimizer: shardedOptimizer)
+                configuration.memoryEstimate(ofPipelineRank: $0, model: model, lowered: lowered, shardedOptimizer: sharded, nodeOfRank: nodeOfRank)
             }
         }
     }
@@ -135,8 +137,7 @@ struct PipelineRun {
                        check: { environment in
                            try MPIJob.agreeing(environment) { plan = try self.plan(worldSize: environment.world.size) }
                            (plan!.configuration, nodes) = try options.rankOrder.place(plan!.configuration, on: environment.world)
-                           plan!.rankMemory = plan!.memoryEstimates(shardedOptimizer: OptimizerSharding.expected(
-                               options.shardOptimizer, configuration: plan!.configuration, nodeOfRank: nodes!.1))
+                           plan!.rankMemory = plan!.memoryEstimates(shardedOptimizer: options.shardOptimizer, nodeOfRank: nodes!.1)
                            let (c, model) = (plan!.configuration, plan!.model)
                            // --check-reference: rank 0 trains the whole model a second time, in one process.
                            plan!.reference = options.checkReference ? ReferenceCopy(bytes: model.memoryEstimate.total, onEveryRank: false) : nil
