@@ -13,7 +13,8 @@ struct EnvCommand: ParsableCommand {
             size, its node's name and index, the MPI thread level provided, the MPI library version, the \
             instruction set of the lane kernels (softmax and activations: avx512, avx2 or generic), the \
             pages of its heap (huge where glibc.malloc.hugetlb=1 and the kernel's transparent huge pages \
-            allow, else 4k), and OpenBLAS's build configuration and thread count.
+            allow, else 4k), OpenBLAS's build configuration and thread count, and the node's CPU with its \
+            family and model.
             """
     )
 
@@ -34,13 +35,14 @@ struct EnvCommand: ParsableCommand {
             let layout = try world.splitByNode()
             let library = try environment.libraryVersion.split(separator: ",").first.map(String.init) ?? "unknown"
             if world.rank == 0 {
-                print("rank  size  node (index/count)      thread level provided  MPI library      lane kernels  pages  OpenBLAS threads  OpenBLAS configuration")
+                print("rank  size  node (index/count)      thread level provided  MPI library      lane kernels  pages  OpenBLAS threads  OpenBLAS configuration  CPU")
             }
             try world.printInRankOrder([
                 "\(world.rank)".padded(4), "\(world.size)".padded(4),
                 "\(try environment.processorName) (\(layout.nodeIndex)/\(layout.nodeCount))".padded(22),
                 environment.providedThreadLevel.description.padded(21), library.padded(15),
-                LaneKernels.name.padded(12), HugePages.column.padded(5), "\(BLAS.threadCount)".padded(16), BLAS.configuration,
+                LaneKernels.name.padded(12), HugePages.column.padded(5), "\(BLAS.threadCount)".padded(16),
+                BLAS.configuration.padded(22), cpuModelName(),
             ].joined(separator: "  "))
         }
     }

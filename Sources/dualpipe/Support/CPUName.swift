@@ -4,6 +4,12 @@ import Foundation
 /// published number says which CPU it came from, and a VM's name alone ("AMD EPYC") does not tell
 /// one generation from another.
 func cpuModelName() -> String {
+    "\(ProcessInfo.processInfo.activeProcessorCount) cores of \(cpuDescription())"
+}
+
+/// The first processor's model name in /proc/cpuinfo with its family and model:
+/// "AMD EPYC (family 25, model 17)".
+func cpuDescription() -> String {
     guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "unknown CPU" }
     // The first processor's fields: the block up to the first empty line.
     var fields: [String: String] = [:]
@@ -16,5 +22,5 @@ func cpuModelName() -> String {
     }
     guard var name = fields["model name"] else { return "unknown CPU" }
     if let family = fields["cpu family"], let model = fields["model"] { name += " (family \(family), model \(model))" }
-    return "\(ProcessInfo.processInfo.activeProcessorCount) cores of \(name)"
+    return name
 }
