@@ -52,7 +52,7 @@ struct SimulateCommand: ParsableCommand {
     var costBW: Double?
     @Option(name: .customLong("cost-fb"), help: "Cost of an overlapped forward and full backward FB (default: F + BW, or the trace's).")
     var costFB: Double?
-    @Option(name: .customLong("costs-from-trace"), help: ArgumentHelp("Take F, B, W, BW and FB from a `dualpipe train --trace` file: each kind's mean compute time in milliseconds over the traced step (a pair's time blocked inside left out; a kind the step did not run as the others imply it, BW = B + W, FB = F + BW). Where the trace ran the simulated schedule itself (the same kind, PP and M) and no --cost-* flag is given, each action costs its own stage's and rank's mean instead. A --cost-* flag given too wins; --latency and --transfer stay yours to give, in milliseconds (default: none).", valueName: "file"))
+    @Option(name: .customLong("costs-from-trace"), help: ArgumentHelp("Take F, B, W, BW and FB from a `dualpipe train --trace` file: each kind's mean compute time in milliseconds over the traced step (a pair's time blocked inside left out; a kind the step did not run as the others imply it, BW = B + W, FB = F + BW; BW raised to max(B, W) and FB to max(F, BW) where the means fall below). Where the trace ran the simulated schedule itself (the same kind, PP and M) and no --cost-* flag is given, each action costs its own stage's and rank's mean instead. A --cost-* flag given too wins; --latency and --transfer stay yours to give, in milliseconds (default: none).", valueName: "file"))
     var costsFromTrace: String?
     @Option(help: "Latency of one point-to-point message, from its send to its arrival.")
     var latency: Double = 0
@@ -102,7 +102,8 @@ struct SimulateCommand: ParsableCommand {
             return Costs(forward: costF ?? 1, backwardInput: costB ?? 1, backwardWeight: costW ?? 1,
                          backward: costBW, forwardBackward: costFB, latency: latency, transfer: transfer)
         }
-        let measured = Costs(measured: durations)
+        // The trace's own means brought within the rules (its kinds mix stages); a flag is taken as given.
+        let measured = Costs(measured: durations).liftedToItsRules().costs
         let b = costB ?? measured.backwardInput, w = costW ?? measured.backwardWeight
         // A B or W given alone moves the trace's BW with it, as BW = B + W without a trace.
         let bw = costBW ?? (costB == nil && costW == nil ? measured.backward : b + w)
@@ -135,7 +136,9 @@ struct SimulateCommand: ParsableCommand {
         }
         let durations = ChromeTrace.byKind(spans)
         let counts = Action.Op.allCases.compactMap { op in durations[op].map { "\($0.count) \(op.rawValue)" } }
-        return "costs from the trace '\(costsFromTrace)': each kind's mean compute ms over its \(counts.joined(separator: ", ")) (a --cost-* flag wins)"
+        let raised = Costs(measured: durations).liftedToItsRules().raised
+        let lifted = raised.isEmpty ? "" : "; raised to the rules a full backward and a pair keep, as kinds' means mix stages and ranks: \(raised.joined(separator: ", "))"
+        return "costs from the trace '\(costsFromTrace)': each kind's mean compute ms over its \(counts.joined(separator: ", ")) (a --cost-* flag wins)\(lifted)"
     }
 
     func validate() throws {

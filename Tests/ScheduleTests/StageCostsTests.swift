@@ -45,6 +45,21 @@ import Testing
 
     /// Micro-batches of one (rank, kind, stage) are averaged; a (rank, kind, stage) that never ran
     /// costs its kind's mean; a kind that never ran costs what the others imply.
+    /// Kinds' means from a trace can break the simulator's rules (a BW averaged over cheap stages
+    /// below a B that includes the head's): lifted, BW reaches max(B, W) and then FB max(F, BW),
+    /// each named; costs within the rules come back unchanged.
+    @Test func measuredMeansAreLiftedToTheRules() throws {
+        let below = Costs(measured: [.F: [2, 4], .B: [3, 5], .W: [1], .BW: [2, 2], .FB: [3]])
+        #expect(throws: ScheduleError.self) { try below.validate() }
+        let (lifted, raised) = below.liftedToItsRules()
+        #expect(lifted.backward == 4 && lifted.forwardBackward == 4)
+        #expect(lifted.forward == 3 && lifted.backwardInput == 4 && lifted.backwardWeight == 1)
+        #expect(raised == ["BW 2.0 -> 4.0", "FB 3.0 -> 4.0"])
+        try lifted.validate()
+        let within = Costs(forward: 1, backwardInput: 1, backwardWeight: 1, backward: 1.5, forwardBackward: 2.5)
+        #expect(within.liftedToItsRules().costs == within && within.liftedToItsRules().raised.isEmpty)
+    }
+
     @Test func meansFallBackFromStageToKindToImplied() throws {
         let f0 = Action.forward(Chunk(stage: 0, microBatch: 0)), f1 = Action.forward(Chunk(stage: 0, microBatch: 1))
         let f2 = Action.forward(Chunk(stage: 2, microBatch: 0))
