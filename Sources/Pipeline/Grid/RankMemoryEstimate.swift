@@ -62,8 +62,7 @@ extension PipelineConfiguration {
         // 8 bytes a parameter held (a weight, its gradient), 8 more a parameter updated (two moments).
         let parameters = stages.map(\.parameterCount).reduce(0, +)
         let updated = zip(held, stages).filter { updating.contains($0.0) }.map(\.1.parameterCount).reduce(0, +)
-        let summed = (stagesSummed(byPipelineRank: pp, shardedOptimizer: shardedOptimizer)
-            + stagesSwappedEarly(byPipelineRank: pp, lowered: lowered, shardedOptimizer: shardedOptimizer, nodeOfRank: nodeOfRank)).map {
+        let summed = sumBufferStages(byPipelineRank: pp, lowered: lowered, shardedOptimizer: shardedOptimizer, nodeOfRank: nodeOfRank).map {
             model.memoryEstimate(ofStage: $0, in: partition, expertSlots: model.experts).parameterCount
         }
         return RankMemoryEstimate(parameters: 8 * parameters + 8 * updated,
@@ -101,6 +100,13 @@ extension PipelineConfiguration {
         return SumStarts.early(programs: lowered.programs, stagesHeld: stagesHeld, pipelineRank: pp).keys.sorted()
     }
 
+    /// A held stage for each stage-sized buffer of pipeline rank `pp`'s gradient sums: the stages it
+    /// gathers to sum, and once more those whose swap it also receives into.
+    func sumBufferStages(byPipelineRank pp: Int, lowered: LoweredSchedule, shardedOptimizer: Bool, nodeOfRank: [Int]?) -> [Int] {
+        stagesSummed(byPipelineRank: pp, shardedOptimizer: shardedOptimizer)
+            + stagesSwappedEarly(byPipelineRank: pp, lowered: lowered, shardedOptimizer: shardedOptimizer, nodeOfRank: nodeOfRank)
+    }
+
     /// Bytes of the sums' buffers for `floats` gathered gradient elements, with sharded AdamW's four
     /// windows (each a piece, or the largest held stage where it is smaller).
     func sumBuffers(floats: Double, largestStage: Double, shardedOptimizer: Bool) -> Double {
@@ -124,9 +130,8 @@ extension PipelineConfiguration {
             let ends = self.schedule.runsEnds(of: mb, onRank: pp)
             return parts + (ends.first ? 1 : 0) + (ends.last ? 1 : 0)
         }
-        let summedStages = stagesSummed(byPipelineRank: pp, shardedOptimizer: shardedOptimizer)
-            + stagesSwappedEarly(byPipelineRank: pp, lowered: lowered, shardedOptimizer: shardedOptimizer, nodeOfRank: nodeOfRank)
-        let summedBlocks = Double(summedStages.count * partition.blocksPerStage)
+        let summedBlocks = Double(sumBufferStages(byPipelineRank: pp, lowered: lowered, shardedOptimizer: shardedOptimizer, nodeOfRank: nodeOfRank).count
+                                  * partition.blocksPerStage)
         return RankMemoryEstimate(parameters: 4 * 2 * 8 * hidden * hidden * (blocks + updatedBlocks),
                                   contexts: lowered.schedule.savedContexts[pp],
                                   contextBytes: 4 * 10 * rows * hidden * Double(partition.blocksPerStage),
