@@ -6,7 +6,9 @@
 // in order, and the other way. The taps must exist (`ip tuntap add dev NAME mode tap`) and be in
 // this network namespace when it starts; one may then move to another namespace, its file
 // descriptor stays attached. `scripts/local-nodes link --delay` compiles it, starts it and stops
-// it. A rate limit is tc's business (tbf on the taps).
+// it. A rate limit is tc's business (tbf on the taps). `--delay 0ms` passes every frame on at
+// once: the same wire and its CPU without the delay, the fair baseline for a slowdown measured
+// with it (scripts/local-nodes explains).
 //
 // The frames cross user space, so the wire costs CPU that a real link does not. It is C, not a
 // script, to keep that cost small: the ranks share the machine's cores with it, and every cycle
@@ -131,7 +133,7 @@ static int attach(const char *name) {
     return fd;
 }
 
-// "1ms", "250us", "0.5ms": more than 0, at most 1 s.
+// "1ms", "250us", "0.5ms", "0ms": at least 0, at most 1 s.
 static uint64_t parse_delay(const char *text) {
     char *end = NULL;
     errno = 0;
@@ -140,8 +142,8 @@ static uint64_t parse_delay(const char *text) {
     if (end && strcmp(end, "ms") == 0) scale = 1e6;
     if (end && strcmp(end, "us") == 0) scale = 1e3;
     double ns = value * scale;
-    if (errno || end == text || scale == 0 || !(ns > 0) || ns > 1e9) {
-        fprintf(stderr, "delay-line: --delay '%s' must be a number with us or ms, more than 0 and at most 1 s (e.g. 1ms)\n", text);
+    if (errno || end == text || scale == 0 || !(ns >= 0) || ns > 1e9) {
+        fprintf(stderr, "delay-line: --delay '%s' must be a number with us or ms, from 0 to 1 s (e.g. 1ms)\n", text);
         exit(2);
     }
     return (uint64_t)ns;
