@@ -85,6 +85,22 @@ import Tensor
         #expect(GradientClipping.scale(globalNorm: norm, maxNorm: 0) == 1)
     }
 
+    /// Each optimizer number is refused on its own, by the flag that sets it, infinities included.
+    @Test func optimizerNumbersAreRefusedByTheirFlags() {
+        let refusals: [(TrainingConfiguration, String)] = [
+            (TrainingConfiguration(learningRate: .infinity), "--lr inf: the peak learning rate must be a finite number > 0"),
+            (TrainingConfiguration(learningRate: 0), "--lr 0.0: the peak learning rate must be a finite number > 0"),
+            (TrainingConfiguration(learningRate: 1e-3, minimumLearningRate: 2e-3), "--min-lr 0.002: the final learning rate must be a finite number >= 0 and at most --lr (0.001)"),
+            (TrainingConfiguration(warmupSteps: -2), "--warmup -2: warmup steps must be >= 0"),
+            (TrainingConfiguration(weightDecay: .nan), "--weight-decay nan: weight decay must be a finite number >= 0"),
+            (TrainingConfiguration(clipNorm: .infinity), "--clip inf: the gradient-norm clip must be a finite number >= 0 (0: no clipping)"),
+        ]
+        for (training, message) in refusals {
+            #expect(throws: ConfigurationError(message)) { try training.validate() }
+        }
+        #expect(throws: Never.self) { try TrainingConfiguration(minimumLearningRate: 0, clipNorm: 0).validate() }
+    }
+
     @Test func warmupThenCosine() {
         let s = LearningRateSchedule(peak: 1, minimum: 0.1, warmup: 4, total: 14)
         #expect(s.rate(at: 0) == 0.25)

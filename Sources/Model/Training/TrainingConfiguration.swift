@@ -39,12 +39,19 @@ public struct TrainingConfiguration: Sendable, Equatable {
         guard microBatches <= Self.maximumMicroBatches else {
             throw ConfigurationError("--micro-batches \(microBatches) exceeds the limit of \(Self.maximumMicroBatches) per step (docs/inputs.md): a step would run for hours")
         }
-        guard learningRate > 0 && minimumLearningRate >= 0 && minimumLearningRate <= learningRate else {
-            throw ConfigurationError("learning rate \(learningRate) must be positive and at least the minimum \(minimumLearningRate) (which must be >= 0)")
+        // Each message names the flag of `dualpipe train` that sets the value.
+        guard learningRate.isFinite && learningRate > 0 else {
+            throw ConfigurationError("--lr \(learningRate): the peak learning rate must be a finite number > 0")
         }
-        guard warmupSteps >= 0 else { throw ConfigurationError("warmup steps must be >= 0, got \(warmupSteps)") }
-        guard weightDecay >= 0 && clipNorm >= 0 else {
-            throw ConfigurationError("weight decay (\(weightDecay)) and clip norm (\(clipNorm)) must be >= 0")
+        guard minimumLearningRate.isFinite && minimumLearningRate >= 0 && minimumLearningRate <= learningRate else {
+            throw ConfigurationError("--min-lr \(minimumLearningRate): the final learning rate must be a finite number >= 0 and at most --lr (\(learningRate))")
+        }
+        guard warmupSteps >= 0 else { throw ConfigurationError("--warmup \(warmupSteps): warmup steps must be >= 0") }
+        guard weightDecay.isFinite && weightDecay >= 0 else {
+            throw ConfigurationError("--weight-decay \(weightDecay): weight decay must be a finite number >= 0")
+        }
+        guard clipNorm.isFinite && clipNorm >= 0 else {
+            throw ConfigurationError("--clip \(clipNorm): the gradient-norm clip must be a finite number >= 0 (0: no clipping)")
         }
         guard (0..<1).contains(beta1) && (0..<1).contains(beta2) else {
             throw ConfigurationError("Adam betas must be in [0, 1), got \(beta1) and \(beta2)")
