@@ -148,8 +148,11 @@ struct SimulateCommand: ParsableCommand {
             throw ValidationError("\(costFlag(of: error.description)): \(error)")
         }
         try validateNodes()
-        if let gradientSum, !(gradientSum.isFinite && gradientSum >= 0) {
-            throw ValidationError("--gradient-sum \(gradientSum): every cost must be a finite number >= 0")
+        do {
+            try gradientSums?.validate()
+        } catch {
+            // --inter-node-gradient-sum is checked with the node flags above, so this is --gradient-sum's.
+            throw ValidationError("--gradient-sum \(gradientSum.map { "\($0)" } ?? "0"): \(error)")
         }
         if let trace { try Files.checkWritable(trace, flag: "--trace") }
         if let svg { try Files.checkWritable(svg, flag: "--svg") }
