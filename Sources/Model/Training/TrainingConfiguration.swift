@@ -39,7 +39,7 @@ public struct TrainingConfiguration: Sendable, Equatable {
         guard microBatches <= Self.maximumMicroBatches else {
             throw ConfigurationError("--micro-batches \(microBatches) exceeds the limit of \(Self.maximumMicroBatches) per step (docs/inputs.md): a step would run for hours")
         }
-        // Each message names the flag of `dualpipe train` that sets the value.
+        // The optimizer's numbers, each refused by the `dualpipe train` flag that sets it.
         guard learningRate.isFinite && learningRate > 0 else {
             throw ConfigurationError("--lr \(learningRate): the peak learning rate must be a finite number > 0")
         }
