@@ -18,12 +18,13 @@ that variant (for example shaping a link).
 import argparse
 import json
 import os
-import platform
 import shlex
 import statistics
 import subprocess
 import sys
 import tempfile
+
+from cpu_description import cpu_description
 
 
 def named(text):
@@ -31,14 +32,6 @@ def named(text):
     if not sep or not name or not command.strip():
         raise argparse.ArgumentTypeError(f"'{text}' is not NAME=COMMAND")
     return name, command
-
-
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo") as f:
-            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.processor() or "unknown CPU"
 
 
 def main():
@@ -66,7 +59,7 @@ def main():
     times = {name: [] for name in names}
     efficiency = {name: [] for name in names}
     sends = {name: [0.0, 0.0] for name in names}
-    print(f"{os.cpu_count()} cores of {cpu_name()}; {arguments.rounds} rounds of {', '.join(names)}", flush=True)
+    print(f"{os.cpu_count()} cores of {cpu_description()}; {arguments.rounds} rounds of {', '.join(names)}", flush=True)
     with tempfile.TemporaryDirectory() as folder:
         for round_ in range(arguments.rounds):
             for name, command in arguments.variant:

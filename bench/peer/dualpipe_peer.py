@@ -23,6 +23,10 @@ import sys
 import tempfile
 import warnings
 
+# The shared helpers one folder up (bench/).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from cpu_description import cpu_description  # noqa: E402
+
 # PyTorch's wheels warn on import when NumPy is absent; nothing here uses NumPy.
 NUMPY_WARNING = "Failed to initialize NumPy"
 
@@ -197,22 +201,6 @@ def multiply_add_peak(arguments):
         if line.startswith("multiply-add peak of one core:"):
             return float(line.split(":", 1)[1].split()[0])
     return None
-
-
-def cpu_description():
-    """The CPU as /proc/cpuinfo names it, with its family and model: a VM's name alone ("AMD EPYC")
-    does not tell one generation from another."""
-    fields = {}
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if not line.strip():
-                break
-            name, _, value = line.partition(":")
-            fields.setdefault(name.strip(), value.strip())
-    name = fields.get("model name", "unknown CPU")
-    if "cpu family" in fields and "model" in fields:
-        name += f" (family {fields['cpu family']}, model {fields['model']})"
-    return name
 
 
 def main():
