@@ -51,9 +51,14 @@ import Testing
         }
         #expect(estimate(limitIn: 3600, .lost)
                 == ["estimate: 100 more step(s), about 1m 40s at the median step so far (1.000 s; --steps 110); the job's time limit is 1h 00m away"])
-        let short = estimate(limitIn: 99, .stopsBefore)
+        let short = estimate(limitIn: 99, .stopsBefore(margin: 30))
         #expect(short.count == 2 && short[0].hasSuffix("the job's time limit is 1m 39s away"))
-        #expect(short[1] == "warning: the job's time limit comes before the steps left are done; the run stops before it with a checkpoint (exit 75; --stop-before-limit): submit it again with the same flags and --resume")
+        #expect(short[1] == "warning: the run stops before the steps left are done, with a checkpoint (exit 75), once less than 30 s and two of its longest steps are left before the job's time limit (--stop-before-limit): submit it again with the same flags and --resume")
+        // 100 s of steps fit before a limit 120 s away, but not before the stop 30 s and two
+        // 1 s steps ahead of it: only the run that stops itself is warned.
+        #expect(estimate(limitIn: 120, .lost).count == 1)
+        #expect(estimate(limitIn: 120, .stopsBefore(margin: 30)).last?.hasPrefix("warning: the run stops before the steps left are done") == true)
+        #expect(estimate(limitIn: 140, .stopsBefore(margin: 30)).count == 1)
         #expect(estimate(limitIn: 99, .stopsAtTheSignal).last?.contains("its SIGTERM stops the run with a checkpoint (exit 75) where it reaches the ranks in time") == true)
         #expect(estimate(limitIn: -5, .lost).last == "warning: the job's time limit comes before the steps left are done; without --checkpoint-dir everything trained is lost then: add it, or ask for a longer --time")
     }

@@ -197,7 +197,8 @@ struct PipelineRun {
         }
         // A resumed run's first step is the checkpoint's, not 0.
         let firstStep = trainer.nextStep
-        let outcome: RunProgress.TimeLimit.Outcome = o.checkpointDir == nil ? .lost : timeStop != nil ? .stopsBefore : .stopsAtTheSignal
+        let outcome: RunProgress.TimeLimit.Outcome = o.checkpointDir == nil ? .lost
+            : timeStop.map { .stopsBefore(margin: $0.margin) } ?? .stopsAtTheSignal
         // Rank 0 follows the job's end before each step, in which it may ask for the stop.
         var log = lead ? StepLog(metrics: metrics, progress: RunProgress(firstStep: firstStep, endStep: o.steps, timeLimit: jobEnd.map { .init(end: $0, outcome: outcome) }),
                                  jobEnd: jobEnd, memory: plan.rankMemory, reference: plan.reference,

@@ -16,8 +16,9 @@ struct RunProgress {
             case lost
             /// --stop-before-limit 0: the limit's SIGTERM stops it with a checkpoint, where it reaches the ranks.
             case stopsAtTheSignal
-            /// --stop-before-limit: it stops itself before, with a checkpoint.
-            case stopsBefore
+            /// --stop-before-limit: it stops itself, with a checkpoint, once less than `margin`
+            /// seconds and two of its longest iterations are left (`TimeLimitStop`).
+            case stopsBefore(margin: Double)
         }
         var end: Double
         var outcome: Outcome
@@ -37,7 +38,7 @@ struct RunProgress {
 
     /// Records the iteration of `step`; returns the estimate once, after `estimateAfter`
     /// iterations when at least as many steps are left, with a warning when the job's time limit
-    /// (`now` in Unix seconds) comes first.
+    /// (`now` in Unix seconds) comes first, or with --stop-before-limit the run's stop before it.
     mutating func record(step: Int, seconds: Double, tokens: Int, now: Double = Date().timeIntervalSince1970) -> [String] {
         iterationSeconds.append(seconds)
         self.tokens += tokens
@@ -49,13 +50,19 @@ struct RunProgress {
         guard let timeLimit else { return [estimate] }
         let remaining = max(0, timeLimit.end - now)
         estimate += "; the job's time limit is \(Self.duration(remaining)) away"
-        guard remaining < needed else { return [estimate] }
-        let then = switch timeLimit.outcome {
-        case .lost: "without --checkpoint-dir everything trained is lost then: add it, or ask for a longer --time"
-        case .stopsAtTheSignal: "its SIGTERM stops the run with a checkpoint (exit 75) where it reaches the ranks in time (not through mpirun): submit it again with the same flags and --resume"
-        case .stopsBefore: "the run stops before it with a checkpoint (exit 75; --stop-before-limit): submit it again with the same flags and --resume"
+        // With --stop-before-limit the steps have until the stop, which comes before the limit.
+        var available = remaining
+        if case .stopsBefore(let margin) = timeLimit.outcome { available -= margin + 2 * (iterationSeconds.max() ?? 0) }
+        guard available < needed else { return [estimate] }
+        let warning = switch timeLimit.outcome {
+        case .lost:
+            "the job's time limit comes before the steps left are done; without --checkpoint-dir everything trained is lost then: add it, or ask for a longer --time"
+        case .stopsAtTheSignal:
+            "the job's time limit comes before the steps left are done; its SIGTERM stops the run with a checkpoint (exit 75) where it reaches the ranks in time (not through mpirun): submit it again with the same flags and --resume"
+        case .stopsBefore(let margin):
+            "the run stops before the steps left are done, with a checkpoint (exit 75), once less than \(Self.duration(margin)) and two of its longest steps are left before the job's time limit (--stop-before-limit): submit it again with the same flags and --resume"
         }
-        return [estimate, "warning: the job's time limit comes before the steps left are done; " + then]
+        return [estimate, "warning: " + warning]
     }
 
     /// The job's time limit from the environment: Slurm's SLURM_JOB_END_TIME (Slurm 23.02 and
