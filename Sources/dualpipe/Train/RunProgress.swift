@@ -52,7 +52,9 @@ struct RunProgress {
         estimate += "; the job's time limit is \(Self.duration(remaining)) away"
         // With --stop-before-limit the steps have until the stop, which comes before the limit.
         var available = remaining
-        if case .stopsBefore(let margin) = timeLimit.outcome { available -= margin + 2 * (iterationSeconds.max() ?? 0) }
+        if case .stopsBefore(let margin) = timeLimit.outcome {
+            available = TimeLimitStop.timeBeforeStop(end: timeLimit.end, now: now, margin: margin, longestIteration: iterationSeconds.max() ?? 0)
+        }
         guard available < needed else { return [estimate] }
         let warning = switch timeLimit.outcome {
         case .lost:

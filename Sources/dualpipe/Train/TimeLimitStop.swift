@@ -36,8 +36,17 @@ struct TimeLimitStop {
     /// Whether the step ending at `now` (Unix seconds) must be the last, the longest iteration so
     /// far (a step and whatever followed it) having taken `longestIteration` seconds.
     mutating func due(longestIteration: Double, now: Double = Date().timeIntervalSince1970) -> Bool {
-        if !reached, end - now < margin + 2 * longestIteration { longestAtStop = longestIteration }
+        if !reached, Self.timeBeforeStop(end: end, now: now, margin: margin, longestIteration: longestIteration) < 0 {
+            longestAtStop = longestIteration
+        }
         return reached
+    }
+
+    /// Seconds the steps still have before the stop, the job ending at `end` (both Unix seconds,
+    /// as `now`): the time left less `margin` and two of the longest iterations. The stop is due
+    /// once it is below 0; the run's estimate (`RunProgress`) warns when the steps left need more.
+    static func timeBeforeStop(end: Double, now: Double, margin: Double, longestIteration: Double) -> Double {
+        end - now - (margin + 2 * longestIteration)
     }
 
     /// The part of the stop line that says why, at `now`.
