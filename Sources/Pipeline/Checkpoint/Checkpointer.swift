@@ -80,11 +80,7 @@ public enum Checkpointer {
         if world.rank == 0 {
             // A folder of the same step from an earlier run stops being a checkpoint before its shards change.
             try? FileManager.default.removeItem(atPath: manifestPath)
-            do {
-                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            } catch {
-                throw PipelineError("cannot create checkpoint folder \(folder): \(error.localizedDescription)")
-            }
+            try makeFolder(folder)
         }
         try world.barrier()
         // Sharded, each rank holds the moments of one of its two stages; the shard has both.
@@ -104,6 +100,21 @@ public enum Checkpointer {
         }
         try world.barrier()
         return folder
+    }
+
+    /// `mkdir -p`, failing with the system's words (a full disk, a permission taken away since
+    /// the run started) where Foundation gives an error code.
+    static func makeFolder(_ path: String) throws(PipelineError) {
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for component in path.split(separator: "/") {
+            prefix += component + "/"
+            if mkdir(prefix, 0o755) == 0 { continue }
+            let failure = errno
+            var info = stat()
+            if failure == EEXIST && stat(prefix, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR { continue }
+            let reason = failure == EEXIST ? "\(prefix.dropLast()) is not a folder" : "\(prefix.dropLast()): \(String(cString: strerror(failure)))"
+            throw PipelineError("cannot create checkpoint folder \(path): \(reason)")
+        }
     }
 
     /// Keeps the newest `keep` complete checkpoints; older folders, complete or not, go.

@@ -22,6 +22,65 @@ enum Files {
         guard access(path, R_OK) == 0 else { throw ValidationError("\(flag) '\(path)' cannot be read: \(systemReason())") }
     }
 
+    /// Refuses a file that every rank reads whole (`--data`, `--schedule-file`) unless it is a
+    /// regular file, after `checkReadable`: a pipe (`<(...)`) can be read once, by one process, and
+    /// a device such as /dev/null gives no bytes.
+    static func checkRegularFile(_ path: String, flag: String) throws {
+        try checkReadable(path, flag: flag)
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw ValidationError("\(flag) '\(path)': \(systemReason())") }
+        let kind: String? = switch info.st_mode & S_IFMT {
+        case S_IFREG: nil
+        case S_IFIFO: "a pipe"
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        case S_IFSOCK: "a socket"
+        default: "not a file on disk"
+        }
+        if let kind {
+            throw ValidationError("\(flag) '\(path)' is \(kind), not a regular file: it is read whole (by every rank under mpirun), so it must be a file on disk")
+        }
+    }
+
+    /// Refuses a folder a run will write into (`--checkpoint-dir`) that cannot take what it will
+    /// write: a path that is not a folder (or has a file among its parents), or a folder, or the
+    /// nearest existing parent of one still to be made, that cannot take a new folder. Checked by
+    /// making one and removing it at once, as `checkWritable` does for files (root passes access()
+    /// on /proc), so that a typo ends the run before its first step, not at its first checkpoint.
+    static func checkFolderWritable(_ path: String, flag: String) throws {
+        guard !path.isEmpty else { throw ValidationError("\(flag) '': a folder name is needed") }
+        var existing = path
+        var info = stat()
+        while stat(existing, &info) != 0 {
+            // ENOTDIR: a parent is a file; going up finds it and says so.
+            let parent = parentFolder(of: existing)
+            guard errno == ENOENT || errno == ENOTDIR, parent != existing else { throw ValidationError("\(flag) '\(path)': \(systemReason())") }
+            existing = parent
+        }
+        guard info.st_mode & S_IFMT == S_IFDIR else {
+            throw ValidationError(existing == path ? "\(flag) '\(path)' is not a folder"
+                                                   : "\(flag) '\(path)': '\(existing)' is not a folder")
+        }
+        let cannot = { ValidationError("\(flag) '\(path)': cannot create a folder in '\(existing)': \(systemReason())") }
+        guard access(existing, W_OK | X_OK) == 0 else { throw cannot() }
+        // A name of this process's own, as in checkWritable: every rank probes at once.
+        let probePath = (existing.hasSuffix("/") ? existing : existing + "/") + ".dualpipe-probe-\(getpid())"
+        if mkdir(probePath, 0o700) == 0 {
+            rmdir(probePath)
+        } else if errno != EEXIST {
+            throw cannot()
+        }
+    }
+
+    /// The folder holding `path`: "." for a bare name, "/" at the top.
+    static func parentFolder(of path: String) -> String {
+        var trimmed = Substring(path)
+        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+        guard let slash = trimmed.lastIndex(of: "/") else { return "." }
+        let parent = trimmed[..<slash]
+        return parent.isEmpty ? "/" : String(parent)
+    }
+
     /// Refuses what cannot be written: an empty name, a directory, a file without write permission,
     /// a folder that does not exist or cannot take a new file.
     static func checkWritable(_ path: String, flag: String) throws {
@@ -41,8 +100,7 @@ enum Files {
             return
         }
         guard errno == ENOENT else { throw ValidationError("\(flag) '\(path)': \(systemReason())") }
-        let folder = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
-        let directory = folder.isEmpty ? "/" : folder
+        let directory = parentFolder(of: path)
         guard stat(directory, &info) == 0 else {
             throw ValidationError("\(flag) '\(path)': the folder '\(directory)' does not exist (\(systemReason()))")
         }
