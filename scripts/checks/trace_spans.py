@@ -1,0 +1,22 @@
+"""The spans of a trace written by `dualpipe train --trace`, as the pipeline checks read them.
+
+Imported by the Python in scripts/checks/pipeline (run from the repository root with
+PYTHONPATH=scripts/checks), so that every check agrees on what a compute action is and on its
+compute time.
+"""
+import json
+
+
+def spans(path):
+    """Every complete span ("ph": "X") of the trace at `path`."""
+    return [e for e in json.load(open(path))["traceEvents"] if e.get("ph") == "X"]
+
+
+def compute_spans(path):
+    """The spans of the schedule's compute actions (F, B, W, BW, FB): not waits, not the update."""
+    return [e for e in spans(path) if e.get("cat") not in ("wait", "update")]
+
+
+def compute_ms(span):
+    """A compute span's length in ms, less the time a pair's side sat blocked inside it."""
+    return span["dur"] / 1000 - (span.get("args", {}).get("blocked_ms") or 0)
