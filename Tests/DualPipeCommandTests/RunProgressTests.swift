@@ -42,6 +42,14 @@ import Testing
         #expect(RunProgress(firstStep: 5, endStep: 5).summary == "trained no step")
     }
 
+    /// With the model's work per token, the summary says the rate of it, in all and a rank: the
+    /// tokens/s times the FLOPs per token.
+    @Test func summaryWithTheModelsWork() {
+        var progress = RunProgress(firstStep: 0, endStep: 4, flopsPerToken: 3e6, ranks: 8)
+        for step in 0..<4 { _ = progress.record(step: step, seconds: 0.25, tokens: 1000) }
+        #expect(progress.summary == "trained step(s) 0-3 in 1.0 s (median step 0.250 s, 4000 tokens/s, 12.0 GFLOP/s of matmul work, 1.5 a rank)")
+    }
+
     /// Under a batch job's time limit the estimate says how far away it is, and warns when it
     /// comes before the steps left are done, with what happens then.
     @Test func theJobsTimeLimit() {

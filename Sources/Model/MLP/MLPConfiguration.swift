@@ -38,4 +38,8 @@ public struct MLPConfiguration: Sendable, Equatable {
 
     /// FLOPs of one block's F for one micro-batch (two matmuls); B and W each cost the same.
     public var forwardFLOPsPerBlock: Double { 2 * 2 * Double(tokensPerMicroBatch) * Double(hidden) * Double(inner) }
+
+    /// FLOPs of one micro-batch's F, B and W through `blocks` blocks: three times F's, less the
+    /// data's gradient, one product of the first block's B that nothing needs (`MLPStage`).
+    public func flopsPerMicroBatch(blocks: Int) -> Double { forwardFLOPsPerBlock * (3 * Double(blocks) - 0.5) }
 }

@@ -103,7 +103,9 @@ struct MLPRun {
         var schedules: [Double] = []
         let jobEnd = RunProgress.jobEnd(ProcessInfo.processInfo.environment)
         // The estimate goes by the job's end as slurm/train.sbatch re-reads it, as the MoE run's does.
-        var log = lead ? StepLog(metrics: metrics, progress: RunProgress(firstStep: 0, endStep: o.steps, timeLimit: jobEnd.map { .init(end: $0, outcome: .lost) }),
+        var log = lead ? StepLog(metrics: metrics, progress: RunProgress(firstStep: 0, endStep: o.steps, timeLimit: jobEnd.map { .init(end: $0, outcome: .lost) },
+                                                                    flopsPerToken: model.flopsPerMicroBatch(blocks: configuration.partition.layers) / Double(model.tokensPerMicroBatch),
+                                                                    ranks: world.size),
                                  jobEnd: jobEnd, memory: memory, reference: reference,
                                  rankZeroPipelineRank: configuration.grid.coordinates(of: 0).pipeline) : nil
         for step in 0..<o.steps {

@@ -200,7 +200,8 @@ struct PipelineRun {
         let outcome: RunProgress.TimeLimit.Outcome = o.checkpointDir == nil ? .lost
             : timeStop.map { .stopsBefore(margin: $0.margin) } ?? .stopsAtTheSignal
         // Rank 0 follows the job's end before each step, in which it may ask for the stop.
-        var log = lead ? StepLog(metrics: metrics, progress: RunProgress(firstStep: firstStep, endStep: o.steps, timeLimit: jobEnd.map { .init(end: $0, outcome: outcome) }),
+        var log = lead ? StepLog(metrics: metrics, progress: RunProgress(firstStep: firstStep, endStep: o.steps, timeLimit: jobEnd.map { .init(end: $0, outcome: outcome) },
+                                                                    flopsPerToken: FlopCount(plan.model).total / Double(plan.model.tokensPerMicroBatch), ranks: world.size),
                                  jobEnd: jobEnd, memory: plan.rankMemory, reference: plan.reference,
                                  rankZeroPipelineRank: plan.configuration.grid.coordinates(of: 0).pipeline) : nil
         for step in firstStep..<o.steps {

@@ -29,11 +29,16 @@ struct RunProgress {
     let endStep: Int
     /// Moved with the job's end (`JobEndWatch`).
     var timeLimit: TimeLimit?
+    /// The model's matmul work per token trained (F, B and W; `FlopCount`), and the ranks that
+    /// share it: the summary's GFLOP/s, comparable with `dualpipe bench blas`. 0: not said.
+    let flopsPerToken: Double
+    let ranks: Int
     private(set) var iterationSeconds: [Double] = []
     private var tokens = 0
 
-    init(firstStep: Int, endStep: Int, timeLimit: TimeLimit? = nil) {
+    init(firstStep: Int, endStep: Int, timeLimit: TimeLimit? = nil, flopsPerToken: Double = 0, ranks: Int = 1) {
         (self.firstStep, self.endStep, self.timeLimit) = (firstStep, endStep, timeLimit)
+        (self.flopsPerToken, self.ranks) = (flopsPerToken, ranks)
     }
 
     /// Records the iteration of `step`; returns the estimate once, after `estimateAfter`
@@ -81,8 +86,10 @@ struct RunProgress {
         guard !iterationSeconds.isEmpty else { return "trained no step" }
         let wall = iterationSeconds.reduce(0, +)
         let last = firstStep + iterationSeconds.count - 1
+        let tokensPerSecond = Double(tokens) / wall, gflops = tokensPerSecond * flopsPerToken / 1e9
+        let work = flopsPerToken > 0 ? ", " + decimal(gflops, 1) + " GFLOP/s of matmul work, " + decimal(gflops / Double(ranks), 1) + " a rank" : ""
         return "trained step(s) \(firstStep)-\(last) in \(Self.duration(wall)) (median step " + decimal(median(iterationSeconds), 3)
-            + " s, " + decimal(Double(tokens) / wall, 0) + " tokens/s)"
+            + " s, " + decimal(tokensPerSecond, 0) + " tokens/s" + work + ")"
     }
 
     /// `seconds` as people read a wait: `8.4 s`, `42 s`, `3m 05s`, `2h 07m`.
