@@ -98,4 +98,12 @@ import Tensor
         #expect(throws: ConfigurationError.self) { try MLPConfiguration(sequenceLength: 1 << 16, microBatchSize: 1 << 10).validate() }
         #expect(throws: Never.self) { try MLPConfiguration().validate() }
     }
+
+    /// The example's shape (768 rows, hidden 512, two blocks): each product is 2 x 768 x 512 x
+    /// 2048 FLOPs; F, B and W have two each, less the data's gradient: 11 products, 17.7 GFLOP.
+    @Test func flopsOfAMicroBatch() {
+        let product = 2.0 * 768 * 512 * 2048
+        #expect(MLPConfiguration().flopsPerMicroBatch(blocks: 2) == 11 * product)
+        #expect(MLPConfiguration().flopsPerMicroBatch(blocks: 1) == 5 * product)
+    }
 }
