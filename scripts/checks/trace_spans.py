@@ -12,9 +12,15 @@ def spans(path):
     return [e for e in json.load(open(path))["traceEvents"] if e.get("ph") == "X"]
 
 
+def is_compute(span):
+    """Whether a span is one of the schedule's compute actions (F, B, W, BW, FB): not a wait, not
+    a phase of the update after the schedule."""
+    return span.get("cat") not in ("wait", "update")
+
+
 def compute_spans(path):
-    """The spans of the schedule's compute actions (F, B, W, BW, FB): not waits, not the update."""
-    return [e for e in spans(path) if e.get("cat") not in ("wait", "update")]
+    """The spans of the schedule's compute actions."""
+    return [e for e in spans(path) if is_compute(e)]
 
 
 def compute_ms(span):

@@ -53,8 +53,10 @@ enum Files {
         var info = stat()
         while stat(existing, &info) != 0 {
             // ENOTDIR: a parent is a file; going up finds it and says so.
-            let parent = parentFolder(of: existing)
-            guard errno == ENOENT || errno == ENOTDIR, parent != existing else { throw ValidationError("\(flag) '\(path)': \(systemReason())") }
+            let failure = errno, parent = parentFolder(of: existing)
+            guard failure == ENOENT || failure == ENOTDIR, parent != existing else {
+                throw ValidationError("\(flag) '\(path)': \(String(cString: strerror(failure)))")
+            }
             existing = parent
         }
         guard info.st_mode & S_IFMT == S_IFDIR else {
