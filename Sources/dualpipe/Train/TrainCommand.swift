@@ -47,7 +47,7 @@ struct TrainCommand: ParsableCommand {
     var steps = 200
     @Option(help: "Training text, read as bytes (default: the licence texts in /usr/share/common-licenses). Its last 5% is held out for --eval-every.")
     var data: String?
-    @Option(help: "Seed of the initialisation and of the data sampling.")
+    @Option(help: "Seed of the initialisation and of the data sampling, a whole number from 0 to 2^64 - 1 (default: 1).", transform: TrainCommand.seed)
     var seed: UInt64 = 1
     @OptionGroup var model: ModelOptions
     @Option(help: "With --reference: pipeline stages the model is cut into (numbers do not change).")
@@ -98,6 +98,12 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("trace-svg"), help: ArgumentHelp("Draw the traced step's measured timeline, with the simulated one beneath, to FILE.", valueName: "FILE"))
     var traceSVG: String?
     @OptionGroup var memoryCheck: MemoryCheckOption
+
+    /// --seed's value, refused with its rule (ArgumentParser's own message names none).
+    static func seed(_ text: String) throws -> UInt64 {
+        guard let seed = UInt64(text) else { throw ValidationError("a seed is a whole number from 0 to 2^64 - 1 (\(UInt64.max))") }
+        return seed
+    }
 
     func validate() throws {
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
