@@ -11,42 +11,33 @@ enum Files {
     /// The largest file a flag reads (a schedule, loads, a trace): 256 MiB, far above any real one.
     static let maximumReadBytes = 256 << 20
 
-    /// Refuses what cannot be read: an empty name, a missing path, a directory, no read permission.
-    /// `-` (standard input) passes where `allowsStandardInput`.
-    static func checkReadable(_ path: String, flag: String, allowsStandardInput: Bool = false) throws {
+    /// Refuses what cannot be read: an empty name, a missing path, a directory, no read permission,
+    /// and with `regularFileOnly` anything but a regular file: a file every rank reads whole
+    /// (`--data`, `--schedule-file`) cannot be a pipe (`<(...)`, read once, by one process) or a
+    /// device such as /dev/null (no bytes). `-` (standard input) passes where `allowsStandardInput`.
+    static func checkReadable(_ path: String, flag: String, allowsStandardInput: Bool = false, regularFileOnly: Bool = false) throws {
         if path == "-" && allowsStandardInput { return }
         guard !path.isEmpty else { throw ValidationError("\(flag) '': a file name is needed") }
         var info = stat()
         guard stat(path, &info) == 0 else { throw ValidationError("\(flag) '\(path)': \(systemReason())") }
         guard info.st_mode & S_IFMT != S_IFDIR else { throw ValidationError("\(flag) '\(path)' is a directory, not a file") }
         guard access(path, R_OK) == 0 else { throw ValidationError("\(flag) '\(path)' cannot be read: \(systemReason())") }
-    }
-
-    /// Refuses a file that every rank reads whole (`--data`, `--schedule-file`) unless it is a
-    /// regular file, after `checkReadable`: a pipe (`<(...)`) can be read once, by one process, and
-    /// a device such as /dev/null gives no bytes.
-    static func checkRegularFile(_ path: String, flag: String) throws {
-        try checkReadable(path, flag: flag)
-        var info = stat()
-        guard stat(path, &info) == 0 else { throw ValidationError("\(flag) '\(path)': \(systemReason())") }
-        let kind: String? = switch info.st_mode & S_IFMT {
-        case S_IFREG: nil
+        guard regularFileOnly, info.st_mode & S_IFMT != S_IFREG else { return }
+        let kind = switch info.st_mode & S_IFMT {
         case S_IFIFO: "a pipe"
         case S_IFCHR: "a character device"
         case S_IFBLK: "a block device"
         case S_IFSOCK: "a socket"
         default: "not a file on disk"
         }
-        if let kind {
-            throw ValidationError("\(flag) '\(path)' is \(kind), not a regular file: it is read whole (by every rank under mpirun), so it must be a file on disk")
-        }
+        throw ValidationError("\(flag) '\(path)' is \(kind), not a regular file: it is read whole (by every rank under mpirun), so it must be a file on disk")
     }
 
     /// Refuses a folder a run will write into (`--checkpoint-dir`) that cannot take what it will
     /// write: a path that is not a folder (or has a file among its parents), or a folder, or the
-    /// nearest existing parent of one still to be made, that cannot take a new folder. Checked by
-    /// making one and removing it at once, as `checkWritable` does for files (root passes access()
-    /// on /proc), so that a typo ends the run before its first step, not at its first checkpoint.
+    /// nearest existing parent of one still to be made, that cannot take a new entry
+    /// (`creationFailure`, as `checkWritable` asks), so that a typo ends the run before its first
+    /// step, not at its first checkpoint.
     static func checkFolderWritable(_ path: String, flag: String) throws {
         guard !path.isEmpty else { throw ValidationError("\(flag) '': a folder name is needed") }
         var existing = path
@@ -55,7 +46,7 @@ enum Files {
             // ENOTDIR: a parent is a file; going up finds it and says so.
             let failure = errno, parent = parentFolder(of: existing)
             guard failure == ENOENT || failure == ENOTDIR, parent != existing else {
-                throw ValidationError("\(flag) '\(path)': \(String(cString: strerror(failure)))")
+                throw ValidationError("\(flag) '\(path)': \(systemReason(failure))")
             }
             existing = parent
         }
@@ -63,15 +54,26 @@ enum Files {
             throw ValidationError(existing == path ? "\(flag) '\(path)' is not a folder"
                                                    : "\(flag) '\(path)': '\(existing)' is not a folder")
         }
-        let cannot = { ValidationError("\(flag) '\(path)': cannot create a folder in '\(existing)': \(systemReason())") }
-        guard access(existing, W_OK | X_OK) == 0 else { throw cannot() }
-        // A name of this process's own, as in checkWritable: every rank probes at once.
-        let probePath = (existing.hasSuffix("/") ? existing : existing + "/") + ".dualpipe-probe-\(getpid())"
-        if mkdir(probePath, 0o700) == 0 {
-            rmdir(probePath)
-        } else if errno != EEXIST {
-            throw cannot()
+        if let failure = creationFailure(in: existing) {
+            throw ValidationError("\(flag) '\(path)': cannot create a folder in '\(existing)': \(systemReason(failure))")
         }
+    }
+
+    /// nil where `directory` takes a new entry, else the errno that says why not. Root passes
+    /// access() on folders that take none (/proc, /sys): only creating one tells. The probe has a
+    /// name of its own, never the path a flag names: every rank checks the same path at once, and
+    /// one rank's probe appearing and vanishing there would fail another's stat and open (seen: a
+    /// rank exiting 64 alone). Removed at once, and only if this process made it.
+    static func creationFailure(in directory: String) -> Int32? {
+        guard access(directory, W_OK | X_OK) == 0 else { return errno }
+        let probePath = (directory.hasSuffix("/") ? directory : directory + "/") + ".dualpipe-probe-\(getpid())"
+        let probe = open(probePath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if probe >= 0 {
+            close(probe)
+            unlink(probePath)
+            return nil
+        }
+        return errno == EEXIST ? nil : errno
     }
 
     /// The folder holding `path`: "." for a bare name, "/" at the top.
@@ -107,21 +109,8 @@ enum Files {
             throw ValidationError("\(flag) '\(path)': the folder '\(directory)' does not exist (\(systemReason()))")
         }
         guard info.st_mode & S_IFMT == S_IFDIR else { throw ValidationError("\(flag) '\(path)': '\(directory)' is not a folder") }
-        guard access(directory, W_OK | X_OK) == 0 else {
-            throw ValidationError("\(flag) '\(path)': cannot create a file in '\(directory)': \(systemReason())")
-        }
-        // Root passes access() on folders that take no new file (/proc, /sys): only creating one
-        // tells. The probe has a name of its own, never `path`: every rank checks the same path
-        // at once, and one rank's probe appearing and vanishing there would fail another's stat
-        // and open (seen: a rank exiting 64 alone). Removed at once, and only if this process
-        // made it.
-        let probePath = (directory == "/" ? "" : directory) + "/.dualpipe-probe-\(getpid())"
-        let probe = open(probePath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        if probe >= 0 {
-            close(probe)
-            unlink(probePath)
-        } else if errno != EEXIST {
-            throw ValidationError("\(flag) '\(path)': cannot create a file in '\(directory)': \(systemReason())")
+        if let failure = creationFailure(in: directory) {
+            throw ValidationError("\(flag) '\(path)': cannot create a file in '\(directory)': \(systemReason(failure))")
         }
     }
 
@@ -179,8 +168,8 @@ enum Files {
         guard close(descriptor) == 0 else { throw RuntimeFailure("writing \(flag) '\(path)' failed: \(systemReason())") }
     }
 
-    /// strerror(errno), e.g. "No such file or directory".
-    static func systemReason() -> String { String(cString: strerror(errno)) }
+    /// strerror(code), by default of errno, e.g. "No such file or directory".
+    static func systemReason(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
 }
 
 /// A failure while working (not a bad input): printed as it is, exit code 1.

@@ -131,8 +131,8 @@ struct TrainCommand: ParsableCommand {
         // checked with the grid, once the world size is known).
         do { try trainingConfiguration(microBatches: 1).validate() } catch { throw ValidationError(error.description) }
         // Files first, so a typo ends the run before any work with the flag, the path and the reason.
-        if let data { try Files.checkRegularFile(data, flag: "--data") }
-        if let scheduleFile { try Files.checkRegularFile(scheduleFile, flag: "--schedule-file") }
+        if let data { try Files.checkReadable(data, flag: "--data", regularFileOnly: true) }
+        if let scheduleFile { try Files.checkReadable(scheduleFile, flag: "--schedule-file", regularFileOnly: true) }
         if let checkpointDir { try Files.checkFolderWritable(checkpointDir, flag: "--checkpoint-dir") }
         for (flag, path) in [("--metrics", metrics), ("--trace", trace), ("--trace-svg", traceSVG)] {
             if let path { try Files.checkWritable(path, flag: flag) }
