@@ -62,7 +62,7 @@ struct TrainCommand: ParsableCommand {
     var weightDecay: Float = 0.1
     @Option(help: "Global gradient-norm clip, 0 for none.")
     var clip: Float = 1
-    @Option(name: .customLong("eval-every"), help: ArgumentHelp("Every K steps, the loss of a forward-only pass over held-out data (0: never).", valueName: "K"))
+    @Option(name: .customLong("eval-every"), help: ArgumentHelp("Every K steps, and after the last step, the loss of a forward-only pass over held-out data (0: never).", valueName: "K"))
     var evalEvery = 0
     @Flag(name: .customLong("check-reference"), help: "Rank 0 also runs the reference trainer and compares losses, gradients and stage copies every step; exits non-zero on a mismatch.")
     var checkReference = false
@@ -258,7 +258,9 @@ struct TrainCommand: ParsableCommand {
 
     var keepsTrace: Bool { trace != nil || traceSVG != nil }
     var tracedStep: Int { traceStep ?? steps - 1 }
-    func evaluates(after step: Int) -> Bool { evalEvery > 0 && (step + 1) % evalEvery == 0 }
+    /// As with checkpoints, the last step always evaluates: a K longer than the run, or one that
+    /// does not divide it, still ends with the held-out loss of the weights the run leaves.
+    func evaluates(after step: Int) -> Bool { evalEvery > 0 && ((step + 1) % evalEvery == 0 || step == steps - 1) }
 }
 
 /// The per-step line both trainers print; `scripts/plot-loss` reads its first four fields.
