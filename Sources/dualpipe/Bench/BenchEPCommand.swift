@@ -15,10 +15,10 @@ struct BenchEPCommand: ParsableCommand {
         abstract: "Expert dispatch + combine time per MoE layer against alltoallv of the same bytes, and rebalance time, at EP 2, 4 and 8.",
         discussion: "Run under mpirun with 2 or more ranks, e.g. `mpirun -np 8 dualpipe bench ep`. Rank 0 prints the table.")
 
-    @OptionGroup var model: ModelOptions
+    @OptionGroup(title: "Model") var model: ModelOptions
     @Option(help: "Timed repetitions per row; the median is reported (slowest rank).")
     var samples = 5
-    @OptionGroup var memoryCheck: MemoryCheckOption
+    @OptionGroup(title: "Runtime") var memoryCheck: MemoryCheckOption
 
     func validate() throws {
         guard samples >= 1 else { throw ValidationError("--samples \(samples): it must be >= 1") }

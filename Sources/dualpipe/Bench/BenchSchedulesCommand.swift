@@ -15,13 +15,13 @@ struct BenchSchedulesCommand: ParsableCommand {
         abstract: "Train every schedule on the same model and ranks; step time, efficiency, bubble and MPI waits beside the simulator's prediction.",
         discussion: "Run under mpirun, e.g. `mpirun -np 2 dualpipe bench schedules`. Every rank is a pipeline rank (EP 1); the model's layers must split into 2 x PP stages (DualPipeV) and V x PP (Interleaved 1F1B, Interleaved ZB and Looped BFS, --stages-per-rank), so --layers defaults to 4 or, on more than 2 ranks or with an odd V, the smallest multiple of both from 4 up (8 on 4 ranks; 12 on 2 ranks with V = 3). A setting some schedule cannot run is refused once, before any communication. Rank 0 prints the table, and below it the parameter memory each schedule asks of a rank. The nine schedules' trainers are alive at once, as their steps take turns, so a rank needs memory for ten or eleven (the memory check counts them all): DualPipe also runs as `train` does not by default; --schedules trains fewer. On one node, where AdamW is sharded over the mirror pairs, it runs again with AdamW on both copies of each stage (`DualPipe, AdamW on both copies`); where a mirror pair spans nodes, again with every gradient sum after the schedule (`DualPipe, sums after`), and with AdamW sharded (`DualPipe, AdamW sharded`).")
 
-    @OptionGroup var model: ModelOptions
+    @OptionGroup(title: "Model") var model: ModelOptions
     @Option(name: .customLong("micro-batches"), help: ArgumentHelp("Micro-batches per step (default: 4 x PP, enough for every schedule).", valueName: "M"))
     var microBatches: Int?
     @Option(name: .customLong("stages-per-rank"), help: ArgumentHelp("The model chunks a rank V of Interleaved 1F1B, Interleaved ZB and Looped BFS, 2 to \(ScheduleConfiguration.maximumStagesPerRank) (default: 2); the model then has a multiple of V x PP blocks as well as of 2 x PP, so every schedule runs the same arithmetic.", valueName: "V"))
     var stagesPerRank: Int?
-    @OptionGroup var progress: ProgressOptions
-    @OptionGroup var memoryCheck: MemoryCheckOption
+    @OptionGroup(title: "Runtime") var progress: ProgressOptions
+    @OptionGroup(title: "Runtime") var memoryCheck: MemoryCheckOption
     @Flag(inversion: .prefixedNo, help: "FB pairs' forward and backward phases alternating, or (--no-overlap) F's then B's, as in `train`. Default: F then B on one node, alternating across nodes.")
     var overlap: Bool?
     @Option(help: "Timed steps per schedule after one warm-up step, the schedules taking turns step by step; medians are reported.")

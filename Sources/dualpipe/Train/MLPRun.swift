@@ -28,11 +28,11 @@ struct MLPRun {
             try MPIJob.agreeing(environment) { configuration = try plan(worldSize: world.size) }
             (configuration, nodes) = try options.rankOrder.place(configuration!, on: world)
             let c = configuration!, lowered = Schedule(c.schedule).lowered()
-            let sharded = OptimizerSharding.expected(options.shardOptimizer, configuration: c, nodeOfRank: nodes!.1)
+            let sharded = OptimizerSharding.expected(options.optimizer.shardOptimizer, configuration: c, nodeOfRank: nodes!.1)
             memory = (0..<c.pipelineRanks).map {
                 c.memoryEstimate(ofPipelineRank: $0, mlp: model, lowered: lowered, shardedOptimizer: sharded, nodeOfRank: nodes!.1)
             }
-            reference = options.checkReference
+            reference = options.output.checkReference
                 ? ReferenceCopy(bytes: RankMemoryEstimate.mlpReference(model, blocks: c.partition.layers, microBatches: c.globalMicroBatches).run, onEveryRank: true)
                 : nil
             memoryFits = try MPIJob.requireMemory(&memory, of: c, world: world,
@@ -79,12 +79,12 @@ struct MLPRun {
         WeightDrawing.announce(parameters: parameters, lead: world.rank == 0)
         let trainer = try MLPPipelineTrainer(configuration: configuration, model: model,
                                              training: o.trainingConfiguration(microBatches: configuration.globalMicroBatches),
-                                             grid: grid, seed: o.seed, commTimeout: o.commTimeout, shardOptimizer: o.shardOptimizer)
+                                             grid: grid, seed: o.seed, commTimeout: o.runtime.commTimeout, shardOptimizer: o.optimizer.shardOptimizer)
         trainer.executor.pairOrder = o.pairOrder(expertParallel: 1, nodes: grid.nodes.nodeCount)
         trainer.executor.pollsBetweenPhases = o.progress.pollsBetweenPhases
-        let check = o.checkReference ? try MLPReferenceCheck(trainer: trainer, seed: o.seed) : nil
+        let check = o.output.checkReference ? try MLPReferenceCheck(trainer: trainer, seed: o.seed) : nil
         let lead = world.rank == 0
-        let metrics = lead ? try o.metrics.map { try LineWriter(path: $0) } : nil
+        let metrics = lead ? try o.output.metrics.map { try LineWriter(path: $0) } : nil
         let counts = try largestParameterCounts(trainer.parameterCounts, world: world)
         if lead {
             let perStage = configuration.partition.blocksPerStage
@@ -151,7 +151,7 @@ struct MLPRun {
             reference = try MLPReference(configuration: model, training: o.trainingConfiguration(microBatches: microBatches), stages: 1,
                                          blocksPerStage: blocks, seed: o.seed)
         } catch { throw ValidationError("\(error)") }
-        let metrics = try o.metrics.map { try LineWriter(path: $0) }
+        let metrics = try o.output.metrics.map { try LineWriter(path: $0) }
         print("reference trainer --model mlp: \(blocks) block\(blocks > 1 ? "s" : "") (\(model.hidden) -> \(model.inner) -> \(model.hidden)), \(microBatches) micro-batches a step, \(ComputeSetup.kernelsDescription), \(BLAS.threadCount) thread(s)")
         var last = ContinuousClock.now
         for _ in 0..<o.steps {

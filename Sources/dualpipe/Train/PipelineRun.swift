@@ -55,7 +55,7 @@ struct PipelineRun {
         let configuration: PipelineConfiguration
         do {
             configuration = try PipelineConfiguration(kind: kind, pipelineRanks: pp, expertParallel: ep, microBatches: m,
-                                                      stagesPerRank: o.stagesPerRank, model: model, replicas: o.replicas, worldSize: worldSize).ordered(o.rankOrder.named ?? .pipeline)
+                                                      stagesPerRank: o.stagesPerRank, model: model, replicas: o.experts.replicas, worldSize: worldSize).ordered(o.rankOrder.named ?? .pipeline)
         } catch {
             // Flags the user gave are named by the error itself; a defaulted factor needs saying.
             guard o.pp == nil || o.ep == nil else { throw error }
@@ -63,14 +63,14 @@ struct PipelineRun {
         }
         try o.requireShardingApplies(to: configuration)
         let balancing = try o.balancing()
-        if balancing.policy == .balanced, o.replicas ?? 0 > model.experts * ep {
-            throw ConfigurationError("--replicas \(o.replicas!) exceeds the \(model.experts) experts x EP \(ep): the balanced policy never puts two replicas of an expert on one rank (--eplb-policy reference does)")
+        if balancing.policy == .balanced, o.experts.replicas ?? 0 > model.experts * ep {
+            throw ConfigurationError("--replicas \(o.experts.replicas!) exceeds the \(model.experts) experts x EP \(ep): the balanced policy never puts two replicas of an expert on one rank (--eplb-policy reference does)")
         }
         let corpus = try o.corpus()
         _ = try CorpusSplit(bytes: corpus.bytes.count, sequenceLength: model.sequenceLength, source: corpus.source)
         let training = o.trainingConfiguration(microBatches: configuration.globalMicroBatches)
         var resumeFrom: (folder: String, manifest: CheckpointManifest)?
-        if o.resume, let directory = o.checkpointDir {
+        if o.recovery.resume, let directory = o.recovery.checkpointDir {
             let run = CheckpointManifest(configuration: configuration, model: model, training: training, balancing: balancing, step: 0, seed: o.seed)
             resumeFrom = try Checkpointer.newest(in: directory, for: run)
         }
@@ -88,7 +88,7 @@ struct PipelineRun {
         guard schedule.configuration == configuration else {
             throw ConfigurationError("--schedule-file \(path) holds \(schedule.configuration.title) on \(schedule.ranks) ranks with \(schedule.microBatches) micro-batches; this run is \(configuration.title) on PP \(configuration.ranks) with \(configuration.microBatches)")
         }
-        guard !options.skipScheduleValidation else { return schedule }
+        guard !options.drills.skipScheduleValidation else { return schedule }
         do {
             try schedule.validate()
             try schedule.lowered().validate()
@@ -111,7 +111,7 @@ struct PipelineRun {
         let grids = { (other: ScheduleKind, pp: Int?, ep: Int?) in
             PipelineConfiguration.grids(kind: other, model: model, worldSize: worldSize, pipelineRanks: pp, expertParallel: ep,
                                         microBatches: o.microBatches, stagesPerRank: o.stagesPerRank(for: other, chosen: kind),
-                                        replicas: o.replicas)
+                                        replicas: o.experts.replicas)
         }
         let list = { (grids: [(pp: Int, ep: Int)]) in grids.map { "--pp \($0.pp) --ep \($0.ep)" }.joined(separator: ", ") }
         let these = grids(kind, o.pp, o.ep)
@@ -129,7 +129,7 @@ struct PipelineRun {
     /// With --checkpoint-dir, SIGUSR1 or SIGTERM stops the run after the step in progress, with a
     /// checkpoint, and every rank exits 75 (`StopSignals`).
     func run() throws {
-        if options.checkpointDir != nil { StopSignals.install() }
+        if options.recovery.checkpointDir != nil { StopSignals.install() }
         var plan: Plan?
         var nodes: (NodeLayout, [Int])?
         var stopped = false
@@ -137,10 +137,10 @@ struct PipelineRun {
                        check: { environment in
                            try MPIJob.agreeing(environment) { plan = try self.plan(worldSize: environment.world.size) }
                            (plan!.configuration, nodes) = try options.rankOrder.place(plan!.configuration, on: environment.world)
-                           plan!.rankMemory = plan!.memoryEstimates(shardedOptimizer: options.shardOptimizer, nodeOfRank: nodes!.1)
+                           plan!.rankMemory = plan!.memoryEstimates(shardedOptimizer: options.optimizer.shardOptimizer, nodeOfRank: nodes!.1)
                            let (c, model) = (plan!.configuration, plan!.model)
                            // --check-reference: rank 0 trains the whole model a second time, in one process.
-                           plan!.reference = options.checkReference ? ReferenceCopy(bytes: model.memoryEstimate.total, onEveryRank: false) : nil
+                           plan!.reference = options.output.checkReference ? ReferenceCopy(bytes: model.memoryEstimate.total, onEveryRank: false) : nil
                            plan!.memoryFits = try MPIJob.requireMemory(&plan!.rankMemory, of: c, world: environment.world,
                                                     run: "\(c.kind.title) on PP \(c.pipelineRanks) x EP \(c.expertParallel) with \(c.microBatches) micro-batches of \(model.microBatchSize) sequences of \(model.sequenceLength) tokens, hidden \(model.hidden)",
                                                     reference: plan!.reference, skip: options.memoryCheck.skip)
@@ -164,7 +164,7 @@ struct PipelineRun {
             WeightDrawing.announce(parameters: Int(plan.model.memoryEstimate.parameterCount), lead: world.rank == 0)
             trainer = try PipelineTrainer(configuration: plan.configuration, model: plan.model, training: plan.training,
                                           balancing: plan.balancing, grid: grid, corpus: plan.corpus, seed: options.seed,
-                                          schedule: plan.schedule, commTimeout: options.commTimeout, shardOptimizer: options.shardOptimizer)
+                                          schedule: plan.schedule, commTimeout: options.runtime.commTimeout, shardOptimizer: options.optimizer.shardOptimizer)
             let stopped = try train(plan, trainer: trainer!)
             withExtendedLifetime(trainer) {}
             return stopped
@@ -184,7 +184,7 @@ struct PipelineRun {
         trainer.stopRequested = { StopSignals.requested || timeStop?.due(longestIteration: StopSignals.longestStepSeconds) == true }
         trainer.executor.pairOrder = o.pairOrder(expertParallel: plan.configuration.expertParallel, nodes: trainer.grid.nodes.nodeCount)
         trainer.executor.pollsBetweenPhases = o.progress.pollsBetweenPhases
-        let check = o.checkReference ? try ReferenceCheck(trainer: trainer, corpus: plan.corpus, seed: o.seed) : nil
+        let check = o.output.checkReference ? try ReferenceCheck(trainer: trainer, corpus: plan.corpus, seed: o.seed) : nil
         let lead = world.rank == 0
         let (metrics, metricsKept) = lead ? try openMetrics(plan) : (nil, nil)
         let counts = try largestParameterCounts(trainer.parameterCounts, world: world)
@@ -197,7 +197,7 @@ struct PipelineRun {
         }
         // A resumed run's first step is the checkpoint's, not 0.
         let firstStep = trainer.nextStep
-        let outcome: RunProgress.TimeLimit.Outcome = o.checkpointDir == nil ? .lost
+        let outcome: RunProgress.TimeLimit.Outcome = o.recovery.checkpointDir == nil ? .lost
             : timeStop.map { .stopsBefore(margin: $0.margin) } ?? .stopsAtTheSignal
         // Rank 0 follows the job's end before each step, in which it may ask for the stop.
         var log = lead ? StepLog(metrics: metrics, progress: RunProgress(firstStep: firstStep, endStep: o.steps, timeLimit: jobEnd.map { .init(end: $0, outcome: outcome) },
@@ -277,7 +277,7 @@ struct PipelineRun {
     /// Rank 0's --metrics file; a resumed run continues it from the checkpoint's step, keeping the
     /// lines of the steps before it (`kept`, said once the checkpoint is restored).
     private func openMetrics(_ plan: Plan) throws -> (LineWriter?, ResumedMetrics.Kept?) {
-        guard let path = options.metrics else { return (nil, nil) }
+        guard let path = options.output.metrics else { return (nil, nil) }
         guard let step = plan.resumeFrom?.manifest.step else { return (try LineWriter(path: path), nil) }
         return try ResumedMetrics.open(path: path, resumingAt: step)
     }
@@ -291,7 +291,7 @@ struct PipelineRun {
             let grid = manifest.expertParallel == plan.configuration.expertParallel ? "" : " (written on EP \(manifest.expertParallel): experts placed anew)"
             print("resumed from \(folder) at step \(manifest.step)\(grid)")
         }
-        if let metricsKept, let path = options.metrics {
+        if let metricsKept, let path = options.output.metrics {
             let dropped = metricsKept.dropped == 0 ? "" : " (\(metricsKept.dropped) line(s) of later steps removed: this run trains them again)"
             print(metricsKept.kept == 0
                   ? "metrics: \(path) starts at step \(manifest.step): it held no line of an earlier step\(dropped)"

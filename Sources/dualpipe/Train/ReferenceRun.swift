@@ -31,7 +31,7 @@ struct ReferenceRun {
             throw ValidationError(error.description)
         }
         trainer.routerBiasSpeed = try o.balancing().routerBiasSpeed
-        let metrics = try o.metrics.map { try LineWriter(path: $0) }
+        let metrics = try o.output.metrics.map { try LineWriter(path: $0) }
         let parameters = trainer.stages.reduce(0) { $0 + $1.parameterCount }
         print("reference trainer: \(parameters) parameters, \(stageCount) stage(s), \(microBatches) micro-batches a step, \(corpus.bytes.count) bytes from \(corpus.source), \(ComputeSetup.kernelsDescription), \(BLAS.threadCount) thread(s)")
         let start = ContinuousClock.now

@@ -28,8 +28,8 @@ struct TimeLimitStop {
     /// test) still trains most of its time.
     static func forRun(_ options: TrainCommand, lead: Bool, jobEnd: Double?,
                        now: Double = Date().timeIntervalSince1970) -> TimeLimitStop? {
-        guard lead, options.checkpointDir != nil, options.stopsBeforeLimit, let end = jobEnd else { return nil }
-        let margin = options.stopBeforeLimit ?? min(defaultMargin, max(0, end - now) / 4)
+        guard lead, options.recovery.checkpointDir != nil, options.stopsBeforeLimit, let end = jobEnd else { return nil }
+        let margin = options.recovery.stopBeforeLimit ?? min(defaultMargin, max(0, end - now) / 4)
         return TimeLimitStop(end: end, margin: margin)
     }
 
