@@ -69,6 +69,11 @@ extension BenchSchedulesCommand {
     /// shaped, then shaped then plain), so the link changes once a round; the link is left plain.
     func runRounds(_ contenders: inout [Contender], shaping: LinkShaping?, world: Communicator, messageFloats: Int) throws {
         var linkShaped = shaping != nil
+        var progress = RoundProgress(rounds: steps + 1)
+        if world.rank == 0 {
+            printError("bench schedules: \(contenders.count) trainers, \(steps + 1) rounds of a step each (the first a warm-up)"
+                       + (shaping == nil ? "" : ", each on both links") + "; the tables come at the end, on standard output")
+        }
         for n in 0...steps {
             for onShaped in shaping == nil ? [true] : (n % 2 == 0 ? [false, true] : [true, false]) {
                 if let shaping, onShaped != linkShaped {
@@ -82,6 +87,8 @@ extension BenchSchedulesCommand {
                     if onShaped { contenders[c].record(report) } else { contenders[c].recordUnshaped(report) }
                 }
             }
+            let line = progress.roundDone()
+            if world.rank == 0 { printError(line) }
         }
         if let shaping, linkShaped { try shaping.apply(shaping.unshaped, flag: "--unshaped", world: world, messageFloats: messageFloats) }
     }
