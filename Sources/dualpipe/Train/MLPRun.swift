@@ -65,7 +65,8 @@ struct MLPRun {
             guard o.pp == nil else { throw error }
             let others = ScheduleKind.allCases.filter { $0 != kind && (try? configure($0)) != nil }.map(\.rawValue)
             throw ConfigurationError("\(error) (PP \(pp) is the world size: --model mlp runs one pipeline rank per MPI rank"
-                + (others.isEmpty ? ")" : "; --schedule \(others.joined(separator: ", ")) would run on \(worldSize) rank(s)\(o.stagesPerRank == nil ? "" : " without --stages-per-rank"))"))
+                + (others.isEmpty ? ")" : "; --schedule \(others.joined(separator: ", ")) would run on \(worldSize) rank(s)\(o.stagesPerRank == nil ? "" : " without --stages-per-rank"))")
+                + o.oneRankHint(worldSize: worldSize))
         }
         try o.requireShardingApplies(to: configuration)
         return configuration

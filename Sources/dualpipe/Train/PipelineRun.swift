@@ -121,6 +121,7 @@ struct PipelineRun {
         let others = ScheduleKind.allCases.filter { $0 != kind && !grids($0, nil, nil).isEmpty }.map(\.rawValue)
         return " (\(chosen); no PP x EP of \(worldSize) rank(s) runs \(kind.title) on this model"
             + (others.isEmpty ? ")" : "; --schedule \(others.joined(separator: ", ")) would\(o.stagesPerRank == nil ? "" : " without --stages-per-rank"))")
+            + o.oneRankHint(worldSize: worldSize)
     }
 
     /// The plan is made on every rank once MPI is up, before any communication; a bad one is

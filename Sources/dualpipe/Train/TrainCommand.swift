@@ -160,6 +160,15 @@ struct TrainCommand: ParsableCommand {
         }
     }
 
+    /// What follows a grid error on one rank, which is most often a run started without mpirun:
+    /// how to start the default pipeline, and the one-process trainer.
+    func oneRankHint(worldSize: Int) -> String {
+        guard worldSize == 1 else { return "" }
+        let (ranks, grid, flags) = model.isMLP ? (2, "PP 2", " --model mlp") : (8, "PP 4 x EP 2", "")
+        return ". One rank: started without mpirun? `mpirun -np \(ranks) dualpipe train\(flags)` (or `scripts/launch \(ranks) ...`) "
+            + "trains DualPipe on \(grid), and `dualpipe train\(flags) --reference` trains the same model in one process"
+    }
+
     /// The sharding flag as the user spelled it.
     var shardOptimizerFlag: String { optimizer.shardOptimizer == false ? "--no-shard-optimizer" : "--shard-optimizer" }
 
