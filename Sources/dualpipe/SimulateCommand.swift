@@ -42,35 +42,6 @@ struct SimulateCommand: ParsableCommand {
 
     @OptionGroup var selection: ScheduleSelection
 
-    @Option(name: .customLong("cost-f"), help: "Cost of a forward F (default: 1, or the trace's).")
-    var costF: Double?
-    @Option(name: .customLong("cost-b"), help: "Cost of an input-gradient backward B (default: 1, or the trace's).")
-    var costB: Double?
-    @Option(name: .customLong("cost-w"), help: "Cost of a weight-gradient backward W (default: 1, or the trace's).")
-    var costW: Double?
-    @Option(name: .customLong("cost-bw"), help: "Cost of a full backward BW (default: B + W, or the trace's).")
-    var costBW: Double?
-    @Option(name: .customLong("cost-fb"), help: "Cost of an overlapped forward and full backward FB (default: F + BW, or the trace's).")
-    var costFB: Double?
-    @Option(name: .customLong("costs-from-trace"), help: ArgumentHelp("Take F, B, W, BW and FB from a `dualpipe train --trace` file: each kind's mean compute time in milliseconds over the traced step (a pair's time blocked inside left out; a kind the step did not run as the others imply it, BW = B + W, FB = F + BW; BW raised to max(B, W) and FB to max(F, BW) where the means fall below). Where the trace ran the simulated schedule itself (the same kind, PP and M) and no --cost-* flag is given, each action costs its own stage's and rank's mean instead. A --cost-* flag given too wins; --latency and --transfer stay yours to give, in milliseconds (default: none).", valueName: "file"))
-    var costsFromTrace: String?
-    @Option(help: "Latency of one point-to-point message, from its send to its arrival.")
-    var latency: Double = 0
-    @Option(help: "The time a message holds the link from one rank to another (its size over the link's sustained rate); the messages on one link take turns, each arriving --latency after its turn began (default: 0, the link never busy).")
-    var transfer: Double = 0
-    @Option(name: .customLong("ranks-per-node"), help: ArgumentHelp("Spread the ranks over nodes of K ranks each, filled in world-rank order (as a hostfile or Slurm's block distribution packs them), and price a message between nodes at --inter-node-latency and --inter-node-transfer; --latency and --transfer are then the costs inside a node (default: one node).", valueName: "K"))
-    var ranksPerNode: Int?
-    @Option(name: .customLong("inter-node-latency"), help: "With --ranks-per-node, the latency of a message between nodes (default: --latency).")
-    var interNodeLatency: Double?
-    @Option(name: .customLong("inter-node-transfer"), help: "With --ranks-per-node, the time a message holds a link between nodes (default: --transfer).")
-    var interNodeTransfer: Double?
-    @Option(name: .customLong("rank-order"), help: ArgumentHelp("With --ranks-per-node, where DualPipe's pipeline ranks sit, as train's: pipeline (world rank = pp), mirror (pp 0, PP-1, 1, PP-2, ...: each mirror pair side by side, their gradient sums inside a node and more pipeline hops across), or auto: mirror when DualPipe's pairs would span nodes in pipeline order and fewer do in mirror order. The other kinds keep the pipeline order.", valueName: "auto|pipeline|mirror"))
-    var rankOrder: RankOrderChoice = .auto
-    @Option(name: .customLong("gradient-sum"), help: ArgumentHelp("Also time the step to its end: the sum of each stage held by two ranks (DualPipe's copies) costs C, started once both ranks are free after the schedule, in stage order, as train sums them; across nodes, a stage whose copies are final on both ranks before their last action is summed during the schedule (default: none; the report ends with the schedule).", valueName: "C"))
-    var gradientSum: Double?
-    @Option(name: .customLong("inter-node-gradient-sum"), help: ArgumentHelp("With --ranks-per-node, what such a sum costs when the two ranks sit on different nodes (default: --gradient-sum).", valueName: "C"))
-    var interNodeGradientSum: Double?
-
     @Option(help: ArgumentHelp("""
         How an FB pair meets its messages: atomic (one action: it starts once both inputs are here, both outputs \
         leave when it ends), interleaved (as the runtime runs it: the forward's output leaves after the forward and \
@@ -80,35 +51,26 @@ struct SimulateCommand: ParsableCommand {
         runtime's pairs with EP 1 on one node, or with --no-overlap).
         """, valueName: "atomic|interleaved|interleaved-late|sequential"))
     var pairs: Pairs = .atomic
-
-    @Option(help: "Output format: text or json.")
-    var format: Format = .text
-
-    @Flag(help: "Print every kind side by side for this number of stages and micro-batches (default: off).")
-    var compare = false
-
-    @Option(help: "Also write the timeline as a Chrome trace (Perfetto) to this file (default: none).")
-    var trace: String?
-
-    @Option(help: "Also write the timeline as an SVG picture to this file (default: none).")
-    var svg: String?
+    @OptionGroup(title: "Costs") var costFlags: SimulationCosts
+    @OptionGroup(title: "Links and nodes") var links: SimulationLinks
+    @OptionGroup(title: "Output") var output: SimulationOutput
 
     /// The costs the flags give: the trace's means (if named), each overridden by its own flag.
-    func costs() throws -> Costs { try costs(measured: costsFromTrace.map(traceSpans).map(ChromeTrace.byKind)) }
+    func costs() throws -> Costs { try costs(measured: costFlags.costsFromTrace.map(traceSpans).map(ChromeTrace.byKind)) }
 
     /// The costs from the trace's durations (nil: no trace), each overridden by its own flag.
     private func costs(measured durations: [Action.Op: [Double]]?) -> Costs {
         guard let durations else {
-            return Costs(forward: costF ?? 1, backwardInput: costB ?? 1, backwardWeight: costW ?? 1,
-                         backward: costBW, forwardBackward: costFB, latency: latency, transfer: transfer)
+            return Costs(forward: costFlags.costF ?? 1, backwardInput: costFlags.costB ?? 1, backwardWeight: costFlags.costW ?? 1,
+                         backward: costFlags.costBW, forwardBackward: costFlags.costFB, latency: links.latency, transfer: links.transfer)
         }
         // The trace's own means brought within the rules (its kinds mix stages); a flag is taken as given.
         let measured = Costs(measured: durations).liftedToItsRules().costs
-        let b = costB ?? measured.backwardInput, w = costW ?? measured.backwardWeight
+        let b = costFlags.costB ?? measured.backwardInput, w = costFlags.costW ?? measured.backwardWeight
         // A B or W given alone moves the trace's BW with it, as BW = B + W without a trace.
-        let bw = costBW ?? (costB == nil && costW == nil ? measured.backward : b + w)
-        return Costs(forward: costF ?? measured.forward, backwardInput: b, backwardWeight: w, backward: bw,
-                     forwardBackward: costFB ?? measured.forwardBackward, latency: latency, transfer: transfer)
+        let bw = costFlags.costBW ?? (costFlags.costB == nil && costFlags.costW == nil ? measured.backward : b + w)
+        return Costs(forward: costFlags.costF ?? measured.forward, backwardInput: b, backwardWeight: w, backward: bw,
+                     forwardBackward: costFlags.costFB ?? measured.forwardBackward, latency: links.latency, transfer: links.transfer)
     }
 
     /// Every compute action of the trace, with its rank and milliseconds.
@@ -122,7 +84,7 @@ struct SimulateCommand: ParsableCommand {
     /// exactly its actions (the same kind, PP and M) and no --cost-* flag overrides a kind: the
     /// prediction then keeps stages and ranks as uneven as the run had them.
     private func stageCosts(_ spans: [ChromeTrace.ComputeSpan], of schedule: Schedule) -> StageCosts? {
-        guard [costF, costB, costW, costBW, costFB].allSatisfy({ $0 == nil }) else { return nil }
+        guard [costFlags.costF, costFlags.costB, costFlags.costW, costFlags.costBW, costFlags.costFB].allSatisfy({ $0 == nil }) else { return nil }
         let durations = ChromeTrace.byAction(spans)
         guard Set(durations.keys) == Set(schedule.program.joined()) else { return nil }
         return StageCosts(durations, of: schedule)
@@ -130,7 +92,7 @@ struct SimulateCommand: ParsableCommand {
 
     /// The text report's first line with --costs-from-trace: where the costs came from.
     private func traceLine(_ spans: [ChromeTrace.ComputeSpan]?, perStage: Bool) -> String? {
-        guard let costsFromTrace, let spans, format == .text else { return nil }
+        guard let costsFromTrace = costFlags.costsFromTrace, let spans, output.format == .text else { return nil }
         if perStage {
             return "costs from the trace '\(costsFromTrace)': it ran this schedule, so each action costs its own stage's and rank's mean compute ms over the trace's \(spans.count) actions (the kinds' means below)"
         }
@@ -152,12 +114,12 @@ struct SimulateCommand: ParsableCommand {
             try gradientSums?.validate()
         } catch {
             // --inter-node-gradient-sum is checked with the node flags above, so this is --gradient-sum's.
-            throw ValidationError("--gradient-sum \(gradientSum.map { "\($0)" } ?? "0"): \(error)")
+            throw ValidationError("--gradient-sum \(costFlags.gradientSum.map { "\($0)" } ?? "0"): \(error)")
         }
-        if let trace { try Files.checkWritable(trace, flag: "--trace") }
-        if let svg { try Files.checkWritable(svg, flag: "--svg") }
-        if compare {
-            if trace != nil || svg != nil { throw ValidationError("--trace and --svg draw one schedule; leave them out with --compare") }
+        if let trace = output.trace { try Files.checkWritable(trace, flag: "--trace") }
+        if let svg = output.svg { try Files.checkWritable(svg, flag: "--svg") }
+        if output.compare {
+            if output.trace != nil || output.svg != nil { throw ValidationError("--trace and --svg draw one schedule; leave them out with --compare") }
             try checkComparison()
         } else {
             _ = try selection.configuration()
@@ -167,35 +129,35 @@ struct SimulateCommand: ParsableCommand {
     /// The flag and value of the cost an error names first ("FB = 0.5 ..." -> "--cost-fb 0.5"); a
     /// default BW or FB is shown as its formula, a cost the trace gave as the trace.
     private func costFlag(of message: String) -> String {
-        let fromTrace = costsFromTrace.map { "--costs-from-trace '\($0)'" }
+        let fromTrace = costFlags.costsFromTrace.map { "--costs-from-trace '\($0)'" }
         return switch message.prefix(while: { $0 != " " }) {
-        case "F": costF.map { "--cost-f \($0)" } ?? fromTrace ?? "--cost-f 1.0"
-        case "B": costB.map { "--cost-b \($0)" } ?? fromTrace ?? "--cost-b 1.0"
-        case "W": costW.map { "--cost-w \($0)" } ?? fromTrace ?? "--cost-w 1.0"
-        case "BW": costBW.map { "--cost-bw \($0)" } ?? fromTrace ?? "--cost-bw (default B+W)"
-        case "FB": costFB.map { "--cost-fb \($0)" } ?? fromTrace ?? "--cost-fb (default F+BW)"
-        case "transfer": "--transfer \(transfer)"
-        default: "--latency \(latency)"
+        case "F": costFlags.costF.map { "--cost-f \($0)" } ?? fromTrace ?? "--cost-f 1.0"
+        case "B": costFlags.costB.map { "--cost-b \($0)" } ?? fromTrace ?? "--cost-b 1.0"
+        case "W": costFlags.costW.map { "--cost-w \($0)" } ?? fromTrace ?? "--cost-w 1.0"
+        case "BW": costFlags.costBW.map { "--cost-bw \($0)" } ?? fromTrace ?? "--cost-bw (default B+W)"
+        case "FB": costFlags.costFB.map { "--cost-fb \($0)" } ?? fromTrace ?? "--cost-fb (default F+BW)"
+        case "transfer": "--transfer \(links.transfer)"
+        default: "--latency \(links.latency)"
         }
     }
 
     /// The node flags' rules: a node of at least one rank, costs between nodes as every cost's,
     /// and the flags that describe nodes only beside the one that makes them.
     private func validateNodes() throws {
-        guard let ranksPerNode else {
-            let given = [("--inter-node-latency", interNodeLatency.map { "\($0)" }), ("--inter-node-transfer", interNodeTransfer.map { "\($0)" }),
-                         ("--inter-node-gradient-sum", interNodeGradientSum.map { "\($0)" }),
-                         ("--rank-order", rankOrder == .auto ? nil : rankOrder.rawValue)]
+        guard let ranksPerNode = links.ranksPerNode else {
+            let given = [("--inter-node-latency", links.interNodeLatency.map { "\($0)" }), ("--inter-node-transfer", links.interNodeTransfer.map { "\($0)" }),
+                         ("--inter-node-gradient-sum", links.interNodeGradientSum.map { "\($0)" }),
+                         ("--rank-order", links.rankOrder == .auto ? nil : links.rankOrder.rawValue)]
             if let (flag, value) = given.first(where: { $0.1 != nil }) {
                 throw ValidationError("\(flag) \(value!) describes ranks on several nodes: give --ranks-per-node K too")
             }
             return
         }
         guard ranksPerNode >= 1 else { throw ValidationError("--ranks-per-node \(ranksPerNode): a node holds at least 1 rank") }
-        for (flag, value) in [("--inter-node-latency", interNodeLatency), ("--inter-node-transfer", interNodeTransfer), ("--inter-node-gradient-sum", interNodeGradientSum)] {
+        for (flag, value) in [("--inter-node-latency", links.interNodeLatency), ("--inter-node-transfer", links.interNodeTransfer), ("--inter-node-gradient-sum", links.interNodeGradientSum)] {
             if let value, !(value.isFinite && value >= 0) { throw ValidationError("\(flag) \(value): every cost must be a finite number >= 0") }
         }
-        if rankOrder == .mirror && !compare {
+        if links.rankOrder == .mirror && !output.compare {
             let configuration = try selection.configuration()
             if configuration.kind != .dualpipe {
                 throw ValidationError("--rank-order mirror puts DualPipe's mirror pairs (pp and PP-1-pp) side by side, and \(configuration.kind.title) has none (it holds one copy of each stage): use --kind dualpipe, or --rank-order pipeline")
@@ -205,20 +167,20 @@ struct SimulateCommand: ParsableCommand {
 
     /// What a stage's sum over its two copies costs, when --gradient-sum or --inter-node-gradient-sum asks.
     private var gradientSums: GradientSumCosts? {
-        guard gradientSum != nil || interNodeGradientSum != nil else { return nil }
-        return GradientSumCosts(inside: gradientSum ?? 0, between: interNodeGradientSum ?? gradientSum)
+        guard costFlags.gradientSum != nil || links.interNodeGradientSum != nil else { return nil }
+        return GradientSumCosts(inside: costFlags.gradientSum ?? 0, between: links.interNodeGradientSum ?? costFlags.gradientSum)
     }
 
     /// Where `schedule`'s ranks sit with --ranks-per-node: DualPipe in the --rank-order chosen (auto
     /// decided as train decides it), every other kind in pipeline order.
     private func placement(for schedule: Schedule) -> NodePlacement? {
-        guard let ranksPerNode else { return nil }
+        guard let ranksPerNode = links.ranksPerNode else { return nil }
         let n = schedule.ranks
-        let order: GridShape.RankOrder = schedule.kind != .dualpipe ? .pipeline : rankOrder.named
+        let order: GridShape.RankOrder = schedule.kind != .dualpipe ? .pipeline : links.rankOrder.named
             ?? .automatic(isDualPipe: true, pipeline: n, expert: 1, nodeOfRank: (0..<n).map { $0 / ranksPerNode })
         let grid = GridShape(pipeline: n, expert: 1, order: order)
         return NodePlacement(ranksPerNode: ranksPerNode, worldRanks: (0..<n).map { grid.worldRank(pipeline: $0, expert: 0) },
-                             latency: interNodeLatency ?? latency, transfer: interNodeTransfer ?? transfer)
+                             latency: links.interNodeLatency ?? links.latency, transfer: links.interNodeTransfer ?? links.transfer)
     }
 
     /// --compare runs every kind on N stages (the kinds with two stages a rank on N/2 ranks); each
@@ -241,13 +203,13 @@ struct SimulateCommand: ParsableCommand {
 
     func run() throws {
         // The trace is read once here (validate() read it too, to check the costs before any work).
-        let spans = try costsFromTrace.map(traceSpans)
+        let spans = try costFlags.costsFromTrace.map(traceSpans)
         let costs = costs(measured: spans.map(ChromeTrace.byKind))
-        if compare {
+        if output.compare {
             if let line = traceLine(spans, perStage: false) { print(line) }
             let comparison = Comparison(stages: selection.ranks, microBatches: selection.microBatches, costs: costs, pairs: pairs.timing,
                                         interleavedStagesPerRank: selection.stagesPerRank ?? 2, placement: placement(for:), gradientSums: gradientSums)
-            try emit(format == .json ? comparison.reportJSON() : comparison.report(), to: nil)
+            try emit(output.format == .json ? comparison.reportJSON() : comparison.report(), to: nil)
             return
         }
         let schedule = try selection.validatedSchedule()
@@ -256,8 +218,8 @@ struct SimulateCommand: ParsableCommand {
         var simulation = try perStage.map { try schedule.simulate($0, link: costs, pairs: pairs.timing, placement: placement(for: schedule)) }
             ?? schedule.simulate(costs, pairs: pairs.timing, placement: placement(for: schedule))
         simulation.gradientSums = gradientSums
-        try emit(format == .json ? simulation.reportJSON() : simulation.report(), to: nil)
-        if let trace { try emit(simulation.chromeTrace(), to: trace, flag: "--trace") }
-        if let svg { try emit(simulation.svg(), to: svg, flag: "--svg") }
+        try emit(output.format == .json ? simulation.reportJSON() : simulation.report(), to: nil)
+        if let trace = output.trace { try emit(simulation.chromeTrace(), to: trace, flag: "--trace") }
+        if let svg = output.svg { try emit(simulation.svg(), to: svg, flag: "--svg") }
     }
 }
