@@ -2,8 +2,9 @@ import MPI
 import Pipeline
 
 /// What `bench schedules` says on standard error while its rounds run (rank 0 only), since its
-/// tables come at the end and a default run takes minutes: a line at the start, then one after
-/// each round with the time so far and an estimate of the rest. Standard output keeps the tables.
+/// tables come at the end and a run of `--model mlp`, or across nodes, takes minutes: a line at
+/// the start, then one after each round with the time so far and an estimate of the rest.
+/// Standard output keeps the tables.
 struct RoundProgress {
     let rounds: Int
     let started: Double
