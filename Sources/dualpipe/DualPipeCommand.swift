@@ -23,6 +23,7 @@ struct DualPipeCommand: ParsableCommand {
     /// job, is printed by rank 0 only and every rank exits with its code; an error thrown while a
     /// command runs names that command (`dualpipe schedule --help`), not the root's usage.
     static func main() {
+        StandardOutput.writeLineByLine()
         let arguments = NegativeNumbers.joined(Array(CommandLine.arguments.dropFirst()))
         var command: ParsableCommand
         do {
