@@ -87,7 +87,15 @@ struct TrainCommand: ParsableCommand {
         // Files first, so a typo ends the run before any work with the flag, the path and the reason.
         if let data { try Files.checkReadable(data, flag: "--data", regularFileOnly: true) }
         if let scheduleFile { try Files.checkReadable(scheduleFile, flag: "--schedule-file", regularFileOnly: true) }
-        if let checkpointDir = recovery.checkpointDir { try Files.checkFolderWritable(checkpointDir, flag: "--checkpoint-dir") }
+        if let checkpointDir = recovery.checkpointDir {
+            try Files.checkFolderWritable(checkpointDir, flag: "--checkpoint-dir")
+            // A fresh run there would save beside another run's checkpoints, and --keep prunes by
+            // step across both: the older run's could outlive this one's, or go unasked.
+            if !recovery.resume, let newest = Checkpointer.list(checkpointDir).complete.first {
+                throw ValidationError("--checkpoint-dir '\(checkpointDir)' already holds checkpoints (the newest: \(newest.path)): "
+                                      + "continue that run with --resume, or train afresh in a new or empty folder")
+            }
+        }
         for (flag, path) in [("--metrics", output.metrics), ("--trace", output.trace), ("--trace-svg", output.traceSVG)] {
             if let path { try Files.checkWritable(path, flag: flag) }
         }

@@ -1,0 +1,33 @@
+import Foundation
+import Testing
+@testable import dualpipe
+
+/// A run started without --resume in a folder that holds checkpoints is refused before any work:
+/// it would save beside them, and --keep would prune across both runs.
+@Suite struct CheckpointFolderInUseTests {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("dualpipe-in-use-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+
+    func makeCheckpoint(step: Int, complete: Bool) throws {
+        let folder = root + String(format: "/step-%06d", step)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        if complete { #expect(FileManager.default.createFile(atPath: folder + "/manifest.json", contents: Data("{}".utf8))) }
+    }
+
+    @Test func aCompleteCheckpointAsksForResume() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try makeCheckpoint(step: 2, complete: true)
+        try makeCheckpoint(step: 4, complete: true)
+        let error = #expect(throws: (any Error).self) { try TrainCommand.parse(["--checkpoint-dir", root]) }
+        #expect(TrainCommand.message(for: error!) == "--checkpoint-dir '\(root)' already holds checkpoints (the newest: \(root)/step-000004): continue that run with --resume, or train afresh in a new or empty folder")
+        _ = try TrainCommand.parse(["--checkpoint-dir", root, "--resume"])
+    }
+
+    /// A folder a crash left without its manifest never became a checkpoint: nothing to continue.
+    @Test func anEmptyFolderOrAnUnfinishedCheckpointIsNoObstacle() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        _ = try TrainCommand.parse(["--checkpoint-dir", root])
+        try makeCheckpoint(step: 3, complete: false)
+        _ = try TrainCommand.parse(["--checkpoint-dir", root])
+    }
+}
