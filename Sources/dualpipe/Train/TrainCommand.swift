@@ -215,6 +215,22 @@ struct TrainCommand: ParsableCommand {
         recovery.checkpointDir.map { CheckpointOptions(directory: $0, every: recovery.checkpointEvery, keep: recovery.keep) }
     }
 
+    /// The header's word on what the run keeps and measures beside its steps, so that a long job
+    /// says at its start where its checkpoints go and when its held-out loss comes (none: neither
+    /// asked for). `heldOutMicroBatches`: the micro-batches an evaluation runs, M x EP.
+    func persistenceLines(heldOutMicroBatches: Int) -> [String] {
+        var lines: [String] = []
+        if let directory = recovery.checkpointDir {
+            let every = recovery.checkpointEvery
+            lines.append("checkpoints: in \(directory), " + (every > 0 ? "every \(every) step(s) and after the last" : "after the last step")
+                         + ", the newest \(recovery.keep) kept; SIGUSR1 or SIGTERM stops every rank after the step in progress with one (exit 75)")
+        }
+        if output.evalEvery > 0 {
+            lines.append("evaluation: the held-out loss over \(heldOutMicroBatches) micro-batches of the corpus's last 5%, every \(output.evalEvery) step(s) and after the last")
+        }
+        return lines
+    }
+
     /// Whether a checkpoint follows step `step` (0-based): every K steps and after the last.
     func checkpoints(after step: Int) -> Bool {
         recovery.checkpointDir != nil && (step == steps - 1 || (recovery.checkpointEvery > 0 && (step + 1) % recovery.checkpointEvery == 0))
