@@ -21,7 +21,8 @@ struct DualPipeCommand: ParsableCommand {
     /// ArgumentParser's main, with three changes (docs/inputs.md): a negative number after an
     /// option is its value (`-n -3`); a parse error or help screen, the same on every rank of a
     /// job, is printed by rank 0 only and every rank exits with its code; an error thrown while a
-    /// command runs names that command (`dualpipe schedule --help`), not the root's usage.
+    /// command runs names that command (`dualpipe schedule --help`), not the root's usage. Before
+    /// all of it, standard output is set to go out line by line (`StandardOutput`).
     static func main() {
         StandardOutput.writeLineByLine()
         let arguments = NegativeNumbers.joined(Array(CommandLine.arguments.dropFirst()))
