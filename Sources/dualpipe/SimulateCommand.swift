@@ -51,6 +51,7 @@ struct SimulateCommand: ParsableCommand {
         runtime's pairs with EP 1 on one node, or with --no-overlap).
         """, valueName: "atomic|interleaved|interleaved-late|sequential"))
     var pairs: Pairs = .atomic
+
     @OptionGroup(title: "Costs") var costFlags: SimulationCosts
     @OptionGroup(title: "Links and nodes") var links: SimulationLinks
     @OptionGroup(title: "Output") var output: SimulationOutput

@@ -3,7 +3,8 @@ import ArgumentParser
 // The titled sections of `dualpipe simulate --help`; their rules across sections are
 // SimulateCommand.validate()'s.
 
-/// What each action costs: given, or measured by a `train --trace`; and the sum of a stage's two copies after the schedule.
+/// What each action costs, given or measured by a `train --trace`, and what the sum of a stage's
+/// two copies after the schedule costs.
 struct SimulationCosts: ParsableArguments {
     @Option(name: .customLong("cost-f"), help: "Cost of a forward F (default: 1, or the trace's).")
     var costF: Double?

@@ -12,6 +12,13 @@ import Testing
         #expect(progress.roundDone(now: 172) == "bench schedules: round 3 of 13 done, 1m 12s so far; about 3m 30s left")
     }
 
+    @Test func theOpeningLineSaysWhatTakesTurns() {
+        let progress = RoundProgress(rounds: 13, now: 0)
+        #expect(progress.opening(trainers: 10, onBothLinks: false)
+            == "bench schedules: 10 trainers, 13 rounds of a step each (the first a warm-up); the tables come at the end, on standard output")
+        #expect(progress.opening(trainers: 11, onBothLinks: true).hasPrefix("bench schedules: 11 trainers, 13 rounds of a step each (the first a warm-up), each on both links;"))
+    }
+
     @Test func theLastRoundSaysNothingIsLeft() {
         var progress = RoundProgress(rounds: 2, now: 0)
         _ = progress.roundDone(now: 4)

@@ -70,10 +70,7 @@ extension BenchSchedulesCommand {
     func runRounds(_ contenders: inout [Contender], shaping: LinkShaping?, world: Communicator, messageFloats: Int) throws {
         var linkShaped = shaping != nil
         var progress = RoundProgress(rounds: steps + 1)
-        if world.rank == 0 {
-            printError("bench schedules: \(contenders.count) trainers, \(steps + 1) rounds of a step each (the first a warm-up)"
-                       + (shaping == nil ? "" : ", each on both links") + "; the tables come at the end, on standard output")
-        }
+        if world.rank == 0 { printError(progress.opening(trainers: contenders.count, onBothLinks: shaping != nil)) }
         for n in 0...steps {
             for onShaped in shaping == nil ? [true] : (n % 2 == 0 ? [false, true] : [true, false]) {
                 if let shaping, onShaped != linkShaped {

@@ -17,6 +17,12 @@ struct RoundProgress {
         roundStart = now
     }
 
+    /// The line before the first round: how many trainers take turns, and for how many rounds.
+    func opening(trainers: Int, onBothLinks: Bool) -> String {
+        "bench schedules: \(trainers) trainers, \(rounds) rounds of a step each (the first a warm-up)"
+            + (onBothLinks ? ", each on both links" : "") + "; the tables come at the end, on standard output"
+    }
+
     /// The line after round `roundSeconds.count` (1-based): the warm-up round (the first) is left
     /// out of the estimate once a timed round exists, as its first touches of memory make it longer.
     mutating func roundDone(now: Double = monotonicSeconds()) -> String {
