@@ -62,29 +62,29 @@ public struct ShardFile {
         func fail(_ why: String) -> PipelineError { PipelineError("checkpoint shard \(path): \(why)") }
         guard bytes.count >= 20, Array(bytes[0..<4]) == Self.magic else { throw fail("not a dualpipe checkpoint shard (bad header; \(bytes.count) bytes)") }
         let body = bytes[0..<(bytes.count - 8)]
-        var reader = ByteReader(bytes: Array(body), offset: 4)
+        var reader = ByteReader(bytes: bytes, offset: 4, end: body.count)
         guard let format = reader.u32(), let count = reader.u32() else { throw fail("truncated header") }
         guard format == Self.format else { throw fail("format \(format), this program reads format \(Self.format)") }
         for _ in 0..<count {
             guard let length = reader.u32(), let name = reader.bytes(Int(length)).map({ String(decoding: $0, as: UTF8.self) }),
-                  let kind = reader.bytes(1)?.first, let n = reader.u64() else {
+                  let kind = reader.bytes(1)?.first, let n = reader.u64().flatMap({ Int(exactly: $0) }) else {
                 throw fail("truncated after \(records.count) of \(count) records (\(bytes.count) bytes): the file was cut short")
             }
             let value: Value
             switch kind {
-            case 0: guard let v = reader.floats(Int(n)) else { throw fail("truncated in record '\(name)'") }; value = .floats(v)
-            case 1: guard let v = reader.integers(Int(n)) else { throw fail("truncated in record '\(name)'") }; value = .integers(v)
-            case 2: guard let v = reader.bytes(Int(n)) else { throw fail("truncated in record '\(name)'") }; value = .bytes(v)
+            case 0: guard let v = reader.floats(n) else { throw fail("truncated in record '\(name)'") }; value = .floats(v)
+            case 1: guard let v = reader.integers(n) else { throw fail("truncated in record '\(name)'") }; value = .integers(v)
+            case 2: guard let v = reader.bytes(n) else { throw fail("truncated in record '\(name)'") }; value = .bytes(v)
             case 3:
-                guard let v = reader.integers(Int(n)) else { throw fail("truncated in record '\(name)'") }
+                guard let v = reader.integers(n) else { throw fail("truncated in record '\(name)'") }
                 value = .doubles(v.map { Double(bitPattern: UInt64(bitPattern: $0)) })
             default: throw fail("record '\(name)' has unknown kind \(kind)")
             }
             records.append((name, value))
         }
         guard reader.offset == body.count else { throw fail("\(body.count - reader.offset) stray bytes after the records: the file is damaged") }
-        var tail = ByteReader(bytes: Array(bytes[(bytes.count - 8)...]), offset: 0)
-        guard let stored = tail.u64(), stored == fnv1a(Array(body)) else {
+        var tail = ByteReader(bytes: bytes, offset: bytes.count - 8)
+        guard let stored = tail.u64(), stored == fnv1a(body) else {
             throw fail("checksum mismatch: the file is damaged (or was changed after it was written)")
         }
     }
@@ -135,11 +135,13 @@ public struct ShardFile {
 }
 
 /// FNV-1a 64 over bytes.
-func fnv1a(_ bytes: [UInt8]) -> UInt64 {
+func fnv1a(_ bytes: ArraySlice<UInt8>) -> UInt64 {
     var hash: UInt64 = 0xcbf2_9ce4_8422_2325
     for b in bytes { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
     return hash
 }
+
+func fnv1a(_ bytes: [UInt8]) -> UInt64 { fnv1a(bytes[...]) }
 
 extension Array where Element == UInt8 {
     mutating func append<T: FixedWidthInteger>(le value: T) {
@@ -147,35 +149,50 @@ extension Array where Element == UInt8 {
     }
 }
 
+/// Reads little-endian records from `bytes[offset..<end]` in place: a shard is read without a
+/// copy of its bytes, and each array straight from them.
 struct ByteReader {
     let bytes: [UInt8]
     var offset: Int
+    /// Where the records end (the checksum after them is not one).
+    let end: Int
+
+    init(bytes: [UInt8], offset: Int, end: Int? = nil) {
+        self.bytes = bytes
+        self.offset = offset
+        self.end = end ?? bytes.count
+    }
+
+    /// Whether `n` more elements of `size` bytes are left (false for a length no file could hold).
+    private func fits(_ n: Int, size: Int) -> Bool { n >= 0 && n <= (end - offset) / size }
 
     mutating func bytes(_ n: Int) -> [UInt8]? {
-        guard n >= 0, offset + n <= bytes.count else { return nil }
+        guard fits(n, size: 1) else { return nil }
         defer { offset += n }
         return Array(bytes[offset..<(offset + n)])
     }
 
     private mutating func integer<T: FixedWidthInteger>(_: T.Type) -> T? {
-        guard let raw = bytes(MemoryLayout<T>.size) else { return nil }
-        return raw.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(as: T.self)) }
+        guard fits(1, size: MemoryLayout<T>.size) else { return nil }
+        defer { offset += MemoryLayout<T>.size }
+        return bytes.withUnsafeBytes { [offset] in T(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) }
     }
 
     mutating func u32() -> UInt32? { integer(UInt32.self) }
     mutating func u64() -> UInt64? { integer(UInt64.self) }
 
+    /// `n` elements of `size` bytes, each made by `element` from its bits.
+    private mutating func array<T>(_ n: Int, size: Int, _ element: (UnsafeRawBufferPointer, Int) -> T) -> [T]? {
+        guard fits(n, size: size) else { return nil }
+        defer { offset += size * n }
+        return bytes.withUnsafeBytes { [offset] raw in (0..<n).map { element(raw, offset + size * $0) } }
+    }
+
     mutating func floats(_ n: Int) -> [Float]? {
-        guard n >= 0, offset + 4 * n <= bytes.count else { return nil }
-        var out = [Float](repeating: 0, count: n)
-        for i in 0..<n { out[i] = Float(bitPattern: integer(UInt32.self)!) }
-        return out
+        array(n, size: 4) { Float(bitPattern: UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: $1, as: UInt32.self))) }
     }
 
     mutating func integers(_ n: Int) -> [Int64]? {
-        guard n >= 0, offset + 8 * n <= bytes.count else { return nil }
-        var out = [Int64](repeating: 0, count: n)
-        for i in 0..<n { out[i] = Int64(bitPattern: integer(UInt64.self)!) }
-        return out
+        array(n, size: 8) { Int64(littleEndian: $0.loadUnaligned(fromByteOffset: $1, as: Int64.self)) }
     }
 }
