@@ -21,22 +21,37 @@ import Testing
         #expect(checkpoint.mismatch(with: try run(pp: 2, ep: 1, m: 8)) == nil)
     }
 
-    @Test func anotherGridNamesTheFlagsThatFit() throws {
+    /// Another schedule, PP or V fits as long as the micro-batches a step stay: the stages are cut
+    /// anew from the checkpoint's, and the resume says what it was written on.
+    @Test func anotherLayoutWithAsManyMicroBatchesAStepFits() throws {
         let checkpoint = try run(pp: 4, ep: 1, m: 16)
-        let why = checkpoint.mismatch(with: try run(pp: 2, ep: 2, m: 4))
-        #expect(why == "--pp 4, this run 2; micro-batches a step (--micro-batches x EP) 16 (16 x EP 1), this run 8 (4 x EP 2). "
-            + "It fits with --pp 4 --ep 1 --micro-batches 16 (or train afresh with another --checkpoint-dir)")
-        // The advice, taken on the same 4 ranks, fits.
-        #expect(checkpoint.mismatch(with: try run(pp: 4, ep: 1, m: 16)) == nil)
+        #expect(checkpoint.mismatch(with: try run(pp: 2, ep: 2, m: 8, kind: .oneFOneB)) == nil)
+        #expect(checkpoint.mismatch(with: try run(pp: 2, ep: 1, m: 16)) == nil)
+        let recut = try PipelineConfiguration(kind: .oneFOneB, pipelineRanks: 2, expertParallel: 2, microBatches: 8,
+                                              model: ModelConfiguration(), worldSize: 4)
+        #expect(checkpoint.layoutChange(to: recut) == "written on DualPipe, PP 4 x EP 1: its 4 stages re-cut into 2, experts placed anew")
+        let moved = try PipelineConfiguration(kind: .zb1p, pipelineRanks: 4, expertParallel: 1, microBatches: 16,
+                                              model: ModelConfiguration(), worldSize: 4)
+        #expect(checkpoint.layoutChange(to: moved) == "written on DualPipe, PP 4 x EP 1: the same 4 stages on other ranks, experts placed anew")
+        let same = try PipelineConfiguration(kind: .dualpipe, pipelineRanks: 4, expertParallel: 1, microBatches: 16,
+                                             model: ModelConfiguration(), worldSize: 4)
+        #expect(checkpoint.layoutChange(to: same) == nil)
+        #expect(checkpoint.layoutChange(to: try same.ordered(.mirror)) == nil)
+    }
+
+    @Test func otherMicroBatchesAStepNameTheFlagThatFits() throws {
+        let checkpoint = try run(pp: 4, ep: 1, m: 16)
+        #expect(checkpoint.mismatch(with: try run(pp: 2, ep: 2, m: 4))
+            == "micro-batches a step (--micro-batches x EP) 16 (16 x EP 1), this run 8 (4 x EP 2). "
+            + "It fits with --micro-batches 8 (or train afresh with another --checkpoint-dir)")
+        // The advice, taken on the same ranks, fits.
+        #expect(checkpoint.mismatch(with: try run(pp: 2, ep: 2, m: 8)) == nil)
         // On the same EP, the micro-batches are the per-rank flag's.
         #expect(checkpoint.mismatch(with: try run(pp: 4, ep: 1, m: 8))
             == "--micro-batches 16, this run 8. It fits with --micro-batches 16 (or train afresh with another --checkpoint-dir)")
-    }
-
-    @Test func aWorldTheCheckpointsPPDoesNotDivideGetsNoAdvice() throws {
-        let why = try run(pp: 4, ep: 1, m: 8).mismatch(with: try run(pp: 2, ep: 1, m: 8)) ?? ""
-        #expect(why.contains("this run's 2 ranks do not split into PP 4 (resume on a multiple of 4 ranks)"))
-        #expect(!why.contains("It fits with"))
+        // 16 micro-batches do not split over EP 3: no advice.
+        let why = checkpoint.mismatch(with: try run(pp: 1, ep: 3, m: 2, kind: .gpipe)) ?? ""
+        #expect(why.hasPrefix("micro-batches a step (--micro-batches x EP) 16 (16 x EP 1), this run 6 (2 x EP 3)") && !why.contains("It fits with"))
     }
 
     @Test func modelAndOptimizerMismatchesNameTheirFlags() throws {
@@ -47,17 +62,17 @@ import Testing
         #expect(why.hasSuffix("It fits with --dense-layers 1 --shared-expert --lr 0.003 (or train afresh with another --checkpoint-dir)"))
     }
 
-    /// Interleaved 1F1B's stages a rank cut the model differently: another V is another checkpoint.
-    /// A manifest without V (before it could be chosen) held the schedule's default.
-    @Test func anotherStagesPerRankNamesItsFlag() throws {
+    /// Interleaved 1F1B's stages a rank cut the model differently: another V is another layout. A
+    /// manifest without V (before it could be chosen) held the schedule's default.
+    @Test func anotherStagesPerRankIsAnotherLayout() throws {
         let twelve = ModelConfiguration.layers(12)
         let checkpoint = try run(pp: 2, ep: 1, m: 4, model: twelve, kind: .interleaved1F1B, v: 3)
-        #expect(checkpoint.mismatch(with: try run(pp: 2, ep: 1, m: 4, model: twelve, kind: .interleaved1F1B, v: 3)) == nil)
-        #expect(checkpoint.mismatch(with: try run(pp: 2, ep: 1, m: 4, model: twelve, kind: .interleaved1F1B))
-            == "--stages-per-rank 3, this run 2. It fits with --stages-per-rank 3 (or train afresh with another --checkpoint-dir)")
-        var older = try run(pp: 2, ep: 1, m: 4, model: twelve, kind: .interleaved1F1B)
+        #expect(checkpoint.mismatch(with: try run(pp: 2, ep: 1, m: 4, model: twelve, kind: .interleaved1F1B)) == nil)
+        let vTwo = try PipelineConfiguration(kind: .interleaved1F1B, pipelineRanks: 2, expertParallel: 1, microBatches: 4,
+                                             model: twelve, worldSize: 2)
+        #expect(checkpoint.layoutChange(to: vTwo) == "written on Interleaved 1F1B, PP 2 x EP 1: its 6 stages re-cut into 4, experts placed anew")
+        var older = checkpoint
         older.stagesPerRank = nil
-        #expect(older.mismatch(with: try run(pp: 2, ep: 1, m: 4, model: twelve, kind: .interleaved1F1B)) == nil)
-        #expect(older.mismatch(with: checkpoint) == "--stages-per-rank 2, this run 3. It fits with --stages-per-rank 2 (or train afresh with another --checkpoint-dir)")
+        #expect(older.layoutChange(to: vTwo) == nil)
     }
 }

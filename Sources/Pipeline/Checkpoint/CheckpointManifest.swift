@@ -88,9 +88,9 @@ public struct CheckpointManifest: Codable, Equatable, Sendable {
 
     /// Why a run described by `run` cannot resume from this checkpoint (nil when it can): each
     /// mismatch named by the flag that sets it, with both values, then the flags that would make
-    /// this run fit. A different EP size is allowed (`expertParallel` and the micro-batches per EP
-    /// rank it implies, as long as the micro-batches a step stay): the experts are placed anew. So
-    /// is another number of steps.
+    /// this run fit. The model, the seed, the optimizer and the micro-batches a step (M x EP) must
+    /// stay; the layout may change (schedule, PP, V, EP, rank order: `layoutChange`), and so may
+    /// the number of steps.
     public func mismatch(with run: CheckpointManifest) -> String? {
         var reasons: [String] = [], fits: [String] = []
         /// A field set by `flag` (nil: by none) differs: `mine` is the checkpoint's value.
@@ -99,38 +99,17 @@ public struct CheckpointManifest: Codable, Equatable, Sendable {
             if let flag { fits.append("\(flag) \(mine)") }
         }
         if format != run.format { reasons.append("format \(format), this program writes \(run.format)") }
-        if schedule != run.schedule {
-            differs("schedule", schedule, run.schedule, flag: "--schedule")
-        } else if let kind = ScheduleKind(rawValue: schedule) {
-            let fixed = ScheduleConfiguration.defaultStagesPerRank(kind)
-            let (mine, theirs) = (stagesPerRank ?? fixed, run.stagesPerRank ?? fixed)
-            if mine != theirs { differs("stages per rank", "\(mine)", "\(theirs)", flag: "--stages-per-rank") }
-        }
-        // What fits on this run's world: the checkpoint's PP, the EP the rest of the ranks make, and
-        // as many micro-batches a step as the checkpoint's (nil: the world does not split so).
-        let world = run.pipelineRanks * run.expertParallel
-        let fittingEP = world % pipelineRanks == 0 ? world / pipelineRanks : nil
-        let total = microBatches * expertParallel
-        let fittingMicroBatches = fittingEP.flatMap { total % $0 == 0 ? total / $0 : nil }
-        if pipelineRanks != run.pipelineRanks {
-            reasons.append("--pp \(pipelineRanks), this run \(run.pipelineRanks)")
-            if let fittingEP {
-                fits.append("--pp \(pipelineRanks)" + (fittingEP == run.expertParallel ? "" : " --ep \(fittingEP)"))
-            } else {
-                reasons.append("this run's \(world) ranks do not split into PP \(pipelineRanks) (resume on a multiple of \(pipelineRanks) ranks)")
-            }
-        }
         if rankOrder == .mirror && pipelineRanks % 2 != 0 { reasons.append("rank order mirror on an odd PP \(pipelineRanks), which no run writes") }
         if seed != run.seed { differs("seed", "\(seed)", "\(run.seed)", flag: "--seed") }
-        if expertParallel == run.expertParallel && microBatches != run.microBatches {
-            reasons.append("--micro-batches \(microBatches), this run \(run.microBatches)")
-        } else if expertParallel != run.expertParallel && total != run.microBatches * run.expertParallel {
-            reasons.append("micro-batches a step (--micro-batches x EP) \(total) (\(microBatches) x EP \(expertParallel)), this run \(run.microBatches * run.expertParallel) (\(run.microBatches) x EP \(run.expertParallel))")
-        }
-        if let fittingMicroBatches {
-            if fittingMicroBatches != run.microBatches { fits.append("--micro-batches \(fittingMicroBatches)") }
-        } else if let fittingEP {
-            reasons.append("its \(total) micro-batches a step do not split over the EP \(fittingEP) of this run's \(world) ranks at PP \(pipelineRanks)")
+        // The micro-batches a step are the data of a step: M x EP, whatever the layout.
+        let total = microBatches * expertParallel, theirs = run.microBatches * run.expertParallel
+        if total != theirs {
+            if expertParallel == run.expertParallel {
+                differs("micro-batches", "\(microBatches)", "\(run.microBatches)", flag: "--micro-batches")
+            } else {
+                reasons.append("micro-batches a step (--micro-batches x EP) \(total) (\(microBatches) x EP \(expertParallel)), this run \(theirs) (\(run.microBatches) x EP \(run.expertParallel))")
+                if total % run.expertParallel == 0 { fits.append("--micro-batches \(total / run.expertParallel)") }
+            }
         }
         for key in Set(model.keys).union(run.model.keys).sorted() where model[key] != run.model[key] {
             let (mine, theirs) = (model[key] ?? "-", run.model[key] ?? "-")
@@ -148,13 +127,27 @@ public struct CheckpointManifest: Codable, Equatable, Sendable {
         }
         // `steps` may grow: a resumed run can train longer (its learning-rate schedule then spans the new total).
         for key in Set(training.keys).union(run.training.keys).sorted() where key != "steps" && training[key] != run.training[key] {
-            // The micro-batches a step: compared above, with the grid.
+            // The micro-batches a step: compared above, over the EP group.
             guard key != "microBatches" else { continue }
             differs(key, training[key] ?? "-", run.training[key] ?? "-", flag: Self.flags[key])
         }
         guard !reasons.isEmpty else { return nil }
         let advice = fits.isEmpty ? "" : ". It fits with \(fits.joined(separator: " ")) (or train afresh with another --checkpoint-dir)"
         return reasons.joined(separator: "; ") + advice
+    }
+
+    /// How the checkpoint's layout differs from `run`'s, as the resume says it; nil where the
+    /// schedule, PP, V and EP are the same, and every rank reads its own shard and goes on bit for
+    /// bit (the rank order may differ: shards are found by pipeline and EP rank).
+    public func layoutChange(to run: PipelineConfiguration) -> String? {
+        let kind = ScheduleKind(rawValue: schedule)
+        let v = stagesPerRank ?? kind.map(ScheduleConfiguration.defaultStagesPerRank) ?? 1
+        let sameStages = kind == run.kind && v == run.stagesPerRank && pipelineRanks == run.pipelineRanks
+        if sameStages && expertParallel == run.expertParallel { return nil }
+        if sameStages { return "written on EP \(expertParallel): experts placed anew" }
+        let stages = kind.flatMap { try? ScheduleConfiguration(kind: $0, ranks: pipelineRanks, microBatches: microBatches, stagesPerRank: v).stages }
+        let cut = stages == run.schedule.stages ? "the same \(run.schedule.stages) stages on other ranks" : "its \(stages.map(String.init) ?? "?") stages re-cut into \(run.schedule.stages)"
+        return "written on \(kind?.title ?? schedule), PP \(pipelineRanks) x EP \(expertParallel): \(cut), experts placed anew"
     }
 
     /// `--dense-layers` of the checkpoint's model, when its MoE blocks are the last ones (as that

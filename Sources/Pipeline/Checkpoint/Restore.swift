@@ -4,19 +4,19 @@ import Model
 
 extension Checkpointer {
     /// Loads `folder` (a complete checkpoint that `manifest` describes and this run fits) into the
-    /// trainer. With the checkpoint's EP size every rank reads its own shard and the run goes on
-    /// exactly as the uninterrupted one; with another EP size each rank reads the shards of its
-    /// pipeline rank, takes the dense state from EP rank 0 and each expert from any slot that held
-    /// it, and places the experts anew from the saved load statistics. Collective over the world:
-    /// a rank that cannot load says why and every rank fails.
+    /// trainer. On the checkpoint's layout and EP size every rank reads its own shard and the run
+    /// goes on exactly as the uninterrupted one; on another (`restoreAnotherLayout`) each rank reads
+    /// the shards of the ranks that held its blocks and places the experts anew from the saved
+    /// load statistics. Collective over the world: a rank that cannot load says why and every
+    /// rank fails.
     public static func restore(_ trainer: PipelineTrainer, from folder: String, manifest: CheckpointManifest) throws {
         let grid = trainer.grid
         var failure: String?
         do {
-            if manifest.expertParallel == trainer.configuration.expertParallel {
+            if manifest.layoutChange(to: trainer.configuration) == nil {
                 try restoreSameGrid(trainer, folder: folder, manifest: manifest)
             } else {
-                try restoreAnotherEP(trainer, folder: folder, manifest: manifest)
+                try restoreAnotherLayout(trainer, folder: folder, manifest: manifest)
             }
         } catch {
             failure = "\(error)"
@@ -75,42 +75,6 @@ extension Checkpointer {
                 let bias = try shard.floats("block\(block.index).bias", path: path)
                 guard bias.count == moe.routingBias.count else { throw PipelineError("checkpoint shard \(path): block \(block.index) has \(bias.count) routing biases, this model \(moe.routingBias.count)") }
                 moe.restoreRoutingBias(bias)
-            }
-        }
-    }
-
-    static func restoreAnotherEP(_ trainer: PipelineTrainer, folder: String, manifest: CheckpointManifest) throws {
-        let pp = trainer.grid.pipelineRank, oldEP = manifest.expertParallel
-        let shards = try (0..<oldEP).map { try read(folder, rank: manifest.savedGrid.worldRank(pipeline: pp, expert: $0), manifest: manifest) }
-        let (first, firstPath) = shards[0]
-        try restoreDense(trainer, first, firstPath)
-        let layers = trainer.stages.flatMap(\.expertSlots)
-        let average = first.has("loads") ? try first.doubles("loads", path: firstPath) : nil
-        if let average { trainer.loads.restore(average) }
-        let loads = trainer.loads.average ?? layers.map { [Double](repeating: 1, count: $0.logicalExperts) }
-        let rows = layers.isEmpty ? [] : try trainer.placer.place(loads: loads, previous: nil)
-        var l = 0
-        for (stage, optimizer) in zip(trainer.stages, trainer.optimizers) {
-            for (layerIndex, layer) in stage.expertSlots.enumerated() {
-                let b = "block\(layer.block)"
-                // Logical expert -> (shard, slot) of a slot that held it.
-                var holder: [Int: (ShardFile, String, Int)] = [:]
-                for (shard, path) in shards {
-                    let old = try shard.integers(b + ".phy2log", path: path), perRank = old.count / oldEP
-                    let rank = try shard.integers("meta", path: path)[3]
-                    for p in (rank * perRank)..<((rank + 1) * perRank) where holder[old[p]] == nil { holder[old[p]] = (shard, path, p) }
-                }
-                var experts: [SwiGLU] = []
-                for (k, p) in layer.localSlots.enumerated() {
-                    let e = rows[l][p]
-                    guard let (shard, path, slot) = holder[e] else { throw PipelineError("checkpoint \(folder): no slot of \(b) holds expert \(e)") }
-                    let expert = layer.makeExpert(e)
-                    try load(try shard.floats(b + ".slot\(slot)", path: path), into: expert, path: path, what: "\(b) slot \(slot)")
-                    experts.append(expert)
-                    optimizer.experts[layerIndex][k].state = try adam(shard, b + ".slot\(slot).adam", path)
-                }
-                layer.install(phy2log: rows[l], experts: experts)
-                l += 1
             }
         }
     }

@@ -289,8 +289,8 @@ struct PipelineRun {
         guard let (folder, manifest) = plan.resumeFrom else { return }
         try Checkpointer.restore(trainer, from: folder, manifest: manifest)
         if lead {
-            let grid = manifest.expertParallel == plan.configuration.expertParallel ? "" : " (written on EP \(manifest.expertParallel): experts placed anew)"
-            print("resumed from \(folder) at step \(manifest.step)\(grid)")
+            let layout = manifest.layoutChange(to: plan.configuration).map { " (\($0))" } ?? ""
+            print("resumed from \(folder) at step \(manifest.step)\(layout)")
         }
         if let metricsKept, let path = options.output.metrics {
             let dropped = metricsKept.dropped == 0 ? "" : " (\(metricsKept.dropped) line(s) of later steps removed: this run trains them again)"
