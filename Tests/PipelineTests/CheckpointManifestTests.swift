@@ -37,6 +37,8 @@ import Testing
                                              model: ModelConfiguration(), worldSize: 4)
         #expect(checkpoint.layoutChange(to: same) == nil)
         #expect(checkpoint.layoutChange(to: try same.ordered(.mirror)) == nil)
+        let oneStage = try run(pp: 1, ep: 4, m: 4, kind: .gpipe)
+        #expect(oneStage.layoutChange(to: moved) == "written on GPipe, PP 1 x EP 4: its one stage re-cut into 4, experts placed anew")
     }
 
     @Test func otherMicroBatchesAStepNameTheFlagThatFits() throws {

@@ -146,7 +146,8 @@ public struct CheckpointManifest: Codable, Equatable, Sendable {
         if sameStages && expertParallel == run.expertParallel { return nil }
         if sameStages { return "written on EP \(expertParallel): experts placed anew" }
         let stages = kind.flatMap { try? ScheduleConfiguration(kind: $0, ranks: pipelineRanks, microBatches: microBatches, stagesPerRank: v).stages }
-        let cut = stages == run.schedule.stages ? "the same \(run.schedule.stages) stages on other ranks" : "its \(stages.map(String.init) ?? "?") stages re-cut into \(run.schedule.stages)"
+        let named = { (n: Int?) in n == 1 ? "one stage" : "\(n.map(String.init) ?? "?") stages" }
+        let cut = stages == run.schedule.stages ? "the same \(named(stages)) on other ranks" : "its \(named(stages)) re-cut into \(run.schedule.stages)"
         return "written on \(kind?.title ?? schedule), PP \(pipelineRanks) x EP \(expertParallel): \(cut), experts placed anew"
     }
 
