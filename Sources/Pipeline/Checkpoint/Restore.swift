@@ -30,8 +30,7 @@ extension Checkpointer {
 
     static func read(_ folder: String, rank: Int, manifest: CheckpointManifest) throws -> (ShardFile, String) {
         let name = shardName(rank: rank), path = (folder as NSString).appendingPathComponent(name)
-        guard let data = FileManager.default.contents(atPath: path) else { throw PipelineError("checkpoint shard \(path) is missing or unreadable") }
-        let bytes = [UInt8](data)
+        let bytes = try ShardFile.readWhole(path)
         let shard = try ShardFile(decoding: bytes, path: path)
         guard let recorded = manifest.shards[name], recorded == String(fnv1a(bytes), radix: 16) else {
             throw PipelineError("checkpoint shard \(path) is not the one its manifest lists (checksum \(String(fnv1a(bytes), radix: 16)), manifest \(manifest.shards[name] ?? "none"))")

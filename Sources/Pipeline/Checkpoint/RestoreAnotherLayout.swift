@@ -57,8 +57,7 @@ extension Checkpointer {
     /// (embedding, blocks, head) from the records of the stages that held them, the routing biases
     /// and load statistics are taken by block, and every MoE layer's experts, with their moments,
     /// from any slot that held them, placed anew by EPLB from those statistics. The written shards
-    /// are read one pipeline rank at a time, so a rank holds at most one of them (an EP group's,
-    /// for the experts) beside its own state.
+    /// are read one at a time, so a rank holds at most one of them beside its own state.
     static func restoreAnotherLayout(_ trainer: PipelineTrainer, folder: String, manifest: CheckpointManifest) throws {
         let written = try WrittenLayout(folder: folder, manifest: manifest, model: trainer.model)
         let model = trainer.model, partition = trainer.configuration.partition
@@ -115,7 +114,7 @@ extension Checkpointer {
 
     /// Every MoE layer's experts, placed anew from the load statistics (uniform where the
     /// checkpoint has none), each with its moments from the first slot of the written run that
-    /// held it; one written pipeline rank's EP group of shards at a time.
+    /// held it (in EP rank order, then slot order); one written shard at a time.
     private static func restoreExperts(_ trainer: PipelineTrainer, from written: WrittenLayout) throws {
         let layers = zip(trainer.optimizers, trainer.stages).flatMap { optimizer, stage in
             stage.expertSlots.enumerated().map { (optimizer: optimizer, index: $0.offset, slots: $0.element) }
@@ -124,27 +123,30 @@ extension Checkpointer {
         let loads = trainer.loads.average ?? layers.map { [Double](repeating: 1, count: $0.slots.logicalExperts) }
         let rows = try trainer.placer.place(loads: loads, previous: nil)
         let holders = layers.map { written.holder(of: .block($0.slots.block)) }, oldEP = written.manifest.expertParallel
+        // [layers][local slots] the expert each slot takes, once found.
+        var found: [[SwiGLU?]] = layers.map { [SwiGLU?](repeating: nil, count: $0.slots.localSlots.count) }
         for pp in Set(holders).sorted() {
-            let shards = try (0..<oldEP).map { try written.shard(pipelineRank: pp, expertRank: $0) }
-            for (l, (optimizer, layerIndex, layer)) in layers.enumerated() where holders[l] == pp {
-                let b = "block\(layer.block)"
-                // Logical expert -> (shard, slot) of a slot that held it.
-                var holder: [Int: (ShardFile, String, Int)] = [:]
-                for (ep, (shard, path)) in shards.enumerated() {
+            for ep in 0..<oldEP {
+                let (shard, path) = try written.shard(pipelineRank: pp, expertRank: ep)
+                for (l, (optimizer, layerIndex, layer)) in layers.enumerated() where holders[l] == pp {
+                    let b = "block\(layer.block)"
                     let old = try shard.integers(b + ".phy2log", path: path), perRank = old.count / oldEP
-                    for p in (ep * perRank)..<((ep + 1) * perRank) where holder[old[p]] == nil { holder[old[p]] = (shard, path, p) }
+                    for slot in (ep * perRank)..<((ep + 1) * perRank) {
+                        for (k, p) in layer.localSlots.enumerated() where found[l][k] == nil && rows[l][p] == old[slot] {
+                            let expert = layer.makeExpert(old[slot])
+                            try load(try shard.floats(b + ".slot\(slot)", path: path), into: expert, path: path, what: "\(b) slot \(slot)")
+                            optimizer.experts[layerIndex][k].state = try adam(shard, b + ".slot\(slot).adam", path)
+                            found[l][k] = expert
+                        }
+                    }
                 }
-                var experts: [SwiGLU] = []
-                for (k, p) in layer.localSlots.enumerated() {
-                    let e = rows[l][p]
-                    guard let (shard, path, slot) = holder[e] else { throw PipelineError("checkpoint \(written.folder): no slot of \(b) holds expert \(e)") }
-                    let expert = layer.makeExpert(e)
-                    try load(try shard.floats(b + ".slot\(slot)", path: path), into: expert, path: path, what: "\(b) slot \(slot)")
-                    experts.append(expert)
-                    optimizer.experts[layerIndex][k].state = try adam(shard, b + ".slot\(slot).adam", path)
-                }
-                layer.install(phy2log: rows[l], experts: experts)
             }
+        }
+        for (l, (_, _, layer)) in layers.enumerated() {
+            if let k = found[l].firstIndex(where: { $0 == nil }) {
+                throw PipelineError("checkpoint \(written.folder): no slot of block\(layer.block) holds expert \(rows[l][layer.localSlots.lowerBound + k])")
+            }
+            layer.install(phy2log: rows[l], experts: found[l].map { $0! })
         }
     }
 }

@@ -127,6 +127,26 @@ public struct ShardFile {
         syncFolder(of: path)
     }
 
+    /// The bytes of the file at `path`, read straight into one array (no second copy on the way).
+    public static func readWhole(_ path: String) throws(PipelineError) -> [UInt8] {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw PipelineError("checkpoint shard \(path) is missing or unreadable: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw PipelineError("cannot stat \(path): \(String(cString: strerror(errno)))") }
+        let size = Int(info.st_size)
+        var failure: Int32 = 0
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            while count < size {
+                let n = read(fd, buffer.baseAddress! + count, size - count)
+                if n <= 0 { failure = n < 0 ? errno : EIO; break }
+                count += n
+            }
+        }
+        guard failure == 0 else { throw PipelineError("cannot read \(path): \(String(cString: strerror(failure)))") }
+        return bytes
+    }
+
     static func syncFolder(of path: String) {
         let folder = (path as NSString).deletingLastPathComponent
         let fd = open(folder.isEmpty ? "." : folder, O_RDONLY)
