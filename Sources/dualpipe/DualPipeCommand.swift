@@ -14,6 +14,7 @@ struct DualPipeCommand: ParsableCommand {
             ScheduleCommand.self,
             SimulateCommand.self,
             EPLBCommand.self,
+            CheckpointCommand.self,
             BenchCommand.self,
         ]
     )

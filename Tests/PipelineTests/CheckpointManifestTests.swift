@@ -72,9 +72,21 @@ import Testing
         #expect(checkpoint.mismatch(with: try run(pp: 2, ep: 1, m: 4, model: twelve, kind: .interleaved1F1B)) == nil)
         let vTwo = try PipelineConfiguration(kind: .interleaved1F1B, pipelineRanks: 2, expertParallel: 1, microBatches: 4,
                                              model: twelve, worldSize: 2)
-        #expect(checkpoint.layoutChange(to: vTwo) == "written on Interleaved 1F1B, PP 2 x EP 1: its 6 stages re-cut into 4, experts placed anew")
+        #expect(checkpoint.layoutChange(to: vTwo) == "written on Interleaved 1F1B (V 3), PP 2 x EP 1: its 6 stages re-cut into 4, experts placed anew")
         var older = checkpoint
         older.stagesPerRank = nil
         #expect(older.layoutChange(to: vTwo) == nil)
+    }
+
+    /// `dualpipe checkpoint` prints these for a resume to repeat: each field by its flag, in the
+    /// help's order, the MoE blocks by --dense-layers where it can give them.
+    @Test func resumeFlagsNameTheCheckpointsValues() throws {
+        let other = ModelConfiguration(layers: 4, moeLayers: [2, 3], sharedExpert: false)
+        let flags = try run(pp: 2, ep: 1, m: 4, model: other, learningRate: 0.01).resumeFlags
+        #expect(flags.prefix(5) == ["--hidden 128", "--heads 4", "--layers 4", "--dense-layers 2", "--ffn-hidden 512"])
+        #expect(flags.contains("--no-shared-expert") && flags.contains("--lr 0.01") && flags.last == "--seed 1")
+        let scattered = try run(pp: 2, ep: 1, m: 4, model: ModelConfiguration(layers: 4, moeLayers: [1, 3])).resumeFlags
+        #expect(scattered.contains("(MoE blocks 1,3)"))
+        #expect(try run(pp: 2, ep: 1, m: 4, model: .layers(12), kind: .interleaved1F1B, v: 3).layoutTitle == "Interleaved 1F1B (V 3), PP 2 x EP 1")
     }
 }

@@ -136,6 +136,35 @@ public struct CheckpointManifest: Codable, Equatable, Sendable {
         return reasons.joined(separator: "; ") + advice
     }
 
+    /// The `train` flags that set the checkpoint's model, optimizer and balancing, with its values,
+    /// in the help's order, then its seed: what a resume repeats (fields no flag sets are left out;
+    /// MoE blocks that `--dense-layers` cannot give are named as such).
+    public var resumeFlags: [String] {
+        let modelKeys = ["hidden", "heads", "layers", "moeLayers", "ffnHidden", "experts", "expertHidden", "topK", "groups", "topKGroups",
+                         "sharedExpert", "scoring", "sequenceLength", "microBatchSize"]
+        let trainingKeys = ["learningRate", "minimumLearningRate", "warmupSteps", "weightDecay", "clipNorm", "eplbPolicy", "loadDecay",
+                            "rebalanceEvery", "routerBiasSpeed"]
+        var flags: [String] = []
+        for key in modelKeys {
+            guard let value = model[key] else { continue }
+            switch key {
+            case "moeLayers": flags.append(denseLayers.map { "--dense-layers \($0)" } ?? "(MoE blocks \(value.isEmpty ? "none" : value))")
+            case "sharedExpert": flags.append(value == "true" ? "--shared-expert" : "--no-shared-expert")
+            default: if let flag = Self.flags[key] { flags.append("\(flag) \(value)") }
+            }
+        }
+        for key in trainingKeys { if let value = training[key], let flag = Self.flags[key] { flags.append("\(flag) \(value)") } }
+        return flags + ["--seed \(seed)"]
+    }
+
+    /// The layout the checkpoint was written on: "DualPipe, PP 2 x EP 2", "Interleaved 1F1B (V 3),
+    /// PP 2 x EP 1" where the schedule lets V be chosen.
+    public var layoutTitle: String {
+        let kind = ScheduleKind(rawValue: schedule)
+        let v = kind.map { " (V \(stagesPerRank ?? ScheduleConfiguration.defaultStagesPerRank($0)))" } ?? ""
+        return "\(kind?.title ?? schedule)\(kind?.isLooped == true ? v : ""), PP \(pipelineRanks) x EP \(expertParallel)"
+    }
+
     /// How the checkpoint's layout differs from `run`'s, as the resume says it; nil where the
     /// schedule, PP, V and EP are the same, and every rank reads its own shard and goes on bit for
     /// bit (the rank order may differ: shards are found by pipeline and EP rank).
@@ -148,7 +177,7 @@ public struct CheckpointManifest: Codable, Equatable, Sendable {
         let stages = kind.flatMap { try? ScheduleConfiguration(kind: $0, ranks: pipelineRanks, microBatches: microBatches, stagesPerRank: v).stages }
         let named = { (n: Int?) in n == 1 ? "one stage" : "\(n.map(String.init) ?? "?") stages" }
         let cut = stages == run.schedule.stages ? "the same \(named(stages)) on other ranks" : "its \(named(stages)) re-cut into \(run.schedule.stages)"
-        return "written on \(kind?.title ?? schedule), PP \(pipelineRanks) x EP \(expertParallel): \(cut), experts placed anew"
+        return "written on \(layoutTitle): \(cut), experts placed anew"
     }
 
     /// `--dense-layers` of the checkpoint's model, when its MoE blocks are the last ones (as that
