@@ -42,4 +42,23 @@ import Testing
         #expect(layout.range(of: .block(2)) == 0..<model.denseParameterCount(of: .block(2)))
         #expect(layout.range(of: .head)?.upperBound == layout.count)
     }
+
+    /// A resumed `--check-reference` rebuilds the reference's flat parameters (and moments) as
+    /// each part of its dense record followed, for an MoE block, by its routed experts in logical
+    /// order: that must be the reference stage's own visiting order.
+    @Test(arguments: models) func aBlocksRoutedExpertsFollowItsOtherParameters(model: ModelConfiguration) throws {
+        let partition = try StagePartition(layers: model.layers, stages: 2)
+        for index in 0..<2 {
+            let stage = Stage(index: index, partition: partition, configuration: model, seed: 9)
+            let dense = DenseParameters(stage).flatParameters(), layout = DenseLayout(stage: index, partition: partition, model: model)
+            var assembled: [Float] = []
+            for (part, _) in layout.parts {
+                assembled += dense[layout.range(of: part)!]
+                guard case .block(let block) = part, model.moeLayers.contains(block) else { continue }
+                let moe = stage.blocks.first { $0.index == block }!.ffn as! MoELayer
+                for expert in (moe.dispatcher as! LocalExpertDispatcher).experts { assembled += expert.flatParameters() }
+            }
+            #expect(assembled == stage.flatParameters())
+        }
+    }
 }

@@ -112,6 +112,14 @@ public final class ReferenceTrainer {
         }
     }
 
+    /// Continues a saved run: each stage's AdamW state (moments over the stage's parameters in
+    /// visiting order) and the next step. The caller has loaded the parameters.
+    public func restore(optimizerStates: [AdamW.State], nextStep: Int) {
+        precondition(optimizerStates.count == stages.count, "\(optimizerStates.count) optimizer states for \(stages.count) stages")
+        for (s, state) in optimizerStates.enumerated() { optimizers[s].state = state }
+        self.nextStep = nextStep
+    }
+
     /// One optimizer step over `training.microBatches` micro-batches.
     @discardableResult
     public func step() -> StepReport {

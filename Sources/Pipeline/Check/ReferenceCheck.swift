@@ -25,6 +25,9 @@ public final class ReferenceCheck {
     public private(set) var failures: [String] = []
     /// Rank 0's one-line summary of the last comparison.
     public private(set) var summary = ""
+    /// The run's first step (the checkpoint's after `--resume`): its losses must equal the
+    /// reference's bit for bit and its gradients are compared.
+    private var firstStep = 0
 
     public init(trainer: PipelineTrainer, corpus: ByteCorpus, seed: UInt64) throws {
         self.trainer = trainer
@@ -47,9 +50,17 @@ public final class ReferenceCheck {
         return reference
     }
 
+    /// After `--resume`: the reference continues from the same checkpoint (rank 0 reads it whole,
+    /// whatever layout wrote it), and the run's first step is compared as step 0 would be.
+    public func resume(from folder: String, manifest: CheckpointManifest) throws {
+        if let reference { try Checkpointer.restore(reference, from: folder, manifest: manifest) }
+        firstStep = manifest.step
+        try waitForTheReference()
+    }
+
     /// Between the gradient sync and the update: losses every step, gradients on the first.
     public func compare(step: Int, losses: [Float]) throws {
-        let gradients = step == 0 ? try gatherGradients() : nil
+        let gradients = step == firstStep ? try gatherGradients() : nil
         if let reference { compare(step: step, losses: losses, gradients: gradients, with: reference) }
         try waitForTheReference()
     }
@@ -57,19 +68,19 @@ public final class ReferenceCheck {
     private func compare(step: Int, losses: [Float], gradients: [[Float]]?, with reference: ReferenceTrainer) {
         _ = reference.computeGradients(step: step)
         let expected = reference.microBatchLosses
-        if step == 0 {
+        if step == firstStep {
             let differing = zip(losses, expected).enumerated().filter { $0.element.0.bitPattern != $0.element.1.bitPattern }
             // Experts on other ranks, or split over replicas, run their rows in other batches (other
             // matrix shapes), which a BLAS may round differently; then 1e-5 relative is the rule.
             let sharded = trainer.configuration.expertParallel > 1 || trainer.configuration.replicas > trainer.model.experts
             let worstLoss = relativeErrors(losses, expected).max() ?? 0
             if let (mb, (got, want)) = differing.first, !sharded || worstLoss > Self.gradientTolerance {
-                failures.append("step 0: \(differing.count) of \(losses.count) micro-batch losses differ from the reference\(sharded ? " by more than 1e-5" : ""); first: micro-batch \(mb) \(got) vs \(want)")
+                failures.append("step \(step): \(differing.count) of \(losses.count) micro-batch losses differ from the reference\(sharded ? " by more than 1e-5" : ""); first: micro-batch \(mb) \(got) vs \(want)")
             }
             let (worst, name) = compareGradients(gradients!, with: reference)
             summary = "micro-batch losses bit-identical: \(losses.count - differing.count)/\(losses.count); worst gradient error \(scientific(worst)) (\(name), limit \(scientific(Self.gradientTolerance)))"
             if worst > Self.gradientTolerance {
-                failures.append("step 0: gradient of \(name) has relative L2 error \(scientific(worst)) > \(scientific(Self.gradientTolerance))")
+                failures.append("step \(step): gradient of \(name) has relative L2 error \(scientific(worst)) > \(scientific(Self.gradientTolerance))")
             }
         } else {
             // After an update the weights differ in their last bits (the copies' gradients were

@@ -192,6 +192,7 @@ struct PipelineRun {
         if lead { print(banner(plan, trainer: trainer, counts: counts)) }
         if let timeStop { print(timeStop.announcement()) }
         try resume(plan, trainer: trainer, metricsKept: metricsKept, lead: lead)
+        if let check, let (folder, manifest) = plan.resumeFrom { try check.resume(from: folder, manifest: manifest) }
         guard trainer.nextStep < o.steps else {
             if lead { print("the checkpoint is at step \(trainer.nextStep): nothing left to train for --steps \(o.steps)") }
             return false

@@ -103,9 +103,6 @@ struct TrainCommand: ParsableCommand {
         guard runtime.commTimeout > 0 && runtime.commTimeout.isFinite else { throw ValidationError("--comm-timeout must be a positive number of seconds, got \(runtime.commTimeout)") }
         if drills.skipScheduleValidation && scheduleFile == nil { throw ValidationError("--skip-schedule-validation applies to --schedule-file") }
         guard recovery.keep >= 1 else { throw ValidationError("--keep must be at least 1, got \(recovery.keep)") }
-        if recovery.resume && output.checkReference {
-            throw ValidationError("--check-reference replays the run from step 0 beside it, so it cannot follow --resume")
-        }
         if recovery.checkpointDir == nil,
            let (flag, _) = [("--resume", recovery.resume), ("--checkpoint-every", recovery.checkpointEvery != 0), ("--stop-before-limit", recovery.stopBeforeLimit != nil)].first(where: \.1) {
             throw ValidationError("\(flag) needs --checkpoint-dir DIR")
