@@ -78,8 +78,9 @@ public enum Checkpointer {
         let folder = folder(options.directory, step: step)
         let manifestPath = (folder as NSString).appendingPathComponent("manifest.json")
         if world.rank == 0 {
-            // A folder of the same step from an earlier run stops being a checkpoint before its shards change.
-            try? FileManager.default.removeItem(atPath: manifestPath)
+            // A folder of this step is a save cut short (a complete one would have been resumed
+            // from): it goes whole, so that no shard of another layout's world stays beside ours.
+            try? FileManager.default.removeItem(atPath: folder)
             try makeFolder(folder)
         }
         try world.barrier()
