@@ -25,32 +25,7 @@ struct SimulateCommand: ParsableCommand {
         case text, json
     }
 
-    enum Pairs: String, ExpressibleByArgument, CaseIterable {
-        case atomic, interleaved
-        case interleavedLate = "interleaved-late"
-        case sequential
-
-        var timing: PairTiming {
-            switch self {
-            case .atomic: .atomic
-            case .interleaved: .interleaved(lateGradient: false)
-            case .interleavedLate: .interleaved(lateGradient: true)
-            case .sequential: .sequential
-            }
-        }
-    }
-
     @OptionGroup var selection: ScheduleSelection
-
-    @Option(help: ArgumentHelp("""
-        How an FB pair meets its messages: atomic (one action: it starts once both inputs are here, both outputs \
-        leave when it ends), interleaved (as the runtime runs it: the forward's output leaves after the forward and \
-        half the backward, the backward's gradient before the pair's W, a BW's gradient before its W too), \
-        interleaved-late (also starts with its forward while its gradient is in flight, as the runtime does with EP 1), \
-        sequential (its forward, whose output leaves when it ends, then its backward once the gradient is here: the \
-        runtime's pairs with EP 1 on one node, or with --no-overlap).
-        """, valueName: "atomic|interleaved|interleaved-late|sequential"))
-    var pairs: Pairs = .atomic
 
     @OptionGroup(title: "Costs") var costFlags: SimulationCosts
     @OptionGroup(title: "Links and nodes") var links: SimulationLinks
@@ -208,7 +183,7 @@ struct SimulateCommand: ParsableCommand {
         let costs = costs(measured: spans.map(ChromeTrace.byKind))
         if output.compare {
             if let line = traceLine(spans, perStage: false) { print(line) }
-            let comparison = Comparison(stages: selection.ranks, microBatches: selection.microBatches, costs: costs, pairs: pairs.timing,
+            let comparison = Comparison(stages: selection.ranks, microBatches: selection.microBatches, costs: costs, pairs: costFlags.pairs.timing,
                                         interleavedStagesPerRank: selection.stagesPerRank ?? 2, placement: placement(for:), gradientSums: gradientSums)
             try emit(output.format == .json ? comparison.reportJSON() : comparison.report(), to: nil)
             return
@@ -216,8 +191,8 @@ struct SimulateCommand: ParsableCommand {
         let schedule = try selection.validatedSchedule()
         let perStage = spans.flatMap { stageCosts($0, of: schedule) }
         if let line = traceLine(spans, perStage: perStage != nil) { print(line) }
-        var simulation = try perStage.map { try schedule.simulate($0, link: costs, pairs: pairs.timing, placement: placement(for: schedule)) }
-            ?? schedule.simulate(costs, pairs: pairs.timing, placement: placement(for: schedule))
+        var simulation = try perStage.map { try schedule.simulate($0, link: costs, pairs: costFlags.pairs.timing, placement: placement(for: schedule)) }
+            ?? schedule.simulate(costs, pairs: costFlags.pairs.timing, placement: placement(for: schedule))
         simulation.gradientSums = gradientSums
         try emit(output.format == .json ? simulation.reportJSON() : simulation.report(), to: nil)
         if let trace = output.trace { try emit(simulation.chromeTrace(), to: trace, flag: "--trace") }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Schedule
 
 // The titled sections of `dualpipe simulate --help`; their rules across sections are
 // SimulateCommand.validate()'s.
@@ -20,6 +21,32 @@ struct SimulationCosts: ParsableArguments {
     var costsFromTrace: String?
     @Option(name: .customLong("gradient-sum"), help: ArgumentHelp("Also time the step to its end: the sum of each stage held by two ranks (DualPipe's copies) costs C, started once both ranks are free after the schedule, in stage order, as train sums them; across nodes, a stage whose copies are final on both ranks before their last action is summed during the schedule (default: none; the report ends with the schedule).", valueName: "C"))
     var gradientSum: Double?
+
+    @Option(help: ArgumentHelp("""
+        How an FB pair meets its messages: atomic (one action: it starts once both inputs are here, both outputs \
+        leave when it ends), interleaved (as the runtime runs it: the forward's output leaves after the forward and \
+        half the backward, the backward's gradient before the pair's W, a BW's gradient before its W too), \
+        interleaved-late (also starts with its forward while its gradient is in flight, as the runtime does with EP 1), \
+        sequential (its forward, whose output leaves when it ends, then its backward once the gradient is here: the \
+        runtime's pairs with EP 1 on one node, or with --no-overlap).
+        """, valueName: "atomic|interleaved|interleaved-late|sequential"))
+    var pairs: SimulatedPairs = .atomic
+}
+
+/// How the simulator times an FB pair's messages (`PairTiming`).
+enum SimulatedPairs: String, ExpressibleByArgument, CaseIterable {
+    case atomic, interleaved
+    case interleavedLate = "interleaved-late"
+    case sequential
+
+    var timing: PairTiming {
+        switch self {
+        case .atomic: .atomic
+        case .interleaved: .interleaved(lateGradient: false)
+        case .interleavedLate: .interleaved(lateGradient: true)
+        case .sequential: .sequential
+        }
+    }
 }
 
 /// What a message costs, inside a node and between nodes, and where the ranks sit.

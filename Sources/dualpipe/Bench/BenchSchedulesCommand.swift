@@ -22,8 +22,7 @@ struct BenchSchedulesCommand: ParsableCommand {
     var stagesPerRank: Int?
     @OptionGroup(title: "Runtime") var progress: ProgressOptions
     @OptionGroup(title: "Runtime") var memoryCheck: MemoryCheckOption
-    @Flag(inversion: .prefixedNo, help: "FB pairs' forward and backward phases alternating, or (--no-overlap) F's then B's, as in `train`. Default: F then B on one node, alternating across nodes.")
-    var overlap: Bool?
+    @OptionGroup(title: "Runtime") var pairs: PairPhaseOrder
     @Option(help: "Timed steps per schedule after one warm-up step, the schedules taking turns step by step; medians are reported.")
     var steps = 5
     @Flag(help: "Also print each schedule's mean time of every kind of action on every stage (F, B, W, BW, FB), to see what its order does to the same arithmetic.")
@@ -98,7 +97,7 @@ struct BenchSchedulesCommand: ParsableCommand {
             let shaping = shaped.map { LinkShaping(shaped: $0, unshaped: unshaped!) }
             if let shaping { try shaping.apply(shaping.shaped, flag: "--shaped", world: world, messageFloats: messageFloats) }
             // FB pairs as `train` runs them (EP 1): by default sequential on one node.
-            let pairOrder = StageExecutor.PairOrder(overlap: overlap, expertParallel: 1, nodes: plan!.nodes.0.nodeCount)
+            let pairOrder = StageExecutor.PairOrder(overlap: pairs.overlap, expertParallel: 1, nodes: plan!.nodes.0.nodeCount)
             var contenders = try contenders(plan!, world: world, pairOrder: pairOrder)
             // Each link the schedules' messages take, as each is placed: at PP 4 on two nodes some
             // pipeline neighbours share a node and some do not.
@@ -108,4 +107,10 @@ struct BenchSchedulesCommand: ParsableCommand {
             if world.rank == 0 { try report(plan!, contenders, probe: probe, shaping: shaping, pairOrder: pairOrder, messageFloats: messageFloats) }
         }
     }
+}
+
+/// `--overlap`: how an FB pair runs its forward's and backward's phases, under RUNTIME as in `train`.
+struct PairPhaseOrder: ParsableArguments {
+    @Flag(inversion: .prefixedNo, help: "FB pairs' forward and backward phases alternating, or (--no-overlap) F's then B's, as in `train`. Default: F then B on one node, alternating across nodes.")
+    var overlap: Bool?
 }
