@@ -70,11 +70,8 @@ extension Checkpointer {
             let s = "stage\(stage.index)"
             try load(try shard.floats(s + ".dense", path: path), into: DenseParameters(stage), path: path, what: s)
             optimizer.dense.state = try adam(shard, s + ".dense.adam", path)
-            for (moe, block) in zip(stage.moeLayers, stage.blocks.filter { $0.ffn is MoELayer }) {
-                let bias = try shard.floats("block\(block.index).bias", path: path)
-                guard bias.count == moe.routingBias.count else { throw PipelineError("checkpoint shard \(path): block \(block.index) has \(bias.count) routing biases, this model \(moe.routingBias.count)") }
-                moe.restoreRoutingBias(bias)
-            }
+            let blocks = stage.blocks.filter { $0.ffn is MoELayer }.map(\.index)
+            try restoreRoutingBiases(stage, Dictionary(uniqueKeysWithValues: blocks.map { ($0, try shard.floats("block\($0).bias", path: path)) }), folder: path)
         }
     }
 
