@@ -25,6 +25,14 @@ import Testing
         #expect(missing?.description == "checkpoint shard s: no record 'stage1.dense'")
     }
 
+    /// Manifests list each shard's checksum over the whole file; it is the body's, carried on
+    /// over the 8 bytes that store it.
+    @Test func theFileChecksumIsFNV1aOfTheWholeFile() {
+        let bytes = Self.written.encoded()
+        #expect(ShardFile.fileChecksum(bytes) == fnv1a(bytes))
+        #expect(fnv1a(bytes[16...], continuing: fnv1a(bytes[..<16])) == fnv1a(bytes))
+    }
+
     @Test func everyTruncationAndEveryFlippedByteIsRefused() {
         let bytes = Self.written.encoded()
         for length in 0..<bytes.count {

@@ -89,7 +89,7 @@ public enum Checkpointer {
         defer { trainer.releaseMirroredMoments() }
         let bytes = shard(of: trainer, step: step).encoded()
         try ShardFile.writeAtomically(bytes, to: (folder as NSString).appendingPathComponent(shardName(rank: world.rank)))
-        let checksums = try world.allgather([Int64(bitPattern: fnv1a(bytes))])
+        let checksums = try world.allgather([Int64(bitPattern: ShardFile.fileChecksum(bytes))])
         if world.rank == 0 {
             var manifest = CheckpointManifest(configuration: trainer.configuration, model: trainer.model, training: trainer.training,
                                               balancing: trainer.balancing, step: step, seed: seed)

@@ -32,8 +32,9 @@ extension Checkpointer {
         let name = shardName(rank: rank), path = (folder as NSString).appendingPathComponent(name)
         let bytes = try ShardFile.readWhole(path)
         let shard = try ShardFile(decoding: bytes, path: path)
-        guard let recorded = manifest.shards[name], recorded == String(fnv1a(bytes), radix: 16) else {
-            throw PipelineError("checkpoint shard \(path) is not the one its manifest lists (checksum \(String(fnv1a(bytes), radix: 16)), manifest \(manifest.shards[name] ?? "none"))")
+        let checksum = String(ShardFile.fileChecksum(bytes), radix: 16)
+        guard let recorded = manifest.shards[name], recorded == checksum else {
+            throw PipelineError("checkpoint shard \(path) is not the one its manifest lists (checksum \(checksum), manifest \(manifest.shards[name] ?? "none"))")
         }
         return (shard, path)
     }

@@ -106,6 +106,14 @@ public struct ShardFile {
 
     public func has(_ name: String) -> Bool { records.contains { $0.name == name } }
 
+    /// The FNV-1a 64 of a whole shard file, as its manifest lists it, for `bytes` that `encoded()`
+    /// made or `init(decoding:)` accepted: their last 8 bytes hold the checksum of all before
+    /// them, so only those 8 are hashed again.
+    public static func fileChecksum(_ bytes: [UInt8]) -> UInt64 {
+        var tail = ByteReader(bytes: bytes, offset: bytes.count - 8)
+        return fnv1a(bytes[(bytes.count - 8)...], continuing: tail.u64()!)
+    }
+
     /// Writes `bytes` to `path` whole or not at all: a temporary file beside it, fsync, rename, fsync of the folder.
     public static func writeAtomically(_ bytes: [UInt8], to path: String) throws(PipelineError) {
         let temporary = path + ".tmp"
@@ -154,9 +162,9 @@ public struct ShardFile {
     }
 }
 
-/// FNV-1a 64 over bytes.
-func fnv1a(_ bytes: ArraySlice<UInt8>) -> UInt64 {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+/// FNV-1a 64 over bytes, or over more bytes after those that gave `hash`.
+func fnv1a(_ bytes: ArraySlice<UInt8>, continuing hash: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {
+    var hash = hash
     for b in bytes { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
     return hash
 }
