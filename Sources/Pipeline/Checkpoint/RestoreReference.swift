@@ -13,32 +13,24 @@ extension Checkpointer {
         let moeBlocks = model.moeLayers.sorted()
         let (pieces, biases, _) = try written.readDense(parts: layouts.flatMap { $0.parts.map(\.part) }, moeBlocks: moeBlocks)
         // [block][logical expert]
-        var experts: [Int: [Int: (values: [Float], state: AdamW.State)]] = [:]
+        var experts: [Int: [Int: DensePart]] = [:]
         let everyExpert = Set(0..<model.experts)
         try written.readExperts(Dictionary(uniqueKeysWithValues: moeBlocks.map { ($0, everyExpert) })) { block, e, values, state in
-            experts[block, default: [:]][e] = (values, state)
+            experts[block, default: [:]][e] = DensePart(values: values, m: state.m, v: state.v, steps: state.steps)
         }
         var states: [AdamW.State] = []
         for (stage, layout) in zip(reference.stages, layouts) {
-            var values: [Float] = [], m: [Float] = [], v: [Float] = []
-            var steps = Set<Int>()
-            for (part, _) in layout.parts {
-                let piece = pieces[part]!
-                values += piece.values; m += piece.m; v += piece.v
-                steps.insert(piece.steps)
-                guard case .block(let block) = part, let held = experts[block] else { continue }
-                for e in 0..<model.experts {
-                    values += held[e]!.values; m += held[e]!.state.m; v += held[e]!.state.v
-                    steps.insert(held[e]!.state.steps)
-                }
+            let parts = layout.parts.flatMap { part, _ -> [DensePart] in
+                guard case .block(let block) = part, let held = experts[block] else { return [pieces[part]!] }
+                return [pieces[part]!] + (0..<model.experts).map { held[$0]! }
             }
-            guard steps.count == 1, values.count == stage.parameterCount, m.isEmpty || m.count == values.count else {
-                throw PipelineError("checkpoint \(folder): reference stage \(stage.index): \(values.count) parameters assembled for \(stage.parameterCount), "
-                                    + "\(m.count) moments, step counts \(steps.sorted())")
+            let joined = try DensePart(joining: parts, stage: stage.index, folder: folder)
+            guard joined.values.count == stage.parameterCount else {
+                throw PipelineError("checkpoint \(folder): reference stage \(stage.index): \(joined.values.count) parameters assembled for \(stage.parameterCount)")
             }
-            stage.loadParameters(values)
+            stage.loadParameters(joined.values)
             try restoreRoutingBiases(stage, biases, folder: folder)
-            states.append(AdamW.State(m: m, v: v, steps: steps.first!))
+            states.append(AdamW.State(m: joined.m, v: joined.v, steps: joined.steps))
         }
         reference.restore(optimizerStates: states, nextStep: manifest.step)
     }
