@@ -161,16 +161,21 @@ public struct CheckpointManifest: Codable, Equatable, Sendable {
     /// PP 2 x EP 1" where the schedule lets V be chosen.
     public var layoutTitle: String {
         let kind = ScheduleKind(rawValue: schedule)
-        let v = kind.map { " (V \(stagesPerRank ?? ScheduleConfiguration.defaultStagesPerRank($0)))" } ?? ""
-        return "\(kind?.title ?? schedule)\(kind?.isLooped == true ? v : ""), PP \(pipelineRanks) x EP \(expertParallel)"
+        let v = kind?.isLooped == true ? writtenStagesPerRank.map { " (V \($0))" } ?? "" : ""
+        return "\(kind?.title ?? schedule)\(v), PP \(pipelineRanks) x EP \(expertParallel)"
+    }
+
+    /// V as the run had it: older manifests lack it, and then it was the schedule's fixed V (nil
+    /// for a schedule this program does not know).
+    private var writtenStagesPerRank: Int? {
+        stagesPerRank ?? ScheduleKind(rawValue: schedule).map(ScheduleConfiguration.defaultStagesPerRank)
     }
 
     /// How the checkpoint's layout differs from `run`'s, as the resume says it; nil where the
     /// schedule, PP, V and EP are the same, and every rank reads its own shard and goes on bit for
     /// bit (the rank order may differ: shards are found by pipeline and EP rank).
     public func layoutChange(to run: PipelineConfiguration) -> String? {
-        let kind = ScheduleKind(rawValue: schedule)
-        let v = stagesPerRank ?? kind.map(ScheduleConfiguration.defaultStagesPerRank) ?? 1
+        let kind = ScheduleKind(rawValue: schedule), v = writtenStagesPerRank ?? 1
         let sameStages = kind == run.kind && v == run.stagesPerRank && pipelineRanks == run.pipelineRanks
         if sameStages && expertParallel == run.expertParallel { return nil }
         if sameStages { return "written on EP \(expertParallel): experts placed anew" }
