@@ -58,7 +58,7 @@ struct RecoveryOptions: ParsableArguments {
     var checkpointEvery = 0
     @Option(help: ArgumentHelp("With --checkpoint-dir: complete checkpoints to keep; older ones are deleted.", valueName: "N"))
     var keep = 2
-    @Flag(help: "Continue from the newest complete checkpoint in --checkpoint-dir (the same model, schedule, PP and optimizer settings; EP may differ).")
+    @Flag(help: "Continue from the newest complete checkpoint in --checkpoint-dir (the same model, seed, optimizer settings and micro-batches a step, M x EP; the schedule, PP, V and EP may differ).")
     var resume = false
     @Option(name: .customLong("stop-before-limit"), help: ArgumentHelp("With --checkpoint-dir inside a batch job whose end is known (SLURM_JOB_END_TIME, or DUALPIPE_JOB_END as slurm/train.sbatch sets it): stop after the step that leaves less than SECONDS plus two of the longest steps before the time limit, with a checkpoint and exit status 75, as a signal would; 0: never (default: 60, or a quarter of the time left at the start if less).", valueName: "SECONDS"))
     var stopBeforeLimit: Double?
