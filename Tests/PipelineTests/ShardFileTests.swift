@@ -1,3 +1,7 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import Pipeline
 import Testing
 
@@ -25,12 +29,100 @@ import Testing
         #expect(missing?.description == "checkpoint shard s: no record 'stage1.dense'")
     }
 
-    /// Manifests list each shard's checksum over the whole file; it is the body's, carried on
-    /// over the 8 bytes that store it.
-    @Test func theFileChecksumIsFNV1aOfTheWholeFile() {
-        let bytes = Self.written.encoded()
-        #expect(ShardFile.fileChecksum(bytes) == fnv1a(bytes))
-        #expect(fnv1a(bytes[16...], continuing: fnv1a(bytes[..<16])) == fnv1a(bytes))
+    /// Manifests list each shard's own checksum: the one it ends with, a word hash of the rest.
+    @Test func theFileChecksumIsTheOneTheShardEndsWith() {
+        let bytes = Self.written.encoded(), body = bytes.count - 8
+        let words = bytes.withUnsafeBytes { ShardChecksum.fnv1aWords(UnsafeRawBufferPointer(rebasing: $0[..<body])) }
+        #expect(ShardFile.fileChecksum(bytes) == words)
+        #expect(words != bytes.withUnsafeBytes { ShardChecksum.fnv1aBytes(UnsafeRawBufferPointer(rebasing: $0[..<body])) })
+    }
+
+    /// Streamed to its file through a buffer (here of 24 bytes, so that records cross many
+    /// flushes), a shard is the bytes `encoded()` gives, and its sum is the one they end with.
+    @Test func aStreamedShardIsTheEncodedOne() throws {
+        var file = Self.written
+        file.add("long", (0..<1001).map { Float($0) * 0.5 })
+        file.add("odd", bytes: [1, 2, 3])
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("stream-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        var stream = ShardFileStream(fd: fd, path: path, capacity: 24)
+        let checksum = file.encode(into: &stream)
+        try stream.finish()
+        close(fd)
+        let bytes = try ShardFile.readWhole(path)
+        #expect(bytes == file.encoded() && checksum == ShardFile.fileChecksum(bytes))
+        #expect(try ShardFile(decoding: bytes, path: path).floats("long", path: path).count == 1001)
+        #expect(try file.write(to: path) == checksum && ShardFile.readWhole(path) == bytes)
+    }
+
+    /// The words' sum over bytes that come in pieces of any length is the sum over the whole.
+    @Test func theWordsSumDoesNotDependOnThePieces() {
+        let bytes = (0..<203).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+        let whole = bytes.withUnsafeBytes { ShardChecksum.fnv1aWords($0) }
+        for cuts in [[1, 2, 3], [7, 8, 9, 100], [5, 13, 21, 29, 202], [64, 128, 192], [0, 203]] {
+            var sum = ShardChecksum.Words()
+            bytes.withUnsafeBytes { raw in
+                for (start, end) in zip([0] + cuts, cuts + [203]) { sum.add(UnsafeRawBufferPointer(rebasing: raw[start..<end])) }
+            }
+            #expect(sum.value == whole, "cut at \(cuts)")
+        }
+    }
+
+    /// A write that fails is named, with its file, and leaves neither the file nor its temporary.
+    @Test func aFailedWriteIsNamedAndLeavesNothing() {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("nowrite-\(UUID().uuidString)").path
+        let error = #expect(throws: PipelineError.self) { _ = try Self.written.write(to: folder + "/shard") }
+        #expect(error?.description == "cannot create \(folder)/shard.tmp: No such file or directory")
+        let full = "/dev/full"
+        let fd = open(full, O_WRONLY)
+        var stream = ShardFileStream(fd: fd, path: full, capacity: 24)
+        Self.written.encode(into: &stream)
+        let failure = #expect(throws: PipelineError.self) { try stream.finish() }
+        close(fd)
+        #expect(failure?.description == "cannot write /dev/full: No space left on device")
+    }
+
+    /// Format 1, as this program wrote it until format 2 (the same records, hashed a byte at a
+    /// time): it still reads, its manifests' sums (byte-wise FNV-1a over the whole file) still
+    /// match, and damage to it is still refused.
+    static let formatOne: [UInt8] = [
+        0x44, 0x50, 0x53, 0x48, 0x01, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x6d, 0x65, 0x74,
+        0x61, 0x01, 0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xf9, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0x0c, 0x00, 0x00, 0x00, 0x73, 0x74, 0x61, 0x67, 0x65, 0x30, 0x2e, 0x64, 0x65, 0x6e, 0x73, 0x65, 0x00, 0x04,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xc0, 0x3f, 0x00, 0x00, 0x80, 0xbe, 0xff, 0xff, 0x7f, 0x7f,
+        0x00, 0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00, 0x6c, 0x6f, 0x61, 0x64, 0x73, 0x03, 0x02, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xc0, 0x3f, 0x9c, 0x75, 0x00, 0x88, 0x3c, 0xe4, 0x37, 0x7e,
+        0x04, 0x00, 0x00, 0x00, 0x6e, 0x61, 0x6d, 0x65, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xc3, 0xa9,
+        0x05, 0x00, 0x00, 0x00, 0x65, 0x6d, 0x70, 0x74, 0x79, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xc8,
+        0x48, 0xd3, 0x8f, 0xcb, 0x64, 0x5a, 0x92
+    ]
+
+    @Test func formatOneShardsStillRead() throws {
+        let bytes = Self.formatOne
+        #expect(bytes[4] == 1 && bytes != Self.written.encoded())
+        let shard = try ShardFile(decoding: bytes, path: "s")
+        #expect(shard.records.map(\.name) == Self.written.records.map(\.name))
+        #expect(shard.records.map(\.value) == Self.written.records.map(\.value))
+        #expect(ShardFile.fileChecksum(bytes) == bytes.withUnsafeBytes { ShardChecksum.fnv1aBytes($0) })
+        Self.expectEveryFlippedByteRefused(bytes)
+    }
+
+    @Test func aFormatThisProgramDoesNotKnowIsNamed() {
+        var bytes = Self.written.encoded()
+        bytes[4] = 3
+        let error = #expect(throws: PipelineError.self) { try ShardFile(decoding: bytes, path: "s") }
+        #expect(error?.description == "checkpoint shard s: format 3, this program reads formats 1 to 2")
+    }
+
+    static func expectEveryFlippedByteRefused(_ bytes: [UInt8]) {
+        for i in bytes.indices {
+            var damaged = bytes
+            damaged[i] ^= 0x5a
+            #expect(throws: PipelineError.self, "byte \(i) flipped") { try ShardFile(decoding: damaged, path: "s") }
+        }
     }
 
     @Test func everyTruncationAndEveryFlippedByteIsRefused() {
@@ -38,11 +130,7 @@ import Testing
         for length in 0..<bytes.count {
             #expect(throws: PipelineError.self, "cut to \(length) bytes") { try ShardFile(decoding: Array(bytes[..<length]), path: "s") }
         }
-        for i in bytes.indices {
-            var damaged = bytes
-            damaged[i] ^= 0x5a
-            #expect(throws: PipelineError.self, "byte \(i) flipped") { try ShardFile(decoding: damaged, path: "s") }
-        }
+        Self.expectEveryFlippedByteRefused(bytes)
     }
 
     /// A record's element count (8 bytes after its name and kind) beyond any file: refused as a

@@ -87,9 +87,8 @@ public enum Checkpointer {
         // Sharded, each rank holds the moments of one of its two stages; the shard has both.
         try trainer.completeMirroredMoments()
         defer { trainer.releaseMirroredMoments() }
-        let bytes = shard(of: trainer, step: step).encoded()
-        try ShardFile.writeAtomically(bytes, to: (folder as NSString).appendingPathComponent(shardName(rank: world.rank)))
-        let checksums = try world.allgather([Int64(bitPattern: ShardFile.fileChecksum(bytes))])
+        let checksum = try shard(of: trainer, step: step).write(to: (folder as NSString).appendingPathComponent(shardName(rank: world.rank)))
+        let checksums = try world.allgather([Int64(bitPattern: checksum)])
         if world.rank == 0 {
             var manifest = CheckpointManifest(configuration: trainer.configuration, model: trainer.model, training: trainer.training,
                                               balancing: trainer.balancing, step: step, seed: seed)

@@ -288,10 +288,11 @@ struct PipelineRun {
     /// --metrics file.
     private func resume(_ plan: Plan, trainer: PipelineTrainer, metricsKept: ResumedMetrics.Kept?, lead: Bool) throws {
         guard let (folder, manifest) = plan.resumeFrom else { return }
+        let start = monotonicSeconds()
         try Checkpointer.restore(trainer, from: folder, manifest: manifest)
         if lead {
             let layout = manifest.layoutChange(to: plan.configuration).map { " (\($0))" } ?? ""
-            print("resumed from \(folder) at step \(manifest.step)\(layout)")
+            print("resumed from \(folder) at step \(manifest.step)\(layout) in " + decimal(monotonicSeconds() - start, 2) + " s")
         }
         if let metricsKept, let path = options.output.metrics {
             let dropped = metricsKept.dropped == 0 ? "" : " (\(metricsKept.dropped) line(s) of later steps removed: this run trains them again)"

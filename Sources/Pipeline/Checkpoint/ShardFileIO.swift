@@ -1,0 +1,112 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A shard's way to and from the disk.
+extension ShardFile {
+    /// Writes the shard to `path` whole or not at all (`atomically`), streamed through a buffer
+    /// rather than encoded in memory first: a save needs no second copy of the rank's state.
+    /// Returns its checksum, the one its manifest lists.
+    public func write(to path: String) throws(PipelineError) -> UInt64 {
+        var checksum: UInt64 = 0
+        try Self.atomically(path) { checksum = encode(into: &$0) }
+        return checksum
+    }
+
+    /// Writes `bytes` to `path` whole or not at all (`atomically`).
+    public static func writeAtomically(_ bytes: [UInt8], to path: String) throws(PipelineError) {
+        try atomically(path) { $0.put(bytes) }
+    }
+
+    /// Has `fill` stream a temporary file beside `path`, then fsync, rename and an fsync of the
+    /// folder, so that `path` is the whole file or absent; on a failure the temporary file goes.
+    static func atomically(_ path: String, _ fill: (inout ShardFileStream) -> Void) throws(PipelineError) {
+        let temporary = path + ".tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw PipelineError("cannot create \(temporary): \(String(cString: strerror(errno)))") }
+        do throws(PipelineError) {
+            var stream = ShardFileStream(fd: fd, path: temporary)
+            fill(&stream)
+            try stream.finish()
+            guard fsync(fd) == 0 else { throw PipelineError("cannot write \(temporary): \(String(cString: strerror(errno)))") }
+        } catch {
+            close(fd)
+            unlink(temporary)
+            throw error
+        }
+        close(fd)
+        guard rename(temporary, path) == 0 else { throw PipelineError("cannot rename \(temporary) to \(path): \(String(cString: strerror(errno)))") }
+        syncFolder(of: path)
+    }
+
+    /// The bytes of the file at `path`, read straight into one array (no second copy on the way).
+    public static func readWhole(_ path: String) throws(PipelineError) -> [UInt8] {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw PipelineError("checkpoint shard \(path) is missing or unreadable: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw PipelineError("cannot stat \(path): \(String(cString: strerror(errno)))") }
+        let size = Int(info.st_size)
+        var failure: Int32 = 0
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            while count < size {
+                let n = read(fd, buffer.baseAddress! + count, size - count)
+                if n <= 0 { failure = n < 0 ? errno : EIO; break }
+                count += n
+            }
+        }
+        guard failure == 0 else { throw PipelineError("cannot read \(path): \(String(cString: strerror(failure)))") }
+        return bytes
+    }
+
+    static func syncFolder(of path: String) {
+        let folder = (path as NSString).deletingLastPathComponent
+        let fd = open(folder.isEmpty ? "." : folder, O_RDONLY)
+        if fd >= 0 { fsync(fd); close(fd) }
+    }
+}
+
+/// A file written through a buffer of `capacity` bytes. The first failed write is kept (later
+/// bytes are dropped) and `finish` throws it, so that encoding needs no error path of its own.
+struct ShardFileStream: ShardSink {
+    let fd: Int32
+    /// Named in the error.
+    let path: String
+    private var buffer: [UInt8] = []
+    private let capacity: Int
+    private var failure: Int32 = 0
+
+    init(fd: Int32, path: String, capacity: Int = 1 << 20) {
+        (self.fd, self.path, self.capacity) = (fd, path, capacity)
+        buffer.reserveCapacity(capacity)
+    }
+
+    mutating func put(raw bytes: UnsafeRawBufferPointer) {
+        var rest = bytes[...]
+        while !rest.isEmpty && failure == 0 {
+            let taken = rest.prefix(capacity - buffer.count)
+            buffer.append(contentsOf: taken)
+            rest = rest[taken.endIndex...]
+            if buffer.count == capacity { flush() }
+        }
+    }
+
+    private mutating func flush() {
+        var written = 0
+        buffer.withUnsafeBytes { raw in
+            while written < raw.count && failure == 0 {
+                let n = Glibc.write(fd, raw.baseAddress! + written, raw.count - written)
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { failure = n < 0 ? errno : EIO } else { written += n }
+            }
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes what the buffer holds; throws the first failure.
+    mutating func finish() throws(PipelineError) {
+        if failure == 0 { flush() }
+        guard failure == 0 else { throw PipelineError("cannot write \(path): \(String(cString: strerror(failure)))") }
+    }
+}
