@@ -69,5 +69,5 @@ struct CheckpointCommand: ParsableCommand {
         if !damaged.isEmpty { throw ExitCode.failure }
     }
 
-    static func megabytes(_ bytes: Int) -> String { String(format: "%.1f MB", Double(bytes) / 1e6) }
+    static func megabytes(_ bytes: Int) -> String { CheckpointSpace.decimal(Double(bytes)) }
 }

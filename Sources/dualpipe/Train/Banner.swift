@@ -31,7 +31,7 @@ extension PipelineRun {
         if let line = earlySumsLine(trainer.earlySumStages, pipelineRank: trainer.grid.pipelineRank) { lines.append(line) }
         lines.append(optimizerLine(c, sharded: trainer.shardsOptimizer, counts: counts))
         lines.append(memoryLine(plan.rankMemory, reference: plan.reference, fits: plan.memoryFits))
-        lines += options.persistenceLines(heldOutMicroBatches: c.globalMicroBatches)
+        lines += options.persistenceLines(heldOutMicroBatches: c.globalMicroBatches, space: plan.checkpointSpace)
         for pp in 0..<c.pipelineRanks {
             let ranks = (0..<c.expertParallel).map { String(grid.worldRank(pipeline: pp, expert: $0)) }.joined(separator: ",")
             let node = trainer.grid.nodes.nodeCount > 1 ? " on node \(trainer.grid.nodeOfRank[grid.worldRank(pipeline: pp, expert: 0)])" : ""

@@ -29,6 +29,8 @@ struct PipelineRun {
         var reference: ReferenceCopy?
         /// Whether every node fits its ranks' estimates (false: --skip-memory-check went past).
         var memoryFits = true
+        /// With --checkpoint-dir: a checkpoint's size and the space its file system has.
+        var checkpointSpace: CheckpointSpace?
 
         /// Every pipeline rank's estimate on the nodes `nodeOfRank` gives, AdamW sharded over the
         /// mirror pairs as `train` will shard it there.
@@ -145,6 +147,14 @@ struct PipelineRun {
                            plan!.memoryFits = try MPIJob.requireMemory(&plan!.rankMemory, of: c, world: environment.world,
                                                     run: "\(c.kind.title) on PP \(c.pipelineRanks) x EP \(c.expertParallel) with \(c.microBatches) micro-batches of \(model.microBatchSize) sequences of \(model.sequenceLength) tokens, hidden \(model.hidden)",
                                                     reference: plan!.reference, skip: options.memoryCheck.skip)
+                           if let directory = options.recovery.checkpointDir {
+                               let world = environment.world
+                               try MPIJob.agreeing(environment) {
+                                   let saves = ((plan!.resumeFrom?.manifest.step ?? 0)..<options.steps).filter(options.checkpoints(after:)).count
+                                   plan!.checkpointSpace = try CheckpointSpace.require(directory, checkpointBytes: c.checkpointBytes(model: model), shards: world.size,
+                                                                                       keep: options.recovery.keep, saves: saves, prints: world.rank == 0)
+                               }
+                           }
                        }) { environment in
             stopped = train(plan!, nodes: nodes!, environment: environment)
         }

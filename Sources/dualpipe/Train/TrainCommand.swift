@@ -214,13 +214,15 @@ struct TrainCommand: ParsableCommand {
 
     /// The header's word on what the run keeps and measures beside its steps, so that a long job
     /// says at its start where its checkpoints go and when its held-out loss comes (none: neither
-    /// asked for). `heldOutMicroBatches`: the micro-batches an evaluation runs, M x EP.
-    func persistenceLines(heldOutMicroBatches: Int) -> [String] {
+    /// asked for). `heldOutMicroBatches`: the micro-batches an evaluation runs, M x EP; `space`: a
+    /// checkpoint's size and the free space where they go, where measured.
+    func persistenceLines(heldOutMicroBatches: Int, space: CheckpointSpace? = nil) -> [String] {
         var lines: [String] = []
         if let directory = recovery.checkpointDir {
             let every = recovery.checkpointEvery
+            let size = space.map { ", about \(CheckpointSpace.decimal($0.checkpointBytes)) each (\(CheckpointSpace.decimal($0.free)) free there)" } ?? ""
             lines.append("checkpoints: in \(directory), " + (every > 0 ? "every \(every) step(s) and after the last" : "after the last step")
-                         + ", the newest \(recovery.keep) kept; SIGUSR1 or SIGTERM stops every rank after the step in progress with one (exit 75)")
+                         + ", the newest \(recovery.keep) kept\(size); SIGUSR1 or SIGTERM stops every rank after the step in progress with one (exit 75)")
         }
         if output.evalEvery > 0 {
             lines.append("evaluation: the held-out loss over \(heldOutMicroBatches) micro-batches of the corpus's last 5%, every \(output.evalEvery) step(s) and after the last")
