@@ -118,12 +118,15 @@ struct MLPRun {
             if step > 0 || o.steps == 1 { schedules.append(report.pipelineSeconds) }
             guard log != nil else { continue }
             let meanWait = report.waitSeconds.reduce(0, +) / Double(report.waitSeconds.count)
-            print(stepLine(step: step, loss: report.loss, lr: report.learningRate, gradientNorm: report.gradientNorm,
-                           tokensPerSecond: report.tokensPerSecond,
-                           String(format: "step %6.3fs  schedule %6.3fs  efficiency %.2f  MPI wait %6.3fs/rank",
-                                  report.stepSeconds, report.pipelineSeconds, report.efficiency, meanWait)))
+            let logged = o.logs(step: step, firstStep: 0)
+            if logged {
+                print(stepLine(step: step, loss: report.loss, lr: report.learningRate, gradientNorm: report.gradientNorm,
+                               tokensPerSecond: report.tokensPerSecond,
+                               String(format: "step %6.3fs  schedule %6.3fs  efficiency %.2f  MPI wait %6.3fs/rank",
+                                      report.stepSeconds, report.pipelineSeconds, report.efficiency, meanWait)))
+            }
             if let check {
-                print("check step \(step): \(check.summary)")
+                if logged || !check.failures.isEmpty { print("check step \(step): \(check.summary)") }
                 if !check.failures.isEmpty {
                     throw PipelineError("--check-reference failed:\n  " + check.failures.joined(separator: "\n  "))
                 }
@@ -160,8 +163,10 @@ struct MLPRun {
             let now = ContinuousClock.now
             let seconds = (now - last).inSeconds
             last = now
-            print(stepLine(step: report.step, loss: report.loss, lr: report.learningRate, gradientNorm: report.gradientNorm,
-                           tokensPerSecond: Double(report.tokens) / seconds, String(format: "step %6.3fs", seconds)))
+            if o.logs(step: report.step, firstStep: 0) {
+                print(stepLine(step: report.step, loss: report.loss, lr: report.learningRate, gradientNorm: report.gradientNorm,
+                               tokensPerSecond: Double(report.tokens) / seconds, String(format: "step %6.3fs", seconds)))
+            }
             let record = PipelineStepReport(
                 step: report.step, loss: report.loss, microBatchLosses: reference.microBatchLosses, gradientNorm: report.gradientNorm,
                 learningRate: report.learningRate, tokens: report.tokens, stepSeconds: seconds, pipelineSeconds: seconds,

@@ -270,7 +270,7 @@ struct PipelineRun {
     private func printAfterStep(_ done: FinishedStep, since iterationStart: Double, plan: Plan, trainer: PipelineTrainer, check: ReferenceCheck?,
                                 timeStop: TimeLimitStop?, log: inout StepLog) throws {
         let (o, step, report) = (options, done.step, done.report)
-        try printStep(step, report, plan: plan, evaluation: done.evaluation, rebalance: done.rebalance, check: check)
+        try printStep(step, report, firstStep: log.progress.firstStep, plan: plan, evaluation: done.evaluation, rebalance: done.rebalance, check: check)
         if let line = log.memoryLine(after: step, report, messageBuffers: trainer.messageBuffers) { print(line) }
         if let (folder, seconds) = done.checkpoint { print(String(format: "checkpoint after step %d: %@ (%.2f s)", step, folder, seconds)) }
         try log.record(step: step, report, evalLoss: done.evaluation?.loss, seconds: monotonicSeconds() - iterationStart)
@@ -314,13 +314,16 @@ struct PipelineRun {
 
     /// Rank 0's lines for a step: the step line, the held-out loss, the rebalance and the
     /// --check-reference comparison, which ends the run on a mismatch.
-    private func printStep(_ step: Int, _ report: PipelineStepReport, plan: Plan, evaluation: (loss: Float, microBatchLosses: [Float])?,
+    private func printStep(_ step: Int, _ report: PipelineStepReport, firstStep: Int, plan: Plan, evaluation: (loss: Float, microBatchLosses: [Float])?,
                            rebalance: (PipelineTrainer.RebalanceReport, String?)?, check: ReferenceCheck?) throws {
         let meanWait = report.waitSeconds.reduce(0, +) / Double(report.waitSeconds.count)
-        print(stepLine(step: step, loss: report.loss, lr: report.learningRate, gradientNorm: report.gradientNorm,
-                       tokensPerSecond: report.tokensPerSecond,
-                       String(format: "step %6.3fs  efficiency %.2f  MPI wait %6.3fs/rank  experts a2a %6.3fs/rank", report.stepSeconds,
-                              report.efficiency, meanWait, report.expertExchangeSeconds.reduce(0, +) / Double(max(1, report.expertExchangeSeconds.count)))))
+        let logged = options.logs(step: step, firstStep: firstStep) || rebalance != nil
+        if logged {
+            print(stepLine(step: step, loss: report.loss, lr: report.learningRate, gradientNorm: report.gradientNorm,
+                           tokensPerSecond: report.tokensPerSecond,
+                           String(format: "step %6.3fs  efficiency %.2f  MPI wait %6.3fs/rank  experts a2a %6.3fs/rank", report.stepSeconds,
+                                  report.efficiency, meanWait, report.expertExchangeSeconds.reduce(0, +) / Double(max(1, report.expertExchangeSeconds.count)))))
+        }
         if let evaluation {
             print(String(format: "eval %4d  loss %.4f  (held-out, %d micro-batches)", step, evaluation.loss, plan.configuration.globalMicroBatches))
         }
@@ -330,7 +333,7 @@ struct PipelineRun {
                          rebalanced.imbalanceBefore, rebalanced.imbalanceAfter) + (invariance.map { "; " + $0 } ?? ""))
         }
         if let check {
-            print("check step \(step): \(check.summary)")
+            if logged || !check.failures.isEmpty { print("check step \(step): \(check.summary)") }
             if !check.failures.isEmpty {
                 throw PipelineError("--check-reference failed:\n  " + check.failures.joined(separator: "\n  "))
             }

@@ -42,8 +42,10 @@ struct ReferenceRun {
             let stepSeconds = (now - last).inSeconds, elapsed = (now - start).inSeconds
             last = now
             let tokensPerSecond = Double(report.tokens) / stepSeconds
-            print(stepLine(step: report.step, loss: report.loss, lr: report.learningRate, gradientNorm: report.gradientNorm,
-                           tokensPerSecond: tokensPerSecond, String(format: "elapsed %7.2fs", elapsed)))
+            if o.logs(step: report.step, firstStep: 0) {
+                print(stepLine(step: report.step, loss: report.loss, lr: report.learningRate, gradientNorm: report.gradientNorm,
+                               tokensPerSecond: tokensPerSecond, String(format: "elapsed %7.2fs", elapsed)))
+            }
             var evalLoss: Float?
             if o.evaluates(after: report.step) {
                 evalLoss = trainer.evaluate(sampler: evaluationSampler).loss

@@ -62,6 +62,7 @@ struct TrainCommand: ParsableCommand {
     func validate() throws {
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
         guard output.evalEvery >= 0 else { throw ValidationError("--eval-every must be >= 0 (0: never), got \(output.evalEvery)") }
+        guard output.logEvery >= 1 else { throw ValidationError("--log-every must be at least 1 (1: every step), got \(output.logEvery)") }
         if let traceStep = output.traceStep, !(0..<steps).contains(traceStep) {
             throw ValidationError("--trace-step \(traceStep) is not a step of this run (0..<\(steps))")
         }
@@ -247,6 +248,13 @@ struct TrainCommand: ParsableCommand {
     /// As with checkpoints, the last step always evaluates: a K longer than the run, or one that
     /// does not divide it, still ends with the held-out loss of the weights the run leaves.
     func evaluates(after step: Int) -> Bool { output.evalEvery > 0 && ((step + 1) % output.evalEvery == 0 || step == steps - 1) }
+
+    /// Whether `step`'s line is printed (`--log-every`): every K-th step, the run's first (from
+    /// `firstStep`, a resumed run's too) and last, and one that an evaluation or a checkpoint
+    /// follows (a rebalance's step is added where it is known).
+    func logs(step: Int, firstStep: Int) -> Bool {
+        (step + 1) % output.logEvery == 0 || step == firstStep || step == steps - 1 || evaluates(after: step) || checkpoints(after: step)
+    }
 }
 
 /// The per-step line both trainers print; `scripts/plot-loss` reads its first four fields.

@@ -40,6 +40,8 @@ struct OutputOptions: ParsableArguments {
     var evalEvery = 0
     @Flag(name: .customLong("check-reference"), help: "Rank 0 also runs the reference trainer and compares losses, gradients and stage copies every step; exits non-zero on a mismatch.")
     var checkReference = false
+    @Option(name: .customLong("log-every"), help: ArgumentHelp("Print the line of every K-th step, and of the run's first and last steps and of any step followed by an evaluation, a rebalance or a checkpoint (1: every step); --metrics still holds every step.", valueName: "K"))
+    var logEvery = 1
     @Option(help: ArgumentHelp("Write one JSON object per step to FILE. With --resume, FILE continues: the lines of steps before the checkpoint stay, those of later steps go.", valueName: "FILE"))
     var metrics: String?
     @Option(help: ArgumentHelp("Write a Chrome trace (Perfetto) of one step of every rank to FILE.", valueName: "FILE"))
