@@ -24,6 +24,35 @@ extension Communicator {
         return (Array(buffer.pointer.prefix(status.count ?? 0)), status)
     }
 
+    /// Sends `values` to `destination` while receiving exactly `receiveCount` elements from
+    /// `source` (MPI_Sendrecv), straight into the array returned: a pair's exchange of large
+    /// arrays with no copy on either side, and without the deadlock two blocking sends could meet.
+    /// A message of another length is an error.
+    public func sendReceive<T: MPIScalar>(_ values: [T], to destination: Int, sendTag: Int,
+                                         receiveCount: Int, from source: Int, receiveTag: Int) throws -> [T] {
+        let label = "MPI_Sendrecv(to: \(destination), tag: \(sendTag), count: \(values.count); from: \(source), tag: \(receiveTag), count: \(receiveCount))"
+        var failure: Error?
+        let received = [T](unsafeUninitializedCapacity: receiveCount) { buffer, count in
+            do {
+                var raw = MPI_Status()
+                try values.withUnsafeBufferPointer { out in
+                    try check(MPI_Sendrecv(out.baseAddress, Int32(out.count), T.mpiDatatype.handle, Int32(destination), Int32(sendTag),
+                                           buffer.baseAddress, Int32(receiveCount), T.mpiDatatype.handle, Int32(source), Int32(receiveTag),
+                                           handle, &raw), label)
+                }
+                let arrived = try Status(raw, datatype: T.mpiDatatype).count ?? 0
+                guard arrived == receiveCount else {
+                    throw MPIError(code: -1, message: "\(arrived) of \(receiveCount) elements arrived", call: label, file: #fileID, line: #line)
+                }
+                count = receiveCount
+            } catch {
+                (failure, count) = (error, 0)
+            }
+        }
+        if let failure { throw failure }
+        return received
+    }
+
     /// Nonblocking send of the first `count` elements of `buffer` (all of them by default) (MPI_Isend).
     /// The request keeps the buffer alive until it completes; do not write to the buffer before then.
     public func isend<T: MPIScalar>(_ buffer: MessageBuffer<T>, count: Int? = nil, to destination: Int, tag: Int) throws -> Request {

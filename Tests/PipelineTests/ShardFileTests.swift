@@ -25,15 +25,16 @@ import Testing
         #expect(try shard.doubles("loads", path: "s") == [0.125, 1e300])
         #expect(try shard.floats("empty", path: "s") == [])
         #expect(shard.has("name") && !shard.has("stage1.dense"))
+        #expect(try shard.names.map { try shard.value($0) } == Self.written.records.map(\.value))
         let missing = #expect(throws: PipelineError.self) { try shard.floats("stage1.dense", path: "s") }
         #expect(missing?.description == "checkpoint shard s: no record 'stage1.dense'")
     }
 
     /// Manifests list each shard's own checksum: the one it ends with, a word hash of the rest.
-    @Test func theFileChecksumIsTheOneTheShardEndsWith() {
+    @Test func theFileChecksumIsTheOneTheShardEndsWith() throws {
         let bytes = Self.written.encoded(), body = bytes.count - 8
         let words = bytes.withUnsafeBytes { ShardChecksum.fnv1aWords(UnsafeRawBufferPointer(rebasing: $0[..<body])) }
-        #expect(ShardFile.fileChecksum(bytes) == words)
+        #expect(try ShardFile(decoding: bytes, path: "s").checksum == words)
         #expect(words != bytes.withUnsafeBytes { ShardChecksum.fnv1aBytes(UnsafeRawBufferPointer(rebasing: $0[..<body])) })
     }
 
@@ -50,10 +51,36 @@ import Testing
         let checksum = file.encode(into: &stream)
         try stream.finish()
         close(fd)
-        let bytes = try ShardFile.readWhole(path)
-        #expect(bytes == file.encoded() && checksum == ShardFile.fileChecksum(bytes))
+        let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(try bytes == file.encoded() && checksum == ShardFile(decoding: bytes, path: path).checksum)
         #expect(try ShardFile(decoding: bytes, path: path).floats("long", path: path).count == 1001)
-        #expect(try file.write(to: path) == checksum && ShardFile.readWhole(path) == bytes)
+        #expect(try file.write(to: path) == checksum && Array(try Data(contentsOf: URL(fileURLWithPath: path))) == bytes)
+    }
+
+    /// Read from its file a piece at a time, a shard gives what was written and the checksum its
+    /// manifest lists; damage is named as in memory, and so is a file cut short after it was
+    /// opened, when a record is read.
+    @Test func aShardReadFromItsFileRecordByRecord() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("read-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var file = Self.written
+        file.add("long", (0..<300_000).map { Float($0) })
+        let checksum = try file.write(to: path)
+        let shard = try ShardFile(reading: path)
+        #expect(shard.checksum == checksum && shard.names == file.records.map(\.name))
+        #expect(try shard.names.map { try shard.value($0) } == file.records.map(\.value))
+        var bytes = file.encoded()
+        bytes[bytes.count / 2] ^= 1
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let damaged = #expect(throws: PipelineError.self) { try ShardFile(reading: path) }
+        #expect(damaged?.description == "checkpoint shard \(path): checksum mismatch: the file is damaged (or was changed after it was written)")
+        try Data(file.encoded()).write(to: URL(fileURLWithPath: path))
+        let opened = try ShardFile(reading: path)
+        #expect(truncate(path, 100) == 0)
+        let cut = #expect(throws: PipelineError.self) { try opened.floats("long", path: path) }
+        #expect(cut?.description.hasPrefix("cannot read \(path): it ended at byte ") == true && cut?.description.hasSuffix("(cut short while it was read)") == true)
+        let missing = #expect(throws: PipelineError.self) { try ShardFile(reading: path + ".none") }
+        #expect(missing?.description == "checkpoint shard \(path).none is missing or unreadable: No such file or directory")
     }
 
     /// The words' sum over bytes that come in pieces of any length is the sum over the whole.
@@ -104,9 +131,9 @@ import Testing
         let bytes = Self.formatOne
         #expect(bytes[4] == 1 && bytes != Self.written.encoded())
         let shard = try ShardFile(decoding: bytes, path: "s")
-        #expect(shard.records.map(\.name) == Self.written.records.map(\.name))
-        #expect(shard.records.map(\.value) == Self.written.records.map(\.value))
-        #expect(ShardFile.fileChecksum(bytes) == bytes.withUnsafeBytes { ShardChecksum.fnv1aBytes($0) })
+        #expect(shard.names == Self.written.records.map(\.name))
+        #expect(try shard.names.map { try shard.value($0) } == Self.written.records.map(\.value))
+        #expect(shard.checksum == bytes.withUnsafeBytes { ShardChecksum.fnv1aBytes($0) })
         Self.expectEveryFlippedByteRefused(bytes)
     }
 

@@ -25,6 +25,14 @@ extension ParameterOwner {
         return flat
     }
 
+    /// Each parameter's values, in buffer order: `flatParameters()` in pieces, without copying
+    /// (a checkpoint writes them one after another).
+    public func parameterPieces() -> [[Float]] {
+        var pieces: [[Float]] = []
+        visitParameters { pieces.append($0.value.scalars) }
+        return pieces
+    }
+
     /// All gradients, concatenated.
     public func flatGradients() -> [Float] {
         var flat: [Float] = []

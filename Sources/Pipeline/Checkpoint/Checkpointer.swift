@@ -135,13 +135,13 @@ public enum Checkpointer {
         file.add("meta", integers: [step, grid.world.rank, grid.pipelineRank, grid.expertRank, trainer.configuration.expertParallel])
         for (stage, optimizer) in zip(trainer.stages, trainer.optimizers) {
             let s = "stage\(stage.index)"
-            file.add(s + ".dense", DenseParameters(stage).flatParameters())
+            file.add(s + ".dense", pieces: DenseParameters(stage).parameterPieces())
             add(optimizer.dense, s + ".dense.adam", to: &file)
             for (l, layer) in stage.expertSlots.enumerated() {
                 let b = "block\(layer.block)"
                 file.add(b + ".phy2log", integers: layer.phy2log)
                 for (k, expert) in layer.experts.enumerated() {
-                    file.add(b + ".slot\(layer.localSlots.lowerBound + k)", expert.flatParameters())
+                    file.add(b + ".slot\(layer.localSlots.lowerBound + k)", pieces: expert.parameterPieces())
                     add(optimizer.experts[l][k], b + ".slot\(layer.localSlots.lowerBound + k).adam", to: &file)
                 }
             }

@@ -30,9 +30,8 @@ extension Checkpointer {
 
     static func read(_ folder: String, rank: Int, manifest: CheckpointManifest) throws -> (ShardFile, String) {
         let name = shardName(rank: rank), path = (folder as NSString).appendingPathComponent(name)
-        let bytes = try ShardFile.readWhole(path)
-        let shard = try ShardFile(decoding: bytes, path: path)
-        let checksum = String(ShardFile.fileChecksum(bytes), radix: 16)
+        let shard = try ShardFile(reading: path)
+        let checksum = String(shard.checksum, radix: 16)
         guard let recorded = manifest.shards[name], recorded == checksum else {
             throw PipelineError("checkpoint shard \(path) is not the one its manifest lists (checksum \(checksum), manifest \(manifest.shards[name] ?? "none"))")
         }

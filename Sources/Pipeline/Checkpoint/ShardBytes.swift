@@ -50,54 +50,115 @@ struct ByteWriter: ShardSink {
     }
 }
 
-/// Reads little-endian records from `bytes[offset..<end]` in place: a shard is read without a
-/// copy of its bytes, and each array straight from them.
-struct ByteReader {
+/// Where a decoded shard's bytes come from: memory (`MemoryShard`), or its file
+/// (`FileShard`), read a piece at a time so that a restore never holds the whole file.
+protocol ShardSource {
+    var count: Int { get }
+    /// Fills `buffer` with the bytes from `offset` on; false where they cannot be read.
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) -> Bool
+    /// Why the last read failed, where the source can say.
+    var readFailure: String? { get }
+    /// Hands `range` to `body` in pieces; false where a piece cannot be read.
+    func forEachPiece(_ range: Range<Int>, _ body: (UnsafeRawBufferPointer) -> Void) -> Bool
+}
+
+extension ShardSource {
+    func forEachPiece(_ range: Range<Int>, _ body: (UnsafeRawBufferPointer) -> Void) -> Bool {
+        let piece = 1 << 20
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: min(piece, range.count), alignment: 8)
+        defer { buffer.deallocate() }
+        for start in stride(from: range.lowerBound, to: range.upperBound, by: piece) {
+            let part = UnsafeMutableRawBufferPointer(rebasing: buffer[..<min(piece, range.upperBound - start)])
+            guard read(into: part, at: start) else { return false }
+            body(UnsafeRawBufferPointer(part))
+        }
+        return true
+    }
+}
+
+struct MemoryShard: ShardSource {
     let bytes: [UInt8]
+    var count: Int { bytes.count }
+    var readFailure: String? { nil }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) -> Bool {
+        bytes.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + buffer.count)])) }
+        return true
+    }
+
+    func forEachPiece(_ range: Range<Int>, _ body: (UnsafeRawBufferPointer) -> Void) -> Bool {
+        bytes.withUnsafeBytes { body(UnsafeRawBufferPointer(rebasing: $0[range])) }
+        return true
+    }
+}
+
+/// Reads little-endian fields from `source[offset..<end]`, checking every length against the
+/// bytes left (without overflow) before it reads.
+struct ByteReader {
+    let source: any ShardSource
     var offset: Int
     /// Where the records end (the checksum after them is not one).
     let end: Int
 
-    init(bytes: [UInt8], offset: Int, end: Int? = nil) {
-        self.bytes = bytes
+    init(_ source: any ShardSource, offset: Int, end: Int? = nil) {
+        self.source = source
         self.offset = offset
-        self.end = end ?? bytes.count
+        self.end = end ?? source.count
     }
+
+    init(bytes: [UInt8], offset: Int, end: Int? = nil) { self.init(MemoryShard(bytes: bytes), offset: offset, end: end) }
 
     /// Whether `n` more elements of `size` bytes are left (false for a length no file could hold).
     private func fits(_ n: Int, size: Int) -> Bool { n >= 0 && n <= (end - offset) / size }
 
     mutating func bytes(_ n: Int) -> [UInt8]? {
         guard fits(n, size: 1) else { return nil }
-        defer { offset += n }
-        return Array(bytes[offset..<(offset + n)])
+        var ok = true
+        let read = [UInt8](unsafeUninitializedCapacity: n) { buffer, count in
+            ok = source.read(into: UnsafeMutableRawBufferPointer(buffer), at: offset)
+            count = ok ? n : 0
+        }
+        guard ok else { return nil }
+        offset += n
+        return read
     }
 
     private mutating func integer<T: FixedWidthInteger>(_: T.Type) -> T? {
         guard fits(1, size: MemoryLayout<T>.size) else { return nil }
-        defer { offset += MemoryLayout<T>.size }
-        return bytes.withUnsafeBytes { [offset] in T(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) }
+        var value = T.zero
+        guard withUnsafeMutableBytes(of: &value, { source.read(into: $0, at: offset) }) else { return nil }
+        offset += MemoryLayout<T>.size
+        return T(littleEndian: value)
+    }
+
+    /// Passes over `n` elements of `size` bytes; where they start, nil where they run past the end.
+    mutating func skip(_ n: Int, size: Int) -> Int? {
+        guard fits(n, size: size) else { return nil }
+        defer { offset += size * n }
+        return offset
     }
 
     mutating func u32() -> UInt32? { integer(UInt32.self) }
     mutating func u64() -> UInt64? { integer(UInt64.self) }
 
     /// `n` elements, each made by `element` from its little-endian bits: on a little-endian CPU,
-    /// the file's bytes copied as they are.
+    /// the bytes read straight into the array.
     mutating func elements<T: BitwiseCopyable, Bits: FixedWidthInteger>(_ n: Int, from element: (Bits) -> T) -> [T]? {
         let size = MemoryLayout<Bits>.size
         precondition(MemoryLayout<T>.size == size)
         guard fits(n, size: size) else { return nil }
-        defer { offset += size * n }
-        return bytes.withUnsafeBytes { [offset] raw in
-            #if _endian(little)
-            [T](unsafeUninitializedCapacity: n) { buffer, count in
-                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + size * n)]))
-                count = n
-            }
-            #else
-            (0..<n).map { element(Bits(littleEndian: raw.loadUnaligned(fromByteOffset: offset + size * $0, as: Bits.self))) }
-            #endif
+        #if _endian(little)
+        var ok = true
+        let read = [T](unsafeUninitializedCapacity: n) { buffer, count in
+            ok = source.read(into: UnsafeMutableRawBufferPointer(buffer), at: offset)
+            count = ok ? n : 0
         }
+        guard ok else { return nil }
+        offset += size * n
+        return read
+        #else
+        guard let raw = bytes(size * n) else { return nil }
+        return raw.withUnsafeBytes { raw in (0..<n).map { element(Bits(littleEndian: raw.loadUnaligned(fromByteOffset: size * $0, as: Bits.self))) } }
+        #endif
     }
 }

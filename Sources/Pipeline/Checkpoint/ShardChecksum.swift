@@ -8,11 +8,6 @@ enum ShardChecksum {
     static let offsetBasis: UInt64 = 0xcbf2_9ce4_8422_2325
     static let prime: UInt64 = 0x100_0000_01b3
 
-    /// The checksum `format` uses over `bytes`.
-    static func of(_ bytes: ArraySlice<UInt8>, format: UInt32) -> UInt64 {
-        bytes.withUnsafeBytes { format == 1 ? fnv1aBytes($0) : fnv1aWords($0) }
-    }
-
     static func fnv1aBytes(_ bytes: UnsafeRawBufferPointer, continuing hash: UInt64 = offsetBasis) -> UInt64 {
         var hash = hash
         for b in bytes { hash = (hash ^ UInt64(b)) &* prime }
@@ -23,6 +18,26 @@ enum ShardChecksum {
         var words = Words()
         words.add(bytes)
         return words.value
+    }
+
+    /// Format 1's manifest sum: the stored one carried on over its own 8 bytes.
+    static func carriedOver(_ stored: UInt64) -> UInt64 {
+        withUnsafeBytes(of: stored.littleEndian) { fnv1aBytes($0, continuing: stored) }
+    }
+
+    /// The checksum of `format` over bytes that come in pieces.
+    struct Summing {
+        private let format: UInt32
+        private var bytes = offsetBasis
+        private var words = Words()
+
+        init(format: UInt32) { self.format = format }
+
+        mutating func add(_ piece: UnsafeRawBufferPointer) {
+            if format == 1 { bytes = fnv1aBytes(piece, continuing: bytes) } else { words.add(piece) }
+        }
+
+        var value: UInt64 { format == 1 ? bytes : words.value }
     }
 
     /// Format 2's checksum over bytes that come in pieces of any length (a shard streamed to its

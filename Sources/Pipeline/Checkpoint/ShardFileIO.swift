@@ -40,26 +40,6 @@ extension ShardFile {
         syncFolder(of: path)
     }
 
-    /// The bytes of the file at `path`, read straight into one array (no second copy on the way).
-    public static func readWhole(_ path: String) throws(PipelineError) -> [UInt8] {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw PipelineError("checkpoint shard \(path) is missing or unreadable: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw PipelineError("cannot stat \(path): \(String(cString: strerror(errno)))") }
-        let size = Int(info.st_size)
-        var failure: Int32 = 0
-        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
-            while count < size {
-                let n = read(fd, buffer.baseAddress! + count, size - count)
-                if n <= 0 { failure = n < 0 ? errno : EIO; break }
-                count += n
-            }
-        }
-        guard failure == 0 else { throw PipelineError("cannot read \(path): \(String(cString: strerror(failure)))") }
-        return bytes
-    }
-
     static func syncFolder(of path: String) {
         let folder = (path as NSString).deletingLastPathComponent
         let fd = open(folder.isEmpty ? "." : folder, O_RDONLY)
@@ -108,5 +88,43 @@ struct ShardFileStream: ShardSink {
     mutating func finish() throws(PipelineError) {
         if failure == 0 { flush() }
         guard failure == 0 else { throw PipelineError("cannot write \(path): \(String(cString: strerror(failure)))") }
+    }
+}
+
+/// A shard file held open and read where asked (pread), so that a restore holds the records it
+/// is loading and not the file's bytes. The open descriptor keeps reading the file that was
+/// checked, even if another is renamed over its name meanwhile.
+final class FileShard: ShardSource {
+    let path: String
+    let count: Int
+    private let fd: Int32
+    private(set) var readFailure: String?
+
+    init(path: String) throws(PipelineError) {
+        fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw PipelineError("checkpoint shard \(path) is missing or unreadable: \(String(cString: strerror(errno)))") }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else {
+            let failure = errno
+            close(fd)
+            throw PipelineError("cannot stat \(path): \(String(cString: strerror(failure)))")
+        }
+        (self.path, count) = (path, Int(info.st_size))
+    }
+
+    deinit { close(fd) }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) -> Bool {
+        var done = 0
+        while done < buffer.count {
+            let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                readFailure = "cannot read \(path): " + (n < 0 ? String(cString: strerror(errno)) : "it ended at byte \(offset + done) of \(count) (cut short while it was read)")
+                return false
+            }
+            done += n
+        }
+        return true
     }
 }
