@@ -34,6 +34,25 @@ import Testing
         #expect(gpipe.memoryEstimate(ofPipelineRank: 1, model: model, lowered: Schedule(gpipe.schedule).lowered()).contexts == 8)
     }
 
+    /// With checkpoints, a save or a restore holds, in the activations' place after a step, the
+    /// partner's moments where AdamW is sharded and one record at most a held stage's parameters.
+    @Test func checkpointsCountWhatASaveOrARestoreHolds() throws {
+        let c = try PipelineConfiguration(kind: .dualpipe, pipelineRanks: 4, expertParallel: 1, microBatches: 8, model: model, worldSize: 4)
+        let lowered = Schedule(c.schedule).lowered()
+        for pp in 0..<4 {
+            let count = { (stage: Int) in model.memoryEstimate(ofStage: stage, in: c.partition).parameterCount }
+            let held = c.stagesHeld(byPipelineRank: pp).map(count)
+            let sharded = c.memoryEstimate(ofPipelineRank: pp, model: model, lowered: lowered, shardedOptimizer: true, checkpoints: true)
+            #expect(sharded.checkpoint == 8 * (held.reduce(0, +) - count(pp)) + 4 * held.max()!, "pp \(pp)")
+            let unsharded = c.memoryEstimate(ofPipelineRank: pp, model: model, lowered: lowered, checkpoints: true)
+            #expect(unsharded.checkpoint == 4 * held.max()!)
+            #expect(c.memoryEstimate(ofPipelineRank: pp, model: model, lowered: lowered, shardedOptimizer: true).checkpoint == 0)
+            // It takes the activations' place where it needs more, never adds to them.
+            let withoutActivations = sharded.parameters + sharded.data + sharded.sums + sharded.messages
+            #expect(sharded.run == withoutActivations + max(sharded.activations + sharded.transient, sharded.checkpoint))
+        }
+    }
+
     /// With AdamW sharded over DualPipe's mirror pairs a rank keeps moments for its primary stage
     /// alone: 8 bytes a parameter held and 8 more a parameter of that stage. What the estimate
     /// expects of sharding follows the nodes: by default where every pair shares one.

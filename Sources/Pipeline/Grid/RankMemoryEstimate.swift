@@ -27,13 +27,18 @@ public struct RankMemoryEstimate: Sendable, Equatable {
     /// Message buffers held at once at most, each `[tokens, hidden]` floats.
     public var messageBuffers = 0
     public var messageBufferBytes: Double = 0
+    /// With checkpoints: what a save or a restore holds at once beside the parameters, after a
+    /// step when the activations are gone: where AdamW is sharded, the moments of the stage the
+    /// partner updates (a shard holds both stages'), and one record (at most a held stage's
+    /// parameters) read or written in full. It takes the activations' place in `run`, where larger.
+    public var checkpoint: Double = 0
     /// The resident set of a rank's process before the run allocates (the Swift runtime, Open
     /// MPI, OpenBLAS, the program): measured once the job has started, 0 until then.
     public var process: Double = 0
     public var activations: Double { Double(contexts) * contextBytes }
     public var messages: Double { Double(messageBuffers) * messageBufferBytes }
     /// What the run itself allocates: all but the process.
-    public var run: Double { parameters + activations + transient + data + sums + messages }
+    public var run: Double { parameters + max(activations + transient, checkpoint) + data + sums + messages }
     public var total: Double { run + process }
 }
 
@@ -54,9 +59,9 @@ extension PipelineConfiguration {
     /// The estimate for pipeline rank `pp` running `lowered` (this configuration's schedule, or a
     /// file's for the same kind, PP and M, as the runtime lowers it) on `model`, AdamW sharded over
     /// the mirror pairs or not, its ranks on the nodes `nodeOfRank` gives (every world rank's node
-    /// index; nil: all on one).
+    /// index; nil: all on one), saving or restoring checkpoints or not.
     public func memoryEstimate(ofPipelineRank pp: Int, model: ModelConfiguration, lowered: LoweredSchedule, shardedOptimizer: Bool = false,
-                               nodeOfRank: [Int]? = nil) -> RankMemoryEstimate {
+                               nodeOfRank: [Int]? = nil, checkpoints: Bool = false) -> RankMemoryEstimate {
         let held = stagesHeld(byPipelineRank: pp), updating = stagesUpdated(byPipelineRank: pp, shardedOptimizer: shardedOptimizer)
         let stages = held.map { model.memoryEstimate(ofStage: $0, in: partition, expertSlots: slotsPerRank) }
         // 8 bytes a parameter held (a weight, its gradient), 8 more a parameter updated (two moments).
@@ -65,14 +70,16 @@ extension PipelineConfiguration {
         let summed = sumBufferStages(byPipelineRank: pp, lowered: lowered, shardedOptimizer: shardedOptimizer, nodeOfRank: nodeOfRank).map {
             model.memoryEstimate(ofStage: $0, in: partition, expertSlots: model.experts).parameterCount
         }
-        return RankMemoryEstimate(parameters: 8 * parameters + 8 * updated,
-                                  contexts: lowered.schedule.savedContexts[pp],
-                                  contextBytes: stages.map(\.activations).max() ?? 0,
-                                  transient: stages.map(\.transient).max() ?? 0,
-                                  sums: sumBuffers(floats: summed.reduce(0, +), largestStage: stages.map(\.parameterCount).max() ?? 0,
-                                                   shardedOptimizer: shardedOptimizer),
-                                  messageBuffers: lowered.messageBuffersHeld(byRank: pp),
-                                  messageBufferBytes: 4 * Double(model.tokensPerMicroBatch) * Double(model.hidden))
+        let largestStage = stages.map(\.parameterCount).max() ?? 0
+        var estimate = RankMemoryEstimate(parameters: 8 * parameters + 8 * updated,
+                                          contexts: lowered.schedule.savedContexts[pp],
+                                          contextBytes: stages.map(\.activations).max() ?? 0,
+                                          transient: stages.map(\.transient).max() ?? 0,
+                                          sums: sumBuffers(floats: summed.reduce(0, +), largestStage: largestStage, shardedOptimizer: shardedOptimizer),
+                                          messageBuffers: lowered.messageBuffersHeld(byRank: pp),
+                                          messageBufferBytes: 4 * Double(model.tokensPerMicroBatch) * Double(model.hidden))
+        if checkpoints { estimate.checkpoint = 8 * (parameters - updated) + 4 * largestStage }
+        return estimate
     }
 
     /// The held stages whose gradients pipeline rank `pp` gathers into a flat buffer to sum: every

@@ -21,8 +21,9 @@ public struct PipelineStepReport: Sendable {
     /// [world ranks] bytes of activations and gradients sent by the schedule; of gradient sync.
     public var sentBytes: [Int]
     public var syncBytes: [Int]
-    /// [world ranks] resident memory at the end of the step.
+    /// [world ranks] resident memory at the end of the step, and the most held at any time so far.
     public var residentBytes: [Int]
+    public var peakResidentBytes: [Int] = []
     /// [world ranks] every span of the step, when a trace was asked for (rank 0 only).
     public var timelines: [[TimelineEvent]]?
     /// [world ranks] seconds in expert dispatch and combine exchanges, and the part spent waiting.
@@ -61,7 +62,8 @@ extension PipelineStepReport {
                          recorder: StepRecorder, start: Double, pipelineEnd: Double, end: Double, syncBytes: Int,
                          keepTrace: Bool, extra: [Double] = []) throws -> PipelineStepReport {
         let own = [recorder.computeSeconds, recorder.waitSeconds, pipelineEnd - start, end - start, Double(recorder.sentBytes),
-                   Double(syncBytes), Double(Pipeline.residentBytes()), recorder.sendSeconds, recorder.sendBlockedSeconds] + extra
+                   Double(syncBytes), Double(Pipeline.residentBytes()), recorder.sendSeconds, recorder.sendBlockedSeconds,
+                   Double(Pipeline.peakResidentBytes())] + extra
         let all = try world.allgather(own)
         func column(_ k: Int) -> [Double] { stride(from: k, to: all.count, by: own.count).map { all[$0] } }
         var report = PipelineStepReport(
@@ -72,7 +74,8 @@ extension PipelineStepReport {
             timelines: keepTrace ? try world.gatherTimelines(recorder.events) : nil)
         report.sendSeconds = column(7)
         report.sendBlockedSeconds = column(8)
-        report.extraColumns = (0..<extra.count).map { column(9 + $0) }
+        report.peakResidentBytes = column(9).map { Int($0) }
+        report.extraColumns = (0..<extra.count).map { column(10 + $0) }
         return report
     }
 }

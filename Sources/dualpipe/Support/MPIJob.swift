@@ -78,6 +78,7 @@ enum MPIJob {
             + "\(gib(e.parameters)) of parameters with gradients and AdamW moments" + (e.data > 0 ? ", \(gib(e.data)) of inputs and targets" : "")
             + (e.sums > 0 ? ", \(gib(e.sums)) of buffers for the gradient sums" : "")
             + (e.messageBuffers > 0 ? ", \(gib(e.messages)) for \(e.messageBuffers) message buffers" : "")
+            + (e.checkpoint > e.activations + e.transient ? ", \(gib(e.checkpoint)) in the activations' place while a checkpoint is saved or read" : "")
             + (reference.map { ", and \($0)" } ?? "")
         let extra = reference?.bytes(onWorldRank: world.rank) ?? 0
         return try requireMemory(need: estimates[configuration.grid.coordinates(of: world.rank).pipeline].run + extra, process: process, world: world, what: what, skip: skip)

@@ -59,7 +59,8 @@ func memoryLine(_ estimates: [RankMemoryEstimate], reference: ReferenceCopy?, fi
     let gib = PhysicalMemory.formatted
     return "memory: about \(gib(e.total)) on pp \(largest), the rank that needs the most (an estimate: \(gib(e.process)) for the process as it started, \(gib(e.parameters)) of parameters with gradients and AdamW moments, "
         + "\(e.contexts) micro-batches kept at once by its schedule, \(gib(e.contextBytes)) each\(e.data > 0 ? ", \(gib(e.data)) of inputs and targets" : "")"
-        + "\(e.sums > 0 ? ", \(gib(e.sums)) of buffers for the gradient sums" : "")\(e.messageBuffers > 0 ? ", \(gib(e.messages)) for \(e.messageBuffers) message buffers" : ""))"
+        + "\(e.sums > 0 ? ", \(gib(e.sums)) of buffers for the gradient sums" : "")\(e.messageBuffers > 0 ? ", \(gib(e.messages)) for \(e.messageBuffers) message buffers" : "")"
+        + (e.checkpoint > e.activations + e.transient ? ", and \(gib(e.checkpoint)) in their place while a checkpoint is saved or read" : "") + ")"
         + (reference.map { "; \($0)" } ?? "")
         + "; \(fits ? "every node's ranks together fit" : "a node's ranks together need more than") its \(PhysicalMemory.limit?.isCgroup == true ? "cgroup's memory limit" : "MemTotal")"
         + (fits ? "" : " (running anyway: --skip-memory-check)")

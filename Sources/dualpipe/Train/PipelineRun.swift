@@ -34,11 +34,12 @@ struct PipelineRun {
 
         /// Every pipeline rank's estimate on the nodes `nodeOfRank` gives, AdamW sharded over the
         /// mirror pairs as `train` will shard it there.
-        func memoryEstimates(shardedOptimizer requested: Bool?, nodeOfRank: [Int]) -> [RankMemoryEstimate] {
+        func memoryEstimates(shardedOptimizer requested: Bool?, nodeOfRank: [Int], checkpoints: Bool) -> [RankMemoryEstimate] {
             let lowered = (schedule ?? Schedule(configuration.schedule)).lowered()
             let sharded = OptimizerSharding.expected(requested, configuration: configuration, nodeOfRank: nodeOfRank)
             return (0..<configuration.pipelineRanks).map {
-                configuration.memoryEstimate(ofPipelineRank: $0, model: model, lowered: lowered, shardedOptimizer: sharded, nodeOfRank: nodeOfRank)
+                configuration.memoryEstimate(ofPipelineRank: $0, model: model, lowered: lowered, shardedOptimizer: sharded, nodeOfRank: nodeOfRank,
+                                             checkpoints: checkpoints)
             }
         }
     }
@@ -140,7 +141,8 @@ struct PipelineRun {
                        check: { environment in
                            try MPIJob.agreeing(environment) { plan = try self.plan(worldSize: environment.world.size) }
                            (plan!.configuration, nodes) = try options.rankOrder.place(plan!.configuration, on: environment.world)
-                           plan!.rankMemory = plan!.memoryEstimates(shardedOptimizer: options.optimizer.shardOptimizer, nodeOfRank: nodes!.1)
+                           plan!.rankMemory = plan!.memoryEstimates(shardedOptimizer: options.optimizer.shardOptimizer, nodeOfRank: nodes!.1,
+                                                                    checkpoints: options.recovery.checkpointDir != nil)
                            let (c, model) = (plan!.configuration, plan!.model)
                            // --check-reference: rank 0 trains the whole model a second time, in one process.
                            plan!.reference = options.output.checkReference ? ReferenceCopy(bytes: model.memoryEstimate.total, onEveryRank: false) : nil

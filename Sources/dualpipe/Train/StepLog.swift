@@ -36,13 +36,15 @@ struct StepLog {
     }
 
     /// After a step: on the run's last, what the ranks held beside what was estimated before the
-    /// start, and rank 0's message buffers beside the count its estimate took from its lowered
+    /// start, with the most any held at any time (between steps too: a checkpoint's save or
+    /// restore), and rank 0's message buffers beside the count its estimate took from its lowered
     /// program.
     mutating func memoryLine(after step: Int, _ report: PipelineStepReport, messageBuffers: Int) -> String? {
         let largest = report.residentBytes.max() ?? 0
         if step == progress.firstStep { firstResident = largest }
         guard step == progress.endStep - 1 else { return nil }
-        return "memory: largest resident set \(mebibytes(firstResident)) after step \(progress.firstStep), \(mebibytes(largest)) after step \(step) (estimated before the start: \(mebibytes(Int(estimatedBytes))) on the rank that needs the most); \(messageBuffers) message buffers on rank 0 (\(estimatedBuffers) estimated)"
+        let peak = report.peakResidentBytes.max().map { "; the peak so far \(mebibytes($0))" } ?? ""
+        return "memory: largest resident set \(mebibytes(firstResident)) after step \(progress.firstStep), \(mebibytes(largest)) after step \(step) (estimated before the start: \(mebibytes(Int(estimatedBytes))) on the rank that needs the most\(peak)); \(messageBuffers) message buffers on rank 0 (\(estimatedBuffers) estimated)"
     }
 
     /// After a step: its --metrics line, then the progress lines due (`seconds`: the whole
