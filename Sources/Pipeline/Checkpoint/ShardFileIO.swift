@@ -63,11 +63,12 @@ struct ShardFileStream: ShardSink {
     }
 
     mutating func put(raw bytes: UnsafeRawBufferPointer) {
-        var rest = bytes[...]
-        while !rest.isEmpty && failure == 0 {
-            let taken = rest.prefix(capacity - buffer.count)
-            buffer.append(contentsOf: taken)
-            rest = rest[taken.endIndex...]
+        var start = 0
+        while start < bytes.count && failure == 0 {
+            let n = min(capacity - buffer.count, bytes.count - start)
+            // A buffer pointer, not a slice of one, so that the append is one copy of memory.
+            buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[start..<(start + n)]))
+            start += n
             if buffer.count == capacity { flush() }
         }
     }
