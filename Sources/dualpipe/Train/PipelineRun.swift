@@ -272,7 +272,9 @@ struct PipelineRun {
     private func printAfterStep(_ done: FinishedStep, since iterationStart: Double, plan: Plan, trainer: PipelineTrainer, check: ReferenceCheck?,
                                 timeStop: TimeLimitStop?, log: inout StepLog) throws {
         let (o, step, report) = (options, done.step, done.report)
-        try printStep(step, report, firstStep: log.progress.firstStep, plan: plan, evaluation: done.evaluation, rebalance: done.rebalance, check: check)
+        // --log-every: a step that a rebalance or a checkpoint (a stop's too) follows keeps its line.
+        let logged = o.logs(step: step, firstStep: log.progress.firstStep) || done.rebalance != nil || done.checkpoint != nil
+        try printStep(step, report, logged: logged, plan: plan, evaluation: done.evaluation, rebalance: done.rebalance, check: check)
         if let line = log.memoryLine(after: step, report, messageBuffers: trainer.messageBuffers) { print(line) }
         if let (folder, seconds) = done.checkpoint { print(String(format: "checkpoint after step %d: %@ (%.2f s)", step, folder, seconds)) }
         try log.record(step: step, report, evalLoss: done.evaluation?.loss, seconds: monotonicSeconds() - iterationStart)
@@ -316,10 +318,9 @@ struct PipelineRun {
 
     /// Rank 0's lines for a step: the step line, the held-out loss, the rebalance and the
     /// --check-reference comparison, which ends the run on a mismatch.
-    private func printStep(_ step: Int, _ report: PipelineStepReport, firstStep: Int, plan: Plan, evaluation: (loss: Float, microBatchLosses: [Float])?,
+    private func printStep(_ step: Int, _ report: PipelineStepReport, logged: Bool, plan: Plan, evaluation: (loss: Float, microBatchLosses: [Float])?,
                            rebalance: (PipelineTrainer.RebalanceReport, String?)?, check: ReferenceCheck?) throws {
         let meanWait = report.waitSeconds.reduce(0, +) / Double(report.waitSeconds.count)
-        let logged = options.logs(step: step, firstStep: firstStep) || rebalance != nil
         if logged {
             print(stepLine(step: step, loss: report.loss, lr: report.learningRate, gradientNorm: report.gradientNorm,
                            tokensPerSecond: report.tokensPerSecond,

@@ -251,7 +251,7 @@ struct TrainCommand: ParsableCommand {
 
     /// Whether `step`'s line is printed (`--log-every`): every K-th step, the run's first (from
     /// `firstStep`, a resumed run's too) and last, and one that an evaluation or a checkpoint
-    /// follows (a rebalance's step is added where it is known).
+    /// follows (the MoE run adds a rebalance's step, and a stop's, where it knows them).
     func logs(step: Int, firstStep: Int) -> Bool {
         (step + 1) % output.logEvery == 0 || step == firstStep || step == steps - 1 || evaluates(after: step) || checkpoints(after: step)
     }
