@@ -86,7 +86,7 @@ public enum Checkpointer {
         try world.barrier()
         // Sharded, each rank holds the moments of one of its two stages; the shard has both.
         try trainer.completeMirroredMoments()
-        defer { trainer.releaseMirroredMoments() }
+        defer { trainer.releaseMirroredMoments(); returnFreedHeapMemory() }
         let checksum = try shard(of: trainer, step: step).write(to: (folder as NSString).appendingPathComponent(shardName(rank: world.rank)))
         let checksums = try world.allgather([Int64(bitPattern: checksum)])
         if world.rank == 0 {

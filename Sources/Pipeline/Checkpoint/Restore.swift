@@ -25,6 +25,7 @@ extension Checkpointer {
         if let failure { throw PipelineError(failure) }
         if let first = failed.firstIndex(of: 1) { throw PipelineError("rank \(first) could not load its part of checkpoint \(folder)") }
         trainer.releaseMirroredMoments()
+        returnFreedHeapMemory()
         trainer.nextStep = manifest.step
     }
 
