@@ -19,10 +19,11 @@ public func peakResidentBytes() -> Int {
     return kibibytes * 1024
 }
 
-/// Hands the heap's free pages back to the system, after a checkpoint's save or restore. The run
-/// keeps freed memory in its heap on purpose (ComputeSetup's mmap and trim thresholds: no page
-/// faults for the buffers every step frees and takes again), so the tens of MiB a save or a
-/// restore used would otherwise stay resident for the rest of the run.
+/// Hands the heap's free pages back to the system, after a checkpoint's restore or a save that
+/// grew the heap. The run keeps freed memory in its heap on purpose (ComputeSetup's mmap and trim
+/// thresholds: no page faults for the buffers every step frees and takes again), so the tens of
+/// MiB a save or a restore of a large model used would otherwise stay resident for the rest of
+/// the run.
 public func returnFreedHeapMemory() {
     #if canImport(Glibc)
     // malloc_trim is declared in <malloc.h>, which the Glibc module does not export.
