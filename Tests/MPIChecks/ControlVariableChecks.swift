@@ -21,3 +21,23 @@ func controlVariableCheck(expectedTCPEagerLimit: Int?) -> Check {
         try expect(text == nil, "the btl list read as the integer \(text!)")
     }
 }
+
+/// MPI_T names an enumerated variable's value: the shared-memory transport's single-copy mechanism
+/// (what a run's first line reports) is one of the names Open MPI gives it, the one set in the
+/// environment where it is set, the same on every rank; nil for an unknown name and for an integer
+/// without names (the TCP eager limit). A lone rank may not load the shared-memory transport.
+let enumeratedControlVariableCheck = Check(name: "MPI_T names the shared-memory single copy Open MPI runs with; nil for an unknown or a plain integer variable") { world in
+    let mechanism = try ControlVariable.enumerated("btl_vader_single_copy_mechanism")
+    if world.size > 1 || mechanism != nil {
+        try expect(["cma", "emulated", "none", "knem", "xpmem"].contains(mechanism ?? ""), "btl_vader_single_copy_mechanism read as \(mechanism ?? "nil")")
+    }
+    if let set = getenv("OMPI_MCA_btl_vader_single_copy_mechanism").map({ String(cString: $0) }) {
+        try expect(mechanism == set, "btl_vader_single_copy_mechanism read as \(mechanism ?? "nil"), set to \(set) in the environment")
+    }
+    let named = try world.allgather([mechanism.map { $0.utf8.reduce(0) { $0 &* 31 &+ Int($1) } } ?? -1])
+    try expect(Set(named).count == 1, "ranks read different mechanisms")
+    let unknown = try ControlVariable.enumerated("dualpipe_no_such_variable")
+    try expect(unknown == nil, "an unknown variable read as \(unknown!)")
+    let plain = try ControlVariable.enumerated("btl_tcp_eager_limit")
+    try expect(plain == nil, "the TCP eager limit, an integer without names, read as \(plain!)")
+}

@@ -63,6 +63,7 @@ Environment.run { environment in
         allreduceCheck, broadcastCheck, allgatherCheck, alltoallCheck,
         communicatorCheck, nodeCheck(processorName: try environment.processorName, expectedNodes: value(after: "--expect-nodes")),
         overlapCheck, iallreduceCheck, controlVariableCheck(expectedTCPEagerLimit: value(after: "--tcp-eager-limit")),
+        enumeratedControlVariableCheck,
         invalidRankCheck,
     ], on: world)
 }
