@@ -1,6 +1,7 @@
 import Foundation
 import MPI
 import Model
+import Tensor
 
 /// Where checkpoints go and how often.
 public struct CheckpointOptions: Sendable {
@@ -92,7 +93,7 @@ public enum Checkpointer {
             // The heap also holds the steps' buffers, free between steps: handed back, they would
             // cost the next step their page faults (70 ms of a 1.2 s step, 8 ranks on 2 cores),
             // so it is trimmed only where the save took much more from the system than it had.
-            if residentBytes() - residentBefore > 16 << 20 { returnFreedHeapMemory() }
+            if residentBytes() - residentBefore > 16 << 20 { GlibcHeap.returnFreedMemory() }
         }
         let checksum = try shard(of: trainer, step: step).write(to: (folder as NSString).appendingPathComponent(shardName(rank: world.rank)))
         let checksums = try world.allgather([Int64(bitPattern: checksum)])

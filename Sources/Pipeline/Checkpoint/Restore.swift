@@ -1,6 +1,7 @@
 import Foundation
 import MPI
 import Model
+import Tensor
 
 extension Checkpointer {
     /// Loads `folder` (a complete checkpoint that `manifest` describes and this run fits) into the
@@ -25,7 +26,7 @@ extension Checkpointer {
         if let failure { throw PipelineError(failure) }
         if let first = failed.firstIndex(of: 1) { throw PipelineError("rank \(first) could not load its part of checkpoint \(folder)") }
         trainer.releaseMirroredMoments()
-        returnFreedHeapMemory()
+        GlibcHeap.returnFreedMemory()
         trainer.nextStep = manifest.step
     }
 

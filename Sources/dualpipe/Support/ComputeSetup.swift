@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import ArgumentParser
 import Foundation
 import Tensor
@@ -40,16 +37,7 @@ enum ComputeSetup {
         }
         if ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil { BLAS.setThreadCount(1) }
         IdleYield.configure()
-        #if canImport(Glibc)
-        // glibc's mallopt is declared in <malloc.h>, which the Glibc module does not export;
-        // look it up instead. Parameters from <malloc.h>: M_TRIM_THRESHOLD -1, M_MMAP_THRESHOLD -3.
-        typealias Mallopt = @convention(c) (Int32, Int32) -> Int32
-        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") {
-            let mallopt = unsafeBitCast(symbol, to: Mallopt.self)
-            _ = mallopt(-3, 512 << 20)
-            _ = mallopt(-1, 1 << 30)
-        }
-        #endif
+        GlibcHeap.keepFreedMemory()
     }
 
     /// The kernels a run computes with, for its first line: OpenBLAS's family and how it was
