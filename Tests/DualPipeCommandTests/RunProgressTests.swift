@@ -50,6 +50,22 @@ import Testing
         #expect(progress.summary == "trained step(s) 0-3 in 1.0 s (median step 0.250 s, 4000 tokens/s, 12.0 GFLOP/s of matmul work, 1.5 a rank)")
     }
 
+    /// Checkpoints are named beside the wall time and left out of the median step and the rates:
+    /// a save every step of a large model is not a slower model. The estimate still counts them.
+    @Test func summaryWithCheckpoints() {
+        var progress = RunProgress(firstStep: 0, endStep: 4, flopsPerToken: 3e6, ranks: 8)
+        for step in 0..<4 { _ = progress.record(step: step, seconds: 0.25 + (step % 2 == 1 ? 1.0 : 0), tokens: 1000, checkpointSeconds: step % 2 == 1 ? 1.0 : nil) }
+        #expect(progress.summary == "trained step(s) 0-3 in 3.0 s, 2.0 s of it in 2 checkpoint(s) (median step 0.250 s, 4000 tokens/s, 12.0 GFLOP/s of matmul work, 1.5 a rank; without the checkpoints)")
+        var everyStep = RunProgress(firstStep: 0, endStep: 40)
+        let lines = (0..<10).flatMap { everyStep.record(step: $0, seconds: 1.2, tokens: 100, checkpointSeconds: 1.0) }
+        #expect(lines == ["estimate: 30 more step(s), about 36 s at the median step so far (1.200 s; --steps 40)"])
+        #expect(everyStep.summary.hasPrefix("trained step(s) 0-9 in 12 s, 10 s of it in 10 checkpoint(s) (median step 0.200 s, 500 tokens/s; "))
+        var small = RunProgress(firstStep: 0, endStep: 2)
+        _ = small.record(step: 0, seconds: 0.1, tokens: 10)
+        _ = small.record(step: 1, seconds: 0.14, tokens: 10, checkpointSeconds: 0.04)
+        #expect(small.summary == "trained step(s) 0-1 in 0.2 s, 0.04 s of it in 1 checkpoint(s) (median step 0.100 s, 100 tokens/s; without the checkpoints)")
+    }
+
     /// Under a batch job's time limit the estimate says how far away it is, and warns when it
     /// comes before the steps left are done, with what happens then.
     @Test func theJobsTimeLimit() {

@@ -277,7 +277,8 @@ struct PipelineRun {
         try printStep(step, report, logged: logged, plan: plan, evaluation: done.evaluation, rebalance: done.rebalance, check: check)
         if let line = log.memoryLine(after: step, report, messageBuffers: trainer.messageBuffers) { print(line) }
         if let (folder, seconds) = done.checkpoint { print(String(format: "checkpoint after step %d: %@ (%.2f s)", step, folder, seconds)) }
-        try log.record(step: step, report, evalLoss: done.evaluation?.loss, seconds: monotonicSeconds() - iterationStart)
+        try log.record(step: step, report, evalLoss: done.evaluation?.loss, seconds: monotonicSeconds() - iterationStart,
+                       checkpointSeconds: done.checkpoint?.seconds)
         if done.stopping || step == o.steps - 1 { print(log.progress.summary) }
         if done.stopping {
             print("stopped after step \(step) of \(o.steps): " + stopReasons(report.stopRequests, world: trainer.grid.world.size, timeStop: timeStop)

@@ -3,7 +3,9 @@ import Foundation
 /// What a run says besides its step lines: once, early, how long the steps left will take (what
 /// a batch job's time limit has to cover, and whether it does), and at the end how long the steps
 /// took. Times are of whole iterations on rank 0: the step, and any evaluation, rebalance or
-/// checkpoint after it.
+/// checkpoint after it; the summary's step time and rates leave the checkpoints out and say
+/// what they took beside them (a save every step of a large model would otherwise read as a
+/// slow model).
 struct RunProgress {
     /// Iterations timed before the estimate; the first warms caches and buffer pools and is left
     /// out of it.
@@ -35,17 +37,25 @@ struct RunProgress {
     let ranks: Int
     private(set) var iterationSeconds: [Double] = []
     private var tokens = 0
+    /// The checkpoints saved after steps (rank 0's time in each save).
+    private var checkpoints = (count: 0, seconds: 0.0)
+    /// Each iteration without its checkpoint.
+    private var stepSeconds: [Double] = []
 
     init(firstStep: Int, endStep: Int, timeLimit: TimeLimit? = nil, flopsPerToken: Double = 0, ranks: Int = 1) {
         (self.firstStep, self.endStep, self.timeLimit) = (firstStep, endStep, timeLimit)
         (self.flopsPerToken, self.ranks) = (flopsPerToken, ranks)
     }
 
-    /// Records the iteration of `step`; returns the estimate once, after `estimateAfter`
-    /// iterations when at least as many steps are left, with a warning when the job's time limit
-    /// (`now` in Unix seconds) comes first, or with --stop-before-limit the run's stop before it.
-    mutating func record(step: Int, seconds: Double, tokens: Int, now: Double = Date().timeIntervalSince1970) -> [String] {
+    /// Records the iteration of `step` (`checkpointSeconds` of it in a checkpoint's save, nil for
+    /// none); returns the estimate once, after `estimateAfter` iterations when at least as many
+    /// steps are left, with a warning when the job's time limit (`now` in Unix seconds) comes
+    /// first, or with --stop-before-limit the run's stop before it.
+    mutating func record(step: Int, seconds: Double, tokens: Int, checkpointSeconds: Double? = nil,
+                         now: Double = Date().timeIntervalSince1970) -> [String] {
         iterationSeconds.append(seconds)
+        stepSeconds.append(seconds - (checkpointSeconds ?? 0))
+        if let checkpointSeconds { checkpoints = (checkpoints.count + 1, checkpoints.seconds + checkpointSeconds) }
         self.tokens += tokens
         let left = endStep - 1 - step
         guard iterationSeconds.count == Self.estimateAfter, left >= Self.estimateAfter else { return [] }
@@ -81,15 +91,19 @@ struct RunProgress {
         return nil
     }
 
-    /// The line after the last step this run trained.
+    /// The line after the last step this run trained: the wall time, what checkpoints took of
+    /// it, and the median step and the rates without them.
     var summary: String {
         guard !iterationSeconds.isEmpty else { return "trained no step" }
         let wall = iterationSeconds.reduce(0, +)
         let last = firstStep + iterationSeconds.count - 1
-        let tokensPerSecond = Double(tokens) / wall, gflops = tokensPerSecond * flopsPerToken / 1e9
+        let tokensPerSecond = Double(tokens) / stepSeconds.reduce(0, +), gflops = tokensPerSecond * flopsPerToken / 1e9
         let work = flopsPerToken > 0 ? ", " + decimal(gflops, 1) + " GFLOP/s of matmul work, " + decimal(gflops / Double(ranks), 1) + " a rank" : ""
-        return "trained step(s) \(firstStep)-\(last) in \(Self.duration(wall)) (median step " + decimal(median(iterationSeconds), 3)
-            + " s, " + decimal(tokensPerSecond, 0) + " tokens/s" + work + ")"
+        // A small model's saves take hundredths of a second, which `duration` would round to 0.0 s.
+        let saved = checkpoints.seconds < 1 ? decimal(checkpoints.seconds, 2) + " s" : Self.duration(checkpoints.seconds)
+        let saves = checkpoints.count == 0 ? "" : ", \(saved) of it in \(checkpoints.count) checkpoint(s)"
+        return "trained step(s) \(firstStep)-\(last) in \(Self.duration(wall))\(saves) (median step " + decimal(median(stepSeconds), 3)
+            + " s, " + decimal(tokensPerSecond, 0) + " tokens/s" + work + (checkpoints.count == 0 ? "" : "; without the checkpoints") + ")"
     }
 
     /// `seconds` as people read a wait: `8.4 s`, `42 s`, `3m 05s`, `2h 07m`.

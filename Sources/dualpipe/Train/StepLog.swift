@@ -48,9 +48,9 @@ struct StepLog {
     }
 
     /// After a step: its --metrics line, then the progress lines due (`seconds`: the whole
-    /// iteration, its output included).
-    mutating func record(step: Int, _ report: PipelineStepReport, evalLoss: Float?, seconds: Double) throws {
+    /// iteration, its output included; `checkpointSeconds`: what a save after it took of that).
+    mutating func record(step: Int, _ report: PipelineStepReport, evalLoss: Float?, seconds: Double, checkpointSeconds: Double? = nil) throws {
         try metrics?.write(try MetricsRecord(report, evalLoss: evalLoss).jsonLine())
-        for line in progress.record(step: step, seconds: seconds, tokens: report.tokens) { print(line) }
+        for line in progress.record(step: step, seconds: seconds, tokens: report.tokens, checkpointSeconds: checkpointSeconds) { print(line) }
     }
 }
