@@ -11,7 +11,8 @@ struct EnvCommand: ParsableCommand {
         discussion: """
             Run it under mpirun, e.g. `mpirun -np 8 dualpipe env`. Each rank reports its rank and the job \
             size, its node's name and index, the MPI thread level provided, the MPI library version, the \
-            instruction set of the lane kernels (softmax and activations: avx512, avx2 or generic), the \
+            single copy of its shared-memory transport (cma, or none where a container forbids it or a \
+            user turned it off; - where that transport is not loaded), the instruction set of the lane kernels (softmax and activations: avx512, avx2 or generic), the \
             pages of its heap (huge where glibc.malloc.hugetlb=1 and the kernel's transparent huge pages \
             allow, else 4k), OpenBLAS's build configuration and thread count, and the node's CPU with its \
             family and model.
@@ -35,12 +36,12 @@ struct EnvCommand: ParsableCommand {
             let layout = try world.splitByNode()
             let library = try environment.libraryVersion.split(separator: ",").first.map(String.init) ?? "unknown"
             if world.rank == 0 {
-                print("rank  size  node (index/count)      thread level provided  MPI library      lane kernels  pages  OpenBLAS threads  OpenBLAS configuration  CPU")
+                print("rank  size  node (index/count)      thread level provided  MPI library      single copy  lane kernels  pages  OpenBLAS threads  OpenBLAS configuration  CPU")
             }
             try world.printInRankOrder([
                 "\(world.rank)".padded(4), "\(world.size)".padded(4),
                 "\(try environment.processorName) (\(layout.nodeIndex)/\(layout.nodeCount))".padded(22),
-                environment.providedThreadLevel.description.padded(21), library.padded(15),
+                environment.providedThreadLevel.description.padded(21), library.padded(15), SharedMemoryCopy.column.padded(11),
                 LaneKernels.name.padded(12), HugePages.column.padded(5), "\(BLAS.threadCount)".padded(16),
                 BLAS.configuration.padded(22), cpuModelName(),
             ].joined(separator: "  "))

@@ -21,6 +21,11 @@ enum SharedMemoryCopy {
         return "shared memory single copy: \(mechanism)\(note)"
     }
 
+    /// For `dualpipe env`'s column: the mechanism's name, "-" where the transport is not loaded.
+    static var column: String {
+        do { return try ControlVariable.enumerated(parameter) ?? "-" } catch { return "unknown" }
+    }
+
     /// "; " and the description, to follow the TCP eager limit on a run's first line; empty where
     /// there is none.
     static var clause: String { description.map { "; " + $0 } ?? "" }
