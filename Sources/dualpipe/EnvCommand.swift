@@ -12,7 +12,8 @@ struct EnvCommand: ParsableCommand {
             Run it under mpirun, e.g. `mpirun -np 8 dualpipe env`. Each rank reports its rank and the job \
             size, its node's name and index, the MPI thread level provided, the MPI library version, the \
             single copy of its shared-memory transport (cma, or none where a container forbids it or a \
-            user turned it off; - where that transport is not loaded), the instruction set of the lane kernels (softmax and activations: avx512, avx2 or generic), the \
+            user turned it off; - where that transport is not loaded), the instruction set of the lane \
+            kernels (softmax and activations: avx512, avx2 or generic), the \
             pages of its heap (huge where glibc.malloc.hugetlb=1 and the kernel's transparent huge pages \
             allow, else 4k), OpenBLAS's build configuration and thread count, and the node's CPU with its \
             family and model.
