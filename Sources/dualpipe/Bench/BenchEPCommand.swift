@@ -51,7 +51,7 @@ struct BenchEPCommand: ParsableCommand {
                 try world.barrier()
             }
             if world.rank == 0 {
-                print("one MoE layer (block \(block)) of the model per EP rank, \(configuration.tokensPerMicroBatch) tokens, hidden \(configuration.hidden), \(configuration.experts) experts, top-\(configuration.topK); OpenBLAS \(BLAS.coreName); \(TCPEagerLimit.description)\(SharedMemoryCopy.clause); medians of \(samples), slowest rank")
+                print("one MoE layer (block \(block)) of the model per EP rank, \(configuration.tokensPerMicroBatch) tokens, hidden \(configuration.hidden), \(configuration.experts) experts, top-\(configuration.topK); OpenBLAS \(BLAS.coreName); \(MessageTransports.description); medians of \(samples), slowest rank")
                 print(renderTable(rows, textColumns: 0), terminator: "")
                 print("dispatch+combine: the layer's four exchanges (F dispatch, F combine, B dispatch, B combine) with their count exchange and packing;\nalltoallv: four MPI_Alltoallv of the same rows alone; rebalance: EPLB placement from Zipf loads plus the migration of every MoE layer")
             }

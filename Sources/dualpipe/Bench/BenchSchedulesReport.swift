@@ -14,7 +14,7 @@ extension BenchSchedulesCommand {
             + (try contenders.map { try $0.row(links: probe.links(of: $0.schedule, worldRank: $0.worldRank, scale: 1000)) })
         let what = plan.mlp.map { "--model mlp (\(contenders[0].configuration.partition.layers) blocks, hidden \($0.hidden), \($0.tokensPerMicroBatch) rows a micro-batch)" }
             ?? "\(plan.moe!.layers) blocks, hidden \(plan.moe!.hidden), \(plan.moe!.tokensPerMicroBatch) tokens a micro-batch"
-        print("\(contenders[0].configuration.pipelineRanks) pipeline ranks, \(plan.microBatches) micro-batches, \(what); OpenBLAS \(BLAS.coreName); MPI progress: \(progress.mode.rawValue); \(TCPEagerLimit.description)\(SharedMemoryCopy.clause); FB pairs \(pairOrder.rawValue); medians of \(steps) steps, the schedules alternating step by step; \(cpuModelName())")
+        print("\(contenders[0].configuration.pipelineRanks) pipeline ranks, \(plan.microBatches) micro-batches, \(what); OpenBLAS \(BLAS.coreName); MPI progress: \(progress.mode.rawValue); \(MessageTransports.description); FB pairs \(pairOrder.rawValue); medians of \(steps) steps, the schedules alternating step by step; \(cpuModelName())")
         if let dualPipe = plan.configurations[.dualpipe], dualPipe.rankOrder == .mirror {
             print("DualPipe's " + MirrorPlacement.orderLine(dualPipe, choice: rankOrder) + "; the other schedules: rank = pp")
         }

@@ -11,22 +11,38 @@ import MPI
 enum SharedMemoryCopy {
     static let parameter = "btl_vader_single_copy_mechanism"
 
-    /// "shared memory single copy: cma", for a run's first line; nil where the shared-memory
-    /// transport is not loaded (every rank on a node of its own). Call after MPI starts.
+    /// The mechanism Open MPI runs with ("cma", "none", ...), read back from it once; nil where
+    /// the shared-memory transport is not loaded (every rank on a node of its own). Call after
+    /// MPI starts.
+    static func mechanism() -> Result<String?, Error> {
+        Result { try ControlVariable.enumerated(parameter) }
+    }
+
+    /// "shared memory single copy: cma", for a run's first line; nil where the transport is not
+    /// loaded.
     static var description: String? {
-        let mechanism: String?
-        do { mechanism = try ControlVariable.enumerated(parameter) } catch { return "shared memory single copy unknown (\(error))" }
-        guard let mechanism else { return nil }
-        let note = mechanism == "none" ? " (large messages between ranks of a node move only while their sender is in MPI)" : ""
-        return "shared memory single copy: \(mechanism)\(note)"
+        switch mechanism() {
+        case .failure(let error): return "shared memory single copy unknown (\(error))"
+        case .success(nil): return nil
+        case .success(let name?):
+            let note = name == "none" ? " (large messages between ranks of a node move only while their sender is in MPI)" : ""
+            return "shared memory single copy: \(name)\(note)"
+        }
     }
 
     /// For `dualpipe env`'s column: the mechanism's name, "-" where the transport is not loaded.
     static var column: String {
-        do { return try ControlVariable.enumerated(parameter) ?? "-" } catch { return "unknown" }
+        switch mechanism() {
+        case .failure: return "unknown"
+        case .success(let name): return name ?? "-"
+        }
     }
+}
 
-    /// "; " and the description, to follow the TCP eager limit on a run's first line; empty where
-    /// there is none.
-    static var clause: String { description.map { "; " + $0 } ?? "" }
+/// What a run's messages travel over, for its first line: the TCP eager limit between nodes and,
+/// where ranks share a node, the shared-memory single copy. Call after MPI starts.
+enum MessageTransports {
+    static var description: String {
+        [TCPEagerLimit.description, SharedMemoryCopy.description].compactMap { $0 }.joined(separator: "; ")
+    }
 }
