@@ -10,13 +10,14 @@ struct EnvCommand: ParsableCommand {
         abstract: "Print each rank's place in the job and its MPI, lane-kernel and OpenBLAS setup.",
         discussion: """
             Run it under mpirun, e.g. `mpirun -np 8 dualpipe env`. Each rank reports its rank and the job \
-            size, its node's name and index, the MPI thread level provided, the MPI library version, the \
-            single copy of its shared-memory transport (cma, or none where a container forbids it or a \
-            user turned it off; - where that transport is not loaded), the instruction set of the lane \
-            kernels (softmax and activations: avx512, avx2 or generic), the \
-            pages of its heap (huge where glibc.malloc.hugetlb=1 and the kernel's transparent huge pages \
-            allow, else 4k), OpenBLAS's build configuration and thread count, and the node's CPU with its \
-            family and model.
+            size, its node's name and index, the MPI thread level provided, the MPI library version, \
+            Open MPI's point-to-point layer (pml: ob1, or ucx on InfiniBand and RoCE clusters), the \
+            single copy of ob1's shared-memory transport (cma, or none where a container forbids it or \
+            a user turned it off; - where that transport is not loaded or ob1 not used), the \
+            instruction set of the lane kernels (softmax and activations: avx512, avx2 or generic), \
+            the pages of its heap (huge where glibc.malloc.hugetlb=1 and the kernel's transparent huge \
+            pages allow, else 4k), OpenBLAS's build configuration and thread count, and the node's CPU \
+            with its family and model.
             """
     )
 
@@ -37,12 +38,13 @@ struct EnvCommand: ParsableCommand {
             let layout = try world.splitByNode()
             let library = try environment.libraryVersion.split(separator: ",").first.map(String.init) ?? "unknown"
             if world.rank == 0 {
-                print("rank  size  node (index/count)      thread level provided  MPI library      single copy  lane kernels  pages  OpenBLAS threads  OpenBLAS configuration  CPU")
+                print("rank  size  node (index/count)      thread level provided  MPI library      pml  single copy  lane kernels  pages  OpenBLAS threads  OpenBLAS configuration  CPU")
             }
             try world.printInRankOrder([
                 "\(world.rank)".padded(4), "\(world.size)".padded(4),
                 "\(try environment.processorName) (\(layout.nodeIndex)/\(layout.nodeCount))".padded(22),
-                environment.providedThreadLevel.description.padded(21), library.padded(15), SharedMemoryCopy.column.padded(11),
+                environment.providedThreadLevel.description.padded(21), library.padded(15), PointToPointLayer.column.padded(3),
+                (PointToPointLayer.usesByteTransports ? SharedMemoryCopy.column : "-").padded(11),
                 LaneKernels.name.padded(12), HugePages.column.padded(5), "\(BLAS.threadCount)".padded(16),
                 BLAS.configuration.padded(22), cpuModelName(),
             ].joined(separator: "  "))

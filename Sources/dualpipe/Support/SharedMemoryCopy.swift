@@ -38,11 +38,3 @@ enum SharedMemoryCopy {
         }
     }
 }
-
-/// What a run's messages travel over, for its first line: the TCP eager limit between nodes and,
-/// where ranks share a node, the shared-memory single copy. Call after MPI starts.
-enum MessageTransports {
-    static var description: String {
-        [TCPEagerLimit.description, SharedMemoryCopy.description].compactMap { $0 }.joined(separator: "; ")
-    }
-}

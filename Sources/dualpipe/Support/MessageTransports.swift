@@ -1,0 +1,12 @@
+/// What a run's messages travel over, for its first line: through ob1, the TCP eager limit between
+/// nodes and, where ranks share a node, the shared-memory single copy; through another PML (UCX on
+/// an InfiniBand cluster), its name, as neither setting applies there. Call after MPI starts.
+enum MessageTransports {
+    static var description: String {
+        if case .success(let pml?) = PointToPointLayer.selected(), pml != "ob1" {
+            let transports = pml == "ucx" ? "UCX's own transports" : "its MTL's transports"
+            return "messages through pml \(pml) (\(transports); Open MPI's TCP eager limit and shared-memory single copy unused)"
+        }
+        return [TCPEagerLimit.description, SharedMemoryCopy.description].compactMap { $0 }.joined(separator: "; ")
+    }
+}
