@@ -60,8 +60,12 @@ struct BenchMPICommand: ParsableCommand {
 
     /// Round trips between ranks 0 and 1; one-way latency is half a round trip.
     private func pingPong(_ world: Communicator) throws {
+        // Where ranks 0 and 1 sit and what carries their messages decide what the table measures.
+        let nodes = try world.allgather([try world.splitByNode().nodeIndex])
+        let transports = MessageTransports.description
         if world.rank == 0 {
-            print("ping-pong, rank 0 <-> rank 1 (median of \(samples) samples)")
+            let placement = nodes[0] == nodes[1] ? "on one node" : "on nodes \(nodes[0]) and \(nodes[1])"
+            print("ping-pong, rank 0 <-> rank 1 \(placement) (median of \(samples) samples); \(transports)")
             print("bytes".leftPadded(10) + "  " + "round trips".leftPadded(11) + "  " + "latency us".leftPadded(12) + "  " + "bandwidth GB/s".leftPadded(14))
         }
         var bytes = 8
