@@ -37,14 +37,15 @@ struct EnvCommand: ParsableCommand {
             let world = environment.world
             let layout = try world.splitByNode()
             let library = try environment.libraryVersion.split(separator: ",").first.map(String.init) ?? "unknown"
+            let layer = PointToPointLayer.current()
             if world.rank == 0 {
                 print("rank  size  node (index/count)      thread level provided  MPI library      pml  single copy  lane kernels  pages  OpenBLAS threads  OpenBLAS configuration  CPU")
             }
             try world.printInRankOrder([
                 "\(world.rank)".padded(4), "\(world.size)".padded(4),
                 "\(try environment.processorName) (\(layout.nodeIndex)/\(layout.nodeCount))".padded(22),
-                environment.providedThreadLevel.description.padded(21), library.padded(15), PointToPointLayer.column.padded(3),
-                (PointToPointLayer.usesByteTransports ? SharedMemoryCopy.column : "-").padded(11),
+                environment.providedThreadLevel.description.padded(21), library.padded(15), layer.column.padded(3),
+                (layer.usesByteTransports ? SharedMemoryCopy.column : "-").padded(11),
                 LaneKernels.name.padded(12), HugePages.column.padded(5), "\(BLAS.threadCount)".padded(16),
                 BLAS.configuration.padded(22), cpuModelName(),
             ].joined(separator: "  "))

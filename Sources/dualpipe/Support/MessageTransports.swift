@@ -3,7 +3,8 @@
 /// an InfiniBand cluster), its name, as neither setting applies there. Call after MPI starts.
 enum MessageTransports {
     static var description: String {
-        if case .success(let pml?) = PointToPointLayer.selected(), pml != "ob1" {
+        let layer = PointToPointLayer.current()
+        if !layer.usesByteTransports, let pml = layer.name {
             let transports = pml == "ucx" ? "UCX's own transports" : "its MTL's transports"
             return "messages through pml \(pml) (\(transports); Open MPI's TCP eager limit and shared-memory single copy unused)"
         }

@@ -6,29 +6,22 @@ import MPI
 /// clusters (UCX picks its own transports and protocols, and neither setting applies), or cm over
 /// an MTL (libfabric, PSM2). The components not chosen are closed and their control variables go
 /// with them, so the one whose variables remain once MPI runs is the one in use.
-enum PointToPointLayer {
+struct PointToPointLayer {
     static let known = ["ob1", "ucx", "cm"]
 
-    /// The PML in use; nil where none of `known` is (an MPI other than Open MPI, say). Call after
-    /// MPI starts.
-    static func selected() -> Result<String?, Error> {
-        Result { try known.first { try ControlVariable.integer("pml_\($0)_priority") != nil } }
+    /// The PML's name; nil where it cannot be told (none of `known` in use: an MPI other than
+    /// Open MPI, say, or the tools interface failed).
+    let name: String?
+
+    /// The PML in use, read once. Call after MPI starts.
+    static func current() -> PointToPointLayer {
+        PointToPointLayer(name: try? known.first { try ControlVariable.integer("pml_\($0)_priority") != nil })
     }
 
-    /// Whether messages go through ob1's transports, the ones a run's first line describes
-    /// (assumed where the PML cannot be told).
-    static var usesByteTransports: Bool {
-        switch selected() {
-        case .success(let name?): name == "ob1"
-        default: true
-        }
-    }
+    /// Whether messages go through ob1's transports, the ones the TCP eager limit and the
+    /// shared-memory single copy describe (assumed where the PML cannot be told).
+    var usesByteTransports: Bool { name == nil || name == "ob1" }
 
-    /// For `dualpipe env`'s column: the PML's name, "?" where it cannot be told.
-    static var column: String {
-        switch selected() {
-        case .success(let name?): name
-        default: "?"
-        }
-    }
+    /// For `dualpipe env`'s column: the name, "?" where it cannot be told.
+    var column: String { name ?? "?" }
 }
