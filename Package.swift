@@ -38,8 +38,11 @@ let package = Package(
             dependencies: [
                 "MPI", "Tensor", "Model", "EPLB", "Schedule", "Pipeline", "JSONDiagnostics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            plugins: ["BuildRevision"]
         ),
+        // Writes the git revision into the program at build time (`dualpipe --version`).
+        .plugin(name: "BuildRevision", capability: .buildTool()),
 
         // Unit tests (swift test), one target per library.
         .testTarget(name: "MPITests", dependencies: ["MPI"]),

@@ -8,6 +8,7 @@ struct DualPipeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dualpipe",
         abstract: "Train Mixture-of-Experts transformers over MPI with DeepSeek's DualPipe schedule.",
+        version: "dualpipe \(Build.revision)",
         subcommands: [
             EnvCommand.self,
             TrainCommand.self,

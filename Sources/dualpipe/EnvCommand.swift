@@ -10,7 +10,8 @@ struct EnvCommand: ParsableCommand {
         abstract: "Print each rank's place in the job and its MPI, lane-kernel and OpenBLAS setup.",
         discussion: """
             Run it under mpirun, e.g. `mpirun -np 8 dualpipe env`. Each rank reports its rank and the job \
-            size, its node's name and index, the MPI thread level provided, the MPI library version, \
+            size, the build it runs (`git describe` of its source; `dualpipe --version` adds the \
+            commit's date), its node's name and index, the MPI thread level provided, the MPI library version, \
             Open MPI's point-to-point layer (pml: ob1, or ucx on InfiniBand and RoCE clusters), the \
             single copy of ob1's shared-memory transport (cma, or none where a container forbids it or \
             a user turned it off; - where that transport is not loaded or ob1 not used), the \
@@ -39,10 +40,10 @@ struct EnvCommand: ParsableCommand {
             let library = try environment.libraryVersion.split(separator: ",").first.map(String.init) ?? "unknown"
             let layer = PointToPointLayer.current()
             if world.rank == 0 {
-                print("rank  size  node (index/count)      thread level provided  MPI library      pml  single copy  lane kernels  pages  OpenBLAS threads  OpenBLAS configuration  CPU")
+                print("rank  size  build         node (index/count)      thread level provided  MPI library      pml  single copy  lane kernels  pages  OpenBLAS threads  OpenBLAS configuration  CPU")
             }
             try world.printInRankOrder([
-                "\(world.rank)".padded(4), "\(world.size)".padded(4),
+                "\(world.rank)".padded(4), "\(world.size)".padded(4), Build.describe.padded(12),
                 "\(try environment.processorName) (\(layout.nodeIndex)/\(layout.nodeCount))".padded(22),
                 environment.providedThreadLevel.description.padded(21), library.padded(15), layer.column.padded(3),
                 (layer.usesByteTransports ? SharedMemoryCopy.column : "-").padded(11),

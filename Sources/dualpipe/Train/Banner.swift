@@ -12,7 +12,7 @@ extension PipelineRun {
         // here took as long as the trainer's own start on rank 0.
         let parameters = Int(plan.model.memoryEstimate.parameterCount)
         var lines = [
-            "dualpipe train: \(c.schedule.title) on PP \(c.pipelineRanks) x EP \(c.expertParallel) = \(grid.worldSize) ranks on \(trainer.grid.nodes.nodeCount) node(s); \(ComputeSetup.kernelsDescription), \(BLAS.threadCount) thread(s) per rank; MPI progress: \(options.progress.mode.rawValue)\(IdleYield.note); \(MessageTransports.description)",
+            "dualpipe train (build \(Build.describe)): \(c.schedule.title) on PP \(c.pipelineRanks) x EP \(c.expertParallel) = \(grid.worldSize) ranks on \(trainer.grid.nodes.nodeCount) node(s); \(ComputeSetup.kernelsDescription), \(BLAS.threadCount) thread(s) per rank; MPI progress: \(options.progress.mode.rawValue)\(IdleYield.note); \(MessageTransports.description)",
             (c.rankOrder == .pipeline ? "grid: rank = pp * \(c.expertParallel) + ep" : MirrorPlacement.orderLine(c, choice: options.rankOrder))
                 + "; \(c.microBatches) micro-batches per EP rank, \(c.globalMicroBatches) per step" + trainer.executor.pairDescription(trainer.schedule),
             "model: \(plan.model.layers) blocks in \(c.partition.stages) stages of \(c.partition.blocksPerStage), \(parameters) parameters, \(plan.model.tokensPerMicroBatch) tokens per micro-batch; data: \(plan.corpus.bytes.count) bytes from \(plan.corpus.source), the last 5% held out",

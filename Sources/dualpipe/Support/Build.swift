@@ -1,0 +1,32 @@
+import ArgumentParser
+import MPI
+
+/// Which source this program was built from: `buildRevision`, written at build time by
+/// Plugins/BuildRevision (`git describe --tags --always --dirty` and the commit's date).
+enum Build {
+    /// "cab0519b4299 (committed 2026-12-04)", or why the revision is unknown.
+    static let revision = buildRevision
+
+    /// The `git describe` part alone, for `dualpipe env`'s table: "cab0519b4299-dirty", or
+    /// "unknown" outside a git checkout.
+    static var describe: String {
+        guard let date = revision.range(of: " (committed ") else { return "unknown" }
+        return String(revision[..<date.lowerBound])
+    }
+
+    /// Refuses a job whose ranks run different builds: a node with a stale copy of the binary (a
+    /// local disk that missed an update, an older bundle unpacked there) would otherwise send
+    /// messages its peers do not expect, and hang or train something else. Builds of one revision
+    /// pass, from any folder. Collective over the world; a refusal names rank 0's build and node,
+    /// the first rank that differs with its own, and how many differ.
+    static func requireSameRevision(_ environment: Environment) throws {
+        let world = environment.world
+        let revisions = try world.allgatherv(Array(revision.utf8)).map { String(decoding: $0, as: UTF8.self) }
+        let differing = revisions.indices.filter { revisions[$0] != revisions[0] }
+        let nodes = try world.allgatherv(Array(try environment.processorName.utf8)).map { String(decoding: $0, as: UTF8.self) }
+        guard let first = differing.first else { return }
+        throw ValidationError("the ranks run different builds of dualpipe: rank 0 on \(nodes[0]) runs \(revisions[0]); "
+            + "rank \(first) on \(nodes[first]) runs \(revisions[first]) (\(differing.count) of \(world.size) ranks differ from rank 0); "
+            + "every rank of a job must run the same build: install one binary where every node reads it, or the same revision on each node")
+    }
+}
