@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // The table of contents of swift-dualpipe. Arrows point one way:
-//   dualpipe -> Pipeline -> {Model, Schedule, MPI};  dualpipe -> EPLB;  Model -> Tensor -> {CBLAS, CLaneKernels};  MPI -> CMPI.
+//   dualpipe -> Pipeline -> {Model, Schedule, MPI};  dualpipe -> {EPLB, COldestSymbols};  Model -> Tensor -> {CBLAS, CLaneKernels};  MPI -> CMPI.
 // Schedule and EPLB depend on nothing of ours.
 import PackageDescription
 
@@ -22,6 +22,10 @@ let package = Package(
         // cannot. Optimised in debug builds too, so that the unit tests check the vector code
         // that release builds run (its rounding), not an unvectorised -O0 build of it.
         .target(name: "CLaneKernels", cSettings: [.unsafeFlags(["-O2"], .when(configuration: .debug))]),
+        // The oldest versions of three symbols of glibc and libstdc++ that the static Swift runtime
+        // uses, for scripts/bundle's `--wrap` link: a bundle then runs on glibc 2.34 and GCC 11's
+        // libstdc++ (RHEL 9). Unused in an ordinary build.
+        .target(name: "COldestSymbols"),
 
         // Libraries.
         .target(name: "MPI", dependencies: ["CMPI"]),
@@ -36,7 +40,7 @@ let package = Package(
         .executableTarget(
             name: "dualpipe",
             dependencies: [
-                "MPI", "Tensor", "Model", "EPLB", "Schedule", "Pipeline", "JSONDiagnostics",
+                "MPI", "Tensor", "Model", "EPLB", "Schedule", "Pipeline", "JSONDiagnostics", "COldestSymbols",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             plugins: ["BuildRevision"]
@@ -51,6 +55,10 @@ let package = Package(
         .testTarget(name: "EPLBTests", dependencies: ["EPLB"], resources: [.copy("Golden")]),
         .testTarget(name: "ScheduleTests", dependencies: ["Schedule"], resources: [.copy("Golden")]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Model", "Schedule", "Tensor", "MPI"]),
+        // The oldest-symbol wrappers of a bundle, called directly (the C++ probe waits on a
+        // std::condition_variable through one).
+        .target(name: "OldestSymbolsProbe", dependencies: ["COldestSymbols"], path: "Tests/OldestSymbolsProbe"),
+        .testTarget(name: "OldestSymbolsTests", dependencies: ["COldestSymbols", "OldestSymbolsProbe"]),
         // The command line's own pure parts (how a launcher's environment is read).
         .testTarget(name: "DualPipeCommandTests", dependencies: ["dualpipe"]),
 
