@@ -11,7 +11,8 @@ struct CheckpointCommand: ParsableCommand {
         abstract: "List the checkpoints in a --checkpoint-dir, what they resume on, and (--verify) whether every shard is intact.",
         discussion: """
             One line per complete checkpoint, the newest (the one --resume takes) first: its step, the \
-            schedule and PP x EP grid it was written on, its micro-batches a step, its shards and size; \
+            schedule and PP x EP grid it was written on, its micro-batches a step, its shards and size, \
+            and the build that wrote it (`dualpipe --version`; - for checkpoints of older builds); \
             then the folders without a manifest (saves cut short), and what a resume must repeat: the \
             micro-batches a step and the model, optimizer and seed flags (any schedule, PP, V and EP \
             fit). Exit status 1 when --verify finds a shard missing or damaged.
@@ -36,13 +37,13 @@ struct CheckpointCommand: ParsableCommand {
         guard !found.complete.isEmpty || !found.incomplete.isEmpty else {
             throw ValidationError("'\(directory)' holds no checkpoint (no step-NNNNNN folder)")
         }
-        var rows = [["step", "written on", "micro-batches a step", "shards", "size"] + (verify ? ["verified"] : [])]
+        var rows = [["step", "written on", "micro-batches a step", "shards", "size"] + (verify ? ["verified"] : []) + ["build"]]
         var manifests: [CheckpointManifest] = [], damaged: [String] = []
         for (step, path) in found.complete {
             let manifest: CheckpointManifest
             do { manifest = try Checkpointer.manifest(at: path) } catch {
                 damaged.append("\(error)")
-                rows.append(["\(step)", "(unreadable manifest)", "", "", ""] + (verify ? ["no"] : []))
+                rows.append(["\(step)", "(unreadable manifest)", "", "", ""] + (verify ? ["no"] : []) + [""])
                 continue
             }
             manifests.append(manifest)
@@ -53,10 +54,10 @@ struct CheckpointCommand: ParsableCommand {
                 damaged += verification.problems
                 row.append(verification.problems.isEmpty ? "intact" : "\(verification.problems.count) of \(verification.shards) damaged")
             }
-            rows.append(row)
+            rows.append(row + [manifest.build ?? "-"])
         }
         print("\(directory): \(found.complete.count) checkpoint(s)" + (found.complete.isEmpty ? "" : "; --resume continues from the newest, step \(found.complete[0].step)"))
-        if found.complete.count > 0 { print(renderTable(rows, textColumns: 2), terminator: "") }
+        if found.complete.count > 0 { print(renderTable(rows, textColumns: 2, textLast: true), terminator: "") }
         if !found.incomplete.isEmpty {
             print("without manifest.json (saves cut short, not checkpoints): \(found.incomplete.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "))")
         }

@@ -27,6 +27,10 @@ public struct CheckpointManifest: Codable, Equatable, Sendable {
     public var training: [String: String]
     /// Shard file name -> FNV-1a 64 checksum (hex) of its bytes.
     public var shards: [String: String]
+    /// The build that wrote it, as `dualpipe --version` names it (absent in checkpoints of older
+    /// builds). Not part of the match: any build resumes any checkpoint of its format, though a
+    /// resume is bit for bit only where the two builds compute alike.
+    public var build: String?
 
     /// The fields of a model configuration, by name, as text (sets sorted).
     public static func describe(_ m: ModelConfiguration) -> [String: String] {

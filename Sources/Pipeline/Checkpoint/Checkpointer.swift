@@ -10,11 +10,14 @@ public struct CheckpointOptions: Sendable {
     public var every: Int
     /// Complete checkpoints kept; older ones are deleted after a new one is complete.
     public var keep: Int
+    /// The build that writes them (`dualpipe --version`'s revision), recorded in each manifest.
+    public var build: String?
 
-    public init(directory: String, every: Int, keep: Int) {
+    public init(directory: String, every: Int, keep: Int, build: String? = nil) {
         self.directory = directory
         self.every = every
         self.keep = keep
+        self.build = build
     }
 }
 
@@ -100,6 +103,7 @@ public enum Checkpointer {
         if world.rank == 0 {
             var manifest = CheckpointManifest(configuration: trainer.configuration, model: trainer.model, training: trainer.training,
                                               balancing: trainer.balancing, step: step, seed: seed)
+            manifest.build = options.build
             for (rank, sum) in checksums.enumerated() { manifest.shards[shardName(rank: rank)] = String(UInt64(bitPattern: sum), radix: 16) }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -11,13 +11,15 @@ extension String {
 }
 
 /// Rows of cells as aligned text: the first `textColumns` columns left-aligned, the rest (numbers)
-/// right-aligned, two spaces between columns, one line per row.
-func renderTable(_ rows: [[String]], textColumns: Int) -> String {
+/// right-aligned but for a last column of text (`textLast`), two spaces between columns, one line
+/// per row (a left-aligned last column is not padded).
+func renderTable(_ rows: [[String]], textColumns: Int, textLast: Bool = false) -> String {
     guard let first = rows.first else { return "" }
     let widths = first.indices.map { column in rows.map { $0[column].count }.max()! }
     return rows.map { row in
         row.enumerated().map { column, cell in
-            column < textColumns ? cell.padded(widths[column]) : cell.leftPadded(widths[column])
+            if textLast && column == row.count - 1 { return cell }
+            return column < textColumns ? cell.padded(widths[column]) : cell.leftPadded(widths[column])
         }.joined(separator: "  ")
     }.joined(separator: "\n") + "\n"
 }

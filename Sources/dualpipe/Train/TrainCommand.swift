@@ -210,7 +210,7 @@ struct TrainCommand: ParsableCommand {
     var stopsBeforeLimit: Bool { recovery.stopBeforeLimit != 0 }
 
     var checkpointing: CheckpointOptions? {
-        recovery.checkpointDir.map { CheckpointOptions(directory: $0, every: recovery.checkpointEvery, keep: recovery.keep) }
+        recovery.checkpointDir.map { CheckpointOptions(directory: $0, every: recovery.checkpointEvery, keep: recovery.keep, build: Build.revision) }
     }
 
     /// The header's word on what the run keeps and measures beside its steps, so that a long job
