@@ -4,11 +4,12 @@ import Model
 import Pipeline
 
 /// Runs a command's MPI part the way `train` does: MPI starts, the ranks make sure they all run
-/// the same build (`Build.requireSameRevision`), every rank asks `check` for its verdict on the job (the world size, the memory a node has) and, on a refusal, rank 0 prints it
-/// once and every rank exits 64 after MPI_Finalize; `check` must reach the same verdict on every
-/// rank (use collectives to agree, `agreeing` for checks of what each rank sees for itself). Then
-/// `body` runs; an error in it ends the whole job at once (MPI_Abort), naming the rank, so no peer
-/// is left waiting.
+/// the same build (`Build.requireSameRevision`), every rank asks `check` for its verdict on the
+/// job (the world size, the memory a node has) and, on a refusal, rank 0 prints it once and every
+/// rank exits 64 after MPI_Finalize; `check` must reach the same verdict on every rank (use
+/// collectives to agree, `agreeing` for checks of what each rank sees for itself). Then `body`
+/// runs; an error in it ends the whole job at once (MPI_Abort), naming the rank, so no peer is
+/// left waiting.
 enum MPIJob {
     static func run(threadLevel: ThreadLevel = .funneled, check: (Environment) throws -> Void, _ body: (Environment) throws -> Void) throws {
         let environment: Environment

@@ -1,0 +1,29 @@
+#!/bin/sh
+# Plugins/BuildRevision/build-revision.sh PACKAGE OUTPUT
+# Writes OUTPUT, a Swift file declaring `buildRevision`: `git describe --tags --always --dirty` of
+# PACKAGE and the commit's date, "cab0519b4299 (committed 2026-12-04)". Outside a git checkout of
+# PACKAGE itself (a source tarball, git missing, the folder inside another repository) the
+# revision is unknown rather than someone else's. OUTPUT is rewritten only when its text changes,
+# so that an unchanged revision recompiles nothing. Run by the BuildRevision plugin on every build
+# whose git records or sources changed.
+set -u
+package=$1 out=$2
+export GIT_OPTIONAL_LOCKS=0
+revision="unknown revision (built outside a git checkout)"
+top=$(git -C "$package" rev-parse --show-toplevel 2>/dev/null) || top=
+if [ -n "$top" ] && [ "$(cd "$top" && pwd -P)" = "$(cd "$package" && pwd -P)" ]; then
+    if described=$(git -C "$package" describe --tags --always --dirty --abbrev=12 2>/dev/null) \
+        && date=$(git -C "$package" log -1 --format=%cs HEAD 2>/dev/null); then
+        revision="$described (committed $date)"
+    fi
+fi
+# Into a Swift string literal: a tag may hold a quote (git refuses backslashes).
+revision=$(printf '%s' "$revision" | tr -d '\042\134')
+text="// Written by Plugins/BuildRevision at build time; not in git.
+/// The source this program was built from: \`git describe --tags --always --dirty\` and the
+/// commit's date, or why it is unknown.
+let buildRevision = \"$revision\"
+"
+if [ "$(cat "$out" 2>/dev/null)" != "$(printf '%s' "$text")" ]; then
+    printf '%s' "$text" > "$out.new" && mv "$out.new" "$out"
+fi
