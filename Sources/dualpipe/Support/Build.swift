@@ -23,8 +23,9 @@ enum Build {
         let world = environment.world
         let revisions = try world.allgatherv(Array(revision.utf8)).map { String(decoding: $0, as: UTF8.self) }
         let differing = revisions.indices.filter { revisions[$0] != revisions[0] }
-        let nodes = try world.allgatherv(Array(try environment.processorName.utf8)).map { String(decoding: $0, as: UTF8.self) }
+        // Every rank sees the same revisions, so all of them return here, or all gather the names.
         guard let first = differing.first else { return }
+        let nodes = try world.allgatherv(Array(try environment.processorName.utf8)).map { String(decoding: $0, as: UTF8.self) }
         throw ValidationError("the ranks run different builds of dualpipe: rank 0 on \(nodes[0]) runs \(revisions[0]); "
             + "rank \(first) on \(nodes[first]) runs \(revisions[first]) (\(differing.count) of \(world.size) ranks differ from rank 0); "
             + "every rank of a job must run the same build: install one binary where every node reads it, or the same revision on each node")
