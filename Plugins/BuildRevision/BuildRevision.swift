@@ -3,23 +3,33 @@ import PackagePlugin
 
 /// Writes `BuildRevision.swift` for the target that uses it: the git revision the program is
 /// built from, so that a binary can say which source it is (`dualpipe --version`) and a job can
-/// refuse ranks that run different builds. A build command running build-revision.sh beside this
-/// file, whose inputs are git's record of HEAD (its reflog, which every commit, checkout and reset
-/// appends to), the index and every source file of the package: a commit or an edit runs it again
-/// (a prebuild command would not: SwiftPM runs those only when it reloads the package).
+/// refuse ranks that run different builds; and a fingerprint of the sources compiled, which tells
+/// apart two builds git names alike. A build command running build-revision.sh beside this file,
+/// whose inputs are git's record of HEAD (its reflog, which every commit, checkout and reset
+/// appends to), the index, Package.swift and every file under Sources/ (what the fingerprint
+/// reads): a commit or an edit runs it again (a prebuild command would not: SwiftPM runs those
+/// only when it reloads the package).
 @main
 struct BuildRevision: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
         let package = context.package.directoryURL
         let script = package.appending(path: "Plugins/BuildRevision/build-revision.sh")
         let output = context.pluginWorkDirectoryURL.appending(path: "BuildRevision.swift")
-        let sources = context.package.targets.compactMap { $0 as? SourceModuleTarget }.flatMap { $0.sourceFiles.map(\.url) }
+        let sources = [package.appending(path: "Package.swift")] + Self.files(under: package.appending(path: "Sources"))
         return [.buildCommand(
             displayName: "Reading the git revision of \(context.package.displayName)",
             executable: URL(fileURLWithPath: "/bin/sh"),
             arguments: [script.path, package.path, output.path],
             inputFiles: [script] + Self.gitRecords(package) + sources,
             outputFiles: [output])]
+    }
+
+    /// The regular files under `folder`, hidden ones and those in hidden folders left out, as the
+    /// script's fingerprint leaves them out.
+    static func files(under folder: URL) -> [URL] {
+        let keys: [URLResourceKey] = [.isRegularFileKey]
+        guard let walk = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: keys, options: [.skipsHiddenFiles]) else { return [] }
+        return walk.compactMap { $0 as? URL }.filter { (try? $0.resourceValues(forKeys: Set(keys)).isRegularFile) == true }
     }
 
     /// The files git changes when HEAD moves or the index does, in the package's own git folder

@@ -1,11 +1,15 @@
 import ArgumentParser
 import MPI
 
-/// Which source this program was built from: `buildRevision`, written at build time by
-/// Plugins/BuildRevision (`git describe --tags --always --dirty` and the commit's date).
+/// Which source this program was built from: `buildRevision` and `buildSources`, written at build
+/// time by Plugins/BuildRevision (`git describe --tags --always --dirty` and the commit's date; a
+/// SHA-256 of Package.swift and Sources/).
 enum Build {
-    /// "cab0519b4299 (committed 2026-12-04)", or why the revision is unknown.
-    static let revision = buildRevision
+    /// "cab0519b4299 (committed 2026-12-04), sources 3126a1c2ecbc", or why the revision is unknown
+    /// and the sources' fingerprint: what `dualpipe --version` prints, checkpoints record and a
+    /// job's ranks must agree on. The fingerprint tells apart two builds that git names alike: two
+    /// different edits of one commit (both `-dirty`), two source tarballs (both unknown).
+    static let revision = "\(buildRevision), sources \(buildSources)"
 
     /// The `git describe` part alone, for `dualpipe env`'s table: "cab0519b4299-dirty", or
     /// "unknown" outside a git checkout.
@@ -15,10 +19,11 @@ enum Build {
     }
 
     /// Refuses a job whose ranks run different builds: a node with a stale copy of the binary (a
-    /// local disk that missed an update, an older bundle unpacked there) would otherwise send
-    /// messages its peers do not expect, and hang or train something else. Builds of one revision
-    /// pass, from any folder. Collective over the world; a refusal names rank 0's build and node,
-    /// the first rank that differs with its own, and how many differ.
+    /// local disk that missed an update, an older bundle unpacked there, an edit rebuilt on one
+    /// node only) would otherwise send messages its peers do not expect, and hang or train
+    /// something else. Builds of one revision and the same sources pass, from any folder. Collective
+    /// over the world; a refusal names rank 0's build and node, the first rank that differs with
+    /// its own, and how many differ.
     static func requireSameRevision(_ environment: Environment) throws {
         let world = environment.world
         let revisions = try world.allgatherv(Array(revision.utf8)).map { String(decoding: $0, as: UTF8.self) }
@@ -28,6 +33,6 @@ enum Build {
         let nodes = try world.allgatherv(Array(try environment.processorName.utf8)).map { String(decoding: $0, as: UTF8.self) }
         throw ValidationError("the ranks run different builds of dualpipe: rank 0 on \(nodes[0]) runs \(revisions[0]); "
             + "rank \(first) on \(nodes[first]) runs \(revisions[first]) (\(differing.count) of \(world.size) ranks differ from rank 0); "
-            + "every rank of a job must run the same build: install one binary where every node reads it, or the same revision on each node")
+            + "every rank of a job must run the same build: install one binary where every node reads it, or the same revision and sources on each node")
     }
 }
