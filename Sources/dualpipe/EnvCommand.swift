@@ -11,7 +11,8 @@ struct EnvCommand: ParsableCommand {
         discussion: """
             Run it under mpirun, e.g. `mpirun -np 8 dualpipe env`. Each rank reports its rank and the job \
             size, the build it runs (`git describe` of its source; `dualpipe --version` adds the \
-            commit's date), its node's name and index, the MPI thread level provided, the MPI library version, \
+            commit's date and a fingerprint of the sources, and a line after the table names the \
+            builds where ranks run different ones), its node's name and index, the MPI thread level provided, the MPI library version, \
             Open MPI's point-to-point layer (pml: ob1, or ucx on InfiniBand and RoCE clusters), the \
             single copy of ob1's shared-memory transport (cma, or none where a container forbids it or \
             a user turned it off; - where that transport is not loaded or ob1 not used), the \
@@ -50,6 +51,10 @@ struct EnvCommand: ParsableCommand {
                 LaneKernels.name.padded(12), HugePages.column.padded(5), "\(BLAS.threadCount)".padded(16),
                 BLAS.configuration.padded(22), cpuModelName(),
             ].joined(separator: "  "))
+            // The table shows git's name of each build; two edits of one commit look alike there.
+            if let mismatch = try Build.mismatch(environment), world.rank == 0 {
+                print("warning: \(mismatch); a job on these ranks would be refused")
+            }
         }
     }
 }

@@ -21,18 +21,24 @@ enum Build {
     /// Refuses a job whose ranks run different builds: a node with a stale copy of the binary (a
     /// local disk that missed an update, an older bundle unpacked there, an edit rebuilt on one
     /// node only) would otherwise send messages its peers do not expect, and hang or train
-    /// something else. Builds of one revision and the same sources pass, from any folder. Collective
-    /// over the world; a refusal names rank 0's build and node, the first rank that differs with
-    /// its own, and how many differ.
+    /// something else. Builds of one revision and the same sources pass, from any folder.
+    /// Collective over the world.
     static func requireSameRevision(_ environment: Environment) throws {
+        guard let mismatch = try mismatch(environment) else { return }
+        throw ValidationError(mismatch + "; every rank of a job must run the same build: install one binary where every node "
+            + "reads it, or the same revision and sources on each node")
+    }
+
+    /// nil where every rank runs this build; else what differs: rank 0's build and node, the first
+    /// rank that differs with its own, and how many differ. Collective over the world.
+    static func mismatch(_ environment: Environment) throws -> String? {
         let world = environment.world
         let revisions = try world.allgatherv(Array(revision.utf8)).map { String(decoding: $0, as: UTF8.self) }
         let differing = revisions.indices.filter { revisions[$0] != revisions[0] }
         // Every rank sees the same revisions, so all of them return here, or all gather the names.
-        guard let first = differing.first else { return }
+        guard let first = differing.first else { return nil }
         let nodes = try world.allgatherv(Array(try environment.processorName.utf8)).map { String(decoding: $0, as: UTF8.self) }
-        throw ValidationError("the ranks run different builds of dualpipe: rank 0 on \(nodes[0]) runs \(revisions[0]); "
-            + "rank \(first) on \(nodes[first]) runs \(revisions[first]) (\(differing.count) of \(world.size) ranks differ from rank 0); "
-            + "every rank of a job must run the same build: install one binary where every node reads it, or the same revision and sources on each node")
+        return "the ranks run different builds of dualpipe: rank 0 on \(nodes[0]) runs \(revisions[0]); "
+            + "rank \(first) on \(nodes[first]) runs \(revisions[first]) (\(differing.count) of \(world.size) ranks differ from rank 0)"
     }
 }
