@@ -308,7 +308,7 @@ struct PipelineRun {
         if lead {
             let layout = manifest.layoutChange(to: plan.configuration).map { " (\($0))" } ?? ""
             print("resumed from \(folder) at step \(manifest.step)\(layout) in " + decimal(monotonicSeconds() - start, 2) + " s"
-                  + (manifest.build.map { $0 == Build.revision ? "" : "; written by another build, \($0) (this one: \(Build.revision))" } ?? ""))
+                  + (manifest.build.map { Build.same($0, Build.revision) ? "" : "; written by another build, \($0) (this one: \(Build.revision))" } ?? ""))
         }
         if let metricsKept, let path = options.output.metrics {
             let dropped = metricsKept.dropped == 0 ? "" : " (\(metricsKept.dropped) line(s) of later steps removed: this run trains them again)"
