@@ -40,11 +40,13 @@ struct EnvCommand: ParsableCommand {
             let layout = try world.splitByNode()
             let library = try environment.libraryVersion.split(separator: ",").first.map(String.init) ?? "unknown"
             let layer = PointToPointLayer.current()
+            // As wide as the longest build name of any rank (a tag, -dirty), so that the columns line up.
+            let buildWidth = max(12, try world.allreduce(Build.describe.count, op: .max))
             if world.rank == 0 {
-                print("rank  size  build         node (index/count)      thread level provided  MPI library      pml  single copy  lane kernels  pages  OpenBLAS threads  OpenBLAS configuration  CPU")
+                print("rank  size  " + "build".padded(buildWidth) + "  node (index/count)      thread level provided  MPI library      pml  single copy  lane kernels  pages  OpenBLAS threads  OpenBLAS configuration  CPU")
             }
             try world.printInRankOrder([
-                "\(world.rank)".padded(4), "\(world.size)".padded(4), Build.describe.padded(12),
+                "\(world.rank)".padded(4), "\(world.size)".padded(4), Build.describe.padded(buildWidth),
                 "\(try environment.processorName) (\(layout.nodeIndex)/\(layout.nodeCount))".padded(22),
                 environment.providedThreadLevel.description.padded(21), library.padded(15), layer.column.padded(3),
                 (layer.usesByteTransports ? SharedMemoryCopy.column : "-").padded(11),
