@@ -20,6 +20,32 @@ public enum BLASCore {
         return nil
     }
 
+    /// The /proc/cpuinfo flags whose instructions each kernel family runs, for the families whose
+    /// instructions a CPU of today may lack. OpenBLAS checks nothing when OPENBLAS_CORETYPE names a
+    /// family: kernels the CPU cannot run stop the process with an illegal instruction at their
+    /// first product. A job whose nodes differ (or a CORETYPE exported from another machine) meets
+    /// that; the families not listed here (the SSE ones, AMD's FMA4 ones) are not checked.
+    public static let requiredFlags: [String: [String]] = {
+        let avx2 = ["avx", "avx2", "fma"]
+        let avx512 = avx2 + ["avx512f", "avx512bw", "avx512dq", "avx512vl"]
+        return [
+            "Sandybridge": ["avx"], "Haswell": avx2, "Zen": avx2, "SkylakeX": avx512,
+            "Cooperlake": avx512 + ["avx512_bf16"], "SapphireRapids": avx512 + ["avx512_bf16", "amx_bf16"],
+        ]
+    }()
+
+    /// The flags `core`'s kernels need that a CPU with `flags` lacks (empty where it has them all,
+    /// or the family is not in `requiredFlags`).
+    public static func missingFlags(core: String, cpuFlags flags: Set<String>) -> [String] {
+        (requiredFlags[core] ?? []).filter { !flags.contains($0) }
+    }
+
+    /// The checked families a CPU with `flags` runs, widest first.
+    public static func runnableFamilies(cpuFlags flags: Set<String>) -> [String] {
+        requiredFlags.filter { missingFlags(core: $0.key, cpuFlags: flags).isEmpty }
+            .sorted { ($0.value.count, $1.key) > ($1.value.count, $0.key) }.map(\.key)
+    }
+
     /// The flags of the first processor in /proc/cpuinfo (empty where it cannot be read).
     public static func cpuFlags(cpuinfo: String) -> Set<String> {
         for line in cpuinfo.split(separator: "\n") where line.hasPrefix("flags") {

@@ -17,6 +17,22 @@ enum ComputeSetup {
         }
     }
 
+    /// OpenBLAS loaded kernels (named by OPENBLAS_CORETYPE) whose instructions this rank's CPU
+    /// lacks: they would stop the rank with an illegal instruction at its first product. Each rank
+    /// judges its own CPU, as for the lane kernels.
+    struct UnsupportedBLASCore: Error, CustomStringConvertible {
+        var core: String
+        var missing: [String]
+        var runnable: [String]
+        var description: String {
+            "OpenBLAS runs its \(core) kernels (OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "unset")), "
+                + "whose instructions need the CPU flags \(missing.joined(separator: ", ")), which this CPU (\(cpuDescription())) lacks: "
+                + "they would stop at their first product with an illegal instruction; unset OPENBLAS_CORETYPE, and each rank "
+                + "runs the kernels chosen for its own node's CPU"
+                + (runnable.isEmpty ? "" : ", or name kernels this CPU runs: \(runnable.joined(separator: ", "))")
+        }
+    }
+
     /// One OpenBLAS thread unless OPENBLAS_NUM_THREADS says otherwise (a pipeline rank is one
     /// core), and keep freed activation buffers in the heap instead of returning them to the
     /// kernel: every micro-batch allocates the same large tensors again, and fresh pages cost a
@@ -27,6 +43,11 @@ enum ComputeSetup {
             restart["GLIBC_TUNABLES"] = tunables
         }
         ProcessRestart.apply(restart)
+        let flags = BLASCore.cpuFlags(cpuinfo: (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? "")
+        // Without the flags (no /proc) nothing can be judged.
+        if !flags.isEmpty, case let missing = BLASCore.missingFlags(core: BLAS.coreName, cpuFlags: flags), !missing.isEmpty {
+            throw UnsupportedBLASCore(core: BLAS.coreName, missing: missing, runnable: BLASCore.runnableFamilies(cpuFlags: flags))
+        }
         if let request = LaneKernels.requested {
             switch request.problem {
             case nil: break
