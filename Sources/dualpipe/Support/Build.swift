@@ -37,7 +37,7 @@ enum Build {
     /// node only) would otherwise send messages its peers do not expect, and hang or train
     /// something else. Builds of the same sources pass, from any folder, whatever git calls them.
     /// Collective over the world.
-    static func requireSameRevision(_ environment: Environment) throws {
+    static func requireSameBuild(_ environment: Environment) throws {
         guard let mismatch = try mismatch(environment) else { return }
         throw ValidationError(mismatch + "; every rank of a job must run the same build: install one binary where every node "
             + "reads it, or one build of the same sources on each node")

@@ -4,7 +4,7 @@ import Model
 import Pipeline
 
 /// Runs a command's MPI part the way `train` does: MPI starts, the ranks make sure they all run
-/// the same build (`Build.requireSameRevision`), every rank asks `check` for its verdict on the
+/// the same build (`Build.requireSameBuild`), every rank asks `check` for its verdict on the
 /// job (the world size, the memory a node has) and, on a refusal, rank 0 prints it once and every
 /// rank exits 64 after MPI_Finalize; `check` must reach the same verdict on every rank (use
 /// collectives to agree, `agreeing` for checks of what each rank sees for itself). Then `body`
@@ -20,7 +20,7 @@ enum MPIJob {
             throw ExitCode.failure
         }
         do {
-            try Build.requireSameRevision(environment)
+            try Build.requireSameBuild(environment)
             try check(environment)
         } catch {
             if environment.world.rank == 0 { printError("Error: \(CommandFailure.describe(error))") }
