@@ -11,13 +11,16 @@ enum BLASCoreChoice {
     /// ("Prescott -> SkylakeX"). Set by hand (to anything) it turns the choice off.
     static let marker = "DUALPIPE_BLAS_CORE_CHOICE"
 
+    /// This CPU's flags, as /proc/cpuinfo lists them (empty where it cannot be read): what the
+    /// choice goes by, and what the kernels in use are checked against (`ComputeSetup`).
+    static let cpuFlags = BLASCore.cpuFlags(cpuinfo: (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? "")
+
     /// The environment the choice needs (empty: the loaded kernels are right, or the user chose).
     static var changes: [String: String] {
         let environment = ProcessInfo.processInfo.environment
         guard environment["OPENBLAS_CORETYPE"] == nil, environment[marker] == nil else { return [:] }
-        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
         let loaded = BLAS.coreName
-        guard let core = BLASCore.recommended(cpuFlags: BLASCore.cpuFlags(cpuinfo: cpuinfo), loaded: loaded) else { return [:] }
+        guard let core = BLASCore.recommended(cpuFlags: cpuFlags, loaded: loaded) else { return [:] }
         return ["OPENBLAS_CORETYPE": core, marker: "\(loaded) -> \(core)"]
     }
 

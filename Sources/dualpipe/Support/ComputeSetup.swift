@@ -43,7 +43,7 @@ enum ComputeSetup {
             restart["GLIBC_TUNABLES"] = tunables
         }
         ProcessRestart.apply(restart)
-        let flags = BLASCore.cpuFlags(cpuinfo: (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? "")
+        let flags = BLASCoreChoice.cpuFlags
         // Without the flags (no /proc) nothing can be judged.
         if !flags.isEmpty, case let missing = BLASCore.missingFlags(core: BLAS.coreName, cpuFlags: flags), !missing.isEmpty {
             throw UnsupportedBLASCore(core: BLAS.coreName, missing: missing, runnable: BLASCore.runnableFamilies(cpuFlags: flags))
