@@ -6,8 +6,8 @@ import PackagePlugin
 /// refuse ranks that run different builds; and a fingerprint of the sources compiled, which tells
 /// apart two builds git names alike. A build command running build-revision.sh beside this file,
 /// whose inputs are git's record of HEAD (its reflog, which every commit, checkout and reset
-/// appends to), the index, Package.swift and every file under Sources/ (what the fingerprint
-/// reads): a commit or an edit runs it again (a prebuild command would not: SwiftPM runs those
+/// appends to), the index, Package.swift and every source file under Sources/ (what the
+/// fingerprint reads): a commit or an edit runs it again (a prebuild command would not: SwiftPM runs those
 /// only when it reloads the package).
 @main
 struct BuildRevision: BuildToolPlugin {
@@ -24,12 +24,17 @@ struct BuildRevision: BuildToolPlugin {
             outputFiles: [output])]
     }
 
-    /// The regular files under `folder`, hidden ones and those in hidden folders left out, as the
+    /// How the names of the files the script's fingerprint reads end: SwiftPM's sources and headers.
+    static let sourceSuffixes = [".swift", ".c", ".h", ".modulemap", ".cc", ".cpp", ".cxx", ".hpp", ".m", ".mm", ".s", ".S"]
+
+    /// The source files under `folder`, hidden ones and those in hidden folders left out, as the
     /// script's fingerprint leaves them out.
     static func files(under folder: URL) -> [URL] {
         let keys: [URLResourceKey] = [.isRegularFileKey]
         guard let walk = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: keys, options: [.skipsHiddenFiles]) else { return [] }
-        return walk.compactMap { $0 as? URL }.filter { (try? $0.resourceValues(forKeys: Set(keys)).isRegularFile) == true }
+        return walk.compactMap { $0 as? URL }
+            .filter { url in sourceSuffixes.contains { url.lastPathComponent.hasSuffix($0) } }
+            .filter { (try? $0.resourceValues(forKeys: Set(keys)).isRegularFile) == true }
     }
 
     /// The files git changes when HEAD moves or the index does, in the package's own git folder
