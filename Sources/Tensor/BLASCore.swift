@@ -11,36 +11,46 @@ public enum BLASCore {
     ]
 
     /// The OPENBLAS_CORETYPE to use on a CPU with `flags` (as /proc/cpuinfo lists them) where
-    /// OpenBLAS loaded `loaded`: SkylakeX with AVX-512 F, BW, DQ and VL, Haswell with AVX2 and
-    /// FMA, and nil when the loaded kernels are not a generic fallback or nothing better fits.
+    /// OpenBLAS loaded `loaded`: SkylakeX where the CPU runs its instructions (AVX-512 F, BW, DQ
+    /// and VL among them), Haswell where it runs AVX2 and FMA, and nil when the loaded kernels are
+    /// not a generic fallback or nothing better fits. The same table as the check of the kernels
+    /// in use, so that the choice always passes it.
     public static func recommended(cpuFlags flags: Set<String>, loaded: String) -> String? {
         guard genericFallbacks.contains(loaded) else { return nil }
-        if ["avx512f", "avx512bw", "avx512dq", "avx512vl"].allSatisfy(flags.contains) { return "SkylakeX" }
-        if flags.contains("avx2") && flags.contains("fma") { return "Haswell" }
-        return nil
+        return ["SkylakeX", "Haswell"].first { missingFlags(core: $0, cpuFlags: flags).isEmpty }
     }
 
-    /// The /proc/cpuinfo flags whose instructions each kernel family runs, for the families whose
-    /// instructions a CPU of today may lack. OpenBLAS checks nothing when OPENBLAS_CORETYPE names a
-    /// family: kernels the CPU cannot run stop the process with an illegal instruction at their
-    /// first product. A job whose nodes differ (or a CORETYPE exported from another machine) meets
-    /// that; the families not listed here (the SSE ones, AMD's FMA4 ones) are not checked.
+    /// The /proc/cpuinfo flags whose instructions each kernel family of Debian 12's OpenBLAS 0.3.21
+    /// runs, read from the library's own code (`objdump -d` of every function of the family):
+    /// SSE3 (`pni`) and up for all but Opteron's; SSSE3 and SSE4.1 from Core2 and Penryn on; AMD's
+    /// FMA4 in Bulldozer to Excavator, FMA3 beside it from Piledriver on; 3DNow! (`femms`) in
+    /// Opteron's. OpenBLAS checks nothing when OPENBLAS_CORETYPE names a family: kernels the CPU
+    /// cannot run stop the process with an illegal instruction at their first product (Opteron's on
+    /// any CPU of today, Bulldozer's on an Intel one, SkylakeX's without AVX-512). A job whose nodes
+    /// differ, or a CORETYPE exported from another machine, meets that. SapphireRapids, which
+    /// 0.3.21 cannot load, guards newer builds. Flags a CPU runs without listing them (the first
+    /// Zen executes FMA4) do not count: only what the CPU says it has.
     public static let requiredFlags: [String: [String]] = {
-        let avx2 = ["avx", "avx2", "fma"]
-        let avx512 = avx2 + ["avx512f", "avx512bw", "avx512dq", "avx512vl"]
+        let sse3 = ["pni"], ssse3 = sse3 + ["ssse3"], sse41 = ssse3 + ["sse4_1"], avx = sse41 + ["avx"]
+        let fma4 = avx + ["fma4"], avx2 = avx + ["avx2", "fma"]
+        let avx512 = avx2 + ["bmi2", "avx512f", "avx512bw", "avx512dq", "avx512vl"]
         return [
-            "Sandybridge": ["avx"], "Haswell": avx2, "Zen": avx2, "SkylakeX": avx512,
+            "Prescott": sse3, "Barcelona": sse3, "Opteron": sse3 + ["3dnow"], "Opteron_SSE3": sse3 + ["3dnow"],
+            "Core2": ssse3, "Atom": ssse3, "Nano": ssse3, "Bobcat": ssse3, "Penryn": sse41, "Dunnington": sse41, "Nehalem": sse41,
+            "Sandybridge": avx, "Bulldozer": fma4, "Piledriver": fma4 + ["fma"], "Steamroller": fma4 + ["fma"], "Excavator": fma4 + ["fma"],
+            "Haswell": avx2, "Zen": avx2, "SkylakeX": avx512,
             "Cooperlake": avx512 + ["avx512_bf16"], "SapphireRapids": avx512 + ["avx512_bf16", "amx_bf16"],
         ]
     }()
 
     /// The flags `core`'s kernels need that a CPU with `flags` lacks (empty where it has them all,
-    /// or the family is not in `requiredFlags`).
+    /// or the family is not in `requiredFlags`: a name newer than this table).
     public static func missingFlags(core: String, cpuFlags flags: Set<String>) -> [String] {
         (requiredFlags[core] ?? []).filter { !flags.contains($0) }
     }
 
-    /// The checked families a CPU with `flags` runs, widest first.
+    /// The checked families a CPU with `flags` runs, widest first (the most flags needed; by name
+    /// among equals).
     public static func runnableFamilies(cpuFlags flags: Set<String>) -> [String] {
         requiredFlags.filter { missingFlags(core: $0.key, cpuFlags: flags).isEmpty }
             .sorted { ($0.value.count, $1.key) > ($1.value.count, $0.key) }.map(\.key)

@@ -29,7 +29,7 @@ enum ComputeSetup {
                 + "whose instructions need the CPU flags \(missing.joined(separator: ", ")), which this CPU (\(cpuDescription())) lacks: "
                 + "they would stop at their first product with an illegal instruction; unset OPENBLAS_CORETYPE, and each rank "
                 + "runs the kernels chosen for its own node's CPU"
-                + (runnable.isEmpty ? "" : ", or name kernels this CPU runs: \(runnable.joined(separator: ", "))")
+                + (runnable.isEmpty ? "" : ", or name kernels this CPU runs, the widest: \(runnable.prefix(3).joined(separator: ", "))")
         }
     }
 
