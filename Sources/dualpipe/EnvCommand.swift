@@ -15,7 +15,8 @@ struct EnvCommand: ParsableCommand {
             builds where ranks run different ones), its node's name and index, the MPI thread level provided, the MPI library version, \
             Open MPI's point-to-point layer (pml: ob1, or ucx on InfiniBand and RoCE clusters), the \
             single copy of ob1's shared-memory transport (cma, or none where a container forbids it or \
-            a user turned it off; - where that transport is not loaded or ob1 not used), the \
+            a user turned it off; - where that transport is not loaded or ob1 not used; under Open \
+            MPI 5 the smsc component that gives it), the \
             instruction set of the lane kernels (softmax and activations: avx512, avx2 or generic), \
             the pages of its heap (huge where glibc.malloc.hugetlb=1 and the kernel's transparent huge \
             pages allow, else 4k), OpenBLAS's build configuration and thread count, and the node's CPU \

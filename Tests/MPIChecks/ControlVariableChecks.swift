@@ -23,19 +23,26 @@ func controlVariableCheck(expectedTCPEagerLimit: Int?) -> Check {
 }
 
 /// MPI_T names an enumerated variable's value: the shared-memory transport's single-copy mechanism
-/// (what a run's first line reports) is one of the names Open MPI gives it, the one set in the
-/// environment where it is set, the same on every rank; nil for an unknown name and for an integer
-/// without names (the TCP eager limit). A lone rank may not load the shared-memory transport.
-let enumeratedControlVariableCheck = Check(name: "MPI_T names the shared-memory single copy Open MPI runs with; nil for an unknown or a plain integer variable") { world in
+/// under Open MPI 4 (what a run's first line reports) is one of the names Open MPI gives it, the
+/// one set in the environment where it is set, the same on every rank; Open MPI 5's transport, sm,
+/// names none (dualpipe reads its flags there), and coll/tuned's allreduce algorithm, which both
+/// have, is "ignore" (Open MPI's own choice) unless the environment sets it. Nil for an unknown name
+/// and for an integer without names (the TCP eager limit). A lone rank may not load the
+/// shared-memory transport.
+let enumeratedControlVariableCheck = Check(name: "MPI_T names enumerated values: Open MPI 4's single copy, the allreduce algorithm; nil for an unknown or a plain integer variable") { world in
     let mechanism = try ControlVariable.enumerated("btl_vader_single_copy_mechanism")
-    if world.size > 1 || mechanism != nil {
+    let openMPI5 = try mechanism == nil && ControlVariable.integer("btl_sm_flags") != nil
+    if !openMPI5 && (world.size > 1 || mechanism != nil) {
         try expect(["cma", "emulated", "none", "knem", "xpmem"].contains(mechanism ?? ""), "btl_vader_single_copy_mechanism read as \(mechanism ?? "nil")")
     }
-    if let set = getenv("OMPI_MCA_btl_vader_single_copy_mechanism").map({ String(cString: $0) }) {
+    if !openMPI5, let set = getenv("OMPI_MCA_btl_vader_single_copy_mechanism").map({ String(cString: $0) }) {
         try expect(mechanism == set, "btl_vader_single_copy_mechanism read as \(mechanism ?? "nil"), set to \(set) in the environment")
     }
     let named = try world.allgather([mechanism.map { $0.utf8.reduce(0) { $0 &* 31 &+ Int($1) } } ?? -1])
     try expect(Set(named).count == 1, "ranks read different mechanisms")
+    let algorithm = try ControlVariable.enumerated("coll_tuned_allreduce_algorithm")
+    let setAlgorithm = getenv("OMPI_MCA_coll_tuned_allreduce_algorithm").map { String(cString: $0) }
+    try expect(setAlgorithm != nil || algorithm == "ignore", "coll_tuned_allreduce_algorithm read as \(algorithm ?? "nil"), expected ignore")
     let unknown = try ControlVariable.enumerated("dualpipe_no_such_variable")
     try expect(unknown == nil, "an unknown variable read as \(unknown!)")
     let plain = try ControlVariable.enumerated("btl_tcp_eager_limit")
