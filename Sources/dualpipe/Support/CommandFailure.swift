@@ -52,6 +52,10 @@ enum CommandFailure {
             Foundation.exit(ExitCode.validationFailure.rawValue)
         }
         printError((LaunchRank.current.map { "rank \($0): " } ?? "") + "Error: \(describe(error))")
+        // Each rank's own verdict (its CPU, its node's files), reached by every rank that meets
+        // it: the first to exit non-zero ends the job, and Open MPI 5's launcher kills the others
+        // at once, before a rank that met the same failure a moment later has said so.
+        if LaunchRank.current != nil { sleep(LaunchRank.sayingSeconds) }
         Foundation.exit(ExitCode.failure.rawValue)
     }
 

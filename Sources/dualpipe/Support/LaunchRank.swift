@@ -35,4 +35,8 @@ enum LaunchRank {
 
     /// Long enough for rank 0 to start (ranks sharing a core start late), refuse and be noticed.
     static let quietSeconds: UInt32 = 10
+
+    /// How long a rank that failed on its own stays after saying why, so that the other ranks that
+    /// fail alike say it too before the launcher ends the job.
+    static let sayingSeconds: UInt32 = 2
 }
