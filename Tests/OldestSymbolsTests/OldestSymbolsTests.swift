@@ -15,6 +15,15 @@ import Testing
         }
     }
 
+    @Test func fmodEqualsTheCurrentVersionBitForBit() {
+        let pairs: [(Double, Double)] = [(7, 3), (-7, 3), (7, -3), (5.5, 0.25), (1e300, 3e-5), (0, 1), (-0.0, 2), (1, 0), (.infinity, 1), (2, .infinity), (.nan, 1), (.leastNonzeroMagnitude * 5, .leastNonzeroMagnitude * 2)]
+        for (x, y) in pairs {
+            #expect(__wrap_fmod(x, y).bitPattern == fmod(x, y).bitPattern, "fmod(\(x), \(y))")
+            let (a, b) = (Float(x), Float(y))
+            #expect(__wrap_fmodf(a, b).bitPattern == fmodf(a, b).bitPattern, "fmodf(\(a), \(b))")
+        }
+    }
+
     /// A wait that did not release the lock would leave the notifier blocked (the test would not
     /// end); one that returned without waiting, or without the lock, returns -1.
     @Test func conditionVariableWaitReleasesAndRetakesTheLock() {

@@ -8,6 +8,8 @@ extern "C" {
 
 double __wrap_hypot(double x, double y);
 float __wrap_hypotf(float x, float y);
+double __wrap_fmod(double x, double y);
+float __wrap_fmodf(float x, float y);
 void __wrap__ZNSt18condition_variable4waitERSt11unique_lockISt5mutexE(void *condition, void *lock);
 
 #ifdef __cplusplus
