@@ -27,8 +27,13 @@ enum TCPEagerLimit {
     /// Call before MPI starts: Open MPI reads its parameters when it initialises.
     static func raise(toFit messageBytes: Int) {
         let environment = ProcessInfo.processInfo.environment
-        if environment[variable] != nil { setBy = variable; return }
-        if let file = parameterFiles(environment).first(where: { sets(parameter, in: $0) }) { setBy = file; return }
+        let file = parameterFiles(environment).lazy.compactMap { file in value(of: parameter, in: file).map { (file, $0) } }.first
+        if let set = environment[variable] {
+            // Open MPI 5's launcher hands a parameter file's settings to the ranks as environment.
+            if let (path, value) = file, value == set.trimmingCharacters(in: .whitespaces) { setBy = path } else { setBy = variable }
+            return
+        }
+        if let file { setBy = file.0; return }
         let limit = max(openMPIDefault, messageBytes + headerRoom)
         setenv(variable, String(limit), 1)
         raisedTo = limit
@@ -52,13 +57,14 @@ enum TCPEagerLimit {
         return home + ["/etc/openmpi/openmpi-mca-params.conf"]
     }
 
-    /// Whether the file has a line `name = value` that is not a comment.
-    private static func sets(_ name: String, in file: String) -> Bool {
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return false }
-        return text.split(whereSeparator: \.isNewline).contains { line in
+    /// The value of the file's last line `name = value` that is not a comment; nil without one.
+    private static func value(of name: String, in file: String) -> String? {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
+        return text.split(whereSeparator: \.isNewline).compactMap { line -> String? in
             let setting = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0]
             let parts = setting.split(separator: "=", maxSplits: 1)
-            return parts.count == 2 && parts[0].trimmingCharacters(in: .whitespaces) == name
-        }
+            guard parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == name else { return nil }
+            return parts[1].trimmingCharacters(in: .whitespaces)
+        }.last
     }
 }
