@@ -7,8 +7,8 @@ import PackagePlugin
 /// apart two builds git names alike. A build command running build-revision.sh beside this file,
 /// whose inputs are git's record of HEAD (its reflog, which every commit, checkout and reset
 /// appends to), the index, Package.swift and every source file under Sources/ (what the
-/// fingerprint reads): a commit or an edit runs it again (a prebuild command would not: SwiftPM runs those
-/// only when it reloads the package).
+/// fingerprint reads): a commit or an edit runs it again (a prebuild command would not: SwiftPM
+/// runs those only when it reloads the package).
 @main
 struct BuildRevision: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {

@@ -3,9 +3,10 @@
 # Writes OUTPUT, a Swift file declaring `buildRevision`, `git describe --tags --always --dirty` of
 # PACKAGE and the commit's date ("cab0519b4299 (committed 2026-12-04)"), and `buildSources`, a
 # fingerprint of what is compiled: the first 12 hex digits of a SHA-256 over the paths and
-# contents of PACKAGE's Package.swift and the source files under Sources/ (those whose names end as
-# SwiftPM's sources and headers do: an editor's backup, a patch's .orig or .rej, a note beside the
-# code is no part of the program, and hidden files SwiftPM leaves out too). Outside a git checkout of PACKAGE itself (a source tarball, git missing, the folder inside
+# contents of PACKAGE's Package.swift and the source files under Sources/ (those whose names end
+# as SwiftPM's sources and headers do: an editor's backup, a patch's .orig or .rej, a note beside
+# the code is no part of the program; hidden files SwiftPM leaves out too). Outside a git
+# checkout of PACKAGE itself (a source tarball, git missing, the folder inside
 # another repository) the revision is unknown rather than someone else's; the fingerprint is
 # there anyway, and it tells apart two builds that git calls the same (two different edits of one
 # commit, both -dirty). OUTPUT is rewritten only when its text changes, so that an unchanged build
@@ -41,7 +42,8 @@ text="// Written by Plugins/BuildRevision at build time; not in git.
 /// The source this program was built from: \`git describe --tags --always --dirty\` and the
 /// commit's date, or why it is unknown.
 let buildRevision = \"$revision\"
-/// SHA-256 of the paths and contents of Package.swift and the sources under Sources/, its first 12 hex digits.
+/// SHA-256 of the paths and contents of Package.swift and the sources under Sources/, its first
+/// 12 hex digits.
 let buildSources = \"$sources\"
 "
 if [ "$(cat "$out" 2>/dev/null)" != "$(printf '%s' "$text")" ]; then

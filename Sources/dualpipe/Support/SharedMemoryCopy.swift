@@ -23,8 +23,9 @@ enum SharedMemoryCopy {
     static let getFlag = 0x4
 
     /// The mechanism Open MPI runs with ("cma", "none", ...), read back from it once; nil where
-    /// the shared-memory transport is not loaded (every rank on a node of its own). Call after
-    /// MPI starts.
+    /// the shared-memory transport is not loaded (every rank on a node of its own; Open MPI 5's
+    /// sm registers its flags all the same, so there it names the mechanism a neighbour would
+    /// get). Call after MPI starts.
     static func mechanism() -> Result<String?, Error> {
         Result {
             if let name = try ControlVariable.enumerated(parameter) { return name }
