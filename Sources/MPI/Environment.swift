@@ -64,9 +64,13 @@ public final class Environment {
 
     /// The MPI library's own description, e.g. "Open MPI v4.1.4, package: Debian OpenMPI, ...".
     public var libraryVersion: String {
-        get throws {
-            try mpiString(capacity: cmpi_max_library_version_string(), "MPI_Get_library_version") { MPI_Get_library_version($0, $1) }
-        }
+        get throws { try Environment.libraryVersion() }
+    }
+
+    /// The same without an environment: MPI_Get_library_version is one of the few calls the MPI
+    /// standard allows before MPI_Init, so a program can choose the library's parameters by it.
+    public static func libraryVersion() throws -> String {
+        try mpiString(capacity: cmpi_max_library_version_string(), "MPI_Get_library_version") { MPI_Get_library_version($0, $1) }
     }
 
     /// Runs `body` with a fresh environment. An error that escapes `body` is printed with this rank's

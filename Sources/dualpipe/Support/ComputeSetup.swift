@@ -6,7 +6,8 @@ import Tensor
 /// work and before MPI starts: the OpenBLAS kernels for this CPU and huge pages for the heap
 /// (which may restart the program, once), the lane kernels a user asked for, one BLAS thread,
 /// Open MPI yielding idle ranks' cores where Slurm started more ranks than a node has
-/// (`IdleYield`), and a heap that keeps what it frees.
+/// (`IdleYield`), TCP over IPv4 alone under Open MPI 5 (`TCPAddressFamily`), and a heap that keeps
+/// what it frees.
 enum ComputeSetup {
     /// DUALPIPE_LANE_KERNELS names a set this rank's CPU does not run. Each rank judges its own
     /// CPU (the nodes of a job may differ), so each rank that cannot says so itself.
@@ -58,6 +59,7 @@ enum ComputeSetup {
         }
         if ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil { BLAS.setThreadCount(1) }
         IdleYield.configure()
+        TCPAddressFamily.configure()
         GlibcHeap.keepFreedMemory()
     }
 
