@@ -16,15 +16,11 @@ enum TCPAddressFamily {
     /// Open MPI's value for "no IPv6".
     static let withoutIPv6 = "6"
 
-    /// Whether this process turned IPv6 off for TCP.
-    nonisolated(unsafe) private(set) static var applied = false
-
     /// Call before MPI starts: Open MPI reads its parameters when it initialises.
     static func configure() {
         guard let version = try? Environment.libraryVersion(),
               needsIPv4Only(libraryVersion: version, userSetting: MCASettings.userSetting(of: parameter)?.value) else { return }
         setenv(variable, withoutIPv6, 1)
-        applied = true
     }
 
     /// Open MPI 5 with no setting of the user's: MPI_Get_library_version's text begins
