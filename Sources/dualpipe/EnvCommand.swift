@@ -19,8 +19,10 @@ struct EnvCommand: ParsableCommand {
             MPI 5 the smsc component that gives it), the \
             instruction set of the lane kernels (softmax and activations: avx512, avx2 or generic), \
             the pages of its heap (huge where glibc.malloc.hugetlb=1 and the kernel's transparent huge \
-            pages allow, else 4k), OpenBLAS's build configuration and thread count, and the node's CPU \
-            with its family and model.
+            pages allow, else 4k), OpenBLAS's thread count and the CPUs the launcher lets the rank run \
+            on (its affinity mask: 1 where mpirun or srun bound it to a core; a line after the table \
+            warns where a rank's threads outnumber them), OpenBLAS's build configuration, and the \
+            node's CPU with its family and model.
             """
     )
 
@@ -44,7 +46,7 @@ struct EnvCommand: ParsableCommand {
             // As wide as the longest build name of any rank (a tag, -dirty), so that the columns line up.
             let buildWidth = max(12, try world.allreduce(Build.describe.count, op: .max))
             if world.rank == 0 {
-                print("rank  size  " + "build".padded(buildWidth) + "  node (index/count)      thread level provided  MPI library      pml  single copy  lane kernels  pages  OpenBLAS threads  OpenBLAS configuration  CPU")
+                print("rank  size  " + "build".padded(buildWidth) + "  node (index/count)      thread level provided  MPI library      pml  single copy  lane kernels  pages  OpenBLAS threads  CPUs allowed  OpenBLAS configuration  CPU")
             }
             try world.printInRankOrder([
                 "\(world.rank)".padded(4), "\(world.size)".padded(4), Build.describe.padded(buildWidth),
@@ -52,8 +54,11 @@ struct EnvCommand: ParsableCommand {
                 environment.providedThreadLevel.description.padded(21), library.padded(15), layer.column.padded(3),
                 (layer.usesByteTransports ? SharedMemoryCopy.column : "-").padded(11),
                 LaneKernels.name.padded(12), HugePages.column.padded(5), "\(BLAS.threadCount)".padded(16),
-                BLAS.configuration.padded(22), cpuModelName(),
+                BLASThreadBinding.column.padded(12), BLAS.configuration.padded(22), cpuModelName(),
             ].joined(separator: "  "))
+            if let warning = BLASThreadBinding.warning(try BLASThreadBinding.gather(world)), world.rank == 0 {
+                print(warning)
+            }
             // The table shows git's name of each build; two edits of one commit look alike there.
             if let mismatch = try Build.mismatch(environment), world.rank == 0 {
                 print("warning: \(mismatch); a job on these ranks would be refused")

@@ -5,8 +5,9 @@ import Schedule
 import Tensor
 
 extension PipelineRun {
-    /// What the run is: grid, stages per rank, schedule, model and data.
-    func banner(_ plan: Plan, trainer: PipelineTrainer, counts: (held: Int, updated: Int)) -> String {
+    /// What the run is: grid, stages per rank, schedule, model and data; `threadWarning` (ranks
+    /// whose OpenBLAS threads outnumber their CPUs) right under the first line.
+    func banner(_ plan: Plan, trainer: PipelineTrainer, counts: (held: Int, updated: Int), threadWarning: String?) -> String {
         let c = plan.configuration, grid = c.grid
         // Counted from the shape (exact, and tested so): drawing every stage's weights again
         // here took as long as the trainer's own start on rank 0.
@@ -17,6 +18,7 @@ extension PipelineRun {
                 + "; \(c.microBatches) micro-batches per EP rank, \(c.globalMicroBatches) per step" + trainer.executor.pairDescription(trainer.schedule),
             "model: \(plan.model.layers) blocks in \(c.partition.stages) stages of \(c.partition.blocksPerStage), \(parameters) parameters, \(plan.model.tokensPerMicroBatch) tokens per micro-batch; data: \(plan.corpus.bytes.count) bytes from \(plan.corpus.source), the last 5% held out",
         ]
+        if let threadWarning { lines.insert(threadWarning, at: 1) }
         let shape = trainer.placer.shape
         lines.append("experts: \(c.replicas) slots per MoE layer over each EP group (\(c.slotsPerRank) per EP rank, \(c.replicas - plan.model.experts) redundant); EPLB \(plan.balancing.policy.rawValue) places over the \(shape.nodes) node(s) an EP group spans, \(shape.isHierarchical ? "hierarchical" : "global") layout"
             + (plan.balancing.rebalanceEvery > 0 ? ", again every \(plan.balancing.rebalanceEvery) steps" : ", once"))

@@ -87,9 +87,11 @@ struct MLPRun {
         let lead = world.rank == 0
         let metrics = lead ? try o.output.metrics.map { try LineWriter(path: $0) } : nil
         let counts = try largestParameterCounts(trainer.parameterCounts, world: world)
+        let threadWarning = BLASThreadBinding.warning(try BLASThreadBinding.gather(world))
         if lead {
             let perStage = configuration.partition.blocksPerStage
             print("dualpipe train --model mlp (build \(Build.describe)): \(configuration.schedule.title) on PP \(configuration.pipelineRanks) = \(world.size) ranks on \(grid.nodes.nodeCount) node(s); \(ComputeSetup.kernelsDescription), \(BLAS.threadCount) thread(s) per rank; MPI progress: \(o.progress.mode.rawValue)\(IdleYield.note); \(MessageTransports.description)")
+            if let threadWarning { print(threadWarning) }
             print("model: \(configuration.partition.stages) stages of \(perStage) block\(perStage > 1 ? "s" : "") (\(model.hidden) -> \(model.inner) -> \(model.hidden), exact GELU, no biases), \(parameters) parameters; \(configuration.microBatches) micro-batches of \(model.microBatchSize) x \(model.sequenceLength) rows, random inputs and targets (seed \(o.seed)), MSE loss" + trainer.executor.pairDescription(trainer.schedule))
             if configuration.rankOrder == .mirror { print(MirrorPlacement.orderLine(configuration, choice: o.rankOrder)) }
             if let warning = MirrorPlacement.warning(grid: grid, configuration: configuration, stages: trainer.stages) { print(warning) }

@@ -201,7 +201,8 @@ struct PipelineRun {
         let lead = world.rank == 0
         let (metrics, metricsKept) = lead ? try openMetrics(plan) : (nil, nil)
         let counts = try largestParameterCounts(trainer.parameterCounts, world: world)
-        if lead { print(banner(plan, trainer: trainer, counts: counts)) }
+        let threadWarning = BLASThreadBinding.warning(try BLASThreadBinding.gather(world))
+        if lead { print(banner(plan, trainer: trainer, counts: counts, threadWarning: threadWarning)) }
         if let timeStop { print(timeStop.announcement()) }
         try resume(plan, trainer: trainer, metricsKept: metricsKept, lead: lead)
         if let check, let (folder, manifest) = plan.resumeFrom { try check.resume(from: folder, manifest: manifest) }
