@@ -22,6 +22,20 @@ import Testing
         #expect(lines == (0...5).map(record))
     }
 
+    /// A fresh run (no --resume) that names an earlier run's file replaces it and says how many
+    /// lines it held; a new or empty file needs no word.
+    @Test func aFreshRunSaysWhatItReplaced() throws {
+        let earlier = try temporaryFile((0...2).map(record).joined(separator: "\n") + "\n{\"loss\":2.5,\"st")
+        let writer = try LineWriter(path: earlier)
+        #expect(writer.replacedLines == 4)
+        #expect(writer.replacementNote == "metrics: \(earlier) replaced: it held 4 lines of an earlier run")
+        #expect(try String(contentsOfFile: earlier, encoding: .utf8).isEmpty)
+        let single = try temporaryFile(record(0) + "\n")
+        #expect(try LineWriter(path: single).replacementNote == "metrics: \(single) replaced: it held 1 line of an earlier run")
+        #expect(try LineWriter(path: try temporaryFile(nil)).replacementNote == nil)
+        #expect(try LineWriter(path: try temporaryFile("")).replacementNote == nil)
+    }
+
     /// Lines that are no record (another file named by mistake, a line without a step) are not
     /// kept as steps; a resume at step 0 keeps nothing.
     @Test func dropsLinesThatAreNoRecord() throws {

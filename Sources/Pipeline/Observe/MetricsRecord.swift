@@ -75,8 +75,11 @@ public struct MetricsRecord: Codable, Sendable, Equatable {
 public final class LineWriter {
     private let handle: FileHandle
     public let path: String
+    /// The lines the file held before `init(path:)` truncated it (0 where it was new or empty).
+    public private(set) var replacedLines = 0
 
     public init(path: String) throws {
+        replacedLines = Self.lineCount(path)
         guard FileManager.default.createFile(atPath: path, contents: nil) else {
             throw PipelineError("cannot create \(path): check that its folder exists and is writable")
         }
@@ -92,6 +95,25 @@ public final class LineWriter {
         try handle.seekToEnd()
         self.handle = handle
         self.path = path
+    }
+
+    /// For a run's first lines, where opening replaced a file that held lines: a rerun with the
+    /// same --metrics would otherwise lose the earlier run's without a word.
+    public var replacementNote: String? {
+        replacedLines == 0 ? nil : "metrics: \(path) replaced: it held \(replacedLines) line\(replacedLines == 1 ? "" : "s") of an earlier run"
+    }
+
+    /// Lines in the file at `path`, a last one cut off before its newline (a killed run's)
+    /// included, read a MiB at a time; 0 where it cannot be read.
+    static func lineCount(_ path: String) -> Int {
+        guard let reader = FileHandle(forReadingAtPath: path) else { return 0 }
+        defer { try? reader.close() }
+        var count = 0, last: UInt8?
+        while let chunk = try? reader.read(upToCount: 1 << 20), !chunk.isEmpty {
+            count += chunk.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+            last = chunk.last
+        }
+        return count + (last.map { $0 == UInt8(ascii: "\n") ? 0 : 1 } ?? 0)
     }
 
     public func write(_ line: String) throws {

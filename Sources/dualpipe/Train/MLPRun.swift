@@ -102,6 +102,7 @@ struct MLPRun {
                 print("  pp \(pp): holds stage\(configuration.stagesHeld(byPipelineRank: pp).count > 1 ? "s" : "") \(listed(configuration.stagesHeld(byPipelineRank: pp)))")
             }
             print(trainer.schedule.text().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+            if let note = metrics?.replacementNote { print(note) }
         }
         var schedules: [Double] = []
         let jobEnd = RunProgress.jobEnd(ProcessInfo.processInfo.environment)
@@ -159,6 +160,7 @@ struct MLPRun {
         } catch { throw ValidationError("\(error)") }
         let metrics = try o.output.metrics.map { try LineWriter(path: $0) }
         print("reference trainer --model mlp: \(blocks) block\(blocks > 1 ? "s" : "") (\(model.hidden) -> \(model.inner) -> \(model.hidden)), \(microBatches) micro-batches a step, \(ComputeSetup.kernelsDescription), \(BLAS.threadCount) thread(s)")
+        if let note = metrics?.replacementNote { print(note) }
         var last = ContinuousClock.now
         for _ in 0..<o.steps {
             let report = reference.step()

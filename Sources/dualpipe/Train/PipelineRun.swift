@@ -203,6 +203,7 @@ struct PipelineRun {
         let counts = try largestParameterCounts(trainer.parameterCounts, world: world)
         let threadWarning = BLASThreadBinding.warning(try BLASThreadBinding.gather(world))
         if lead { print(banner(plan, trainer: trainer, counts: counts, threadWarning: threadWarning)) }
+        if let note = metrics?.replacementNote { print(note) }
         if let timeStop { print(timeStop.announcement()) }
         try resume(plan, trainer: trainer, metricsKept: metricsKept, lead: lead)
         if let check, let (folder, manifest) = plan.resumeFrom { try check.resume(from: folder, manifest: manifest) }

@@ -34,6 +34,7 @@ struct ReferenceRun {
         let metrics = try o.output.metrics.map { try LineWriter(path: $0) }
         let parameters = trainer.stages.reduce(0) { $0 + $1.parameterCount }
         print("reference trainer: \(parameters) parameters, \(stageCount) stage(s), \(microBatches) micro-batches a step, \(corpus.bytes.count) bytes from \(corpus.source), \(ComputeSetup.kernelsDescription), \(BLAS.threadCount) thread(s)")
+        if let note = metrics?.replacementNote { print(note) }
         let start = ContinuousClock.now
         var last = start
         for _ in 0..<o.steps {
