@@ -20,8 +20,9 @@ struct EnvCommand: ParsableCommand {
             instruction set of the lane kernels (softmax and activations: avx512, avx2 or generic), \
             the pages of its heap (huge where glibc.malloc.hugetlb=1 and the kernel's transparent huge \
             pages allow, else 4k), OpenBLAS's thread count and the CPUs the launcher lets the rank run \
-            on (its affinity mask: 1 where mpirun or srun bound it to a core; a line after the table \
-            warns where a rank's threads outnumber them), OpenBLAS's build configuration, and the \
+            on (its affinity mask: 1 where mpirun or srun bound it to a core; OpenBLAS runs no more \
+            threads than these, and a line after the table warns where OPENBLAS_NUM_THREADS asked \
+            for more), OpenBLAS's build configuration, and the \
             node's CPU with its family and model.
             """
     )

@@ -75,8 +75,9 @@ public struct MetricsRecord: Codable, Sendable, Equatable {
 public final class LineWriter {
     private let handle: FileHandle
     public let path: String
-    /// The lines the file held before `init(path:)` truncated it (0 where it was new or empty).
-    public private(set) var replacedLines = 0
+    /// The lines the file held before `init(path:)` truncated it (0 where it was new or empty,
+    /// and for a file continued).
+    public let replacedLines: Int
 
     public init(path: String) throws {
         replacedLines = Self.lineCount(path)
@@ -95,6 +96,7 @@ public final class LineWriter {
         try handle.seekToEnd()
         self.handle = handle
         self.path = path
+        replacedLines = 0
     }
 
     /// For a run's first lines, where opening replaced a file that held lines: a rerun with the

@@ -6,7 +6,7 @@ import Tensor
 
 extension PipelineRun {
     /// What the run is: grid, stages per rank, schedule, model and data; `threadWarning` (ranks
-    /// whose OpenBLAS threads outnumber their CPUs) right under the first line.
+    /// that run fewer OpenBLAS threads than they asked for) right under the first line.
     func banner(_ plan: Plan, trainer: PipelineTrainer, counts: (held: Int, updated: Int), threadWarning: String?) -> String {
         let c = plan.configuration, grid = c.grid
         // Counted from the shape (exact, and tested so): drawing every stage's weights again
