@@ -178,7 +178,11 @@ def run_ours(arguments, folder):
     blas = next((line for line in result.stdout.splitlines() if "OpenBLAS" in line), "")
     with open(metrics) as f:
         records = [json.loads(line) for line in f]
-    return {"times": [r["schedule_seconds"] for r in records[1:]], "steps": [r["step_seconds"] for r in records[1:]], "banner": blas}
+    # Each rank's compute a step (median over the steps): the step follows the slowest rank, and on a
+    # shared VM one core can run a third slower than the other for minutes.
+    compute = [statistics.median(r["compute_seconds"][rank] for r in records[1:]) for rank in range(arguments.pp)]
+    return {"times": [r["schedule_seconds"] for r in records[1:]], "steps": [r["step_seconds"] for r in records[1:]],
+            "compute": compute, "banner": blas}
 
 
 def sgemm_gflop_per_rank(arguments, input_gradient):
@@ -228,7 +232,8 @@ def main():
             all_torch += torch_result["times"]
             all_ours += ours["times"]
             rows.append((round_, t, o, statistics.median(ours["steps"])))
-            print(f"round {round_}: PyTorch DualPipe {t:.3f} s/step, ours {o:.3f} s/step (schedule; {rows[-1][3]:.3f} s with the gradient sums and AdamW), ratio {o / t:.2f}", flush=True)
+            print(f"round {round_}: PyTorch DualPipe {t:.3f} s/step, ours {o:.3f} s/step (schedule; {rows[-1][3]:.3f} s with the gradient sums and AdamW; "
+                  f"ranks computing {', '.join(f'{c:.3f}' for c in ours['compute'])} s), ratio {o / t:.2f}", flush=True)
         print(f"PyTorch {torch_result['torch']} ({torch_result['blas']}, {torch_result['threads']} thread); ours: {ours['banner'].strip()}")
     t, o = statistics.median(all_torch), statistics.median(all_ours)
     print(f"median of {len(all_torch)} steps each: PyTorch DualPipe {t:.3f} s, ours {o:.3f} s; ours / PyTorch = {o / t:.2f}")
