@@ -19,18 +19,13 @@ enum BLASThreadBinding {
     /// `sched_getaffinity` is a GNU extension the Glibc module does not export, so it is looked
     /// up by name, with a mask of 1024 CPUs (glibc's `cpu_set_t`).
     static func allowedCPUs() -> Int? {
-        #if canImport(Glibc)
         typealias GetAffinity = @convention(c) (Int32, Int, UnsafeMutableRawPointer) -> Int32
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sched_getaffinity") else { return nil }
-        let getAffinity = unsafeBitCast(symbol, to: GetAffinity.self)
+        guard let getAffinity = GlibcExtension.function("sched_getaffinity", as: GetAffinity.self) else { return nil }
         var mask = [UInt64](repeating: 0, count: 16)
         let status = mask.withUnsafeMutableBytes { getAffinity(0, $0.count, $0.baseAddress!) }
         guard status == 0 else { return nil }
         let count = mask.reduce(0) { $0 + $1.nonzeroBitCount }
         return count > 0 ? count : nil
-        #else
-        return nil
-        #endif
     }
 
     /// A rank's OPENBLAS_NUM_THREADS (nil: unset or not a count), the threads OpenBLAS runs, the
