@@ -46,6 +46,8 @@ struct EnvCommand: ParsableCommand {
             let layer = PointToPointLayer.current()
             // As wide as the longest build name of any rank (a tag, -dirty), so that the columns line up.
             let buildWidth = max(12, try world.allreduce(Build.describe.count, op: .max))
+            let threads = try BLASThreadBinding.gather(world)
+            let mine = threads[world.rank]
             if world.rank == 0 {
                 print("rank  size  " + "build".padded(buildWidth) + "  node (index/count)      thread level provided  MPI library      pml  single copy  lane kernels  pages  OpenBLAS threads  CPUs allowed  OpenBLAS configuration  CPU")
             }
@@ -54,10 +56,10 @@ struct EnvCommand: ParsableCommand {
                 "\(try environment.processorName) (\(layout.nodeIndex)/\(layout.nodeCount))".padded(22),
                 environment.providedThreadLevel.description.padded(21), library.padded(15), layer.column.padded(3),
                 (layer.usesByteTransports ? SharedMemoryCopy.column : "-").padded(11),
-                LaneKernels.name.padded(12), HugePages.column.padded(5), "\(BLAS.threadCount)".padded(16),
-                BLASThreadBinding.column.padded(12), BLAS.configuration.padded(22), cpuModelName(),
+                LaneKernels.name.padded(12), HugePages.column.padded(5), "\(mine.threads)".padded(16),
+                (mine.cpus.map(String.init) ?? "?").padded(12), BLAS.configuration.padded(22), cpuModelName(),
             ].joined(separator: "  "))
-            if let warning = BLASThreadBinding.warning(try BLASThreadBinding.gather(world)), world.rank == 0 {
+            if let warning = BLASThreadBinding.warning(threads), world.rank == 0 {
                 print(warning)
             }
             // The table shows git's name of each build; two edits of one commit look alike there.

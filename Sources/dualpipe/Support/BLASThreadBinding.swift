@@ -51,9 +51,6 @@ enum BLASThreadBinding {
                     threads: BLAS.threadCount, cpus: allowedCPUs(), online: online > 0 ? online : nil)
     }
 
-    /// `dualpipe env`'s column: the CPUs this rank may run on, "?" where unknown.
-    static var column: String { allowedCPUs().map(String.init) ?? "?" }
-
     /// Every rank's view, indexed by world rank. Collective over `world`.
     static func gather(_ world: Communicator) throws -> [Rank] {
         let mine = current()
