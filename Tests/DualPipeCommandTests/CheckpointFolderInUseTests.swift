@@ -22,6 +22,20 @@ import Testing
         _ = try TrainCommand.parse(["--checkpoint-dir", root, "--resume"])
     }
 
+    /// A trainer without checkpoints hears that about its flag, not that the folder's run wants
+    /// --resume (which it would then refuse as well).
+    @Test func aTrainerWithoutCheckpointsNamesTheFlagBeforeTheFolder() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try makeCheckpoint(step: 2, complete: true)
+        for (flags, message) in [(["--reference"], "--checkpoint-dir applies to the pipeline trainer, not to --reference"),
+                                 (["--model", "mlp"], "--checkpoint-dir applies to the MoE transformer, not to --model mlp")] {
+            for resume in [[], ["--resume"]] {
+                let error = #expect(throws: (any Error).self) { try TrainCommand.parse(flags + ["--checkpoint-dir", root] + resume) }
+                #expect(TrainCommand.message(for: error!) == message)
+            }
+        }
+    }
+
     /// A folder a crash left without its manifest never became a checkpoint: nothing to continue.
     @Test func anEmptyFolderOrAnUnfinishedCheckpointIsNoObstacle() throws {
         defer { try? FileManager.default.removeItem(atPath: root) }

@@ -85,6 +85,7 @@ struct TrainCommand: ParsableCommand {
         // The optimizer's rules for every trainer, before MPI starts (the micro-batch count is
         // checked with the grid, once the world size is known).
         do { try trainingConfiguration(microBatches: 1).validate() } catch { throw ValidationError(error.description) }
+        try refuseFlagsOfAnotherTrainer()
         // Files first, so a typo ends the run before any work with the flag, the path and the reason.
         if let data { try Files.checkReadable(data, flag: "--data", regularFileOnly: true) }
         if let scheduleFile { try Files.checkReadable(scheduleFile, flag: "--schedule-file", regularFileOnly: true) }
@@ -111,6 +112,11 @@ struct TrainCommand: ParsableCommand {
         if let stopBeforeLimit = recovery.stopBeforeLimit, !(stopBeforeLimit >= 0 && stopBeforeLimit.isFinite) {
             throw ValidationError("--stop-before-limit must be a number of seconds >= 0 (0: never), got \(stopBeforeLimit)")
         }
+    }
+
+    /// Refuses a flag that the chosen trainer does not have (--model mlp's, --reference's), before
+    /// any file is looked at: a folder's contents are no matter for a flag that cannot apply.
+    private func refuseFlagsOfAnotherTrainer() throws {
         if model.isMLP {
             let moeOnly = [("--ep", ep.map { $0 != 1 } ?? false), ("--replicas", experts.replicas != nil), ("--eplb-policy", experts.eplbPolicy != "balanced"),
                            ("--rebalance-every", experts.rebalanceEvery != 0), ("--load-decay", experts.loadDecay != 0.9), ("--router-bias-speed", experts.routerBiasSpeed != 0),
@@ -124,9 +130,7 @@ struct TrainCommand: ParsableCommand {
                                            ("--mpi-progress", progress.mode != .test), (shardOptimizerFlag, optimizer.shardOptimizer != nil)].first(where: \.1) {
                 throw ValidationError("\(flag) applies to the pipeline trainer, not to --reference")
             }
-            return
-        }
-        if reference {
+        } else if reference {
             let pipelineOnly = [("--inject-failure", drills.injectFailure != nil), ("--schedule-file", scheduleFile != nil), ("--checkpoint-dir", recovery.checkpointDir != nil), ("--replicas", experts.replicas != nil),
                                 ("--rebalance-every", experts.rebalanceEvery != 0), ("--eplb-policy", experts.eplbPolicy != "balanced"), ("--pp", pp != nil), ("--ep", ep != nil), ("--stages-per-rank", stagesPerRank != nil), ("--rank-order", rankOrder == .mirror), ("--check-reference", output.checkReference),
                                 ("--trace", output.trace != nil), ("--trace-svg", output.traceSVG != nil), ("--trace-step", output.traceStep != nil),
