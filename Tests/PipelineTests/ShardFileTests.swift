@@ -57,6 +57,36 @@ import Testing
         #expect(try file.write(to: path) == checksum && Array(try Data(contentsOf: URL(fileURLWithPath: path))) == bytes)
     }
 
+    /// Each window of bytes handed to the file has its writeback started once, in order, with
+    /// no byte left out but the tail under a window; the file is the shard all the same, with the
+    /// kernel's own call too.
+    @Test func theWritebackFollowsTheStreamWindowByWindow() throws {
+        final class Started { var ranges: [(offset: Int64, count: Int64)] = [] }
+        var file = Self.written
+        file.add("long", (0..<2500).map { Float($0) })
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("writeback-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        for recorded in [true, false] {
+            let started = Started(), fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            var stream = recorded
+                ? ShardFileStream(fd: fd, path: path, capacity: 24, writebackWindow: 1000) { _, offset, count in started.ranges.append((offset, count)) }
+                : ShardFileStream(fd: fd, path: path, capacity: 24, writebackWindow: 1000)
+            _ = file.encode(into: &stream)
+            try stream.finish()
+            close(fd)
+            #expect(try Array(Data(contentsOf: URL(fileURLWithPath: path))) == file.encoded())
+            guard recorded else { continue }
+            let size = Int64(try file.encoded().count)
+            #expect(started.ranges.count >= 9) // about 10 kB
+            var next: Int64 = 0
+            for range in started.ranges {
+                #expect(range.offset == next && range.count >= 1000 && range.count < 1024)
+                next += range.count
+            }
+            #expect(size - next < 1000)
+        }
+    }
+
     /// Read from its file a piece at a time, a shard gives what was written and the checksum its
     /// manifest lists; damage is named as in memory, and so is a file cut short after it was
     /// opened, when a record is read.

@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -49,6 +50,9 @@ extension ShardFile {
 
 /// A file written through a buffer of `capacity` bytes. The first failed write is kept (later
 /// bytes are dropped) and `finish` throws it, so that encoding needs no error path of its own.
+/// Every `writebackWindow` bytes it asks the kernel to start writing them to the disk, so that
+/// the disk works while the rest is encoded and the fsync after `finish` waits for the tail alone
+/// (a 1 GB checkpoint's fsyncs took 0.4 to 0.5 s of a 0.9 to 1.2 s save, docs/reliability.md).
 struct ShardFileStream: ShardSink {
     let fd: Int32
     /// Named in the error.
@@ -56,9 +60,16 @@ struct ShardFileStream: ShardSink {
     private var buffer: [UInt8] = []
     private let capacity: Int
     private var failure: Int32 = 0
+    /// Bytes handed to the file so far, and the first of them whose writeback is not started.
+    private var written: Int64 = 0
+    private var writebackFrom: Int64 = 0
+    private let writebackWindow: Int64
+    private let startWriteback: (_ fd: Int32, _ offset: Int64, _ count: Int64) -> Void
 
-    init(fd: Int32, path: String, capacity: Int = 1 << 20) {
+    init(fd: Int32, path: String, capacity: Int = 1 << 20, writebackWindow: Int = 8 << 20,
+         startWriteback: @escaping (_ fd: Int32, _ offset: Int64, _ count: Int64) -> Void = Writeback.start) {
         (self.fd, self.path, self.capacity) = (fd, path, capacity)
+        (self.writebackWindow, self.startWriteback) = (Int64(writebackWindow), startWriteback)
         buffer.reserveCapacity(capacity)
     }
 
@@ -74,21 +85,40 @@ struct ShardFileStream: ShardSink {
     }
 
     private mutating func flush() {
-        var written = 0
+        var done = 0
         buffer.withUnsafeBytes { raw in
-            while written < raw.count && failure == 0 {
-                let n = Glibc.write(fd, raw.baseAddress! + written, raw.count - written)
+            while done < raw.count && failure == 0 {
+                let n = Glibc.write(fd, raw.baseAddress! + done, raw.count - done)
                 if n < 0 && errno == EINTR { continue }
-                if n <= 0 { failure = n < 0 ? errno : EIO } else { written += n }
+                if n <= 0 { failure = n < 0 ? errno : EIO } else { done += n }
             }
         }
         buffer.removeAll(keepingCapacity: true)
+        written += Int64(done)
+        if failure == 0 && written - writebackFrom >= writebackWindow {
+            startWriteback(fd, writebackFrom, written - writebackFrom)
+            writebackFrom = written
+        }
     }
 
     /// Writes what the buffer holds; throws the first failure.
     mutating func finish() throws(PipelineError) {
         if failure == 0 { flush() }
         guard failure == 0 else { throw PipelineError("cannot write \(path): \(String(cString: strerror(failure)))") }
+    }
+}
+
+/// The kernel's writeback of a file's range, started without waiting for it (Linux's
+/// `sync_file_range` with `SYNC_FILE_RANGE_WRITE`, which the Glibc module does not export). A
+/// hint only: where the call is missing or the file system refuses it, the fsync does it all.
+enum Writeback {
+    private typealias SyncFileRange = @convention(c) (Int32, Int64, Int64, UInt32) -> Int32
+    private static let syncFileRange = GlibcExtension.function("sync_file_range", as: SyncFileRange.self)
+    /// SYNC_FILE_RANGE_WRITE of <fcntl.h>.
+    private static let write: UInt32 = 2
+
+    static func start(fd: Int32, offset: Int64, count: Int64) {
+        _ = syncFileRange?(fd, offset, count, write)
     }
 }
 
