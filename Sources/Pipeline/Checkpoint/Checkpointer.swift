@@ -77,11 +77,15 @@ public enum Checkpointer {
     }
 
     /// Writes step `step`'s checkpoint (the state after steps 0..<step). Collective over the world.
-    public static func save(_ trainer: PipelineTrainer, step: Int, seed: UInt64, options: CheckpointOptions) throws -> String {
+    /// The checkpoints it makes too many for `--keep` are deleted while the next steps run, and
+    /// before the next save, so that the folder never holds more than `--keep` and the one being
+    /// written; after the run's `last` save, before it returns.
+    public static func save(_ trainer: PipelineTrainer, step: Int, seed: UInt64, options: CheckpointOptions, last: Bool) throws -> String {
         let world = trainer.grid.world
         let folder = folder(options.directory, step: step)
         let manifestPath = (folder as NSString).appendingPathComponent("manifest.json")
         if world.rank == 0 {
+            CheckpointRemoval.shared.wait()
             // A folder of this step is a save cut short (a complete one would have been resumed
             // from): it goes whole, so that no shard of another layout's world stays beside ours.
             try? FileManager.default.removeItem(atPath: folder)
@@ -108,7 +112,8 @@ public enum Checkpointer {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try ShardFile.writeAtomically(Array(try encoder.encode(manifest)), to: manifestPath)
-            prune(options.directory, keep: options.keep)
+            CheckpointRemoval.shared.remove(prunable(options.directory, keep: options.keep))
+            if last { CheckpointRemoval.shared.wait() }
         }
         try world.barrier()
         return folder
@@ -129,15 +134,13 @@ public enum Checkpointer {
         }
     }
 
-    /// Keeps the newest `keep` complete checkpoints; older folders, complete or not, go.
-    static func prune(_ directory: String, keep: Int) {
+    /// What goes to keep the newest `keep` complete checkpoints: older folders, complete or not.
+    static func prunable(_ directory: String, keep: Int) -> [String] {
         let found = list(directory)
-        guard found.complete.count > keep, keep >= 1 else { return }
+        guard found.complete.count > keep, keep >= 1 else { return [] }
         let oldestKept = found.complete[keep - 1].step
-        for (step, path) in found.complete.dropFirst(keep) where step < oldestKept { try? FileManager.default.removeItem(atPath: path) }
-        for path in found.incomplete {
-            if let step = Int((path as NSString).lastPathComponent.dropFirst(5)), step < oldestKept { try? FileManager.default.removeItem(atPath: path) }
-        }
+        return found.complete.dropFirst(keep).filter { $0.step < oldestKept }.map(\.path)
+            + found.incomplete.filter { Int(($0 as NSString).lastPathComponent.dropFirst(5)).map { $0 < oldestKept } ?? false }
     }
 
     /// This rank's state as shard records.

@@ -264,7 +264,8 @@ struct PipelineRun {
         var saved: (folder: String, seconds: Double)?
         if let options = o.checkpointing, o.checkpoints(after: step) || stopping {
             let start = monotonicSeconds()
-            saved = (try Checkpointer.save(trainer, step: step + 1, seed: o.seed, options: options), monotonicSeconds() - start)
+            let last = stopping || step == o.steps - 1
+            saved = (try Checkpointer.save(trainer, step: step + 1, seed: o.seed, options: options, last: last), monotonicSeconds() - start)
         }
         return FinishedStep(step: step, report: report, evaluation: evaluation, rebalance: rebalance, checkpoint: saved, stopping: stopping)
     }

@@ -1,0 +1,24 @@
+import Foundation
+
+/// Deletes the checkpoints that `--keep` no longer keeps on a thread of its own, while the steps
+/// after the save run: with a checkpoint of 1.0 GB on 8 ranks, deleting the oldest held every
+/// rank 0.2 to 0.3 s at the save's barrier. Each folder loses its manifest first, so that one cut
+/// short (by the job's end) is an unfinished save, never a checkpoint with shards missing.
+final class CheckpointRemoval: Sendable {
+    /// One for the process: removals run one after another, in the order the saves asked.
+    static let shared = CheckpointRemoval()
+    private let queue = DispatchQueue(label: "dualpipe.checkpoint-removal")
+
+    func remove(_ folders: [String]) {
+        guard !folders.isEmpty else { return }
+        queue.async { for folder in folders { Self.delete(folder) } }
+    }
+
+    /// Returns once every removal asked for so far is done.
+    func wait() { queue.sync {} }
+
+    static func delete(_ folder: String) {
+        try? FileManager.default.removeItem(atPath: (folder as NSString).appendingPathComponent("manifest.json"))
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+}
