@@ -2,7 +2,7 @@ import Foundation
 
 /// Deletes the checkpoints that `--keep` no longer keeps on a thread of its own, while the steps
 /// after the save run: with a checkpoint of 1.0 GB on 8 ranks, deleting the oldest held every
-/// rank 0.2 to 0.3 s at the save's barrier. Each folder loses its manifest first, so that one cut
+/// rank about 0.2 s at the save's barrier. Each folder loses its manifest first, so that one cut
 /// short (by the job's end) is an unfinished save, never a checkpoint with shards missing.
 final class CheckpointRemoval: Sendable {
     /// One for the process: removals run one after another, in the order the saves asked.
