@@ -7,24 +7,24 @@ struct ModelOptions: ParsableArguments {
     var kind = "moe"
     @Option(help: "Width of the residual stream (default: 128; 512 with --model mlp).")
     var hidden: Int?
-    @Option(help: "Attention heads; must divide --hidden.")
-    var heads = 4
+    @Option(name: .customLong("heads"), help: "Attention heads; must divide --hidden (default: 4).")
+    var headsGiven: Int?
     @Option(help: "Transformer blocks (default: 4); with --model mlp, MLP blocks (default: one per pipeline stage).")
     var layers: Int?
-    @Option(name: .customLong("dense-layers"), help: "Leading blocks with a dense SwiGLU instead of MoE.")
-    var denseLayers = 1
+    @Option(name: .customLong("dense-layers"), help: "Leading blocks with a dense SwiGLU instead of MoE (default: 1).")
+    var denseLayersGiven: Int?
     @Option(name: .customLong("ffn-hidden"), help: "Inner width of the dense SwiGLU (default: 4 x hidden).")
     var ffnHidden: Int?
-    @Option(help: "Routed experts per MoE layer.")
-    var experts = 8
+    @Option(name: .customLong("experts"), help: "Routed experts per MoE layer (default: 8).")
+    var expertsGiven: Int?
     @Option(name: .customLong("expert-hidden"), help: "Inner width of each expert and of the shared expert (default: hidden).")
     var expertHidden: Int?
-    @Option(name: .customLong("top-k"), help: "Experts per token.")
-    var topK = 2
-    @Option(help: "Expert groups for group-limited routing.")
-    var groups = 4
-    @Option(name: .customLong("topk-groups"), help: "Groups a token's experts may come from.")
-    var topKGroups = 2
+    @Option(name: .customLong("top-k"), help: "Experts per token (default: 2).")
+    var topKGiven: Int?
+    @Option(name: .customLong("groups"), help: "Expert groups for group-limited routing (default: 4).")
+    var groupsGiven: Int?
+    @Option(name: .customLong("topk-groups"), help: "Groups a token's experts may come from (default: 2).")
+    var topKGroupsGiven: Int?
     @Flag(inversion: .prefixedNo, help: "Add a shared expert to each MoE layer.")
     var sharedExpert = true
     @Option(help: "Router scores: sigmoid (DeepSeek-V3) or softmax.")
@@ -44,6 +44,35 @@ struct ModelOptions: ParsableArguments {
 
     var isMLP: Bool { kind == "mlp" }
 
+    // The MoE transformer's values: the flag's where given, else ModelConfiguration's default
+    // (kept optional so that a refusal can say which values the user did not write).
+    private static let defaults = ModelConfiguration()
+    var heads: Int { headsGiven ?? Self.defaults.heads }
+    var denseLayers: Int { denseLayersGiven ?? 1 }
+    var experts: Int { expertsGiven ?? Self.defaults.experts }
+    var topK: Int { topKGiven ?? Self.defaults.topK }
+    var groups: Int { groupsGiven ?? Self.defaults.groups }
+    var topKGroups: Int { topKGroupsGiven ?? Self.defaults.topKGroups }
+
+    /// How a refusal of the MoE model names a value: by its flag, marked where the user left it
+    /// to its default ("--experts 3 must split evenly into the default --groups 4").
+    func flagNaming(_ field: ModelField, _ value: Int) -> String {
+        let (flag, given): (String, Bool) = switch field {
+        case .hidden: ("--hidden", hidden != nil)
+        case .heads: ("--heads", headsGiven != nil)
+        case .layers: ("--layers", layers != nil)
+        case .ffnHidden: ("--ffn-hidden", ffnHidden != nil)
+        case .experts: ("--experts", expertsGiven != nil)
+        case .expertHidden: ("--expert-hidden", expertHidden != nil)
+        case .topK: ("--top-k", topKGiven != nil)
+        case .groups: ("--groups", groupsGiven != nil)
+        case .topKGroups: ("--topk-groups", topKGroupsGiven != nil)
+        case .sequenceLength: ("--seq-len", sequenceLength != nil)
+        case .microBatchSize: ("--micro-batch-size", microBatchSize != nil)
+        }
+        return (given ? "" : "the default ") + "\(flag) \(value)"
+    }
+
     /// Floats in one activation (or its gradient) between stages: tokens x hidden of either model.
     /// Shapes only: a model too large for one machine has activations too (its ranks' shares are
     /// checked once the job is known).
@@ -60,9 +89,10 @@ struct ModelOptions: ParsableArguments {
     /// command line never silently means less than it says.
     func mlpConfiguration() throws -> MLPConfiguration {
         let moeOnly: [(String, Bool)] = [
-            ("--heads", heads != 4), ("--dense-layers", denseLayers != 1), ("--ffn-hidden", ffnHidden != nil),
-            ("--experts", experts != 8), ("--expert-hidden", expertHidden != nil), ("--top-k", topK != 2), ("--groups", groups != 4),
-            ("--topk-groups", topKGroups != 2), ("--no-shared-expert", !sharedExpert), ("--scoring", scoring != "sigmoid")]
+            ("--heads", headsGiven != nil), ("--dense-layers", denseLayersGiven != nil), ("--ffn-hidden", ffnHidden != nil),
+            ("--experts", expertsGiven != nil), ("--expert-hidden", expertHidden != nil), ("--top-k", topKGiven != nil),
+            ("--groups", groupsGiven != nil), ("--topk-groups", topKGroupsGiven != nil), ("--no-shared-expert", !sharedExpert),
+            ("--scoring", scoring != "sigmoid")]
         if let (flag, _) = moeOnly.first(where: \.1) {
             throw ValidationError("\(flag) describes the MoE transformer, not --model mlp (its flags: --hidden, --seq-len, --micro-batch-size, --layers)")
         }
@@ -87,7 +117,7 @@ struct ModelOptions: ParsableArguments {
             throw ValidationError("--layers \(layers) exceeds the limit of \(ModelLimits.layers) (docs/inputs.md)")
         }
         guard denseLayers >= 0 && denseLayers <= layers else {
-            throw ValidationError("--dense-layers \(denseLayers) must be in 0...\(layers) (the layers)")
+            throw ValidationError("--dense-layers \(denseLayers) must be in 0...\(layers) (\(flagNaming(.layers, layers)))")
         }
         let configuration = ModelConfiguration(
             hidden: hidden, heads: heads, layers: layers, moeLayers: Set(denseLayers..<layers),
@@ -95,7 +125,7 @@ struct ModelOptions: ParsableArguments {
             groups: groups, topKGroups: topKGroups, sharedExpert: sharedExpert, scoring: scoring,
             sequenceLength: sequenceLength, microBatchSize: microBatchSize)
         do {
-            try configuration.validate(memory: memory)
+            try configuration.validate(memory: memory, naming: flagNaming)
         } catch {
             throw ValidationError(error.description)
         }

@@ -83,35 +83,40 @@ public struct ModelConfiguration: Sendable, Equatable {
     /// Checks every rule, naming the offending values: each value at least 1 and within its
     /// `ModelLimits`, the shape rules, and, when `memory` (bytes) is given, that the estimated
     /// memory of training the model fits in it (`PhysicalMemory.limit` by default: MemTotal, or
-    /// the process's cgroup limit where lower).
-    public func validate(memory: MemoryLimit? = PhysicalMemory.limit) throws(ConfigurationError) {
+    /// the process's cgroup limit where lower). `naming` says each value the way the caller's user
+    /// wrote it (the command line: its flag, and whether the value is the flag's default).
+    public func validate(memory: MemoryLimit? = PhysicalMemory.limit,
+                         naming: ModelField.Naming = ModelField.plainNaming) throws(ConfigurationError) {
         func require(_ ok: Bool, _ message: @autoclosure () -> String) throws(ConfigurationError) {
             if !ok { throw ConfigurationError(message()) }
         }
-        try require(layers >= 1, "layers \(layers): a model needs at least 1 layer (transformer block)")
-        let sizes: [(String, Int, Int)] = [
-            ("hidden", hidden, ModelLimits.width), ("heads", heads, ModelLimits.width), ("layers", layers, ModelLimits.layers),
-            ("ffn hidden", ffnHidden, ModelLimits.width), ("expert hidden", expertHidden, ModelLimits.width),
-            ("sequence length", sequenceLength, ModelLimits.sequenceLength),
-            ("micro-batch size", microBatchSize, ModelLimits.microBatchSize),
+        try require(layers >= 1, "\(naming(.layers, layers)): a model needs at least 1 layer (transformer block)")
+        let sizes: [(ModelField, Int, Int)] = [
+            (.hidden, hidden, ModelLimits.width), (.heads, heads, ModelLimits.width), (.layers, layers, ModelLimits.layers),
+            (.ffnHidden, ffnHidden, ModelLimits.width), (.expertHidden, expertHidden, ModelLimits.width),
+            (.sequenceLength, sequenceLength, ModelLimits.sequenceLength),
+            (.microBatchSize, microBatchSize, ModelLimits.microBatchSize),
         ]
-        for (name, value, limit) in sizes {
-            try require(value >= 1, "\(name) \(value): it must be at least 1")
-            try require(value <= limit, "\(name) \(value) exceeds the limit of \(limit) (docs/inputs.md)")
+        for (field, value, limit) in sizes {
+            try require(value >= 1, "\(naming(field, value)): it must be at least 1")
+            try require(value <= limit, "\(naming(field, value)) exceeds the limit of \(limit) (docs/inputs.md)")
         }
-        try require(hidden % heads == 0, "hidden \(hidden) must be divisible by heads \(heads)")
+        try require(hidden % heads == 0, "\(naming(.hidden, hidden)) must be divisible by \(naming(.heads, heads))")
         let outside = moeLayers.filter { $0 < 0 || $0 >= layers }.sorted()
         try require(outside.isEmpty, "MoE layers \(outside) are outside the blocks 0..<\(layers)")
         if !moeLayers.isEmpty {
-            try require(experts >= 1, "experts \(experts): an MoE layer needs at least 1 expert")
-            try require(experts <= ModelLimits.experts, "experts \(experts) exceeds the limit of \(ModelLimits.experts) (docs/inputs.md)")
-            try require(topK >= 1 && topK <= experts, "top-k \(topK) must be in 1...\(experts) (the experts)")
+            try require(experts >= 1, "\(naming(.experts, experts)): an MoE layer needs at least 1 expert")
+            try require(experts <= ModelLimits.experts,
+                        "\(naming(.experts, experts)) exceeds the limit of \(ModelLimits.experts) (docs/inputs.md)")
+            try require(topK >= 1 && topK <= experts,
+                        "\(naming(.topK, topK)) must be in 1...\(experts) (\(naming(.experts, experts)))")
             try require(groups >= 1 && experts % groups == 0,
-                        "experts \(experts) must split evenly into groups \(groups)")
+                        "\(naming(.experts, experts)) must split evenly into \(naming(.groups, groups))")
             try require(topKGroups >= 1 && topKGroups <= groups,
-                        "top-k groups \(topKGroups) must be in 1...\(groups) (the groups)")
-            try require(topK <= topKGroups * (experts / groups),
-                        "top-k \(topK) exceeds the \(topKGroups * (experts / groups)) experts in \(topKGroups) groups of \(experts / groups)")
+                        "\(naming(.topKGroups, topKGroups)) must be in 1...\(groups) (\(naming(.groups, groups)))")
+            let reachable = topKGroups * (experts / groups)
+            try require(topK <= reachable,
+                        "\(naming(.topK, topK)) exceeds the \(reachable) experts a token can reach: \(naming(.topKGroups, topKGroups)) of \(experts / groups) experts each")
         }
         if let memory { try requireFits(in: memory) }
     }
@@ -133,6 +138,34 @@ public struct ModelConfiguration: Sendable, Equatable {
             + "\(Int(estimate.parameterCount)) parameters with gradients and AdamW moments, \(gib(estimate.activations + estimate.transient)) "
             + "for one micro-batch's activations\(process > 0 ? "; and \(gib(process)) for the process as it started" : ""); this machine has \(gib(Double(memory.bytes))) (\(memory.source))"
     }
+}
+
+/// A value of a `ModelConfiguration` that validation may name in a refusal.
+public enum ModelField: Sendable, CaseIterable {
+    case hidden, heads, layers, ffnHidden, experts, expertHidden, topK, groups, topKGroups, sequenceLength, microBatchSize
+
+    /// How a refusal says a field and its value, e.g. "heads 4" or "the default --heads 4".
+    public typealias Naming = (ModelField, Int) -> String
+
+    /// The field's name in words, as the library's own callers read it.
+    public var words: String {
+        switch self {
+        case .hidden: "hidden"
+        case .heads: "heads"
+        case .layers: "layers"
+        case .ffnHidden: "ffn hidden"
+        case .experts: "experts"
+        case .expertHidden: "expert hidden"
+        case .topK: "top-k"
+        case .groups: "groups"
+        case .topKGroups: "top-k groups"
+        case .sequenceLength: "sequence length"
+        case .microBatchSize: "micro-batch size"
+        }
+    }
+
+    /// "hidden 30": the words and the value.
+    public static func plainNaming(_ field: ModelField, _ value: Int) -> String { "\(field.words) \(value)" }
 }
 
 /// A configuration (model, partition, data, training) that cannot work, with the reason.
