@@ -17,7 +17,7 @@ struct BenchEPLBCommand: ParsableCommand {
     var replicas = 288
     @Option(help: "Ranks.")
     var ranks = 32
-    @Option(help: "Nodes of the hierarchical case.")
+    @Option(help: "Nodes of the hierarchical case; they must divide --groups.")
     var nodes = 4
     @Option(help: "Expert groups.")
     var groups = 8
@@ -38,6 +38,11 @@ struct BenchEPLBCommand: ParsableCommand {
     func validate() throws {
         for (name, value) in [("layers", layers), ("experts", experts), ("repeats", repeats)] where value <= 0 {
             throw ValidationError("--\(name) \(value): it must be positive")
+        }
+        // DeepSeek's eplb.py places hierarchically only where the nodes divide the groups, and
+        // globally otherwise: a row labelled hierarchical would time the global case twice.
+        guard nodes < 1 || groups < 1 || groups % nodes == 0 else {
+            throw ValidationError("--groups \(groups) with --nodes \(nodes): the hierarchical case needs the nodes to divide the groups (otherwise EPLB places globally, the other row)")
         }
         guard suiteLayers >= 0 else { throw ValidationError("--suite-layers \(suiteLayers): it must be >= 0") }
         guard exponent.isFinite && (0...10).contains(exponent) else {
