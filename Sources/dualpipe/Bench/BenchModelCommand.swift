@@ -44,9 +44,17 @@ struct BenchModelCommand: ParsableCommand {
         if let bad = wideHidden.first(where: { $0 < 64 || $0 % 64 != 0 }) {
             throw ValidationError("--wide-hidden \(bad): must be a positive multiple of 64 (the head width)")
         }
+        // The flags by name; the rest of each model's shape is the benchmark's own, said in words.
+        let naming: ModelField.Naming = { field, value in
+            switch field {
+            case .sequenceLength: "--seq-len \(value)"
+            case .microBatchSize: "--micro-batch-size \(value)"
+            default: ModelField.plainNaming(field, value)
+            }
+        }
         for (name, c) in models {
-            do { try c.validate() } catch {
-                throw ValidationError("\(name) (--seq-len \(sequenceLength), --micro-batch-size \(microBatchSize)): \(error)")
+            do { try c.validate(naming: naming) } catch {
+                throw ValidationError("\(name): \(error)")
             }
         }
     }
