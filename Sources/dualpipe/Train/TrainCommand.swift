@@ -106,7 +106,8 @@ struct TrainCommand: ParsableCommand {
         if drills.skipScheduleValidation && scheduleFile == nil { throw ValidationError("--skip-schedule-validation applies to --schedule-file") }
         guard recovery.keep >= 1 else { throw ValidationError("--keep must be at least 1, got \(recovery.keep)") }
         if recovery.checkpointDir == nil,
-           let (flag, _) = [("--resume", recovery.resume), ("--checkpoint-every", recovery.checkpointEvery != 0), ("--stop-before-limit", recovery.stopBeforeLimit != nil)].first(where: \.1) {
+           let (flag, _) = [("--resume", recovery.resume), ("--checkpoint-every", recovery.checkpointEveryGiven != nil), ("--keep", recovery.keepGiven != nil),
+                              ("--stop-before-limit", recovery.stopBeforeLimit != nil)].first(where: \.1) {
             throw ValidationError("\(flag) needs --checkpoint-dir DIR")
         }
         if let stopBeforeLimit = recovery.stopBeforeLimit, !(stopBeforeLimit >= 0 && stopBeforeLimit.isFinite) {
@@ -117,11 +118,14 @@ struct TrainCommand: ParsableCommand {
     /// Refuses a flag that the chosen trainer does not have (--model mlp's, --reference's), before
     /// any file is looked at: a folder's contents are no matter for a flag that cannot apply.
     private func refuseFlagsOfAnotherTrainer() throws {
+        let checkpointFlags = [("--checkpoint-dir", recovery.checkpointDir != nil), ("--resume", recovery.resume),
+                               ("--checkpoint-every", recovery.checkpointEveryGiven != nil), ("--keep", recovery.keepGiven != nil),
+                               ("--stop-before-limit", recovery.stopBeforeLimit != nil)]
         if model.isMLP {
             let moeOnly = [("--ep", ep.map { $0 != 1 } ?? false), ("--replicas", experts.replicas != nil), ("--eplb-policy", experts.eplbPolicy != "balanced"),
                            ("--rebalance-every", experts.rebalanceEvery != 0), ("--load-decay", experts.loadDecay != 0.9), ("--router-bias-speed", experts.routerBiasSpeed != 0),
-                           ("--data", data != nil), ("--eval-every", output.evalEvery != 0), ("--checkpoint-dir", recovery.checkpointDir != nil),
-                           ("--schedule-file", scheduleFile != nil), ("--inject-failure", drills.injectFailure != nil), ("--stages", stages != nil)]
+                           ("--data", data != nil), ("--eval-every", output.evalEvery != 0)] + checkpointFlags
+                + [("--schedule-file", scheduleFile != nil), ("--inject-failure", drills.injectFailure != nil), ("--stages", stages != nil)]
             if let (flag, _) = moeOnly.first(where: \.1) {
                 throw ValidationError("\(flag) applies to the MoE transformer, not to --model mlp")
             }
@@ -131,7 +135,7 @@ struct TrainCommand: ParsableCommand {
                 throw ValidationError("\(flag) applies to the pipeline trainer, not to --reference")
             }
         } else if reference {
-            let pipelineOnly = [("--inject-failure", drills.injectFailure != nil), ("--schedule-file", scheduleFile != nil), ("--checkpoint-dir", recovery.checkpointDir != nil), ("--replicas", experts.replicas != nil),
+            let pipelineOnly = [("--inject-failure", drills.injectFailure != nil), ("--schedule-file", scheduleFile != nil)] + checkpointFlags + [("--replicas", experts.replicas != nil),
                                 ("--rebalance-every", experts.rebalanceEvery != 0), ("--eplb-policy", experts.eplbPolicy != "balanced"), ("--pp", pp != nil), ("--ep", ep != nil), ("--stages-per-rank", stagesPerRank != nil), ("--rank-order", rankOrder == .mirror), ("--check-reference", output.checkReference),
                                 ("--trace", output.trace != nil), ("--trace-svg", output.traceSVG != nil), ("--trace-step", output.traceStep != nil),
                                 ("--mpi-progress", progress.mode != .test), (shardOptimizerFlag, optimizer.shardOptimizer != nil)]

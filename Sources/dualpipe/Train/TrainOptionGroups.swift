@@ -56,10 +56,13 @@ struct OutputOptions: ParsableArguments {
 struct RecoveryOptions: ParsableArguments {
     @Option(name: .customLong("checkpoint-dir"), help: ArgumentHelp("Save checkpoints in DIR (one folder per saved step: a shard per rank, then manifest.json). With it, SIGUSR1 or SIGTERM (a time limit, preemption; mpirun forwards SIGUSR1) stops every rank after the step in progress, with a checkpoint, and exit status 75.", valueName: "DIR"))
     var checkpointDir: String?
-    @Option(name: .customLong("checkpoint-every"), help: ArgumentHelp("With --checkpoint-dir: save every K steps, and after the last step (0: only after the last step).", valueName: "K"))
-    var checkpointEvery = 0
-    @Option(help: ArgumentHelp("With --checkpoint-dir: complete checkpoints to keep; older ones are deleted.", valueName: "N"))
-    var keep = 2
+    @Option(name: .customLong("checkpoint-every"), help: ArgumentHelp("With --checkpoint-dir: save every K steps, and after the last step (0: only after the last step; the default).", valueName: "K"))
+    var checkpointEveryGiven: Int?
+    @Option(name: .customLong("keep"), help: ArgumentHelp("With --checkpoint-dir: complete checkpoints to keep; older ones are deleted (default: 2).", valueName: "N"))
+    var keepGiven: Int?
+    // Optional, so that either one written without --checkpoint-dir is refused, whatever its value.
+    var checkpointEvery: Int { checkpointEveryGiven ?? 0 }
+    var keep: Int { keepGiven ?? 2 }
     @Flag(help: "Continue from the newest complete checkpoint in --checkpoint-dir (the same model, seed, optimizer settings and micro-batches a step, M x EP; the schedule, PP, V and EP may differ).")
     var resume = false
     @Option(name: .customLong("stop-before-limit"), help: ArgumentHelp("With --checkpoint-dir inside a batch job whose end is known (SLURM_JOB_END_TIME, or DUALPIPE_JOB_END as slurm/train.sbatch sets it): stop after the step that leaves less than SECONDS plus two of the longest steps before the time limit, with a checkpoint and exit status 75, as a signal would; 0: never (default: 60, or a quarter of the time left at the start if less).", valueName: "SECONDS"))

@@ -1,0 +1,35 @@
+import Testing
+@testable import dualpipe
+
+/// The flags that shape saving are refused where nothing is saved, whatever value they carry
+/// (their defaults included), so that a command line never means less than it says.
+@Suite struct CheckpointFlagTests {
+    private func refusal(_ arguments: [String]) -> String? {
+        do {
+            _ = try TrainCommand.parse(arguments)
+            return nil
+        } catch {
+            return TrainCommand.message(for: error)
+        }
+    }
+
+    @Test func withoutACheckpointFolderEachIsRefusedByName() {
+        for (flag, value) in [("--keep", "3"), ("--keep", "2"), ("--checkpoint-every", "0"), ("--checkpoint-every", "5"), ("--stop-before-limit", "30")] {
+            #expect(refusal([flag, value]) == "\(flag) needs --checkpoint-dir DIR")
+        }
+        #expect(refusal(["--resume"]) == "--resume needs --checkpoint-dir DIR")
+    }
+
+    @Test func trainersThatDoNotSaveRefuseThemAsTheirs() {
+        for flags in [["--keep", "2"], ["--checkpoint-every", "1"], ["--resume"], ["--stop-before-limit", "0"]] {
+            #expect(refusal(["--reference"] + flags) == "\(flags[0]) applies to the pipeline trainer, not to --reference")
+            #expect(refusal(["--model", "mlp"] + flags) == "\(flags[0]) applies to the MoE transformer, not to --model mlp")
+        }
+    }
+
+    @Test func theDefaultsStandWhereNotWritten() throws {
+        let command = try TrainCommand.parse([])
+        #expect(command.recovery.keep == 2)
+        #expect(command.recovery.checkpointEvery == 0)
+    }
+}
