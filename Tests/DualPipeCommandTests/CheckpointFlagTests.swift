@@ -33,3 +33,13 @@ import Testing
         #expect(command.recovery.checkpointEvery == 0)
     }
 }
+
+/// --trace-step chooses the step that --trace and --trace-svg record; alone it records nothing.
+@Suite struct TraceStepFlagTests {
+    @Test func aloneItIsRefused() {
+        let error = #expect(throws: (any Error).self) { try TrainCommand.parse(["--trace-step", "0"]) }
+        #expect(TrainCommand.message(for: error!) == "--trace-step needs --trace FILE or --trace-svg FILE (the step they record)")
+        let reference = #expect(throws: (any Error).self) { try TrainCommand.parse(["--reference", "--trace-step", "0"]) }
+        #expect(TrainCommand.message(for: reference!) == "--trace-step applies to the pipeline trainer, not to --reference")
+    }
+}

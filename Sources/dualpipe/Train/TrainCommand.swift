@@ -86,6 +86,9 @@ struct TrainCommand: ParsableCommand {
         // checked with the grid, once the world size is known).
         do { try trainingConfiguration(microBatches: 1).validate() } catch { throw ValidationError(error.description) }
         try refuseFlagsOfAnotherTrainer()
+        if output.traceStep != nil && !keepsTrace {
+            throw ValidationError("--trace-step needs --trace FILE or --trace-svg FILE (the step they record)")
+        }
         // Files first, so a typo ends the run before any work with the flag, the path and the reason.
         if let data { try Files.checkReadable(data, flag: "--data", regularFileOnly: true) }
         if let scheduleFile { try Files.checkReadable(scheduleFile, flag: "--schedule-file", regularFileOnly: true) }

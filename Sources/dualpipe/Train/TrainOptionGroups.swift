@@ -46,7 +46,7 @@ struct OutputOptions: ParsableArguments {
     var metrics: String?
     @Option(help: ArgumentHelp("Write a Chrome trace (Perfetto) of one step of every rank to FILE.", valueName: "FILE"))
     var trace: String?
-    @Option(name: .customLong("trace-step"), help: ArgumentHelp("The step --trace and --trace-svg record (default: the last).", valueName: "N"))
+    @Option(name: .customLong("trace-step"), help: ArgumentHelp("With --trace or --trace-svg: the step they record (default: the last).", valueName: "N"))
     var traceStep: Int?
     @Option(name: .customLong("trace-svg"), help: ArgumentHelp("Draw the traced step's measured timeline, with the simulated one beneath, to FILE.", valueName: "FILE"))
     var traceSVG: String?
