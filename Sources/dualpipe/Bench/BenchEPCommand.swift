@@ -36,7 +36,7 @@ struct BenchEPCommand: ParsableCommand {
         let configuration = try model.configuration(memory: nil)
         let block = configuration.moeLayers.min()!
         // The same TCP eager limit as `train` on this model, so exchanges across nodes cost what they cost there.
-        TCPEagerLimit.raise(toFit: try model.activationFloats() * MemoryLayout<Float>.size)
+        MessageTransports.prepare(forMessagesOf: try model.activationFloats() * MemoryLayout<Float>.size)
         try MPIJob.run(check: { environment in
             guard environment.world.size >= 2 else {
                 throw ValidationError("bench ep needs at least 2 ranks, got \(environment.world.size): run it under mpirun -np 2 or more")

@@ -85,7 +85,7 @@ struct BenchSchedulesCommand: ParsableCommand {
         try ComputeSetup.configure()
         let mlp = model.isMLP ? try model.mlpConfiguration() : nil
         let messageFloats = try model.activationFloats()
-        TCPEagerLimit.raise(toFit: messageFloats * MemoryLayout<Float>.size)
+        MessageTransports.prepare(forMessagesOf: messageFloats * MemoryLayout<Float>.size)
         var plan: Plan?
         try MPIJob.run(threadLevel: progress.threadLevel, check: { environment in
             plan = try self.plan(environment, mlp: mlp)

@@ -2,6 +2,13 @@
 /// nodes and, where ranks share a node, the shared-memory single copy; through another PML (UCX on
 /// an InfiniBand cluster), its name, as neither setting applies there. Call after MPI starts.
 enum MessageTransports {
+    /// Lets one message of `bytes` (an activation) go eagerly over TCP and, where the user turned
+    /// the single copy off, through shared memory. Call before MPI starts.
+    static func prepare(forMessagesOf bytes: Int) {
+        TCPEagerLimit.raise(toFit: bytes)
+        SharedMemoryEagerLimit.raise(toFit: bytes)
+    }
+
     static var description: String {
         let layer = PointToPointLayer.current()
         if !layer.usesByteTransports, let pml = layer.name {

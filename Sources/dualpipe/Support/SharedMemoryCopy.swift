@@ -7,7 +7,8 @@ import MPI
 /// shared buffers, each only when the sender calls into MPI, so a rank busy in a product holds
 /// back what its neighbour waits for. On a 16-core Xeon, `bench schedules` at PP 2 measured
 /// steps up to 12% longer than the simulator predicts without the single copy, and within 2%
-/// with it (docs/performance.md). The first line of a run says which one it has.
+/// with it (docs/performance.md). The first line of a run says which one it has, and where the
+/// user turned it off, the eager limit that `SharedMemoryEagerLimit` raised to avoid that.
 ///
 /// Open MPI 5 (Debian 13) renamed the transport sm and moved the single copy into a framework of
 /// its own, smsc, with no parameter that names the mechanism in use. There the transport offers
@@ -50,7 +51,7 @@ enum SharedMemoryCopy {
         case .failure(let error): return "shared memory single copy unknown (\(error))"
         case .success(nil): return nil
         case .success(let name?):
-            let note = name == "none" ? " (large messages between ranks of a node move only while their sender is in MPI)" : ""
+            let note = ["none", "emulated"].contains(name) ? " (\(SharedMemoryEagerLimit.description))" : ""
             return "shared memory single copy: \(name)\(note)"
         }
     }

@@ -153,7 +153,7 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         try ComputeSetup.configure()
         // A bad flag is refused by the run itself, with its rule.
-        if !reference, let floats = try? model.activationFloats() { TCPEagerLimit.raise(toFit: floats * MemoryLayout<Float>.size) }
+        if !reference, let floats = try? model.activationFloats() { MessageTransports.prepare(forMessagesOf: floats * MemoryLayout<Float>.size) }
         if model.isMLP {
             try MLPRun(options: self).run()
         } else if reference {
