@@ -19,6 +19,14 @@ import Testing
         #expect(!SharedMemoryEagerLimit.singleCopyTurnedOff(vaderMechanism: nil, smsc: "^cmax"))
     }
 
+    @Test func eachOpenMPIHeedsOnlyItsOwnSetting() {
+        let vaderOff = ["btl_vader_single_copy_mechanism": "none"], smscOff = ["smsc": "^cma"]
+        #expect(SharedMemoryEagerLimit.singleCopyTurnedOff(for: "btl_vader_eager_limit", userSetting: { vaderOff[$0] }))
+        #expect(!SharedMemoryEagerLimit.singleCopyTurnedOff(for: "btl_sm_eager_limit", userSetting: { vaderOff[$0] }))
+        #expect(SharedMemoryEagerLimit.singleCopyTurnedOff(for: "btl_sm_eager_limit", userSetting: { smscOff[$0] }))
+        #expect(!SharedMemoryEagerLimit.singleCopyTurnedOff(for: "btl_vader_eager_limit", userSetting: { smscOff[$0] }))
+    }
+
     @Test func theLimitHoldsOneActivationAndItsHeader() {
         #expect(SharedMemoryEagerLimit.limit(toFit: 512 * 128 * 4) == 512 * 128 * 4 + 4096)
         #expect(SharedMemoryEagerLimit.limit(toFit: 0) == 4096)

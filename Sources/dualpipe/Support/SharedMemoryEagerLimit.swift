@@ -37,6 +37,14 @@ enum SharedMemoryEagerLimit {
         return false
     }
 
+    /// The same for the transport whose eager limit is `parameter`, from the user's MCA settings:
+    /// each Open MPI reads only its own (Open MPI 5 ignores vader's mechanism, Open MPI 4 has no smsc).
+    static func singleCopyTurnedOff(for parameter: String, userSetting: (String) -> String?) -> Bool {
+        parameter.hasPrefix("btl_vader")
+            ? singleCopyTurnedOff(vaderMechanism: userSetting(SharedMemoryCopy.parameter), smsc: nil)
+            : singleCopyTurnedOff(vaderMechanism: nil, smsc: userSetting("smsc"))
+    }
+
     /// The limit that lets a message of `messageBytes` go eagerly: its bytes and room for its
     /// header (never below Open MPI's own 4 KiB).
     static func limit(toFit messageBytes: Int) -> Int {
@@ -49,8 +57,7 @@ enum SharedMemoryEagerLimit {
         guard let version = try? Environment.libraryVersion(), version.hasPrefix("Open MPI") else { return }
         let name = parameter(libraryVersion: version)
         parameterName = name
-        guard singleCopyTurnedOff(vaderMechanism: MCASettings.userSetting(of: SharedMemoryCopy.parameter)?.value,
-                                  smsc: MCASettings.userSetting(of: "smsc")?.value) else { return }
+        guard singleCopyTurnedOff(for: name, userSetting: { MCASettings.userSetting(of: $0)?.value }) else { return }
         guard MCASettings.userSetting(of: name) == nil else { return }
         let value = limit(toFit: messageBytes)
         setenv("OMPI_MCA_\(name)", String(value), 1)
