@@ -57,7 +57,13 @@ struct ModelOptions: ParsableArguments {
     /// How a refusal of the MoE model names a value: by its flag, marked where the user left it
     /// to its default ("--experts 3 must split evenly into the default --groups 4").
     func flagNaming(_ field: ModelField, _ value: Int) -> String {
-        let (flag, given): (String, Bool) = switch field {
+        let (flag, given) = flag(of: field)
+        return (given ? "" : "the default ") + "\(flag) \(value)"
+    }
+
+    /// The flag that sets `field`, and whether the user wrote it.
+    func flag(of field: ModelField) -> (String, Bool) {
+        switch field {
         case .hidden: ("--hidden", hidden != nil)
         case .heads: ("--heads", headsGiven != nil)
         case .layers: ("--layers", layers != nil)
@@ -70,7 +76,6 @@ struct ModelOptions: ParsableArguments {
         case .sequenceLength: ("--seq-len", sequenceLength != nil)
         case .microBatchSize: ("--micro-batch-size", microBatchSize != nil)
         }
-        return (given ? "" : "the default ") + "\(flag) \(value)"
     }
 
     /// Floats in one activation (or its gradient) between stages: tokens x hidden of either model.
@@ -88,11 +93,9 @@ struct ModelOptions: ParsableArguments {
     /// `--model mlp`'s shape. The MoE transformer's own flags are refused with it, so that a
     /// command line never silently means less than it says.
     func mlpConfiguration() throws -> MLPConfiguration {
-        let moeOnly: [(String, Bool)] = [
-            ("--heads", headsGiven != nil), ("--dense-layers", denseLayersGiven != nil), ("--ffn-hidden", ffnHidden != nil),
-            ("--experts", expertsGiven != nil), ("--expert-hidden", expertHidden != nil), ("--top-k", topKGiven != nil),
-            ("--groups", groupsGiven != nil), ("--topk-groups", topKGroupsGiven != nil), ("--no-shared-expert", !sharedExpert),
-            ("--scoring", scoring != "sigmoid")]
+        let moeOnly: [(String, Bool)] = [flag(of: .heads), ("--dense-layers", denseLayersGiven != nil)]
+            + [ModelField.ffnHidden, .experts, .expertHidden, .topK, .groups, .topKGroups].map(flag(of:))
+            + [("--no-shared-expert", !sharedExpert), ("--scoring", scoring != "sigmoid")]
         if let (flag, _) = moeOnly.first(where: \.1) {
             throw ValidationError("\(flag) describes the MoE transformer, not --model mlp (its flags: --hidden, --seq-len, --micro-batch-size, --layers)")
         }

@@ -51,7 +51,7 @@ enum SharedMemoryCopy {
         case .failure(let error): return "shared memory single copy unknown (\(error))"
         case .success(nil): return nil
         case .success(let name?):
-            let note = ["none", "emulated"].contains(name) ? " (\(SharedMemoryEagerLimit.description))" : ""
+            let note = SharedMemoryEagerLimit.withoutKernelCopy.contains(name) ? " (\(SharedMemoryEagerLimit.description))" : ""
             return "shared memory single copy: \(name)\(note)"
         }
     }

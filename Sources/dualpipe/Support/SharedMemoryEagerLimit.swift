@@ -22,6 +22,9 @@ enum SharedMemoryEagerLimit {
     static func parameter(libraryVersion: String) -> String {
         libraryVersion.hasPrefix("Open MPI v4.") || libraryVersion.hasPrefix("Open MPI v3.") ? "btl_vader_eager_limit" : "btl_sm_eager_limit"
     }
+    /// Open MPI 4's mechanisms that move a large message only with its sender's progress.
+    static let withoutKernelCopy = ["none", "emulated"]
+
     /// What `raise` did in this process, for `description`.
     nonisolated(unsafe) private static var raisedTo: Int?
     nonisolated(unsafe) private static var parameterName: String?
@@ -30,7 +33,7 @@ enum SharedMemoryEagerLimit {
     /// MPI 4's mechanism `none` (or `emulated`, whose gets the sender's progress answers too), or
     /// Open MPI 5's smsc framework told to leave out cma (`^cma`, the only component Debian builds).
     static func singleCopyTurnedOff(vaderMechanism: String?, smsc: String?) -> Bool {
-        if let vaderMechanism, ["none", "emulated"].contains(vaderMechanism.lowercased()) { return true }
+        if let vaderMechanism, withoutKernelCopy.contains(vaderMechanism.lowercased()) { return true }
         if let smsc, smsc.hasPrefix("^") {
             return smsc.dropFirst().split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces) == "cma" }
         }

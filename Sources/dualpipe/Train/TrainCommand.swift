@@ -108,9 +108,7 @@ struct TrainCommand: ParsableCommand {
         guard runtime.commTimeout > 0 && runtime.commTimeout.isFinite else { throw ValidationError("--comm-timeout must be a positive number of seconds, got \(runtime.commTimeout)") }
         if drills.skipScheduleValidation && scheduleFile == nil { throw ValidationError("--skip-schedule-validation applies to --schedule-file") }
         guard recovery.keep >= 1 else { throw ValidationError("--keep must be at least 1, got \(recovery.keep)") }
-        if recovery.checkpointDir == nil,
-           let (flag, _) = [("--resume", recovery.resume), ("--checkpoint-every", recovery.checkpointEveryGiven != nil), ("--keep", recovery.keepGiven != nil),
-                              ("--stop-before-limit", recovery.stopBeforeLimit != nil)].first(where: \.1) {
+        if recovery.checkpointDir == nil, let (flag, _) = recovery.flagsNeedingFolder.first(where: \.1) {
             throw ValidationError("\(flag) needs --checkpoint-dir DIR")
         }
         if let stopBeforeLimit = recovery.stopBeforeLimit, !(stopBeforeLimit >= 0 && stopBeforeLimit.isFinite) {
@@ -121,13 +119,10 @@ struct TrainCommand: ParsableCommand {
     /// Refuses a flag that the chosen trainer does not have (--model mlp's, --reference's), before
     /// any file is looked at: a folder's contents are no matter for a flag that cannot apply.
     private func refuseFlagsOfAnotherTrainer() throws {
-        let checkpointFlags = [("--checkpoint-dir", recovery.checkpointDir != nil), ("--resume", recovery.resume),
-                               ("--checkpoint-every", recovery.checkpointEveryGiven != nil), ("--keep", recovery.keepGiven != nil),
-                               ("--stop-before-limit", recovery.stopBeforeLimit != nil)]
         if model.isMLP {
             let moeOnly = [("--ep", ep.map { $0 != 1 } ?? false), ("--replicas", experts.replicas != nil), ("--eplb-policy", experts.eplbPolicy != "balanced"),
                            ("--rebalance-every", experts.rebalanceEvery != 0), ("--load-decay", experts.loadDecay != 0.9), ("--router-bias-speed", experts.routerBiasSpeed != 0),
-                           ("--data", data != nil), ("--eval-every", output.evalEvery != 0)] + checkpointFlags
+                           ("--data", data != nil), ("--eval-every", output.evalEvery != 0)] + recovery.flags
                 + [("--schedule-file", scheduleFile != nil), ("--inject-failure", drills.injectFailure != nil), ("--stages", stages != nil)]
             if let (flag, _) = moeOnly.first(where: \.1) {
                 throw ValidationError("\(flag) applies to the MoE transformer, not to --model mlp")
@@ -138,7 +133,7 @@ struct TrainCommand: ParsableCommand {
                 throw ValidationError("\(flag) applies to the pipeline trainer, not to --reference")
             }
         } else if reference {
-            let pipelineOnly = [("--inject-failure", drills.injectFailure != nil), ("--schedule-file", scheduleFile != nil)] + checkpointFlags + [("--replicas", experts.replicas != nil),
+            let pipelineOnly = [("--inject-failure", drills.injectFailure != nil), ("--schedule-file", scheduleFile != nil)] + recovery.flags + [("--replicas", experts.replicas != nil),
                                 ("--rebalance-every", experts.rebalanceEvery != 0), ("--eplb-policy", experts.eplbPolicy != "balanced"), ("--pp", pp != nil), ("--ep", ep != nil), ("--stages-per-rank", stagesPerRank != nil), ("--rank-order", rankOrder == .mirror), ("--check-reference", output.checkReference),
                                 ("--trace", output.trace != nil), ("--trace-svg", output.traceSVG != nil), ("--trace-step", output.traceStep != nil),
                                 ("--mpi-progress", progress.mode != .test), (shardOptimizerFlag, optimizer.shardOptimizer != nil)]

@@ -63,6 +63,14 @@ struct RecoveryOptions: ParsableArguments {
     // Optional, so that either one written without --checkpoint-dir is refused, whatever its value.
     var checkpointEvery: Int { checkpointEveryGiven ?? 0 }
     var keep: Int { keepGiven ?? 2 }
+
+    /// The flags that mean something only with --checkpoint-dir, and whether each was written.
+    var flagsNeedingFolder: [(String, Bool)] {
+        [("--resume", resume), ("--checkpoint-every", checkpointEveryGiven != nil), ("--keep", keepGiven != nil),
+         ("--stop-before-limit", stopBeforeLimit != nil)]
+    }
+    /// Every checkpoint flag, --checkpoint-dir first, for the trainers that save nothing.
+    var flags: [(String, Bool)] { [("--checkpoint-dir", checkpointDir != nil)] + flagsNeedingFolder }
     @Flag(help: "Continue from the newest complete checkpoint in --checkpoint-dir (the same model, seed, optimizer settings and micro-batches a step, M x EP; the schedule, PP, V and EP may differ).")
     var resume = false
     @Option(name: .customLong("stop-before-limit"), help: ArgumentHelp("With --checkpoint-dir inside a batch job whose end is known (SLURM_JOB_END_TIME, or DUALPIPE_JOB_END as slurm/train.sbatch sets it): stop after the step that leaves less than SECONDS plus two of the longest steps before the time limit, with a checkpoint and exit status 75, as a signal would; 0: never (default: 60, or a quarter of the time left at the start if less).", valueName: "SECONDS"))
