@@ -76,8 +76,10 @@ struct ScheduleCommand: ParsableCommand {
 
     @OptionGroup var selection: ScheduleSelection
 
-    @Option(help: "Output format: text, json, csv, svg or lowered (the instruction lists with communication). The svg is timed with F=B=W=1, BW=2 and a fully overlapped FB=2.")
-    var format: Format = .text
+    @Option(name: .customLong("format"), help: "Output format: text, json, csv, svg or lowered (the instruction lists with communication). The svg is timed with F=B=W=1, BW=2 and a fully overlapped FB=2 (default: text).")
+    var formatGiven: Format?
+
+    var format: Format { formatGiven ?? .text }
 
     @Option(help: "Write to this file instead of standard output (default: standard output).")
     var output: String?
@@ -93,6 +95,16 @@ struct ScheduleCommand: ParsableCommand {
     var compareTrace: String?
 
     func validate() throws {
+        // --check and --compare-trace print a verdict, not a schedule: the output flags would mean nothing.
+        let verdict = check != nil ? "--check" : compareTrace != nil ? "--compare-trace" : nil
+        if check != nil && compareTrace != nil {
+            throw ValidationError("--check and --compare-trace are two separate checks: give one at a time")
+        }
+        if let verdict {
+            for (flag, given) in [("--format", formatGiven != nil), ("--output", output != nil)] where given {
+                throw ValidationError("\(flag) applies to a generated schedule, not to \(verdict) (which prints a verdict)")
+            }
+        }
         if let check { try Files.checkReadable(check, flag: "--check") }
         if let compareTrace { try Files.checkReadable(compareTrace, flag: "--compare-trace") }
         if let output { try Files.checkWritable(output, flag: "--output") }

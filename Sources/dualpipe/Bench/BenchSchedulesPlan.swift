@@ -52,7 +52,14 @@ extension BenchSchedulesCommand {
                 // Without --schedules, name the kinds that do run with these settings.
                 let running = ScheduleKind.allCases.filter { (try? ScheduleConfiguration(kind: $0, ranks: pp, microBatches: m)) != nil }
                 let leaveOut = chosen == nil && !running.isEmpty ? "; --schedules \(running.map(\.rawValue).joined(separator: ",")) trains the ones that run" : ""
-                throw ValidationError("\(error) (bench schedules on mpirun -np \(pp), --micro-batches \(m)\(leaveOut))")
+                // A count given that one of them refuses: the nearest that every one runs.
+                let kinds = (chosen ?? ScheduleKind.allCases).filter { chosen != nil || $0 != .dualpipe || pp % 2 == 0 }
+                let counts = microBatches.flatMap { given in
+                    MicroBatchCounts.nearest(to: given) { count in
+                        kinds.allSatisfy { (try? ScheduleConfiguration(kind: $0, ranks: pp, microBatches: count, stagesPerRank: $0.isLooped ? stagesPerRank : nil)) != nil }
+                    }
+                }.map { "; \($0) trains \(chosen?.count == 1 ? "it" : "them all")" } ?? ""
+                throw ValidationError("\(error) (bench schedules on mpirun -np \(pp), --micro-batches \(m)\(counts)\(leaveOut))")
             }
             // --model mlp: the same blocks under every schedule (unless --layers): one per DualPipeV
             // stage, or the fewest that V x PP stages divide too.

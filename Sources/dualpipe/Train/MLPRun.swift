@@ -63,6 +63,12 @@ struct MLPRun {
         } catch {
             // PP came from the world size, not from a flag the error names: say so, and what runs.
             guard o.pp == nil else { throw error }
+            if let counts = o.microBatchesThatRun({ m in
+                (try? PipelineConfiguration.mlp(kind: kind, pipelineRanks: pp, microBatches: m, stagesPerRank: o.stagesPerRank,
+                                                blocks: o.model.layers, worldSize: worldSize)) != nil
+            }) {
+                throw ConfigurationError("\(error) (PP \(pp) is the world size: --model mlp runs one pipeline rank per MPI rank; it runs \(kind.title) with \(counts))")
+            }
             let others = ScheduleKind.allCases.filter { $0 != kind && (try? configure($0)) != nil }.map(\.rawValue)
             throw ConfigurationError("\(error) (PP \(pp) is the world size: --model mlp runs one pipeline rank per MPI rank"
                 + (others.isEmpty ? ")" : "; --schedule \(others.joined(separator: ", ")) would run on \(worldSize) rank(s)\(o.stagesPerRank == nil ? "" : " without --stages-per-rank"))")

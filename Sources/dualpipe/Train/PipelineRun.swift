@@ -111,17 +111,20 @@ struct PipelineRun {
             : o.pp == nil ? "PP \(pipelineRanks) is \(worldSize) rank(s) / --ep \(expertParallel)"
             : worldSize % pipelineRanks == 0 ? "EP \(expertParallel) is \(worldSize) rank(s) / --pp \(pipelineRanks)"
             : "--pp \(pipelineRanks) does not divide \(worldSize) rank(s)"
-        let grids = { (other: ScheduleKind, pp: Int?, ep: Int?) in
+        let grids = { (other: ScheduleKind, pp: Int?, ep: Int?, microBatches: Int?) in
             PipelineConfiguration.grids(kind: other, model: model, worldSize: worldSize, pipelineRanks: pp, expertParallel: ep,
-                                        microBatches: o.microBatches, stagesPerRank: o.stagesPerRank(for: other, chosen: kind),
+                                        microBatches: microBatches, stagesPerRank: o.stagesPerRank(for: other, chosen: kind),
                                         replicas: o.experts.replicas)
         }
         let list = { (grids: [(pp: Int, ep: Int)]) in grids.map { "--pp \($0.pp) --ep \($0.ep)" }.joined(separator: ", ") }
-        let these = grids(kind, o.pp, o.ep)
+        let these = grids(kind, o.pp, o.ep, o.microBatches)
         if !these.isEmpty { return " (\(chosen); these run it: \(list(these)))" }
-        let unconstrained = grids(kind, nil, nil)
+        if let counts = o.microBatchesThatRun({ !grids(kind, pipelineRanks, expertParallel, $0).isEmpty }) {
+            return " (\(chosen); it runs \(kind.title) with \(counts))"
+        }
+        let unconstrained = grids(kind, nil, nil, o.microBatches)
         if !unconstrained.isEmpty { return " (\(chosen); with the --pp/--ep given no grid runs \(kind.title) on this model; these do: \(list(unconstrained)))" }
-        let others = ScheduleKind.allCases.filter { $0 != kind && !grids($0, nil, nil).isEmpty }.map(\.rawValue)
+        let others = ScheduleKind.allCases.filter { $0 != kind && !grids($0, nil, nil, o.microBatches).isEmpty }.map(\.rawValue)
         return " (\(chosen); no PP x EP of \(worldSize) rank(s) runs \(kind.title) on this model"
             + (others.isEmpty ? ")" : "; --schedule \(others.joined(separator: ", ")) would\(o.stagesPerRank == nil ? "" : " without --stages-per-rank"))")
             + o.oneRankHint(worldSize: worldSize)

@@ -181,6 +181,11 @@ struct TrainCommand: ParsableCommand {
             + "trains DualPipe on \(grid), and `dualpipe train\(flags) --reference` trains the same model in one process"
     }
 
+    /// The nearest --micro-batches to the one given that `runs` on the grid (`MicroBatchCounts`).
+    func microBatchesThatRun(_ runs: (Int) -> Bool) -> String? {
+        microBatches.flatMap { MicroBatchCounts.nearest(to: $0, where: runs) }
+    }
+
     /// The sharding flag as the user spelled it.
     var shardOptimizerFlag: String { optimizer.shardOptimizer == false ? "--no-shard-optimizer" : "--shard-optimizer" }
 
