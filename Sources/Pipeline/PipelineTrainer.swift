@@ -40,6 +40,8 @@ public final class PipelineTrainer {
     public var stopRequested: () -> Bool = { false }
     /// `--comm-timeout` for the waits after the schedule (nil: none).
     let watchdog: CollectiveWatchdog?
+    /// Deletes the checkpoints `--keep` no longer keeps, behind the steps that follow a save.
+    let checkpointRemoval = CheckpointRemoval()
 
     /// `schedule` replaces the generated one (a schedule file); `commTimeout` is the watchdog;
     /// `earlySums` false runs every gradient sum after the schedule (see `StageGradientSums`);

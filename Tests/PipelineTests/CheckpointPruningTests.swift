@@ -23,8 +23,9 @@ import Testing
         #expect(Checkpointer.prunable(root, keep: 3).map { ($0 as NSString).lastPathComponent } == ["step-000001"])
         #expect(Checkpointer.prunable(root, keep: 4).isEmpty)
 
-        CheckpointRemoval.shared.remove(Checkpointer.prunable(root, keep: 2))
-        CheckpointRemoval.shared.wait()
+        let removal = CheckpointRemoval()
+        removal.remove(Checkpointer.prunable(root, keep: 2))
+        removal.wait()
         #expect(try FileManager.default.contentsOfDirectory(atPath: root).sorted() == ["step-000004", "step-000005", "step-000006", "step-000007"])
         #expect(Checkpointer.list(root).complete.map(\.step) == [6, 4])
     }

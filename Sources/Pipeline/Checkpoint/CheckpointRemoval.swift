@@ -4,9 +4,8 @@ import Foundation
 /// after the save run: with a checkpoint of 1.0 GB on 8 ranks, deleting the oldest held every
 /// rank about 0.2 s at the save's barrier. Each folder loses its manifest first, so that one cut
 /// short (by the job's end) is an unfinished save, never a checkpoint with shards missing.
+/// A run's trainer owns one: its removals run one after another, in the order its saves asked.
 final class CheckpointRemoval: Sendable {
-    /// One for the process: removals run one after another, in the order the saves asked.
-    static let shared = CheckpointRemoval()
     private let queue = DispatchQueue(label: "dualpipe.checkpoint-removal")
 
     func remove(_ folders: [String]) {
