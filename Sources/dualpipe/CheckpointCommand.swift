@@ -59,7 +59,7 @@ struct CheckpointCommand: ParsableCommand {
         print("\(directory): \(found.complete.count) checkpoint(s)" + (found.complete.isEmpty ? "" : "; --resume continues from the newest, step \(found.complete[0].step)"))
         if found.complete.count > 0 { print(renderTable(rows, textColumns: 2, textLast: true), terminator: "") }
         if !found.incomplete.isEmpty {
-            print("without manifest.json (saves cut short, not checkpoints): \(found.incomplete.map { ($0 as NSString).lastPathComponent }.joined(separator: ", "))")
+            print("without manifest.json (saves cut short, not checkpoints): \(found.incomplete.map { ($0.path as NSString).lastPathComponent }.joined(separator: ", "))")
         }
         if let newest = manifests.first {
             print("resume with \(newest.microBatches * newest.expertParallel) micro-batches a step (--micro-batches x EP) on any schedule, PP, V and EP "

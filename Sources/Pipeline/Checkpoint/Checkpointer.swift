@@ -33,20 +33,20 @@ public enum Checkpointer {
     static func shardName(rank: Int) -> String { String(format: "rank-%05d.shard", rank) }
 
     /// The complete checkpoints in `directory` (those with a manifest), newest first, and the
-    /// folders that lack one.
-    public static func list(_ directory: String) -> (complete: [(step: Int, path: String)], incomplete: [String]) {
+    /// folders that lack one, oldest first.
+    public static func list(_ directory: String) -> (complete: [(step: Int, path: String)], incomplete: [(step: Int, path: String)]) {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        var complete: [(Int, String)] = [], incomplete: [String] = []
+        var complete: [(Int, String)] = [], incomplete: [(Int, String)] = []
         for name in names where name.hasPrefix("step-") {
             guard let step = Int(name.dropFirst(5)) else { continue }
             let path = (directory as NSString).appendingPathComponent(name)
             if FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("manifest.json")) {
                 complete.append((step, path))
             } else {
-                incomplete.append(path)
+                incomplete.append((step, path))
             }
         }
-        return (complete.sorted { $0.0 > $1.0 }, incomplete.sorted())
+        return (complete.sorted { $0.0 > $1.0 }, incomplete.sorted { $0.0 < $1.0 })
     }
 
     /// Reads a checkpoint's manifest; errors name the file.
@@ -66,7 +66,7 @@ public enum Checkpointer {
     public static func newest(in directory: String, for run: CheckpointManifest) throws -> (folder: String, manifest: CheckpointManifest) {
         let found = list(directory)
         guard let newest = found.complete.first else {
-            let partial = found.incomplete.isEmpty ? "" : " (\(found.incomplete.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")) without manifest.json: never finished, not a checkpoint)"
+            let partial = found.incomplete.isEmpty ? "" : " (\(found.incomplete.map { ($0.path as NSString).lastPathComponent }.joined(separator: ", ")) without manifest.json: never finished, not a checkpoint)"
             throw PipelineError("--resume: no complete checkpoint in \(directory)\(partial)")
         }
         let manifest = try manifest(at: newest.path)
@@ -85,7 +85,7 @@ public enum Checkpointer {
         let folder = folder(options.directory, step: step)
         let manifestPath = (folder as NSString).appendingPathComponent("manifest.json")
         if world.rank == 0 {
-            CheckpointRemoval.shared.wait()
+            trainer.checkpointRemoval.wait()
             // A folder of this step is a save cut short (a complete one would have been resumed
             // from): it goes whole, so that no shard of another layout's world stays beside ours.
             try? FileManager.default.removeItem(atPath: folder)
@@ -112,8 +112,8 @@ public enum Checkpointer {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try ShardFile.writeAtomically(Array(try encoder.encode(manifest)), to: manifestPath)
-            CheckpointRemoval.shared.remove(prunable(options.directory, keep: options.keep))
-            if last { CheckpointRemoval.shared.wait() }
+            trainer.checkpointRemoval.remove(prunable(options.directory, keep: options.keep))
+            if last { trainer.checkpointRemoval.wait() }
         }
         try world.barrier()
         return folder
@@ -140,7 +140,7 @@ public enum Checkpointer {
         guard found.complete.count > keep, keep >= 1 else { return [] }
         let oldestKept = found.complete[keep - 1].step
         return found.complete.dropFirst(keep).filter { $0.step < oldestKept }.map(\.path)
-            + found.incomplete.filter { Int(($0 as NSString).lastPathComponent.dropFirst(5)).map { $0 < oldestKept } ?? false }
+            + found.incomplete.filter { $0.step < oldestKept }.map(\.path)
     }
 
     /// This rank's state as shard records.
