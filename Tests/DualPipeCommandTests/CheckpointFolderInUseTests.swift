@@ -27,7 +27,7 @@ import Testing
     @Test func aTrainerWithoutCheckpointsNamesTheFlagBeforeTheFolder() throws {
         defer { try? FileManager.default.removeItem(atPath: root) }
         try makeCheckpoint(step: 2, complete: true)
-        for (flags, message) in [(["--reference"], "--checkpoint-dir applies to the pipeline trainer, not to --reference"),
+        for (flags, message) in [(["--reference"], "--checkpoint-dir applies to the pipeline trainer, not to --reference; in one process the pipeline trainer saves and resumes: dualpipe train --schedule 1f1b --checkpoint-dir DIR (PP 1)"),
                                  (["--model", "mlp"], "--checkpoint-dir applies to the MoE transformer, not to --model mlp")] {
             for resume in [[], ["--resume"]] {
                 let error = #expect(throws: (any Error).self) { try TrainCommand.parse(flags + ["--checkpoint-dir", root] + resume) }

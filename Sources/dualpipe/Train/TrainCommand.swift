@@ -138,7 +138,10 @@ struct TrainCommand: ParsableCommand {
                                 ("--trace", output.trace != nil), ("--trace-svg", output.traceSVG != nil), ("--trace-step", output.traceStep != nil),
                                 ("--mpi-progress", progress.mode != .test), (shardOptimizerFlag, optimizer.shardOptimizer != nil)]
             if let (flag, _) = pipelineOnly.first(where: \.1) {
-                throw ValidationError("\(flag) applies to the pipeline trainer, not to --reference")
+                // The pipeline trainer on one rank is the reference's arithmetic, and it saves.
+                let oneProcess = recovery.flags.contains { $0.0 == flag }
+                    ? "; in one process the pipeline trainer saves and resumes: dualpipe train --schedule 1f1b --checkpoint-dir DIR (PP 1)" : ""
+                throw ValidationError("\(flag) applies to the pipeline trainer, not to --reference\(oneProcess)")
             }
         } else if stages != nil {
             throw ValidationError("--stages applies to --reference; the pipeline's stages come from --schedule and --pp")
