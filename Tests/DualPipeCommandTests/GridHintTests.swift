@@ -44,3 +44,17 @@ import Testing
         #expect("\(error!)".hasSuffix("(PP 2 is the world size: --model mlp runs one pipeline rank per MPI rank; it runs DualPipe with --micro-batches 4 or --micro-batches 6)"))
     }
 }
+
+/// The search for counts that run stays near the one given: a count far past every limit is
+/// answered at once by the limit's rule, with no suggestion and no overflow.
+@Suite struct MicroBatchCountsTests {
+    @Test func itLooksOnlyWithinReach() {
+        var asked: [Int] = []
+        #expect(MicroBatchCounts.nearest(to: Int.max) { asked.append($0); return false } == nil)
+        #expect(asked.count == MicroBatchCounts.reach)
+        #expect(asked.min() == Int.max - MicroBatchCounts.reach)
+        #expect(MicroBatchCounts.nearest(to: 5000) { $0 == 3000 } == nil)
+        #expect(MicroBatchCounts.nearest(to: 5000) { $0 == 4000 || $0 == 6000 } == "--micro-batches 4000 or --micro-batches 6000")
+        #expect(MicroBatchCounts.nearest(to: 1) { $0 % 2 == 0 } == "--micro-batches 2")
+    }
+}
