@@ -14,15 +14,15 @@ import Testing
     }
 
     @Test func outputFlagsBesideAVerdictAreRefused() {
-        #expect(refusal(["--check", "/etc/hostname", "--format", "svg"]) == "--format applies to a generated schedule, not to --check (which prints a verdict)")
-        #expect(refusal(["--check", "/etc/hostname", "--format", "text"]) == "--format applies to a generated schedule, not to --check (which prints a verdict)")
-        #expect(refusal(["--compare-trace", "/etc/hostname", "--output", "/tmp/x.svg"]) == "--output applies to a generated schedule, not to --compare-trace (which prints a verdict)")
-        #expect(refusal(["--check", "/etc/hostname", "--compare-trace", "/etc/hostname"]) == "--check and --compare-trace are two separate checks: give one at a time")
+        #expect(refusal(["--check", "/etc/passwd", "--format", "svg"]) == "--format applies to a generated schedule, not to --check (which prints a verdict)")
+        #expect(refusal(["--check", "/etc/passwd", "--format", "text"]) == "--format applies to a generated schedule, not to --check (which prints a verdict)")
+        #expect(refusal(["--compare-trace", "/etc/passwd", "--output", "/tmp/x.svg"]) == "--output applies to a generated schedule, not to --compare-trace (which prints a verdict)")
+        #expect(refusal(["--check", "/etc/passwd", "--compare-trace", "/etc/passwd"]) == "--check and --compare-trace are two separate checks: give one at a time")
     }
 
     @Test func aGeneratedScheduleTakesThem() throws {
         #expect(refusal(["--format", "json", "--output", "/tmp/schedule.json"]) == nil)
         #expect(try ScheduleCommand.parse([]).format == .text)
-        #expect(refusal(["--check", "/etc/hostname"]) == nil)
+        #expect(refusal(["--check", "/etc/passwd"]) == nil)
     }
 }
