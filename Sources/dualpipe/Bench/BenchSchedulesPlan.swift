@@ -45,18 +45,21 @@ extension BenchSchedulesCommand {
             throw ValidationError("--rank-order mirror pairs pipeline rank pp with PP-1-pp, so PP must be even; got mpirun -np \(pp)")
         }
         var configurations: [ScheduleKind: PipelineConfiguration] = [:]
-        for kind in chosen ?? ScheduleKind.allCases where chosen != nil || kind != .dualpipe || pp % 2 == 0 {
+        let kinds = (chosen ?? ScheduleKind.allCases).filter { chosen != nil || $0 != .dualpipe || pp % 2 == 0 }
+        let schedule = { (kind: ScheduleKind, m: Int) throws in
+            try ScheduleConfiguration(kind: kind, ranks: pp, microBatches: m, stagesPerRank: kind.isLooped ? stagesPerRank : nil)
+        }
+        for kind in kinds {
             // The schedule's own rules first, in this command's terms (train's would name --schedule and --pp).
             let kindV = kind.isLooped ? stagesPerRank : nil
-            do { _ = try ScheduleConfiguration(kind: kind, ranks: pp, microBatches: m, stagesPerRank: kindV) } catch {
+            do { _ = try schedule(kind, m) } catch {
                 // Without --schedules, name the kinds that do run with these settings.
                 let running = ScheduleKind.allCases.filter { (try? ScheduleConfiguration(kind: $0, ranks: pp, microBatches: m)) != nil }
                 let leaveOut = chosen == nil && !running.isEmpty ? "; --schedules \(running.map(\.rawValue).joined(separator: ",")) trains the ones that run" : ""
                 // A count given that one of them refuses: the nearest that every one runs.
-                let kinds = (chosen ?? ScheduleKind.allCases).filter { chosen != nil || $0 != .dualpipe || pp % 2 == 0 }
                 let counts = microBatches.flatMap { given in
                     MicroBatchCounts.nearest(to: given) { count in
-                        kinds.allSatisfy { (try? ScheduleConfiguration(kind: $0, ranks: pp, microBatches: count, stagesPerRank: $0.isLooped ? stagesPerRank : nil)) != nil }
+                        kinds.allSatisfy { (try? schedule($0, count)) != nil }
                     }
                 }.map { "; \($0) trains \(chosen?.count == 1 ? "it" : "them all")" } ?? ""
                 throw ValidationError("\(error) (bench schedules on mpirun -np \(pp), --micro-batches \(m)\(counts)\(leaveOut))")
