@@ -51,26 +51,25 @@ struct MLPRun {
         let o = options
         let kind = try ScheduleKind.named(o.schedule)
         let pp = o.pp ?? worldSize
-        let configure = { (other: ScheduleKind) throws in
-            let m = o.microBatches ?? PipelineConfiguration.defaultMicroBatches(kind: other, pipelineRanks: min(pp, worldSize), atLeast: 20)
+        // A kind's configuration with `microBatches` (nil: --micro-batches, or the kind's default).
+        let configure = { (other: ScheduleKind, microBatches: Int?) throws in
+            let m = microBatches ?? o.microBatches ?? PipelineConfiguration.defaultMicroBatches(kind: other, pipelineRanks: min(pp, worldSize), atLeast: 20)
             return try PipelineConfiguration.mlp(kind: other, pipelineRanks: pp, microBatches: m,
                                                  stagesPerRank: o.stagesPerRank(for: other, chosen: kind),
                                                  blocks: o.model.layers, worldSize: worldSize)
         }
         let configuration: PipelineConfiguration
         do {
-            configuration = try configure(kind).ordered(o.rankOrder.named ?? .pipeline)
+            configuration = try configure(kind, nil).ordered(o.rankOrder.named ?? .pipeline)
         } catch {
             // PP came from the world size, not from a flag the error names: say so, and what runs.
             guard o.pp == nil else { throw error }
-            if let counts = o.microBatchesThatRun({ m in
-                (try? PipelineConfiguration.mlp(kind: kind, pipelineRanks: pp, microBatches: m, stagesPerRank: o.stagesPerRank,
-                                                blocks: o.model.layers, worldSize: worldSize)) != nil
-            }) {
-                throw ConfigurationError("\(error) (PP \(pp) is the world size: --model mlp runs one pipeline rank per MPI rank; it runs \(kind.title) with \(counts))")
+            let grid = "(PP \(pp) is the world size: --model mlp runs one pipeline rank per MPI rank"
+            if let counts = o.microBatchesThatRun({ (try? configure(kind, $0)) != nil }) {
+                throw ConfigurationError("\(error) \(grid); it runs \(kind.title) with \(counts))")
             }
-            let others = ScheduleKind.allCases.filter { $0 != kind && (try? configure($0)) != nil }.map(\.rawValue)
-            throw ConfigurationError("\(error) (PP \(pp) is the world size: --model mlp runs one pipeline rank per MPI rank"
+            let others = ScheduleKind.allCases.filter { $0 != kind && (try? configure($0, nil)) != nil }.map(\.rawValue)
+            throw ConfigurationError("\(error) \(grid)"
                 + (others.isEmpty ? ")" : "; --schedule \(others.joined(separator: ", ")) would run on \(worldSize) rank(s)\(o.stagesPerRank == nil ? "" : " without --stages-per-rank"))")
                 + o.oneRankHint(worldSize: worldSize))
         }
