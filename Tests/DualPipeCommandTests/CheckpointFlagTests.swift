@@ -4,14 +4,7 @@ import Testing
 /// The flags that shape saving are refused where nothing is saved, whatever value they carry
 /// (their defaults included), so that a command line never means less than it says.
 @Suite struct CheckpointFlagTests {
-    private func refusal(_ arguments: [String]) -> String? {
-        do {
-            _ = try TrainCommand.parse(arguments)
-            return nil
-        } catch {
-            return TrainCommand.message(for: error)
-        }
-    }
+    private func refusal(_ arguments: [String]) -> String? { refusalMessage(of: TrainCommand.self, arguments) }
 
     @Test func withoutACheckpointFolderEachIsRefusedByName() {
         for (flag, value) in [("--keep", "3"), ("--keep", "2"), ("--checkpoint-every", "0"), ("--checkpoint-every", "5"), ("--stop-before-limit", "30")] {

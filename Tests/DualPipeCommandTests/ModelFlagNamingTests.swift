@@ -4,14 +4,7 @@ import Testing
 /// A refused model names the flags the user wrote and marks the values they left to a default,
 /// so that "--experts 3" is not answered with a rule about groups they never set.
 @Suite struct ModelFlagNamingTests {
-    private func refusal(_ arguments: [String]) -> String? {
-        do {
-            _ = try TrainCommand.parse(arguments + ["--reference"])
-            return nil
-        } catch {
-            return TrainCommand.message(for: error)
-        }
-    }
+    private func refusal(_ arguments: [String]) -> String? { refusalMessage(of: TrainCommand.self, arguments + ["--reference"]) }
 
     @Test func aRuleBetweenTwoFlagsNamesBothAndTheDefaultOne() {
         #expect(refusal(["--experts", "3"]) == "--experts 3 must split evenly into the default --groups 4")

@@ -4,14 +4,7 @@ import Testing
 /// `schedule --check` and `--compare-trace` print a verdict, not a schedule: the flags that shape a
 /// printed schedule are refused beside them, by name, rather than ignored.
 @Suite struct ScheduleVerdictFlagTests {
-    private func refusal(_ arguments: [String]) -> String? {
-        do {
-            _ = try ScheduleCommand.parse(arguments)
-            return nil
-        } catch {
-            return ScheduleCommand.message(for: error)
-        }
-    }
+    private func refusal(_ arguments: [String]) -> String? { refusalMessage(of: ScheduleCommand.self, arguments) }
 
     @Test func outputFlagsBesideAVerdictAreRefused() {
         #expect(refusal(["--check", "/etc/passwd", "--format", "svg"]) == "--format applies to a generated schedule, not to --check (which prints a verdict)")
