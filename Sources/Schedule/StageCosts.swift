@@ -92,6 +92,23 @@ extension Costs {
         if fb > forwardBackward { lifted.forwardBackward = fb; raised.append("FB \(format3(forwardBackward)) -> \(format3(fb))") }
         return (lifted, raised)
     }
+
+    /// These costs (a trace's, within the rules) with the kinds given replacing their own, and
+    /// the kinds built from them moved with them: a B or W given without a BW makes BW = B + W (as
+    /// without a trace); an F or a BW that changes without an FB given moves FB by as much, so FB
+    /// keeps the trace's overlap saving F + BW - FB, and never falls below max(F, BW). A kind given
+    /// is taken as given (`validate()` judges it).
+    public func overridden(forward f: Double?, backwardInput b: Double?, backwardWeight w: Double?,
+                           backward bw: Double?, forwardBackward fb: Double?) -> Costs {
+        var given = self
+        given.forward = f ?? forward
+        given.backwardInput = b ?? backwardInput
+        given.backwardWeight = w ?? backwardWeight
+        given.backward = bw ?? (b == nil && w == nil ? backward : given.backwardInput + given.backwardWeight)
+        let moved = forwardBackward + (given.forward - forward) + (given.backward - backward)
+        given.forwardBackward = fb ?? max(moved, given.forward, given.backward)
+        return given
+    }
 }
 
 extension Schedule {

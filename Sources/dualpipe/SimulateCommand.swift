@@ -41,12 +41,12 @@ struct SimulateCommand: ParsableCommand {
                          backward: costFlags.costBW, forwardBackward: costFlags.costFB, latency: links.latency, transfer: links.transfer)
         }
         // The trace's own means brought within the rules (its kinds mix stages); a flag is taken as given.
-        let measured = Costs(measured: durations).liftedToItsRules().costs
-        let b = costFlags.costB ?? measured.backwardInput, w = costFlags.costW ?? measured.backwardWeight
-        // A B or W given alone moves the trace's BW with it, as BW = B + W without a trace.
-        let bw = costFlags.costBW ?? (costFlags.costB == nil && costFlags.costW == nil ? measured.backward : b + w)
-        return Costs(forward: costFlags.costF ?? measured.forward, backwardInput: b, backwardWeight: w, backward: bw,
-                     forwardBackward: costFlags.costFB ?? measured.forwardBackward, latency: links.latency, transfer: links.transfer)
+        var costs = Costs(measured: durations).liftedToItsRules().costs
+            .overridden(forward: costFlags.costF, backwardInput: costFlags.costB, backwardWeight: costFlags.costW,
+                        backward: costFlags.costBW, forwardBackward: costFlags.costFB)
+        costs.latency = links.latency
+        costs.transfer = links.transfer
+        return costs
     }
 
     /// Every compute action of the trace, with its rank and milliseconds.

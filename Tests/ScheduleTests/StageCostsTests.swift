@@ -60,6 +60,28 @@ import Testing
         #expect(within.liftedToItsRules().costs == within && within.liftedToItsRules().raised.isEmpty)
     }
 
+    /// A flag over a trace's costs moves the kinds built from it: the CI run that found this had
+    /// a trace's B 0.16, W 0.04, BW 0.2, FB 0.32 and `--cost-w 0.2`, which made BW = 0.36 but left
+    /// FB at 0.32, and the simulator refused the FB no flag had given.
+    @Test func aGivenKindMovesTheKindsBuiltFromIt() throws {
+        let trace = Costs(forward: 0.13, backwardInput: 0.16, backwardWeight: 0.04, backward: 0.2, forwardBackward: 0.32)
+        let heavierW = trace.overridden(forward: nil, backwardInput: nil, backwardWeight: 0.2, backward: nil, forwardBackward: nil)
+        #expect(abs(heavierW.backward - 0.36) < 1e-12)
+        #expect(abs(heavierW.forwardBackward - 0.48) < 1e-12)   // the trace's saving F + BW - FB = 0.01 kept
+        try heavierW.validate()
+        let fasterF = trace.overridden(forward: 0.01, backwardInput: nil, backwardWeight: nil, backward: nil, forwardBackward: nil)
+        #expect(fasterF.backward == 0.2 && abs(fasterF.forwardBackward - 0.2) < 1e-12)  // 0.32 - 0.12, max(F, BW)
+        let muchFasterBW = trace.overridden(forward: nil, backwardInput: 0.05, backwardWeight: 0.01, backward: 0.06, forwardBackward: nil)
+        #expect(abs(muchFasterBW.forwardBackward - 0.18) < 1e-12)
+        let saving = Costs(forward: 1, backwardInput: 1, backwardWeight: 1, backward: 2, forwardBackward: 2.2)
+        #expect(saving.overridden(forward: 0.1, backwardInput: nil, backwardWeight: nil, backward: nil, forwardBackward: nil)
+            .forwardBackward == 2)   // 2.2 - 0.9 = 1.3 lies below BW: floored at max(F, BW)
+        let given = trace.overridden(forward: nil, backwardInput: nil, backwardWeight: 0.2, backward: nil, forwardBackward: 0.3)
+        #expect(given.forwardBackward == 0.3)
+        #expect(throws: ScheduleError.self) { try given.validate() }   // a flag is judged as given
+        #expect(trace.overridden(forward: nil, backwardInput: nil, backwardWeight: nil, backward: nil, forwardBackward: nil) == trace)
+    }
+
     @Test func meansFallBackFromStageToKindToImplied() throws {
         let f0 = Action.forward(Chunk(stage: 0, microBatch: 0)), f1 = Action.forward(Chunk(stage: 0, microBatch: 1))
         let f2 = Action.forward(Chunk(stage: 2, microBatch: 0))
