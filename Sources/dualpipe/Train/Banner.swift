@@ -21,7 +21,9 @@ extension PipelineRun {
         if let threadWarning { lines.insert(threadWarning, at: 1) }
         let shape = trainer.placer.shape
         lines.append("experts: \(c.replicas) slots per MoE layer over each EP group (\(c.slotsPerRank) per EP rank, \(c.replicas - plan.model.experts) redundant); EPLB \(plan.balancing.policy.rawValue) places over the \(shape.nodes) node(s) an EP group spans, \(shape.isHierarchical ? "hierarchical" : "global") layout"
-            + (plan.balancing.rebalanceEvery > 0 ? ", again every \(plan.balancing.rebalanceEvery) steps" : ", once"))
+            + (plan.rebalancesExperts ? ", again every \(plan.balancing.rebalanceEvery) steps"
+                : plan.balancing.rebalanceEvery > 0 ? ", once (--rebalance-every \(plan.balancing.rebalanceEvery) left idle: with EP 1 each rank holds every expert of its stages, so no placement moves or balances anything)"
+                : ", once"))
         let split = trainer.grid.expertGroupsAcrossNodes
         if trainer.grid.nodes.nodeCount > 1 {
             lines.append(split.isEmpty

@@ -32,6 +32,10 @@ struct PipelineRun {
         /// With --checkpoint-dir: a checkpoint's size and the space its file system has.
         var checkpointSpace: CheckpointSpace?
 
+        /// Whether --rebalance-every places the experts anew: with EP 1 a stage's one rank holds
+        /// every expert (its replicas too), so a new placement would move nothing and balance no rank.
+        var rebalancesExperts: Bool { balancing.rebalanceEvery > 0 && configuration.expertParallel > 1 }
+
         /// Every pipeline rank's estimate on the nodes `nodeOfRank` gives, AdamW sharded over the
         /// mirror pairs as `train` will shard it there.
         func memoryEstimates(shardedOptimizer requested: Bool?, nodeOfRank: [Int], checkpoints: Bool) -> [RankMemoryEstimate] {
@@ -258,7 +262,7 @@ struct PipelineRun {
         try check?.afterUpdate(step: step)
         let evaluation = o.evaluates(after: step) ? try trainer.evaluate() : nil
         if let evaluation { try check?.compareEvaluation(step: step, losses: evaluation.microBatchLosses) }
-        let rebalance = plan.balancing.rebalanceEvery > 0 && (step + 1) % plan.balancing.rebalanceEvery == 0
+        let rebalance = plan.rebalancesExperts && (step + 1) % plan.balancing.rebalanceEvery == 0
             ? try rebalanceChecked(trainer, checking: check != nil) : nil
         // A signal that some rank saw during the step stops every rank after it (after the last
         // step there is nothing left to stop).

@@ -10,7 +10,7 @@ struct ExpertOptions: ParsableArguments {
     var replicas: Int?
     @Option(name: .customLong("eplb-policy"), help: "Expert placement, initial and at each rebalance: balanced (ours: never two replicas of an expert on a rank), reference (DeepSeek's eplb.py), or shift (a migration drill: every expert moves one EP rank on).")
     var eplbPolicy = "balanced"
-    @Option(name: .customLong("rebalance-every"), help: ArgumentHelp("Every K steps, place the experts anew from the load statistics and migrate weights and AdamW moments (0: never).", valueName: "K"))
+    @Option(name: .customLong("rebalance-every"), help: ArgumentHelp("Every K steps, place the experts anew from the load statistics and migrate weights and AdamW moments (0: never; with EP 1, where each rank holds every expert, idle).", valueName: "K"))
     var rebalanceEvery = 0
     @Option(name: .customLong("load-decay"), help: "Decay of the moving average of tokens per expert that rebalancing places by.")
     var loadDecay = 0.9
