@@ -94,20 +94,25 @@ extension Costs {
     }
 
     /// These costs (a trace's, within the rules) with the kinds given replacing their own, and
-    /// the kinds built from them moved with them: a B or W given without a BW makes BW = B + W (as
-    /// without a trace); an F or a BW that changes without an FB given moves FB by as much, so FB
-    /// keeps the trace's overlap saving F + BW - FB, and never falls below max(F, BW). A kind given
-    /// is taken as given (`validate()` judges it).
+    /// the kinds built from them moved with them, each named as moved ("FB 0.320 -> 0.480"): a B
+    /// or W given without a BW makes BW = B + W (as without a trace); an F or a BW that changes
+    /// without an FB given moves FB by as much, so FB keeps the trace's overlap saving
+    /// F + BW - FB, and never falls below max(F, BW). A kind given is taken as given
+    /// (`validate()` judges it).
     public func overridden(forward f: Double?, backwardInput b: Double?, backwardWeight w: Double?,
-                           backward bw: Double?, forwardBackward fb: Double?) -> Costs {
-        var given = self
+                           backward bw: Double?, forwardBackward fb: Double?) -> (costs: Costs, moved: [String]) {
+        var given = self, moved: [String] = []
         given.forward = f ?? forward
         given.backwardInput = b ?? backwardInput
         given.backwardWeight = w ?? backwardWeight
         given.backward = bw ?? (b == nil && w == nil ? backward : given.backwardInput + given.backwardWeight)
-        let moved = forwardBackward + (given.forward - forward) + (given.backward - backward)
-        given.forwardBackward = fb ?? max(moved, given.forward, given.backward)
-        return given
+        if bw == nil, given.backward != backward { moved.append("BW \(format3(backward)) -> \(format3(given.backward))") }
+        let shifted = forwardBackward + (given.forward - forward) + (given.backward - backward)
+        given.forwardBackward = fb ?? max(shifted, given.forward, given.backward)
+        if fb == nil, given.forwardBackward != forwardBackward {
+            moved.append("FB \(format3(forwardBackward)) -> \(format3(given.forwardBackward))")
+        }
+        return (given, moved)
     }
 }
 

@@ -41,12 +41,16 @@ struct SimulateCommand: ParsableCommand {
                          backward: costFlags.costBW, forwardBackward: costFlags.costFB, latency: links.latency, transfer: links.transfer)
         }
         // The trace's own means brought within the rules (its kinds mix stages); a flag is taken as given.
-        var costs = Costs(measured: durations).liftedToItsRules().costs
-            .overridden(forward: costFlags.costF, backwardInput: costFlags.costB, backwardWeight: costFlags.costW,
-                        backward: costFlags.costBW, forwardBackward: costFlags.costFB)
+        var costs = overridden(Costs(measured: durations).liftedToItsRules().costs).costs
         costs.latency = links.latency
         costs.transfer = links.transfer
         return costs
+    }
+
+    /// `measured` with the --cost-* flags given in place of their kinds, and what they moved.
+    private func overridden(_ measured: Costs) -> (costs: Costs, moved: [String]) {
+        measured.overridden(forward: costFlags.costF, backwardInput: costFlags.costB, backwardWeight: costFlags.costW,
+                            backward: costFlags.costBW, forwardBackward: costFlags.costFB)
     }
 
     /// Every compute action of the trace, with its rank and milliseconds.
@@ -74,9 +78,11 @@ struct SimulateCommand: ParsableCommand {
         }
         let durations = ChromeTrace.byKind(spans)
         let counts = Action.Op.allCases.compactMap { op in durations[op].map { "\($0.count) \(op.rawValue)" } }
-        let raised = Costs(measured: durations).liftedToItsRules().raised
+        let (measured, raised) = Costs(measured: durations).liftedToItsRules()
         let lifted = raised.isEmpty ? "" : "; raised to the rules a full backward and a pair keep, as kinds' means mix stages and ranks: \(raised.joined(separator: ", "))"
-        return "costs from the trace '\(costsFromTrace)': each kind's mean compute ms over its \(counts.joined(separator: ", ")) (a --cost-* flag wins)\(lifted)"
+        let moved = overridden(measured).moved
+        let movedNote = moved.isEmpty ? "" : "; moved with the kinds the flags gave: \(moved.joined(separator: ", "))"
+        return "costs from the trace '\(costsFromTrace)': each kind's mean compute ms over its \(counts.joined(separator: ", ")) (a --cost-* flag wins)\(lifted)\(movedNote)"
     }
 
     func validate() throws {

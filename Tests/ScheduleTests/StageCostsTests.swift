@@ -65,21 +65,23 @@ import Testing
     /// FB at 0.32, and the simulator refused the FB no flag had given.
     @Test func aGivenKindMovesTheKindsBuiltFromIt() throws {
         let trace = Costs(forward: 0.13, backwardInput: 0.16, backwardWeight: 0.04, backward: 0.2, forwardBackward: 0.32)
-        let heavierW = trace.overridden(forward: nil, backwardInput: nil, backwardWeight: 0.2, backward: nil, forwardBackward: nil)
+        let (heavierW, moved) = trace.overridden(forward: nil, backwardInput: nil, backwardWeight: 0.2, backward: nil, forwardBackward: nil)
+        #expect(moved == ["BW 0.2 -> 0.36", "FB 0.32 -> 0.48"])
         #expect(abs(heavierW.backward - 0.36) < 1e-12)
         #expect(abs(heavierW.forwardBackward - 0.48) < 1e-12)   // the trace's saving F + BW - FB = 0.01 kept
         try heavierW.validate()
-        let fasterF = trace.overridden(forward: 0.01, backwardInput: nil, backwardWeight: nil, backward: nil, forwardBackward: nil)
+        let fasterF = trace.overridden(forward: 0.01, backwardInput: nil, backwardWeight: nil, backward: nil, forwardBackward: nil).costs
         #expect(fasterF.backward == 0.2 && abs(fasterF.forwardBackward - 0.2) < 1e-12)  // 0.32 - 0.12, max(F, BW)
-        let muchFasterBW = trace.overridden(forward: nil, backwardInput: 0.05, backwardWeight: 0.01, backward: 0.06, forwardBackward: nil)
+        let muchFasterBW = trace.overridden(forward: nil, backwardInput: 0.05, backwardWeight: 0.01, backward: 0.06, forwardBackward: nil).costs
         #expect(abs(muchFasterBW.forwardBackward - 0.18) < 1e-12)
         let saving = Costs(forward: 1, backwardInput: 1, backwardWeight: 1, backward: 2, forwardBackward: 2.2)
         #expect(saving.overridden(forward: 0.1, backwardInput: nil, backwardWeight: nil, backward: nil, forwardBackward: nil)
-            .forwardBackward == 2)   // 2.2 - 0.9 = 1.3 lies below BW: floored at max(F, BW)
-        let given = trace.overridden(forward: nil, backwardInput: nil, backwardWeight: 0.2, backward: nil, forwardBackward: 0.3)
+            .costs.forwardBackward == 2)   // 2.2 - 0.9 = 1.3 lies below BW: floored at max(F, BW)
+        let given = trace.overridden(forward: nil, backwardInput: nil, backwardWeight: 0.2, backward: nil, forwardBackward: 0.3).costs
         #expect(given.forwardBackward == 0.3)
         #expect(throws: ScheduleError.self) { try given.validate() }   // a flag is judged as given
-        #expect(trace.overridden(forward: nil, backwardInput: nil, backwardWeight: nil, backward: nil, forwardBackward: nil) == trace)
+        let unchanged = trace.overridden(forward: nil, backwardInput: nil, backwardWeight: nil, backward: nil, forwardBackward: nil)
+        #expect(unchanged.costs == trace && unchanged.moved.isEmpty)
     }
 
     @Test func meansFallBackFromStageToKindToImplied() throws {
