@@ -24,5 +24,6 @@ def compute_spans(path):
 
 
 def compute_ms(span):
-    """A compute span's length in ms, less the time a pair's side sat blocked inside it."""
-    return span["dur"] / 1000 - (span.get("args", {}).get("blocked_ms") or 0)
+    """A compute span's length in ms, less the time a pair's side sat blocked inside it, never
+    below 0, as dualpipe reads it (a side blocked for nearly all of a span can measure a hair longer)."""
+    return max(0, span["dur"] / 1000 - (span.get("args", {}).get("blocked_ms") or 0))
