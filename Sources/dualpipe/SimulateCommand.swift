@@ -40,17 +40,19 @@ struct SimulateCommand: ParsableCommand {
             return Costs(forward: costFlags.costF ?? 1, backwardInput: costFlags.costB ?? 1, backwardWeight: costFlags.costW ?? 1,
                          backward: costFlags.costBW, forwardBackward: costFlags.costFB, latency: links.latency, transfer: links.transfer)
         }
-        // The trace's own means brought within the rules (its kinds mix stages); a flag is taken as given.
-        var costs = overridden(Costs(measured: durations).liftedToItsRules().costs).costs
+        var costs = traceCosts(durations).costs
         costs.latency = links.latency
         costs.transfer = links.transfer
         return costs
     }
 
-    /// `measured` with the --cost-* flags given in place of their kinds, and what they moved.
-    private func overridden(_ measured: Costs) -> (costs: Costs, moved: [String]) {
-        measured.overridden(forward: costFlags.costF, backwardInput: costFlags.costB, backwardWeight: costFlags.costW,
-                            backward: costFlags.costBW, forwardBackward: costFlags.costFB)
+    /// The trace's means brought within the rules (its kinds mix stages), then the --cost-* flags
+    /// given in place of their kinds (a flag is taken as given); what each step raised or moved.
+    private func traceCosts(_ durations: [Action.Op: [Double]]) -> (costs: Costs, raised: [String], moved: [String]) {
+        let (measured, raised) = Costs(measured: durations).liftedToItsRules()
+        let (costs, moved) = measured.overridden(forward: costFlags.costF, backwardInput: costFlags.costB, backwardWeight: costFlags.costW,
+                                                 backward: costFlags.costBW, forwardBackward: costFlags.costFB)
+        return (costs, raised, moved)
     }
 
     /// Every compute action of the trace, with its rank and milliseconds.
@@ -78,9 +80,8 @@ struct SimulateCommand: ParsableCommand {
         }
         let durations = ChromeTrace.byKind(spans)
         let counts = Action.Op.allCases.compactMap { op in durations[op].map { "\($0.count) \(op.rawValue)" } }
-        let (measured, raised) = Costs(measured: durations).liftedToItsRules()
+        let (_, raised, moved) = traceCosts(durations)
         let lifted = raised.isEmpty ? "" : "; raised to the rules a full backward and a pair keep, as kinds' means mix stages and ranks: \(raised.joined(separator: ", "))"
-        let moved = overridden(measured).moved
         let movedNote = moved.isEmpty ? "" : "; moved with the kinds the flags gave: \(moved.joined(separator: ", "))"
         return "costs from the trace '\(costsFromTrace)': each kind's mean compute ms over its \(counts.joined(separator: ", ")) (a --cost-* flag wins)\(lifted)\(movedNote)"
     }
