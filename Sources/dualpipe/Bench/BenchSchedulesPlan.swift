@@ -46,12 +46,13 @@ extension BenchSchedulesCommand {
         }
         var configurations: [ScheduleKind: PipelineConfiguration] = [:]
         let kinds = (chosen ?? ScheduleKind.allCases).filter { chosen != nil || $0 != .dualpipe || pp % 2 == 0 }
+        // --stages-per-rank is the looped kinds' alone.
+        let loopedV = { (kind: ScheduleKind) in kind.isLooped ? stagesPerRank : nil }
         let schedule = { (kind: ScheduleKind, m: Int) throws in
-            try ScheduleConfiguration(kind: kind, ranks: pp, microBatches: m, stagesPerRank: kind.isLooped ? stagesPerRank : nil)
+            try ScheduleConfiguration(kind: kind, ranks: pp, microBatches: m, stagesPerRank: loopedV(kind))
         }
         for kind in kinds {
             // The schedule's own rules first, in this command's terms (train's would name --schedule and --pp).
-            let kindV = kind.isLooped ? stagesPerRank : nil
             do { _ = try schedule(kind, m) } catch {
                 // Without --schedules, name the kinds that do run with these settings.
                 let running = ScheduleKind.allCases.filter { (try? ScheduleConfiguration(kind: $0, ranks: pp, microBatches: m)) != nil }
@@ -67,9 +68,9 @@ extension BenchSchedulesCommand {
             // --model mlp: the same blocks under every schedule (unless --layers): one per DualPipeV
             // stage, or the fewest that V x PP stages divide too.
             configurations[kind] = try mlp != nil
-                ? .mlp(kind: kind, pipelineRanks: pp, microBatches: m, stagesPerRank: kindV,
+                ? .mlp(kind: kind, pipelineRanks: pp, microBatches: m, stagesPerRank: loopedV(kind),
                        blocks: model.layers ?? Self.layerUnit(pipelineRanks: pp, stagesPerRank: v), worldSize: pp)
-                : PipelineConfiguration(kind: kind, pipelineRanks: pp, expertParallel: 1, microBatches: m, stagesPerRank: kindV,
+                : PipelineConfiguration(kind: kind, pipelineRanks: pp, expertParallel: 1, microBatches: m, stagesPerRank: loopedV(kind),
                                         model: moe!, worldSize: pp)
         }
         // DualPipe in the order `train` would give it on these nodes (auto), or the one named.
