@@ -1,4 +1,5 @@
 import MPI
+import EPLB
 import Model
 import Pipeline
 import Schedule
@@ -20,10 +21,7 @@ extension PipelineRun {
         ]
         if let threadWarning { lines.insert(threadWarning, at: 1) }
         let shape = trainer.placer.shape
-        lines.append("experts: \(c.replicas) slots per MoE layer over each EP group (\(c.slotsPerRank) per EP rank, \(c.replicas - plan.model.experts) redundant); EPLB \(plan.balancing.policy.rawValue) places over the \(shape.nodes) node(s) an EP group spans, \(shape.isHierarchical ? "hierarchical" : "global") layout"
-            + (plan.rebalancesExperts ? ", again every \(plan.balancing.rebalanceEvery) steps"
-                : plan.balancing.rebalanceEvery > 0 ? ", once (--rebalance-every \(plan.balancing.rebalanceEvery) left idle: with EP 1 each rank holds every expert of its stages, so no placement moves or balances anything)"
-                : ", once"))
+        lines.append("experts: \(c.replicas) slots per MoE layer over each EP group (\(c.slotsPerRank) per EP rank, \(c.replicas - plan.model.experts) redundant); " + placementLine(plan, shape: shape))
         let split = trainer.grid.expertGroupsAcrossNodes
         if trainer.grid.nodes.nodeCount > 1 {
             lines.append(split.isEmpty
@@ -45,6 +43,25 @@ extension PipelineRun {
         lines.append(trainer.schedule.text().split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
         return lines.joined(separator: "\n")
     }
+}
+
+/// The `experts:` line's account of placement. The shift drill places as balanced does at the
+/// start and moves experts only at a rebalance, so the line names what actually runs.
+func placementLine(_ plan: PipelineRun.Plan, shape: ClusterShape) -> String {
+    let k = plan.balancing.rebalanceEvery, policy = plan.balancing.policy
+    let every = k == 1 ? "every step" : "every \(k) steps"
+    let initial = policy == .shift ? PlacementPolicy.balanced : policy
+    let start = "EPLB \(initial.rawValue) places over the \(shape.nodes) node(s) an EP group spans, \(shape.isHierarchical ? "hierarchical" : "global") layout"
+    if plan.rebalancesExperts {
+        return start + (policy == .shift ? ", then the shift drill moves every expert one EP rank on \(every)" : ", again \(every)")
+    }
+    if k > 0 {
+        return start + ", once (--rebalance-every \(k) left idle: with EP 1 each rank holds every expert of its stages, so no placement moves or balances anything)"
+    }
+    if policy == .shift {
+        return start + ", once (--eplb-policy shift left idle: the drill moves experts at each rebalance, and --rebalance-every is 0)"
+    }
+    return start + ", once"
 }
 
 /// The banner line for a run whose mirror pairs sum some stage during the schedule, naming the

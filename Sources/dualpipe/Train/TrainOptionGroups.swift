@@ -8,7 +8,7 @@ import ArgumentParser
 struct ExpertOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Physical expert slots per MoE layer over the EP group, R / EP on each EP rank (default: the experts plus one per EP rank, rounded to a multiple of EP; with EP 1 the experts).", valueName: "R"))
     var replicas: Int?
-    @Option(name: .customLong("eplb-policy"), help: "Expert placement, initial and at each rebalance: balanced (ours: never two replicas of an expert on a rank), reference (DeepSeek's eplb.py), or shift (a migration drill: every expert moves one EP rank on).")
+    @Option(name: .customLong("eplb-policy"), help: "Expert placement, initial and at each rebalance: balanced (ours: never two replicas of an expert on a rank), reference (DeepSeek's eplb.py), or shift (a migration drill: every expert moves one EP rank on at each rebalance; it starts from balanced's placement).")
     var eplbPolicy = "balanced"
     @Option(name: .customLong("rebalance-every"), help: ArgumentHelp("Every K steps, place the experts anew from the load statistics and migrate weights and AdamW moments (0: never; with EP 1, where each rank holds every expert, idle).", valueName: "K"))
     var rebalanceEvery = 0
