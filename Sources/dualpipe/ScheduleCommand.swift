@@ -7,10 +7,12 @@ import Schedule
 /// The selectors shared by `schedule` and `simulate`: which schedule, on how many ranks, with how
 /// many micro-batches. The rules live in `ScheduleConfiguration`; this only reports them.
 struct ScheduleSelection: ParsableArguments {
-    @Option(name: .long, help: "Schedule kind: dualpipe, dualpipev, 1f1b, zb1p, gpipe, interleaved1f1b, zbv, interleavedzb or loopedbfs.")
+    // `train` spells these --schedule and --pp; the same words work here, so a line copied from
+    // a training command names the schedule it trains rather than being refused.
+    @Option(name: [.long, .customLong("schedule")], help: "Schedule kind: dualpipe, dualpipev, 1f1b, zb1p, gpipe, interleaved1f1b, zbv, interleavedzb or loopedbfs.")
     var kind: String = "dualpipe"
 
-    @Option(name: [.customShort("n"), .long], help: "Number of pipeline ranks N; with simulate --compare, the number of stages PP.")
+    @Option(name: [.customShort("n"), .long, .customLong("pp")], help: "Number of pipeline ranks N; with simulate --compare, the number of stages PP.")
     var ranks: Int = 8
 
     @Option(name: [.customShort("m"), .customLong("micro-batches")], help: "Number of micro-batches M.")
