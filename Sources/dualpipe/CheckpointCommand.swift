@@ -25,6 +25,7 @@ struct CheckpointCommand: ParsableCommand {
     var verify = false
 
     func validate() throws {
+        guard UnknownArgumentsFirst.validates else { return }
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isFolder) else {
             throw ValidationError("'\(directory)' does not exist: name the folder a run's --checkpoint-dir wrote")

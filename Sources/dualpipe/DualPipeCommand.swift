@@ -20,8 +20,9 @@ struct DualPipeCommand: ParsableCommand {
         ]
     )
 
-    /// ArgumentParser's main, with three changes (docs/inputs.md): a negative number after an
-    /// option is its value (`-n -3`); a parse error or help screen, the same on every rank of a
+    /// ArgumentParser's main, with four changes (docs/inputs.md): a negative number after an
+    /// option is its value (`-n -3`); a misspelt flag is named before a refusal of another
+    /// value (`UnknownArgumentsFirst`); a parse error or help screen, the same on every rank of a
     /// job, is printed by rank 0 only and every rank exits with its code; an error thrown while a
     /// command runs names that command (`dualpipe schedule --help`), not the root's usage. Before
     /// all of it, standard output is set to go out line by line (`StandardOutput`).
@@ -30,7 +31,7 @@ struct DualPipeCommand: ParsableCommand {
         let arguments = NegativeNumbers.joined(Array(CommandLine.arguments.dropFirst()))
         var command: ParsableCommand
         do {
-            command = try parseAsRoot(arguments)
+            command = try UnknownArgumentsFirst.parse(arguments)
         } catch {
             let code = exitCode(for: error)
             let text = fullMessage(for: error)

@@ -39,6 +39,7 @@ struct EPLBCommand: ParsableCommand {
     var format: Format = .json
 
     func validate() throws {
+        guard UnknownArgumentsFirst.validates else { return }
         try Files.checkReadable(input, flag: "--input", allowsStandardInput: true)
         if let previous { try Files.checkReadable(previous, flag: "--previous") }
     }

@@ -38,6 +38,7 @@ struct ModelOptions: ParsableArguments {
     /// under mpirun (see DualPipeCommand.main). Its memory is the command's to check: the whole
     /// model in one process (`configuration()`), or each rank's share once the job is known.
     func validate() throws {
+        guard UnknownArgumentsFirst.validates else { return }
         guard ["moe", "mlp"].contains(kind) else { throw ValidationError("--model \(kind) is not one of moe, mlp") }
         if isMLP { _ = try mlpConfiguration() } else { _ = try configuration(memory: nil) }
     }

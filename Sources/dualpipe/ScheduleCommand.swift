@@ -97,6 +97,7 @@ struct ScheduleCommand: ParsableCommand {
     var compareTrace: String?
 
     func validate() throws {
+        guard UnknownArgumentsFirst.validates else { return }
         // --check and --compare-trace print a verdict, not a schedule: the output flags would mean nothing.
         let verdict = check != nil ? "--check" : compareTrace != nil ? "--compare-trace" : nil
         if check != nil && compareTrace != nil {

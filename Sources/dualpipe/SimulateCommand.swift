@@ -87,6 +87,7 @@ struct SimulateCommand: ParsableCommand {
     }
 
     func validate() throws {
+        guard UnknownArgumentsFirst.validates else { return }
         do {
             try costs().validate()
         } catch let error as ScheduleError {

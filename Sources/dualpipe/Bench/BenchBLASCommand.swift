@@ -22,6 +22,7 @@ struct BenchBLASCommand: ParsableCommand {
     var rounds = 60
 
     func validate() throws {
+        guard UnknownArgumentsFirst.validates else { return }
         for n in sizes {
             guard n >= 1 else { throw ValidationError("--sizes \(n): a matrix size must be at least 1") }
             // Three n x n float matrices (A, B, C), estimated in Double so that n * n cannot overflow.

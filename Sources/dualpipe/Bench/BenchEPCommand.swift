@@ -21,6 +21,7 @@ struct BenchEPCommand: ParsableCommand {
     @OptionGroup(title: "Runtime") var memoryCheck: MemoryCheckOption
 
     func validate() throws {
+        guard UnknownArgumentsFirst.validates else { return }
         guard samples >= 1 else { throw ValidationError("--samples \(samples): it must be >= 1") }
         // The whole model against the machine's memory (with --skip-memory-check: a warning from
         // rank 0 once the job runs; validate may run more than once).

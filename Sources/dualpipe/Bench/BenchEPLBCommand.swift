@@ -36,6 +36,7 @@ struct BenchEPLBCommand: ParsableCommand {
     }
 
     func validate() throws {
+        guard UnknownArgumentsFirst.validates else { return }
         for (name, value) in [("layers", layers), ("experts", experts), ("repeats", repeats)] where value <= 0 {
             throw ValidationError("--\(name) \(value): it must be positive")
         }

@@ -26,6 +26,7 @@ struct BenchMPICommand: ParsableCommand {
     static let countLimit = Int(Int32.max)
 
     func validate() throws {
+        guard UnknownArgumentsFirst.validates else { return }
         guard maxBytes >= 8 else { throw ValidationError("--max-bytes \(maxBytes): the largest message must be >= 8 bytes") }
         guard maxBytes <= Self.countLimit else {
             throw ValidationError("--max-bytes \(maxBytes) exceeds MPI's count limit of \(Self.countLimit) bytes per message")

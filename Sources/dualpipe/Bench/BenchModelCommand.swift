@@ -38,6 +38,7 @@ struct BenchModelCommand: ParsableCommand {
     var attention = false
 
     func validate() throws {
+        guard UnknownArgumentsFirst.validates else { return }
         guard repetitions >= 1 else { throw ValidationError("--repetitions \(repetitions): it must be at least 1") }
         guard rounds >= 1 && rounds <= 100 else { throw ValidationError("--rounds \(rounds): it must be in 1...100") }
         guard shapes >= 0 else { throw ValidationError("--shapes \(shapes): it must be 0 (none) or more") }

@@ -13,6 +13,7 @@ struct BenchScheduleCommand: ParsableCommand {
     var `repeat`: Int = 5
 
     func validate() throws {
+        guard UnknownArgumentsFirst.validates else { return }
         guard `repeat` >= 1 else { throw ValidationError("--repeat must be >= 1, got \(`repeat`)") }
     }
 

@@ -37,6 +37,7 @@ struct BenchSchedulesCommand: ParsableCommand {
     var unshaped: String?
 
     func validate() throws {
+        guard UnknownArgumentsFirst.validates else { return }
         guard steps >= 1 && steps <= 1000 else { throw ValidationError("--steps must be in 1...1000, got \(steps)") }
         let chosen = try chosenKinds()
         if let stagesPerRank {

@@ -19,6 +19,7 @@ struct ProgressOptions: ParsableArguments {
     var interval = 0.0001
 
     func validate() throws {
+        guard UnknownArgumentsFirst.validates else { return }
         guard interval > 0 && interval <= 1 else { throw ValidationError("--progress-interval must be in (0, 1] seconds, got \(interval)") }
     }
 

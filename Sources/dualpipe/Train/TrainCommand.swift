@@ -60,6 +60,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func validate() throws {
+        guard UnknownArgumentsFirst.validates else { return }
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
         guard output.evalEvery >= 0 else { throw ValidationError("--eval-every must be >= 0 (0: never), got \(output.evalEvery)") }
         guard output.logEvery >= 1 else { throw ValidationError("--log-every must be at least 1 (1: every step), got \(output.logEvery)") }
