@@ -1,5 +1,5 @@
-import MPI
 import EPLB
+import MPI
 import Model
 import Pipeline
 import Schedule
