@@ -34,12 +34,12 @@ struct ScheduleSelection: ParsableArguments {
     /// The flags a configuration error is about, with their values.
     func flags(of error: ScheduleError) -> String {
         switch error {
-        case .unknownKind: "--kind \(kind)"
-        case .tooFewRanks, .oddRanks: "-n/--ranks \(ranks)"
+        case .unknownKind: "--kind/--schedule \(kind)"
+        case .tooFewRanks, .oddRanks: "-n/--ranks/--pp \(ranks)"
         case .oddMicroBatches: "-m/--micro-batches \(microBatches)"
-        case .tooFewMicroBatches, .microBatchesNotInGroups: "-n/--ranks \(ranks), -m/--micro-batches \(microBatches)"
+        case .tooFewMicroBatches, .microBatchesNotInGroups: "-n/--ranks/--pp \(ranks), -m/--micro-batches \(microBatches)"
         case .invalidStagesPerRank: "--stages-per-rank \(stagesPerRank.map(String.init) ?? "")"
-        case .tooLarge, .malformed, .invalidCosts: "-n/--ranks \(ranks), -m/--micro-batches \(microBatches)" + (stagesPerRank.map { ", --stages-per-rank \($0)" } ?? "")
+        case .tooLarge, .malformed, .invalidCosts: "-n/--ranks/--pp \(ranks), -m/--micro-batches \(microBatches)" + (stagesPerRank.map { ", --stages-per-rank \($0)" } ?? "")
         }
     }
 

@@ -13,4 +13,20 @@ import Testing
         let simulated = try SimulateCommand.parse(["--schedule", "1f1b", "--pp", "4"]).selection
         #expect(simulated.kind == "1f1b" && simulated.ranks == 4)
     }
+
+    /// ArgumentParser does not say which of an option's names was typed, so a refusal names them
+    /// all: a user who wrote `--schedule` or `--pp` finds that word in the message.
+    @Test func refusalsNameEverySpelling() throws {
+        for (arguments, named) in [(["--schedule", "foo"], "--kind/--schedule foo:"),
+                                   (["--pp", "3"], "-n/--ranks/--pp 3:"),
+                                   (["--pp", "4", "-m", "6"], "-n/--ranks/--pp 4, -m/--micro-batches 6:")] {
+            do {
+                _ = try ScheduleCommand.parse(arguments)
+                Issue.record("\(arguments) accepted")
+            } catch {
+                let message = ScheduleCommand.message(for: error)
+                #expect(message.hasPrefix(named), "\(arguments): \(message)")
+            }
+        }
+    }
 }
