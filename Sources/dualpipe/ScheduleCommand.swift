@@ -15,6 +15,10 @@ struct ScheduleSelection: ParsableArguments {
     @Option(name: [.customShort("n"), .long, .customLong("pp")], help: "Number of pipeline ranks N; with simulate --compare, the number of stages PP.")
     var ranks: Int = 8
 
+    /// Every spelling of `kind` and `ranks`, for refusals: ArgumentParser does not say which was typed.
+    static let kindFlags = "--kind/--schedule"
+    static let ranksFlags = "-n/--ranks/--pp"
+
     @Option(name: [.customShort("m"), .customLong("micro-batches")], help: "Number of micro-batches M.")
     var microBatches: Int = 20
 
@@ -34,12 +38,12 @@ struct ScheduleSelection: ParsableArguments {
     /// The flags a configuration error is about, with their values.
     func flags(of error: ScheduleError) -> String {
         switch error {
-        case .unknownKind: "--kind/--schedule \(kind)"
-        case .tooFewRanks, .oddRanks: "-n/--ranks/--pp \(ranks)"
+        case .unknownKind: "\(Self.kindFlags) \(kind)"
+        case .tooFewRanks, .oddRanks: "\(Self.ranksFlags) \(ranks)"
         case .oddMicroBatches: "-m/--micro-batches \(microBatches)"
-        case .tooFewMicroBatches, .microBatchesNotInGroups: "-n/--ranks/--pp \(ranks), -m/--micro-batches \(microBatches)"
+        case .tooFewMicroBatches, .microBatchesNotInGroups: "\(Self.ranksFlags) \(ranks), -m/--micro-batches \(microBatches)"
         case .invalidStagesPerRank: "--stages-per-rank \(stagesPerRank.map(String.init) ?? "")"
-        case .tooLarge, .malformed, .invalidCosts: "-n/--ranks/--pp \(ranks), -m/--micro-batches \(microBatches)" + (stagesPerRank.map { ", --stages-per-rank \($0)" } ?? "")
+        case .tooLarge, .malformed, .invalidCosts: "\(Self.ranksFlags) \(ranks), -m/--micro-batches \(microBatches)" + (stagesPerRank.map { ", --stages-per-rank \($0)" } ?? "")
         }
     }
 

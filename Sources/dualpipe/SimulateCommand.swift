@@ -172,13 +172,13 @@ struct SimulateCommand: ParsableCommand {
     /// kind shares are checked.
     private func checkComparison() throws {
         let n = selection.ranks, m = selection.microBatches
-        guard n >= 1 else { throw ValidationError("-n/--ranks/--pp \(n): --compare needs at least 1 stage (PP >= 1)") }
+        guard n >= 1 else { throw ValidationError("\(ScheduleSelection.ranksFlags) \(n): --compare needs at least 1 stage (PP >= 1)") }
         guard m >= 1 else { throw ValidationError("-m/--micro-batches \(m): every kind needs at least one micro-batch (M >= 1)") }
         guard n <= ScheduleConfiguration.maximumRanks else {
-            throw ValidationError("-n/--ranks/--pp \(n) exceeds the limit of \(ScheduleConfiguration.maximumRanks) stages (docs/inputs.md)")
+            throw ValidationError("\(ScheduleSelection.ranksFlags) \(n) exceeds the limit of \(ScheduleConfiguration.maximumRanks) stages (docs/inputs.md)")
         }
         guard m <= ScheduleConfiguration.maximumChunks / n else {
-            throw ValidationError("-n/--ranks/--pp \(n) x -m/--micro-batches \(m) exceeds the limit of \(ScheduleConfiguration.maximumChunks) chunks (stages x micro-batches; docs/inputs.md)")
+            throw ValidationError("\(ScheduleSelection.ranksFlags) \(n) x -m/--micro-batches \(m) exceeds the limit of \(ScheduleConfiguration.maximumChunks) chunks (stages x micro-batches; docs/inputs.md)")
         }
         if let v = selection.stagesPerRank, !(2...ScheduleConfiguration.maximumStagesPerRank).contains(v) {
             throw ValidationError("--stages-per-rank \(v): with --compare it is the looped kinds' V (Interleaved 1F1B, Interleaved ZB, Looped BFS), from 2 to \(ScheduleConfiguration.maximumStagesPerRank)")
